@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# deps.sh - install the Debian packages db-migrate needs to build, test or demo.
+#
+#   scripts/deps.sh build     compiler, libraries and headers
+#   scripts/deps.sh test      build + PostgreSQL, OpenSSH server, cmocka, bats, botocore
+#   scripts/deps.sh container buildah and debootstrap (image build and end-to-end test)
+#
+# Packages already present are not touched; apt-get runs only when one is missing.
+set -euo pipefail
+
+build_pkgs=(gcc make pkg-config git libpq-dev libgit2-dev libcurl4-openssl-dev
+  libjansson-dev libpg-query-dev libssh2-1-dev libssl-dev libxml2-dev)
+test_pkgs=(postgresql-15 postgresql-client-15 openssh-server openssh-client libcmocka-dev
+  bats python3 python3-botocore clang-format valgrind openssl procps iproute2 nodejs npm)
+container_pkgs=(buildah debootstrap podman fuse-overlayfs)
+
+want=()
+for set in "$@"; do
+  case "$set" in
+    build) want+=("${build_pkgs[@]}") ;;
+    test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+    container) want+=("${container_pkgs[@]}") ;;
+    *) echo "deps.sh: unknown set '$set' (build, test, container)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps.sh: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,37 @@
+/*
+ * aws.h - AWS credentials for RDS IAM authentication.
+ *
+ * Resolution order: role-to-assume with the GitHub Actions OIDC token and STS
+ * AssumeRoleWithWebIdentity; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/
+ * AWS_SESSION_TOKEN; AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN; the ECS task
+ * role (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI). STS endpoint: regional,
+ * overridden by AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL. Every credential
+ * is masked before it can be printed. HTTP goes through http.h.
+ */
+#ifndef DBM_AWS_H
+#define DBM_AWS_H
+
+typedef struct {
+    char *access_key_id;
+    char *secret_access_key;
+    char *session_token; /* NULL for long-term keys */
+    char *source;        /* "oidc-role", "environment", "web-identity-file", "ecs" */
+} dbm_aws_credentials;
+
+typedef struct {
+    const char *region; /* required */
+    const char *role_to_assume;
+    const char *role_session_name; /* default "db-migrate" */
+    const char *audience;          /* default "sts.amazonaws.com" */
+} dbm_aws_options;
+
+/*
+ * Resolve credentials. Errors are DBM_ECONNECT (STS refused: AccessDenied,
+ * InvalidIdentityToken, with STS's own message) or DBM_ECONFIG (what is
+ * missing: the OIDC variables - the job lacks `permissions: id-token: write` -,
+ * a region, any credentials at all), each one line with a hint.
+ */
+int dbm_aws_credentials_resolve(dbm_aws_credentials **out, const dbm_aws_options *opts);
+void dbm_aws_credentials_free(dbm_aws_credentials *c); /* wipes; accepts NULL */
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * config.h - options from flags, action inputs (INPUT_*) and the environment.
+ *
+ * Every option has one name used three ways (DESIGN section 3): --NAME on the
+ * command line, the action input NAME (read from the environment variable
+ * INPUT_ + NAME upper-cased, hyphens kept), and a default. Precedence: flag,
+ * input, environment default, built-in default. This module validates values
+ * and nothing else: it opens no file and no connection.
+ */
+#ifndef DBM_CONFIG_H
+#define DBM_CONFIG_H
+
+#include "migration.h"
+
+#include <stdbool.h>
+
+typedef enum {
+    DBM_CMD_PLAN = 0,
+    DBM_CMD_APPLY,
+    DBM_CMD_DRY_RUN,
+    DBM_CMD_STATUS,
+    DBM_CMD_VERIFY,
+    DBM_CMD_BASELINE,
+    DBM_CMD_ROLLBACK,
+    DBM_CMD_REPAIR,
+    DBM_CMD_NEW,
+    DBM_CMD_HELP,
+    DBM_CMD_VERSION
+} dbm_command;
+
+const char *dbm_command_name(dbm_command cmd);
+
+typedef enum { DBM_AUTH_PASSWORD = 0, DBM_AUTH_AWS_IAM } dbm_auth;
+
+typedef struct {
+    bool actions;       /* GITHUB_ACTIONS=true */
+    char *sha;          /* GITHUB_SHA */
+    char *ref;          /* GITHUB_REF */
+    char *actor;        /* GITHUB_ACTOR */
+    char *event_name;   /* GITHUB_EVENT_NAME */
+    char *event_path;   /* GITHUB_EVENT_PATH */
+    char *run_url;      /* GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID */
+    char *server_url;   /* GITHUB_SERVER_URL */
+    char *api_url;      /* GITHUB_API_URL, default https://api.github.com */
+    char *repository;   /* GITHUB_REPOSITORY */
+    char *workspace;    /* GITHUB_WORKSPACE */
+    char *step_summary; /* GITHUB_STEP_SUMMARY */
+    char *output;       /* GITHUB_OUTPUT */
+} dbm_github;
+
+typedef struct {
+    dbm_command command;
+    char *new_name; /* `new NAME` */
+
+    char *migrations_dir;
+    dbm_format format;
+    char *database_url;       /* NULL: no connection configured (plan works offline) */
+    bool database_from_pgenv; /* libpq's PG* variables configure the connection */
+    char *history_schema;
+
+    long long lock_timeout_ms;
+    long lock_retries;
+    long long statement_timeout_ms;
+    long long wait_ms;
+    long long run_lock_wait_ms;
+    bool out_of_order_allow;
+
+    char *deployed_ref;
+    char *target_version;
+    char *adopt_from;
+    char *expect_deployed;
+
+    dbm_auth auth;
+    char *aws_region, *role_to_assume, *role_session_name, *audience;
+
+    char *ssh_bastion, *ssh_private_key, *ssh_known_hosts;
+    char *sslmode, *sslrootcert;
+
+    char *report_file;
+    bool comment_on_pr;
+    char *github_token;
+    bool allow_apply_on_pull_request;
+    bool offline;
+    bool verbose;
+
+    dbm_github gh;
+} dbm_config;
+
+/*
+ * Build the configuration from argv and the process environment. Returns 0,
+ * or DBM_ECONFIG with a message that names the option and the bad value.
+ * *out belongs to the caller (dbm_config_free wipes the secrets in it).
+ */
+int dbm_config_load(dbm_config **out, int argc, char **argv);
+void dbm_config_free(dbm_config *cfg);
+
+/* The usage text for --help. */
+const char *dbm_config_usage(void);
+
+/* The table of option names, for docs and the action.yml check: NULL-terminated. */
+extern const char *const dbm_option_names[];
+
+#endif

@@ -1,0 +1,67 @@
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static char message[4096];
+static char hint[1024];
+static int last_code;
+
+int dbm_error_set(int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    hint[0] = '\0';
+    last_code = code;
+    return code;
+}
+
+void dbm_error_hint(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(hint, sizeof(hint), fmt, ap);
+    va_end(ap);
+}
+
+const char *dbm_error_message(void)
+{
+    return message;
+}
+
+const char *dbm_error_hint_text(void)
+{
+    return hint[0] ? hint : NULL;
+}
+
+int dbm_error_code(void)
+{
+    return last_code;
+}
+
+void dbm_error_clear(void)
+{
+    message[0] = '\0';
+    hint[0] = '\0';
+    last_code = DBM_OK;
+}
+
+int dbm_error_exit_status(int code)
+{
+    switch (code) {
+    case DBM_OK:
+        return 0;
+    case DBM_ECONFIG:
+        return 2;
+    case DBM_ECONNECT:
+        return 3;
+    case DBM_ELOCKED:
+        return 4;
+    default:
+        return 1;
+    }
+}

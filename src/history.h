@@ -1,0 +1,76 @@
+/*
+ * history.h - the history tables (DESIGN section 5); the only file with their SQL.
+ *
+ * `runs` audits every run that reached the database; `migrations` has one row
+ * per applied (or failed non-transactional) migration, keyed by version, so
+ * the primary key refuses a second record of one version even when the run
+ * lock is defeated (a transaction-mode pooler). Schema names are quoted with
+ * PQescapeIdentifier; values go through parameters or PQescapeLiteral.
+ */
+#ifndef DBM_HISTORY_H
+#define DBM_HISTORY_H
+
+#include "migration.h"
+#include "util.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+typedef struct {
+    char *version, *name, *checksum, *git_sha, *status; /* status: applied | failed */
+    char *applied_at;                                   /* ISO 8601 text */
+    char *error;                                        /* NULL unless failed */
+    long long duration_ms, run_id;
+    bool transactional;
+    int failed_statement; /* 1-based; 0 when none */
+} dbm_history_row;
+
+typedef struct {
+    bool exists;           /* the tables exist */
+    dbm_history_row *rows; /* in applied order */
+    size_t count;
+    char *last_apply_sha; /* git_sha of the newest successful apply run, or NULL */
+} dbm_history;
+
+/* Read the history (nothing is created: a missing schema gives exists == false). */
+int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema);
+void dbm_history_free(dbm_history *h);
+const dbm_history_row *dbm_history_find(const dbm_history *h, const char *version);
+
+/* Create the schema and tables when missing. Call with the run lock held. */
+int dbm_history_ensure(PGconn *conn, const char *schema);
+
+typedef struct {
+    const char *command, *git_sha, *deployed_sha, *actor, *event, *run_url;
+} dbm_run_info;
+
+/* Insert a `runs` row; *run_id is its id. */
+int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
+                          const dbm_run_info *info);
+/* Set finished_at and outcome (applied | up-to-date | failed). */
+int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, const char *outcome);
+
+/*
+ * Append to `sql` the statement that records `m` as applied by run_id, for a
+ * transactional migration: sent in the same transaction as its body, it
+ * measures duration_ms on the server from statement_timestamp(). A failed row
+ * left by an earlier non-transactional attempt is replaced.
+ */
+void dbm_history_sql_applied(dbm_buf *sql, PGconn *conn, const char *schema, const dbm_migration *m,
+                             long long run_id, const char *git_sha, bool transactional);
+
+/* Record (upsert) a non-transactional migration's state after it ran or failed. */
+int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
+                       const char *git_sha, bool transactional, const char *status,
+                       long long duration_ms, int failed_statement, const char *error);
+
+/* Delete a migration's row (rollback, repair). Returns DBM_ENOTFOUND when absent. */
+int dbm_history_delete(PGconn *conn, const char *schema, const char *version);
+
+/* The SQL that deletes a row, appended to `sql` (rollback sends it with the down section). */
+void dbm_history_sql_delete(dbm_buf *sql, PGconn *conn, const char *schema, const char *version);
+
+/* The advisory-lock key for a history schema (stable across versions of this tool). */
+long long dbm_history_lock_key(const char *schema);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * log.h - the live log: plain lines, groups, workflow-command annotations and
+ * masks, with the escaping the GitHub runner expects.
+ *
+ * Under GitHub Actions (GITHUB_ACTIONS=true) annotations and masks are
+ * workflow commands on stdout; elsewhere annotations are "error: FILE:LINE:COL:
+ * message" lines on stderr and masks do nothing. The run's record (what ends
+ * up in the summary and report) is report.h's.
+ */
+#ifndef DBM_LOG_H
+#define DBM_LOG_H
+
+#include <stdbool.h>
+
+/* Whether we run under GitHub Actions (GITHUB_ACTIONS=true). */
+bool dbm_in_actions(void);
+
+/* One log line on stdout (a newline is added). */
+void dbm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A warning line on stderr ("warning: ..."); under Actions a ::warning:: command. */
+void dbm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ::group::title / ::endgroup:: under Actions; a plain header line elsewhere. */
+void dbm_log_group(const char *title);
+void dbm_log_endgroup(void);
+
+/* ::add-mask:: for a secret, before anything could print it. No-op outside Actions. */
+void dbm_mask(const char *secret);
+
+/*
+ * An annotation: level is "error", "warning" or "notice". file may be NULL;
+ * line/col 0 means unknown; title may be NULL.
+ */
+void dbm_annotate(const char *level, const char *file, int line, int col, const char *title,
+                  const char *message);
+
+/* Escape a workflow command's data (%, CR, LF) or property (also : and ,). Caller frees. */
+char *dbm_escape_command_data(const char *s);
+char *dbm_escape_command_property(const char *s);
+
+/* Replace control characters (newlines in file names...) with '?' for a log line. Caller frees. */
+char *dbm_printable(const char *s);
+
+#endif

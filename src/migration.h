@@ -1,0 +1,92 @@
+/*
+ * migration.h - find, name, order, read and checksum migration files.
+ *
+ * A migration set is read whole from a directory in one of seven layouts
+ * (DESIGN section 4; the other tools' rules are those of
+ * shared/corpora/apply-with-psql.sh). Reading does no SQL parsing: splitting
+ * statements is sqlparse's job, running them is db's.
+ *
+ * Text is normalized on load: a leading UTF-8 BOM is dropped and CRLF becomes
+ * LF, so the bytes hashed for the checksum are the bytes sent to the server,
+ * and line numbers are unchanged.
+ */
+#ifndef DBM_MIGRATION_H
+#define DBM_MIGRATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+typedef enum {
+    DBM_FORMAT_AUTO = 0,
+    DBM_FORMAT_NATIVE,
+    DBM_FORMAT_GOLANG_MIGRATE,
+    DBM_FORMAT_DBMATE,
+    DBM_FORMAT_GOOSE,
+    DBM_FORMAT_FLYWAY,
+    DBM_FORMAT_DIESEL,
+    DBM_FORMAT_PRISMA
+} dbm_format;
+
+/* "native", "golang-migrate", ... Returns 0, or DBM_ECONFIG naming the accepted values. */
+int dbm_format_parse(dbm_format *out, const char *name);
+const char *dbm_format_name(dbm_format format);
+
+typedef struct {
+    char *version; /* the key recorded in history: "20240101120000", "2.1" (Flyway),
+                      "R__Jobs_view" (Flyway repeatable), the folder name (Prisma) */
+    char *name;    /* human description, from the file or folder name */
+    char *path;    /* the up file, relative to the migrations directory */
+    char *up;      /* the up section, normalized; NUL-terminated */
+    size_t up_len;
+    int up_line; /* 1-based line of the file where `up` starts */
+    char *down;  /* the down section or down file, NULL when there is none */
+    size_t down_len;
+    int down_line;
+    char *down_path;     /* file holding the down section (may equal path), NULL if none */
+    bool no_transaction; /* a directive or metadata says: run outside a transaction */
+    bool repeatable;     /* Flyway R__: after versioned ones, again when the checksum changes */
+    char checksum[72];   /* "sha256:" + 64 hex digits of `up` */
+} dbm_migration;
+
+typedef struct {
+    dbm_migration *items; /* in apply order */
+    size_t count;
+    dbm_format format; /* the format used (resolved when AUTO was asked) */
+    char *dir;
+} dbm_migration_set;
+
+/*
+ * Read every migration under `dir` in `format` (AUTO detects it; a directory
+ * mixing layouts is DBM_ECONFIG naming two files of different layouts).
+ * Errors: DBM_ECONFIG for a missing directory, two files with one version
+ * (naming both), a file that is not valid UTF-8 (naming the line), a name the
+ * format cannot parse where the format requires it; DBM_EGENERIC for I/O.
+ * Files that are not migrations in the format (README, expected-schema.sql,
+ * SOURCE.txt, down files) are skipped. An empty set is not an error.
+ */
+int dbm_migrations_load(dbm_migration_set **out, const char *dir, dbm_format format);
+void dbm_migrations_free(dbm_migration_set *set);
+
+/* The migration with that version, or NULL. */
+const dbm_migration *dbm_migrations_find(const dbm_migration_set *set, const char *version);
+
+/*
+ * Order two versions the way `format` orders them: <0, 0, >0. Native,
+ * golang-migrate, goose: numbers of any length; dbmate, diesel: as strings
+ * (diesel without dashes); Flyway: numeric dotted parts, repeatables after
+ * all versioned; Prisma: bytewise.
+ */
+int dbm_version_cmp(dbm_format format, const char *a, const char *b);
+
+/* Checksum of section text as DESIGN section 4 defines it, into out[72]. */
+void dbm_checksum(char out[72], const char *text, size_t len);
+
+/*
+ * `new NAME`: create <dir>/<UTC yyyymmddHHMMSS>_<name>.sql from a template,
+ * with `now` as the clock. NAME is reduced to [a-z0-9_]. Refuses to overwrite.
+ * *out_path (caller frees) is the path created.
+ */
+int dbm_migration_new_file(char **out_path, const char *dir, const char *name, time_t now);
+
+#endif

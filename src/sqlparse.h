@@ -1,0 +1,51 @@
+/*
+ * sqlparse.h - the real PostgreSQL parser (libpg_query) over migration text.
+ *
+ * Splits a section into statements, classifies the ones PostgreSQL refuses
+ * inside a transaction block and the transaction-control ones, and maps
+ * PostgreSQL's error positions (1-based characters) to lines and columns.
+ * Nothing here talks to a server, and nothing searches SQL text by pattern:
+ * dollar quotes, comments and semicolons in strings are the parser's business.
+ */
+#ifndef DBM_SQLPARSE_H
+#define DBM_SQLPARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DBM_STMT_NO_TX      0x1 /* refused in a transaction block (CREATE INDEX CONCURRENTLY, ...) */
+#define DBM_STMT_TX_CONTROL 0x2 /* BEGIN, START TRANSACTION, COMMIT, ROLLBACK, END, ... */
+
+typedef struct {
+    size_t offset; /* byte offset of the statement's first token in the section */
+    size_t len;    /* bytes up to and excluding the terminating ';' */
+    int line;      /* 1-based line of `offset` within the section */
+    int col;       /* 1-based column (characters) of `offset` */
+    unsigned flags;
+    char *tag;  /* command tag, e.g. "CREATE INDEX", "ALTER TABLE" */
+    char *json; /* the statement's parse tree as libpg_query JSON ({"stmt": ...}) */
+} dbm_stmt;
+
+typedef struct {
+    dbm_stmt *items;
+    size_t count;
+    bool manages_transaction; /* some statement has DBM_STMT_TX_CONTROL */
+    bool has_no_tx;           /* some statement has DBM_STMT_NO_TX */
+} dbm_stmt_list;
+
+/*
+ * Split `sql` (len bytes, NUL-terminated) into statements. A section with only
+ * comments or whitespace gives count == 0. On a syntax error returns
+ * DBM_EFAILED with the parser's message and *err_line / *err_col set (1-based,
+ * within the section; 0 when unknown); *out is NULL then.
+ */
+int dbm_sql_split(dbm_stmt_list **out, int *err_line, int *err_col, const char *sql, size_t len);
+void dbm_stmt_list_free(dbm_stmt_list *list);
+
+/* Byte offset of PostgreSQL's 1-based character position `charpos` in text. */
+size_t dbm_sql_charpos_to_offset(const char *text, size_t len, long charpos);
+
+/* 1-based line and column (in characters) of byte `offset` in text. */
+void dbm_sql_linecol(const char *text, size_t len, size_t offset, int *line, int *col);
+
+#endif

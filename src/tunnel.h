@@ -1,0 +1,30 @@
+/*
+ * tunnel.h - an SSH bastion tunnel (libssh2) for libpq.
+ *
+ * Connects to the bastion, verifies its host key against known_hosts lines
+ * (unknown or changed: refused, with the key's SHA256 fingerprint), logs in
+ * with the private key (text, OpenSSH or PEM), and listens on 127.0.0.1 on an
+ * ephemeral port. Each connection accepted there is relayed through a
+ * direct-tcpip channel to the database, by a relay thread that ends when the
+ * tunnel is freed. Errors are DBM_ECONNECT with one line saying what to fix.
+ */
+#ifndef DBM_TUNNEL_H
+#define DBM_TUNNEL_H
+
+typedef struct dbm_tunnel dbm_tunnel;
+
+/*
+ * bastion: "user@host[:port]" (port 22 by default). private_key and
+ * known_hosts are the texts themselves, not paths. dest_host/dest_port: the
+ * database as the bastion reaches it.
+ */
+int dbm_tunnel_open(dbm_tunnel **out, const char *bastion, const char *private_key,
+                    const char *known_hosts, const char *dest_host, int dest_port);
+
+/* The local port libpq should connect to (hostaddr=127.0.0.1). */
+int dbm_tunnel_port(const dbm_tunnel *t);
+
+/* Stop the relay, close channels and the session. Accepts NULL. */
+void dbm_tunnel_free(dbm_tunnel *t);
+
+#endif
