@@ -188,8 +188,8 @@ int dbm_git_relpath(char **out, const dbm_git *g, const char *path)
     } else if (strlen(abs) + 1 == n && strncmp(abs, g->workdir, n - 1) == 0) {
         *out = dbm_xstrdup("");
     } else {
-        rc = dbm_error_set(DBM_ENOTFOUND, "'%s' is outside the working tree '%s'", path,
-                           g->workdir);
+        rc =
+            dbm_error_set(DBM_ENOTFOUND, "'%s' is outside the working tree '%s'", path, g->workdir);
     }
 done:
     free(abs);
@@ -218,14 +218,13 @@ int dbm_git_resolve(char out[DBM_GIT_SHA_LEN + 1], dbm_git *g, const char *spec,
     }
     err = git_revparse_single(&obj, g->repo, spec);
     if (err == GIT_EAMBIGUOUS) {
-        rc = dbm_error_set(DBM_ECONFIG, "%s '%s' is ambiguous: several objects start with it",
-                           what, spec);
+        rc = dbm_error_set(DBM_ECONFIG, "%s '%s' is ambiguous: several objects start with it", what,
+                           spec);
         dbm_error_hint("give more hex digits, or the full 40-digit commit sha");
         goto done;
     }
     if (err == GIT_ENOTFOUND && strlen(spec) == DBM_GIT_SHA_LEN && is_hex(spec, DBM_GIT_SHA_LEN)) {
-        rc = dbm_error_set(DBM_ENOTFOUND, "commit '%s' (%s) is not in this repository", spec,
-                           what);
+        rc = dbm_error_set(DBM_ENOTFOUND, "commit '%s' (%s) is not in this repository", spec, what);
         dbm_error_hint("fetch the whole history: actions/checkout with fetch-depth: 0");
         goto done;
     }
@@ -310,7 +309,8 @@ static int subtree(git_tree **out, dbm_git *g, git_tree *root, const char *dir)
         return 0;
     if (err < 0)
         return dbm_error_set(DBM_EGENERIC, "cannot read '%s': %s", dir, git_msg());
-    if (git_tree_entry_type(e) == GIT_OBJECT_TREE && git_tree_lookup(out, g->repo, git_tree_entry_id(e)) < 0)
+    if (git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+        git_tree_lookup(out, g->repo, git_tree_entry_id(e)) < 0)
         rc = dbm_error_set(DBM_EGENERIC, "cannot read tree '%s': %s", dir, git_msg());
     git_tree_entry_free(e);
     return rc;
@@ -571,8 +571,7 @@ int dbm_git_is_ancestor(bool *out, dbm_git *g, const char *ancestor, const char 
 
     *out = false;
     if (git_oid_fromstr(&a, ancestor) < 0 || git_oid_fromstr(&d, descendant) < 0)
-        return dbm_error_set(DBM_EGENERIC, "not a commit sha: '%s' or '%s'", ancestor,
-                             descendant);
+        return dbm_error_set(DBM_EGENERIC, "not a commit sha: '%s' or '%s'", ancestor, descendant);
     if (git_oid_equal(&a, &d)) {
         *out = true;
         return 0;
@@ -585,8 +584,25 @@ int dbm_git_is_ancestor(bool *out, dbm_git *g, const char *ancestor, const char 
     return 0;
 }
 
-int dbm_git_blob_at(char out[DBM_GIT_SHA_LEN + 1], dbm_git *g, const char *commit,
-                    const char *path)
+int dbm_git_merge_base(char out[DBM_GIT_SHA_LEN + 1], dbm_git *g, const char *a, const char *b)
+{
+    git_oid oa, ob, base;
+    int err;
+
+    out[0] = '\0';
+    if (git_oid_fromstr(&oa, a) < 0 || git_oid_fromstr(&ob, b) < 0)
+        return dbm_error_set(DBM_EGENERIC, "not a commit sha: '%s' or '%s'", a, b);
+    err = git_merge_base(&base, g->repo, &oa, &ob);
+    if (err == GIT_ENOTFOUND)
+        return dbm_error_set(DBM_ENOTFOUND, "%.12s and %.12s have no common ancestor here", a, b);
+    if (err < 0)
+        return dbm_error_set(DBM_EGENERIC, "cannot find the merge base of %.12s and %.12s: %s", a,
+                             b, git_msg());
+    oid_hex(out, &base);
+    return 0;
+}
+
+int dbm_git_blob_at(char out[DBM_GIT_SHA_LEN + 1], dbm_git *g, const char *commit, const char *path)
 {
     git_commit *c = NULL;
     git_oid id;
@@ -743,8 +759,9 @@ done:
 #else
 int dbm_git_fetch_commit(dbm_git *g, const char *remote, const char *sha)
 {
-    return dbm_error_set(DBM_ENOTFOUND, "fetching one commit into a shallow clone needs libgit2 "
-                                        "1.7 or later (this build has %s)",
+    return dbm_error_set(DBM_ENOTFOUND,
+                         "fetching one commit into a shallow clone needs libgit2 "
+                         "1.7 or later (this build has %s)",
                          LIBGIT2_VERSION);
 }
 #endif

@@ -123,6 +123,12 @@ int dbm_git_last_change(char out[DBM_GIT_SHA_LEN + 1], dbm_git *g, const char *h
 /* *out = whether `ancestor` is `descendant` or one of its ancestors. */
 int dbm_git_is_ancestor(bool *out, dbm_git *g, const char *ancestor, const char *descendant);
 
+/*
+ * The best common ancestor of two commits (git merge-base). DBM_ENOTFOUND
+ * when they share no history here (unrelated, or cut off by a shallow clone).
+ */
+int dbm_git_merge_base(char out[DBM_GIT_SHA_LEN + 1], dbm_git *g, const char *a, const char *b);
+
 /* The blob id of `path` at `commit`. DBM_ENOTFOUND when there is no such file. */
 int dbm_git_blob_at(char out[DBM_GIT_SHA_LEN + 1], dbm_git *g, const char *commit,
                     const char *path);
