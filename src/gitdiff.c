@@ -121,7 +121,7 @@ int dbm_git_open(dbm_git **out, const char *path)
     if (git_repository_open_ext(&g->repo, gitdir.ptr, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
         rc = dbm_error_set(DBM_EGENERIC, "cannot open the git repository at '%s': %s", gitdir.ptr,
                            git_msg());
-        if (strstr(git_msg(), "owner"))
+        if (strstr(git_msg(), "owner") || strstr(git_msg(), "safe.directory"))
             dbm_error_hint("run as the owner of the repository, or mark it safe with "
                            "git config --global --add safe.directory '%s'",
                            workdir_parent ? workdir_parent : gitdir.ptr);
@@ -554,7 +554,13 @@ int dbm_git_last_change(char out[DBM_GIT_SHA_LEN + 1], dbm_git *g, const char *h
             goto done;
     }
     if (err < 0 && err != GIT_ITEROVER) {
-        rc = dbm_error_set(DBM_EGENERIC, "cannot walk the history from '%s': %s", head, git_msg());
+        /* This libgit2 may not know shallow boundaries: the walk fails on the first cut. */
+        if (dbm_git_is_shallow(g))
+            rc = dbm_error_set(DBM_ENOTFOUND, "the history of '%s' is cut off by a shallow clone",
+                               path);
+        else
+            rc = dbm_error_set(DBM_EGENERIC, "cannot walk the history from '%s': %s", head,
+                               git_msg());
         goto done;
     }
     if (!out[0])
