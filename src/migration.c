@@ -305,7 +305,7 @@ static int read_text(char **out, size_t *out_len, int dfd, const char *rel, cons
     int fd = -1, rc = 0;
     struct stat st;
     char *buf = NULL;
-    size_t len = 0, cap, bad;
+    size_t len = 0, cap = 0, bad;
     char *nul;
 
     fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC);
@@ -317,13 +317,33 @@ static int read_text(char **out, size_t *out_len, int dfd, const char *rel, cons
         rc = dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", shown, strerror(errno));
         goto done;
     }
-    if (fstat(fd, &st) < 0) {
-        rc = dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", shown, strerror(errno));
-        goto done;
+    /*
+     * Syscalls dominate loading thousands of small files: one read into a stack
+     * buffer usually gets the whole file (a short read of a regular file is its
+     * end), so there is no fstat and no second read.
+     */
+    {
+        char first[65536];
+        ssize_t n;
+
+        do
+            n = read(fd, first, sizeof(first));
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            rc = dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", shown, strerror(errno));
+            goto done;
+        }
+        len = (size_t)n;
+        if (len < sizeof(first)) {
+            buf = dbm_xstrndup(first, len);
+        } else {
+            cap = fstat(fd, &st) == 0 && (size_t)st.st_size >= len ? (size_t)st.st_size + 1
+                                                                   : 2 * sizeof(first);
+            buf = dbm_xmalloc(cap);
+            memcpy(buf, first, len);
+        }
     }
-    cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
-    buf = dbm_xmalloc(cap);
-    for (;;) {
+    while (cap > 0) {
         ssize_t n;
 
         if (len + 1 >= cap) {
@@ -331,9 +351,9 @@ static int read_text(char **out, size_t *out_len, int dfd, const char *rel, cons
             buf = dbm_xrealloc(buf, cap);
         }
         n = read(fd, buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
             rc = dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", shown, strerror(errno));
             goto done;
         }
