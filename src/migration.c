@@ -890,12 +890,15 @@ static int detect(dbm_format *out, entry_list *list, int dfd, const char *dir)
         dbm_error_hint("keep one format per directory, or set format to the one to read");
         return rc;
     }
-    if (goose)
-        *out = DBM_FORMAT_GOOSE;
-    else if (dbmate && !plain && !native_dir)
-        *out = DBM_FORMAT_DBMATE;
-    else
-        *out = DBM_FORMAT_NATIVE;
+    /*
+     * Native reads dbmate's files as they are (same sections and directives) and
+     * orders versions as numbers, which is dbmate's order whenever versions have
+     * one length; so a dbmate directory is read as native unless format: dbmate
+     * asks for dbmate's string order exactly.
+     */
+    (void)plain;
+    (void)native_dir;
+    *out = goose ? DBM_FORMAT_GOOSE : DBM_FORMAT_NATIVE;
     return 0;
 }
 

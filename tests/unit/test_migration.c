@@ -346,8 +346,13 @@ static void dbmate_reads_up_section_and_orders_by_name(void **state)
         "-- migrate:up\ninsert into roles values (1)\n-- migrate:down\n");
     put(dir, "20240901000000_idx.sql",
         "-- migrate:up transaction:false\ncreate index concurrently x on apps (id);\n");
+    /* auto reads dbmate's files as native: same sections, numeric order */
     set = load_ok(dir, DBM_FORMAT_AUTO);
-    assert_int_equal(set->format, DBM_FORMAT_DBMATE);
+    assert_int_equal(set->format, DBM_FORMAT_NATIVE);
+    assert_int_equal(set->count, 3);
+    assert_string_equal(set->items[0].path, "20240830075257_roles.sql");
+    dbm_migrations_free(set);
+    set = load_ok(dir, DBM_FORMAT_DBMATE);
     assert_int_equal(set->count, 3);
     assert_string_equal(set->items[0].path, "20240830075257_roles.sql");
     assert_string_equal(set->items[0].up, "insert into roles values (1)\n");
