@@ -16,6 +16,13 @@ PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto libxml-2.0
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread
 
+# V=1 shows the full compiler command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -Wvla
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DDBM_VERSION='"$(VERSION)"' -Isrc $(WARN)
@@ -44,24 +51,29 @@ deps-test:
 	@scripts/deps.sh test
 
 db-migrate: $(REL_OBJS)
-	$(CC) $(RELEASE_CFLAGS) -o $@ $(REL_OBJS) $(PKG_LIBS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(RELEASE_CFLAGS) -o $@ $(REL_OBJS) $(PKG_LIBS)
 
 build/release/%.o: src/%.c $(HDRS) | build/release
-	$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 build/asan/%.o: src/%.c $(HDRS) | build/asan
-	$(CC) $(BASE_CFLAGS) $(ASAN_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	@echo "  CC      $< (asan)"
+	$(Q)$(CC) $(BASE_CFLAGS) $(ASAN_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 build/asan/db-migrate: $(ASAN_OBJS)
-	$(CC) $(ASAN_CFLAGS) -o $@ $(ASAN_OBJS) $(PKG_LIBS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $(ASAN_OBJS) $(PKG_LIBS)
 
 asan: build/asan/db-migrate
 
 build/asan/tests/%: tests/unit/%.c $(ASAN_LIB_OBJS) tests/unit/unit.h | build/asan/tests
-	$(CC) $(BASE_CFLAGS) $(ASAN_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(ASAN_LIB_OBJS) $(PKG_LIBS) -lcmocka
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(BASE_CFLAGS) $(ASAN_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(ASAN_LIB_OBJS) $(PKG_LIBS) -lcmocka
 
 build/release build/asan build/asan/tests:
-	mkdir -p $@
+	@mkdir -p $@
 
 # Each header must compile on its own.
 build/asan/headers.ok: $(HDRS) | build/asan
