@@ -432,7 +432,12 @@ static int cmd_apply(run_ctx *ctx)
         o.resume_from = ctx->state[i] == ST_RESUME && m->no_transaction ? row->failed_statement : 0;
         o.display_path = ctx->display[i];
         r = dbm_report_add_migration(rep, m->version, m->name, ctx->display[i], DBM_MIG_PENDING);
+        /* With --verbose the server's notices for a migration are one collapsible group. */
+        if (cfg->verbose)
+            dbm_log_group(ctx->display[i]);
         error = dbm_db_apply(r, ctx->pg, m, ctx->parsed[i], &o);
+        if (cfg->verbose)
+            dbm_log_endgroup();
         log_result(r);
         if (error == DBM_EFAILED) {
             failed = true;
