@@ -197,47 +197,6 @@ static char *version_of(check *c, const char *repo_path)
     return version_from_name(c, repo_path);
 }
 
-/*
- * Versions in order: parts split at '.', each compared as a number of any
- * length when both are digits, else as bytes. This orders sequences,
- * timestamps and Flyway's dotted versions the way the formats do.
- */
-static int version_cmp(const char *a, const char *b)
-{
-    while (*a || *b) {
-        size_t la = strcspn(a, "."), lb = strcspn(b, ".");
-        bool da = la > 0, db = lb > 0;
-        int r;
-
-        for (size_t i = 0; i < la; i++)
-            da = da && isdigit((unsigned char)a[i]);
-        for (size_t i = 0; i < lb; i++)
-            db = db && isdigit((unsigned char)b[i]);
-        if (da && db) {
-            const char *pa = a, *pb = b;
-            size_t na = la, nb = lb;
-            while (na > 1 && *pa == '0')
-                pa++, na--;
-            while (nb > 1 && *pb == '0')
-                pb++, nb--;
-            if (na != nb)
-                return na < nb ? -1 : 1;
-            r = memcmp(pa, pb, na);
-        } else {
-            r = strncmp(a, b, la < lb ? la : lb);
-            if (r == 0 && la != lb)
-                r = la < lb ? -1 : 1;
-        }
-        if (r)
-            return r < 0 ? -1 : 1;
-        a += la + (a[la] == '.');
-        b += lb + (b[lb] == '.');
-        if (!*a != !*b)
-            return *a ? 1 : -1;
-    }
-    return 0;
-}
-
 static bool has_finding(const dbm_report *r, const char *rule, const char *file)
 {
     for (size_t i = 0; i < r->nfindings; i++)
@@ -454,6 +413,7 @@ static int check_versions_against_base(check *c, const dbm_git_changes *changes)
     dbm_git_files *files = NULL;
     char **versions = NULL;
     const char *newest = NULL, *newest_path = NULL;
+    dbm_format format = c->set ? c->set->format : DBM_FORMAT_NATIVE;
     int rc;
 
     rc = dbm_git_list_dir(&files, c->g, c->base, c->dir);
@@ -462,7 +422,7 @@ static int check_versions_against_base(check *c, const dbm_git_changes *changes)
     versions = dbm_xcalloc(files->count + 1, sizeof(*versions));
     for (size_t i = 0; i < files->count; i++) {
         versions[i] = version_of(c, files->paths[i]);
-        if (versions[i] && (!newest || version_cmp(versions[i], newest) > 0)) {
+        if (versions[i] && (!newest || dbm_version_cmp(format, versions[i], newest) > 0)) {
             newest = versions[i];
             newest_path = files->paths[i];
         }
@@ -494,7 +454,7 @@ static int check_versions_against_base(check *c, const dbm_git_changes *changes)
                                      "makes one) and move its SQL there");
         }
         if (!collided && ch->kind == DBM_GIT_ADDED && newest &&
-            version_cmp(m->version, newest) < 0) {
+            dbm_version_cmp(format, m->version, newest) < 0) {
             bool allow = c->cfg && c->cfg->out_of_order_allow;
             f = dbm_report_add_finding(
                 c->report, allow ? DBM_SEV_WARNING : DBM_SEV_ERROR, "older-than-base", ch->path, 0,
