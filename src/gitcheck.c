@@ -207,17 +207,6 @@ static bool has_finding(const dbm_report *r, const char *rule, const char *file)
 }
 
 /* The report's row for `version`, added when the run has none yet. */
-static dbm_mig_result *report_row(dbm_report *r, const char *version, const char *name,
-                                  const char *file, dbm_mig_status status)
-{
-    for (size_t i = 0; i < r->nmigs; i++)
-        if (r->migs[i].version && version && strcmp(r->migs[i].version, version) == 0) {
-            r->migs[i].status = status;
-            return &r->migs[i];
-        }
-    return dbm_report_add_migration(r, version, name, file, status);
-}
-
 static void warn_shallow(check *c, const char *what, const char *sha)
 {
     dbm_finding *f;
@@ -361,8 +350,8 @@ static int report_edit(check *c, const dbm_git_change *ch, const char *from, boo
                                     : "revert the edit and put the change in a new migration",
                             from, file);
 
-    row = report_row(c->report, version, m ? m->name : NULL, file,
-                     deleted ? DBM_MIG_MISSING : DBM_MIG_EDITED);
+    row = dbm_report_migration(c->report, version, m ? m->name : NULL, file,
+                               deleted ? DBM_MIG_MISSING : DBM_MIG_EDITED);
     dbm_report_set(&row->diff, patch);
     if (changed_by[0]) {
         dbm_report_set(&row->changed_by, changed_by);
