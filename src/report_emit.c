@@ -82,6 +82,24 @@ static void put_pre(dbm_buf *b, const char *s)
     dbm_buf_puts(b, "</pre>\n");
 }
 
+/* Text inside a `code span`: literal there, so only backticks, pipes (table cells) and
+ * line breaks need care. */
+static void put_code(dbm_buf *b, const char *s)
+{
+    dbm_buf_putc(b, '`');
+    for (; s && *s; s++) {
+        if (*s == '`')
+            dbm_buf_putc(b, '\'');
+        else if (*s == '|')
+            dbm_buf_puts(b, "\\|");
+        else if ((unsigned char)*s < 0x20)
+            dbm_buf_putc(b, ' ');
+        else
+            dbm_buf_putc(b, *s);
+    }
+    dbm_buf_putc(b, '`');
+}
+
 static void put_md(dbm_buf *b, const char *s)
 {
     char *e = dbm_escape_markdown(s ? s : "");
@@ -151,9 +169,8 @@ char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts)
     if (r->applied_count || r->pending_count)
         dbm_buf_printf(&b, "**%d** applied, **%d** pending", r->applied_count, r->pending_count);
     if (r->database) {
-        dbm_buf_puts(&b, r->applied_count || r->pending_count ? " · database `" : "database `");
-        put_md(&b, r->database);
-        dbm_buf_puts(&b, "`");
+        dbm_buf_puts(&b, r->applied_count || r->pending_count ? " · database " : "database ");
+        put_code(&b, r->database);
     }
     if (r->git.head) {
         const char *from = r->git.base ? r->git.base : r->git.deployed;
@@ -184,9 +201,9 @@ char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts)
                                r->nmigs - i);
                 break;
             }
-            dbm_buf_printf(&b, "| %s | `", mig_icon(m->status));
-            put_md(&b, m->version);
-            dbm_buf_puts(&b, "` | ");
+            dbm_buf_printf(&b, "| %s | ", mig_icon(m->status));
+            put_code(&b, m->version);
+            dbm_buf_puts(&b, " | ");
             put_md(&b, m->name);
             dbm_buf_printf(&b, " | %s", dbm_mig_status_name(m->status));
             if (m->note) {
@@ -241,11 +258,11 @@ char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts)
             put_md(&b, f->rule);
             dbm_buf_puts(&b, "**");
             if (f->file) {
-                dbm_buf_puts(&b, " `");
-                put_md(&b, f->file);
-                if (f->line)
-                    dbm_buf_printf(&b, ":%d", f->line);
-                dbm_buf_puts(&b, "`");
+                char *where =
+                    f->line ? dbm_xasprintf("%s:%d", f->file, f->line) : dbm_xstrdup(f->file);
+                dbm_buf_puts(&b, " ");
+                put_code(&b, where);
+                free(where);
             }
             dbm_buf_puts(&b, ": ");
             put_md(&b, f->message);
@@ -457,7 +474,8 @@ int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts)
     char *md = NULL;
 
     annotations(r);
-    if (opts->summary_path || !opts->quiet_terminal)
+    /* A run that stopped before it read anything has only its error to tell. */
+    if (opts->summary_path || (!opts->quiet_terminal && (r->nmigs || r->nfindings)))
         md = dbm_report_markdown(r, opts);
     if (opts->summary_path) {
         if (write_file(opts->summary_path, md, true, "job summary") < 0)

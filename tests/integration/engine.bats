@@ -73,7 +73,7 @@ CREATE TABLE later (id int);
 SQL
   export GITHUB_ACTIONS=true GITHUB_OUTPUT="$WORK/output" GITHUB_STEP_SUMMARY="$WORK/summary"
   run_dbm 1 apply --report-file "$WORK/report.json"
-  [[ "$output" == *'::error file=migrations/002_broken.sql,line=5,col=17,title=Migration failed::relation "no_such_table" does not exist'* ]]
+  [[ "$output" == *'::error file=migrations/002_broken.sql,line=5,col=18,title=Migration failed::relation "no_such_table" does not exist'* ]]
   [ "$(sql "SELECT version FROM db_migrate.migrations ORDER BY 1")" = 001 ]
   [ "$(sql "SELECT to_regclass('half') IS NULL AND to_regclass('later') IS NULL")" = t ]
   [ "$(sql "SELECT outcome FROM db_migrate.runs")" = failed ]
@@ -89,7 +89,7 @@ assert r["status"] == "failed", r["status"]
 m = {x["version"]: x for x in r["migrations"]}
 assert m["001"]["status"] == "applied"
 e = m["002"]["error"]
-assert m["002"]["status"] == "failed" and e["sqlstate"] == "42P01" and e["line"] == 5 and e["column"] == 17, e
+assert m["002"]["status"] == "failed" and e["sqlstate"] == "42P01" and e["line"] == 5 and e["column"] == 18, e
 assert m["003"]["status"] == "skipped"
 PY
   # The fix lands; the rerun applies the rest.
@@ -217,7 +217,7 @@ print(h - (1 << 64) if h >= (1 << 63) else h)')
   printf '' > migrations/001_empty.sql
   printf -- '-- only a comment\n/* and another */\n' > migrations/002_comments.sql
   printf 'CREATE TABLE "with space" (id int);\n' > "migrations/003_name with spaces.sql"
-  printf 'CREATE TABLE pct (id int);\n' > "migrations/004_100%%_sure.sql"
+  printf 'CREATE TABLE pct (id int);\n' > "migrations/004_100%_sure.sql"
   run_dbm 0 apply
   [[ "$output" == *"applied  migrations/001_empty.sql (0 statements"* ]]
   [[ "$output" == *"applied  migrations/004_100%_sure.sql"* ]]
