@@ -143,11 +143,14 @@ print(values[want])
 PY
 }
 
+# two_migrations [DIR]: the first deploy's files, in DIR (default migrations).
 two_migrations() {
-  cat >"$WS/migrations/20240101000000_create_accounts.sql" <<'EOF'
+  local dir=$WS/${1:-migrations}
+  mkdir -p "$dir"
+  cat >"$dir/20240101000000_create_accounts.sql" <<'EOF'
 CREATE TABLE accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);
 EOF
-  cat >"$WS/migrations/20240102000000_add_accounts_created.sql" <<'EOF'
+  cat >"$dir/20240102000000_add_accounts_created.sql" <<'EOF'
 ALTER TABLE accounts ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
 CREATE INDEX accounts_email ON accounts (email);
 EOF
@@ -165,10 +168,12 @@ EOF
 }
 
 @test "action deploy: apply on push runs the migrations, sets outputs, writes the summary" {
-  two_migrations
+  # A directory other than the default: INPUT_MIGRATIONS-DIR, hyphen and all, reaches
+  # the binary through buildah as through the runner.
+  two_migrations db/migrations
   head=$(wsgit rev-parse HEAD)
   event push "{\"ref\":\"refs/heads/main\",\"after\":\"$head\"}"
-  run_action 0 command=apply "database-url=$DATABASE_URL"
+  run_action 0 command=apply migrations-dir=db/migrations "database-url=$DATABASE_URL"
 
   [ "$(output status)" = applied ]
   [ "$(output applied-count)" = 2 ]
@@ -186,7 +191,7 @@ EOF
   [ -z "$(find "$WS" -not -uid "$WS_UID" -print -quit)" ]
 
   # The same commit again: nothing to do.
-  run_action 0 command=apply "database-url=$DATABASE_URL"
+  run_action 0 command=apply migrations-dir=db/migrations "database-url=$DATABASE_URL"
   [ "$(output status)" = up-to-date ]
   [ "$(output applied-count)" = 0 ]
   [ "$(output deployed-sha)" = "$head" ]
