@@ -48,7 +48,7 @@ deps:
 	@scripts/deps.sh build
 
 deps-test:
-	@scripts/deps.sh test
+	@scripts/deps.sh test container
 
 db-migrate: $(REL_OBJS)
 	@echo "  LINK    $@"
@@ -99,7 +99,7 @@ lint:
 	  echo "lint: banned function (use snprintf, dbm_buf, strtol, strtok_r)"; exit 1; fi
 
 check: deps-test
-	@$(MAKE) --no-print-directory format-check lint build/asan/headers.ok
+	@$(MAKE) --no-print-directory format-check lint build/asan/headers.ok action-check dist-check
 	@$(MAKE) --no-print-directory $(UNIT_BINS) build/asan/db-migrate
 	@tests/run.sh $(UNIT_BINS)
 
@@ -111,6 +111,16 @@ demo: deps
 bench: deps-test
 	@$(MAKE) --no-print-directory db-migrate
 	@bench/run.sh
+
+# action.yml, dist/ and the example workflows are valid; docs/action.md's tables are current.
+action-check:
+	@scripts/validate-action.sh
+
+dist:
+	@scripts/gen-dist.sh
+
+dist-check:
+	@scripts/gen-dist.sh --check
 
 clean:
 	rm -rf build db-migrate
