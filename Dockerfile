@@ -13,12 +13,9 @@ RUN make -C /src -j"$(nproc)" db-migrate
 FROM docker.io/library/debian:bookworm-slim
 # The runtime halves of the -dev packages deps.sh installs (libpg_query is linked as a
 # shared library, as the Makefile links it everywhere).
-# libxml2 needs ICU's common library and data only; the rest of libicu72 is left out.
-RUN printf 'path-exclude /usr/lib/*/libicu%s.so*\n' i18n io test tu \
-      >/etc/dpkg/dpkg.cfg.d/db-migrate-icu \
- && apt-get update -q \
+RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      ca-certificates libpq5 libgit2-1.5 libcurl4 libjansson4 libssh2-1 libssl3 libxml2 \
+      ca-certificates libpq5 libgit2-1.5 libcurl4 libjansson4 libssh2-1 libssl3 libexpat1 \
       libpg-query1504.0 \
  && rm -rf /var/lib/apt/lists/* /var/cache/debconf/*-old /var/lib/dpkg/*-old /var/log/*
 COPY --from=build /src/db-migrate /usr/local/bin/db-migrate

@@ -12,7 +12,7 @@
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CC ?= cc
-PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto libxml-2.0
+PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto expat
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread
 
