@@ -14,7 +14,9 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CC ?= cc
 PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto expat
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread
+# libcurl is not linked: src/http.c loads it on first use (dlopen), so runs that
+# make no HTTP request never map it and its TLS stack.
+PKG_LIBS = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -l:libpg_query.a -lpthread -ldl
 
 # V=1 shows the full compiler command lines.
 ifeq ($(V),1)

@@ -228,8 +228,10 @@ static void parse_one(run_ctx *ctx, size_t i)
 static void parse_pending(run_ctx *ctx)
 {
     for (size_t i = 0; i < ctx->set->count; i++)
-        if (is_pending(ctx->state[i]))
+        if (is_pending(ctx->state[i])) {
             parse_one(ctx, i);
+            dbm_stmt_list_drop_trees(ctx->parsed[i]);
+        }
 }
 
 /*
@@ -247,8 +249,10 @@ static void parse_changed(run_ctx *ctx)
             size_t n = strlen(ctx->display[i]), m = strlen(ch->path);
             /* Change paths are relative to the repository; display paths may be shorter. */
             if (m >= n && strcmp(ch->path + m - n, ctx->display[i]) == 0 &&
-                (m == n || ch->path[m - n - 1] == '/'))
+                (m == n || ch->path[m - n - 1] == '/')) {
                 parse_one(ctx, i);
+                dbm_stmt_list_drop_trees(ctx->parsed[i]);
+            }
         }
     }
 }
