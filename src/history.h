@@ -51,13 +51,15 @@ int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
 int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, const char *outcome);
 
 /*
- * Append to `sql` the statement that records `m` as applied by run_id, for a
- * transactional migration: sent in the same transaction as its body, it
- * measures duration_ms on the server from statement_timestamp(). A failed row
- * left by an earlier non-transactional attempt is replaced.
+ * The statement that records `m` as applied by run_id, for a transactional
+ * migration: sent in the same transaction as its body, it measures duration_ms
+ * on the server as the time since the transaction began. With
+ * `replace_existing` (a failed row from an earlier attempt, or a Flyway
+ * repeatable run again) the old row is deleted first; otherwise a plain INSERT
+ * lets the primary key refuse a second record. Caller frees.
  */
-void dbm_history_sql_applied(dbm_buf *sql, PGconn *conn, const char *schema, const dbm_migration *m,
-                             long long run_id, const char *git_sha, bool transactional);
+char *dbm_history_sql_applied(PGconn *conn, const char *schema, const dbm_migration *m,
+                              long long run_id, const char *git_sha, bool replace_existing);
 
 /* Record (upsert) a non-transactional migration's state after it ran or failed. */
 int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
@@ -67,8 +69,16 @@ int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m,
 /* Delete a migration's row (rollback, repair). Returns DBM_ENOTFOUND when absent. */
 int dbm_history_delete(PGconn *conn, const char *schema, const char *version);
 
-/* The SQL that deletes a row, appended to `sql` (rollback sends it with the down section). */
-void dbm_history_sql_delete(dbm_buf *sql, PGconn *conn, const char *schema, const char *version);
+/* The SQL that deletes a row (rollback sends it with the down section). Caller frees. */
+char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *version);
+
+/*
+ * Record `m` as applied without running it (baseline), by run_id. `note` is
+ * kept in the row's error column prefixed "baseline: " so the origin of the
+ * row stays visible (e.g. "adopted from dbmate"). Existing rows are kept.
+ */
+int dbm_history_baseline(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
+                         const char *git_sha, const char *note);
 
 /* The advisory-lock key for a history schema (stable across versions of this tool). */
 long long dbm_history_lock_key(const char *schema);

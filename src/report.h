@@ -137,6 +137,10 @@ dbm_git_change_info *dbm_report_add_git_change(dbm_report *r, const char *kind, 
 /* True when a finding of severity error exists. */
 bool dbm_report_has_blocking(const dbm_report *r);
 
+/* Escape text for a Markdown table cell or inline text: HTML-escaped, | and newlines made
+ * safe, Markdown punctuation backslashed. Caller frees. */
+char *dbm_escape_markdown(const char *s);
+
 /* --- at the end of a run --- */
 
 typedef struct {

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# apply-bench.sh BIN - 1,000 generated migrations (each a CREATE TABLE with a primary
+# key, an index and a comment) applied by db-migrate, by psql (the reference: one
+# script over one connection, one transaction per migration) and by dbmate 2.x from
+# npm, each into a fresh database; then a no-op rerun of db-migrate and dbmate.
+# Prints medians, peak memory and ratios; exits 1 when a target is missed.
+set -euo pipefail
+BIN=$1
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+N=${BENCH_MIGRATIONS:-1000}
+REPS=${BENCH_REPS:-3}
+PG_BIN=/usr/lib/postgresql/15/bin
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+TMP=$(mktemp -d /tmp/dbm-bench.XXXXXX); chmod 755 "$TMP"
+[ "$(id -u)" -eq 0 ] && chown postgres "$TMP"
+cleanup() { as_pg "$PG_BIN/pg_ctl" -D "$TMP/data" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+as_pg "$PG_BIN/initdb" -D "$TMP/data" -A trust --nosync -U postgres -E UTF8 >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$TMP/data" -l "$TMP/log" -w \
+  -o "-p $PORT -k $TMP -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null
+BASE="postgresql://postgres@127.0.0.1:$PORT"
+
+# dbmate from npm, cached under bench/node_modules.
+if [ ! -x "$ROOT/bench/node_modules/.bin/dbmate" ]; then
+  (cd "$ROOT/bench" && npm install --silent --no-audit --no-fund dbmate@2 >/dev/null)
+fi
+DBMATE="$ROOT/bench/node_modules/.bin/dbmate"
+
+mkdir -p "$TMP/m"
+python3 - "$TMP/m" "$N" "$TMP/reference.sql" <<'PY'
+import sys
+d, n, ref = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with open(ref, "w") as r:
+    for i in range(1, n + 1):
+        body = (f"CREATE TABLE item_{i} (\n    id bigint PRIMARY KEY,\n    owner_id bigint NOT NULL,\n"
+                f"    name text NOT NULL,\n    created_at timestamptz NOT NULL DEFAULT now()\n);\n"
+                f"CREATE INDEX item_{i}_owner_idx ON item_{i} (owner_id);\n"
+                f"COMMENT ON TABLE item_{i} IS 'generated table {i}';\n")
+        with open(f"{d}/{20240101000000 + i}_item_{i}.sql", "w") as f:
+            f.write("-- migrate:up\n" + body + "\n-- migrate:down\nDROP TABLE item_%d;\n" % i)
+        r.write("BEGIN;\n" + body + "COMMIT;\n")
+PY
+
+fresh() { echo "psql -X -q '$BASE/postgres' -c 'DROP DATABASE IF EXISTS $1' -c 'CREATE DATABASE $1'"; }
+m() { python3 "$ROOT/bench/measure.py" "$@"; }
+
+read -r ref_ms ref_rss < <(m "$REPS" --setup "$(fresh ref)" -- psql -X -q -v ON_ERROR_STOP=1 -d "$BASE/ref" -f "$TMP/reference.sql")
+read -r dbm_ms dbm_rss < <(m "$REPS" --setup "$(fresh dbm)" -- "$BIN" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbm")
+read -r mate_ms mate_rss < <(m "$REPS" --setup "$(fresh mate)" -- "$DBMATE" --url "$BASE/mate?sslmode=disable" --migrations-dir "$TMP/m" --no-dump-schema up)
+read -r noop_ms noop_rss < <(m 5 -- "$BIN" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbm")
+read -r matenoop_ms _ < <(m 5 -- "$DBMATE" --url "$BASE/mate?sslmode=disable" --migrations-dir "$TMP/m" --no-dump-schema up)
+
+python3 - "$N" "$ref_ms" "$dbm_ms" "$mate_ms" "$noop_ms" "$matenoop_ms" "$dbm_rss" "$noop_rss" <<'PY'
+import sys
+n, ref, dbm, mate, noop, matenoop, rss, noop_rss = sys.argv[1:]
+ref, dbm, mate, noop, matenoop = map(float, (ref, dbm, mate, noop, matenoop))
+peak = max(int(rss), int(noop_rss)) / 1024.0
+rows = [
+    ("apply %s migrations: db-migrate" % n, "%.0f ms" % dbm, ""),
+    ("  psql reference (1 connection, 1 tx each)", "%.0f ms" % ref, "db-migrate/psql = %.2fx (target <= 1.15x)" % (dbm / ref)),
+    ("  dbmate 2.x", "%.0f ms" % mate, "dbmate/db-migrate = %.1fx (target >= 2x)" % (mate / dbm)),
+    ("no-op rerun: db-migrate", "%.1f ms" % noop, "target < 20 ms"),
+    ("  dbmate 2.x", "%.1f ms" % matenoop, "dbmate/db-migrate = %.1fx (target >= 4x)" % (matenoop / noop)),
+    ("peak memory: db-migrate", "%.1f MiB" % peak, "target < 16 MiB"),
+]
+for a, b, c in rows:
+    print("%-44s %12s   %s" % (a, b, c))
+ok = dbm / ref <= 1.15 and mate / dbm >= 2 and noop < 20 and matenoop / noop >= 4 and peak < 16
+print("apply-bench: %s" % ("all targets met" if ok else "TARGET MISSED"))
+sys.exit(0 if ok else 1)
+PY

@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""measure.py - run a command N times; print the median wall time (ms) and peak RSS (KiB).
+
+usage: measure.py N [--setup 'shell command'] -- command args...
+The setup command runs before each repetition and is not timed (e.g. a fresh database).
+Output: one line "median_ms max_rss_kib".
+"""
+import os, resource, subprocess, sys, time
+
+def main():
+    args = sys.argv[1:]
+    n = int(args.pop(0))
+    setup = None
+    if args and args[0] == "--setup":
+        setup = args[1]
+        args = args[2:]
+    if args and args[0] == "--":
+        args = args[1:]
+    times, rss = [], 0
+    for _ in range(n):
+        if setup:
+            subprocess.run(setup, shell=True, check=True, stdout=subprocess.DEVNULL)
+        t0 = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            try:
+                os.execvp(args[0], args)
+            finally:
+                os._exit(127)
+        _, status, ru = os.wait4(pid, 0)
+        times.append((time.perf_counter() - t0) * 1000.0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit("measure.py: command failed: %s" % " ".join(args))
+        rss = max(rss, ru.ru_maxrss)
+    times.sort()
+    print("%.1f %d" % (times[len(times) // 2], rss))
+
+main()

@@ -1,0 +1,682 @@
+/*
+ * commands.c - plan, apply, status, verify, baseline, repair, rollback, new.
+ *
+ * Every command that touches the database follows one shape: read the files,
+ * connect, (take the run lock and create the history tables when it writes),
+ * read the history, classify each file, check before running anything, then
+ * act. Nothing is applied when any check blocks.
+ */
+#include "commands.h"
+#include "connect.h"
+#include "db.h"
+#include "error.h"
+#include "gitcheck.h"
+#include "history.h"
+#include "log.h"
+#include "migration.h"
+#include "sqlparse.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef enum { ST_APPLIED, ST_PENDING, ST_EDITED, ST_RESUME, ST_OUT_OF_ORDER } file_state;
+
+typedef struct {
+    const dbm_config *cfg;
+    dbm_report *report;
+    dbm_migration_set *set;
+    dbm_conn *conn;
+    PGconn *pg;
+    dbm_history *history;
+    char *head_sha;
+    file_state *state;      /* per file in set */
+    dbm_stmt_list **parsed; /* per file; parsed for pending ones */
+    char **display;         /* per file: the path users see */
+    bool locked;
+} run_ctx;
+
+/* --- reading and classifying --- */
+
+static char *display_path(const dbm_config *cfg, const char *rel)
+{
+    const char *dir = cfg->migrations_dir;
+    const char *ws = cfg->gh.workspace;
+    size_t n;
+
+    if (ws && (n = strlen(ws)) && strncmp(dir, ws, n) == 0 && dir[n] == '/')
+        dir += n + 1;
+    while (dbm_starts_with(dir, "./"))
+        dir += 2;
+    if (!*dir || strcmp(dir, ".") == 0)
+        return dbm_xstrdup(rel);
+    return dbm_xasprintf("%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", rel);
+}
+
+static int load_files(run_ctx *ctx)
+{
+    int error = dbm_migrations_load(&ctx->set, ctx->cfg->migrations_dir, ctx->cfg->format);
+    if (error < 0)
+        return error;
+    dbm_report_set(&ctx->report->format, dbm_format_name(ctx->set->format));
+    dbm_report_set(&ctx->report->migrations_dir, ctx->cfg->migrations_dir);
+    ctx->state = dbm_xcalloc(ctx->set->count, sizeof(*ctx->state));
+    ctx->parsed = dbm_xcalloc(ctx->set->count, sizeof(*ctx->parsed));
+    ctx->display = dbm_xcalloc(ctx->set->count, sizeof(*ctx->display));
+    for (size_t i = 0; i < ctx->set->count; i++)
+        ctx->display[i] = display_path(ctx->cfg, ctx->set->items[i].path);
+    return 0;
+}
+
+static int connect_db(run_ctx *ctx)
+{
+    int error = dbm_connect(&ctx->conn, ctx->cfg);
+    if (error < 0)
+        return error;
+    ctx->pg = dbm_conn_pg(ctx->conn);
+    dbm_db_quiet_notices(ctx->pg, ctx->cfg->verbose);
+    dbm_report_set(&ctx->report->database, dbm_conn_describe(ctx->conn));
+    return 0;
+}
+
+/* Take the run lock and make sure the history tables exist. */
+static int lock_and_prepare(run_ctx *ctx)
+{
+    int error = dbm_db_lock(ctx->pg, ctx->cfg->history_schema, ctx->cfg->run_lock_wait_ms);
+    if (error < 0)
+        return error;
+    ctx->locked = true;
+    return dbm_history_ensure(ctx->pg, ctx->cfg->history_schema);
+}
+
+static int read_history(run_ctx *ctx)
+{
+    return dbm_history_load(&ctx->history, ctx->pg, ctx->cfg->history_schema);
+}
+
+/* The newest applied version among files and history, for out-of-order checks. */
+static const char *newest_applied(const run_ctx *ctx)
+{
+    const char *newest = NULL;
+    for (size_t i = 0; ctx->history && i < ctx->history->count; i++) {
+        const dbm_history_row *r = &ctx->history->rows[i];
+        if (strcmp(r->status, "applied") != 0 || dbm_starts_with(r->version, "R__"))
+            continue;
+        if (!newest || dbm_version_cmp(ctx->set->format, r->version, newest) > 0)
+            newest = r->version;
+    }
+    return newest;
+}
+
+/*
+ * Classify each file against the history and add findings: edited applied
+ * migrations and out-of-order pending ones block; history rows without a file
+ * are reported (blocking only for verify).
+ */
+static void classify(run_ctx *ctx, bool missing_blocks)
+{
+    const char *newest = newest_applied(ctx);
+
+    for (size_t i = 0; i < ctx->set->count; i++) {
+        const dbm_migration *m = &ctx->set->items[i];
+        const dbm_history_row *row = dbm_history_find(ctx->history, m->version);
+
+        if (!row) {
+            ctx->state[i] = ST_PENDING;
+            if (newest && !m->repeatable &&
+                dbm_version_cmp(ctx->set->format, m->version, newest) < 0) {
+                ctx->state[i] = ST_OUT_OF_ORDER;
+                if (!ctx->cfg->out_of_order_allow) {
+                    dbm_finding *f = dbm_report_add_finding(
+                        ctx->report, DBM_SEV_ERROR, "out-of-order", ctx->display[i], 0, 0,
+                        "'%s' is pending but older than the newest applied version %s",
+                        ctx->display[i], newest);
+                    dbm_report_set(&f->hint, "give it a version newer than the applied ones, "
+                                             "or set out-of-order: allow");
+                }
+            }
+        } else if (strcmp(row->status, "failed") == 0) {
+            ctx->state[i] = ST_RESUME;
+        } else if (strcmp(row->checksum, m->checksum) == 0) {
+            ctx->state[i] = ST_APPLIED;
+        } else if (m->repeatable) {
+            ctx->state[i] = ST_PENDING;
+        } else {
+            dbm_finding *f;
+            ctx->state[i] = ST_EDITED;
+            f = dbm_report_add_finding(ctx->report, DBM_SEV_ERROR, "edited-applied",
+                                       ctx->display[i], 1, 0,
+                                       "'%s' was edited after it was applied (history %s, file %s)",
+                                       ctx->display[i], row->checksum, m->checksum);
+            dbm_report_set(&f->hint, "restore the applied version of the file and put the change "
+                                     "in a new migration");
+        }
+    }
+    for (size_t i = 0; ctx->history && i < ctx->history->count; i++) {
+        const dbm_history_row *r = &ctx->history->rows[i];
+        dbm_finding *f;
+        if (dbm_migrations_find(ctx->set, r->version))
+            continue;
+        f = dbm_report_add_finding(ctx->report, missing_blocks ? DBM_SEV_ERROR : DBM_SEV_WARNING,
+                                   "applied-file-missing", NULL, 0, 0,
+                                   "version %s (%s) is recorded as %s but has no file in '%s'",
+                                   r->version, r->name, r->status, ctx->cfg->migrations_dir);
+        dbm_report_set(&f->hint, "restore the file; a deleted applied migration cannot be "
+                                 "re-created on a new database");
+    }
+}
+
+static bool is_pending(file_state s)
+{
+    return s == ST_PENDING || s == ST_RESUME || s == ST_OUT_OF_ORDER;
+}
+
+/*
+ * Parse a file's up section; add blocking findings for syntax errors and for
+ * statements that cannot run in a transaction in a file without the
+ * directive. Formats whose tools decide on their own (Flyway, and
+ * golang-migrate/Prisma for a single-statement file) get that decision here.
+ */
+static void parse_one(run_ctx *ctx, size_t i)
+{
+    dbm_migration *m = &ctx->set->items[i];
+    int line = 0, col = 0;
+    dbm_format fmt = ctx->set->format;
+
+    if (ctx->parsed[i])
+        return;
+    if (dbm_sql_split(&ctx->parsed[i], &line, &col, m->up, m->up_len) < 0) {
+        dbm_finding *f = dbm_report_add_finding(ctx->report, DBM_SEV_ERROR, "syntax-error",
+                                                ctx->display[i], line ? m->up_line + line - 1 : 0,
+                                                col, "%s", dbm_error_message());
+        dbm_report_set(&f->hint, "fix the SQL; the file is checked with PostgreSQL's own parser");
+        return;
+    }
+    if (ctx->parsed[i]->count == 0)
+        dbm_report_add_finding(ctx->report, DBM_SEV_NOTICE, "empty-migration", ctx->display[i], 1,
+                               0, "'%s' has no statements; it will be recorded as applied",
+                               ctx->display[i]);
+    if (!ctx->parsed[i]->has_no_tx || m->no_transaction)
+        return;
+    if (fmt == DBM_FORMAT_FLYWAY ||
+        ((fmt == DBM_FORMAT_GOLANG_MIGRATE || fmt == DBM_FORMAT_PRISMA) &&
+         ctx->parsed[i]->count == 1)) {
+        m->no_transaction = true;
+        return;
+    }
+    for (size_t k = 0; k < ctx->parsed[i]->count; k++) {
+        const dbm_stmt *s = &ctx->parsed[i]->items[k];
+        dbm_finding *f;
+        if (!(s->flags & DBM_STMT_NO_TX))
+            continue;
+        f = dbm_report_add_finding(ctx->report, DBM_SEV_ERROR, "needs-no-transaction",
+                                   ctx->display[i], m->up_line + s->line - 1, s->col,
+                                   "%s cannot run inside a transaction block", s->tag);
+        dbm_report_set(&f->hint,
+                       fmt == DBM_FORMAT_GOOSE ? "add '-- +goose NO TRANSACTION' to the file"
+                       : fmt == DBM_FORMAT_DIESEL
+                           ? "add 'run_in_transaction = false' to the migration's metadata.toml"
+                       : fmt == DBM_FORMAT_DBMATE
+                           ? "write '-- migrate:up transaction:false'"
+                           : "add a line '-- migrate:no-transaction' to the file (it then runs "
+                             "statement by statement, and a rerun resumes where it failed)");
+        break;
+    }
+}
+
+static void parse_pending(run_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->set->count; i++)
+        if (is_pending(ctx->state[i]))
+            parse_one(ctx, i);
+}
+
+static int run_gitcheck(run_ctx *ctx)
+{
+    return dbm_gitcheck(ctx->report, ctx->cfg, ctx->set, ctx->history);
+}
+
+/* Rows of the report for every file and its state. */
+static void report_rows(run_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->set->count; i++) {
+        const dbm_migration *m = &ctx->set->items[i];
+        const dbm_history_row *row = dbm_history_find(ctx->history, m->version);
+        dbm_mig_status st = ctx->state[i] == ST_APPLIED  ? DBM_MIG_APPLIED
+                            : ctx->state[i] == ST_EDITED ? DBM_MIG_EDITED
+                                                         : DBM_MIG_PENDING;
+        dbm_mig_result *r =
+            dbm_report_add_migration(ctx->report, m->version, m->name, ctx->display[i], st);
+        r->transactional = !m->no_transaction;
+        if (ctx->parsed[i])
+            r->statement_count = (int)ctx->parsed[i]->count;
+        if (row && ctx->state[i] == ST_APPLIED)
+            r->duration_ms = (double)row->duration_ms;
+        if (ctx->state[i] == ST_RESUME)
+            r->note = dbm_xasprintf("failed before at statement %d: %s", row->failed_statement,
+                                    row->error ? row->error : "");
+        if (ctx->state[i] == ST_OUT_OF_ORDER)
+            r->note = dbm_xstrdup("older than the newest applied version");
+        if (ctx->state[i] != ST_APPLIED && ctx->state[i] != ST_EDITED)
+            ctx->report->pending_count++;
+    }
+    for (size_t i = 0; ctx->history && i < ctx->history->count; i++) {
+        const dbm_history_row *h = &ctx->history->rows[i];
+        if (!dbm_migrations_find(ctx->set, h->version))
+            dbm_report_add_migration(ctx->report, h->version, h->name, NULL, DBM_MIG_MISSING);
+    }
+}
+
+static void ctx_free(run_ctx *ctx)
+{
+    if (ctx->locked && ctx->pg)
+        dbm_db_unlock(ctx->pg, ctx->cfg->history_schema);
+    for (size_t i = 0; ctx->set && i < ctx->set->count; i++) {
+        dbm_stmt_list_free(ctx->parsed[i]);
+        free(ctx->display[i]);
+    }
+    free(ctx->parsed);
+    free(ctx->display);
+    free(ctx->state);
+    dbm_history_free(ctx->history);
+    dbm_conn_free(ctx->conn);
+    dbm_migrations_free(ctx->set);
+    free(ctx->head_sha);
+}
+
+/* Mark the report blocked; the message counts the blocking findings. */
+static int blocked(dbm_report *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nfindings; i++)
+        n += r->findings[i].severity == DBM_SEV_ERROR;
+    dbm_report_set(&r->status, "blocked");
+    dbm_error_set(DBM_EBLOCKED, "%s found %zu blocking problem%s; nothing was applied", r->command,
+                  n, n == 1 ? "" : "s");
+    dbm_error_hint("see the errors above: each names the file and what to change");
+    return DBM_EBLOCKED;
+}
+
+static bool on_pull_request(const dbm_config *cfg)
+{
+    return cfg->gh.event_name && dbm_starts_with(cfg->gh.event_name, "pull_request");
+}
+
+/* --- plan, status, verify --- */
+
+static int cmd_inspect(run_ctx *ctx, dbm_command cmd)
+{
+    const dbm_config *cfg = ctx->cfg;
+    bool offline = cfg->offline || (!cfg->database_url && cmd == DBM_CMD_PLAN);
+    int error;
+
+    if ((error = load_files(ctx)) < 0)
+        return error;
+    if (!offline) {
+        if ((error = connect_db(ctx)) < 0 || (error = read_history(ctx)) < 0)
+            return error;
+    } else if (cmd != DBM_CMD_PLAN) {
+        return dbm_error_set(DBM_ECONFIG, "'%s' needs a database", dbm_command_name(cmd));
+    }
+    classify(ctx, cmd == DBM_CMD_VERIFY);
+    if (cmd == DBM_CMD_PLAN)
+        parse_pending(ctx);
+    if ((error = run_gitcheck(ctx)) < 0)
+        return error;
+    report_rows(ctx);
+    if (cmd == DBM_CMD_VERIFY) {
+        for (size_t i = 0; ctx->history && i < ctx->history->count; i++)
+            if (strcmp(ctx->history->rows[i].status, "failed") == 0) {
+                const dbm_migration *m =
+                    dbm_migrations_find(ctx->set, ctx->history->rows[i].version);
+                dbm_finding *f = dbm_report_add_finding(
+                    ctx->report, DBM_SEV_ERROR, "failed-migration", m ? m->path : NULL, 0, 0,
+                    "version %s failed at statement %d and is not finished",
+                    ctx->history->rows[i].version, ctx->history->rows[i].failed_statement);
+                dbm_report_set(&f->hint, "fix the cause and rerun apply, or clear it with repair");
+            }
+    }
+    if (dbm_report_has_blocking(ctx->report))
+        return blocked(ctx->report);
+    dbm_report_set(&ctx->report->status, ctx->report->pending_count ? "pending" : "up-to-date");
+    return 0;
+}
+
+/* --- apply --- */
+
+static void log_result(const dbm_mig_result *r)
+{
+    char *name = dbm_printable(r->file);
+    if (r->status == DBM_MIG_APPLIED)
+        dbm_log("applied  %s (%d statement%s, %.0f ms)%s%s", name, r->statement_count,
+                r->statement_count == 1 ? "" : "s", r->duration_ms, r->note ? "; " : "",
+                r->note ? r->note : "");
+    else
+        dbm_log("FAILED   %s after %.0f ms", name, r->duration_ms);
+    free(name);
+}
+
+static int cmd_apply(run_ctx *ctx)
+{
+    const dbm_config *cfg = ctx->cfg;
+    dbm_report *rep = ctx->report;
+    dbm_run_info info;
+    long long run_id = 0;
+    int error;
+    int applied = 0;
+    bool failed = false;
+    dbm_buf versions = DBM_BUF_INIT;
+
+    if (on_pull_request(cfg) && !cfg->allow_apply_on_pull_request) {
+        dbm_error_set(DBM_ECONFIG, "apply refuses to run on '%s' events", cfg->gh.event_name);
+        dbm_error_hint("use command: plan or dry-run on pull requests, or set "
+                       "allow-apply-on-pull-request: true if this database is disposable");
+        return DBM_ECONFIG;
+    }
+    if ((error = load_files(ctx)) < 0 || (error = connect_db(ctx)) < 0 ||
+        (error = lock_and_prepare(ctx)) < 0 || (error = read_history(ctx)) < 0)
+        goto done;
+    classify(ctx, false);
+    parse_pending(ctx);
+    if ((error = run_gitcheck(ctx)) < 0)
+        goto done;
+
+    memset(&info, 0, sizeof(info));
+    info.command = "apply";
+    info.git_sha = rep->git.head ? rep->git.head : cfg->gh.sha;
+    info.deployed_sha = rep->git.deployed ? rep->git.deployed : ctx->history->last_apply_sha;
+    info.actor = cfg->gh.actor ? cfg->gh.actor : getenv("USER");
+    info.event = cfg->gh.event_name;
+    info.run_url = cfg->gh.run_url;
+    if ((error = dbm_history_run_start(&run_id, ctx->pg, cfg->history_schema, &info)) < 0)
+        goto done;
+
+    if (dbm_report_has_blocking(rep)) {
+        report_rows(ctx);
+        dbm_history_run_finish(ctx->pg, cfg->history_schema, run_id, "failed");
+        error = blocked(rep);
+        goto done;
+    }
+
+    for (size_t i = 0; i < ctx->set->count; i++) {
+        const dbm_migration *m = &ctx->set->items[i];
+        const dbm_history_row *row = dbm_history_find(ctx->history, m->version);
+        dbm_mig_result *r;
+        dbm_apply_opts o;
+
+        if (!is_pending(ctx->state[i]) || failed) {
+            r = dbm_report_add_migration(rep, m->version, m->name, ctx->display[i],
+                                         ctx->state[i] == ST_APPLIED ? DBM_MIG_APPLIED
+                                         : failed                    ? DBM_MIG_SKIPPED
+                                                                     : DBM_MIG_PENDING);
+            r->transactional = !m->no_transaction;
+            if (row && ctx->state[i] == ST_APPLIED) {
+                r->duration_ms = (double)row->duration_ms;
+                r->note = dbm_xasprintf("applied before, %s", row->applied_at);
+            }
+            if (failed) {
+                r->note = dbm_xstrdup("not run: an earlier migration failed");
+                rep->pending_count++;
+            }
+            continue;
+        }
+        memset(&o, 0, sizeof(o));
+        o.schema = cfg->history_schema;
+        o.run_id = run_id;
+        o.git_sha = info.git_sha;
+        o.lock_timeout_ms = cfg->lock_timeout_ms;
+        o.statement_timeout_ms = cfg->statement_timeout_ms;
+        o.lock_retries = cfg->lock_retries;
+        o.replace_existing = row != NULL;
+        o.resume_from = ctx->state[i] == ST_RESUME && m->no_transaction ? row->failed_statement : 0;
+        o.display_path = ctx->display[i];
+        r = dbm_report_add_migration(rep, m->version, m->name, ctx->display[i], DBM_MIG_PENDING);
+        error = dbm_db_apply(r, ctx->pg, m, ctx->parsed[i], &o);
+        log_result(r);
+        if (error == DBM_EFAILED) {
+            failed = true;
+            dbm_error_set(DBM_EFAILED, "unable to apply '%s': %s", ctx->display[i],
+                          r->error ? r->error->message : "failed");
+            if (r->error && r->error->hint)
+                dbm_error_hint("%s", r->error->hint);
+            continue;
+        }
+        if (error < 0)
+            goto done;
+        applied++;
+        if (versions.len)
+            dbm_buf_putc(&versions, ',');
+        dbm_buf_puts(&versions, m->version);
+    }
+    rep->applied_count = applied;
+    dbm_report_set(&rep->status, failed ? "failed" : applied ? "applied" : "up-to-date");
+    dbm_history_run_finish(ctx->pg, cfg->history_schema, run_id, rep->status);
+    if (!applied && !failed)
+        dbm_log("up to date: nothing to apply");
+    error = failed ? DBM_EFAILED : 0;
+done:
+    if (error < 0 && !rep->status)
+        dbm_report_set(&rep->status, "failed");
+    dbm_buf_free(&versions);
+    return error;
+}
+
+/* --- baseline, repair, rollback --- */
+
+static int start_run(run_ctx *ctx, const char *command, long long *run_id)
+{
+    dbm_run_info info;
+    memset(&info, 0, sizeof(info));
+    info.command = command;
+    info.git_sha = ctx->cfg->gh.sha;
+    info.actor = ctx->cfg->gh.actor ? ctx->cfg->gh.actor : getenv("USER");
+    info.event = ctx->cfg->gh.event_name;
+    info.run_url = ctx->cfg->gh.run_url;
+    return dbm_history_run_start(run_id, ctx->pg, ctx->cfg->history_schema, &info);
+}
+
+static const dbm_migration *find_target(run_ctx *ctx)
+{
+    const dbm_migration *t = dbm_migrations_find(ctx->set, ctx->cfg->target_version);
+    if (!t && !dbm_history_find(ctx->history, ctx->cfg->target_version)) {
+        dbm_error_set(DBM_ECONFIG, "target-version %s matches no migration in '%s'",
+                      ctx->cfg->target_version, ctx->cfg->migrations_dir);
+        dbm_error_hint("use a version from 'db-migrate status'");
+    }
+    return t;
+}
+
+static int cmd_baseline(run_ctx *ctx)
+{
+    long long run_id;
+    int error;
+    int n = 0;
+
+    if (ctx->cfg->adopt_from)
+        return dbm_error_set(DBM_ECONFIG, "baseline --adopt-from is not available in this build");
+    if ((error = load_files(ctx)) < 0 || (error = connect_db(ctx)) < 0 ||
+        (error = lock_and_prepare(ctx)) < 0 || (error = read_history(ctx)) < 0)
+        return error;
+    if (!find_target(ctx) && !dbm_history_find(ctx->history, ctx->cfg->target_version))
+        return DBM_ECONFIG;
+    if ((error = start_run(ctx, "baseline", &run_id)) < 0)
+        return error;
+    for (size_t i = 0; i < ctx->set->count; i++) {
+        const dbm_migration *m = &ctx->set->items[i];
+        dbm_mig_result *r;
+        if (m->repeatable ||
+            dbm_version_cmp(ctx->set->format, m->version, ctx->cfg->target_version) > 0)
+            continue;
+        if (dbm_history_find(ctx->history, m->version))
+            continue;
+        if ((error = dbm_history_baseline(ctx->pg, ctx->cfg->history_schema, m, run_id,
+                                          ctx->cfg->gh.sha, NULL)) < 0)
+            return error;
+        r = dbm_report_add_migration(ctx->report, m->version, m->name, ctx->display[i],
+                                     DBM_MIG_APPLIED);
+        r->note = dbm_xstrdup("baselined: recorded without running");
+        dbm_log("baselined %s", ctx->display[i]);
+        n++;
+    }
+    ctx->report->applied_count = n;
+    dbm_history_run_finish(ctx->pg, ctx->cfg->history_schema, run_id, n ? "applied" : "up-to-date");
+    dbm_report_set(&ctx->report->status, n ? "applied" : "up-to-date");
+    return 0;
+}
+
+static int cmd_repair(run_ctx *ctx)
+{
+    const dbm_history_row *row;
+    long long run_id;
+    int error;
+
+    if ((error = load_files(ctx)) < 0 || (error = connect_db(ctx)) < 0 ||
+        (error = lock_and_prepare(ctx)) < 0 || (error = read_history(ctx)) < 0)
+        return error;
+    row = dbm_history_find(ctx->history, ctx->cfg->target_version);
+    if (!row || strcmp(row->status, "failed") != 0) {
+        dbm_error_set(DBM_ECONFIG, "version %s has no failed record to repair",
+                      ctx->cfg->target_version);
+        dbm_error_hint(row ? "it is applied; repair only clears failed non-transactional runs"
+                           : "run 'db-migrate status' to see the failed version");
+        return DBM_ECONFIG;
+    }
+    if ((error = start_run(ctx, "repair", &run_id)) < 0 ||
+        (error = dbm_history_delete(ctx->pg, ctx->cfg->history_schema, row->version)) < 0)
+        return error;
+    dbm_history_run_finish(ctx->pg, ctx->cfg->history_schema, run_id, "applied");
+    dbm_log("repaired %s: its failed record is cleared; the next apply runs it from the start",
+            row->version);
+    dbm_report_set(&ctx->report->status, "applied");
+    return 0;
+}
+
+static int cmd_rollback(run_ctx *ctx)
+{
+    const dbm_config *cfg = ctx->cfg;
+    size_t *todo = NULL;
+    size_t ntodo = 0;
+    long long run_id;
+    int error;
+
+    if ((error = load_files(ctx)) < 0 || (error = connect_db(ctx)) < 0 ||
+        (error = lock_and_prepare(ctx)) < 0 || (error = read_history(ctx)) < 0)
+        return error;
+    todo = dbm_xcalloc(ctx->set->count + 1, sizeof(*todo));
+    /* Newest first; every one must have a down section before anything runs. */
+    for (size_t k = ctx->set->count; k-- > 0;) {
+        const dbm_migration *m = &ctx->set->items[k];
+        const dbm_history_row *row = dbm_history_find(ctx->history, m->version);
+        if (m->repeatable || !row ||
+            dbm_version_cmp(ctx->set->format, m->version, cfg->target_version) <= 0)
+            continue;
+        if (!m->down) {
+            error = dbm_error_set(DBM_EBLOCKED, "'%s' has no down section; nothing was rolled back",
+                                  ctx->display[k]);
+            dbm_error_hint("add a '-- migrate:down' section, or roll back to a newer version");
+            goto done;
+        }
+        todo[ntodo++] = k;
+    }
+    for (size_t i = 0; ctx->history && i < ctx->history->count; i++) {
+        const dbm_history_row *row = &ctx->history->rows[i];
+        if (!dbm_migrations_find(ctx->set, row->version) && !dbm_starts_with(row->version, "R__") &&
+            dbm_version_cmp(ctx->set->format, row->version, cfg->target_version) > 0) {
+            error = dbm_error_set(DBM_EBLOCKED,
+                                  "version %s is applied but has no file; nothing was rolled back",
+                                  row->version);
+            goto done;
+        }
+    }
+    if ((error = start_run(ctx, "rollback", &run_id)) < 0)
+        goto done;
+    for (size_t i = 0; i < ntodo; i++) {
+        const dbm_migration *m = &ctx->set->items[todo[i]];
+        dbm_stmt_list *down = NULL;
+        int line = 0, col = 0;
+        dbm_mig_result *r = dbm_report_add_migration(ctx->report, m->version, m->name,
+                                                     ctx->display[todo[i]], DBM_MIG_PENDING);
+        dbm_apply_opts o;
+
+        if (dbm_sql_split(&down, &line, &col, m->down, m->down_len) < 0) {
+            dbm_error_info *e = dbm_report_set_error(r, dbm_error_message(), NULL);
+            dbm_report_set(&e->file, ctx->display[todo[i]]);
+            e->line = m->down_line + line - 1;
+            e->column = col;
+            r->status = DBM_MIG_FAILED;
+            error = DBM_EFAILED;
+            break;
+        }
+        memset(&o, 0, sizeof(o));
+        o.schema = cfg->history_schema;
+        o.run_id = run_id;
+        o.lock_timeout_ms = cfg->lock_timeout_ms;
+        o.statement_timeout_ms = cfg->statement_timeout_ms;
+        o.lock_retries = cfg->lock_retries;
+        error = dbm_db_rollback_one(r, ctx->pg, m, down, &o);
+        dbm_stmt_list_free(down);
+        if (error == 0) {
+            r->note = dbm_xstrdup("rolled back");
+            dbm_log("rolled back %s", ctx->display[todo[i]]);
+            ctx->report->applied_count++;
+        } else {
+            dbm_error_set(DBM_EFAILED, "unable to roll back '%s': %s", ctx->display[todo[i]],
+                          r->error ? r->error->message : "failed");
+            break;
+        }
+    }
+    dbm_history_run_finish(ctx->pg, cfg->history_schema, run_id, error ? "failed" : "applied");
+    dbm_report_set(&ctx->report->status, error ? "failed" : ntodo ? "applied" : "up-to-date");
+done:
+    free(todo);
+    return error;
+}
+
+static int cmd_new(const dbm_config *cfg)
+{
+    char *path = NULL;
+    int error = dbm_migration_new_file(&path, cfg->migrations_dir, cfg->new_name, time(NULL));
+    if (error == 0)
+        dbm_log("created %s", path);
+    free(path);
+    return error;
+}
+
+int dbm_run_command(const dbm_config *cfg, dbm_report *report)
+{
+    run_ctx ctx;
+    int error;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.cfg = cfg;
+    ctx.report = report;
+    switch (cfg->command) {
+    case DBM_CMD_PLAN:
+    case DBM_CMD_STATUS:
+    case DBM_CMD_VERIFY:
+        error = cmd_inspect(&ctx, cfg->command);
+        break;
+    case DBM_CMD_APPLY:
+        error = cmd_apply(&ctx);
+        break;
+    case DBM_CMD_BASELINE:
+        error = cmd_baseline(&ctx);
+        break;
+    case DBM_CMD_REPAIR:
+        error = cmd_repair(&ctx);
+        break;
+    case DBM_CMD_ROLLBACK:
+        error = cmd_rollback(&ctx);
+        break;
+    case DBM_CMD_NEW:
+        error = cmd_new(cfg);
+        break;
+    default:
+        error = dbm_error_set(DBM_ECONFIG, "'%s' is not available in this build",
+                              dbm_command_name(cfg->command));
+        break;
+    }
+    ctx_free(&ctx);
+    return error;
+}

@@ -1,0 +1,578 @@
+/*
+ * config.c - one name per option, read three ways (flag, INPUT_*, default).
+ *
+ * The option table below is the single list of names: the parser, --help and
+ * the action.yml consistency check all read it.
+ */
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const dbm_option_names[] = {"command",
+                                        "migrations-dir",
+                                        "format",
+                                        "database-url",
+                                        "history-schema",
+                                        "lock-timeout",
+                                        "lock-retries",
+                                        "statement-timeout",
+                                        "wait",
+                                        "run-lock-wait",
+                                        "out-of-order",
+                                        "deployed-ref",
+                                        "target-version",
+                                        "adopt-from",
+                                        "expect-deployed",
+                                        "auth",
+                                        "aws-region",
+                                        "role-to-assume",
+                                        "role-session-name",
+                                        "audience",
+                                        "ssh-bastion",
+                                        "ssh-private-key",
+                                        "ssh-known-hosts",
+                                        "sslmode",
+                                        "sslrootcert",
+                                        "report-file",
+                                        "comment-on-pr",
+                                        "github-token",
+                                        "allow-apply-on-pull-request",
+                                        NULL};
+
+/* Flags that take no value on the command line (they are not action inputs). */
+static const char *const cli_switches[] = {"offline", "verbose", "help", "version", NULL};
+
+static const char *const command_names[] = {
+    [DBM_CMD_PLAN] = "plan",         [DBM_CMD_APPLY] = "apply",    [DBM_CMD_DRY_RUN] = "dry-run",
+    [DBM_CMD_STATUS] = "status",     [DBM_CMD_VERIFY] = "verify",  [DBM_CMD_BASELINE] = "baseline",
+    [DBM_CMD_ROLLBACK] = "rollback", [DBM_CMD_REPAIR] = "repair",  [DBM_CMD_NEW] = "new",
+    [DBM_CMD_HELP] = "help",         [DBM_CMD_VERSION] = "version"};
+
+const char *dbm_command_name(dbm_command cmd)
+{
+    return command_names[cmd];
+}
+
+static const char usage[] =
+    "usage: db-migrate [options] COMMAND\n"
+    "\n"
+    "commands:\n"
+    "  plan                     list pending, applied, edited and missing migrations\n"
+    "  apply                    apply pending migrations in version order\n"
+    "  dry-run                  run pending migrations in a transaction and roll back\n"
+    "  status                   the history joined with the files\n"
+    "  verify                   check applied checksums against the files (exit 1 on drift)\n"
+    "  baseline                 record migrations up to --target-version as applied\n"
+    "  rollback                 run down sections of migrations newer than --target-version\n"
+    "  repair                   clear the failed record of --target-version\n"
+    "  new NAME                 create <migrations-dir>/<UTC timestamp>_NAME.sql\n"
+    "\n"
+    "options (also action inputs, INPUT_<NAME>):\n"
+    "  --migrations-dir DIR     default: migrations\n"
+    "  --format F               auto, native, golang-migrate, dbmate, goose, flyway, diesel, "
+    "prisma\n"
+    "  --database-url URL       default: DATABASE_URL, libpq's PG* variables, DB_HOST/DB_PORT/"
+    "DB_USER/DB_NAME\n"
+    "  --history-schema NAME    default: db_migrate\n"
+    "  --lock-timeout D         default: 5s\n"
+    "  --lock-retries N         default: 3\n"
+    "  --statement-timeout D    default: 0 (none)\n"
+    "  --wait D                 retry the first connection this long (default: 0s)\n"
+    "  --run-lock-wait D        wait this long for another run's lock (default: 10m)\n"
+    "  --out-of-order MODE      error or allow (default: error)\n"
+    "  --deployed-ref REF       commit to diff against (default: last successful apply)\n"
+    "  --target-version V       for baseline, rollback and repair\n"
+    "  --adopt-from TOOL        baseline from another tool's history table\n"
+    "  --expect-deployed SHA    apply only if the last successful apply was at SHA\n"
+    "  --auth MODE              password or aws-iam (default: password)\n"
+    "  --aws-region R, --role-to-assume ARN, --role-session-name N, --audience A\n"
+    "  --ssh-bastion USER@HOST[:PORT], --ssh-private-key KEY, --ssh-known-hosts LINES\n"
+    "  --sslmode MODE, --sslrootcert FILE\n"
+    "  --report-file FILE       JSON report\n"
+    "  --comment-on-pr BOOL, --github-token TOKEN, --allow-apply-on-pull-request BOOL\n"
+    "  --offline                plan from the files and git only, without a database\n"
+    "  --verbose                log each statement\n"
+    "  --help, --version\n"
+    "\n"
+    "durations: 500ms, 5s, 10m, 1h. Exit status: 0 done, 1 failed or blocked, 2 usage,\n"
+    "3 cannot connect, 4 run lock not acquired.\n";
+
+const char *dbm_config_usage(void)
+{
+    return usage;
+}
+
+typedef struct {
+    const char *name;
+    char *value; /* from the command line, NULL if not given */
+} flag_value;
+
+typedef struct {
+    flag_value flags[64];
+    size_t nflags;
+    const char *positional[3];
+    size_t npositional;
+} parsed_args;
+
+static bool is_option(const char *name)
+{
+    for (size_t i = 0; dbm_option_names[i]; i++)
+        if (strcmp(dbm_option_names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static bool is_switch(const char *name)
+{
+    for (size_t i = 0; cli_switches[i]; i++)
+        if (strcmp(cli_switches[i], name) == 0)
+            return true;
+    return false;
+}
+
+static bool is_bool_option(const char *name)
+{
+    return strcmp(name, "comment-on-pr") == 0 || strcmp(name, "allow-apply-on-pull-request") == 0;
+}
+
+static int parse_argv(parsed_args *pa, int argc, char **argv)
+{
+    bool only_positional = false;
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        char name[64];
+        const char *eq;
+        const char *value = NULL;
+
+        if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
+            if (pa->npositional == 3)
+                return dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", arg);
+            pa->positional[pa->npositional++] = arg;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            only_positional = true;
+            continue;
+        }
+        if (strcmp(arg, "-h") == 0)
+            arg = "--help";
+        if (arg[1] != '-') {
+            dbm_error_set(DBM_ECONFIG, "unknown option '%s'", arg);
+            dbm_error_hint("run 'db-migrate --help' for the list of options");
+            return DBM_ECONFIG;
+        }
+        arg += 2;
+        eq = strchr(arg, '=');
+        if ((eq ? (size_t)(eq - arg) : strlen(arg)) >= sizeof(name))
+            return dbm_error_set(DBM_ECONFIG, "unknown option '--%s'", arg);
+        snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+        if (is_switch(name)) {
+            if (eq)
+                return dbm_error_set(DBM_ECONFIG, "option '--%s' takes no value", name);
+            value = "true";
+        } else if (!is_option(name) || strcmp(name, "command") == 0) {
+            dbm_error_set(DBM_ECONFIG, "unknown option '--%s'", name);
+            dbm_error_hint("run 'db-migrate --help' for the list of options");
+            return DBM_ECONFIG;
+        } else if (eq) {
+            value = eq + 1;
+        } else if (is_bool_option(name) && (i + 1 >= argc || (strcmp(argv[i + 1], "true") &&
+                                                              strcmp(argv[i + 1], "false")))) {
+            value = "true";
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            dbm_error_set(DBM_ECONFIG, "option '--%s' needs a value", name);
+            return DBM_ECONFIG;
+        }
+        if (pa->nflags == sizeof(pa->flags) / sizeof(pa->flags[0]))
+            return dbm_error_set(DBM_ECONFIG, "too many options");
+        for (size_t k = 0; k < pa->nflags; k++)
+            if (strcmp(pa->flags[k].name, name) == 0) {
+                free(pa->flags[k].value);
+                pa->flags[k] = pa->flags[--pa->nflags];
+                break;
+            }
+        pa->flags[pa->nflags].name = is_option(name) ? dbm_option_names[0] : NULL;
+        for (size_t k = 0; dbm_option_names[k]; k++)
+            if (strcmp(dbm_option_names[k], name) == 0)
+                pa->flags[pa->nflags].name = dbm_option_names[k];
+        for (size_t k = 0; cli_switches[k]; k++)
+            if (strcmp(cli_switches[k], name) == 0)
+                pa->flags[pa->nflags].name = cli_switches[k];
+        pa->flags[pa->nflags].value = dbm_xstrdup(value);
+        pa->nflags++;
+    }
+    return 0;
+}
+
+/* The action input for `name`: INPUT_NAME upper-cased with hyphens kept (as the runner
+ * passes it), else with hyphens as underscores (as people write it by hand). */
+static const char *input_value(const char *name)
+{
+    char var[96];
+    size_t n = 0;
+    const char *v;
+
+    n = (size_t)snprintf(var, sizeof(var), "INPUT_");
+    for (const char *p = name; *p && n + 1 < sizeof(var); p++)
+        var[n++] = (char)toupper((unsigned char)*p);
+    var[n] = '\0';
+    if ((v = dbm_getenv(var)))
+        return v;
+    for (char *p = var; *p; p++)
+        if (*p == '-')
+            *p = '_';
+    return dbm_getenv(var);
+}
+
+static const char *lookup(const parsed_args *pa, const char *name)
+{
+    for (size_t i = 0; i < pa->nflags; i++)
+        if (strcmp(pa->flags[i].name, name) == 0)
+            return pa->flags[i].value;
+    return input_value(name);
+}
+
+static int parse_bool(bool *out, const char *name, const char *v)
+{
+    if (!v) {
+        *out = false;
+        return 0;
+    }
+    if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no")) {
+        *out = false;
+        return 0;
+    }
+    dbm_error_set(DBM_ECONFIG, "invalid value '%s' for %s", v, name);
+    dbm_error_hint("write true or false");
+    return DBM_ECONFIG;
+}
+
+static int parse_duration_opt(long long *out, const parsed_args *pa, const char *name,
+                              const char *dflt)
+{
+    const char *v = lookup(pa, name);
+    return dbm_parse_duration_ms(out, name, v ? v : dflt);
+}
+
+/* Append key='value' to a conninfo string with libpq's quoting. */
+static void conninfo_add(dbm_buf *b, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    if (b->len)
+        dbm_buf_putc(b, ' ');
+    dbm_buf_printf(b, "%s='", key);
+    for (const char *p = value; *p; p++) {
+        if (*p == '\'' || *p == '\\')
+            dbm_buf_putc(b, '\\');
+        dbm_buf_putc(b, *p);
+    }
+    dbm_buf_putc(b, '\'');
+}
+
+static void resolve_database(dbm_config *cfg, const parsed_args *pa)
+{
+    static const char *const pgvars[] = {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
+                                         "PGUSER", "PGSERVICE",  NULL};
+    const char *v = lookup(pa, "database-url");
+
+    if (v || (v = dbm_getenv("DATABASE_URL"))) {
+        cfg->database_url = dbm_xstrdup(v);
+        return;
+    }
+    for (size_t i = 0; pgvars[i]; i++)
+        if (dbm_getenv(pgvars[i])) {
+            cfg->database_url = dbm_xstrdup("");
+            cfg->database_from_pgenv = true;
+            return;
+        }
+    if (dbm_getenv("DB_HOST") || dbm_getenv("DB_NAME")) {
+        dbm_buf b = DBM_BUF_INIT;
+        conninfo_add(&b, "host", dbm_getenv("DB_HOST"));
+        conninfo_add(&b, "port", dbm_getenv("DB_PORT"));
+        conninfo_add(&b, "user", dbm_getenv("DB_USER"));
+        conninfo_add(&b, "dbname", dbm_getenv("DB_NAME"));
+        conninfo_add(&b, "password", dbm_getenv("DB_PASSWORD"));
+        cfg->database_url = dbm_buf_detach(&b);
+    }
+}
+
+/* Announce every secret to the runner before anything could print it. */
+static void mask_secrets(const dbm_config *cfg)
+{
+    if (cfg->database_url && *cfg->database_url) {
+        PQconninfoOption *opts = PQconninfoParse(cfg->database_url, NULL);
+        for (PQconninfoOption *o = opts; o && o->keyword; o++)
+            if (o->val && strcmp(o->keyword, "password") == 0)
+                dbm_mask(o->val);
+        PQconninfoFree(opts);
+    }
+    dbm_mask(dbm_getenv("PGPASSWORD"));
+    dbm_mask(cfg->github_token);
+    if (cfg->ssh_private_key) {
+        /* A multi-line secret is masked line by line, as the runner matches lines. */
+        char *copy = dbm_xstrdup(cfg->ssh_private_key), *save = NULL;
+        for (char *line = strtok_r(copy, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save))
+            if (strlen(line) > 8 && !strstr(line, "-----"))
+                dbm_mask(line);
+        dbm_secret_free(copy);
+    }
+}
+
+static void load_github(dbm_github *gh)
+{
+    const char *server = dbm_getenv("GITHUB_SERVER_URL");
+    const char *repo = dbm_getenv("GITHUB_REPOSITORY");
+    const char *run_id = dbm_getenv("GITHUB_RUN_ID");
+
+    gh->actions = dbm_in_actions();
+    gh->sha = dbm_xstrdup(dbm_getenv("GITHUB_SHA"));
+    gh->ref = dbm_xstrdup(dbm_getenv("GITHUB_REF"));
+    gh->actor = dbm_xstrdup(dbm_getenv("GITHUB_ACTOR"));
+    gh->event_name = dbm_xstrdup(dbm_getenv("GITHUB_EVENT_NAME"));
+    gh->event_path = dbm_xstrdup(dbm_getenv("GITHUB_EVENT_PATH"));
+    gh->server_url = dbm_xstrdup(server);
+    gh->api_url = dbm_xstrdup(dbm_getenv("GITHUB_API_URL") ? dbm_getenv("GITHUB_API_URL")
+                                                           : "https://api.github.com");
+    gh->repository = dbm_xstrdup(repo);
+    gh->workspace = dbm_xstrdup(dbm_getenv("GITHUB_WORKSPACE"));
+    gh->step_summary = dbm_xstrdup(dbm_getenv("GITHUB_STEP_SUMMARY"));
+    gh->output = dbm_xstrdup(dbm_getenv("GITHUB_OUTPUT"));
+    if (server && repo && run_id) {
+        const char *attempt = dbm_getenv("GITHUB_RUN_ATTEMPT");
+        gh->run_url = attempt ? dbm_xasprintf("%s/%s/actions/runs/%s/attempts/%s", server, repo,
+                                              run_id, attempt)
+                              : dbm_xasprintf("%s/%s/actions/runs/%s", server, repo, run_id);
+    }
+}
+
+static int check_one_of(const char *name, const char *v, const char *const *allowed,
+                        const char *hint)
+{
+    for (size_t i = 0; allowed[i]; i++)
+        if (strcmp(v, allowed[i]) == 0)
+            return 0;
+    dbm_error_set(DBM_ECONFIG, "invalid value '%s' for %s", v, name);
+    dbm_error_hint("use one of: %s", hint);
+    return DBM_ECONFIG;
+}
+
+int dbm_config_load(dbm_config **out, int argc, char **argv)
+{
+    static const char *const sslmodes[] = {"disable",   "allow",       "prefer", "require",
+                                           "verify-ca", "verify-full", NULL};
+    static const char *const tools[] = {"golang-migrate", "dbmate", "goose", "flyway",
+                                        "diesel",         "prisma", NULL};
+    parsed_args pa;
+    dbm_config *cfg = dbm_xcalloc(1, sizeof(*cfg));
+    const char *v;
+    const char *cmd;
+    bool flag;
+    int error;
+
+    memset(&pa, 0, sizeof(pa));
+    *out = NULL;
+    if ((error = parse_argv(&pa, argc, argv)) < 0)
+        goto done;
+
+    cmd = pa.npositional ? pa.positional[0] : input_value("command");
+    if (lookup(&pa, "help"))
+        cmd = "help";
+    else if (lookup(&pa, "version"))
+        cmd = "version";
+    if (!cmd)
+        cmd = "plan";
+    error = DBM_ECONFIG;
+    for (size_t i = 0; i < sizeof(command_names) / sizeof(command_names[0]); i++)
+        if (strcmp(cmd, command_names[i]) == 0) {
+            cfg->command = (dbm_command)i;
+            error = 0;
+        }
+    if (error) {
+        dbm_error_set(DBM_ECONFIG, "unknown command '%s'", cmd);
+        dbm_error_hint("use one of: plan, apply, dry-run, status, verify, baseline, rollback, "
+                       "repair, new");
+        goto done;
+    }
+    if (cfg->command == DBM_CMD_NEW) {
+        if (pa.npositional < 2) {
+            error = dbm_error_set(DBM_ECONFIG, "'new' needs a name");
+            dbm_error_hint("run: db-migrate new add_users_table");
+            goto done;
+        }
+        cfg->new_name = dbm_xstrdup(pa.positional[1]);
+    } else if (pa.npositional > 1) {
+        error = dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", pa.positional[1]);
+        goto done;
+    }
+    if (cfg->command == DBM_CMD_NEW ? pa.npositional > 2 : false) {
+        error = dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", pa.positional[2]);
+        goto done;
+    }
+
+    v = lookup(&pa, "migrations-dir");
+    cfg->migrations_dir = dbm_xstrdup(v ? v : "migrations");
+    v = lookup(&pa, "format");
+    if ((error = dbm_format_parse(&cfg->format, v ? v : "auto")) < 0)
+        goto done;
+    resolve_database(cfg, &pa);
+    v = lookup(&pa, "history-schema");
+    cfg->history_schema = dbm_xstrdup(v ? v : "db_migrate");
+    if (strlen(cfg->history_schema) > 63) {
+        error = dbm_error_set(DBM_ECONFIG, "history-schema '%s' is longer than 63 bytes",
+                              cfg->history_schema);
+        goto done;
+    }
+
+    if ((error = parse_duration_opt(&cfg->lock_timeout_ms, &pa, "lock-timeout", "5s")) < 0 ||
+        (error = parse_duration_opt(&cfg->statement_timeout_ms, &pa, "statement-timeout", "0")) <
+            0 ||
+        (error = parse_duration_opt(&cfg->wait_ms, &pa, "wait", "0s")) < 0 ||
+        (error = parse_duration_opt(&cfg->run_lock_wait_ms, &pa, "run-lock-wait", "10m")) < 0)
+        goto done;
+    v = lookup(&pa, "lock-retries");
+    if ((error = dbm_parse_count(&cfg->lock_retries, "lock-retries", v ? v : "3")) < 0)
+        goto done;
+    v = lookup(&pa, "out-of-order");
+    if (v && (error = check_one_of("out-of-order", v, (const char *const[]){"error", "allow", NULL},
+                                   "error, allow")) < 0)
+        goto done;
+    cfg->out_of_order_allow = v && strcmp(v, "allow") == 0;
+
+    cfg->deployed_ref = dbm_xstrdup(lookup(&pa, "deployed-ref"));
+    cfg->target_version = dbm_xstrdup(lookup(&pa, "target-version"));
+    cfg->expect_deployed = dbm_xstrdup(lookup(&pa, "expect-deployed"));
+    v = lookup(&pa, "adopt-from");
+    if (v && (error = check_one_of("adopt-from", v, tools,
+                                   "golang-migrate, dbmate, goose, flyway, diesel, prisma")) < 0)
+        goto done;
+    cfg->adopt_from = dbm_xstrdup(v);
+    if ((cfg->command == DBM_CMD_BASELINE || cfg->command == DBM_CMD_ROLLBACK ||
+         cfg->command == DBM_CMD_REPAIR) &&
+        !cfg->target_version && !(cfg->command == DBM_CMD_BASELINE && cfg->adopt_from)) {
+        error = dbm_error_set(DBM_ECONFIG, "'%s' needs --target-version",
+                              dbm_command_name(cfg->command));
+        dbm_error_hint("name the version, e.g. --target-version 20240101120000");
+        goto done;
+    }
+    if (cfg->target_version) {
+        for (const char *p = cfg->target_version; *p; p++)
+            if ((unsigned char)*p < 0x20) {
+                error = dbm_error_set(DBM_ECONFIG, "target-version holds a control character");
+                goto done;
+            }
+    }
+
+    v = lookup(&pa, "auth");
+    if (v && (error = check_one_of("auth", v, (const char *const[]){"password", "aws-iam", NULL},
+                                   "password, aws-iam")) < 0)
+        goto done;
+    cfg->auth = v && strcmp(v, "aws-iam") == 0 ? DBM_AUTH_AWS_IAM : DBM_AUTH_PASSWORD;
+    v = lookup(&pa, "aws-region");
+    if (!v)
+        v = dbm_getenv("AWS_REGION") ? dbm_getenv("AWS_REGION") : dbm_getenv("AWS_DEFAULT_REGION");
+    cfg->aws_region = dbm_xstrdup(v);
+    cfg->role_to_assume = dbm_xstrdup(lookup(&pa, "role-to-assume"));
+    v = lookup(&pa, "role-session-name");
+    cfg->role_session_name = dbm_xstrdup(v ? v : "db-migrate");
+    v = lookup(&pa, "audience");
+    cfg->audience = dbm_xstrdup(v ? v : "sts.amazonaws.com");
+
+    cfg->ssh_bastion = dbm_xstrdup(lookup(&pa, "ssh-bastion"));
+    cfg->ssh_private_key = dbm_xstrdup(lookup(&pa, "ssh-private-key"));
+    cfg->ssh_known_hosts = dbm_xstrdup(lookup(&pa, "ssh-known-hosts"));
+    if (cfg->ssh_bastion && (!cfg->ssh_private_key || !cfg->ssh_known_hosts)) {
+        error = dbm_error_set(DBM_ECONFIG, "ssh-bastion needs %s",
+                              !cfg->ssh_private_key ? "ssh-private-key" : "ssh-known-hosts");
+        dbm_error_hint("pass the key's text and the bastion's known_hosts lines (ssh-keyscan "
+                       "output checked out of band)");
+        goto done;
+    }
+    v = lookup(&pa, "sslmode");
+    if (v && (error = check_one_of("sslmode", v, sslmodes,
+                                   "disable, allow, prefer, require, verify-ca, verify-full")) < 0)
+        goto done;
+    cfg->sslmode = dbm_xstrdup(v);
+    cfg->sslrootcert = dbm_xstrdup(lookup(&pa, "sslrootcert"));
+
+    v = lookup(&pa, "report-file");
+    if (!v && dbm_in_actions() && dbm_getenv("RUNNER_TEMP")) {
+        cfg->report_file = dbm_xasprintf("%s/db-migrate-report.json", dbm_getenv("RUNNER_TEMP"));
+    } else {
+        cfg->report_file = dbm_xstrdup(v);
+    }
+    if ((error = parse_bool(&flag, "comment-on-pr", lookup(&pa, "comment-on-pr"))) < 0)
+        goto done;
+    cfg->comment_on_pr = flag;
+    v = lookup(&pa, "github-token");
+    cfg->github_token = dbm_xstrdup(v ? v : dbm_getenv("GITHUB_TOKEN"));
+    if ((error = parse_bool(&flag, "allow-apply-on-pull-request",
+                            lookup(&pa, "allow-apply-on-pull-request"))) < 0)
+        goto done;
+    cfg->allow_apply_on_pull_request = flag;
+    cfg->offline = lookup(&pa, "offline") != NULL;
+    cfg->verbose = lookup(&pa, "verbose") != NULL;
+
+    load_github(&cfg->gh);
+    mask_secrets(cfg);
+    error = 0;
+    *out = cfg;
+    cfg = NULL;
+done:
+    for (size_t i = 0; i < pa.nflags; i++)
+        dbm_secret_free(pa.flags[i].value);
+    dbm_config_free(cfg);
+    return error;
+}
+
+void dbm_config_free(dbm_config *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->new_name);
+    free(cfg->migrations_dir);
+    dbm_secret_free(cfg->database_url);
+    free(cfg->history_schema);
+    free(cfg->deployed_ref);
+    free(cfg->target_version);
+    free(cfg->adopt_from);
+    free(cfg->expect_deployed);
+    free(cfg->aws_region);
+    free(cfg->role_to_assume);
+    free(cfg->role_session_name);
+    free(cfg->audience);
+    free(cfg->ssh_bastion);
+    dbm_secret_free(cfg->ssh_private_key);
+    free(cfg->ssh_known_hosts);
+    free(cfg->sslmode);
+    free(cfg->sslrootcert);
+    free(cfg->report_file);
+    dbm_secret_free(cfg->github_token);
+    free(cfg->gh.sha);
+    free(cfg->gh.ref);
+    free(cfg->gh.actor);
+    free(cfg->gh.event_name);
+    free(cfg->gh.event_path);
+    free(cfg->gh.run_url);
+    free(cfg->gh.server_url);
+    free(cfg->gh.api_url);
+    free(cfg->gh.repository);
+    free(cfg->gh.workspace);
+    free(cfg->gh.step_summary);
+    free(cfg->gh.output);
+    free(cfg);
+}

@@ -1,0 +1,66 @@
+/*
+ * db.h - the libpq session of a run: the run lock and applying one migration.
+ *
+ * No general-purpose query function is exported: callers say what they want
+ * done (take the lock, apply this migration) and this module owns the SQL
+ * protocol details (pipelining, SET LOCAL, retries on lock timeouts). The
+ * history rows themselves are history.c's SQL; this module only sends them at
+ * the right moment.
+ */
+#ifndef DBM_DB_H
+#define DBM_DB_H
+
+#include "migration.h"
+#include "report.h"
+#include "sqlparse.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+/*
+ * Take the session advisory lock for `schema`, waiting up to wait_ms (0: do
+ * not wait). DBM_ELOCKED when another session holds it past that, naming the
+ * holder from pg_stat_activity (pid, user, application, client, since).
+ */
+int dbm_db_lock(PGconn *conn, const char *schema, long long wait_ms);
+void dbm_db_unlock(PGconn *conn, const char *schema);
+
+/* Route server NOTICEs to the log (verbose) or drop them. */
+void dbm_db_quiet_notices(PGconn *conn, bool verbose);
+
+typedef struct {
+    const char *schema;
+    long long run_id;
+    const char *git_sha;
+    long long lock_timeout_ms;
+    long long statement_timeout_ms;
+    long lock_retries;
+    bool replace_existing;    /* a history row exists for this version (failed, or repeatable) */
+    int resume_from;          /* non-transactional: 1-based statement to start at (0: first) */
+    const char *display_path; /* the file as users see it (relative to the workspace) */
+} dbm_apply_opts;
+
+/*
+ * Apply one migration and record it, filling `result` (status, duration,
+ * statement count, error with file line and column). Transactional
+ * migrations and their history row commit together or not at all, in one
+ * round trip; a lock timeout (55P03) is retried up to lock_retries times with
+ * exponential backoff and jitter. Non-transactional ones run statement by
+ * statement and record their progress, so a rerun resumes at the failed
+ * statement. Returns 0, DBM_EFAILED when the migration failed (result says
+ * why), or DBM_EGENERIC when the history could not be written.
+ */
+int dbm_db_apply(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                 const dbm_stmt_list *stmts, const dbm_apply_opts *opts);
+
+/*
+ * Run a down section and delete the history row in one transaction (rollback).
+ */
+int dbm_db_rollback_one(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                        const dbm_stmt_list *down_stmts, const dbm_apply_opts *opts);
+
+/* Fill error info from a server error result, mapping its position through `text`. */
+void dbm_db_fill_error(dbm_error_info *e, const PGresult *res, const char *text, size_t text_len,
+                       size_t stmt_offset, int first_line, const char *file);
+
+#endif

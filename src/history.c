@@ -1,0 +1,383 @@
+/*
+ * history.c - the history tables' SQL, and nothing else's.
+ */
+#include "history.h"
+#include "error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The schema name quoted as an identifier. Caller frees with PQfreemem. */
+static char *quote_schema(PGconn *conn, const char *schema)
+{
+    return PQescapeIdentifier(conn, schema, strlen(schema));
+}
+
+/* A literal, or NULL as the SQL keyword. Caller frees. */
+static char *literal(PGconn *conn, const char *s)
+{
+    char *q;
+    char *out;
+
+    if (!s)
+        return dbm_xstrdup("NULL");
+    q = PQescapeLiteral(conn, s, strlen(s));
+    if (!q)
+        return dbm_xstrdup("NULL");
+    out = dbm_xstrdup(q);
+    PQfreemem(q);
+    return out;
+}
+
+/* Run a command; on failure record the server's message under `what`. */
+static int exec_ok(PGconn *conn, const char *sql, const char *what)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int error = 0;
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        error =
+            dbm_error_set(DBM_EGENERIC, "unable to %s: %s", what, msg ? msg : PQerrorMessage(conn));
+        if (res && PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
+            strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501") == 0)
+            dbm_error_hint("the database user needs CREATE on the database (for the history "
+                           "schema) and on the schemas the migrations change");
+    }
+    PQclear(res);
+    return error;
+}
+
+int dbm_history_ensure(PGconn *conn, const char *schema)
+{
+    char *s = quote_schema(conn, schema);
+    char *sql;
+    int error;
+
+    sql = dbm_xasprintf("CREATE SCHEMA IF NOT EXISTS %s;\n"
+                        "CREATE TABLE IF NOT EXISTS %s.runs (\n"
+                        "    id bigserial PRIMARY KEY,\n"
+                        "    command text NOT NULL,\n"
+                        "    started_at timestamptz NOT NULL,\n"
+                        "    finished_at timestamptz,\n"
+                        "    outcome text,\n"
+                        "    git_sha text,\n"
+                        "    deployed_sha text,\n"
+                        "    actor text,\n"
+                        "    event text,\n"
+                        "    run_url text,\n"
+                        "    db_user text NOT NULL DEFAULT current_user,\n"
+                        "    tool_version text NOT NULL);\n"
+                        "CREATE TABLE IF NOT EXISTS %s.migrations (\n"
+                        "    version text PRIMARY KEY,\n"
+                        "    name text NOT NULL,\n"
+                        "    checksum text NOT NULL,\n"
+                        "    applied_at timestamptz NOT NULL DEFAULT now(),\n"
+                        "    duration_ms bigint NOT NULL,\n"
+                        "    run_id bigint REFERENCES %s.runs(id),\n"
+                        "    git_sha text,\n"
+                        "    transactional boolean NOT NULL,\n"
+                        "    status text NOT NULL CHECK (status IN ('applied', 'failed')),\n"
+                        "    failed_statement int,\n"
+                        "    error text);",
+                        s, s, s, s);
+    error = exec_ok(conn, sql, "create the history tables");
+    free(sql);
+    PQfreemem(s);
+    return error;
+}
+
+static char *copy_field(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : dbm_xstrdup(PQgetvalue(res, row, col));
+}
+
+int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
+{
+    dbm_history *h = dbm_xcalloc(1, sizeof(*h));
+    char *s = quote_schema(conn, schema);
+    char *sql = NULL;
+    PGresult *res = NULL;
+    int error = 0;
+    const char *params[1];
+
+    *out = NULL;
+    params[0] = schema;
+    res = PQexecParams(conn,
+                       "SELECT to_regclass(quote_ident($1) || '.migrations') IS NOT NULL "
+                       "AND to_regclass(quote_ident($1) || '.runs') IS NOT NULL",
+                       1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        error = dbm_error_set(DBM_EGENERIC, "unable to read the history: %s", PQerrorMessage(conn));
+        goto done;
+    }
+    h->exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    res = NULL;
+    if (!h->exists)
+        goto ok;
+
+    sql = dbm_xasprintf(
+        "SELECT version, name, checksum, to_char(applied_at AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), duration_ms, run_id, git_sha, transactional, "
+        "status, failed_statement, error FROM %s.migrations ORDER BY applied_at, version",
+        s);
+    res = PQexec(conn, sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        error = dbm_error_set(DBM_EGENERIC, "unable to read the history: %s",
+                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+        goto done;
+    }
+    h->count = (size_t)PQntuples(res);
+    h->rows = dbm_xcalloc(h->count, sizeof(*h->rows));
+    for (size_t i = 0; i < h->count; i++) {
+        dbm_history_row *r = &h->rows[i];
+        int row = (int)i;
+        r->version = copy_field(res, row, 0);
+        r->name = copy_field(res, row, 1);
+        r->checksum = copy_field(res, row, 2);
+        r->applied_at = copy_field(res, row, 3);
+        r->duration_ms = strtoll(PQgetvalue(res, row, 4), NULL, 10);
+        r->run_id = PQgetisnull(res, row, 5) ? 0 : strtoll(PQgetvalue(res, row, 5), NULL, 10);
+        r->git_sha = copy_field(res, row, 6);
+        r->transactional = strcmp(PQgetvalue(res, row, 7), "t") == 0;
+        r->status = copy_field(res, row, 8);
+        r->failed_statement =
+            PQgetisnull(res, row, 9) ? 0 : (int)strtol(PQgetvalue(res, row, 9), NULL, 10);
+        r->error = copy_field(res, row, 10);
+    }
+    PQclear(res);
+    free(sql);
+    sql = dbm_xasprintf("SELECT git_sha FROM %s.runs WHERE command = 'apply' AND outcome IN "
+                        "('applied', 'up-to-date') AND git_sha IS NOT NULL ORDER BY id DESC "
+                        "LIMIT 1",
+                        s);
+    res = PQexec(conn, sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        error = dbm_error_set(DBM_EGENERIC, "unable to read the history: %s",
+                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+        goto done;
+    }
+    if (PQntuples(res) == 1)
+        h->last_apply_sha = copy_field(res, 0, 0);
+ok:
+    *out = h;
+    h = NULL;
+done:
+    PQclear(res);
+    free(sql);
+    PQfreemem(s);
+    dbm_history_free(h);
+    return error;
+}
+
+void dbm_history_free(dbm_history *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->count; i++) {
+        dbm_history_row *r = &h->rows[i];
+        free(r->version);
+        free(r->name);
+        free(r->checksum);
+        free(r->git_sha);
+        free(r->status);
+        free(r->applied_at);
+        free(r->error);
+    }
+    free(h->rows);
+    free(h->last_apply_sha);
+    free(h);
+}
+
+const dbm_history_row *dbm_history_find(const dbm_history *h, const char *version)
+{
+    if (!h)
+        return NULL;
+    for (size_t i = 0; i < h->count; i++)
+        if (strcmp(h->rows[i].version, version) == 0)
+            return &h->rows[i];
+    return NULL;
+}
+
+int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
+                          const dbm_run_info *info)
+{
+    char *s = quote_schema(conn, schema);
+    char *sql = dbm_xasprintf("INSERT INTO %s.runs (command, started_at, git_sha, deployed_sha, "
+                              "actor, event, run_url, tool_version) VALUES ($1, now(), $2, $3, "
+                              "$4, $5, $6, $7) RETURNING id",
+                              s);
+    const char *params[7] = {info->command, info->git_sha, info->deployed_sha, info->actor,
+                             info->event,   info->run_url, DBM_VERSION};
+    PGresult *res = PQexecParams(conn, sql, 7, NULL, params, NULL, NULL, 0);
+    int error = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        error = dbm_error_set(DBM_EGENERIC, "unable to record the run: %s",
+                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    else
+        *run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    free(sql);
+    PQfreemem(s);
+    return error;
+}
+
+int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, const char *outcome)
+{
+    char *s = quote_schema(conn, schema);
+    char *o = literal(conn, outcome);
+    char *sql = dbm_xasprintf(
+        "UPDATE %s.runs SET finished_at = clock_timestamp(), outcome = %s WHERE id = %lld", s, o,
+        run_id);
+    int error = exec_ok(conn, sql, "record the end of the run");
+
+    free(sql);
+    free(o);
+    PQfreemem(s);
+    return error;
+}
+
+char *dbm_history_sql_applied(PGconn *conn, const char *schema, const dbm_migration *m,
+                              long long run_id, const char *git_sha, bool replace_existing)
+{
+    char *s = quote_schema(conn, schema);
+    char *v = literal(conn, m->version);
+    char *n = literal(conn, m->name);
+    char *c = literal(conn, m->checksum);
+    char *g = literal(conn, git_sha);
+    char *sql = dbm_xasprintf(
+        "%s%s%s%s%s"
+        "INSERT INTO %s.migrations (version, name, checksum, applied_at, duration_ms, run_id, "
+        "git_sha, transactional, status) VALUES (%s, %s, %s, now(), "
+        "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, %lld, %s, true, "
+        "'applied')",
+        replace_existing ? "DELETE FROM " : "", replace_existing ? s : "",
+        replace_existing ? ".migrations WHERE version = " : "", replace_existing ? v : "",
+        replace_existing ? "; " : "", s, v, n, c, run_id, g);
+
+    free(v);
+    free(n);
+    free(c);
+    free(g);
+    PQfreemem(s);
+    return sql;
+}
+
+int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
+                       const char *git_sha, bool transactional, const char *status,
+                       long long duration_ms, int failed_statement, const char *error_text)
+{
+    char *s = quote_schema(conn, schema);
+    char *sql = dbm_xasprintf(
+        "INSERT INTO %s.migrations AS m (version, name, checksum, applied_at, duration_ms, "
+        "run_id, git_sha, transactional, status, failed_statement, error) VALUES ($1, $2, $3, "
+        "now(), $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (version) DO UPDATE SET name = "
+        "excluded.name, checksum = excluded.checksum, applied_at = excluded.applied_at, "
+        "duration_ms = m.duration_ms + excluded.duration_ms, run_id = excluded.run_id, git_sha = "
+        "excluded.git_sha, transactional = excluded.transactional, status = excluded.status, "
+        "failed_statement = excluded.failed_statement, error = excluded.error WHERE m.status = "
+        "'failed'",
+        s);
+    char dur[32], run[32], failed[32];
+    const char *params[10];
+    PGresult *res;
+    int error = 0;
+
+    snprintf(dur, sizeof(dur), "%lld", duration_ms);
+    snprintf(run, sizeof(run), "%lld", run_id);
+    snprintf(failed, sizeof(failed), "%d", failed_statement);
+    params[0] = m->version;
+    params[1] = m->name;
+    params[2] = m->checksum;
+    params[3] = dur;
+    params[4] = run_id ? run : NULL;
+    params[5] = git_sha;
+    params[6] = transactional ? "true" : "false";
+    params[7] = status;
+    params[8] = failed_statement > 0 ? failed : NULL;
+    params[9] = error_text;
+    res = PQexecParams(conn, sql, 10, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        error = dbm_error_set(DBM_EGENERIC, "unable to record '%s' in the history: %s", m->path,
+                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    else if (strcmp(PQcmdTuples(res), "1") != 0)
+        error = dbm_error_set(DBM_EGENERIC,
+                              "unable to record '%s': another run recorded version %s meanwhile",
+                              m->path, m->version);
+    PQclear(res);
+    free(sql);
+    PQfreemem(s);
+    return error;
+}
+
+int dbm_history_delete(PGconn *conn, const char *schema, const char *version)
+{
+    char *sql = dbm_history_sql_delete(conn, schema, version);
+    PGresult *res = PQexec(conn, sql);
+    int error = 0;
+
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        error = dbm_error_set(DBM_EGENERIC, "unable to update the history: %s",
+                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    else if (strcmp(PQcmdTuples(res), "0") == 0)
+        error = dbm_error_set(DBM_ENOTFOUND, "version %s is not in the history", version);
+    PQclear(res);
+    free(sql);
+    return error;
+}
+
+char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *version)
+{
+    char *s = quote_schema(conn, schema);
+    char *v = literal(conn, version);
+    char *sql = dbm_xasprintf("DELETE FROM %s.migrations WHERE version = %s", s, v);
+
+    free(v);
+    PQfreemem(s);
+    return sql;
+}
+
+int dbm_history_baseline(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
+                         const char *git_sha, const char *note)
+{
+    char *s = quote_schema(conn, schema);
+    char *sql = dbm_xasprintf(
+        "INSERT INTO %s.migrations (version, name, checksum, applied_at, duration_ms, run_id, "
+        "git_sha, transactional, status, error) VALUES ($1, $2, $3, now(), 0, $4, $5, "
+        "$6, 'applied', $7) ON CONFLICT (version) DO NOTHING",
+        s);
+    char run[32];
+    char *origin = dbm_xasprintf("baseline: %s", note ? note : "recorded without running");
+    const char *params[7] = {m->version, m->name, m->checksum,
+                             run,        git_sha, m->no_transaction ? "false" : "true",
+                             origin};
+    PGresult *res;
+    int error = 0;
+
+    snprintf(run, sizeof(run), "%lld", run_id);
+    res = PQexecParams(conn, sql, 7, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        error = dbm_error_set(DBM_EGENERIC, "unable to record '%s' in the history: %s", m->path,
+                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    PQclear(res);
+    free(origin);
+    free(sql);
+    PQfreemem(s);
+    return error;
+}
+
+long long dbm_history_lock_key(const char *schema)
+{
+    /* FNV-1a 64 over a fixed prefix and the schema name: stable across releases. */
+    const char *prefix = "db-migrate:";
+    unsigned long long h = 1469598103934665603ULL;
+
+    for (const char *p = prefix; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    for (const char *p = schema; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (long long)h;
+}

@@ -1,0 +1,374 @@
+#!/usr/bin/env bats
+# The migration engine against a real PostgreSQL 15: apply, reruns, concurrency,
+# failures, lock timeouts, resumable non-transactional migrations, drift.
+
+load helpers
+
+setup_file() { pg_start; }
+teardown_file() { pg_stop; }
+
+setup() {
+  unset_github_env
+  new_db
+  new_workdir
+}
+
+write() { mkdir -p "$(dirname "$1")"; cat > "$1"; }
+
+@test "apply runs the example set, records history, and a rerun applies nothing" {
+  cp "$REPO_ROOT"/migrations-example/*.sql migrations/
+  export GITHUB_SHA=0123456789abcdef0123456789abcdef01234567 GITHUB_ACTOR=octocat \
+    GITHUB_EVENT_NAME=push GITHUB_SERVER_URL=https://github.example GITHUB_REPOSITORY=acme/app \
+    GITHUB_RUN_ID=42
+  run_dbm 0 apply
+  [[ "$output" == *"applied  migrations/20240105090000_create_accounts.sql (3 statements"* ]]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE status = 'applied'")" = 5 ]
+  [ "$(sql "SELECT count(*) FROM deployments")" = 0 ]
+  [ "$(sql "SELECT indisvalid FROM pg_index WHERE indexrelid = 'deployments_running_idx'::regclass")" = t ]
+  [ "$(sql "SELECT transactional FROM db_migrate.migrations WHERE version = '20240220083000'")" = f ]
+  run sql "SELECT command, outcome, git_sha, actor, event, run_url, tool_version <> '' FROM db_migrate.runs"
+  [ "$output" = "apply|applied|0123456789abcdef0123456789abcdef01234567|octocat|push|https://github.example/acme/app/actions/runs/42|t" ]
+  run sql "SELECT checksum FROM db_migrate.migrations WHERE version = '20240105090000'"
+  [ "$output" = "sha256:$(awk '/^-- migrate:up/{f=1;next} /^-- migrate:down/{f=0} f' migrations/20240105090000_create_accounts.sql | sha256sum | cut -c1-64)" ]
+
+  run_dbm 0 apply
+  [[ "$output" == *"up to date: nothing to apply"* ]]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 5 ]
+  [ "$(sql "SELECT outcome FROM db_migrate.runs ORDER BY id DESC LIMIT 1")" = up-to-date ]
+}
+
+@test "eight concurrent applies apply each migration exactly once" {
+  for i in $(seq 1 12); do
+    printf 'CREATE TABLE t%02d (id int PRIMARY KEY);\nINSERT INTO counter VALUES (%d);\n' "$i" "$i" > "migrations/$(printf '%03d' "$i")_t$i.sql"
+  done
+  printf 'CREATE TABLE counter (n int);\n' > migrations/000_counter.sql
+  pids=()
+  for i in $(seq 1 8); do
+    "$DBM" apply > "$WORK/out.$i" 2>&1 & pids+=($!)
+  done
+  rc=0
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  if [ $rc -ne 0 ]; then cat "$WORK"/out.*; fi
+  [ $rc -eq 0 ]
+  [ "$(sql "SELECT count(*) FROM counter")" = 12 ]
+  [ "$(sql "SELECT count(DISTINCT n) FROM counter")" = 12 ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 13 ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.runs WHERE outcome = 'applied'")" = 1 ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.runs WHERE outcome = 'up-to-date'")" = 7 ]
+}
+
+@test "a failing migration leaves no history row and no partial schema, and is annotated at its line and column" {
+  write migrations/001_ok.sql <<'SQL'
+CREATE TABLE ok (id int);
+SQL
+  write migrations/002_broken.sql <<'SQL'
+-- a comment line
+CREATE TABLE half (id int);
+
+INSERT INTO half
+  SELECT id FROM no_such_table;
+SQL
+  write migrations/003_later.sql <<'SQL'
+CREATE TABLE later (id int);
+SQL
+  export GITHUB_ACTIONS=true GITHUB_OUTPUT="$WORK/output" GITHUB_STEP_SUMMARY="$WORK/summary"
+  run_dbm 1 apply --report-file "$WORK/report.json"
+  [[ "$output" == *'::error file=migrations/002_broken.sql,line=5,col=18,title=Migration failed::relation "no_such_table" does not exist'* ]]
+  [ "$(sql "SELECT version FROM db_migrate.migrations ORDER BY 1")" = 001 ]
+  [ "$(sql "SELECT to_regclass('half') IS NULL AND to_regclass('later') IS NULL")" = t ]
+  [ "$(sql "SELECT outcome FROM db_migrate.runs")" = failed ]
+  grep -qx 'status=failed' "$WORK/output"
+  grep -qx 'applied-count=1' "$WORK/output"
+  grep -qx 'applied-versions=001' "$WORK/output"
+  grep -q 'no_such_table' "$WORK/summary"
+  grep -q '&gt;    5 |   SELECT id FROM no_such_table;' "$WORK/summary"
+  python3 - "$WORK/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["status"] == "failed", r["status"]
+m = {x["version"]: x for x in r["migrations"]}
+assert m["001"]["status"] == "applied"
+e = m["002"]["error"]
+assert m["002"]["status"] == "failed" and e["sqlstate"] == "42P01" and e["line"] == 5 and e["column"] == 18, e
+assert m["003"]["status"] == "skipped"
+PY
+  # The fix lands; the rerun applies the rest.
+  printf 'CREATE TABLE no_such_table (id int);\n' > migrations/0015_fix.sql
+  run_dbm 0 apply --out-of-order allow
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 4 ]
+}
+
+@test "a lock timeout is retried while another session holds the lock, and succeeds once it is released" {
+  sql "CREATE TABLE busy (id int)"
+  write migrations/001_alter.sql <<'SQL'
+ALTER TABLE busy ADD COLUMN note text;
+SQL
+  # Hold an ACCESS SHARE lock for 2.5 s: the ALTER needs ACCESS EXCLUSIVE.
+  psql -X -q "$DATABASE_URL" -c "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE; SELECT pg_sleep(2.5); COMMIT;" >/dev/null &
+  holder=$!
+  sleep 0.5
+  run_dbm 0 apply --lock-timeout 300ms --lock-retries 8
+  wait $holder
+  [[ "$output" == *"lock timeout in 'migrations/001_alter.sql' (attempt 1 of 9); retrying"* ]]
+  [ "$(sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'busy' AND column_name = 'note'")" = 1 ]
+}
+
+@test "a lock timeout with no retries left fails with SQLSTATE 55P03 and records nothing" {
+  sql "CREATE TABLE busy (id int)"
+  printf 'ALTER TABLE busy ADD COLUMN note text;\n' > migrations/001_alter.sql
+  psql -X -q "$DATABASE_URL" -c "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE; SELECT pg_sleep(2); COMMIT;" >/dev/null &
+  holder=$!
+  sleep 0.5
+  run_dbm 1 apply --lock-timeout 100ms --lock-retries 0 --report-file "$WORK/r.json"
+  wait $holder
+  [[ "$output" == *"canceling statement due to lock timeout"* ]]
+  grep -q '"sqlstate": "55P03"' "$WORK/r.json"
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 0 ]
+}
+
+@test "a non-transactional migration that fails at its second statement resumes there" {
+  sql "CREATE TABLE a (x int)"
+  write migrations/001_indexes.sql <<'SQL'
+-- migrate:no-transaction
+CREATE INDEX CONCURRENTLY a_x_idx ON a (x);
+CREATE INDEX CONCURRENTLY b_y_idx ON b (y);
+SQL
+  run_dbm 1 apply
+  [[ "$output" == *'relation "b" does not exist'* ]]
+  [ "$(sql "SELECT status, failed_statement FROM db_migrate.migrations")" = "failed|2" ]
+  run_dbm 0 status
+  [[ "$output" == *"failed before at statement 2"* ]]
+  sql "CREATE TABLE b (y int)"
+  # Statement 1 would fail with "already exists" if it ran again.
+  run_dbm 0 apply
+  [[ "$output" == *"resumed at statement 2 of 2"* ]]
+  [ "$(sql "SELECT status, failed_statement IS NULL FROM db_migrate.migrations")" = "applied|t" ]
+  [ "$(sql "SELECT count(*) FROM pg_indexes WHERE indexname IN ('a_x_idx', 'b_y_idx')")" = 2 ]
+}
+
+@test "a failed CREATE INDEX CONCURRENTLY names the invalid index and the command that drops it" {
+  sql "CREATE TABLE dup (x int); INSERT INTO dup VALUES (1), (1)"
+  write migrations/001_unique.sql <<'SQL'
+-- migrate:no-transaction
+CREATE UNIQUE INDEX CONCURRENTLY dup_x_key ON dup (x);
+SQL
+  run_dbm 1 apply
+  [[ "$output" == *"DROP INDEX CONCURRENTLY public.dup_x_key;"* ]]
+}
+
+@test "a statement that cannot run in a transaction, in a file without the directive, is reported before anything runs" {
+  sql "CREATE TABLE a (x int)"
+  printf 'CREATE TABLE first (id int);\n' > migrations/001_first.sql
+  write migrations/002_idx.sql <<'SQL'
+/* builds an index; CONCURRENTLY in a comment does not count */
+CREATE TABLE c (x int);
+CREATE INDEX CONCURRENTLY a_idx ON a (x);
+SQL
+  run_dbm 1 apply
+  [[ "$output" == *"migrations/002_idx.sql:3:1: CREATE INDEX cannot run inside a transaction block"* ]]
+  [[ "$output" == *"-- migrate:no-transaction"* ]]
+  [ "$(sql "SELECT to_regclass('first') IS NULL")" = t ]
+}
+
+@test "an applied migration whose file was edited blocks apply and verify, naming the file" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  run_dbm 0 apply
+  printf 'CREATE TABLE a (x bigint);\n' > migrations/001_a.sql
+  printf 'CREATE TABLE b (x int);\n' > migrations/002_b.sql
+  run_dbm 1 apply
+  [[ "$output" == *"'migrations/001_a.sql' was edited after it was applied"* ]]
+  [[ "$output" == *"apply found 1 blocking problem; nothing was applied"* ]]
+  [ "$(sql "SELECT to_regclass('b') IS NULL")" = t ]
+  run_dbm 1 verify
+  [[ "$output" == *"edited-applied"* ]]
+  # Line endings and a BOM are not edits.
+  printf '\xef\xbb\xbfCREATE TABLE a (x int);\r\n' > migrations/001_a.sql
+  rm migrations/002_b.sql
+  run_dbm 0 verify
+}
+
+@test "another run holding the lock makes apply exit 4 and name the holder" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  key=$(python3 -c '
+h = 1469598103934665603
+for c in b"db-migrate:db_migrate":
+    h = ((h ^ c) * 1099511628211) % (1 << 64)
+print(h - (1 << 64) if h >= (1 << 63) else h)')
+  psql -X -q "$DATABASE_URL" -c "SET application_name = 'other-deploy'; SELECT pg_advisory_lock($key); SELECT pg_sleep(4)" >/dev/null &
+  holder=$!
+  sleep 0.7
+  run_dbm 4 apply --run-lock-wait 1s
+  wait $holder
+  [[ "$output" == *"another run holds the migration lock for schema 'db_migrate' (pid "*"application 'other-deploy'"* ]]
+  [ "$(sql "SELECT to_regclass('a') IS NULL")" = t ]
+}
+
+@test "an out-of-order pending migration is an error unless out-of-order is allow" {
+  printf 'CREATE TABLE b (x int);\n' > migrations/002_b.sql
+  run_dbm 0 apply
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  run_dbm 1 apply
+  [[ "$output" == *"'migrations/001_a.sql' is pending but older than the newest applied version 002"* ]]
+  run_dbm 0 apply --out-of-order allow
+  [ "$(sql "SELECT to_regclass('a') IS NOT NULL")" = t ]
+}
+
+@test "bad files get clear errors or are handled, never a crash" {
+  printf '' > migrations/001_empty.sql
+  printf -- '-- only a comment\n/* and another */\n' > migrations/002_comments.sql
+  printf 'CREATE TABLE "with space" (id int);\n' > "migrations/003_name with spaces.sql"
+  printf 'CREATE TABLE pct (id int);\n' > "migrations/004_100%_sure.sql"
+  run_dbm 0 apply
+  [[ "$output" == *"applied  migrations/001_empty.sql (0 statements"* ]]
+  [[ "$output" == *"applied  migrations/004_100%_sure.sql"* ]]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 4 ]
+
+  printf 'CREATE TABLE x (id int);\n' > migrations/005_a.sql
+  printf 'CREATE TABLE y (id int);\n' > migrations/0005_b.sql
+  run_dbm 2 apply
+  [[ "$output" == *"005_a.sql"*"0005_b.sql"* || "$output" == *"0005_b.sql"*"005_a.sql"* ]]
+  rm migrations/0005_b.sql
+
+  printf 'CREATE TABLE caf\xe9 (id int);\n' > migrations/006_latin1.sql
+  run_dbm 2 apply
+  [[ "$output" == *"006_latin1.sql"*"UTF-8"* ]]
+  rm migrations/006_latin1.sql
+
+  printf 'CREATE TABEL nope (id int);\n' > migrations/007_typo.sql
+  run_dbm 1 apply
+  [[ "$output" == *'migrations/007_typo.sql:1:'*'syntax error at or near "TABEL"'* ]]
+  rm migrations/007_typo.sql
+
+  # A large file: 40,000 statements, about 2 MB.
+  python3 -c '
+print("CREATE TABLE big (id int, s text);")
+for i in range(40000): print("INSERT INTO big VALUES (%d, %s);" % (i, repr("x" * 20)))' > migrations/008_big.sql
+  run_dbm 0 apply
+  [ "$(sql "SELECT count(*) FROM big")" = 40000 ]
+}
+
+@test "a file name holding a newline is handled" {
+  printf 'CREATE TABLE nl (id int);\n' > "migrations/009_new"$'\n'"line.sql"
+  run "$DBM" apply
+  [ "$status" -eq 0 ] || [ "$status" -eq 2 ]
+  [[ "$output" != *"AddressSanitizer"* && "$output" != *"runtime error"* ]]
+}
+
+@test "configuration errors exit 2 with a one-line error and a hint" {
+  run_dbm 2 apply --lock-timeout 5x
+  [ "${lines[0]}" = "error: invalid duration '5x' for lock-timeout" ]
+  [[ "${lines[1]}" == hint:* ]]
+  run_dbm 2 frobnicate
+  [ "${lines[0]}" = "error: unknown command 'frobnicate'" ]
+  run_dbm 2 plan --format nope
+  [[ "${lines[0]}" == "error: "*"nope"* ]]
+  run_dbm 2 apply --migrations-dir does-not-exist
+  [[ "${lines[0]}" == "error: "*"does-not-exist"* ]]
+  run_dbm 2 rollback
+  [ "${lines[0]}" = "error: 'rollback' needs --target-version" ]
+  run env 'INPUT_LOCK-TIMEOUT=bad' "$DBM" apply
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"invalid duration 'bad' for lock-timeout"* ]]
+}
+
+@test "action inputs with hyphens are read from INPUT_ variables" {
+  mkdir -p db/sql
+  printf 'CREATE TABLE from_input (id int);\n' > db/sql/001_a.sql
+  run env "INPUT_COMMAND=apply" "INPUT_MIGRATIONS-DIR=db/sql" "INPUT_HISTORY-SCHEMA=audit" "$DBM"
+  [ "$status" -eq 0 ]
+  [ "$(sql "SELECT count(*) FROM audit.migrations")" = 1 ]
+}
+
+@test "connection failures exit 3 with one line, and the password never appears" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  port=$(free_port)
+  run_dbm 3 apply --database-url "postgresql://postgres:s3cretpw@127.0.0.1:$port/x"
+  [[ "${lines[0]}" == "error: unable to connect to 'postgres@127.0.0.1:$port/x': "* ]]
+  [[ "$output" != *s3cretpw* ]]
+  run_dbm 3 apply --database-url "$PGTEST_URL_BASE/no_such_db"
+  [[ "$output" == *'database "no_such_db" does not exist'* ]]
+  start=$(date +%s)
+  run_dbm 3 apply --database-url "postgresql://postgres@127.0.0.1:$port/x" --wait 2s
+  [ $(( $(date +%s) - start )) -ge 1 ]
+}
+
+@test "apply refuses to run on pull_request events unless allowed" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  GITHUB_EVENT_NAME=pull_request run_dbm 2 apply
+  [[ "$output" == *"apply refuses to run on 'pull_request' events"* ]]
+  GITHUB_EVENT_NAME=pull_request run_dbm 0 apply --allow-apply-on-pull-request true
+}
+
+@test "baseline records without running, repair clears a failed record, rollback runs down sections newest first" {
+  write migrations/001_a.sql <<'SQL'
+-- migrate:up
+CREATE TABLE a (x int);
+-- migrate:down
+DROP TABLE a;
+SQL
+  write migrations/002_b.sql <<'SQL'
+-- migrate:up
+CREATE TABLE b (x int);
+-- migrate:down
+DROP TABLE b;
+SQL
+  write migrations/003_c.sql <<'SQL'
+CREATE TABLE c (x int);
+SQL
+  sql "CREATE TABLE a (x int)"
+  run_dbm 0 baseline --target-version 1
+  [ "$(sql "SELECT version FROM db_migrate.migrations")" = 001 ]
+  run_dbm 0 apply
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 3 ]
+  # 003 has no down section: refuse before running anything.
+  run_dbm 1 rollback --target-version 1
+  [[ "$output" == *"'migrations/003_c.sql' has no down section; nothing was rolled back"* ]]
+  [ "$(sql "SELECT to_regclass('b') IS NOT NULL")" = t ]
+  printf -- '-- migrate:up\nCREATE TABLE c (x int);\n-- migrate:down\nDROP TABLE c;\n' > migrations/003_c.sql
+  sql "UPDATE db_migrate.migrations SET checksum = 'sha256:$(printf 'CREATE TABLE c (x int);\n' | sha256sum | cut -c1-64)' WHERE version = '003'"
+  run_dbm 0 rollback --target-version 1
+  [ "$(sql "SELECT string_agg(version, ',' ORDER BY version) FROM db_migrate.migrations")" = 001 ]
+  [ "$(sql "SELECT to_regclass('b') IS NULL AND to_regclass('c') IS NULL")" = t ]
+
+  write migrations/004_ix.sql <<'SQL'
+-- migrate:no-transaction
+CREATE INDEX CONCURRENTLY nope_idx ON nope (x);
+SQL
+  run_dbm 1 apply
+  run_dbm 2 repair --target-version 001
+  run_dbm 0 repair --target-version 004
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE version = '004'")" = 0 ]
+}
+
+@test "new creates a timestamped file from a template and refuses bad names" {
+  run_dbm 0 new "Add Users-Table"
+  f=$(ls migrations)
+  [[ "$f" =~ ^[0-9]{14}_add_users_table\.sql$ ]]
+  grep -q -- '-- migrate:up' "migrations/$f"
+  grep -q -- '-- migrate:down' "migrations/$f"
+  run_dbm 2 new "!!!"
+}
+
+@test "status and plan list applied and pending migrations" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  run_dbm 0 apply
+  printf 'CREATE TABLE b (x int);\n' > migrations/002_b.sql
+  run_dbm 0 status
+  [[ "$output" == *"| ✅ | \`001\` | a | applied"* ]]
+  [[ "$output" == *"| 🕓 | \`002\` | b | pending"* ]]
+  GITHUB_OUTPUT="$WORK/out" run_dbm 0 plan
+  grep -qx 'status=pending' "$WORK/out"
+  grep -qx 'pending-count=1' "$WORK/out"
+  unset DATABASE_URL
+  run_dbm 0 plan
+}
+
+@test "the dbmate corpus applies and its schema matches the reference" {
+  dir="$CORPORA/measure-sh-measure"
+  [ -d "$dir" ]
+  sed -n 's/^prelude:[[:space:]]*//p' "$dir/SOURCE.txt" | psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" >/dev/null
+  run_dbm 0 apply --migrations-dir "$dir"
+  pg_dump --schema-only --restrict-key=expectedschema --exclude-schema=db_migrate "$DATABASE_URL" > "$WORK/schema.sql"
+  diff -u "$dir/expected-schema.sql" "$WORK/schema.sql"
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 72 ]
+}
