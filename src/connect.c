@@ -198,21 +198,6 @@ static int tunnel_destination(const char **host, const char **addr, long *port,
     return 0;
 }
 
-/* ::add-mask:: each line of a multi-line secret (the runner masks line by line). */
-static void mask_lines(const char *secret)
-{
-    for (const char *p = secret; p && *p;) {
-        size_t n = strcspn(p, "\r\n");
-        if (n >= 8 && !dbm_starts_with(p, "-----")) {
-            char *line = dbm_xstrndup(p, n);
-            dbm_mask(line);
-            dbm_secret_free(line);
-        }
-        p += n;
-        p += strspn(p, "\r\n");
-    }
-}
-
 int dbm_connect(dbm_conn **out, const dbm_config *cfg)
 {
     PQconninfoOption *opts = NULL;
@@ -259,7 +244,6 @@ int dbm_connect(dbm_conn **out, const dbm_config *cfg)
         params_set(&p, "sslmode",
                    params_get(&p, "sslrootcert") || dbm_getenv("PGSSLROOTCERT") ? "verify-full"
                                                                                 : "require");
-    dbm_mask(params_get(&p, "password"));
 
     conn = dbm_xcalloc(1, sizeof(*conn));
     if (cfg->ssh_bastion) {
@@ -269,7 +253,6 @@ int dbm_connect(dbm_conn **out, const dbm_config *cfg)
         error = tunnel_destination(&host, &addr, &port, &p);
         if (error)
             goto done;
-        mask_lines(cfg->ssh_private_key);
         error = dbm_tunnel_open(&conn->tunnel, cfg->ssh_bastion, cfg->ssh_private_key,
                                 cfg->ssh_known_hosts, addr ? addr : host, (int)port);
         if (error)
