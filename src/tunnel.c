@@ -221,6 +221,32 @@ static const char *hostkey_methods_for(const char *keytype, size_t n)
     return NULL;
 }
 
+/* Whether the comma-separated `list` holds the n-byte name `item`. */
+static bool list_has(const char *list, const char *item, size_t n)
+{
+    for (const char *q = list; *q;) {
+        size_t k = strcspn(q, ",");
+        if (k == n && strncmp(q, item, n) == 0)
+            return true;
+        q += k + (q[k] == ',');
+    }
+    return false;
+}
+
+/* Append the names of `list` that are in `allowed` and not yet in `out`, in list order. */
+static void list_filter(dbm_buf *out, const char *list, const char *allowed)
+{
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, ",");
+        if (list_has(allowed, p, k) && !list_has(dbm_buf_cstr(out), p, k)) {
+            if (out->len)
+                dbm_buf_putc(out, ',');
+            dbm_buf_put(out, p, k);
+        }
+        p += k + (p[k] == ',');
+    }
+}
+
 /*
  * OpenSSH's order when nothing is known; DSA is never offered. libssh2 1.10
  * verifies RSA host keys only with SHA-1 signatures (ssh-rsa), which OpenSSH
@@ -239,45 +265,24 @@ static char *pref_supported(LIBSSH2_SESSION *session, const char *pref)
 {
     const char **algs = NULL;
     int n = libssh2_session_supported_algs(session, LIBSSH2_METHOD_HOSTKEY, &algs);
-    dbm_buf out = DBM_BUF_INIT;
+    dbm_buf supported = DBM_BUF_INIT, out = DBM_BUF_INIT;
 
-    for (const char *p = pref; *p;) {
-        size_t k = strcspn(p, ",");
-        for (int i = 0; i < n; i++)
-            if (strlen(algs[i]) == k && strncmp(algs[i], p, k) == 0) {
-                if (out.len)
-                    dbm_buf_putc(&out, ',');
-                dbm_buf_put(&out, p, k);
-            }
-        p += k + (p[k] == ',');
+    for (int i = 0; i < n; i++) {
+        if (supported.len)
+            dbm_buf_putc(&supported, ',');
+        dbm_buf_puts(&supported, algs[i]);
     }
     if (n > 0)
         libssh2_free(session, (void *)algs);
+    list_filter(&out, pref, dbm_buf_cstr(&supported));
+    dbm_buf_free(&supported);
     return dbm_buf_detach(&out);
 }
 
 /* Append the comma-separated `methods` to `pref`, skipping those already there. */
 static void pref_add(dbm_buf *pref, const char *methods)
 {
-    const char *p = methods;
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        char *m = dbm_xstrndup(p, n);
-        bool have = false;
-        for (const char *q = dbm_buf_cstr(pref); *q;) {
-            size_t k = strcspn(q, ",");
-            if (k == n && strncmp(q, m, n) == 0)
-                have = true;
-            q += k + (q[k] == ',');
-        }
-        if (!have) {
-            if (pref->len)
-                dbm_buf_putc(pref, ',');
-            dbm_buf_puts(pref, m);
-        }
-        free(m);
-        p += n + (p[n] == ',');
-    }
+    list_filter(pref, methods, methods);
 }
 
 /*
@@ -330,8 +335,16 @@ static int known_hosts_load(LIBSSH2_KNOWNHOSTS *hosts, LIBSSH2_KNOWNHOSTS *revok
             while (*kt == ' ' || *kt == '\t')
                 kt++;
             ktlen = strcspn(kt, " \t");
-            rc = libssh2_knownhost_readline(is_revoked ? revoked : hosts, s, strlen(s),
-                                            LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+            if (is_revoked) {
+                /* Revoked whatever the host; libssh2 drops lines whose name is a pattern. */
+                char *r = dbm_xasprintf("revoked %s", kt);
+                rc = libssh2_knownhost_readline(revoked, r, strlen(r),
+                                                LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+                free(r);
+            } else {
+                rc =
+                    libssh2_knownhost_readline(hosts, s, strlen(s), LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+            }
             if (rc) {
                 free(line);
                 dbm_error_set(DBM_ECONFIG, "ssh-known-hosts line %d is not a known_hosts line",
@@ -819,7 +832,7 @@ int dbm_tunnel_open(dbm_tunnel **out, const char *bastion, const char *private_k
     bastion_addr b;
     dbm_tunnel *t = NULL;
     LIBSSH2_KNOWNHOSTS *hosts = NULL, *revoked = NULL;
-    dbm_buf pref = DBM_BUF_INIT;
+    dbm_buf pref = DBM_BUF_INIT, ordered = DBM_BUF_INIT;
     char *key = NULL, *name = NULL, *methods = NULL;
     int matched = 0, rc, error;
 
@@ -879,9 +892,13 @@ int dbm_tunnel_open(dbm_tunnel **out, const char *bastion, const char *private_k
     error = known_hosts_load(hosts, revoked, &pref, &matched, known_hosts, name);
     if (error)
         goto done;
-    /* Ask first for the key types known_hosts has for this host, as OpenSSH does. */
-    pref_add(&pref, default_hostkey_methods);
-    methods = pref_supported(t->session, dbm_buf_cstr(&pref));
+    /*
+     * Ask first for the key types known_hosts has for this host, in OpenSSH's
+     * order of preference, then for the others (to name an unknown key).
+     */
+    list_filter(&ordered, default_hostkey_methods, dbm_buf_cstr(&pref));
+    pref_add(&ordered, default_hostkey_methods);
+    methods = pref_supported(t->session, dbm_buf_cstr(&ordered));
     if (!*methods || libssh2_session_method_pref(t->session, LIBSSH2_METHOD_HOSTKEY, methods)) {
         error = dbm_error_set(DBM_EGENERIC, "libssh2 supports none of the host key types '%s'",
                               dbm_buf_cstr(&pref));
@@ -930,6 +947,7 @@ done:
     if (revoked)
         libssh2_knownhost_free(revoked);
     dbm_buf_free(&pref);
+    dbm_buf_free(&ordered);
     free(name);
     free(methods);
     dbm_secret_free(key);

@@ -294,6 +294,63 @@ static void tunnel_refuses_unknown_host(void **state)
     fixture_clear(&f);
 }
 
+static void tunnel_refuses_revoked_and_missing_key_types(void **state)
+{
+    fixture f;
+    dbm_tunnel *t = NULL;
+    char *all = fixture_file("kh_all"), *pub = fixture_file("ssh_host_ed25519_key.pub");
+    char *key = fixture_file("keys/ed25519_openssh");
+    char *kh = dbm_xasprintf("%s@revoked * %s", all, pub);
+
+    fixture_load(&f);
+    assert_int_equal(
+        dbm_tunnel_open(&t, f.bastion, key, kh, "localhost", (int)strtol(f.pg_port, NULL, 10)),
+        DBM_ECONNECT);
+    assert_non_null(strstr(dbm_error_message(), "is revoked in ssh-known-hosts"));
+
+    /* Only an RSA line: the server signs with Ed25519, which the text lacks. */
+    assert_int_equal(open_with(&t, f.bastion, "keys/ed25519_openssh", "kh_rsa", f.pg_port),
+                     DBM_ECONNECT);
+    assert_non_null(strstr(dbm_error_message(), "has no ssh-ed25519 key for ssh-bastion"));
+    dbm_secret_free(key);
+    free(kh);
+    free(all);
+    free(pub);
+    fixture_clear(&f);
+}
+
+static void tunnel_takes_crlf_key_and_known_hosts(void **state)
+{
+    fixture f;
+    dbm_tunnel *t = NULL;
+    char *key = fixture_file("keys/ecdsa_pem"), *kh = fixture_file("kh_hashed");
+    dbm_buf k = DBM_BUF_INIT, h = DBM_BUF_INIT;
+
+    fixture_load(&f);
+    dbm_buf_puts(&k, "\r\n  ");
+    for (const char *c = key; *c; c++) {
+        if (*c == '\n')
+            dbm_buf_puts(&k, "\r\n");
+        else
+            dbm_buf_putc(&k, *c);
+    }
+    for (const char *c = kh; *c; c++) {
+        if (*c == '\n')
+            dbm_buf_puts(&h, " \r\n# comment\r\n\r\n");
+        else
+            dbm_buf_putc(&h, *c);
+    }
+    if (dbm_tunnel_open(&t, f.bastion, k.ptr, h.ptr, "localhost", (int)strtol(f.pg_port, NULL, 10)))
+        fail_msg("%s", dbm_error_message());
+    query_through(t, NULL);
+    dbm_tunnel_free(t);
+    dbm_buf_wipe(&k);
+    dbm_buf_free(&h);
+    dbm_secret_free(key);
+    free(kh);
+    fixture_clear(&f);
+}
+
 static void tunnel_refuses_unauthorized_and_encrypted_keys(void **state)
 {
     fixture f;
@@ -548,6 +605,8 @@ int main(void)
         cmocka_unit_test(tunnel_accepts_hashed_and_single_type_known_hosts),
         cmocka_unit_test(tunnel_refuses_changed_host_key_with_fingerprint),
         cmocka_unit_test(tunnel_refuses_unknown_host),
+        cmocka_unit_test(tunnel_refuses_revoked_and_missing_key_types),
+        cmocka_unit_test(tunnel_takes_crlf_key_and_known_hosts),
         cmocka_unit_test(tunnel_refuses_unauthorized_and_encrypted_keys),
         cmocka_unit_test(tunnel_reports_refused_forwarding),
         cmocka_unit_test(tunnel_reports_unreachable_bastion_and_bad_address),
