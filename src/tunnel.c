@@ -72,6 +72,7 @@ struct dbm_tunnel {
     bool thread_started;
     bool libssh2_inited;
     bool handshaken;      /* a disconnect message may be sent */
+    bool sock_closed;     /* the bastion closed the connection: stop polling it */
     pthread_mutex_t lock; /* guards relay_error */
     char *relay_error;
 };
@@ -1044,7 +1045,7 @@ static bool relay_step(dbm_tunnel *t, relay_conn *c)
         c->up_off = c->up_len = 0;
     if (c->client_eof && c->up_len == 0 && !c->eof_sent) {
         int rc = libssh2_channel_send_eof(c->ch);
-        if (rc == 0 || rc != LIBSSH2_ERROR_EAGAIN) {
+        if (rc != LIBSSH2_ERROR_EAGAIN) {
             c->eof_sent = true;
             progress = true;
         }
@@ -1058,6 +1059,8 @@ static bool relay_step(dbm_tunnel *t, relay_conn *c)
             c->down_off = 0;
             progress = true;
         } else if (n == 0 || (n < 0 && n != LIBSSH2_ERROR_EAGAIN)) {
+            if (n < 0)
+                relay_fail(t, "the ssh channel to the database failed");
             if (n < 0 || libssh2_channel_eof(c->ch)) {
                 c->channel_eof = true;
                 progress = true;
@@ -1151,8 +1154,10 @@ static void relay_wait(dbm_tunnel *t)
     pfd[n++].events = POLLIN;
     pfd[n].fd = t->listen_fd;
     pfd[n++].events = POLLIN;
-    pfd[n].fd = t->sock;
-    pfd[n++].events = (short)(POLLIN | (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND ? POLLOUT : 0));
+    /* A closed socket stays readable: polling it would spin. */
+    pfd[n].fd = t->sock_closed ? -1 : t->sock;
+    pfd[n++].events =
+        (short)(POLLIN | POLLRDHUP | (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND ? POLLOUT : 0));
     for (relay_conn *c = t->conns; c; c = c->next) {
         if (c->fd < 0 || c->done)
             continue;
@@ -1165,7 +1170,10 @@ static void relay_wait(dbm_tunnel *t)
         n++;
     }
     /* A timeout, in case libssh2 holds data that no socket announces. */
-    (void)poll(pfd, n, 1000);
+    if (poll(pfd, n, 1000) > 0 && (pfd[2].revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+        t->sock_closed = true;
+        relay_fail(t, "the bastion closed the ssh connection");
+    }
     free(pfd);
 }
 
