@@ -34,4 +34,14 @@ typedef struct {
 int dbm_aws_credentials_resolve(dbm_aws_credentials **out, const dbm_aws_options *opts);
 void dbm_aws_credentials_free(dbm_aws_credentials *c); /* wipes; accepts NULL */
 
+/*
+ * The password for an RDS IAM login as `user` on host:port: resolves the
+ * credentials as above and presigns a token (sigv4.h) valid 15 minutes from
+ * now. The token is masked before it is returned. *out belongs to the caller,
+ * who frees it with dbm_secret_free. Errors are those of
+ * dbm_aws_credentials_resolve and dbm_sigv4_rds_token.
+ */
+int dbm_aws_rds_password(char **out, const dbm_aws_options *opts, const char *host, int port,
+                         const char *user);
+
 #endif

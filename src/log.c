@@ -25,25 +25,26 @@ void dbm_log(const char *fmt, ...)
 
 void dbm_warn(const char *fmt, ...)
 {
-    dbm_buf b = DBM_BUF_INIT;
     va_list ap;
+    char *text;
     int n;
 
     va_start(ap, fmt);
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    dbm_buf_grow(&b, (size_t)n + 1);
+    if (n < 0)
+        n = 0;
+    text = dbm_xmalloc((size_t)n + 1);
     va_start(ap, fmt);
-    vsnprintf(b.ptr, (size_t)n + 1, fmt, ap);
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    b.len = (size_t)n;
     if (dbm_in_actions()) {
-        dbm_annotate("warning", NULL, 0, 0, NULL, b.ptr);
+        dbm_annotate("warning", NULL, 0, 0, NULL, text);
     } else {
         fflush(stdout);
-        fprintf(stderr, "warning: %s\n", b.ptr);
+        fprintf(stderr, "warning: %s\n", text);
     }
-    dbm_buf_free(&b);
+    free(text);
 }
 
 void dbm_log_group(const char *title)

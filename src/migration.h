@@ -64,6 +64,9 @@ typedef struct {
  * format cannot parse where the format requires it; DBM_EGENERIC for I/O.
  * Files that are not migrations in the format (README, expected-schema.sql,
  * SOURCE.txt, down files) are skipped. An empty set is not an error.
+ * A name with a control character (newline) is DBM_ECONFIG. Warnings (goose
+ * .go files skipped, dbmate string order differing from numeric order) go
+ * through dbm_warn. docs/formats.md has each format's rules.
  */
 int dbm_migrations_load(dbm_migration_set **out, const char *dir, dbm_format format);
 void dbm_migrations_free(dbm_migration_set *set);

@@ -450,26 +450,56 @@ static void strong_lock(checker *c, const char *what)
 
 /* ---- the rules ---- */
 
-static bool is_volatile_function(const char *name)
+static bool in_list(const char *name, const char *const *list, size_t n)
 {
-    static const char *const volatile_fns[] = {
-        "clock_timestamp",
-        "random",
-        "gen_random_uuid",
-        "uuid_generate_v1",
-        "uuid_generate_v1mc",
-        "uuid_generate_v4",
-        "nextval",
-        "setval",
-        "timeofday",
-        "txid_current",
-        "pg_current_xact_id",
-        "random_normal",
-    };
-    for (size_t i = 0; name && i < sizeof(volatile_fns) / sizeof(volatile_fns[0]); i++)
-        if (strcmp(name, volatile_fns[i]) == 0)
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(name, list[i]) == 0)
             return true;
     return false;
+}
+
+/*
+ * Whether a default calling `name` may be volatile. Known volatile built-ins
+ * are; so is any function not known to be stable or immutable, because
+ * CREATE FUNCTION makes functions VOLATILE unless told otherwise.
+ */
+static bool is_volatile_function(const char *name)
+{
+    static const char *const non_volatile[] = {
+        "now",
+        "transaction_timestamp",
+        "statement_timestamp",
+        "current_setting",
+        "lower",
+        "upper",
+        "length",
+        "concat",
+        "btrim",
+        "trim",
+        "to_char",
+        "to_jsonb",
+        "to_json",
+        "jsonb_build_object",
+        "json_build_object",
+        "jsonb_build_array",
+        "array_length",
+        "date_trunc",
+        "make_interval",
+        "timezone",
+        "abs",
+        "round",
+        "md5",
+        "encode",
+        "decode",
+        "array_fill",
+        "to_timestamp",
+        "to_date",
+        "replace",
+        "substring",
+        "left",
+        "right",
+    };
+    return name && !in_list(name, non_volatile, sizeof(non_volatile) / sizeof(non_volatile[0]));
 }
 
 /* A call to a known volatile function anywhere in an expression tree. */

@@ -54,19 +54,21 @@ char *dbm_xstrndup(const char *s, size_t n)
 
 char *dbm_xasprintf(const char *fmt, ...)
 {
-    dbm_buf b = DBM_BUF_INIT;
     va_list ap;
+    char *p;
     int n;
 
     va_start(ap, fmt);
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    dbm_buf_grow(&b, (size_t)n + 1);
+    if (n < 0)
+        n = 0;
+    p = dbm_xmalloc((size_t)n + 1);
     va_start(ap, fmt);
-    vsnprintf(b.ptr, (size_t)n + 1, fmt, ap);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    b.len = (size_t)n;
-    return dbm_buf_detach(&b);
+    p[n] = '\0';
+    return p;
 }
 
 void dbm_secret_free(char *secret)

@@ -77,6 +77,11 @@ static void each_rule_fires_only_where_it_should(void **state)
         {"volatile-default", "ALTER TABLE t ADD COLUMN c timestamptz NOT NULL DEFAULT now()",
          false}, /* now() is stable: evaluated once, no rewrite */
         {"volatile-default", "ALTER TABLE t ADD COLUMN c text DEFAULT 'x'", false},
+        {"volatile-default", "ALTER TABLE t ADD COLUMN c text DEFAULT lower('X')", false},
+        {"volatile-default", "ALTER TABLE t ADD COLUMN c date DEFAULT CURRENT_DATE", false},
+        /* a user function is VOLATILE unless declared otherwise */
+        {"volatile-default", "ALTER TABLE t ADD COLUMN c text NOT NULL DEFAULT random_string(26)",
+         true},
 
         {"set-not-null", "ALTER TABLE t ALTER COLUMN c SET NOT NULL", true},
         {"set-not-null",

@@ -426,8 +426,8 @@ static char *corpora_dir(void)
         return dbm_xstrdup(env);
     if (stat("../shared/corpora", &sb) == 0)
         return dbm_xstrdup("../shared/corpora");
-    if (stat("/work/shared/corpora", &sb) == 0)
-        return dbm_xstrdup("/work/shared/corpora");
+    if (stat("../../shared/corpora", &sb) == 0) /* from a worktree under wt/ */
+        return dbm_xstrdup("../../shared/corpora");
     return NULL;
 }
 
