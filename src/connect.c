@@ -6,6 +6,7 @@
  * key=value strings, quoting and PG* defaults all behave exactly as in psql.
  */
 #include "connect.h"
+#include "aws.h"
 #include "error.h"
 #include "log.h"
 #include "tunnel.h"
@@ -235,6 +236,14 @@ int dbm_connect(dbm_conn **out, const dbm_config *cfg)
         params_set(&p, "application_name", "db-migrate");
     if (!params_get(&p, "connect_timeout"))
         params_set(&p, "connect_timeout", "10");
+    /*
+     * libpq's default gssencmode=prefer probes the Kerberos credential cache on
+     * every connection; managed PostgreSQL encrypts with TLS, so the probe is
+     * skipped unless the connection string or PGGSSENCMODE asks for it. GSSAPI
+     * authentication itself is unaffected.
+     */
+    if (!params_get(&p, "gssencmode") && !dbm_getenv("PGGSSENCMODE"))
+        params_set(&p, "gssencmode", "disable");
     if (cfg->sslmode)
         params_set(&p, "sslmode", cfg->sslmode);
     if (cfg->sslrootcert)
@@ -266,13 +275,30 @@ int dbm_connect(dbm_conn **out, const dbm_config *cfg)
         tunneled = true;
     }
 
-    /*
-     * AWS IAM TOKEN: with cfg->auth == DBM_AUTH_AWS_IAM the password is an RDS
-     * auth token for the real database host and port (params "host" and, when
-     * tunneled, real_port; else "port" or 5432) and the user. Set it here into
-     * iam_token (dbm_aws_rds_password from aws.h), mask it, and
-     * params_set(&p, "password", iam_token); it is wiped at done:.
-     */
+    /* With aws-iam the password is an RDS token for the real host, port and user. */
+    if (cfg->auth == DBM_AUTH_AWS_IAM) {
+        const char *host = params_get(&p, "host") ? params_get(&p, "host") : dbm_getenv("PGHOST");
+        const char *port = tunneled                 ? real_port
+                           : params_get(&p, "port") ? params_get(&p, "port")
+                                                    : dbm_getenv("PGPORT");
+        const char *user = params_get(&p, "user") ? params_get(&p, "user") : dbm_getenv("PGUSER");
+        dbm_aws_options ao = {cfg->aws_region, cfg->role_to_assume, cfg->role_session_name,
+                              cfg->audience};
+
+        if (!host || host[0] == '/' || !user) {
+            error = dbm_error_set(DBM_ECONFIG,
+                                  "auth aws-iam needs the database %s in "
+                                  "database-url",
+                                  !user ? "user" : "host name");
+            dbm_error_hint("write postgresql://USER@HOST:5432/DB; the IAM token is signed for "
+                           "that host and user");
+            goto done;
+        }
+        error = dbm_aws_rds_password(&iam_token, &ao, host,
+                                     port ? (int)strtol(port, NULL, 10) : 5432, user);
+        if (error)
+            goto done;
+    }
     if (iam_token)
         params_set(&p, "password", iam_token);
 
