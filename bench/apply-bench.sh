@@ -46,11 +46,22 @@ PY
 fresh() { echo "psql -X -q '$BASE/postgres' -c 'DROP DATABASE IF EXISTS $1' -c 'CREATE DATABASE $1'"; }
 m() { python3 "$ROOT/bench/measure.py" "$@"; }
 
-read -r ref_ms ref_rss < <(m "$REPS" --setup "$(fresh ref)" -- psql -X -q -v ON_ERROR_STOP=1 -d "$BASE/ref" -f "$TMP/reference.sql")
-read -r dbm_ms dbm_rss < <(m "$REPS" --setup "$(fresh dbm)" -- "$BIN" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbm")
-read -r mate_ms mate_rss < <(m "$REPS" --setup "$(fresh mate)" -- "$DBMATE" --url "$BASE/mate?sslmode=disable" --migrations-dir "$TMP/m" --no-dump-schema up)
-read -r noop_ms noop_rss < <(m 5 -- "$BIN" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbm")
-read -r matenoop_ms _ < <(m 5 -- "$DBMATE" --url "$BASE/mate?sslmode=disable" --migrations-dir "$TMP/m" --no-dump-schema up)
+# Interleaved: each repetition runs the reference, db-migrate and dbmate in turn, so a
+# background load falls on all three alike; the medians are compared.
+: > "$TMP/ref" ; : > "$TMP/dbm" ; : > "$TMP/mate"; : > "$TMP/noop"; : > "$TMP/matenoop"
+for _ in $(seq "$REPS"); do
+  m 1 --setup "$(fresh ref)" -- psql -X -q -v ON_ERROR_STOP=1 -d "$BASE/ref" -f "$TMP/reference.sql" >> "$TMP/ref"
+  m 1 --setup "$(fresh dbm)" -- "$BIN" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbm" >> "$TMP/dbm"
+  m 1 --setup "$(fresh mate)" -- "$DBMATE" --url "$BASE/mate?sslmode=disable" --migrations-dir "$TMP/m" --no-dump-schema up >> "$TMP/mate"
+done
+for _ in $(seq 5); do
+  m 1 -- "$BIN" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbm" >> "$TMP/noop"
+  m 1 -- "$DBMATE" --url "$BASE/mate?sslmode=disable" --migrations-dir "$TMP/m" --no-dump-schema up >> "$TMP/matenoop"
+done
+med() { sort -n -k1,1 "$TMP/$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+maxrss() { sort -n -k2,2 "$TMP/$1" | tail -1 | cut -d' ' -f2; }
+ref_ms=$(med ref); dbm_ms=$(med dbm); mate_ms=$(med mate); noop_ms=$(med noop); matenoop_ms=$(med matenoop)
+dbm_rss=$(maxrss dbm); noop_rss=$(maxrss noop)
 
 python3 - "$N" "$ref_ms" "$dbm_ms" "$mate_ms" "$noop_ms" "$matenoop_ms" "$dbm_rss" "$noop_rss" <<'PY'
 import sys
