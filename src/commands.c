@@ -272,13 +272,12 @@ static int check_rules(run_ctx *ctx)
             return error;
         for (size_t k = 0; k < hits->count; k++) {
             const dbm_rule_hit *h = &hits->items[k];
-            dbm_finding *f = dbm_report_add_finding(ctx->report, DBM_SEV_WARNING, h->rule,
-                                                    ctx->display[i], m->up_line + h->line - 1,
-                                                    h->col, "%s", h->message);
+            dbm_finding *f =
+                dbm_report_add_finding(ctx->report, DBM_SEV_WARNING, h->rule, ctx->display[i],
+                                       m->up_line + h->line - 1, h->col, "%s", h->message);
             rule_ref *ref;
             dbm_report_set(&f->hint, h->hint);
-            dbm_array_grow((void **)&ctx->refs, &ctx->caprefs, ctx->nrefs + 1,
-                           sizeof(*ctx->refs));
+            dbm_array_grow((void **)&ctx->refs, &ctx->caprefs, ctx->nrefs + 1, sizeof(*ctx->refs));
             ref = &ctx->refs[ctx->nrefs++];
             ref->finding = ctx->report->nfindings - 1;
             ref->file = i;
@@ -562,10 +561,28 @@ static bool stmt_has_lock(const dbm_stmt_result *s, const char *mode)
 }
 
 /*
+ * Whether statement `s` of `r` took a lock in `mode`: 1 yes, 0 no, -1 cannot
+ * tell, because an earlier statement of the dry-run took that mode already and
+ * the transaction still holds it (only new locks are measured).
+ */
+static int took_lock(const dbm_report *rep, const dbm_mig_result *r, const dbm_stmt_result *s,
+                     const char *mode)
+{
+    if (stmt_has_lock(s, mode))
+        return 1;
+    for (size_t i = 0; i < rep->nmigs && &rep->migs[i] <= r; i++)
+        for (size_t k = 0; k < rep->migs[i].nstmts && &rep->migs[i].stmts[k] != s; k++)
+            if (stmt_has_lock(&rep->migs[i].stmts[k], mode))
+                return -1;
+    return 0;
+}
+
+/*
  * Judge each rule finding whose statement ran in the dry-run against what was
  * measured. Only rules whose claim the measurement can check get a status: an
  * index build takes a SHARE lock; a type change or volatile default rewrites
- * the table; the others named here take an ACCESS EXCLUSIVE lock.
+ * the table; the others named here take an ACCESS EXCLUSIVE lock. A lock mode
+ * an earlier statement already holds cannot be seen again, so no verdict then.
  */
 static void confirm_findings(run_ctx *ctx, const bool *ran)
 {
@@ -587,13 +604,13 @@ static void confirm_findings(run_ctx *ctx, const bool *ran)
             continue;
         s = &r->stmts[ref->stmt];
         if (strcmp(ref->rule, "index-without-concurrently") == 0)
-            verdict = stmt_has_lock(s, "ShareLock");
+            verdict = took_lock(ctx->report, r, s, "ShareLock");
         for (size_t k = 0; k < sizeof(rewrites) / sizeof(rewrites[0]); k++)
             if (strcmp(ref->rule, rewrites[k]) == 0)
                 verdict = s->nrewrites > 0;
         for (size_t k = 0; k < sizeof(exclusive) / sizeof(exclusive[0]); k++)
             if (strcmp(ref->rule, exclusive[k]) == 0)
-                verdict = stmt_has_lock(s, "AccessExclusiveLock");
+                verdict = took_lock(ctx->report, r, s, "AccessExclusiveLock");
         if (verdict >= 0)
             dbm_report_set(&ctx->report->findings[ref->finding].status,
                            verdict ? "confirmed" : "refuted");

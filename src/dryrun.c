@@ -107,8 +107,8 @@ void dbm_dryrun_free(dbm_dryrun *dr)
 }
 
 /* The statements of a migration that cannot be dry-run, each with the reason. */
-static void not_executed(dbm_mig_result *result, const dbm_migration *m,
-                         const dbm_stmt_list *stmts, const char *why)
+static void not_executed(dbm_mig_result *result, const dbm_migration *m, const dbm_stmt_list *stmts,
+                         const char *why)
 {
     for (size_t i = 0; i < stmts->count; i++) {
         dbm_stmt_result *s =

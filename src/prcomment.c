@@ -50,8 +50,8 @@ char *dbm_prcomment_marker(const dbm_config *cfg)
     {
         char *cmd = clean, *schema = strchr(cmd, ' ') + 1, *d = strchr(schema, ' ') + 1;
         schema[-1] = d[-1] = '\0';
-        marker =
-            dbm_xasprintf("<!-- db-migrate:comment command=%s schema=%s dir=%s -->", cmd, schema, d);
+        marker = dbm_xasprintf("<!-- db-migrate:comment command=%s schema=%s dir=%s -->", cmd,
+                               schema, d);
     }
     free(clean);
     return marker;
@@ -128,7 +128,7 @@ static char *next_link(const char *link)
  * DBM_EGENERIC.
  */
 static int gh_send(dbm_http_response **out, gh_ctx *gh, const char *method, const char *url,
-                const char *body, long expect, const char *what)
+                   const char *body, long expect, const char *what)
 {
     dbm_http_request req;
     int error;
@@ -167,8 +167,8 @@ static int gh_send(dbm_http_response **out, gh_ctx *gh, const char *method, cons
 /* Find the comment holding `marker`: *id is its id, 0 when none. */
 static int find_comment(long long *id, gh_ctx *gh, const char *marker)
 {
-    char *url = dbm_xasprintf("%s/repos/%s/issues/%ld/comments?per_page=100", gh->api, gh->repo,
-                              gh->pr);
+    char *url =
+        dbm_xasprintf("%s/repos/%s/issues/%ld/comments?per_page=100", gh->api, gh->repo, gh->pr);
     char *prefix = dbm_xasprintf("%s/", gh->api);
     dbm_http_response *resp = NULL;
     int error = 0;
@@ -187,8 +187,9 @@ static int find_comment(long long *id, gh_ctx *gh, const char *marker)
         list = json_loads(resp->body, 0, NULL);
         if (!json_is_array(list)) {
             json_decref(list);
-            error = dbm_error_set(DBM_EGENERIC, "unable to read the comments of pull request #%ld: "
-                                                "GitHub's answer is not a list",
+            error = dbm_error_set(DBM_EGENERIC,
+                                  "unable to read the comments of pull request #%ld: "
+                                  "GitHub's answer is not a list",
                                   gh->pr);
             goto done;
         }
