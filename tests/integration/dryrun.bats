@@ -174,3 +174,154 @@ SQL
   [ "$(jq -r .status "$WORK/report.json")" = pending ]
   [ "$(sql "SELECT to_regclass('accounts_email_idx') IS NULL AND to_regclass('audit') IS NULL")" = t ]
 }
+
+# One file per rule: the statement on the "trigger" line fires it, the others
+# (the safe form of the same change) do not. plan runs offline, from the files.
+write_rule_files() {
+  write migrations/001_index.sql <<'SQL'
+CREATE INDEX a_x_idx ON a (x);
+CREATE TABLE n (x int);
+CREATE INDEX n_x_idx ON n (x);
+SQL
+  write migrations/002_not_null.sql <<'SQL'
+ALTER TABLE a ADD COLUMN c int NOT NULL;
+ALTER TABLE a ADD COLUMN d int NOT NULL DEFAULT 0;
+SQL
+  write migrations/003_volatile.sql <<'SQL'
+ALTER TABLE a ADD COLUMN f timestamptz DEFAULT now();
+ALTER TABLE a ADD COLUMN e timestamptz DEFAULT clock_timestamp();
+SQL
+  write migrations/004_set_not_null.sql <<'SQL'
+ALTER TABLE b ADD CONSTRAINT b_x_nn CHECK (x IS NOT NULL) NOT VALID;
+ALTER TABLE b VALIDATE CONSTRAINT b_x_nn;
+ALTER TABLE b ALTER COLUMN x SET NOT NULL;
+ALTER TABLE a ALTER COLUMN x SET NOT NULL;
+SQL
+  write migrations/005_check.sql <<'SQL'
+ALTER TABLE a ADD CONSTRAINT a_pos2 CHECK (x > 0) NOT VALID;
+ALTER TABLE a ADD CONSTRAINT a_pos CHECK (x > 0);
+SQL
+  write migrations/006_unique.sql <<'SQL'
+ALTER TABLE a ADD CONSTRAINT a_y_key UNIQUE USING INDEX a_y_idx;
+ALTER TABLE a ADD CONSTRAINT a_x_key UNIQUE (x);
+SQL
+  write migrations/007_type.sql <<'SQL'
+ALTER TABLE a ADD COLUMN x2 bigint;
+ALTER TABLE a ALTER COLUMN x TYPE bigint;
+SQL
+  write migrations/008_drop_column.sql <<'SQL'
+CREATE TABLE n8 (x int, old int);
+ALTER TABLE n8 DROP COLUMN old;
+ALTER TABLE a DROP COLUMN old;
+SQL
+  write migrations/009_drop_table.sql <<'SQL'
+CREATE TABLE n9 (x int);
+DROP TABLE n9;
+DROP TABLE legacy;
+SQL
+  write migrations/010_rename_column.sql <<'SQL'
+CREATE TABLE n10 (x int);
+ALTER TABLE n10 RENAME COLUMN x TO y;
+ALTER TABLE a RENAME COLUMN x TO y;
+SQL
+  write migrations/011_rename_table.sql <<'SQL'
+CREATE TABLE n11 (x int);
+ALTER TABLE n11 RENAME TO n11b;
+ALTER TABLE a RENAME TO a2;
+SQL
+  write migrations/012_enum.sql <<'SQL'
+ALTER TYPE mood ADD VALUE 'meh';
+ALTER TYPE mood RENAME VALUE 'sad' TO 'unhappy';
+SQL
+  write migrations/013_vacuum.sql <<'SQL'
+-- migrate:no-transaction
+VACUUM a;
+VACUUM FULL a;
+SQL
+  write migrations/014_cluster.sql <<'SQL'
+ALTER TABLE a CLUSTER ON a_pkey;
+CLUSTER a USING a_pkey;
+SQL
+  write migrations/015_lock.sql <<'SQL'
+SELECT pg_advisory_xact_lock(42);
+LOCK TABLE a IN ACCESS EXCLUSIVE MODE;
+SQL
+}
+
+# file:line:rule of every ::warning annotation in $output, sorted.
+warnings() {
+  printf '%s\n' "$output" | sed -n 's/^::warning file=\([^,]*\),line=\([0-9]*\),col=[0-9]*,title=db-migrate%3A \([a-z-]*\)::.*/\1:\2:\3/p' | sort
+}
+
+@test "plan reports each rule as a warning annotation at its file and line, and not the safe forms" {
+  write_rule_files
+  unset DATABASE_URL
+  export GITHUB_ACTIONS=true
+  run_dbm 0 plan --report-file "$WORK/report.json"
+  expected="migrations/001_index.sql:1:index-without-concurrently
+migrations/002_not_null.sql:1:not-null-column-without-default
+migrations/003_volatile.sql:2:volatile-default
+migrations/004_set_not_null.sql:4:set-not-null
+migrations/005_check.sql:2:constraint-without-not-valid
+migrations/006_unique.sql:2:unique-without-using-index
+migrations/007_type.sql:2:alter-column-type
+migrations/008_drop_column.sql:3:drop-column
+migrations/009_drop_table.sql:3:drop-table
+migrations/010_rename_column.sql:3:rename-column
+migrations/011_rename_table.sql:3:rename-table
+migrations/012_enum.sql:2:enum-value-change
+migrations/013_vacuum.sql:3:vacuum-full
+migrations/014_cluster.sql:2:cluster
+migrations/015_lock.sql:2:lock-table"
+  diff <(warnings) <(printf '%s\n' "$expected")
+  # Each carries the safe alternative as its hint, and the report has them as findings.
+  [[ "$output" == *'::warning file=migrations/003_volatile.sql,line=2,col=1,title=db-migrate%3A volatile-default::column "e" added to "a" with clock_timestamp(): the table is rewritten%0Ahint: add the column without a default'* ]]
+  [ "$(jq '[.findings[] | select(.severity == "warning")] | length' "$WORK/report.json")" = 15 ]
+  [ "$(jq -r .status "$WORK/report.json")" = pending ]
+}
+
+@test "missing-lock-timeout fires only when neither the option nor the file sets a lock_timeout" {
+  write migrations/001_alter.sql <<'SQL'
+CREATE TABLE n (x int);
+ALTER TABLE n ADD COLUMN y int;
+ALTER TABLE a ADD COLUMN y int;
+SQL
+  write migrations/002_with_timeout.sql <<'SQL'
+SET lock_timeout = '2s';
+ALTER TABLE b ADD COLUMN y int;
+SQL
+  unset DATABASE_URL
+  export GITHUB_ACTIONS=true
+  run_dbm 0 plan --lock-timeout 0
+  [ "$(warnings)" = "migrations/001_alter.sql:3:missing-lock-timeout" ]
+  run_dbm 0 plan
+  [ -z "$(warnings)" ]
+}
+
+@test "an ignore comment silences its rule for one statement; the same text in a string does not" {
+  write migrations/001_ignored.sql <<'SQL'
+-- db-migrate:ignore index-without-concurrently
+CREATE INDEX a_z_idx ON a (z);
+CREATE INDEX a_w_idx ON a (w); -- db-migrate:ignore drop-table
+SELECT '-- db-migrate:ignore index-without-concurrently';
+CREATE INDEX a_v_idx ON a (v);
+CREATE INDEX a_u_idx ON a (u); -- db-migrate:ignore index-without-concurrently,drop-table
+SQL
+  unset DATABASE_URL
+  export GITHUB_ACTIONS=true
+  run_dbm 0 plan
+  diff <(warnings) <(printf '%s\n' migrations/001_ignored.sql:3:index-without-concurrently migrations/001_ignored.sql:5:index-without-concurrently)
+}
+
+@test "dry-run confirms missing-lock-timeout and unique-without-using-index from the locks it sees" {
+  seed_tables
+  write migrations/001_unique.sql <<'SQL'
+ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE (email);
+SQL
+  run_dbm 0 dry-run --lock-timeout 0 --report-file "$WORK/report.json"
+  [ "$(finding_status unique-without-using-index migrations/001_unique.sql)" = confirmed ]
+  [ "$(finding_status missing-lock-timeout migrations/001_unique.sql)" = confirmed ]
+  # ALTER TABLE takes ACCESS EXCLUSIVE, and the index build inside it a SHARE lock too.
+  [ "$(stmt 001 0 '[.locks[] | select(.relation == "public.accounts")] | map(.mode)')" = '["AccessExclusiveLock","ShareLock"]' ]
+  [ "$(sql "SELECT to_regclass('accounts_email_key') IS NULL")" = t ]
+}
