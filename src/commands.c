@@ -1,19 +1,25 @@
 /*
- * commands.c - plan, apply, status, verify, baseline, repair, rollback, new.
+ * commands.c - plan, apply, dry-run, status, verify, baseline, repair,
+ * rollback, new.
  *
  * Every command that touches the database follows one shape: read the files,
  * connect, (take the run lock and create the history tables when it writes),
  * read the history, classify each file, check before running anything, then
- * act. Nothing is applied when any check blocks.
+ * act. Nothing is applied when any check blocks. dry-run shares apply's shape
+ * up to the point where apply writes: it takes no lock, creates nothing, and
+ * runs the pending migrations in one transaction that it rolls back.
  */
 #include "commands.h"
 #include "connect.h"
 #include "db.h"
+#include "dryrun.h"
 #include "error.h"
 #include "gitcheck.h"
 #include "history.h"
 #include "log.h"
 #include "migration.h"
+#include "prcomment.h"
+#include "rules.h"
 #include "sqlparse.h"
 #include "util.h"
 
@@ -22,6 +28,14 @@
 #include <time.h>
 
 typedef enum { ST_APPLIED, ST_PENDING, ST_EDITED, ST_RESUME, ST_OUT_OF_ORDER } file_state;
+
+/* A finding made by a rule, tied to the statement it is about so a dry-run can judge it. */
+typedef struct {
+    size_t finding; /* index in report->findings */
+    size_t file;    /* index in set */
+    size_t stmt;    /* index in the file's statement list */
+    const char *rule;
+} rule_ref;
 
 typedef struct {
     const dbm_config *cfg;
@@ -34,6 +48,9 @@ typedef struct {
     file_state *state;      /* per file in set */
     dbm_stmt_list **parsed; /* per file; parsed for pending ones */
     char **display;         /* per file: the path users see */
+    size_t *row;            /* per file: its index in report->migs once it has a row */
+    rule_ref *refs;
+    size_t nrefs, caprefs;
     bool locked;
 } run_ctx;
 
@@ -64,6 +81,7 @@ static int load_files(run_ctx *ctx)
     ctx->state = dbm_xcalloc(ctx->set->count, sizeof(*ctx->state));
     ctx->parsed = dbm_xcalloc(ctx->set->count, sizeof(*ctx->parsed));
     ctx->display = dbm_xcalloc(ctx->set->count, sizeof(*ctx->display));
+    ctx->row = dbm_xcalloc(ctx->set->count, sizeof(*ctx->row));
     for (size_t i = 0; i < ctx->set->count; i++)
         ctx->display[i] = display_path(ctx->cfg, ctx->set->items[i].path);
     return 0;
@@ -225,13 +243,61 @@ static void parse_one(run_ctx *ctx, size_t i)
     }
 }
 
-static void parse_pending(run_ctx *ctx)
+/* The safety rules over one parsed file; each hit becomes a warning finding. */
+static int check_rules(run_ctx *ctx, size_t i)
 {
+    const dbm_migration *m = &ctx->set->items[i];
+    dbm_rules_options opts;
+    dbm_rule_hits *hits = NULL;
+    int error;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.lock_timeout_configured = ctx->cfg->lock_timeout_ms > 0;
+    if (!ctx->parsed[i])
+        return 0;
+    if ((error = dbm_rules_check(&hits, ctx->parsed[i], m->up, m->up_len, &opts)) < 0)
+        return error;
+    for (size_t k = 0; k < hits->count; k++) {
+        const dbm_rule_hit *h = &hits->items[k];
+        dbm_finding *f =
+            dbm_report_add_finding(ctx->report, DBM_SEV_WARNING, h->rule, ctx->display[i],
+                                   m->up_line + h->line - 1, h->col, "%s", h->message);
+        rule_ref *ref;
+        dbm_report_set(&f->hint, h->hint);
+        dbm_array_grow((void **)&ctx->refs, &ctx->caprefs, ctx->nrefs + 1, sizeof(*ctx->refs));
+        ref = &ctx->refs[ctx->nrefs++];
+        ref->finding = ctx->report->nfindings - 1;
+        ref->file = i;
+        ref->stmt = h->stmt;
+        ref->rule = h->rule;
+    }
+    dbm_rule_hits_free(hits);
+    return 0;
+}
+
+/*
+ * Parse one file, run the rules over its trees, then free the trees: a run
+ * over a thousand pending files holds one tree at a time.
+ */
+static int parse_and_check(run_ctx *ctx, size_t i)
+{
+    int error;
+
+    if (ctx->parsed[i])
+        return 0;
+    parse_one(ctx, i);
+    error = check_rules(ctx, i);
+    dbm_stmt_list_drop_trees(ctx->parsed[i]);
+    return error;
+}
+
+static int parse_pending(run_ctx *ctx)
+{
+    int error;
     for (size_t i = 0; i < ctx->set->count; i++)
-        if (is_pending(ctx->state[i])) {
-            parse_one(ctx, i);
-            dbm_stmt_list_drop_trees(ctx->parsed[i]);
-        }
+        if (is_pending(ctx->state[i]) && (error = parse_and_check(ctx, i)) < 0)
+            return error;
+    return 0;
 }
 
 /*
@@ -239,8 +305,10 @@ static void parse_pending(run_ctx *ctx)
  * request's base, or the deployed commit), the static checks are for the files
  * that changed since then, as a reviewer would read them.
  */
-static void parse_changed(run_ctx *ctx)
+static int parse_changed(run_ctx *ctx)
 {
+    int error;
+
     for (size_t c = 0; c < ctx->report->git.nchanges; c++) {
         const dbm_git_change_info *ch = &ctx->report->git.changes[c];
         if (strcmp(ch->kind, "deleted") == 0 || !ch->path)
@@ -249,17 +317,40 @@ static void parse_changed(run_ctx *ctx)
             size_t n = strlen(ctx->display[i]), m = strlen(ch->path);
             /* Change paths are relative to the repository; display paths may be shorter. */
             if (m >= n && strcmp(ch->path + m - n, ctx->display[i]) == 0 &&
-                (m == n || ch->path[m - n - 1] == '/')) {
-                parse_one(ctx, i);
-                dbm_stmt_list_drop_trees(ctx->parsed[i]);
-            }
+                (m == n || ch->path[m - n - 1] == '/') && (error = parse_and_check(ctx, i)) < 0)
+                return error;
         }
     }
+    return 0;
 }
 
+/*
+ * Run the safety rules over every pending file that parsed, adding each hit as
+ * a warning at the statement's line, and remembering which statement it is
+ * about for confirm_findings.
+ */
 static int run_gitcheck(run_ctx *ctx)
 {
     return dbm_gitcheck(ctx->report, ctx->cfg, ctx->set, ctx->history);
+}
+
+/*
+ * The steps apply and dry-run share before they act: files, connection,
+ * (for apply the run lock and the history tables), history, classification,
+ * parsing, rules, git. A dry-run reads the history when it exists and creates
+ * nothing.
+ */
+static int prepare_run(run_ctx *ctx, bool writes)
+{
+    int error;
+
+    if ((error = load_files(ctx)) < 0 || (error = connect_db(ctx)) < 0 ||
+        (writes && (error = lock_and_prepare(ctx)) < 0) || (error = read_history(ctx)) < 0)
+        return error;
+    classify(ctx, false);
+    if ((error = parse_pending(ctx)) < 0)
+        return error;
+    return run_gitcheck(ctx);
 }
 
 /* Rows of the report for every file and its state. */
@@ -303,6 +394,8 @@ static void ctx_free(run_ctx *ctx)
     }
     free(ctx->parsed);
     free(ctx->display);
+    free(ctx->row);
+    free(ctx->refs);
     free(ctx->state);
     dbm_history_free(ctx->history);
     dbm_conn_free(ctx->conn);
@@ -348,10 +441,11 @@ static int cmd_inspect(run_ctx *ctx, dbm_command cmd)
     if ((error = run_gitcheck(ctx)) < 0)
         return error;
     if (cmd == DBM_CMD_PLAN) {
-        if (offline && (ctx->report->git.base || ctx->report->git.deployed))
-            parse_changed(ctx);
-        else
-            parse_pending(ctx);
+        error = offline && (ctx->report->git.base || ctx->report->git.deployed)
+                    ? parse_changed(ctx)
+                    : parse_pending(ctx);
+        if (error < 0)
+            return error;
     }
     report_rows(ctx);
     if (cmd == DBM_CMD_VERIFY) {
@@ -386,6 +480,29 @@ static void log_result(const dbm_mig_result *r)
     free(name);
 }
 
+/*
+ * The row of a file that apply or dry-run does not run: applied before, or
+ * skipped because an earlier one failed.
+ */
+static void idle_row(run_ctx *ctx, size_t i, bool failed)
+{
+    const dbm_migration *m = &ctx->set->items[i];
+    const dbm_history_row *row = dbm_history_find(ctx->history, m->version);
+    dbm_mig_result *r = dbm_report_add_migration(ctx->report, m->version, m->name, ctx->display[i],
+                                                 ctx->state[i] == ST_APPLIED ? DBM_MIG_APPLIED
+                                                 : failed                    ? DBM_MIG_SKIPPED
+                                                                             : DBM_MIG_PENDING);
+    r->transactional = !m->no_transaction;
+    if (row && ctx->state[i] == ST_APPLIED) {
+        r->duration_ms = (double)row->duration_ms;
+        r->note = dbm_xasprintf("applied before, %s", row->applied_at);
+    }
+    if (failed) {
+        r->note = dbm_xstrdup("not run: an earlier migration failed");
+        ctx->report->pending_count++;
+    }
+}
+
 static int cmd_apply(run_ctx *ctx)
 {
     const dbm_config *cfg = ctx->cfg;
@@ -403,12 +520,7 @@ static int cmd_apply(run_ctx *ctx)
                        "allow-apply-on-pull-request: true if this database is disposable");
         return DBM_ECONFIG;
     }
-    if ((error = load_files(ctx)) < 0 || (error = connect_db(ctx)) < 0 ||
-        (error = lock_and_prepare(ctx)) < 0 || (error = read_history(ctx)) < 0)
-        goto done;
-    classify(ctx, false);
-    parse_pending(ctx);
-    if ((error = run_gitcheck(ctx)) < 0)
+    if ((error = prepare_run(ctx, true)) < 0)
         goto done;
 
     memset(&info, 0, sizeof(info));
@@ -435,19 +547,7 @@ static int cmd_apply(run_ctx *ctx)
         dbm_apply_opts o;
 
         if (!is_pending(ctx->state[i]) || failed) {
-            r = dbm_report_add_migration(rep, m->version, m->name, ctx->display[i],
-                                         ctx->state[i] == ST_APPLIED ? DBM_MIG_APPLIED
-                                         : failed                    ? DBM_MIG_SKIPPED
-                                                                     : DBM_MIG_PENDING);
-            r->transactional = !m->no_transaction;
-            if (row && ctx->state[i] == ST_APPLIED) {
-                r->duration_ms = (double)row->duration_ms;
-                r->note = dbm_xasprintf("applied before, %s", row->applied_at);
-            }
-            if (failed) {
-                r->note = dbm_xstrdup("not run: an earlier migration failed");
-                rep->pending_count++;
-            }
+            idle_row(ctx, i, failed);
             continue;
         }
         memset(&o, 0, sizeof(o));
@@ -493,6 +593,161 @@ done:
     if (error < 0 && !rep->status)
         dbm_report_set(&rep->status, "failed");
     dbm_buf_free(&versions);
+    return error;
+}
+
+/* --- dry-run --- */
+
+static bool stmt_has_lock(const dbm_stmt_result *s, const char *mode)
+{
+    for (size_t i = 0; i < s->nlocks; i++)
+        if (strcmp(s->locks[i].mode, mode) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Whether statement `s` of `r` took a lock in `mode`: 1 yes, 0 no, -1 cannot
+ * tell, because an earlier statement of the dry-run took that mode already and
+ * the transaction still holds it (only new locks are measured).
+ */
+static int took_lock(const dbm_report *rep, const dbm_mig_result *r, const dbm_stmt_result *s,
+                     const char *mode)
+{
+    if (stmt_has_lock(s, mode))
+        return 1;
+    for (size_t i = 0; i < rep->nmigs && &rep->migs[i] <= r; i++)
+        for (size_t k = 0; k < rep->migs[i].nstmts && &rep->migs[i].stmts[k] != s; k++)
+            if (stmt_has_lock(&rep->migs[i].stmts[k], mode))
+                return -1;
+    return 0;
+}
+
+/*
+ * Judge each rule finding whose statement ran in the dry-run against what was
+ * measured. Only rules whose claim the measurement can check get a status: an
+ * index build takes a SHARE lock; a type change or volatile default rewrites
+ * the table; the others named here take an ACCESS EXCLUSIVE lock. A lock mode
+ * an earlier statement already holds cannot be seen again, so no verdict then.
+ */
+static void confirm_findings(run_ctx *ctx, const bool *ran)
+{
+    static const char *const rewrites[] = {"alter-column-type", "volatile-default", "cluster",
+                                           "vacuum-full"};
+    static const char *const exclusive[] = {"set-not-null", "unique-without-using-index",
+                                            "missing-lock-timeout"};
+
+    for (size_t i = 0; i < ctx->nrefs; i++) {
+        const rule_ref *ref = &ctx->refs[i];
+        const dbm_mig_result *r;
+        const dbm_stmt_result *s;
+        int verdict = -1; /* -1 unknown, 0 refuted, 1 confirmed */
+
+        if (!ran[ref->file])
+            continue;
+        r = &ctx->report->migs[ctx->row[ref->file]];
+        if (ref->stmt >= r->nstmts || r->stmts[ref->stmt].note)
+            continue;
+        s = &r->stmts[ref->stmt];
+        if (strcmp(ref->rule, "index-without-concurrently") == 0)
+            verdict = took_lock(ctx->report, r, s, "ShareLock");
+        for (size_t k = 0; k < sizeof(rewrites) / sizeof(rewrites[0]); k++)
+            if (strcmp(ref->rule, rewrites[k]) == 0)
+                verdict = s->nrewrites > 0;
+        for (size_t k = 0; k < sizeof(exclusive) / sizeof(exclusive[0]); k++)
+            if (strcmp(ref->rule, exclusive[k]) == 0)
+                verdict = took_lock(ctx->report, r, s, "AccessExclusiveLock");
+        if (verdict >= 0)
+            dbm_report_set(&ctx->report->findings[ref->finding].status,
+                           verdict ? "confirmed" : "refuted");
+    }
+}
+
+static void log_dry_run(const dbm_mig_result *r)
+{
+    char *name = dbm_printable(r->file);
+    size_t nlocks = 0, nrewrites = 0;
+
+    for (size_t i = 0; i < r->nstmts; i++) {
+        nlocks += r->stmts[i].nlocks;
+        nrewrites += r->stmts[i].nrewrites;
+    }
+    if (r->status == DBM_MIG_FAILED)
+        dbm_log("FAILED   %s after %.0f ms", name, r->duration_ms);
+    else if (r->note)
+        dbm_log("not run  %s: %s", name, r->note);
+    else
+        dbm_log("dry-run  %s (%d statement%s, %.0f ms, %zu lock%s, %zu rewrite%s; rolled back)",
+                name, r->statement_count, r->statement_count == 1 ? "" : "s", r->duration_ms,
+                nlocks, nlocks == 1 ? "" : "s", nrewrites, nrewrites == 1 ? "" : "s");
+    free(name);
+}
+
+/*
+ * Run the pending migrations in one transaction, statement by statement,
+ * measuring each, then roll back. No run lock and no history writes: nothing
+ * of it survives. A non-transactional migration is reported as not executed.
+ */
+static int cmd_dry_run(run_ctx *ctx)
+{
+    const dbm_config *cfg = ctx->cfg;
+    dbm_report *rep = ctx->report;
+    dbm_dryrun *dr = NULL;
+    bool *ran = NULL;
+    bool failed = false;
+    int error;
+
+    if ((error = prepare_run(ctx, false)) < 0)
+        goto done;
+    if (dbm_report_has_blocking(rep)) {
+        report_rows(ctx);
+        error = blocked(rep);
+        goto done;
+    }
+    ran = dbm_xcalloc(ctx->set->count, sizeof(*ran));
+    if ((error = dbm_dryrun_begin(&dr, ctx->pg, cfg->lock_timeout_ms, cfg->statement_timeout_ms)) <
+        0)
+        goto done;
+    for (size_t i = 0; i < ctx->set->count; i++) {
+        const dbm_migration *m = &ctx->set->items[i];
+        dbm_mig_result *r;
+
+        if (!is_pending(ctx->state[i]) || failed) {
+            idle_row(ctx, i, failed);
+            continue;
+        }
+        r = dbm_report_add_migration(rep, m->version, m->name, ctx->display[i], DBM_MIG_PENDING);
+        ctx->row[i] = rep->nmigs - 1;
+        rep->pending_count++;
+        error = dbm_dryrun_migration(dr, r, m, ctx->parsed[i], ctx->display[i]);
+        log_dry_run(r);
+        if (error == DBM_EFAILED) {
+            failed = true;
+            dbm_error_set(DBM_EFAILED, "unable to run '%s' in the dry-run: %s", ctx->display[i],
+                          r->error ? r->error->message : "failed");
+            if (r->error && r->error->hint)
+                dbm_error_hint("%s", r->error->hint);
+            continue;
+        }
+        if (error < 0)
+            goto done;
+        ran[i] = !r->note;
+    }
+    for (size_t i = 0; ctx->history && i < ctx->history->count; i++) {
+        const dbm_history_row *h = &ctx->history->rows[i];
+        if (!dbm_migrations_find(ctx->set, h->version))
+            dbm_report_add_migration(rep, h->version, h->name, NULL, DBM_MIG_MISSING);
+    }
+    confirm_findings(ctx, ran);
+    dbm_report_set(&rep->status, failed ? "failed" : rep->pending_count ? "pending" : "up-to-date");
+    if (!rep->pending_count)
+        dbm_log("up to date: nothing to dry-run");
+    else if (!failed)
+        dbm_log("dry-run: everything was rolled back");
+    error = failed ? DBM_EFAILED : 0;
+done:
+    dbm_dryrun_free(dr);
+    free(ran);
     return error;
 }
 
@@ -677,6 +932,40 @@ static int cmd_new(const dbm_config *cfg)
     return error;
 }
 
+/*
+ * Post the summary as the pull request's sticky comment. The run's outcome
+ * does not depend on it: a failure to comment is a warning, and the run's own
+ * error message is kept for main to print.
+ */
+static void comment_on_pr(const dbm_config *cfg, dbm_report *report, int run_error)
+{
+    char *msg = run_error < 0 ? dbm_xstrdup(dbm_error_message()) : NULL;
+    char *hint = run_error < 0 ? dbm_xstrdup(dbm_error_hint_text()) : NULL;
+    char *md;
+    dbm_emit_opts opts;
+
+    if (run_error < 0 && msg && *msg && !report->error)
+        dbm_report_set(&report->error, msg);
+    if (run_error < 0 && !report->status)
+        dbm_report_set(&report->status, "failed");
+    memset(&opts, 0, sizeof(opts));
+    opts.server_url = cfg->gh.server_url;
+    opts.repository = cfg->gh.repository;
+    md = dbm_report_markdown(report, &opts);
+    if (dbm_prcomment_post(cfg, md) < 0)
+        dbm_warn("%s", dbm_error_message());
+    free(md);
+    if (run_error < 0) {
+        dbm_error_set(run_error, "%s", msg ? msg : "");
+        if (hint)
+            dbm_error_hint("%s", hint);
+    } else {
+        dbm_error_clear();
+    }
+    free(msg);
+    free(hint);
+}
+
 int dbm_run_command(const dbm_config *cfg, dbm_report *report)
 {
     run_ctx ctx;
@@ -693,6 +982,9 @@ int dbm_run_command(const dbm_config *cfg, dbm_report *report)
         break;
     case DBM_CMD_APPLY:
         error = cmd_apply(&ctx);
+        break;
+    case DBM_CMD_DRY_RUN:
+        error = cmd_dry_run(&ctx);
         break;
     case DBM_CMD_BASELINE:
         error = cmd_baseline(&ctx);
@@ -712,5 +1004,7 @@ int dbm_run_command(const dbm_config *cfg, dbm_report *report)
         break;
     }
     ctx_free(&ctx);
+    if (cfg->comment_on_pr && (cfg->command == DBM_CMD_PLAN || cfg->command == DBM_CMD_DRY_RUN))
+        comment_on_pr(cfg, report, error);
     return error;
 }

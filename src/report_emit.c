@@ -158,6 +158,115 @@ static void put_locks(dbm_buf *b, const dbm_mig_result *m)
         dbm_buf_puts(b, "");
 }
 
+static void put_bytes(dbm_buf *b, long long n)
+{
+    static const char *const unit[] = {"kB", "MB", "GB", "TB"};
+    double v = (double)n;
+    int u = -1;
+
+    if (n < 1024) {
+        dbm_buf_printf(b, "%lld B", n);
+        return;
+    }
+    while (v >= 1024 && u < 3) {
+        v /= 1024;
+        u++;
+    }
+    dbm_buf_printf(b, "%.1f %s", v, unit[u]);
+}
+
+/* The findings about one statement (file and line), as "rule (verdict)" items. */
+static void put_stmt_findings(dbm_buf *b, const dbm_report *r, const char *file, int line)
+{
+    bool any = false;
+
+    for (size_t i = 0; file && i < r->nfindings; i++) {
+        const dbm_finding *f = &r->findings[i];
+        if (!f->file || f->line != line || strcmp(f->file, file) != 0)
+            continue;
+        dbm_buf_puts(b, any ? "<br>" : "");
+        dbm_buf_puts(b, f->severity == DBM_SEV_ERROR ? "❌ " : "⚠️ ");
+        put_md(b, f->rule);
+        if (f->status) {
+            dbm_buf_puts(b, strcmp(f->status, "confirmed") == 0 ? " (confirmed)" : " (");
+            if (strcmp(f->status, "confirmed") != 0) {
+                put_md(b, f->status);
+                dbm_buf_puts(b, ")");
+            }
+        }
+        any = true;
+    }
+}
+
+/*
+ * Per migration that has statement results (a dry-run), a <details> block with
+ * a table: line, statement, duration, locks taken, rewrites, findings.
+ */
+static void put_statements(dbm_buf *b, const dbm_report *r)
+{
+    for (size_t i = 0; i < r->nmigs; i++) {
+        const dbm_mig_result *m = &r->migs[i];
+        size_t nlocks = 0, nrewrites = 0, k;
+
+        if (!m->nstmts)
+            continue;
+        if (b->len > SUMMARY_LIMIT * 3 / 4) {
+            dbm_buf_puts(b, "… statements of the other migrations are in the JSON report\n\n");
+            return;
+        }
+        for (k = 0; k < m->nstmts; k++) {
+            nlocks += m->stmts[k].nlocks;
+            nrewrites += m->stmts[k].nrewrites;
+        }
+        dbm_buf_printf(b, "<details%s><summary>%s ", m->status == DBM_MIG_FAILED ? " open" : "",
+                       mig_icon(m->status));
+        put_md(b, m->file ? m->file : m->version);
+        if (m->note) {
+            dbm_buf_puts(b, ": ");
+            put_md(b, m->note);
+        } else {
+            dbm_buf_printf(b, ": %zu statement%s, %.0f ms, %zu lock%s, %zu rewrite%s", m->nstmts,
+                           m->nstmts == 1 ? "" : "s", m->duration_ms, nlocks,
+                           nlocks == 1 ? "" : "s", nrewrites, nrewrites == 1 ? "" : "s");
+        }
+        dbm_buf_puts(b, "</summary>\n\n| Line | Statement | Duration | Locks taken | Rewrites | "
+                        "Findings |\n|---:|---|---:|---|---|---|\n");
+        for (k = 0; k < m->nstmts; k++) {
+            const dbm_stmt_result *st = &m->stmts[k];
+            if (b->len > SUMMARY_LIMIT * 7 / 8) {
+                dbm_buf_printf(b, "| | … %zu more in the JSON report | | | | |\n", m->nstmts - k);
+                break;
+            }
+            dbm_buf_printf(b, "| %d | ", st->line);
+            put_md(b, st->tag);
+            if (st->note) {
+                dbm_buf_puts(b, " | ");
+                put_md(b, st->note);
+                dbm_buf_puts(b, " | | | ");
+            } else {
+                dbm_buf_printf(b, " | %.1f ms | ", st->duration_ms);
+                for (size_t l = 0; l < st->nlocks; l++) {
+                    dbm_buf_puts(b, l ? "<br>" : "");
+                    put_code(b, st->locks[l].relation);
+                    dbm_buf_puts(b, " ");
+                    put_md(b, st->locks[l].mode);
+                }
+                dbm_buf_puts(b, " | ");
+                for (size_t l = 0; l < st->nrewrites; l++) {
+                    dbm_buf_puts(b, l ? "<br>" : "");
+                    put_code(b, st->rewrites[l].relation);
+                    dbm_buf_puts(b, " ");
+                    put_bytes(b, st->rewrites[l].bytes);
+                }
+                dbm_buf_puts(b, " | ");
+            }
+            put_stmt_findings(b, r, m->file, st->line);
+            dbm_buf_puts(b, " |\n");
+        }
+        dbm_buf_puts(b, "\n</details>\n\n");
+    }
+}
+
 char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts)
 {
     dbm_buf b = DBM_BUF_INIT;
@@ -210,7 +319,8 @@ char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts)
                 dbm_buf_puts(&b, ": ");
                 put_md(&b, m->note);
             }
-            if (m->status == DBM_MIG_APPLIED || m->status == DBM_MIG_FAILED)
+            if (m->status == DBM_MIG_APPLIED || m->status == DBM_MIG_FAILED ||
+                (m->nstmts && !m->note))
                 dbm_buf_printf(&b, " | %.0f ms | %d | ", m->duration_ms, m->statement_count);
             else
                 dbm_buf_printf(&b, " | | %s | ", m->statement_count ? "" : "");
@@ -219,6 +329,7 @@ char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts)
         }
         dbm_buf_puts(&b, "\n");
     }
+    put_statements(&b, r);
 
     for (size_t i = 0; i < r->nmigs; i++) {
         const dbm_mig_result *m = &r->migs[i];
