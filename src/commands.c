@@ -569,7 +569,9 @@ static int cmd_apply(run_ctx *ctx)
             dbm_log_endgroup();
         log_result(r);
         if (error == DBM_EFAILED) {
+            /* Still not applied: it counts as pending for the outputs. */
             failed = true;
+            rep->pending_count++;
             dbm_error_set(DBM_EFAILED, "unable to apply '%s': %s", ctx->display[i],
                           r->error ? r->error->message : "failed");
             if (r->error && r->error->hint)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *const dbm_option_names[] = {"command",
                                         "migrations-dir",
@@ -360,6 +361,25 @@ static void load_github(dbm_github *gh)
     }
 }
 
+/*
+ * In Actions the report goes to the runner's temporary directory. Inside a
+ * Docker action RUNNER_TEMP names the host's directory, which the runner
+ * mounts at /github/runner_temp on recent versions; when neither exists here
+ * there is no default report (set report-file to a path in the workspace).
+ */
+static char *default_report_file(void)
+{
+    const char *dirs[] = {dbm_getenv("RUNNER_TEMP"), "/github/runner_temp"};
+    struct stat st;
+
+    if (!dbm_in_actions())
+        return NULL;
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        if (dirs[i] && stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
+            return dbm_xasprintf("%s/db-migrate-report.json", dirs[i]);
+    return NULL;
+}
+
 static int check_one_of(const char *name, const char *v, const char *const *allowed,
                         const char *hint)
 {
@@ -510,11 +530,7 @@ int dbm_config_load(dbm_config **out, int argc, char **argv)
     cfg->sslrootcert = dbm_xstrdup(lookup(&pa, "sslrootcert"));
 
     v = lookup(&pa, "report-file");
-    if (!v && dbm_in_actions() && dbm_getenv("RUNNER_TEMP")) {
-        cfg->report_file = dbm_xasprintf("%s/db-migrate-report.json", dbm_getenv("RUNNER_TEMP"));
-    } else {
-        cfg->report_file = dbm_xstrdup(v);
-    }
+    cfg->report_file = v ? dbm_xstrdup(v) : default_report_file();
     if ((error = parse_bool(&flag, "comment-on-pr", lookup(&pa, "comment-on-pr"))) < 0)
         goto done;
     cfg->comment_on_pr = flag;

@@ -28,8 +28,9 @@ int dbm_gitcheck(dbm_report *report, const dbm_config *cfg, const dbm_migration_
                  const dbm_history *history);
 
 /*
- * The head commit's full sha for `cfg` (GITHUB_SHA, else HEAD of the repository
- * holding migrations-dir), or NULL outside a repository. Caller frees.
+ * The head commit's full sha for `cfg`: GITHUB_SHA when set (even outside a
+ * repository: it is what the workflow deploys), else HEAD of the repository
+ * holding migrations-dir, else NULL. Caller frees.
  */
 char *dbm_git_head_sha(const dbm_config *cfg);
 

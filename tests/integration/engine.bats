@@ -80,6 +80,7 @@ SQL
   grep -qx 'status=failed' "$WORK/output"
   grep -qx 'applied-count=1' "$WORK/output"
   grep -qx 'applied-versions=001' "$WORK/output"
+  grep -qx 'pending-count=2' "$WORK/output"
   grep -q 'no_such_table' "$WORK/summary"
   grep -q '&gt;    5 |   SELECT id FROM no_such_table;' "$WORK/summary"
   python3 - "$WORK/report.json" <<'PY'
