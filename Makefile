@@ -12,9 +12,18 @@
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CC ?= cc
-PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto libxml-2.0
+PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto expat
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread
+# libcurl is not linked: src/http.c loads it on first use (dlopen), so runs that
+# make no HTTP request never map it and its TLS stack.
+PKG_LIBS = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -l:libpg_query.a -lpthread -ldl
+
+# V=1 shows the full compiler command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -Wvla
@@ -41,27 +50,32 @@ deps:
 	@scripts/deps.sh build
 
 deps-test:
-	@scripts/deps.sh test
+	@scripts/deps.sh test container
 
 db-migrate: $(REL_OBJS)
-	$(CC) $(RELEASE_CFLAGS) -o $@ $(REL_OBJS) $(PKG_LIBS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(RELEASE_CFLAGS) -o $@ $(REL_OBJS) $(PKG_LIBS)
 
 build/release/%.o: src/%.c $(HDRS) | build/release
-	$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 build/asan/%.o: src/%.c $(HDRS) | build/asan
-	$(CC) $(BASE_CFLAGS) $(ASAN_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	@echo "  CC      $< (asan)"
+	$(Q)$(CC) $(BASE_CFLAGS) $(ASAN_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 build/asan/db-migrate: $(ASAN_OBJS)
-	$(CC) $(ASAN_CFLAGS) -o $@ $(ASAN_OBJS) $(PKG_LIBS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -o $@ $(ASAN_OBJS) $(PKG_LIBS)
 
 asan: build/asan/db-migrate
 
 build/asan/tests/%: tests/unit/%.c $(ASAN_LIB_OBJS) tests/unit/unit.h | build/asan/tests
-	$(CC) $(BASE_CFLAGS) $(ASAN_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(ASAN_LIB_OBJS) $(PKG_LIBS) -lcmocka
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(BASE_CFLAGS) $(ASAN_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(ASAN_LIB_OBJS) $(PKG_LIBS) -lcmocka
 
 build/release build/asan build/asan/tests:
-	mkdir -p $@
+	@mkdir -p $@
 
 # Each header must compile on its own.
 build/asan/headers.ok: $(HDRS) | build/asan
@@ -87,7 +101,7 @@ lint:
 	  echo "lint: banned function (use snprintf, dbm_buf, strtol, strtok_r)"; exit 1; fi
 
 check: deps-test
-	@$(MAKE) --no-print-directory format-check lint build/asan/headers.ok
+	@$(MAKE) --no-print-directory format-check lint build/asan/headers.ok action-check dist-check
 	@$(MAKE) --no-print-directory $(UNIT_BINS) build/asan/db-migrate
 	@tests/run.sh $(UNIT_BINS)
 
@@ -99,6 +113,16 @@ demo: deps
 bench: deps-test
 	@$(MAKE) --no-print-directory db-migrate
 	@bench/run.sh
+
+# action.yml, dist/ and the example workflows are valid; docs/action.md's tables are current.
+action-check:
+	@scripts/validate-action.sh
+
+dist:
+	@scripts/gen-dist.sh
+
+dist-check:
+	@scripts/gen-dist.sh --check
 
 clean:
 	rm -rf build db-migrate

@@ -3,15 +3,15 @@
 #
 #   scripts/deps.sh build     compiler, libraries and headers
 #   scripts/deps.sh test      build + PostgreSQL, OpenSSH server, cmocka, bats, botocore
-#   scripts/deps.sh container buildah and debootstrap (image build and end-to-end test)
+#   scripts/deps.sh container buildah, podman and debootstrap (image build, end-to-end test)
 #
 # Packages already present are not touched; apt-get runs only when one is missing.
 set -euo pipefail
 
 build_pkgs=(gcc make pkg-config git libpq-dev libgit2-dev libcurl4-openssl-dev
-  libjansson-dev libpg-query-dev libssh2-1-dev libssl-dev libxml2-dev)
+  libjansson-dev libpg-query-dev libssh2-1-dev libssl-dev libexpat1-dev)
 test_pkgs=(postgresql-15 postgresql-client-15 openssh-server openssh-client libcmocka-dev
-  bats python3 python3-botocore clang-format valgrind openssl procps iproute2 nodejs npm)
+  bats python3 python3-botocore clang-format valgrind openssl procps iproute2 nodejs npm python3-yaml)
 container_pkgs=(buildah debootstrap podman fuse-overlayfs)
 
 want=()
@@ -26,6 +26,8 @@ done
 
 missing=()
 for p in "${want[@]}"; do
+  # Node.js builds from outside Debian bundle npm and conflict with Debian's package.
+  [ "$p" = npm ] && command -v npm >/dev/null && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -6,8 +6,7 @@
 #include "util.h"
 
 #include <jansson.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include <expat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -116,40 +115,122 @@ static const char *json_str(json_t *obj, const char *key)
 
 /* ---- STS ---- */
 
-/* The first element child of `parent` with this local name (namespaces ignored). */
-static xmlNode *xml_child(xmlNode *parent, const char *name)
+/*
+ * STS answers XML. It is read with expat, a real XML parser (entities,
+ * CDATA, character references and namespaces are its business), into the
+ * text of each element keyed by its path of local names, e.g.
+ * "ErrorResponse/Error/Code". Only the first element at a path is kept.
+ */
+typedef struct {
+    char *path;
+    dbm_buf text;
+    bool done;
+} xml_entry;
+
+typedef struct {
+    xml_entry *items;
+    size_t count, cap;
+    dbm_buf path; /* the open elements, '/'-separated */
+} xml_doc;
+
+static const char *local_name(const char *name)
 {
-    for (xmlNode *n = parent ? parent->children : NULL; n; n = n->next)
-        if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0)
-            return n;
-    return NULL;
+    const char *colon = strrchr(name, ':');
+    return colon ? colon + 1 : name;
+}
+
+static void xml_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+{
+    xml_doc *d = ud;
+    xml_entry *e;
+
+    (void)attrs;
+    if (d->path.len)
+        dbm_buf_putc(&d->path, '/');
+    dbm_buf_puts(&d->path, local_name(name));
+    for (size_t i = 0; i < d->count; i++)
+        if (strcmp(d->items[i].path, d->path.ptr) == 0)
+            return;
+    dbm_array_grow((void **)&d->items, &d->cap, d->count + 1, sizeof(*d->items));
+    e = &d->items[d->count++];
+    e->path = dbm_xstrdup(d->path.ptr);
+}
+
+static void xml_end(void *ud, const XML_Char *name)
+{
+    xml_doc *d = ud;
+    char *slash;
+
+    (void)name;
+    for (size_t i = 0; i < d->count; i++)
+        if (strcmp(d->items[i].path, d->path.ptr) == 0)
+            d->items[i].done = true;
+    slash = strrchr(d->path.ptr, '/');
+    dbm_buf_truncate(&d->path, slash ? (size_t)(slash - d->path.ptr) : 0);
+}
+
+static void xml_chars(void *ud, const XML_Char *s, int len)
+{
+    xml_doc *d = ud;
+
+    /* Text belongs to every open element whose entry is not finished. */
+    for (size_t i = 0; i < d->count; i++) {
+        size_t n = strlen(d->items[i].path);
+        if (!d->items[i].done && strncmp(d->items[i].path, d->path.ptr, n) == 0 &&
+            (d->path.ptr[n] == '\0' || d->path.ptr[n] == '/'))
+            dbm_buf_put(&d->items[i].text, s, (size_t)len);
+    }
+}
+
+static void xml_free(xml_doc *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->count; i++) {
+        free(d->items[i].path);
+        dbm_buf_wipe(&d->items[i].text);
+    }
+    free(d->items);
+    dbm_buf_free(&d->path);
+    free(d);
 }
 
 /* The text of the element at root/path[0]/path[1]/..., or NULL. Caller frees. */
-static char *xml_text(xmlDoc *doc, const char *root, const char *const *path)
+static char *xml_text(xml_doc *doc, const char *root, const char *const *path)
 {
-    xmlNode *n = xmlDocGetRootElement(doc);
-    xmlChar *content;
-    char *res;
+    dbm_buf want = DBM_BUF_INIT;
+    char *res = NULL;
 
-    if (!n || strcmp((const char *)n->name, root) != 0)
-        return NULL;
-    for (; *path && n; path++)
-        n = xml_child(n, *path);
-    if (!n || !(content = xmlNodeGetContent(n)))
-        return NULL;
-    res = dbm_xstrdup((const char *)content);
-    explicit_bzero(content, strlen((const char *)content));
-    xmlFree(content);
+    dbm_buf_puts(&want, root);
+    for (; *path; path++)
+        dbm_buf_printf(&want, "/%s", *path);
+    for (size_t i = 0; i < doc->count; i++)
+        if (doc->items[i].done && strcmp(doc->items[i].path, want.ptr) == 0)
+            res = dbm_xstrdup(dbm_buf_cstr(&doc->items[i].text));
+    dbm_buf_free(&want);
     return res;
 }
 
-static xmlDoc *xml_parse(const dbm_http_response *resp)
+static xml_doc *xml_parse(const dbm_http_response *resp)
 {
+    XML_Parser p;
+    xml_doc *d;
+
     if (!resp->body_len || resp->body_len > (size_t)1 << 24)
         return NULL;
-    return xmlReadMemory(resp->body, (int)resp->body_len, "sts.xml", NULL,
-                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!(p = XML_ParserCreate("UTF-8")))
+        return NULL;
+    d = dbm_xcalloc(1, sizeof(*d));
+    dbm_buf_puts(&d->path, "");
+    XML_SetUserData(p, d);
+    XML_SetElementHandler(p, xml_start, xml_end);
+    XML_SetCharacterDataHandler(p, xml_chars);
+    if (XML_Parse(p, resp->body, (int)resp->body_len, 1) == XML_STATUS_ERROR) {
+        xml_free(d);
+        d = NULL;
+    }
+    XML_ParserFree(p);
+    return d;
 }
 
 /* The STS endpoint: AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else the regional one. */
@@ -222,7 +303,7 @@ static int sts_assume_role(dbm_aws_credentials **out, const char *region, const 
     int from_github = strcmp(source, "oidc-role") == 0;
     dbm_buf form = DBM_BUF_INIT;
     dbm_http_response *resp = NULL;
-    xmlDoc *doc = NULL;
+    xml_doc *doc = NULL;
     char *url = sts_endpoint(region);
     char *akid = NULL, *secret = NULL, *token = NULL, *code = NULL, *message = NULL;
     int rc = 0;
@@ -295,7 +376,7 @@ done:
     dbm_secret_free(token);
     free(code);
     free(message);
-    xmlFreeDoc(doc);
+    xml_free(doc);
     dbm_http_response_free(resp);
     dbm_buf_wipe(&form);
     free(url);

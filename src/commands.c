@@ -229,8 +229,33 @@ static void parse_one(run_ctx *ctx, size_t i)
 static void parse_pending(run_ctx *ctx)
 {
     for (size_t i = 0; i < ctx->set->count; i++)
-        if (is_pending(ctx->state[i]))
+        if (is_pending(ctx->state[i])) {
             parse_one(ctx, i);
+            dbm_stmt_list_drop_trees(ctx->parsed[i]);
+        }
+}
+
+/*
+ * Without a database every file is pending; when git knows the base (the pull
+ * request's base, or the deployed commit), the static checks are for the files
+ * that changed since then, as a reviewer would read them.
+ */
+static void parse_changed(run_ctx *ctx)
+{
+    for (size_t c = 0; c < ctx->report->git.nchanges; c++) {
+        const dbm_git_change_info *ch = &ctx->report->git.changes[c];
+        if (strcmp(ch->kind, "deleted") == 0 || !ch->path)
+            continue;
+        for (size_t i = 0; i < ctx->set->count; i++) {
+            size_t n = strlen(ctx->display[i]), m = strlen(ch->path);
+            /* Change paths are relative to the repository; display paths may be shorter. */
+            if (m >= n && strcmp(ch->path + m - n, ctx->display[i]) == 0 &&
+                (m == n || ch->path[m - n - 1] == '/')) {
+                parse_one(ctx, i);
+                dbm_stmt_list_drop_trees(ctx->parsed[i]);
+            }
+        }
+    }
 }
 
 static int run_gitcheck(run_ctx *ctx)
@@ -248,7 +273,7 @@ static void report_rows(run_ctx *ctx)
                             : ctx->state[i] == ST_EDITED ? DBM_MIG_EDITED
                                                          : DBM_MIG_PENDING;
         dbm_mig_result *r =
-            dbm_report_add_migration(ctx->report, m->version, m->name, ctx->display[i], st);
+            dbm_report_migration(ctx->report, m->version, m->name, ctx->display[i], st);
         r->transactional = !m->no_transaction;
         if (ctx->parsed[i])
             r->statement_count = (int)ctx->parsed[i]->count;
@@ -265,7 +290,7 @@ static void report_rows(run_ctx *ctx)
     for (size_t i = 0; ctx->history && i < ctx->history->count; i++) {
         const dbm_history_row *h = &ctx->history->rows[i];
         if (!dbm_migrations_find(ctx->set, h->version))
-            dbm_report_add_migration(ctx->report, h->version, h->name, NULL, DBM_MIG_MISSING);
+            dbm_report_migration(ctx->report, h->version, h->name, NULL, DBM_MIG_MISSING);
     }
 }
 
@@ -321,13 +346,17 @@ static int cmd_inspect(run_ctx *ctx, dbm_command cmd)
         return dbm_error_set(DBM_ECONFIG, "'%s' needs a database", dbm_command_name(cmd));
     }
     classify(ctx, cmd == DBM_CMD_VERIFY);
-    if (cmd == DBM_CMD_PLAN)
-        parse_pending(ctx);
     if (!offline && cmd != DBM_CMD_VERIFY && ctx->history->count == 0 &&
         (error = dbm_adopt_scan(ctx->report, ctx->pg, ctx->set, DBM_SEV_NOTICE)) < 0)
         return error;
     if ((error = run_gitcheck(ctx)) < 0)
         return error;
+    if (cmd == DBM_CMD_PLAN) {
+        if (offline && (ctx->report->git.base || ctx->report->git.deployed))
+            parse_changed(ctx);
+        else
+            parse_pending(ctx);
+    }
     report_rows(ctx);
     if (cmd == DBM_CMD_VERIFY) {
         for (size_t i = 0; ctx->history && i < ctx->history->count; i++)
@@ -440,7 +469,12 @@ static int cmd_apply(run_ctx *ctx)
         o.resume_from = ctx->state[i] == ST_RESUME && m->no_transaction ? row->failed_statement : 0;
         o.display_path = ctx->display[i];
         r = dbm_report_add_migration(rep, m->version, m->name, ctx->display[i], DBM_MIG_PENDING);
+        /* With --verbose the server's notices for a migration are one collapsible group. */
+        if (cfg->verbose)
+            dbm_log_group(ctx->display[i]);
         error = dbm_db_apply(r, ctx->pg, m, ctx->parsed[i], &o);
+        if (cfg->verbose)
+            dbm_log_endgroup();
         log_result(r);
         if (error == DBM_EFAILED) {
             failed = true;

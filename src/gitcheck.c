@@ -54,26 +54,38 @@ static const key_index *key_find(const key_index *idx, size_t n, const char *key
     return idx && key ? bsearch(&k, idx, n, sizeof(*idx), key_cmp) : NULL;
 }
 
-static void build_indexes(check *c)
+static key_index *sorted_index(size_t n, const char *(*key)(const check *, size_t), const check *c)
 {
-    size_t n = c->set ? c->set->count : 0;
+    key_index *idx = dbm_xcalloc(n ? n : 1, sizeof(*idx));
 
-    if (n) {
-        c->by_path = dbm_xcalloc(n, sizeof(*c->by_path));
-        c->by_version = dbm_xcalloc(n, sizeof(*c->by_version));
-        for (size_t i = 0; i < n; i++) {
-            c->by_path[i] = (key_index){c->set->items[i].path, i};
-            c->by_version[i] = (key_index){c->set->items[i].version, i};
-        }
-        qsort(c->by_path, n, sizeof(*c->by_path), key_cmp);
-        qsort(c->by_version, n, sizeof(*c->by_version), key_cmp);
-    }
-    if (c->history && c->history->count) {
-        c->hist = dbm_xcalloc(c->history->count, sizeof(*c->hist));
-        for (size_t i = 0; i < c->history->count; i++)
-            c->hist[i] = (key_index){c->history->rows[i].version, i};
-        qsort(c->hist, c->history->count, sizeof(*c->hist), key_cmp);
-    }
+    for (size_t i = 0; i < n; i++)
+        idx[i] = (key_index){key(c, i), i};
+    qsort(idx, n, sizeof(*idx), key_cmp);
+    return idx;
+}
+
+static const char *item_path(const check *c, size_t i)
+{
+    return c->set->items[i].path;
+}
+
+static const char *item_version(const check *c, size_t i)
+{
+    return c->set->items[i].version;
+}
+
+static const char *row_version(const check *c, size_t i)
+{
+    return c->history->rows[i].version;
+}
+
+/* Indexes are built on first use: a deploy that only adds files never needs them. */
+static const key_index *index_of(check *c, key_index **idx, size_t n,
+                                 const char *(*key)(const check *, size_t))
+{
+    if (!*idx && n)
+        *idx = sorted_index(n, key, c);
+    return *idx;
 }
 
 /* A repository path relative to the migrations directory, or NULL when outside it. */
@@ -88,21 +100,24 @@ static const char *in_dir(const check *c, const char *repo_path)
     return NULL;
 }
 
-static const dbm_migration *mig_by_path(const check *c, const char *repo_path)
+static const dbm_migration *mig_by_path(check *c, const char *repo_path)
 {
-    const key_index *k = key_find(c->by_path, c->set ? c->set->count : 0, in_dir(c, repo_path));
+    size_t n = c->set ? c->set->count : 0;
+    const key_index *k = key_find(index_of(c, &c->by_path, n, item_path), n, in_dir(c, repo_path));
     return k ? &c->set->items[k->index] : NULL;
 }
 
-static const dbm_migration *mig_by_version(const check *c, const char *version)
+static const dbm_migration *mig_by_version(check *c, const char *version)
 {
-    const key_index *k = key_find(c->by_version, c->set ? c->set->count : 0, version);
+    size_t n = c->set ? c->set->count : 0;
+    const key_index *k = key_find(index_of(c, &c->by_version, n, item_version), n, version);
     return k ? &c->set->items[k->index] : NULL;
 }
 
-static const dbm_history_row *hist_find(const check *c, const char *version)
+static const dbm_history_row *hist_find(check *c, const char *version)
 {
-    const key_index *k = key_find(c->hist, c->history ? c->history->count : 0, version);
+    size_t n = c->history ? c->history->count : 0;
+    const key_index *k = key_find(index_of(c, &c->hist, n, row_version), n, version);
     return k ? &c->history->rows[k->index] : NULL;
 }
 
@@ -171,7 +186,7 @@ static char *version_from_name(const check *c, const char *repo_path)
 }
 
 /* The version of a file: from the set when it is there at head, else from its name. */
-static char *version_of(const check *c, const char *repo_path)
+static char *version_of(check *c, const char *repo_path)
 {
     const dbm_migration *m = mig_by_path(c, repo_path);
 
@@ -180,47 +195,6 @@ static char *version_of(const check *c, const char *repo_path)
     if (is_down_file(c, repo_path))
         return NULL;
     return version_from_name(c, repo_path);
-}
-
-/*
- * Versions in order: parts split at '.', each compared as a number of any
- * length when both are digits, else as bytes. This orders sequences,
- * timestamps and Flyway's dotted versions the way the formats do.
- */
-static int version_cmp(const char *a, const char *b)
-{
-    while (*a || *b) {
-        size_t la = strcspn(a, "."), lb = strcspn(b, ".");
-        bool da = la > 0, db = lb > 0;
-        int r;
-
-        for (size_t i = 0; i < la; i++)
-            da = da && isdigit((unsigned char)a[i]);
-        for (size_t i = 0; i < lb; i++)
-            db = db && isdigit((unsigned char)b[i]);
-        if (da && db) {
-            const char *pa = a, *pb = b;
-            size_t na = la, nb = lb;
-            while (na > 1 && *pa == '0')
-                pa++, na--;
-            while (nb > 1 && *pb == '0')
-                pb++, nb--;
-            if (na != nb)
-                return na < nb ? -1 : 1;
-            r = memcmp(pa, pb, na);
-        } else {
-            r = strncmp(a, b, la < lb ? la : lb);
-            if (r == 0 && la != lb)
-                r = la < lb ? -1 : 1;
-        }
-        if (r)
-            return r < 0 ? -1 : 1;
-        a += la + (a[la] == '.');
-        b += lb + (b[lb] == '.');
-        if (!*a != !*b)
-            return *a ? 1 : -1;
-    }
-    return 0;
 }
 
 static bool has_finding(const dbm_report *r, const char *rule, const char *file)
@@ -233,17 +207,6 @@ static bool has_finding(const dbm_report *r, const char *rule, const char *file)
 }
 
 /* The report's row for `version`, added when the run has none yet. */
-static dbm_mig_result *report_row(dbm_report *r, const char *version, const char *name,
-                                  const char *file, dbm_mig_status status)
-{
-    for (size_t i = 0; i < r->nmigs; i++)
-        if (r->migs[i].version && version && strcmp(r->migs[i].version, version) == 0) {
-            r->migs[i].status = status;
-            return &r->migs[i];
-        }
-    return dbm_report_add_migration(r, version, name, file, status);
-}
-
 static void warn_shallow(check *c, const char *what, const char *sha)
 {
     dbm_finding *f;
@@ -387,8 +350,8 @@ static int report_edit(check *c, const dbm_git_change *ch, const char *from, boo
                                     : "revert the edit and put the change in a new migration",
                             from, file);
 
-    row = report_row(c->report, version, m ? m->name : NULL, file,
-                     deleted ? DBM_MIG_MISSING : DBM_MIG_EDITED);
+    row = dbm_report_migration(c->report, version, m ? m->name : NULL, file,
+                               deleted ? DBM_MIG_MISSING : DBM_MIG_EDITED);
     dbm_report_set(&row->diff, patch);
     if (changed_by[0]) {
         dbm_report_set(&row->changed_by, changed_by);
@@ -439,6 +402,7 @@ static int check_versions_against_base(check *c, const dbm_git_changes *changes)
     dbm_git_files *files = NULL;
     char **versions = NULL;
     const char *newest = NULL, *newest_path = NULL;
+    dbm_format format = c->set ? c->set->format : DBM_FORMAT_NATIVE;
     int rc;
 
     rc = dbm_git_list_dir(&files, c->g, c->base, c->dir);
@@ -447,7 +411,7 @@ static int check_versions_against_base(check *c, const dbm_git_changes *changes)
     versions = dbm_xcalloc(files->count + 1, sizeof(*versions));
     for (size_t i = 0; i < files->count; i++) {
         versions[i] = version_of(c, files->paths[i]);
-        if (versions[i] && (!newest || version_cmp(versions[i], newest) > 0)) {
+        if (versions[i] && (!newest || dbm_version_cmp(format, versions[i], newest) > 0)) {
             newest = versions[i];
             newest_path = files->paths[i];
         }
@@ -479,7 +443,7 @@ static int check_versions_against_base(check *c, const dbm_git_changes *changes)
                                      "makes one) and move its SQL there");
         }
         if (!collided && ch->kind == DBM_GIT_ADDED && newest &&
-            version_cmp(m->version, newest) < 0) {
+            dbm_version_cmp(format, m->version, newest) < 0) {
             bool allow = c->cfg && c->cfg->out_of_order_allow;
             f = dbm_report_add_finding(
                 c->report, allow ? DBM_SEV_WARNING : DBM_SEV_ERROR, "older-than-base", ch->path, 0,
@@ -689,7 +653,7 @@ int dbm_gitcheck(dbm_report *report, const dbm_config *cfg, const dbm_migration_
     check c = {.report = report, .cfg = cfg, .set = set, .history = history};
     const char *path = migrations_path(cfg, set);
     const char *deployed_spec = cfg->deployed_ref;
-    dbm_git_changes *base_changes = NULL;
+    dbm_git_changes *base_changes = NULL, *deployed_changes = NULL;
     char *base_spec = NULL;
     int rc;
 
@@ -719,7 +683,6 @@ int dbm_gitcheck(dbm_report *report, const dbm_config *cfg, const dbm_migration_
     if (rc < 0)
         goto done;
     dbm_report_set(&report->git.head, c.head);
-    build_indexes(&c);
 
     rc = check_expect_deployed(&c);
     if (rc < 0)
@@ -742,7 +705,7 @@ int dbm_gitcheck(dbm_report *report, const dbm_config *cfg, const dbm_migration_
     }
 
     if (c.deployed[0]) {
-        bool ancestor;
+        bool ancestor = true, suspicious = false;
 
         dbm_report_set(&report->git.deployed, c.deployed);
         if (cfg->gh.server_url && cfg->gh.repository) {
@@ -751,10 +714,21 @@ int dbm_gitcheck(dbm_report *report, const dbm_config *cfg, const dbm_migration_
             dbm_report_set(&report->git.compare_url, url);
             free(url);
         }
-        rc = dbm_git_is_ancestor(&ancestor, c.g, c.deployed, c.head);
+        rc = check_changes(&c, &deployed_changes, c.deployed, false, !c.base[0]);
         if (rc < 0)
             goto done;
-        if (!ancestor) {
+        /*
+         * Whether history was rewritten matters only to explain edits and
+         * deletions, and costs a walk of deployed..head: asked only then.
+         */
+        for (size_t i = 0; i < deployed_changes->count && !suspicious; i++)
+            suspicious = deployed_changes->items[i].kind == DBM_GIT_DELETED ||
+                         deployed_changes->items[i].edited;
+        if (suspicious)
+            rc = dbm_git_is_ancestor(&ancestor, c.g, c.deployed, c.head);
+        if (rc < 0)
+            goto done;
+        if (suspicious && !ancestor) {
             dbm_finding *f = dbm_report_add_finding(
                 report, DBM_SEV_WARNING, "deployed-not-ancestor", NULL, 0, 0,
                 "the deployed commit %.12s is not an ancestor of %.12s: history was rewritten "
@@ -763,9 +737,6 @@ int dbm_gitcheck(dbm_report *report, const dbm_config *cfg, const dbm_migration_
             dbm_report_set(&f->hint, "compare the trees: deploy from a branch that contains the "
                                      "deployed commit");
         }
-        rc = check_changes(&c, NULL, c.deployed, false, !c.base[0]);
-        if (rc < 0)
-            goto done;
     }
     if (c.base[0]) {
         char fork[DBM_GIT_SHA_LEN + 1];
@@ -785,6 +756,7 @@ int dbm_gitcheck(dbm_report *report, const dbm_config *cfg, const dbm_migration_
     if (history && history->exists)
         rc = check_history(&c);
 done:
+    dbm_git_changes_free(deployed_changes);
     dbm_git_changes_free(base_changes);
     free(base_spec);
     check_free(&c);

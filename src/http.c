@@ -4,8 +4,10 @@
 #include "util.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +20,61 @@
 #define BACKOFF_CAP_MS     8000L
 #define RETRY_AFTER_CAP_S  20L
 
+/*
+ * libcurl is loaded on first use, not at start-up: only IAM authentication and
+ * pull-request comments speak HTTP, and libcurl's dependencies (a second TLS
+ * stack among them) cost every other run a few MiB of memory and start-up
+ * time. The functions used are resolved once, here.
+ */
+static struct {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    void (*easy_cleanup)(CURL *);
+    const char *(*easy_strerror)(CURLcode);
+    void (*free)(void *);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+    CURLU *(*url)(void);
+    void (*url_cleanup)(CURLU *);
+    CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
+    CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
+} lc;
+
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+static char load_error[256];
 
 static void global_init(void)
 {
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    static const struct {
+        const char *name;
+        size_t offset;
+    } syms[] = {
+#define SYM(f) {"curl_" #f, offsetof(__typeof__(lc), f)}
+        SYM(global_init),  SYM(easy_init),      SYM(easy_setopt),   SYM(easy_perform),
+        SYM(easy_getinfo), SYM(easy_cleanup),   SYM(easy_strerror), SYM(free),
+        SYM(slist_append), SYM(slist_free_all), SYM(url),           SYM(url_cleanup),
+        SYM(url_get),      SYM(url_set),
+#undef SYM
+    };
+    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+
+    if (!h) {
+        snprintf(load_error, sizeof(load_error), "%s", dlerror());
+        return;
+    }
+    for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+        void *f = dlsym(h, syms[i].name);
+        if (!f) {
+            snprintf(load_error, sizeof(load_error), "libcurl.so.4 lacks %s", syms[i].name);
+            return;
+        }
+        memcpy((char *)&lc + syms[i].offset, &f, sizeof(f));
+    }
+    global_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
 }
 
 /*
@@ -32,22 +83,22 @@ static void global_init(void)
  */
 static char *url_origin(const char *url)
 {
-    CURLU *u = curl_url();
+    CURLU *u = lc.url();
     char *scheme = NULL, *host = NULL, *port = NULL, *res;
 
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-        curl_url_get(u, CURLUPART_PORT, &port, 0);
+    if (u && lc.url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        lc.url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        lc.url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        lc.url_get(u, CURLUPART_PORT, &port, 0);
         res = port ? dbm_xasprintf("%s://%s:%s", scheme, host, port)
                    : dbm_xasprintf("%s://%s", scheme, host);
     } else {
         res = dbm_xstrdup("(invalid url)");
     }
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
+    lc.free(scheme);
+    lc.free(host);
+    lc.free(port);
+    lc.url_cleanup(u);
     return res;
 }
 
@@ -136,34 +187,33 @@ static long retry_after_ms(const dbm_http_response *resp)
 static CURL *prepare(const dbm_http_request *req, struct curl_slist *headers, dbm_buf *body,
                      dbm_buf *head)
 {
-    CURL *c = curl_easy_init();
+    CURL *c = lc.easy_init();
     long timeout = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
     const char *method = req->method ? req->method : "GET";
 
     if (!c)
         return NULL;
-    curl_easy_setopt(c, CURLOPT_URL, req->url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     timeout < CONNECT_TIMEOUT_MS ? timeout : CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "db-migrate/" DBM_VERSION);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, head);
+    lc.easy_setopt(c, CURLOPT_URL, req->url);
+    lc.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+    lc.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   timeout < CONNECT_TIMEOUT_MS ? timeout : CONNECT_TIMEOUT_MS);
+    lc.easy_setopt(c, CURLOPT_USERAGENT, "db-migrate/" DBM_VERSION);
+    lc.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    lc.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    lc.easy_setopt(c, CURLOPT_WRITEDATA, body);
+    lc.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    lc.easy_setopt(c, CURLOPT_HEADERDATA, head);
     if (strcmp(method, "GET") == 0) {
-        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        lc.easy_setopt(c, CURLOPT_HTTPGET, 1L);
     } else if (strcmp(method, "HEAD") == 0) {
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        lc.easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else {
         if (strcmp(method, "POST") != 0)
-            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)(req->body ? req->body_len : 0));
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+            lc.easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        lc.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+        lc.easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
     }
     return c;
 }
@@ -180,14 +230,20 @@ int dbm_http_send(dbm_http_response **out, const dbm_http_request *req)
 
     *out = NULL;
     pthread_once(&global_once, global_init);
-    origin = url_origin(req->url ? req->url : "");
-    if (global_rc != CURLE_OK) {
-        rc = dbm_error_set(DBM_EGENERIC, "unable to initialise libcurl: %s",
-                           curl_easy_strerror(global_rc));
+    if (load_error[0]) {
+        rc = dbm_error_set(DBM_EGENERIC, "unable to load libcurl: %s", load_error);
+        dbm_error_hint("install libcurl (Debian: libcurl4) for IAM authentication and "
+                       "pull-request comments");
         goto done;
     }
+    if (global_rc != CURLE_OK) {
+        rc = dbm_error_set(DBM_EGENERIC, "unable to initialise libcurl: %s",
+                           lc.easy_strerror(global_rc));
+        goto done;
+    }
+    origin = url_origin(req->url ? req->url : "");
     for (const char *const *h = req->headers; h && *h; h++) {
-        struct curl_slist *n = curl_slist_append(headers, *h);
+        struct curl_slist *n = lc.slist_append(headers, *h);
         if (!n) {
             rc = dbm_error_set(DBM_EGENERIC, "out of memory building a request to '%s'", origin);
             goto done;
@@ -200,15 +256,15 @@ int dbm_http_send(dbm_http_response **out, const dbm_http_request *req)
 
         dbm_buf_wipe(&body);
         dbm_buf_wipe(&head);
-        curl_easy_cleanup(c);
+        lc.easy_cleanup(c);
         c = prepare(req, headers, &body, &head);
         if (!c) {
             rc = dbm_error_set(DBM_EGENERIC, "unable to create a request to '%s'", origin);
             goto done;
         }
-        crc = curl_easy_perform(c);
+        crc = lc.easy_perform(c);
         if (crc == CURLE_OK) {
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+            lc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
             dbm_http_response_free(resp);
             resp = dbm_xcalloc(1, sizeof(*resp));
             resp->status = status;
@@ -230,13 +286,12 @@ int dbm_http_send(dbm_http_response **out, const dbm_http_request *req)
                      status, wait, attempt + 2, req->retries + 1);
         else
             dbm_warn("unable to reach '%s': %s, retrying in %ld ms (attempt %d of %d)", origin,
-                     curl_easy_strerror(crc), wait, attempt + 2, req->retries + 1);
+                     lc.easy_strerror(crc), wait, attempt + 2, req->retries + 1);
         sleep_ms(wait);
     }
 
     if (crc != CURLE_OK) {
-        rc = dbm_error_set(DBM_ECONNECT, "unable to reach '%s': %s", origin,
-                           curl_easy_strerror(crc));
+        rc = dbm_error_set(DBM_ECONNECT, "unable to reach '%s': %s", origin, lc.easy_strerror(crc));
         if (transient(crc))
             dbm_error_hint("check the network path to '%s' (DNS, firewall, proxy variables)",
                            origin);
@@ -247,8 +302,8 @@ int dbm_http_send(dbm_http_response **out, const dbm_http_request *req)
 
 done:
     dbm_http_response_free(resp);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(headers);
+    lc.easy_cleanup(c);
+    lc.slist_free_all(headers);
     dbm_buf_wipe(&body);
     dbm_buf_wipe(&head);
     free(origin);

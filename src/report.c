@@ -131,6 +131,19 @@ dbm_mig_result *dbm_report_add_migration(dbm_report *r, const char *version, con
     return m;
 }
 
+dbm_mig_result *dbm_report_migration(dbm_report *r, const char *version, const char *name,
+                                     const char *file, dbm_mig_status status)
+{
+    for (size_t i = 0; i < r->nmigs; i++)
+        if (r->migs[i].version && version && strcmp(r->migs[i].version, version) == 0) {
+            r->migs[i].status = status;
+            if (!r->migs[i].file && file)
+                r->migs[i].file = dbm_xstrdup(file);
+            return &r->migs[i];
+        }
+    return dbm_report_add_migration(r, version, name, file, status);
+}
+
 dbm_stmt_result *dbm_report_add_stmt(dbm_mig_result *m, int line, const char *tag)
 {
     dbm_stmt_result *s;

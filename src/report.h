@@ -123,6 +123,9 @@ void dbm_report_set(char **field, const char *value);
 /* Append a migration row; the returned pointer is valid until the next add. */
 dbm_mig_result *dbm_report_add_migration(dbm_report *r, const char *version, const char *name,
                                          const char *file, dbm_mig_status status);
+/* The row for `version` if one exists (its status set to `status`), else a new row. */
+dbm_mig_result *dbm_report_migration(dbm_report *r, const char *version, const char *name,
+                                     const char *file, dbm_mig_status status);
 dbm_stmt_result *dbm_report_add_stmt(dbm_mig_result *m, int line, const char *tag);
 void dbm_report_add_lock(dbm_stmt_result *s, const char *relation, const char *mode);
 void dbm_report_add_rewrite(dbm_stmt_result *s, const char *relation, long long bytes);

@@ -692,3 +692,11 @@ void dbm_stmt_list_free(dbm_stmt_list *list)
     free(list->items);
     free(list);
 }
+
+void dbm_stmt_list_drop_trees(dbm_stmt_list *list)
+{
+    for (size_t i = 0; list && i < list->count; i++) {
+        free(list->items[i].json);
+        list->items[i].json = NULL;
+    }
+}

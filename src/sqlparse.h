@@ -42,6 +42,13 @@ typedef struct {
 int dbm_sql_split(dbm_stmt_list **out, int *err_line, int *err_col, const char *sql, size_t len);
 void dbm_stmt_list_free(dbm_stmt_list *list);
 
+/*
+ * Free every statement's parse tree (json = NULL) once the checks that read
+ * them are done; offsets, lines, flags and tags stay. A run over a thousand
+ * pending migrations would otherwise hold every tree until it ends.
+ */
+void dbm_stmt_list_drop_trees(dbm_stmt_list *list);
+
 /* Byte offset of PostgreSQL's 1-based character position `charpos` in text. */
 size_t dbm_sql_charpos_to_offset(const char *text, size_t len, long charpos);
 

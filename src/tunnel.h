@@ -24,6 +24,13 @@ int dbm_tunnel_open(dbm_tunnel **out, const char *bastion, const char *private_k
 /* The local port libpq should connect to (hostaddr=127.0.0.1). */
 int dbm_tunnel_port(const dbm_tunnel *t);
 
+/*
+ * The first failure of the relay thread (a channel the bastion refused or a
+ * lost session), as one line for an error message, or NULL when there was
+ * none. Caller frees. Accepts NULL.
+ */
+char *dbm_tunnel_relay_error(dbm_tunnel *t);
+
 /* Stop the relay, close channels and the session. Accepts NULL. */
 void dbm_tunnel_free(dbm_tunnel *t);
 

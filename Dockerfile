@@ -1,0 +1,25 @@
+# db-migrate as a container: the GitHub Action's image, an ECS task, or a base to copy the
+# binary from. The build stage compiles with the Makefile's release flags; the final stage
+# holds the binary and the shared libraries it links, nothing else.
+
+FROM docker.io/library/debian:bookworm-slim AS build
+# Its own layer, keyed on the package list only, so source edits reuse it.
+COPY scripts/deps.sh /src/scripts/deps.sh
+RUN /src/scripts/deps.sh build && rm -rf /var/lib/apt/lists/*
+COPY Makefile VERSION /src/
+COPY src /src/src
+RUN make -C /src -j"$(nproc)" db-migrate
+
+FROM docker.io/library/debian:bookworm-slim
+# The runtime halves of the -dev packages deps.sh installs (libpg_query is linked as a
+# shared library, as the Makefile links it everywhere).
+RUN apt-get update -q \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+      ca-certificates libpq5 libgit2-1.5 libcurl4 libjansson4 libssh2-1 libssl3 libexpat1 \
+      libpg-query1504.0 \
+ && rm -rf /var/lib/apt/lists/* /var/cache/debconf/*-old /var/lib/dpkg/*-old /var/log/*
+COPY --from=build /src/db-migrate /usr/local/bin/db-migrate
+# Fail the build, not the first job, when a library is missing.
+RUN if ldd /usr/local/bin/db-migrate | grep 'not found'; then exit 1; fi
+# Exec form: a shell would drop variables whose names hold hyphens (INPUT_MIGRATIONS-DIR).
+ENTRYPOINT ["/usr/local/bin/db-migrate"]

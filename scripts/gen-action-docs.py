@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""gen-action-docs.py - the inputs and outputs tables of docs/action.md, from action.yml.
+
+    scripts/gen-action-docs.py           rewrite the tables in docs/action.md
+    scripts/gen-action-docs.py --check   exit 1 when docs/action.md is not current
+
+The tables sit between <!-- inputs:begin --> / <!-- inputs:end --> and
+<!-- outputs:begin --> / <!-- outputs:end --> markers; the prose around them is left alone.
+"""
+import os
+import re
+import sys
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ACTION = os.path.join(ROOT, "action.yml")
+DOC = os.path.join(ROOT, "docs", "action.md")
+
+
+def cell(text):
+    """One Markdown table cell: a single line, pipes escaped."""
+    text = " ".join(str(text).split())
+    return text.replace("|", "\\|")
+
+
+def default_cell(value):
+    if value is None or value == "":
+        return "*empty*"
+    return "`" + cell(value) + "`"
+
+
+def render(action):
+    inputs = ["| input | default | description |", "| --- | --- | --- |"]
+    for name, spec in action["inputs"].items():
+        inputs.append(
+            "| `%s` | %s | %s |"
+            % (name, default_cell(spec.get("default")), cell(spec.get("description", "")))
+        )
+    outputs = ["| output | description |", "| --- | --- |"]
+    for name, spec in action["outputs"].items():
+        outputs.append("| `%s` | %s |" % (name, cell(spec.get("description", ""))))
+    return {"inputs": "\n".join(inputs), "outputs": "\n".join(outputs)}
+
+
+def splice(doc, tables):
+    for key, table in tables.items():
+        pattern = re.compile(
+            r"(<!-- %s:begin -->\n).*?(<!-- %s:end -->)" % (key, key), re.DOTALL
+        )
+        if not pattern.search(doc):
+            sys.exit("gen-action-docs: docs/action.md has no <!-- %s:begin/end --> markers" % key)
+        doc = pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), doc)
+    return doc
+
+
+def main():
+    check = sys.argv[1:] == ["--check"]
+    with open(ACTION, encoding="utf-8") as f:
+        action = yaml.safe_load(f)
+    with open(DOC, encoding="utf-8") as f:
+        doc = f.read()
+    new = splice(doc, render(action))
+    if check:
+        if new != doc:
+            print("docs/action.md: the inputs/outputs tables are stale "
+                  "(run scripts/gen-action-docs.py)", file=sys.stderr)
+            return 1
+        return 0
+    if new != doc:
+        with open(DOC, "w", encoding="utf-8") as f:
+            f.write(new)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

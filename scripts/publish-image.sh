@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# publish-image.sh - build the image that dist/action.yml names, and push it.
+#
+#   scripts/publish-image.sh            build, then push :vX.Y.Z and :vX
+#   scripts/publish-image.sh --no-push  build and tag only
+#
+# The image name is read from dist/action.yml, so what is pushed is what the released
+# action runs; 'make dist-check' must pass first. Pushing needs a prior
+# 'buildah login ghcr.io' (a token with write:packages). BUILDAH_PULL (default "missing")
+# is passed to --pull: where no registry serves the base image, run
+# scripts/base-image.sh first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+push=1
+[ "${1:-}" = --no-push ] && push=0
+
+scripts/gen-dist.sh --check
+image=$(sed -n 's|^  image: docker://||p' dist/action.yml)
+[ -n "$image" ] || { echo "publish-image.sh: no image in dist/action.yml" >&2; exit 2; }
+version=$(cat VERSION)
+owner=${image#ghcr.io/}; owner=${owner%%/*}
+major="${image%:*}:v${version%%.*}"
+
+buildah bud --isolation "${BUILDAH_ISOLATION:-chroot}" --pull="${BUILDAH_PULL:-missing}" --layers \
+  --label "org.opencontainers.image.source=https://github.com/$owner/db-migrate" \
+  --label "org.opencontainers.image.version=$version" \
+  --label "org.opencontainers.image.revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+  -t "$image" -t "$major" .
+
+if [ "$push" -eq 1 ]; then
+  buildah push "$image"
+  buildah push "$major"
+fi
+echo "$image"

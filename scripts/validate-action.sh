@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# validate-action.sh - the checks 'make check' runs on the action's metadata.
+#
+#   action.yml, dist/action.yml and examples/workflows/*.yml pass @action-validator/cli
+#   (installed from package-lock.json into node_modules/ on first use);
+#   action.yml declares exactly the inputs of DESIGN section 3 (and of src/config.c's
+#   option table, when it has one) and the outputs of section 7, each input with a
+#   description and a default, and runs the Dockerfile;
+#   docs/action.md's inputs/outputs tables are current.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+validator=node_modules/.bin/action-validator
+if [ ! -x "$validator" ]; then
+  npm ci --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null
+fi
+
+status=0
+for f in action.yml dist/action.yml examples/workflows/*.yml; do
+  if ! out=$("$validator" "$f" 2>&1); then
+    echo "validate-action: $f is not valid" >&2
+    printf '%s\n' "$out" | head -40 >&2
+    status=1
+  fi
+done
+
+python3 - <<'PY' || status=1
+import re, sys, yaml
+
+inputs = """command migrations-dir format database-url history-schema lock-timeout lock-retries
+statement-timeout wait run-lock-wait out-of-order deployed-ref target-version adopt-from
+expect-deployed auth aws-region role-to-assume role-session-name audience ssh-bastion
+ssh-private-key ssh-known-hosts sslmode sslrootcert report-file comment-on-pr github-token
+allow-apply-on-pull-request""".split()
+outputs = "status applied-count pending-count applied-versions deployed-sha report-file".split()
+
+a = yaml.safe_load(open("action.yml", encoding="utf-8"))
+errors = []
+if list(a["inputs"]) != inputs:
+    errors.append("inputs differ from DESIGN section 3: missing %s, extra %s" % (
+        sorted(set(inputs) - set(a["inputs"])), sorted(set(a["inputs"]) - set(inputs))))
+for name, spec in a["inputs"].items():
+    if not spec.get("description"):
+        errors.append("input '%s' has no description" % name)
+    if "default" not in spec:
+        errors.append("input '%s' has no default" % name)
+    if spec.get("required"):
+        errors.append("input '%s' is required: every input has a default" % name)
+if list(a["outputs"]) != outputs:
+    errors.append("outputs differ from DESIGN section 7: %s" % list(a["outputs"]))
+if a["runs"] != {"using": "docker", "image": "Dockerfile"}:
+    errors.append("runs must be exactly using: docker, image: Dockerfile")
+
+# The binary's own option table, when src/config.c has it: each input is an option.
+try:
+    src = open("src/config.c", encoding="utf-8").read()
+except FileNotFoundError:
+    src = ""
+m = re.search(r"dbm_option_names\[\]\s*=\s*\{(.*?)\};", src, re.S)
+if m:
+    names = re.findall(r'"([a-z0-9-]+)"', m.group(1))
+    for name in inputs:
+        if name != "command" and name not in names:
+            errors.append("input '%s' is not in src/config.c's dbm_option_names" % name)
+
+for e in errors:
+    print("validate-action: action.yml: " + e, file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+
+python3 scripts/gen-action-docs.py --check || status=1
+exit $status
