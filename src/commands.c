@@ -10,6 +10,7 @@
  * runs the pending migrations in one transaction that it rolls back.
  */
 #include "commands.h"
+#include "adopt.h"
 #include "connect.h"
 #include "db.h"
 #include "dryrun.h"
@@ -438,6 +439,9 @@ static int cmd_inspect(run_ctx *ctx, dbm_command cmd)
         return dbm_error_set(DBM_ECONFIG, "'%s' needs a database", dbm_command_name(cmd));
     }
     classify(ctx, cmd == DBM_CMD_VERIFY);
+    if (!offline && cmd != DBM_CMD_VERIFY && ctx->history->count == 0 &&
+        (error = dbm_adopt_scan(ctx->report, ctx->pg, ctx->set, DBM_SEV_NOTICE)) < 0)
+        return error;
     if ((error = run_gitcheck(ctx)) < 0)
         return error;
     if (cmd == DBM_CMD_PLAN) {
@@ -521,6 +525,10 @@ static int cmd_apply(run_ctx *ctx)
         return DBM_ECONFIG;
     }
     if ((error = prepare_run(ctx, true)) < 0)
+        goto done;
+    /* Another tool migrated this database: running everything again would fail or worse. */
+    if (ctx->history->count == 0 &&
+        (error = dbm_adopt_scan(rep, ctx->pg, ctx->set, DBM_SEV_ERROR)) < 0)
         goto done;
 
     memset(&info, 0, sizeof(info));
@@ -778,17 +786,65 @@ static const dbm_migration *find_target(run_ctx *ctx)
     return t;
 }
 
+/*
+ * baseline --adopt-from TOOL: import the other tool's history into an empty
+ * one. A dirty or failed entry blocks the whole import.
+ */
+static int cmd_adopt(run_ctx *ctx)
+{
+    dbm_adopt_plan *plan = NULL;
+    dbm_format tool;
+    long long run_id;
+    int error;
+
+    if ((error = dbm_format_parse(&tool, ctx->cfg->adopt_from)) < 0)
+        return error;
+    if (ctx->history->count > 0) {
+        error = dbm_error_set(DBM_ECONFIG,
+                              "db-migrate's history in schema '%s' already holds %zu version%s; "
+                              "adopt-from imports into an empty history only",
+                              ctx->cfg->history_schema, ctx->history->count,
+                              ctx->history->count == 1 ? "" : "s");
+        dbm_error_hint("record further versions with baseline --target-version");
+        return error;
+    }
+    if ((error = dbm_adopt_plan_build(&plan, ctx->report, ctx->pg, ctx->set, ctx->display, tool,
+                                      ctx->cfg->target_version)) < 0)
+        goto done;
+    if (plan->nblocked) {
+        error = blocked(ctx->report);
+        goto done;
+    }
+    if ((error = start_run(ctx, "baseline", &run_id)) < 0)
+        goto done;
+    error = dbm_adopt_import(ctx->report, ctx->pg, ctx->cfg->history_schema, ctx->set, ctx->display,
+                             plan, run_id, ctx->cfg->gh.sha);
+    dbm_history_run_finish(ctx->pg, ctx->cfg->history_schema, run_id,
+                           error < 0       ? "failed"
+                           : plan->nimport ? "applied"
+                                           : "up-to-date");
+    if (error == 0)
+        dbm_log("adopted %zu migration%s from %s (%zu listed there); nothing was run",
+                plan->nimport, plan->nimport == 1 ? "" : "s", plan->table, plan->listed);
+    dbm_report_set(&ctx->report->status, error < 0       ? "failed"
+                                         : plan->nimport ? "applied"
+                                                         : "up-to-date");
+done:
+    dbm_adopt_plan_free(plan);
+    return error;
+}
+
 static int cmd_baseline(run_ctx *ctx)
 {
     long long run_id;
     int error;
     int n = 0;
 
-    if (ctx->cfg->adopt_from)
-        return dbm_error_set(DBM_ECONFIG, "baseline --adopt-from is not available in this build");
     if ((error = load_files(ctx)) < 0 || (error = connect_db(ctx)) < 0 ||
         (error = lock_and_prepare(ctx)) < 0 || (error = read_history(ctx)) < 0)
         return error;
+    if (ctx->cfg->adopt_from)
+        return cmd_adopt(ctx);
     if (!find_target(ctx) && !dbm_history_find(ctx->history, ctx->cfg->target_version))
         return DBM_ECONFIG;
     if ((error = start_run(ctx, "baseline", &run_id)) < 0)

@@ -510,19 +510,62 @@ int dbm_db_apply(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
     return error;
 }
 
+/*
+ * A down section that cannot run in a transaction (the migration runs outside
+ * one, or the section holds DROP INDEX CONCURRENTLY): statement by statement,
+ * then the history row is deleted. A failure leaves the row, so the migration
+ * still reads as applied and a rerun of rollback starts the section again.
+ */
+static int run_down_statements(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                               const dbm_stmt_list *stmts, const dbm_apply_opts *opts)
+{
+    char *set = dbm_xasprintf("SET lock_timeout = '%lldms'; SET statement_timeout = '%lldms'",
+                              opts->lock_timeout_ms, opts->statement_timeout_ms);
+    int error;
+
+    if ((error = exec_simple(conn, set)) < 0)
+        goto done;
+    for (size_t i = 0; i < stmts->count; i++) {
+        const dbm_stmt *s = &stmts->items[i];
+        char *sql = section_stmt(m->down, s);
+        PGresult *res = PQexec(conn, sql);
+        ExecStatusType st = PQresultStatus(res);
+
+        free(sql);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+            record_error(result, res, conn, m->down, m->down_len, s, m->down_line,
+                         opts->display_path);
+            PQclear(res);
+            error = DBM_EFAILED;
+            goto done;
+        }
+        PQclear(res);
+    }
+    error = dbm_history_delete(conn, opts->schema, m->version);
+done:
+    PQclear(PQexec(conn, "RESET lock_timeout; RESET statement_timeout"));
+    free(set);
+    return error;
+}
+
 int dbm_db_rollback_one(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                         const dbm_stmt_list *down_stmts, const dbm_apply_opts *opts)
 {
     int64_t started = dbm_now_us();
-    char *del = dbm_history_sql_delete(conn, opts->schema, m->version);
+    char *del = NULL;
     dbm_apply_opts o = *opts;
     int error;
 
     o.display_path = m->down_path ? m->down_path : m->path;
     result->statement_count = (int)down_stmts->count;
-    result->transactional = true;
-    error =
-        run_transactional(result, conn, m->down, m->down_len, m->down_line, down_stmts, del, &o);
+    result->transactional = !(m->no_transaction || down_stmts->has_no_tx);
+    if (!result->transactional) {
+        error = run_down_statements(result, conn, m, down_stmts, &o);
+    } else {
+        del = dbm_history_sql_delete(conn, opts->schema, m->version);
+        error = run_transactional(result, conn, m->down, m->down_len, m->down_line, down_stmts, del,
+                                  &o);
+    }
     free(del);
     result->duration_ms = (double)(dbm_now_us() - started) / 1000.0;
     result->status = error == 0 ? DBM_MIG_APPLIED : DBM_MIG_FAILED;

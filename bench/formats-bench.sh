@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# formats-bench.sh BIN - `plan --offline` over two large migration trees, against
+# `ls -R` of the same tree as the reference (a directory walk with no file read):
+#   - crates.io's 285 diesel migrations (shared/corpora/rust-lang-crates.io), copied
+#     out of any git repository so the git checks do not run;
+#   - 5,000 generated goose files (a CREATE TABLE and an index each, with Up/Down).
+# Each is timed BENCH_REPS times (default 7) after one warm-up; the median is printed
+# with the ratio to ls -R. Exits 1 when the 5,000-file plan misses its target
+# (BENCH_TARGET_MS, default 50 ms). Run it with the release build (make db-migrate).
+set -euo pipefail
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CORPORA=${DBM_CORPORA:-$ROOT/../shared/corpora}
+REPS=${BENCH_REPS:-7}
+TARGET_MS=${BENCH_TARGET_MS:-50}
+N=${BENCH_GOOSE_FILES:-5000}
+
+TMP=$(mktemp -d /tmp/dbm-fbench.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+cp -r "$CORPORA/rust-lang-crates.io" "$TMP/diesel"
+mkdir "$TMP/goose"
+python3 - "$TMP/goose" "$N" <<'PY'
+import sys
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(1, n + 1):
+    with open(f"{d}/{i:05d}_item_{i}.sql", "w") as f:
+        f.write(f"-- +goose Up\nCREATE TABLE item_{i} (\n    id bigint PRIMARY KEY,\n"
+                f"    owner_id bigint NOT NULL,\n    name text NOT NULL\n);\n"
+                f"CREATE INDEX item_{i}_owner_idx ON item_{i} (owner_id);\n\n"
+                f"-- +goose Down\nDROP TABLE item_{i};\n")
+PY
+
+# median_ms CMD...: run once to warm the cache, then REPS times; print the median in ms.
+median_ms() {
+  "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; "$@" >&2 || true; exit 1; }
+  for _ in $(seq "$REPS"); do
+    local a b
+    a=$(date +%s%N); "$@" >/dev/null 2>&1; b=$(date +%s%N)
+    echo $(( (b - a) / 1000 ))
+  done | sort -n | awk '{v[NR]=$1} END {printf "%.1f", v[int((NR+1)/2)] / 1000}'
+}
+
+unset DATABASE_URL PGHOST PGPORT PGDATABASE PGUSER DB_HOST GITHUB_ACTIONS
+status=0
+printf '%-34s %10s %10s %8s\n' "tree" "plan (ms)" "ls -R (ms)" "ratio"
+for t in "diesel:crates.io diesel (285 dirs)" "goose:goose ($N generated files)"; do
+  dir=${t%%:*}; label=${t#*:}
+  plan=$(median_ms "$BIN" plan --offline --migrations-dir "$TMP/$dir")
+  ls=$(median_ms ls -R "$TMP/$dir")
+  printf '%-34s %10s %10s %8s\n' "$label" "$plan" "$ls" "$(awk -v a="$plan" -v b="$ls" 'BEGIN{printf "%.1fx", a / (b > 0 ? b : 0.001)}')"
+  if [ "$dir" = goose ] && awk -v a="$plan" -v t="$TARGET_MS" 'BEGIN{exit !(a > t)}'; then
+    echo "target missed: plan --offline over $N files took $plan ms (target $TARGET_MS ms)"
+    status=1
+  fi
+done
+exit $status
