@@ -100,7 +100,12 @@ lint:
 	@if grep -nE '\b(strcpy|sprintf|strcat|atoi|strtok|gets)\s*\(' src/*.c src/*.h; then \
 	  echo "lint: banned function (use snprintf, dbm_buf, strtol, strtok_r)"; exit 1; fi
 
-check: deps-test
+# The npm tools of package-lock.json (the action validator, dbmate), installed once.
+node_modules/.installed: package.json package-lock.json
+	@npm install --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+check: deps-test node_modules/.installed
 	@$(MAKE) --no-print-directory format-check lint build/asan/headers.ok action-check dist-check
 	@$(MAKE) --no-print-directory $(UNIT_BINS) build/asan/db-migrate
 	@tests/run.sh $(UNIT_BINS)
@@ -110,7 +115,7 @@ demo: deps
 	@scripts/deps.sh test
 	@scripts/demo.sh
 
-bench: deps-test
+bench: deps-test node_modules/.installed
 	@$(MAKE) --no-print-directory db-migrate
 	@bench/run.sh
 

@@ -22,11 +22,9 @@ as_pg "$PG_BIN/pg_ctl" -D "$TMP/data" -l "$TMP/log" -w \
   -o "-p $PORT -k $TMP -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null
 BASE="postgresql://postgres@127.0.0.1:$PORT"
 
-# dbmate from npm, cached under bench/node_modules.
-if [ ! -x "$ROOT/bench/node_modules/.bin/dbmate" ]; then
-  (cd "$ROOT/bench" && npm install --silent --no-audit --no-fund dbmate@2 >/dev/null)
-fi
-DBMATE="$ROOT/bench/node_modules/.bin/dbmate"
+# dbmate from npm, pinned in package-lock.json (make bench installs it).
+[ -x "$ROOT/node_modules/.bin/dbmate" ] || (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+DBMATE="$ROOT/node_modules/.bin/dbmate"
 
 mkdir -p "$TMP/m"
 python3 - "$TMP/m" "$N" "$TMP/reference.sql" <<'PY'

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 validator=node_modules/.bin/action-validator
 if [ ! -x "$validator" ]; then
-  npm ci --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null
+  npm install --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 status=0

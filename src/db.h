@@ -54,7 +54,10 @@ int dbm_db_apply(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                  const dbm_stmt_list *stmts, const dbm_apply_opts *opts);
 
 /*
- * Run a down section and delete the history row in one transaction (rollback).
+ * Run a down section and delete the history row (rollback): in one transaction,
+ * or statement by statement (the row deleted after the last one) when the
+ * migration runs outside a transaction or its down section holds a statement
+ * that cannot run in one.
  */
 int dbm_db_rollback_one(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                         const dbm_stmt_list *down_stmts, const dbm_apply_opts *opts);

@@ -7,7 +7,7 @@
 
 load helpers
 
-DBMATE=${DBMATE_BIN:-/tmp/node_modules/.bin/dbmate}
+DBMATE=${DBMATE_BIN:-$REPO_ROOT/node_modules/.bin/dbmate}
 
 setup_file() { pg_start; }
 teardown_file() { pg_stop; }
@@ -44,7 +44,7 @@ imported_rows() {
 }
 
 @test "dbmate: the history dbmate wrote is imported, nothing re-runs, and a new migration applies" {
-  [ -x "$DBMATE" ] || skip "dbmate not installed (cd /tmp && npm install dbmate)"
+  [ -x "$DBMATE" ] || { echo "dbmate is not installed: run 'npm install' (make check does)" >&2; return 1; }
   copy_corpus measure-sh-measure
   sed -n 's/^prelude:[[:space:]]*//p' "$M/SOURCE.txt" | psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" >/dev/null
   "$DBMATE" --url "$DATABASE_URL?sslmode=disable" --migrations-dir "$M" --no-dump-schema up >/dev/null
