@@ -357,6 +357,9 @@ static int prepare_run(run_ctx *ctx, bool writes)
 /* Rows of the report for every file and its state. */
 static void report_rows(run_ctx *ctx)
 {
+    /* Only rows the git checks added before (edited or deleted files) need a lookup. */
+    bool lookup = ctx->report->nmigs > 0;
+
     for (size_t i = 0; i < ctx->set->count; i++) {
         const dbm_migration *m = &ctx->set->items[i];
         const dbm_history_row *row = dbm_history_find(ctx->history, m->version);
@@ -364,7 +367,9 @@ static void report_rows(run_ctx *ctx)
                             : ctx->state[i] == ST_EDITED ? DBM_MIG_EDITED
                                                          : DBM_MIG_PENDING;
         dbm_mig_result *r =
-            dbm_report_migration(ctx->report, m->version, m->name, ctx->display[i], st);
+            lookup
+                ? dbm_report_migration(ctx->report, m->version, m->name, ctx->display[i], st)
+                : dbm_report_add_migration(ctx->report, m->version, m->name, ctx->display[i], st);
         r->transactional = !m->no_transaction;
         if (ctx->parsed[i])
             r->statement_count = (int)ctx->parsed[i]->count;
