@@ -88,6 +88,21 @@ int dbm_history_ensure(PGconn *conn, const char *schema)
     return error;
 }
 
+/* Run a query that returns rows; NULL with the error recorded when it fails. */
+static PGresult *query_rows(PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+
+    if (PQresultStatus(res) == PGRES_TUPLES_OK)
+        return res;
+    dbm_error_set(DBM_EGENERIC, "unable to read the history: %s",
+                  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+                      ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+                      : PQerrorMessage(conn));
+    PQclear(res);
+    return NULL;
+}
+
 static char *copy_field(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? NULL : dbm_xstrdup(PQgetvalue(res, row, col));
@@ -123,10 +138,8 @@ int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
         "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), duration_ms, run_id, git_sha, transactional, "
         "status, failed_statement, error FROM %s.migrations ORDER BY applied_at, version",
         s);
-    res = PQexec(conn, sql);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        error = dbm_error_set(DBM_EGENERIC, "unable to read the history: %s",
-                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    if (!(res = query_rows(conn, sql))) {
+        error = DBM_EGENERIC;
         goto done;
     }
     h->count = (size_t)PQntuples(res);
@@ -153,10 +166,8 @@ int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
                         "('applied', 'up-to-date') AND git_sha IS NOT NULL ORDER BY id DESC "
                         "LIMIT 1",
                         s);
-    res = PQexec(conn, sql);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        error = dbm_error_set(DBM_EGENERIC, "unable to read the history: %s",
-                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    if (!(res = query_rows(conn, sql))) {
+        error = DBM_EGENERIC;
         goto done;
     }
     if (PQntuples(res) == 1)
