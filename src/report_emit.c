@@ -301,13 +301,20 @@ char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts)
     }
 
     if (r->nmigs) {
-        dbm_buf_puts(&b, "| | Version | Name | Status | Duration | Statements | Locks |\n"
-                         "|---|---|---|---|---:|---:|---|\n");
+        /* The Locks column only when something measured locks (dry-run). */
+        bool locks = false;
+        for (size_t i = 0; i < r->nmigs && !locks; i++)
+            for (size_t k = 0; k < r->migs[i].nstmts && !locks; k++)
+                locks = r->migs[i].stmts[k].nlocks > 0;
+        dbm_buf_puts(&b, locks ? "| | Version | Name | Status | Duration | Statements | Locks |\n"
+                                 "|---|---|---|---|---:|---:|---|\n"
+                               : "| | Version | Name | Status | Duration | Statements |\n"
+                                 "|---|---|---|---|---:|---:|\n");
         for (size_t i = 0; i < r->nmigs; i++) {
             const dbm_mig_result *m = &r->migs[i];
             if (b.len > SUMMARY_LIMIT / 2) {
-                dbm_buf_printf(&b, "| | … | %zu more rows in the JSON report | | | | |\n",
-                               r->nmigs - i);
+                dbm_buf_printf(&b, "| | … | %zu more rows in the JSON report | | |%s\n",
+                               r->nmigs - i, locks ? " |" : "");
                 break;
             }
             dbm_buf_printf(&b, "| %s | ", mig_icon(m->status));
@@ -319,12 +326,18 @@ char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts)
                 dbm_buf_puts(&b, ": ");
                 put_md(&b, m->note);
             }
+            dbm_buf_puts(&b, " | ");
             if (m->status == DBM_MIG_APPLIED || m->status == DBM_MIG_FAILED ||
                 (m->nstmts && !m->note))
-                dbm_buf_printf(&b, " | %.0f ms | %d | ", m->duration_ms, m->statement_count);
-            else
-                dbm_buf_printf(&b, " | | %s | ", m->statement_count ? "" : "");
-            put_locks(&b, m);
+                dbm_buf_printf(&b, "%.0f ms", m->duration_ms);
+            dbm_buf_puts(&b, " | ");
+            /* Counted when the file was parsed in this run; unknown otherwise. */
+            if (m->statement_count > 0)
+                dbm_buf_printf(&b, "%d", m->statement_count);
+            if (locks) {
+                dbm_buf_puts(&b, " | ");
+                put_locks(&b, m);
+            }
             dbm_buf_puts(&b, " |\n");
         }
         dbm_buf_puts(&b, "\n");
