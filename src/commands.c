@@ -100,18 +100,28 @@ static int connect_db(run_ctx *ctx)
 }
 
 /* Take the run lock and make sure the history tables exist. */
+static int read_history(run_ctx *ctx)
+{
+    if (ctx->history)
+        return 0;
+    return dbm_history_load(&ctx->history, ctx->pg, ctx->cfg->history_schema);
+}
+
+/*
+ * Take the run lock, then read the history (after the lock, so what another
+ * run applied meanwhile is seen), creating the tables when they are missing.
+ */
 static int lock_and_prepare(run_ctx *ctx)
 {
     int error = dbm_db_lock(ctx->pg, ctx->cfg->history_schema, ctx->cfg->run_lock_wait_ms);
     if (error < 0)
         return error;
     ctx->locked = true;
-    return dbm_history_ensure(ctx->pg, ctx->cfg->history_schema);
-}
-
-static int read_history(run_ctx *ctx)
-{
-    return dbm_history_load(&ctx->history, ctx->pg, ctx->cfg->history_schema);
+    if ((error = read_history(ctx)) < 0 || ctx->history->exists)
+        return error;
+    if ((error = dbm_history_ensure(ctx->pg, ctx->cfg->history_schema)) == 0)
+        ctx->history->exists = true;
+    return error;
 }
 
 /* The newest applied version among files and history, for out-of-order checks. */

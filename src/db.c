@@ -107,19 +107,19 @@ int dbm_db_lock(PGconn *conn, const char *schema, long long wait_ms)
             goto done;
         }
     } else {
-        set = dbm_xasprintf("SET lock_timeout = '%lldms'", wait_ms);
-        if ((error = exec_simple(conn, set)) < 0)
-            goto done;
-        res = PQexecParams(conn, "SELECT pg_advisory_lock($1::bigint)", 1, NULL, params, NULL, NULL,
-                           0);
+        /*
+         * One round trip: SET LOCAL lasts for the implicit transaction of this
+         * multi-statement query, while the session lock outlives it.
+         */
+        set = dbm_xasprintf("SET LOCAL lock_timeout = '%lldms'; SELECT pg_advisory_lock(%lld)",
+                            wait_ms, key);
+        res = PQexec(conn, set);
         got = PQresultStatus(res) == PGRES_TUPLES_OK;
         if (!got && strcmp(sqlstate_of(res), LOCK_TIMEOUT_SQLSTATE) != 0) {
             error = dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s",
                                   PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
             goto done;
         }
-        if ((error = exec_simple(conn, "RESET lock_timeout")) < 0)
-            goto done;
     }
     if (!got) {
         char *who = lock_holder(conn, key);

@@ -79,26 +79,62 @@ static bool owned_by_other(const char *path, uid_t me)
     return path && stat(path, &st) == 0 && st.st_uid != me;
 }
 
+/* Whether `dir` or a parent holds a .git (a directory, or a worktree's file). */
+static bool dotgit_above(const char *dir)
+{
+    char *p = dbm_xstrdup(dir);
+    bool found = false;
+    struct stat st;
+
+    for (;;) {
+        char *probe = dbm_xasprintf("%s/.git", strcmp(p, "/") == 0 ? "" : p);
+        char *slash;
+        found = stat(probe, &st) == 0;
+        free(probe);
+        if (found || !(slash = strrchr(p, '/')))
+            break;
+        if (slash == p) {
+            if (p[1] == '\0')
+                break;
+            p[1] = '\0';
+        } else {
+            *slash = '\0';
+        }
+    }
+    free(p);
+    return found;
+}
+
 int dbm_git_open(dbm_git **out, const char *path)
 {
     dbm_git *g = NULL;
     git_buf gitdir = {0};
     char *abs = NULL, *workdir_parent = NULL;
     int rc = 0, validation = 1;
-    bool restore = false;
+    bool restore = false, inited = false;
 
     *out = NULL;
-    git_libgit2_init();
-    /*
-     * Objects are read from the local repository only, as git reads them: without
-     * re-hashing each one, which costs more than the diff itself for big trees.
-     */
-    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
     abs = absolute_path(path);
     if (!abs) {
         rc = dbm_error_set(DBM_EGENERIC, "cannot resolve '%s': %s", path, strerror(errno));
         goto done;
     }
+    /*
+     * libgit2's start-up loads the system's CA certificates (its TLS stream is
+     * set up then): a few milliseconds that a directory outside any repository
+     * need not pay.
+     */
+    if (!dbm_getenv("GIT_DIR") && !dotgit_above(abs)) {
+        rc = dbm_error_set(DBM_ENOTFOUND, "'%s' is not inside a git repository", path);
+        goto done;
+    }
+    git_libgit2_init();
+    inited = true;
+    /*
+     * Objects are read from the local repository only, as git reads them: without
+     * re-hashing each one, which costs more than the diff itself for big trees.
+     */
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
     if (git_repository_discover(&gitdir, abs, 0, NULL) < 0) {
         rc = dbm_error_set(DBM_ENOTFOUND, "'%s' is not inside a git repository", path);
         goto done;
@@ -150,7 +186,7 @@ done:
     git_buf_dispose(&gitdir);
     free(abs);
     free(workdir_parent);
-    if (rc < 0)
+    if (rc < 0 && inited)
         git_libgit2_shutdown();
     return rc;
 }

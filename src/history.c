@@ -88,6 +88,11 @@ int dbm_history_ensure(PGconn *conn, const char *schema)
     return error;
 }
 
+static int cmp_row_version(const void *a, const void *b)
+{
+    return strcmp((*(dbm_history_row *const *)a)->version, (*(dbm_history_row *const *)b)->version);
+}
+
 /* Run a query that returns rows; NULL with the error recorded when it fails. */
 static PGresult *query_rows(PGconn *conn, const char *sql)
 {
@@ -160,6 +165,10 @@ int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
             PQgetisnull(res, row, 9) ? 0 : (int)strtol(PQgetvalue(res, row, 9), NULL, 10);
         r->error = copy_field(res, row, 10);
     }
+    h->by_version = dbm_xcalloc(h->count, sizeof(*h->by_version));
+    for (size_t i = 0; i < h->count; i++)
+        h->by_version[i] = &h->rows[i];
+    qsort(h->by_version, h->count, sizeof(*h->by_version), cmp_row_version);
     PQclear(res);
     free(sql);
     sql = dbm_xasprintf("SELECT git_sha FROM %s.runs WHERE command = 'apply' AND outcome IN "
@@ -198,17 +207,35 @@ void dbm_history_free(dbm_history *h)
         free(r->error);
     }
     free(h->rows);
+    free(h->by_version);
     free(h->last_apply_sha);
     free(h);
 }
 
 const dbm_history_row *dbm_history_find(const dbm_history *h, const char *version)
 {
+    size_t lo = 0, hi;
+
     if (!h)
         return NULL;
-    for (size_t i = 0; i < h->count; i++)
-        if (strcmp(h->rows[i].version, version) == 0)
-            return &h->rows[i];
+    if (!h->by_version) {
+        /* A history built by hand (tests, adoption) has no index. */
+        for (size_t i = 0; i < h->count; i++)
+            if (strcmp(h->rows[i].version, version) == 0)
+                return &h->rows[i];
+        return NULL;
+    }
+    hi = h->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(h->by_version[mid]->version, version);
+        if (c == 0)
+            return h->by_version[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 

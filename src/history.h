@@ -29,12 +29,14 @@ typedef struct {
     bool exists;           /* the tables exist */
     dbm_history_row *rows; /* in applied order */
     size_t count;
-    char *last_apply_sha; /* git_sha of the newest successful apply run, or NULL */
+    char *last_apply_sha;         /* git_sha of the newest successful apply run, or NULL */
+    dbm_history_row **by_version; /* rows sorted by version for lookups; NULL: scan */
 } dbm_history;
 
 /* Read the history (nothing is created: a missing schema gives exists == false). */
 int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema);
 void dbm_history_free(dbm_history *h);
+/* The row recorded for exactly this version, or NULL (a binary search). */
 const dbm_history_row *dbm_history_find(const dbm_history *h, const char *version);
 
 /* Create the schema and tables when missing. Call with the run lock held. */
