@@ -24,6 +24,7 @@
 #include "sqlparse.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,7 +53,6 @@ typedef struct {
     size_t *row;            /* per file: its index in report->migs once it has a row */
     rule_ref *refs;
     size_t nrefs, caprefs;
-    bool locked;
 } run_ctx;
 
 /* --- reading and classifying --- */
@@ -99,6 +99,61 @@ static int connect_db(run_ctx *ctx)
     return 0;
 }
 
+typedef struct {
+    run_ctx *ctx;
+    int error;
+    char *message, *hint;
+} connect_job;
+
+/* On a worker thread: open the connection; a failure's message is handed back. */
+static void *connect_worker(void *arg)
+{
+    connect_job *job = arg;
+    run_ctx *ctx = job->ctx;
+
+    job->error = dbm_connect(&ctx->conn, ctx->cfg);
+    if (job->error < 0) {
+        job->message = dbm_xstrdup(dbm_error_message());
+        job->hint = dbm_xstrdup(dbm_error_hint_text());
+    }
+    return NULL;
+}
+
+/*
+ * Read the files while the connection opens: connecting is mostly waiting (a
+ * network, a bastion, an STS call), reading a thousand files is mostly the
+ * disk, and neither needs the other. A problem with the files is reported
+ * first, as it would be if nothing ran in parallel.
+ */
+static int load_files_and_connect(run_ctx *ctx)
+{
+    connect_job job = {ctx, 0, NULL, NULL};
+    pthread_t worker;
+    bool threaded = pthread_create(&worker, NULL, connect_worker, &job) == 0;
+    int error = load_files(ctx);
+
+    if (!threaded) {
+        if (error < 0)
+            return error;
+        return connect_db(ctx);
+    }
+    if (error < 0)
+        dbm_connect_abandon();
+    pthread_join(worker, NULL);
+    if (error == 0 && job.error < 0) {
+        error = dbm_error_set(job.error, "%s", job.message);
+        if (job.hint)
+            dbm_error_hint("%s", job.hint);
+    } else if (error == 0) {
+        ctx->pg = dbm_conn_pg(ctx->conn);
+        dbm_db_quiet_notices(ctx->pg, ctx->cfg->verbose);
+        dbm_report_set(&ctx->report->database, dbm_conn_describe(ctx->conn));
+    }
+    free(job.message);
+    free(job.hint);
+    return error;
+}
+
 /* Take the run lock and make sure the history tables exist. */
 static int read_history(run_ctx *ctx)
 {
@@ -116,7 +171,6 @@ static int lock_and_prepare(run_ctx *ctx)
     int error = dbm_db_lock(ctx->pg, ctx->cfg->history_schema, ctx->cfg->run_lock_wait_ms);
     if (error < 0)
         return error;
-    ctx->locked = true;
     if ((error = read_history(ctx)) < 0 || ctx->history->exists)
         return error;
     if ((error = dbm_history_ensure(ctx->pg, ctx->cfg->history_schema)) == 0)
@@ -199,6 +253,14 @@ static void classify(run_ctx *ctx, bool missing_blocks)
 static bool is_pending(file_state s)
 {
     return s == ST_PENDING || s == ST_RESUME || s == ST_OUT_OF_ORDER;
+}
+
+static bool any_pending(const run_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->set->count; i++)
+        if (is_pending(ctx->state[i]))
+            return true;
+    return false;
 }
 
 /*
@@ -355,7 +417,7 @@ static int prepare_run(run_ctx *ctx, bool writes)
 {
     int error;
 
-    if ((error = load_files(ctx)) < 0 || (error = connect_db(ctx)) < 0 ||
+    if ((error = load_files_and_connect(ctx)) < 0 ||
         (writes && (error = lock_and_prepare(ctx)) < 0) || (error = read_history(ctx)) < 0)
         return error;
     classify(ctx, false);
@@ -402,8 +464,7 @@ static void report_rows(run_ctx *ctx)
 
 static void ctx_free(run_ctx *ctx)
 {
-    if (ctx->locked && ctx->pg)
-        dbm_db_unlock(ctx->pg, ctx->cfg->history_schema);
+    /* The run lock is a session lock: closing the connection below releases it. */
     for (size_t i = 0; ctx->set && i < ctx->set->count; i++) {
         dbm_stmt_list_free(ctx->parsed[i]);
         free(ctx->display[i]);
@@ -445,14 +506,14 @@ static int cmd_inspect(run_ctx *ctx, dbm_command cmd)
     bool offline = cfg->offline || (!cfg->database_url && cmd == DBM_CMD_PLAN);
     int error;
 
-    if ((error = load_files(ctx)) < 0)
-        return error;
-    if (!offline) {
-        if ((error = connect_db(ctx)) < 0 || (error = read_history(ctx)) < 0)
+    if (offline && cmd != DBM_CMD_PLAN) {
+        if ((error = load_files(ctx)) < 0)
             return error;
-    } else if (cmd != DBM_CMD_PLAN) {
         return dbm_error_set(DBM_ECONFIG, "'%s' needs a database", dbm_command_name(cmd));
     }
+    if ((error = offline ? load_files(ctx) : load_files_and_connect(ctx)) < 0 ||
+        (!offline && (error = read_history(ctx)) < 0))
+        return error;
     classify(ctx, cmd == DBM_CMD_VERIFY);
     if (!offline && cmd != DBM_CMD_VERIFY && ctx->history->count == 0 &&
         (error = dbm_adopt_scan(ctx->report, ctx->pg, ctx->set, DBM_SEV_NOTICE)) < 0)
@@ -553,6 +614,9 @@ static int cmd_apply(run_ctx *ctx)
     info.actor = cfg->gh.actor ? cfg->gh.actor : getenv("USER");
     info.event = cfg->gh.event_name;
     info.run_url = cfg->gh.run_url;
+    /* A run with nothing to do is recorded in one statement. */
+    if (!dbm_report_has_blocking(rep) && !any_pending(ctx))
+        info.outcome = "up-to-date";
     if ((error = dbm_history_run_start(&run_id, ctx->pg, cfg->history_schema, &info)) < 0)
         goto done;
 
@@ -610,7 +674,8 @@ static int cmd_apply(run_ctx *ctx)
     }
     rep->applied_count = applied;
     dbm_report_set(&rep->status, failed ? "failed" : applied ? "applied" : "up-to-date");
-    dbm_history_run_finish(ctx->pg, cfg->history_schema, run_id, rep->status);
+    if (!info.outcome)
+        dbm_history_run_finish(ctx->pg, cfg->history_schema, run_id, rep->status);
     if (!applied && !failed)
         dbm_log("up to date: nothing to apply");
     error = failed ? DBM_EFAILED : 0;

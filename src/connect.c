@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -199,6 +201,13 @@ static int tunnel_destination(const char **host, const char **addr, long *port,
     return 0;
 }
 
+static _Atomic bool abandoned;
+
+void dbm_connect_abandon(void)
+{
+    abandoned = true;
+}
+
 int dbm_connect(dbm_conn **out, const dbm_config *cfg)
 {
     PQconninfoOption *opts = NULL;
@@ -313,7 +322,7 @@ int dbm_connect(dbm_conn **out, const dbm_config *cfg)
         PQfinish(conn->pg);
         conn->pg = NULL;
         /* Refused credentials or a missing database do not fix themselves by waiting. */
-        if (dbm_now_ms() + delay > deadline || permanent_failure(errmsg))
+        if (dbm_now_ms() + delay > deadline || permanent_failure(errmsg) || abandoned)
             break;
         struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
         nanosleep(&ts, NULL);

@@ -20,6 +20,12 @@ typedef struct dbm_conn dbm_conn;
 /* Open the connection. application_name is "db-migrate". */
 int dbm_connect(dbm_conn **out, const dbm_config *cfg);
 
+/*
+ * Make a dbm_connect running on another thread stop retrying (the `wait`
+ * loop) at its next attempt: the run has failed for another reason.
+ */
+void dbm_connect_abandon(void);
+
 /* The libpq connection (owned by conn). */
 PGconn *dbm_conn_pg(dbm_conn *conn);
 

@@ -136,14 +136,6 @@ done:
     return error;
 }
 
-void dbm_db_unlock(PGconn *conn, const char *schema)
-{
-    char *sql =
-        dbm_xasprintf("SELECT pg_advisory_unlock(%lld::bigint)", dbm_history_lock_key(schema));
-    PQclear(PQexec(conn, sql));
-    free(sql);
-}
-
 /* Numbered lines around `line` (1-based, in text), the line itself marked. */
 static char *context_lines(const char *text, size_t len, int line, int first_line)
 {

@@ -21,9 +21,9 @@
  * Take the session advisory lock for `schema`, waiting up to wait_ms (0: do
  * not wait). DBM_ELOCKED when another session holds it past that, naming the
  * holder from pg_stat_activity (pid, user, application, client, since).
+ * The lock lasts as long as the session: closing the connection releases it.
  */
 int dbm_db_lock(PGconn *conn, const char *schema, long long wait_ms);
-void dbm_db_unlock(PGconn *conn, const char *schema);
 
 /* Route server NOTICEs to the log (verbose) or drop them. */
 void dbm_db_quiet_notices(PGconn *conn, bool verbose);

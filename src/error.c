@@ -3,9 +3,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static char message[4096];
-static char hint[1024];
-static int last_code;
+/* Per thread: the connection is opened on a worker thread while files are read. */
+static _Thread_local char message[4096];
+static _Thread_local char hint[1024];
+static _Thread_local int last_code;
 
 int dbm_error_set(int code, const char *fmt, ...)
 {

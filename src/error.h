@@ -8,8 +8,8 @@
  * the subject quoted; the hint says what to change. Messages never contain a
  * secret: redact before recording.
  *
- * The state is per process (db-migrate is single-threaded apart from the SSH
- * relay thread, which does not record errors).
+ * The state is per thread: a worker that fails hands its message to the
+ * thread that reports it (see commands.c, which connects while files load).
  */
 #ifndef DBM_ERROR_H
 #define DBM_ERROR_H

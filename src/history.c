@@ -243,13 +243,15 @@ int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
                           const dbm_run_info *info)
 {
     char *s = quote_schema(conn, schema);
-    char *sql = dbm_xasprintf("INSERT INTO %s.runs (command, started_at, git_sha, deployed_sha, "
-                              "actor, event, run_url, tool_version) VALUES ($1, now(), $2, $3, "
-                              "$4, $5, $6, $7) RETURNING id",
-                              s);
-    const char *params[7] = {info->command, info->git_sha, info->deployed_sha, info->actor,
-                             info->event,   info->run_url, DBM_VERSION};
-    PGresult *res = PQexecParams(conn, sql, 7, NULL, params, NULL, NULL, 0);
+    char *sql =
+        dbm_xasprintf("INSERT INTO %s.runs (command, started_at, git_sha, deployed_sha, "
+                      "actor, event, run_url, tool_version, outcome, finished_at) VALUES "
+                      "($1, now(), $2, $3, $4, $5, $6, $7, $8::text, CASE WHEN $8::text IS NULL "
+                      "THEN NULL ELSE clock_timestamp() END) RETURNING id",
+                      s);
+    const char *params[8] = {info->command, info->git_sha, info->deployed_sha, info->actor,
+                             info->event,   info->run_url, DBM_VERSION,        info->outcome};
+    PGresult *res = PQexecParams(conn, sql, 8, NULL, params, NULL, NULL, 0);
     int error = 0;
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK)

@@ -44,9 +44,10 @@ int dbm_history_ensure(PGconn *conn, const char *schema);
 
 typedef struct {
     const char *command, *git_sha, *deployed_sha, *actor, *event, *run_url;
+    const char *outcome; /* set: the run is recorded as already finished with it */
 } dbm_run_info;
 
-/* Insert a `runs` row; *run_id is its id. */
+/* Insert a `runs` row (finished at once when info->outcome is set); *run_id is its id. */
 int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
                           const dbm_run_info *info);
 /* Set finished_at and outcome (applied | up-to-date | failed). */
