@@ -80,6 +80,6 @@ if awk -v p="$plan_ms" -v r="$ratio" -v l="$limit_ms" -v m="$ratio_max" 'BEGIN {
   echo "git-bench: ok (limits ${limit_ms} ms, ${ratio_max}x git)"
 else
   echo "git-bench: over the limits (${limit_ms} ms, ${ratio_max}x git)"
-  [ "${BENCH_STRICT:-0}" = 1 ] && exit 1
+  exit 1
 fi
 exit 0

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""gen-action-docs.py - the inputs and outputs tables of docs/action.md, from action.yml.
+"""gen-action-docs.py - the inputs and outputs tables of README.md and docs/action.md,
+from action.yml.
 
-    scripts/gen-action-docs.py           rewrite the tables in docs/action.md
-    scripts/gen-action-docs.py --check   exit 1 when docs/action.md is not current
+    scripts/gen-action-docs.py           rewrite the tables in both
+    scripts/gen-action-docs.py --check   exit 1 when either is not current
 
 The tables sit between <!-- inputs:begin --> / <!-- inputs:end --> and
 <!-- outputs:begin --> / <!-- outputs:end --> markers; the prose around them is left alone.
@@ -15,7 +16,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ACTION = os.path.join(ROOT, "action.yml")
-DOC = os.path.join(ROOT, "docs", "action.md")
+DOCS = [os.path.join(ROOT, "README.md"), os.path.join(ROOT, "docs", "action.md")]
 
 
 def cell(text):
@@ -43,13 +44,13 @@ def render(action):
     return {"inputs": "\n".join(inputs), "outputs": "\n".join(outputs)}
 
 
-def splice(doc, tables):
+def splice(doc, tables, name):
     for key, table in tables.items():
         pattern = re.compile(
             r"(<!-- %s:begin -->\n).*?(<!-- %s:end -->)" % (key, key), re.DOTALL
         )
         if not pattern.search(doc):
-            sys.exit("gen-action-docs: docs/action.md has no <!-- %s:begin/end --> markers" % key)
+            sys.exit("gen-action-docs: %s has no <!-- %s:begin/end --> markers" % (name, key))
         doc = pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), doc)
     return doc
 
@@ -58,19 +59,23 @@ def main():
     check = sys.argv[1:] == ["--check"]
     with open(ACTION, encoding="utf-8") as f:
         action = yaml.safe_load(f)
-    with open(DOC, encoding="utf-8") as f:
-        doc = f.read()
-    new = splice(doc, render(action))
-    if check:
-        if new != doc:
-            print("docs/action.md: the inputs/outputs tables are stale "
-                  "(run scripts/gen-action-docs.py)", file=sys.stderr)
-            return 1
-        return 0
-    if new != doc:
-        with open(DOC, "w", encoding="utf-8") as f:
-            f.write(new)
-    return 0
+    tables = render(action)
+    status = 0
+    for path in DOCS:
+        name = os.path.relpath(path, ROOT)
+        with open(path, encoding="utf-8") as f:
+            doc = f.read()
+        new = splice(doc, tables, name)
+        if new == doc:
+            continue
+        if check:
+            print("%s: the inputs/outputs tables are stale (run scripts/gen-action-docs.py)" % name,
+                  file=sys.stderr)
+            status = 1
+        else:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(new)
+    return status
 
 
 if __name__ == "__main__":
