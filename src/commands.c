@@ -88,15 +88,20 @@ static int load_files(run_ctx *ctx)
     return 0;
 }
 
-static int connect_db(run_ctx *ctx)
+/* What every command does with a connection it has just opened. */
+static void connected(run_ctx *ctx)
 {
-    int error = dbm_connect(&ctx->conn, ctx->cfg);
-    if (error < 0)
-        return error;
     ctx->pg = dbm_conn_pg(ctx->conn);
     dbm_db_quiet_notices(ctx->pg, ctx->cfg->verbose);
     dbm_report_set(&ctx->report->database, dbm_conn_describe(ctx->conn));
-    return 0;
+}
+
+static int connect_db(run_ctx *ctx)
+{
+    int error = dbm_connect(&ctx->conn, ctx->cfg);
+    if (error == 0)
+        connected(ctx);
+    return error;
 }
 
 typedef struct {
@@ -145,9 +150,7 @@ static int load_files_and_connect(run_ctx *ctx)
         if (job.hint)
             dbm_error_hint("%s", job.hint);
     } else if (error == 0) {
-        ctx->pg = dbm_conn_pg(ctx->conn);
-        dbm_db_quiet_notices(ctx->pg, ctx->cfg->verbose);
-        dbm_report_set(&ctx->report->database, dbm_conn_describe(ctx->conn));
+        connected(ctx);
     }
     free(job.message);
     free(job.hint);

@@ -122,20 +122,29 @@ typedef struct {
     size_t npositional;
 } parsed_args;
 
+static const char *find_name(const char *const *table, const char *name)
+{
+    for (size_t i = 0; table[i]; i++)
+        if (strcmp(table[i], name) == 0)
+            return table[i];
+    return NULL;
+}
+
 static bool is_option(const char *name)
 {
-    for (size_t i = 0; dbm_option_names[i]; i++)
-        if (strcmp(dbm_option_names[i], name) == 0)
-            return true;
-    return false;
+    return find_name(dbm_option_names, name) != NULL;
 }
 
 static bool is_switch(const char *name)
 {
-    for (size_t i = 0; cli_switches[i]; i++)
-        if (strcmp(cli_switches[i], name) == 0)
-            return true;
-    return false;
+    return find_name(cli_switches, name) != NULL;
+}
+
+/* The table's own copy of a known option or switch name (it outlives argv parsing). */
+static const char *canonical_name(const char *name)
+{
+    const char *n = find_name(dbm_option_names, name);
+    return n ? n : find_name(cli_switches, name);
 }
 
 static bool is_bool_option(const char *name)
@@ -202,13 +211,7 @@ static int parse_argv(parsed_args *pa, int argc, char **argv)
                 pa->flags[k] = pa->flags[--pa->nflags];
                 break;
             }
-        pa->flags[pa->nflags].name = is_option(name) ? dbm_option_names[0] : NULL;
-        for (size_t k = 0; dbm_option_names[k]; k++)
-            if (strcmp(dbm_option_names[k], name) == 0)
-                pa->flags[pa->nflags].name = dbm_option_names[k];
-        for (size_t k = 0; cli_switches[k]; k++)
-            if (strcmp(cli_switches[k], name) == 0)
-                pa->flags[pa->nflags].name = cli_switches[k];
+        pa->flags[pa->nflags].name = canonical_name(name);
         pa->flags[pa->nflags].value = dbm_xstrdup(value);
         pa->nflags++;
     }

@@ -914,6 +914,18 @@ static dbm_migration *add_item(item_list *items, const char *sort_name)
     return &it->m;
 }
 
+/* An item for a file named <digits>_<name><suffix>: version, name and path from the name. */
+static dbm_migration *add_versioned(item_list *items, const char *file, size_t suffix_len)
+{
+    size_t d = leading_digits(file), n = strlen(file);
+    dbm_migration *m = add_item(items, file);
+
+    m->version = dbm_xstrndup(file, d);
+    m->name = dbm_xstrndup(file + d + 1, n - d - 1 - suffix_len);
+    m->path = dbm_xstrdup(file);
+    return m;
+}
+
 static void migration_clear(dbm_migration *m)
 {
     free(m->version);
@@ -948,7 +960,6 @@ static int load_flat(item_list *items, entry_list *list, int dfd, const char *di
 
     for (size_t i = 0; i < list->count; i++) {
         entry *e = &list->items[i];
-        size_t d, n;
         dbm_migration *m;
 
         if (format == DBM_FORMAT_GOOSE && e->kind == LAYOUT_GOOSE_GO) {
@@ -976,12 +987,7 @@ static int load_flat(item_list *items, entry_list *list, int dfd, const char *di
         }
         if ((rc = load_entry(e, dfd, dir)) < 0)
             return rc;
-        d = leading_digits(e->name);
-        n = strlen(e->name);
-        m = add_item(items, e->name);
-        m->version = dbm_xstrndup(e->name, d);
-        m->name = dbm_xstrndup(e->name + d + 1, n - d - 1 - 4);
-        m->path = dbm_xstrdup(e->name);
+        m = add_versioned(items, e->name, strlen(".sql"));
         if (format == DBM_FORMAT_GOOSE)
             rc = split_goose(m, e->text, e->len);
         else
@@ -1004,19 +1010,13 @@ static int load_golang(item_list *items, entry_list *list, int dfd, const char *
 
     for (size_t i = 0; i < list->count; i++) {
         entry *e = &list->items[i];
-        size_t d, n;
         dbm_migration *m;
 
         if (e->kind != LAYOUT_GOLANG || !ends_with(e->name, strlen(e->name), ".up.sql"))
             continue;
         if ((rc = load_entry(e, dfd, dir)) < 0)
             return rc;
-        d = leading_digits(e->name);
-        n = strlen(e->name);
-        m = add_item(items, e->name);
-        m->version = dbm_xstrndup(e->name, d);
-        m->name = dbm_xstrndup(e->name + d + 1, n - d - 1 - 7);
-        m->path = dbm_xstrdup(e->name);
+        m = add_versioned(items, e->name, strlen(".up.sql"));
         set_section(&m->up, &m->up_len, &m->up_line, e->text, 0, e->len);
     }
     return rc;

@@ -251,8 +251,8 @@ for i in range(40000): print("INSERT INTO big VALUES (%d, %s);" % (i, repr("x" *
 
 @test "a file name holding a newline is handled" {
   printf 'CREATE TABLE nl (id int);\n' > "migrations/009_new"$'\n'"line.sql"
-  run "$DBM" apply
-  [ "$status" -eq 0 ] || [ "$status" -eq 2 ]
+  run_dbm 2 apply
+  [[ "${lines[0]}" == "error: "*"009_new?line.sql"* ]]
   [[ "$output" != *"AddressSanitizer"* && "$output" != *"runtime error"* ]]
 }
 
