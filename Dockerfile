@@ -11,12 +11,12 @@ COPY src /src/src
 RUN make -C /src -j"$(nproc)" db-migrate
 
 FROM docker.io/library/debian:bookworm-slim
-# The runtime halves of the -dev packages deps.sh installs. libpg_query is linked
-# statically; libcurl is loaded on first use (IAM auth, PR comments), so ldd does not
-# list it and it is installed here by name.
+# The shared libraries the binary links: libpq and OpenSSL (libgit2, libssh2, Jansson,
+# expat and libpg_query are linked statically; see the Makefile). libcurl is loaded on
+# first use (IAM auth, PR comments), so ldd does not list it and it is installed by name.
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      ca-certificates libpq5 libgit2-1.5 libcurl4 libjansson4 libssh2-1 libssl3 libexpat1 \
+      ca-certificates libpq5 libcurl4 libssl3 \
  && rm -rf /var/lib/apt/lists/* /var/cache/debconf/*-old /var/lib/dpkg/*-old /var/log/*
 COPY --from=build /src/db-migrate /usr/local/bin/db-migrate
 # Fail the build, not the first job, when a library is missing.

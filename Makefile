@@ -16,7 +16,15 @@ PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto expat
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: src/http.c loads it on first use (dlopen), so runs that
 # make no HTTP request never map it and its TLS stack.
-PKG_LIBS = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -l:libpg_query.a -lpthread -ldl
+# libgit2 (with its mbedTLS, http-parser, PCRE2 and zlib), libssh2, Jansson, expat and
+# libpg_query are linked statically: each shared library costs the dynamic loader time on
+# every start, and a no-op deploy step is mostly start-up. libpq and OpenSSL stay shared,
+# for the system's security updates; libgit2's Negotiate auth needs the GSSAPI library
+# libpq already brings.
+STATIC_LIBS := git2 mbedtls mbedx509 mbedcrypto http_parser pcre2-8 ssh2 jansson expat z
+PKG_LIBS = -Wl,-Bstatic $(addprefix -l,$(STATIC_LIBS)) -l:libpg_query.a -Wl,-Bdynamic \
+	$(shell pkg-config --libs libpq libcrypto 2>/dev/null) -l:libgssapi_krb5.so.2 -lssl -lcrypto \
+	-lrt -lpthread -ldl -lm
 
 # V=1 shows the full compiler command lines.
 ifeq ($(V),1)

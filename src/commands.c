@@ -157,7 +157,7 @@ static int load_files_and_connect(run_ctx *ctx)
     return error;
 }
 
-/* Take the run lock and make sure the history tables exist. */
+/* Read the history once, without the lock (read-only commands). */
 static int read_history(run_ctx *ctx)
 {
     if (ctx->history)
@@ -171,10 +171,20 @@ static int read_history(run_ctx *ctx)
  */
 static int lock_and_prepare(run_ctx *ctx)
 {
-    int error = dbm_db_lock(ctx->pg, ctx->cfg->history_schema, ctx->cfg->run_lock_wait_ms);
-    if (error < 0)
-        return error;
-    if ((error = read_history(ctx)) < 0 || ctx->history->exists)
+    const char *schema = ctx->cfg->history_schema;
+    char *sql = dbm_history_read_sql(ctx->pg, schema);
+    PGresult **res = NULL;
+    int n = 0, error;
+
+    /* A history read before the lock may be stale: read it again, in the lock's round trip. */
+    dbm_history_free(ctx->history);
+    ctx->history = NULL;
+    error = dbm_db_lock_with(&res, &n, ctx->pg, schema, ctx->cfg->run_lock_wait_ms, sql);
+    if (error == 0)
+        error = dbm_history_from_results(&ctx->history, ctx->pg, res, n);
+    dbm_db_results_free(res, n);
+    free(sql);
+    if (error < 0 || ctx->history->exists)
         return error;
     if ((error = dbm_history_ensure(ctx->pg, ctx->cfg->history_schema)) == 0)
         ctx->history->exists = true;

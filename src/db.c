@@ -86,40 +86,67 @@ static int exec_simple(PGconn *conn, const char *sql)
     return error;
 }
 
-int dbm_db_lock(PGconn *conn, const char *schema, long long wait_ms)
+void dbm_db_results_free(PGresult **res, int n)
+{
+    for (int i = 0; res && i < n; i++)
+        PQclear(res[i]);
+    free(res);
+}
+
+int dbm_db_lock_with(PGresult ***res, int *n, PGconn *conn, const char *schema, long long wait_ms,
+                     const char *then_sql)
 {
     long long key = dbm_history_lock_key(schema);
-    char keytext[32];
-    const char *params[1] = {keytext};
-    char *set = NULL;
-    PGresult *res = NULL;
-    bool got = false;
-    int error = 0;
+    PGresult **all = NULL, *r;
+    size_t cap = 0;
+    int count = 0, mine, error = 0;
+    char *sql;
+    bool got;
 
-    snprintf(keytext, sizeof(keytext), "%lld", key);
+    if (res) {
+        *res = NULL;
+        *n = 0;
+    }
+    /*
+     * One round trip for everything. The lock statement's results come first:
+     * with a wait, SET LOCAL lasts for the implicit transaction of this
+     * multi-statement query while the session lock outlives it, even when a
+     * later statement fails and aborts that transaction.
+     */
     if (wait_ms <= 0) {
-        res = PQexecParams(conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, params, NULL,
-                           NULL, 0);
-        got = PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            error = dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s",
-                                  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-            goto done;
-        }
+        sql = dbm_xasprintf("SELECT pg_try_advisory_lock(%lld)%s%s", key, then_sql ? "; " : "",
+                            then_sql ? then_sql : "");
+        mine = 1;
     } else {
-        /*
-         * One round trip: SET LOCAL lasts for the implicit transaction of this
-         * multi-statement query, while the session lock outlives it.
-         */
-        set = dbm_xasprintf("SET LOCAL lock_timeout = '%lldms'; SELECT pg_advisory_lock(%lld)",
-                            wait_ms, key);
-        res = PQexec(conn, set);
-        got = PQresultStatus(res) == PGRES_TUPLES_OK;
-        if (!got && strcmp(sqlstate_of(res), LOCK_TIMEOUT_SQLSTATE) != 0) {
-            error = dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s",
-                                  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-            goto done;
-        }
+        sql = dbm_xasprintf("SET LOCAL lock_timeout = '%lldms'; SELECT pg_advisory_lock(%lld)%s%s",
+                            wait_ms, key, then_sql ? "; " : "", then_sql ? then_sql : "");
+        mine = 2;
+    }
+    if (!PQsendQuery(conn, sql)) {
+        error =
+            dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s", PQerrorMessage(conn));
+        goto done;
+    }
+    while ((r = PQgetResult(conn)) != NULL) {
+        dbm_array_grow((void **)&all, &cap, (size_t)count + 1, sizeof(*all));
+        all[count++] = r;
+    }
+    r = count >= mine ? all[mine - 1] : count > 0 ? all[count - 1] : NULL;
+    if (count < mine && PQresultStatus(r) != PGRES_FATAL_ERROR) {
+        error =
+            dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s", PQerrorMessage(conn));
+        goto done;
+    }
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        got = wait_ms > 0 || strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    else if (wait_ms > 0 && strcmp(sqlstate_of(r), LOCK_TIMEOUT_SQLSTATE) == 0)
+        got = false;
+    else {
+        error = dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s",
+                              r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                  ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                  : PQerrorMessage(conn));
+        goto done;
     }
     if (!got) {
         char *who = lock_holder(conn, key);
@@ -129,10 +156,17 @@ int dbm_db_lock(PGconn *conn, const char *schema, long long wait_ms)
         dbm_error_hint("wait for that run to finish, raise run-lock-wait, or end the session "
                        "with SELECT pg_terminate_backend(pid) if it is stuck");
         free(who);
+        goto done;
+    }
+    if (then_sql && res) {
+        *n = count - mine;
+        *res = dbm_xcalloc((size_t)*n + 1, sizeof(**res));
+        memcpy(*res, all + mine, (size_t)*n * sizeof(**res));
+        count = mine;
     }
 done:
-    PQclear(res);
-    free(set);
+    dbm_db_results_free(all, count);
+    free(sql);
     return error;
 }
 

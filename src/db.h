@@ -22,8 +22,17 @@
  * not wait). DBM_ELOCKED when another session holds it past that, naming the
  * holder from pg_stat_activity (pid, user, application, client, since).
  * The lock lasts as long as the session: closing the connection releases it.
+ *
+ * `then_sql` (another module's statements, such as the history reads, which
+ * should see the database as it is once the lock is held; NULL for none) is
+ * sent in the same round trip. On success *res holds its results in order (*n
+ * of them; fewer than its statements when one failed and ended the query);
+ * free them with dbm_db_results_free. On a lock failure nothing is returned
+ * (then_sql may have run: reads only belong there).
  */
-int dbm_db_lock(PGconn *conn, const char *schema, long long wait_ms);
+int dbm_db_lock_with(PGresult ***res, int *n, PGconn *conn, const char *schema, long long wait_ms,
+                     const char *then_sql);
+void dbm_db_results_free(PGresult **res, int n);
 
 /* Route server NOTICEs to the log (verbose) or drop them. */
 void dbm_db_quiet_notices(PGconn *conn, bool verbose);

@@ -93,60 +93,48 @@ static int cmp_row_version(const void *a, const void *b)
     return strcmp((*(dbm_history_row *const *)a)->version, (*(dbm_history_row *const *)b)->version);
 }
 
-/* Run a query that returns rows; NULL with the error recorded when it fails. */
-static PGresult *query_rows(PGconn *conn, const char *sql)
-{
-    PGresult *res = PQexec(conn, sql);
-
-    if (PQresultStatus(res) == PGRES_TUPLES_OK)
-        return res;
-    dbm_error_set(DBM_EGENERIC, "unable to read the history: %s",
-                  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-                      ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-                      : PQerrorMessage(conn));
-    PQclear(res);
-    return NULL;
-}
-
 static char *copy_field(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? NULL : dbm_xstrdup(PQgetvalue(res, row, col));
 }
 
-int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
+/*
+ * timestamptz text under DateStyle ISO and TimeZone UTC ("2026-11-24
+ * 20:33:01.123456+00") as ISO 8601 to the second ("2026-11-24T20:33:01Z").
+ * Formatting here rather than with to_char saves the server a call per row.
+ */
+static char *iso_utc(const char *text)
 {
-    dbm_history *h = dbm_xcalloc(1, sizeof(*h));
+    size_t n = strlen(text);
+    if (n < 19 || text[10] != ' ')
+        return dbm_xstrdup(text);
+    return dbm_xasprintf("%.10sT%.8sZ", text, text + 11);
+}
+
+char *dbm_history_read_sql(PGconn *conn, const char *schema)
+{
     char *s = quote_schema(conn, schema);
-    char *sql = NULL;
-    PGresult *res = NULL;
-    int error = 0;
-    const char *params[1];
+    char *sql =
+        dbm_xasprintf("SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'; "
+                      "SELECT version, name, checksum, applied_at, duration_ms, run_id, git_sha, "
+                      "transactional, status, failed_statement, error FROM %s.migrations "
+                      "ORDER BY applied_at, version; "
+                      "SELECT git_sha FROM %s.runs WHERE command = 'apply' AND outcome IN "
+                      "('applied', 'up-to-date') AND git_sha IS NOT NULL ORDER BY id DESC LIMIT 1",
+                      s, s);
+    PQfreemem(s);
+    return sql;
+}
 
-    *out = NULL;
-    params[0] = schema;
-    res = PQexecParams(conn,
-                       "SELECT to_regclass(quote_ident($1) || '.migrations') IS NOT NULL "
-                       "AND to_regclass(quote_ident($1) || '.runs') IS NOT NULL",
-                       1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        error = dbm_error_set(DBM_EGENERIC, "unable to read the history: %s", PQerrorMessage(conn));
-        goto done;
-    }
-    h->exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    res = NULL;
-    if (!h->exists)
-        goto ok;
+/* A history query failed because its table (or the whole schema) does not exist. */
+static bool table_missing(const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    return state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0);
+}
 
-    sql = dbm_xasprintf(
-        "SELECT version, name, checksum, to_char(applied_at AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), duration_ms, run_id, git_sha, transactional, "
-        "status, failed_statement, error FROM %s.migrations ORDER BY applied_at, version",
-        s);
-    if (!(res = query_rows(conn, sql))) {
-        error = DBM_EGENERIC;
-        goto done;
-    }
+static void read_rows(dbm_history *h, const PGresult *res)
+{
     h->count = (size_t)PQntuples(res);
     h->rows = dbm_xcalloc(h->count, sizeof(*h->rows));
     for (size_t i = 0; i < h->count; i++) {
@@ -155,7 +143,7 @@ int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
         r->version = copy_field(res, row, 0);
         r->name = copy_field(res, row, 1);
         r->checksum = copy_field(res, row, 2);
-        r->applied_at = copy_field(res, row, 3);
+        r->applied_at = iso_utc(PQgetvalue(res, row, 3));
         r->duration_ms = strtoll(PQgetvalue(res, row, 4), NULL, 10);
         r->run_id = PQgetisnull(res, row, 5) ? 0 : strtoll(PQgetvalue(res, row, 5), NULL, 10);
         r->git_sha = copy_field(res, row, 6);
@@ -169,26 +157,69 @@ int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
     for (size_t i = 0; i < h->count; i++)
         h->by_version[i] = &h->rows[i];
     qsort(h->by_version, h->count, sizeof(*h->by_version), cmp_row_version);
-    PQclear(res);
-    free(sql);
-    sql = dbm_xasprintf("SELECT git_sha FROM %s.runs WHERE command = 'apply' AND outcome IN "
-                        "('applied', 'up-to-date') AND git_sha IS NOT NULL ORDER BY id DESC "
-                        "LIMIT 1",
-                        s);
-    if (!(res = query_rows(conn, sql))) {
-        error = DBM_EGENERIC;
+}
+
+int dbm_history_from_results(dbm_history **out, PGconn *conn, PGresult *const *res, int n)
+{
+    dbm_history *h = dbm_xcalloc(1, sizeof(*h));
+    int error = 0;
+
+    *out = NULL;
+    /*
+     * The statements of dbm_history_read_sql, in order: two SETs, the rows,
+     * the last apply. A failing one ends the query, so fewer results come back;
+     * a missing table is the expected failure on a new database.
+     */
+    for (int i = 0; i < 4; i++) {
+        const PGresult *r = i < n ? res[i] : NULL;
+        ExecStatusType st = PQresultStatus(r);
+
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            if (i == 2)
+                read_rows(h, r);
+            else if (i == 3 && PQntuples(r) == 1)
+                h->last_apply_sha = copy_field(r, 0, 0);
+            continue;
+        }
+        if (i >= 2 && r && table_missing(r))
+            break;
+        error = dbm_error_set(DBM_EGENERIC, "unable to read the history: %s",
+                              r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                  ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                  : PQerrorMessage(conn));
         goto done;
     }
-    if (PQntuples(res) == 1)
-        h->last_apply_sha = copy_field(res, 0, 0);
-ok:
+    h->exists = n >= 4 && PQresultStatus(res[3]) == PGRES_TUPLES_OK;
     *out = h;
     h = NULL;
 done:
-    PQclear(res);
-    free(sql);
-    PQfreemem(s);
     dbm_history_free(h);
+    return error;
+}
+
+int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
+{
+    char *sql = dbm_history_read_sql(conn, schema);
+    PGresult *res[4] = {NULL, NULL, NULL, NULL};
+    PGresult *r;
+    int n = 0, error;
+
+    /* One round trip; the results of a multi-statement query come one by one. */
+    if (!PQsendQuery(conn, sql)) {
+        *out = NULL;
+        free(sql);
+        return dbm_error_set(DBM_EGENERIC, "unable to read the history: %s", PQerrorMessage(conn));
+    }
+    while ((r = PQgetResult(conn)) != NULL) {
+        if (n < 4)
+            res[n++] = r;
+        else
+            PQclear(r);
+    }
+    error = dbm_history_from_results(out, conn, res, n);
+    for (int i = 0; i < n; i++)
+        PQclear(res[i]);
+    free(sql);
     return error;
 }
 

@@ -33,8 +33,19 @@ typedef struct {
     dbm_history_row **by_version; /* rows sorted by version for lookups; NULL: scan */
 } dbm_history;
 
-/* Read the history (nothing is created: a missing schema gives exists == false). */
+/*
+ * Read the history in one round trip (nothing is created: a missing schema or
+ * table gives exists == false).
+ */
 int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema);
+/*
+ * The same reads as one multi-statement query, for a caller that sends it
+ * after other statements in the same round trip (dbm_db_lock_with), and the
+ * history from its results (n of them, in order; fewer than the statements
+ * when an error ended the query). Caller frees the SQL.
+ */
+char *dbm_history_read_sql(PGconn *conn, const char *schema);
+int dbm_history_from_results(dbm_history **out, PGconn *conn, PGresult *const *res, int n);
 void dbm_history_free(dbm_history *h);
 /* The row recorded for exactly this version, or NULL (a binary search). */
 const dbm_history_row *dbm_history_find(const dbm_history *h, const char *version);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,13 +264,26 @@ int64_t dbm_now_ms(void)
     return dbm_now_us() / 1000;
 }
 
+/*
+ * EVP_sha256() makes every digest look the algorithm up again in the provider
+ * tables, which costs more than hashing a typical migration. Fetch it once.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void dbm_sha256_hex(char hex[65], const void *data, size_t len)
 {
     static const char digits[] = "0123456789abcdef";
     unsigned char md[32];
     unsigned int mdlen = 0;
 
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    pthread_once(&sha256_once, sha256_fetch);
+    EVP_Digest(data, len, md, &mdlen, sha256_md ? sha256_md : EVP_sha256(), NULL);
     for (int i = 0; i < 32; i++) {
         hex[2 * i] = digits[md[i] >> 4];
         hex[2 * i + 1] = digits[md[i] & 15];

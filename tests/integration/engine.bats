@@ -31,9 +31,13 @@ write() { mkdir -p "$(dirname "$1")"; cat > "$1"; }
   run sql "SELECT checksum FROM db_migrate.migrations WHERE version = '20240105090000'"
   [ "$output" = "sha256:$(awk '/^-- migrate:up/{f=1;next} /^-- migrate:down/{f=0} f' migrations/20240105090000_create_accounts.sql | sha256sum | cut -c1-64)" ]
 
-  run_dbm 0 apply
+  # applied_at is reported in UTC whatever the session's TimeZone and DateStyle
+  PGTZ=America/New_York PGDATESTYLE='SQL, DMY' run_dbm 0 apply --report-file report.json
   [[ "$output" == *"up to date: nothing to apply"* ]]
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 5 ]
+  want=$(sql "SELECT to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM db_migrate.migrations WHERE version = '20240105090000'")
+  [[ "$want" == 20[0-9][0-9]-*T*Z ]]
+  grep -q "\"applied before, $want\"" report.json
   [ "$(sql "SELECT outcome, finished_at >= started_at FROM db_migrate.runs ORDER BY id DESC LIMIT 1")" = "up-to-date|t" ]
 }
 
