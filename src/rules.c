@@ -102,6 +102,8 @@ typedef struct {
 typedef struct {
     ignore_comment *items;
     size_t count, cap;
+    size_t pos; /* comments arrive in text order: lines are counted up to here */
+    int line;   /* 1-based line of `pos` */
 } ignore_list;
 
 static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
@@ -149,7 +151,6 @@ static void add_ignore(ignore_list *l, const char *sql, size_t len, size_t start
     char *text;
     ignore_comment *c;
     size_t i;
-    int col;
 
     if (end > len || start >= end || end - start < 2)
         return;
@@ -165,7 +166,10 @@ static void add_ignore(ignore_list *l, const char *sql, size_t len, size_t start
     dbm_array_grow((void **)&l->items, &l->cap, l->count + 1, sizeof(*l->items));
     c = &l->items[l->count++];
     c->offset = start;
-    dbm_sql_linecol(sql, len, start, &c->line, &col);
+    for (; l->pos < start; l->pos++)
+        if (sql[l->pos] == '\n')
+            l->line++;
+    c->line = l->line;
     c->alone = true;
     for (i = start; i > 0 && sql[i - 1] != '\n'; i--)
         if (sql[i - 1] != ' ' && sql[i - 1] != '\t')
@@ -193,6 +197,8 @@ static void find_ignore_comments(ignore_list *l, const char *sql, size_t len)
 
     if (!strstr(sql, IGNORE_MARK))
         return;
+    l->pos = 0;
+    l->line = 1;
     sr = pg_query_scan(sql);
     if (sr.error)
         goto done;
@@ -259,8 +265,17 @@ static bool ignored(const ignore_list *l, const dbm_stmt_list *stmts, size_t i, 
 {
     const dbm_stmt *st = &stmts->items[i];
     size_t next = i + 1 < stmts->count ? stmts->items[i + 1].offset : SIZE_MAX;
+    size_t lo = 0, hi = l->count;
 
-    for (size_t k = 0; k < l->count; k++) {
+    /* The comments are in text order: find the first on the line above the statement. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->items[mid].line < st->line - 1)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo; k < l->count && l->items[k].line <= st->line; k++) {
         const ignore_comment *c = &l->items[k];
         bool mine = (c->alone && c->line == st->line - 1) ||
                     (c->line == st->line && c->offset > st->offset && c->offset < next);
@@ -387,7 +402,8 @@ typedef struct {
     bool lock_timeout_set;
     bool lock_timeout_reported;
     dbm_rule_hits *hits;
-    size_t stmt; /* the statement being checked */
+    size_t hits_cap; /* allocated items of hits */
+    size_t stmt;     /* the statement being checked */
 } checker;
 
 static bool table_is_new(checker *c, const json_t *rv)
@@ -410,7 +426,6 @@ static void hit(checker *c, const char *rule, char *message, const char *hint_fm
     dbm_rule_hit *it;
     dbm_buf hint = DBM_BUF_INIT;
     va_list ap;
-    size_t cap = h->count;
 
     if (ignored(&c->ignores, c->stmts, c->stmt, rule)) {
         free(message);
@@ -427,7 +442,7 @@ static void hit(checker *c, const char *rule, char *message, const char *hint_fm
     } else {
         dbm_buf_puts(&hint, dbm_rule_find(rule)->safe_alternative);
     }
-    dbm_array_grow((void **)&h->items, &cap, h->count + 1, sizeof(*h->items));
+    dbm_array_grow((void **)&h->items, &c->hits_cap, h->count + 1, sizeof(*h->items));
     it = &h->items[h->count++];
     it->rule = dbm_rule_find(rule)->id;
     it->stmt = c->stmt;
@@ -869,13 +884,9 @@ int dbm_rules_check(dbm_rule_hits **out, const dbm_stmt_list *stmts, const char 
     find_ignore_comments(&c.ignores, section, len);
 
     for (size_t i = 0; stmts && i < stmts->count; i++) {
-        json_error_t jerr;
-        json_t *root = json_loads(stmts->items[i].json, 0, &jerr);
-        json_t *node = json_object_get(root, "stmt");
-        void *it = json_object_iter(node);
+        void *it = json_object_iter(stmts->items[i].tree);
 
         if (!it) {
-            json_decref(root);
             rc = dbm_error_set(DBM_EGENERIC,
                                "unable to read the parse tree of the statement at "
                                "line %d",
@@ -884,7 +895,6 @@ int dbm_rules_check(dbm_rule_hits **out, const dbm_stmt_list *stmts, const char 
         }
         c.stmt = i;
         check_statement(&c, json_object_iter_key(it), json_object_iter_value(it));
-        json_decref(root);
     }
     *out = c.hits;
     c.hits = NULL;

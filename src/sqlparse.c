@@ -1,13 +1,19 @@
 /*
  * sqlparse.c - statement splitting and classification with libpg_query.
  *
- * The section is split once with pg_query_split_with_parser (the full
- * PostgreSQL 15 grammar, so dollar quotes, nested comments, E'' strings and
- * CREATE RULE bodies holding ';' are handled by the real scanner). Each
- * statement is then parsed on its own with pg_query_parse and its JSON tree is
- * walked with Jansson to find the tag and the flags. Locations inside a
- * statement's JSON are therefore byte offsets from the statement's first
- * token (dbm_stmt.offset).
+ * The section is parsed once with pg_query_parse (the full PostgreSQL 15
+ * grammar, so dollar quotes, nested comments, E'' strings and CREATE RULE
+ * bodies holding ';' are handled by the real scanner) and its JSON is read
+ * once with Jansson. Each element of its "stmts" array is a RawStmt: the
+ * statement node under "stmt", and "stmt_location" / "stmt_len" in bytes
+ * (each omitted when 0; a length of 0 means "to the end of the text", as for
+ * a last statement without ';'). The location starts right after the previous
+ * ';', so leading whitespace and comments are skipped to find the first
+ * token. Each statement keeps a reference to its node, which is walked to find
+ * the tag and the flags and later by the rules; "location" fields inside it
+ * are byte offsets in the section. Parsing each statement again on its own,
+ * or keeping its tree as text, would only repeat work: a pending run parses
+ * every file.
  *
  * Statements flagged DBM_STMT_NO_TX are those whose PostgreSQL 15 code calls
  * PreventInTransactionBlock():
@@ -554,77 +560,51 @@ static char *command_tag(const char *type, const json_t *n)
 
 /* ---- splitting ---- */
 
-/* Record a parser error at 1-based character `cursorpos` of `text`, which starts at
- * byte `base` of the section. */
-static int parse_error(int *err_line, int *err_col, const char *section, size_t section_len,
-                       size_t base, const char *text, size_t text_len, const PgQueryError *e)
+/* Record a parser error at PostgreSQL's 1-based character `cursorpos` in the section. */
+static int parse_error(int *err_line, int *err_col, const char *sql, size_t len,
+                       const PgQueryError *e)
 {
-    if (e->cursorpos > 0) {
-        size_t off = base + dbm_sql_charpos_to_offset(text, text_len, e->cursorpos);
-        dbm_sql_linecol(section, section_len, off, err_line, err_col);
-    }
+    if (e->cursorpos > 0)
+        dbm_sql_linecol(sql, len, dbm_sql_charpos_to_offset(sql, len, e->cursorpos), err_line,
+                        err_col);
     return dbm_error_set(DBM_EFAILED, "%s", e->message ? e->message : "syntax error");
 }
 
-/*
- * Parse one statement's text; fill its tag, JSON and flags. The text was
- * accepted by the splitter, so an error here is unexpected but still reported
- * with its position.
- */
-static int parse_one(dbm_stmt *st, int *err_line, int *err_col, const char *sql, size_t len)
+/* Take statement node `node` ({"IndexStmt": {...}}): its tag, flags and tree. */
+static int read_stmt(dbm_stmt *st, int *err_line, int *err_col, json_t *node)
 {
-    char *text = dbm_xstrndup(sql + st->offset, st->len);
-    PgQueryParseResult pr = pg_query_parse(text);
-    json_t *root = NULL, *wrapped = NULL, *node;
-    const char *type = NULL;
-    json_t *fields = NULL;
-    json_error_t jerr;
-    int rc = 0;
+    void *it = json_object_iter(node);
+    const char *type = it ? json_object_iter_key(it) : NULL;
+    const json_t *fields = it ? json_object_iter_value(it) : NULL;
 
-    if (pr.error) {
-        rc = parse_error(err_line, err_col, sql, len, st->offset, text, st->len, pr.error);
-        goto done;
+    if (!type || !json_is_object(fields) || json_object_size(node) != 1) {
+        *err_line = st->line;
+        *err_col = st->col;
+        return dbm_error_set(DBM_EFAILED, "unexpected parse tree for the statement at line %d",
+                             st->line);
     }
-    root = json_loads(pr.parse_tree, JSON_DECODE_ANY, &jerr);
-    node = json_object_get(json_array_get(json_object_get(root, "stmts"), 0), "stmt");
-    if (!json_is_object(node) || json_array_size(json_object_get(root, "stmts")) != 1) {
-        dbm_sql_linecol(sql, len, st->offset, err_line, err_col);
-        rc = dbm_error_set(DBM_EFAILED, "unexpected parse tree for the statement at line %d",
-                           *err_line);
-        goto done;
-    }
-    type = json_object_iter_key(json_object_iter(node));
-    fields = json_object_iter_value(json_object_iter(node));
-    if (!type || !json_is_object(fields)) {
-        dbm_sql_linecol(sql, len, st->offset, err_line, err_col);
-        rc = dbm_error_set(DBM_EFAILED, "unexpected parse tree for the statement at line %d",
-                           *err_line);
-        goto done;
-    }
-    wrapped = json_pack("{sO}", "stmt", node);
-    st->json = json_dumps(wrapped, JSON_COMPACT);
-    if (!st->json) {
-        rc = dbm_error_set(DBM_EGENERIC, "unable to encode a parse tree");
-        goto done;
-    }
+    st->tree = json_incref(node);
     st->tag = command_tag(type, fields);
     st->flags = classify(type, fields);
+    return 0;
+}
 
-done:
-    json_decref(wrapped);
-    json_decref(root);
-    pg_query_free_parse_result(pr);
-    free(text);
-    return rc;
+/* A RawStmt's byte field (omitted when 0). */
+static size_t raw_field(const json_t *raw, const char *key)
+{
+    json_int_t v = json_integer_value(json_object_get(raw, key));
+    return v > 0 ? (size_t)v : 0;
 }
 
 int dbm_sql_split(dbm_stmt_list **out, int *err_line, int *err_col, const char *sql, size_t len)
 {
-    PgQuerySplitResult sr = {0};
+    PgQueryParseResult pr = {0};
     dbm_stmt_list *list = NULL;
     linecol_cursor cur = {0, 1, 1};
+    json_t *root = NULL, *stmts, *raw;
+    json_error_t jerr;
     const char *nul;
-    size_t cap = 0;
+    size_t cap = 0, i;
     int rc = 0;
 
     *out = NULL;
@@ -638,22 +618,28 @@ int dbm_sql_split(dbm_stmt_list **out, int *err_line, int *err_col, const char *
         return dbm_error_set(DBM_EFAILED, "the SQL text contains a NUL byte");
     }
 
-    sr = pg_query_split_with_parser(sql);
-    if (sr.error) {
-        rc = parse_error(err_line, err_col, sql, len, 0, sql, len, sr.error);
+    pr = pg_query_parse(sql);
+    if (pr.error) {
+        rc = parse_error(err_line, err_col, sql, len, pr.error);
+        goto done;
+    }
+    root = json_loads(pr.parse_tree, 0, &jerr);
+    stmts = json_object_get(root, "stmts");
+    if (!root || (stmts && !json_is_array(stmts))) {
+        rc = dbm_error_set(DBM_EFAILED, "unable to read the parse tree: %s",
+                           root ? "no statement list" : jerr.text);
         goto done;
     }
 
     list = dbm_xcalloc(1, sizeof(*list));
-    for (int i = 0; i < sr.n_stmts; i++) {
-        size_t loc = (size_t)sr.stmts[i]->stmt_location;
-        size_t end = loc + (size_t)sr.stmts[i]->stmt_len;
-        size_t start;
+    json_array_foreach(stmts, i, raw)
+    {
+        size_t loc = raw_field(raw, "stmt_location");
+        size_t n = raw_field(raw, "stmt_len");
+        size_t end = n == 0 || loc > len || n > len - loc ? len : loc + n;
+        size_t start = skip_space_and_comments(sql, loc, end);
         dbm_stmt *st;
 
-        if (loc > len || end > len)
-            end = len;
-        start = skip_space_and_comments(sql, loc, end);
         if (start >= end)
             continue;
         dbm_array_grow((void **)&list->items, &cap, list->count + 1, sizeof(*list->items));
@@ -664,7 +650,7 @@ int dbm_sql_split(dbm_stmt_list **out, int *err_line, int *err_col, const char *
         cursor_advance(&cur, sql, len, start);
         st->line = cur.line;
         st->col = cur.col;
-        rc = parse_one(st, err_line, err_col, sql, len);
+        rc = read_stmt(st, err_line, err_col, json_object_get(raw, "stmt"));
         if (rc < 0)
             goto done;
         if (st->flags & DBM_STMT_NO_TX)
@@ -677,7 +663,8 @@ int dbm_sql_split(dbm_stmt_list **out, int *err_line, int *err_col, const char *
 
 done:
     dbm_stmt_list_free(list);
-    pg_query_free_split_result(sr);
+    json_decref(root);
+    pg_query_free_parse_result(pr);
     return rc;
 }
 
@@ -687,7 +674,7 @@ void dbm_stmt_list_free(dbm_stmt_list *list)
         return;
     for (size_t i = 0; i < list->count; i++) {
         free(list->items[i].tag);
-        free(list->items[i].json);
+        json_decref(list->items[i].tree);
     }
     free(list->items);
     free(list);
@@ -696,7 +683,7 @@ void dbm_stmt_list_free(dbm_stmt_list *list)
 void dbm_stmt_list_drop_trees(dbm_stmt_list *list)
 {
     for (size_t i = 0; list && i < list->count; i++) {
-        free(list->items[i].json);
-        list->items[i].json = NULL;
+        json_decref(list->items[i].tree);
+        list->items[i].tree = NULL;
     }
 }

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct json_t; /* Jansson's json_t */
+
 #define DBM_STMT_NO_TX      0x1 /* refused in a transaction block (CREATE INDEX CONCURRENTLY, ...) */
 #define DBM_STMT_TX_CONTROL 0x2 /* BEGIN, START TRANSACTION, COMMIT, ROLLBACK, END, ... */
 
@@ -22,8 +24,12 @@ typedef struct {
     int line;      /* 1-based line of `offset` within the section */
     int col;       /* 1-based column (characters) of `offset` */
     unsigned flags;
-    char *tag;  /* command tag, e.g. "CREATE INDEX", "ALTER TABLE" */
-    char *json; /* the statement's parse tree as libpg_query JSON ({"stmt": ...}) */
+    char *tag; /* command tag, e.g. "CREATE INDEX", "ALTER TABLE" */
+    /* The statement's parse tree: the libpg_query JSON node under "stmt", an object with
+     * one member named after the node type ({"IndexStmt": {...}}). Its "location" fields
+     * are byte offsets in the section. Owned by the list (one reference); NULL once
+     * dbm_stmt_list_drop_trees() ran. */
+    struct json_t *tree;
 } dbm_stmt;
 
 typedef struct {
@@ -43,7 +49,7 @@ int dbm_sql_split(dbm_stmt_list **out, int *err_line, int *err_col, const char *
 void dbm_stmt_list_free(dbm_stmt_list *list);
 
 /*
- * Free every statement's parse tree (json = NULL) once the checks that read
+ * Free every statement's parse tree (tree = NULL) once the checks that read
  * them are done; offsets, lines, flags and tags stay. A run over a thousand
  * pending migrations would otherwise hold every tree until it ends.
  */

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "rules.h"
 #include "sqlparse.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,49 @@ static void ignore_comment_silences_named_rules(void **state)
     }
 }
 
+/* Many statements and ignore comments: each comment silences only its own statement. */
+static void ignores_in_a_long_section_find_their_statements(void **state)
+{
+    dbm_buf b = DBM_BUF_INIT;
+    dbm_rule_hits *hits;
+
+    for (int k = 0; k < 300; k++) {
+        if (k % 3 == 0)
+            dbm_buf_printf(&b, "-- db-migrate:ignore drop-column\nALTER TABLE t DROP COLUMN c%d;\n",
+                           k);
+        else if (k % 3 == 1)
+            dbm_buf_printf(&b, "ALTER TABLE t DROP COLUMN c%d; -- db-migrate:ignore drop-column\n",
+                           k);
+        else
+            dbm_buf_printf(&b, "-- db-migrate:ignore drop-table\nALTER TABLE t DROP COLUMN c%d;\n",
+                           k);
+    }
+    hits = check(b.ptr, true);
+    assert_int_equal(hits->count, 100);
+    for (size_t g = 0; g < 100; g++) {
+        assert_string_equal(hits->items[g].rule, "drop-column");
+        assert_int_equal(hits->items[g].stmt, 3 * g + 2);
+        assert_int_equal(hits->items[g].line, (int)(5 * g + 5));
+    }
+    dbm_rule_hits_free(hits);
+    dbm_buf_free(&b);
+}
+
+/* Once the trees are dropped there is nothing to check: an error, not a crash. */
+static void dropped_trees_are_an_error(void **state)
+{
+    const char *sql = "ALTER TABLE t DROP COLUMN a;";
+    dbm_stmt_list *list = NULL;
+    dbm_rule_hits *hits = NULL;
+    int line, col;
+
+    assert_int_equal(dbm_sql_split(&list, &line, &col, sql, strlen(sql)), 0);
+    dbm_stmt_list_drop_trees(list);
+    assert_int_equal(dbm_rules_check(&hits, list, sql, strlen(sql), NULL), DBM_EGENERIC);
+    assert_null(hits);
+    dbm_stmt_list_free(list);
+}
+
 static void hit_names_statement_position(void **state)
 {
     const char *sql = "CREATE TABLE a (x int);\n\n-- add it\n   ALTER TABLE b\n  DROP COLUMN c;";
@@ -302,6 +346,8 @@ int main(void)
         cmocka_unit_test(each_rule_fires_only_where_it_should),
         cmocka_unit_test(lock_timeout_rule_needs_no_config_and_no_set),
         cmocka_unit_test(ignore_comment_silences_named_rules),
+        cmocka_unit_test(ignores_in_a_long_section_find_their_statements),
+        cmocka_unit_test(dropped_trees_are_an_error),
         cmocka_unit_test(hit_names_statement_position),
         cmocka_unit_test(callback_marks_tables_from_earlier_migrations),
         cmocka_unit_test(rule_table_is_complete),

@@ -241,25 +241,33 @@ static void file_with_own_transaction_is_detected(void **state)
     dbm_stmt_list_free(list);
 }
 
-static void json_is_the_statement_parse_tree(void **state)
+static void tree_is_the_statement_node(void **state)
 {
-    const char *sql = "  /* lead */ CREATE INDEX CONCURRENTLY i ON t (a);";
+    const char *sql = "SELECT 1;\n  /* lead */ CREATE INDEX CONCURRENTLY i ON t (a);";
     dbm_stmt_list *list = split_ok(sql);
-    json_error_t e;
-    json_t *root = json_loads(list->items[0].json, 0, &e);
+    json_t *tree = list->items[1].tree;
     json_t *idx, *rel;
 
-    assert_non_null(root);
-    assert_int_equal(json_object_size(root), 1);
-    idx = json_object_get(json_object_get(root, "stmt"), "IndexStmt");
+    assert_int_equal(list->count, 2);
+    assert_non_null(tree);
+    assert_int_equal(json_object_size(tree), 1);
+    idx = json_object_get(tree, "IndexStmt");
     assert_non_null(idx);
     assert_true(json_is_true(json_object_get(idx, "concurrent")));
     rel = json_object_get(idx, "relation");
     assert_string_equal(json_string_value(json_object_get(rel, "relname")), "t");
-    /* locations count from the statement's first token */
-    assert_int_equal(json_integer_value(json_object_get(rel, "location")),
-                     strstr(sql, "t (a)") - (sql + list->items[0].offset));
-    json_decref(root);
+    /* locations are byte offsets in the section */
+    assert_int_equal(json_integer_value(json_object_get(rel, "location")), 54);
+
+    /* dropping the trees keeps everything else */
+    dbm_stmt_list_drop_trees(list);
+    assert_null(list->items[0].tree);
+    assert_null(list->items[1].tree);
+    assert_string_equal(list->items[1].tag, "CREATE INDEX");
+    assert_int_equal(list->items[1].offset, 23);
+    assert_int_equal(list->items[1].flags, DBM_STMT_NO_TX);
+    dbm_stmt_list_drop_trees(list); /* twice is harmless */
+    dbm_stmt_list_drop_trees(NULL);
     dbm_stmt_list_free(list);
 }
 
@@ -290,6 +298,46 @@ static void statement_positions_skip_comments(void **state)
     dbm_stmt_list_free(list);
 }
 
+/* Offsets and lengths in bytes, columns in characters, as literal figures. */
+static void offsets_and_lengths_are_bytes(void **state)
+{
+    static const struct {
+        const char *sql;
+        size_t n;
+        struct {
+            size_t offset, len;
+            int line, col;
+        } want[2];
+    } cases[] = {
+        {"SELECT 1;;; SELECT 2;", 2, {{0, 8, 1, 1}, {12, 8, 1, 13}}},
+        {"SELECT 1; -- trailing\n/* and more */\n", 1, {{0, 8, 1, 1}}},
+        {"-- \xc3\xa9\nSELECT '\xc3\xbc'", 1, {{6, 11, 2, 1}}}, /* no ';': to the end */
+        {"/* \xc3\xb1 */ SELECT 1; /* \xc3\xbc */ SELECT '\xc3\xa9';\n",
+         2,
+         {{9, 8, 1, 9}, {28, 11, 1, 27}}},
+        {"SELECT 1 -- no semicolon\n", 1, {{0, 25, 1, 1}}},
+        {"  ;\n;  -- x\n", 0, {{0}}},
+        {";;", 0, {{0}}},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        dbm_stmt_list *list = split_ok(cases[i].sql);
+        if (list->count != cases[i].n)
+            fail_msg("case %zu: %zu statements, want %zu", i, list->count, cases[i].n);
+        for (size_t j = 0; j < list->count; j++) {
+            const dbm_stmt *st = &list->items[j];
+            if (st->offset != cases[i].want[j].offset || st->len != cases[i].want[j].len ||
+                st->line != cases[i].want[j].line || st->col != cases[i].want[j].col)
+                fail_msg("case %zu statement %zu: offset %zu len %zu at %d:%d, want %zu %zu "
+                         "%d:%d",
+                         i, j, st->offset, st->len, st->line, st->col, cases[i].want[j].offset,
+                         cases[i].want[j].len, cases[i].want[j].line, cases[i].want[j].col);
+            assert_non_null(st->tree);
+        }
+        dbm_stmt_list_free(list);
+    }
+}
+
 static void syntax_error_reports_position(void **state)
 {
     static const struct {
@@ -305,6 +353,9 @@ static void syntax_error_reports_position(void **state)
          "\"'unterminated\"",
          2, 8},
         {"SELECT (1", "syntax error at end of input", 1, 10},
+        {"SELECT '\xc3\xbc';\nSELECT '\xc3\xa9' FROM FROM t", "syntax error at or near \"FROM\"", 2,
+         17},
+        {"SELECT 1;\nSELECT 2;\nSELECT 3 +;\nSELECT 4;", "syntax error at or near \";\"", 3, 11},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -573,8 +624,9 @@ int main(void)
         cmocka_unit_test(split_classifies_statements),
         cmocka_unit_test(tag_falls_back_to_node_name),
         cmocka_unit_test(file_with_own_transaction_is_detected),
-        cmocka_unit_test(json_is_the_statement_parse_tree),
+        cmocka_unit_test(tree_is_the_statement_node),
         cmocka_unit_test(statement_positions_skip_comments),
+        cmocka_unit_test(offsets_and_lengths_are_bytes),
         cmocka_unit_test(syntax_error_reports_position),
         cmocka_unit_test(charpos_maps_characters_to_bytes),
         cmocka_unit_test(linecol_counts_lines_and_characters),
