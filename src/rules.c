@@ -884,17 +884,21 @@ int dbm_rules_check(dbm_rule_hits **out, const dbm_stmt_list *stmts, const char 
     find_ignore_comments(&c.ignores, section, len);
 
     for (size_t i = 0; stmts && i < stmts->count; i++) {
-        void *it = json_object_iter(stmts->items[i].tree);
+        const dbm_stmt *st = &stmts->items[i];
+        json_t *raw = dbm_stmt_tree(stmts, i);
+        void *it = json_object_iter(json_object_get(raw, "stmt"));
 
         if (!it) {
+            json_decref(raw);
             rc = dbm_error_set(DBM_EGENERIC,
                                "unable to read the parse tree of the statement at "
                                "line %d",
-                               stmts->items[i].line);
+                               st->line);
             goto done;
         }
         c.stmt = i;
         check_statement(&c, json_object_iter_key(it), json_object_iter_value(it));
+        json_decref(raw);
     }
     *out = c.hits;
     c.hits = NULL;

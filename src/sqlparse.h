@@ -15,6 +15,8 @@
 
 struct json_t; /* Jansson's json_t */
 
+#define DBM_SQL_TREE_MAX (128u << 10)
+
 #define DBM_STMT_NO_TX      0x1 /* refused in a transaction block (CREATE INDEX CONCURRENTLY, ...) */
 #define DBM_STMT_TX_CONTROL 0x2 /* BEGIN, START TRANSACTION, COMMIT, ROLLBACK, END, ... */
 
@@ -25,11 +27,19 @@ typedef struct {
     int col;       /* 1-based column (characters) of `offset` */
     unsigned flags;
     char *tag; /* command tag, e.g. "CREATE INDEX", "ALTER TABLE" */
-    /* The statement's parse tree: the libpg_query JSON node under "stmt", an object with
-     * one member named after the node type ({"IndexStmt": {...}}). Its "location" fields
-     * are byte offsets in the section. Owned by the list (one reference); NULL once
-     * dbm_stmt_list_drop_trees() ran. */
+    /* The statement's parse tree: a libpg_query RawStmt whose "stmt" member is the
+     * statement node ({"stmt": {"IndexStmt": {...}}, ...}); "location" fields inside are
+     * byte offsets in the text the parser was given: the section, or for a large one the
+     * piece of it parsed at a time (use offset, line and col). As Jansson nodes (`tree`, one
+     * reference owned by the list) for sections up to DBM_SQL_TREE_MAX bytes; for larger ones only
+     * as JSON text
+     * (`json`, json_len bytes, not NUL-terminated, pointing into the list's copy of the
+     * parser's output), to be loaded one statement at a time: Jansson nodes cost about a
+     * hundred times the SQL's size, 2 GB for a 20 MB data migration. Both NULL once
+     * dbm_stmt_list_drop_trees() ran. dbm_stmt_tree() gives the tree either way. */
     struct json_t *tree;
+    const char *json;
+    size_t json_len;
 } dbm_stmt;
 
 typedef struct {
@@ -37,6 +47,7 @@ typedef struct {
     size_t count;
     bool manages_transaction; /* some statement has DBM_STMT_TX_CONTROL */
     bool has_no_tx;           /* some statement has DBM_STMT_NO_TX */
+    void *parsed;             /* the parser's output the statements' json point into */
 } dbm_stmt_list;
 
 /*
@@ -49,11 +60,17 @@ int dbm_sql_split(dbm_stmt_list **out, int *err_line, int *err_col, const char *
 void dbm_stmt_list_free(dbm_stmt_list *list);
 
 /*
- * Free every statement's parse tree (tree = NULL) once the checks that read
+ * Free the statements' parse trees (json = NULL) once the checks that read
  * them are done; offsets, lines, flags and tags stay. A run over a thousand
  * pending migrations would otherwise hold every tree until it ends.
  */
 void dbm_stmt_list_drop_trees(dbm_stmt_list *list);
+
+/*
+ * Statement i's RawStmt tree, with a reference the caller drops (json_decref):
+ * the kept tree, or one loaded from its text. NULL once the trees were dropped.
+ */
+struct json_t *dbm_stmt_tree(const dbm_stmt_list *list, size_t i);
 
 /* Byte offset of PostgreSQL's 1-based character position `charpos` in text. */
 size_t dbm_sql_charpos_to_offset(const char *text, size_t len, long charpos);

@@ -306,6 +306,41 @@ static void hit_names_statement_position(void **state)
     dbm_rule_hits_free(hits);
 }
 
+/*
+ * A section over DBM_SQL_TREE_MAX keeps its statements as JSON text, loaded one
+ * at a time: the rules must find the same hits, at the same statements, as in
+ * a small one.
+ */
+static void large_section_is_checked_from_text(void **state)
+{
+    dbm_buf b = DBM_BUF_INIT;
+    dbm_stmt_list *list = NULL;
+    dbm_rule_hits *hits = NULL;
+    dbm_rules_options opts = {true, NULL, NULL};
+    size_t n = 0;
+    int line, col;
+
+    dbm_buf_printf(&b, "CREATE TABLE t (id int, c int);\n");
+    while (b.len <= DBM_SQL_TREE_MAX)
+        dbm_buf_printf(&b, "INSERT INTO t (id) VALUES (%zu);\n", n++);
+    dbm_buf_printf(&b, "ALTER TABLE u DROP COLUMN c;\n");
+    assert_int_equal(dbm_sql_split(&list, &line, &col, b.ptr, b.len), 0);
+    assert_int_equal(list->count, n + 2);
+    assert_null(list->items[n + 1].tree);
+    assert_non_null(list->items[n + 1].json);
+    assert_int_equal(dbm_rules_check(&hits, list, b.ptr, b.len, &opts), 0);
+    assert_int_equal(hits->count, 1);
+    assert_string_equal(hits->items[0].rule, "drop-column");
+    assert_int_equal(hits->items[0].stmt, n + 1);
+    assert_int_equal(hits->items[0].line, (int)n + 2);
+    dbm_rule_hits_free(hits);
+    dbm_stmt_list_drop_trees(list);
+    assert_null(list->items[n + 1].json);
+    assert_int_equal(dbm_rules_check(&hits, list, b.ptr, b.len, &opts), DBM_EGENERIC);
+    dbm_stmt_list_free(list);
+    dbm_buf_free(&b);
+}
+
 static bool new_if_fresh(void *ctx, const char *schema, const char *name)
 {
     return strcmp(name, (const char *)ctx) == 0;
@@ -348,6 +383,7 @@ int main(void)
         cmocka_unit_test(ignore_comment_silences_named_rules),
         cmocka_unit_test(ignores_in_a_long_section_find_their_statements),
         cmocka_unit_test(dropped_trees_are_an_error),
+        cmocka_unit_test(large_section_is_checked_from_text),
         cmocka_unit_test(hit_names_statement_position),
         cmocka_unit_test(callback_marks_tables_from_earlier_migrations),
         cmocka_unit_test(rule_table_is_complete),

@@ -245,11 +245,14 @@ static void tree_is_the_statement_node(void **state)
 {
     const char *sql = "SELECT 1;\n  /* lead */ CREATE INDEX CONCURRENTLY i ON t (a);";
     dbm_stmt_list *list = split_ok(sql);
-    json_t *tree = list->items[1].tree;
-    json_t *idx, *rel;
+    json_t *raw, *tree, *idx, *rel;
 
     assert_int_equal(list->count, 2);
-    assert_non_null(tree);
+    assert_non_null(list->items[1].tree);
+    assert_null(list->items[1].json);
+    raw = dbm_stmt_tree(list, 1);
+    assert_non_null(raw);
+    tree = json_object_get(raw, "stmt");
     assert_int_equal(json_object_size(tree), 1);
     idx = json_object_get(tree, "IndexStmt");
     assert_non_null(idx);
@@ -258,11 +261,17 @@ static void tree_is_the_statement_node(void **state)
     assert_string_equal(json_string_value(json_object_get(rel, "relname")), "t");
     /* locations are byte offsets in the section */
     assert_int_equal(json_integer_value(json_object_get(rel, "location")), 54);
+    json_decref(raw);
+    /* the first statement's span is exactly its own RawStmt */
+    raw = dbm_stmt_tree(list, 0);
+    assert_non_null(json_object_get(json_object_get(raw, "stmt"), "SelectStmt"));
+    json_decref(raw);
 
     /* dropping the trees keeps everything else */
     dbm_stmt_list_drop_trees(list);
     assert_null(list->items[0].tree);
     assert_null(list->items[1].tree);
+    assert_null(dbm_stmt_tree(list, 1));
     assert_string_equal(list->items[1].tag, "CREATE INDEX");
     assert_int_equal(list->items[1].offset, 23);
     assert_int_equal(list->items[1].flags, DBM_STMT_NO_TX);
@@ -427,6 +436,102 @@ static void bad_input_fails_without_crashing(void **state)
         assert_null(list);
 
     dbm_stmt_list_free(NULL);
+}
+
+static int line_at(const dbm_buf *b, size_t offset)
+{
+    int line = 1;
+    for (size_t i = 0; i < offset; i++)
+        line += b->ptr[i] == '\n';
+    return line;
+}
+
+static void fill_to(dbm_buf *b, size_t bytes, size_t *n)
+{
+    while (b->len < bytes)
+        dbm_buf_printf(b, "INSERT INTO t VALUES (%zu);\n", (*n)++);
+}
+
+static const dbm_stmt *stmt_at(const dbm_stmt_list *list, size_t offset)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (list->items[i].offset == offset)
+            return &list->items[i];
+    fail_msg("no statement at offset %zu", offset);
+    return NULL;
+}
+
+/*
+ * Sections over DBM_SQL_TREE_MAX are parsed in pieces cut where the scanner
+ * sees a statement end. A multi-action rule where a cut falls, a last
+ * statement without ';', and positions in later pieces must come out exactly
+ * as for a small section. The scanner cuts a BEGIN ATOMIC body at its first
+ * ';': that piece does not parse, and the whole section is parsed instead.
+ */
+static void large_sections_parse_in_pieces(void **state)
+{
+    const char *atomic = "CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n"
+                         "  SELECT 2;\nEND";
+    const char *rule =
+        "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b "
+        "VALUES (2))";
+    dbm_buf b = DBM_BUF_INIT;
+    dbm_stmt_list *list = NULL;
+    size_t n = 0, rule_at, last_at, atomic_at;
+    const dbm_stmt *st;
+    int line, col;
+
+    fill_to(&b, (256u << 10) - 60, &n);
+    rule_at = b.len;
+    dbm_buf_printf(&b, "%s;\n", rule);
+    fill_to(&b, 700u << 10, &n);
+    dbm_buf_puts(&b, "-- the last one\n");
+    last_at = b.len;
+    dbm_buf_puts(&b, "SELECT 'last' /* no semicolon */\n");
+
+    assert_int_equal(dbm_sql_split(&list, &line, &col, b.ptr, b.len), 0);
+    assert_int_equal(list->count, n + 2);
+    for (size_t i = 1; i < list->count; i++)
+        assert_true(list->items[i].offset > list->items[i - 1].offset);
+    st = stmt_at(list, rule_at);
+    assert_string_equal(st->tag, "CREATE RULE");
+    assert_int_equal(st->len, strlen(rule));
+    assert_int_equal(st->line, line_at(&b, rule_at));
+    st = stmt_at(list, last_at);
+    assert_string_equal(st->tag, "SELECT");
+    assert_int_equal(st->len, strlen("SELECT 'last' /* no semicolon */\n"));
+    assert_int_equal(st->line, line_at(&b, last_at));
+    assert_int_equal(st->col, 1);
+    assert_null(st->tree); /* large: kept as text */
+    assert_non_null(st->json);
+    dbm_stmt_list_free(list);
+
+    /* a syntax error in a later piece, at its line in the section */
+    dbm_buf_truncate(&b, last_at);
+    dbm_buf_puts(&b, "SELEC 1;\n");
+    fill_to(&b, 900u << 10, &n);
+    list = (dbm_stmt_list *)1;
+    assert_int_equal(dbm_sql_split(&list, &line, &col, b.ptr, b.len), DBM_EFAILED);
+    assert_null(list);
+    assert_int_equal(line, line_at(&b, last_at));
+    assert_int_equal(col, 1);
+    assert_non_null(strstr(dbm_error_message(), "SELEC"));
+
+    /* BEGIN ATOMIC where a cut falls */
+    dbm_buf_truncate(&b, 0);
+    n = 0;
+    fill_to(&b, (256u << 10) - 40, &n);
+    atomic_at = b.len;
+    dbm_buf_printf(&b, "%s;\n", atomic);
+    fill_to(&b, 600u << 10, &n);
+    assert_int_equal(dbm_sql_split(&list, &line, &col, b.ptr, b.len), 0);
+    assert_int_equal(list->count, n + 1);
+    st = stmt_at(list, atomic_at);
+    assert_string_equal(st->tag, "CREATE FUNCTION");
+    assert_int_equal(st->len, strlen(atomic));
+    assert_int_equal(st->line, line_at(&b, atomic_at));
+    dbm_stmt_list_free(list);
+    dbm_buf_free(&b);
 }
 
 static void huge_input_splits(void **state)
@@ -631,6 +736,7 @@ int main(void)
         cmocka_unit_test(charpos_maps_characters_to_bytes),
         cmocka_unit_test(linecol_counts_lines_and_characters),
         cmocka_unit_test(bad_input_fails_without_crashing),
+        cmocka_unit_test(large_sections_parse_in_pieces),
         cmocka_unit_test(huge_input_splits),
         cmocka_unit_test(corpora_split_and_match_metadata),
     };
