@@ -72,9 +72,8 @@ git_ms=$(median_ms git diff --name-status -M "$deployed" "$head" -- db/migration
 plan_ms=$(median_ms "$bin" plan --offline --migrations-dir db/migrations --deployed-ref "$deployed")
 nogit_ms=$(median_ms "$bin" plan --offline --migrations-dir db/migrations)
 ratio=$(awk -v a="$plan_ms" -v b="$git_ms" 'BEGIN { printf "%.2f", a / b }')
-added=$(awk -v a="$plan_ms" -v b="$nogit_ms" 'BEGIN { printf "%.1f", a - b }')
 echo "git-bench: git diff --name-status -M: ${git_ms} ms; db-migrate plan: ${plan_ms} ms; ratio ${ratio} (median of $runs)"
-echo "git-bench: plan without a deployed commit: ${nogit_ms} ms; the git classification adds ${added} ms"
+echo "git-bench: plan without a deployed commit, which parses and checks all 5,000 files: ${nogit_ms} ms"
 
 if awk -v p="$plan_ms" -v r="$ratio" -v l="$limit_ms" -v m="$ratio_max" 'BEGIN { exit !(p <= l && r <= m) }'; then
   echo "git-bench: ok (limits ${limit_ms} ms, ${ratio_max}x git)"
