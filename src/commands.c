@@ -391,23 +391,46 @@ static int parse_pending(run_ctx *ctx)
  * request's base, or the deployed commit), the static checks are for the files
  * that changed since then, as a reviewer would read them.
  */
+typedef struct {
+    const char *path;
+    size_t file;
+} path_index;
+
+static int path_index_cmp(const void *a, const void *b)
+{
+    return strcmp(((const path_index *)a)->path, ((const path_index *)b)->path);
+}
+
 static int parse_changed(run_ctx *ctx)
 {
-    int error;
+    path_index *byname = dbm_xcalloc(ctx->set->count + 1, sizeof(*byname));
+    int error = 0;
 
-    for (size_t c = 0; c < ctx->report->git.nchanges; c++) {
+    /*
+     * Files sorted by display path, so each change finds its file by binary
+     * search: a scan of every file per change was 2.5 million comparisons for
+     * 500 changes in a 5,000-file directory, a fifth of the plan's time.
+     */
+    for (size_t i = 0; i < ctx->set->count; i++)
+        byname[i] = (path_index){ctx->display[i], i};
+    qsort(byname, ctx->set->count, sizeof(*byname), path_index_cmp);
+    for (size_t c = 0; c < ctx->report->git.nchanges && error == 0; c++) {
         const dbm_git_change_info *ch = &ctx->report->git.changes[c];
         if (strcmp(ch->kind, "deleted") == 0 || !ch->path)
             continue;
-        for (size_t i = 0; i < ctx->set->count; i++) {
-            size_t n = strlen(ctx->display[i]), m = strlen(ch->path);
-            /* Change paths are relative to the repository; display paths may be shorter. */
-            if (m >= n && strcmp(ch->path + m - n, ctx->display[i]) == 0 &&
-                (m == n || ch->path[m - n - 1] == '/') && (error = parse_and_check(ctx, i)) < 0)
-                return error;
+        /* Change paths are relative to the repository; display paths may be a suffix. */
+        for (const char *p = ch->path; p && *p && error == 0;) {
+            path_index key = {p, 0};
+            const path_index *hit =
+                bsearch(&key, byname, ctx->set->count, sizeof(*byname), path_index_cmp);
+            if (hit)
+                error = parse_and_check(ctx, hit->file);
+            if ((p = strchr(p, '/')) != NULL)
+                p++;
         }
     }
-    return 0;
+    free(byname);
+    return error;
 }
 
 /*

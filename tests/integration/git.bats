@@ -86,3 +86,26 @@ PY
   [[ "$output" == *"fetch-depth: 0"* ]]
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 2 ]
 }
+
+@test "offline plan against the deployed commit checks the changed files only, from any directory" {
+  mkdir -p db/migrations
+  echo "CREATE INDEX old_idx ON accounts (email);" > db/migrations/001_old.sql
+  deployed=$(commit deployed)
+  echo "CREATE INDEX new_idx ON accounts (name);" > db/migrations/002_new.sql
+  commit next >/dev/null
+  unset DATABASE_URL
+  check_report() { # report.json -> the files named by index findings
+    jq -r '[.findings[] | select(.rule == "index-without-concurrently") | .file] | join(",")' "$1"
+  }
+  run_dbm 0 plan --offline --migrations-dir db/migrations --deployed-ref "$deployed" \
+    --report-file "$WORK/root.json"
+  [ "$(check_report "$WORK/root.json")" = db/migrations/002_new.sql ]
+  # from a subdirectory the files are shown relative to it, and still matched to git's paths
+  cd db
+  run_dbm 0 plan --offline --migrations-dir migrations --deployed-ref "$deployed" \
+    --report-file "$WORK/sub.json"
+  [ "$(check_report "$WORK/sub.json")" = migrations/002_new.sql ]
+  # without a deployed commit every file is checked
+  run_dbm 0 plan --offline --migrations-dir migrations --report-file "$WORK/all.json"
+  [ "$(check_report "$WORK/all.json")" = migrations/001_old.sql,migrations/002_new.sql ]
+}
