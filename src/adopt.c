@@ -556,21 +556,63 @@ void dbm_adopt_plan_free(dbm_adopt_plan *plan)
     free(plan);
 }
 
+/*
+ * Which of the tools' history table names exist in any schema, in one round
+ * trip: on a database no other tool managed (the usual first run) the scan is
+ * then one query instead of one per tool, which a distant database feels.
+ * *any is false when none does.
+ */
+static int tables_present(bool present[], bool *any, PGconn *conn, const dbm_format *tools,
+                          size_t n)
+{
+    dbm_buf names = DBM_BUF_INIT;
+    const char *params[1];
+    PGresult *res;
+
+    *any = false;
+    dbm_buf_putc(&names, '{');
+    for (size_t t = 0; t < n; t++)
+        dbm_buf_printf(&names, "%s\"%s\"", t ? "," : "", tool_table(tools[t]));
+    dbm_buf_putc(&names, '}');
+    params[0] = names.ptr;
+    res = query(conn,
+                "SELECT DISTINCT c.relname FROM pg_catalog.pg_class c WHERE c.relname = ANY ($1) "
+                "AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
+                1, params, "the catalog");
+    dbm_buf_free(&names);
+    if (!res)
+        return DBM_EGENERIC;
+    for (size_t t = 0; t < n; t++) {
+        present[t] = false;
+        for (int r = 0; r < PQntuples(res); r++)
+            if (strcmp(PQgetvalue(res, r, 0), tool_table(tools[t])) == 0)
+                present[t] = *any = true;
+    }
+    PQclear(res);
+    return 0;
+}
+
 int dbm_adopt_scan(dbm_report *report, PGconn *conn, const dbm_migration_set *set,
                    dbm_severity severity)
 {
     static const dbm_format tools[] = {DBM_FORMAT_GOLANG_MIGRATE, DBM_FORMAT_DBMATE,
                                        DBM_FORMAT_GOOSE,          DBM_FORMAT_FLYWAY,
                                        DBM_FORMAT_DIESEL,         DBM_FORMAT_PRISMA};
-    int nfound = 0;
+    bool present[sizeof(tools) / sizeof(tools[0])], any;
+    int nfound = 0, error;
 
-    for (size_t t = 0; t < sizeof(tools) / sizeof(tools[0]); t++) {
+    if ((error = tables_present(present, &any, conn, tools, sizeof(tools) / sizeof(tools[0]))) < 0)
+        return error;
+    for (size_t t = 0; any && t < sizeof(tools) / sizeof(tools[0]); t++) {
         source s;
         bool found = false;
         size_t applied = 0, unfinished = 0;
         const char *current = NULL;
         dbm_finding *f;
-        int error = read_source(&s, &found, conn, tools[t]);
+
+        if (!present[t])
+            continue;
+        error = read_source(&s, &found, conn, tools[t]);
 
         if (error == DBM_ECONFIG) {
             /* schema_migrations belongs to the other tool of that name. */
