@@ -47,10 +47,11 @@ typedef struct {
     PGconn *pg;
     dbm_history *history;
     char *head_sha;
-    file_state *state;      /* per file in set */
-    dbm_stmt_list **parsed; /* per file; parsed for pending ones */
-    char **display;         /* per file: the path users see */
-    size_t *row;            /* per file: its index in report->migs once it has a row */
+    file_state *state;          /* per file in set */
+    dbm_stmt_list **parsed;     /* per file; parsed for pending ones */
+    struct parsed_ahead *ahead; /* per file, when parsed on two threads; NULL otherwise */
+    char **display;             /* per file: the path users see */
+    size_t *row;                /* per file: its index in report->migs once it has a row */
     rule_ref *refs;
     size_t nrefs, caprefs;
 } run_ctx;
@@ -277,6 +278,134 @@ static bool any_pending(const run_ctx *ctx)
 }
 
 /*
+ * Parsing ahead. libpg_query and the rules are pure per file, so the pending
+ * files are parsed and checked on two threads, every other file each, and the
+ * results are taken in file order by parse_one and check_rules, which add the
+ * findings: the report is the same as parsing one file at a time. The trees
+ * are dropped on the thread once the rules have read them.
+ */
+#define PARSE_AHEAD_MIN 16
+
+struct parsed_ahead {
+    bool ready;
+    dbm_stmt_list *stmts; /* NULL when the split failed */
+    int line, col;        /* the syntax error's position */
+    int rules_rc;         /* the rules' error, hits NULL */
+    char *error, *hint;   /* the split's or the rules' message */
+    dbm_rule_hits *hits;
+};
+
+typedef struct {
+    run_ctx *ctx;
+    const size_t *files;
+    size_t count, first;
+} ahead_job;
+
+static void rules_options(const run_ctx *ctx, dbm_rules_options *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->lock_timeout_configured = ctx->cfg->lock_timeout_ms > 0;
+}
+
+static void keep_error(struct parsed_ahead *a)
+{
+    a->error = dbm_xstrdup(dbm_error_message());
+    if (dbm_error_hint_text())
+        a->hint = dbm_xstrdup(dbm_error_hint_text());
+}
+
+static void *parse_every_other(void *arg)
+{
+    const ahead_job *job = arg;
+    dbm_rules_options opts;
+
+    rules_options(job->ctx, &opts);
+    for (size_t k = job->first; k < job->count; k += 2) {
+        size_t i = job->files[k];
+        const dbm_migration *m = &job->ctx->set->items[i];
+        struct parsed_ahead *a = &job->ctx->ahead[i];
+
+        if (dbm_sql_split(&a->stmts, &a->line, &a->col, m->up, m->up_len) < 0) {
+            keep_error(a);
+        } else if ((a->rules_rc = dbm_rules_check(&a->hits, a->stmts, m->up, m->up_len, &opts)) <
+                   0) {
+            keep_error(a);
+        }
+        dbm_stmt_list_drop_trees(a->stmts);
+        a->ready = true;
+    }
+    return NULL;
+}
+
+/* Parse and check `files` (distinct indices) ahead, on two threads when there are enough. */
+static void parse_ahead(run_ctx *ctx, const size_t *files, size_t count)
+{
+    ahead_job jobs[2];
+    pthread_t worker;
+    bool threaded;
+
+    if (count < PARSE_AHEAD_MIN)
+        return;
+    if (!ctx->ahead)
+        ctx->ahead = dbm_xcalloc(ctx->set->count, sizeof(*ctx->ahead));
+    for (int t = 0; t < 2; t++)
+        jobs[t] = (ahead_job){ctx, files, count, (size_t)t};
+    threaded = pthread_create(&worker, NULL, parse_every_other, &jobs[1]) == 0;
+    parse_every_other(&jobs[0]);
+    if (threaded)
+        pthread_join(worker, NULL);
+    /* without the thread the odd files are parsed when taken */
+}
+
+/* Take file i's split from ahead: DBM_EFAILED with its message when it failed. */
+static int take_ahead_split(run_ctx *ctx, size_t i, int *line, int *col)
+{
+    struct parsed_ahead *a = ctx->ahead ? &ctx->ahead[i] : NULL;
+
+    if (!a || !a->ready)
+        return 0;
+    ctx->parsed[i] = a->stmts;
+    a->stmts = NULL;
+    if (ctx->parsed[i])
+        return 0;
+    *line = a->line;
+    *col = a->col;
+    return dbm_error_set(DBM_EFAILED, "%s", a->error);
+}
+
+/* Take file i's rule hits from ahead (*hits NULL when it was not parsed ahead). */
+static int take_ahead_hits(run_ctx *ctx, size_t i, dbm_rule_hits **hits)
+{
+    struct parsed_ahead *a = ctx->ahead ? &ctx->ahead[i] : NULL;
+    int rc;
+
+    *hits = NULL;
+    if (!a || !a->ready)
+        return 0;
+    if (a->rules_rc < 0) {
+        rc = dbm_error_set(a->rules_rc, "%s", a->error);
+        if (a->hint)
+            dbm_error_hint("%s", a->hint);
+        return rc;
+    }
+    *hits = a->hits;
+    a->hits = NULL;
+    return 0;
+}
+
+static void ahead_free(run_ctx *ctx)
+{
+    for (size_t i = 0; ctx->ahead && i < ctx->set->count; i++) {
+        dbm_stmt_list_free(ctx->ahead[i].stmts);
+        dbm_rule_hits_free(ctx->ahead[i].hits);
+        free(ctx->ahead[i].error);
+        free(ctx->ahead[i].hint);
+    }
+    free(ctx->ahead);
+    ctx->ahead = NULL;
+}
+
+/*
  * Parse a file's up section; add blocking findings for syntax errors and for
  * statements that cannot run in a transaction in a file without the
  * directive. Formats whose tools decide on their own (Flyway, and
@@ -290,7 +419,8 @@ static void parse_one(run_ctx *ctx, size_t i)
 
     if (ctx->parsed[i])
         return;
-    if (dbm_sql_split(&ctx->parsed[i], &line, &col, m->up, m->up_len) < 0) {
+    if (take_ahead_split(ctx, i, &line, &col) < 0 ||
+        (!ctx->parsed[i] && dbm_sql_split(&ctx->parsed[i], &line, &col, m->up, m->up_len) < 0)) {
         dbm_finding *f = dbm_report_add_finding(ctx->report, DBM_SEV_ERROR, "syntax-error",
                                                 ctx->display[i], line ? m->up_line + line - 1 : 0,
                                                 col, "%s", dbm_error_message());
@@ -337,11 +467,11 @@ static int check_rules(run_ctx *ctx, size_t i)
     dbm_rule_hits *hits = NULL;
     int error;
 
-    memset(&opts, 0, sizeof(opts));
-    opts.lock_timeout_configured = ctx->cfg->lock_timeout_ms > 0;
+    rules_options(ctx, &opts);
     if (!ctx->parsed[i])
         return 0;
-    if ((error = dbm_rules_check(&hits, ctx->parsed[i], m->up, m->up_len, &opts)) < 0)
+    if ((error = take_ahead_hits(ctx, i, &hits)) < 0 ||
+        (!hits && (error = dbm_rules_check(&hits, ctx->parsed[i], m->up, m->up_len, &opts)) < 0))
         return error;
     for (size_t k = 0; k < hits->count; k++) {
         const dbm_rule_hit *h = &hits->items[k];
@@ -379,11 +509,17 @@ static int parse_and_check(run_ctx *ctx, size_t i)
 
 static int parse_pending(run_ctx *ctx)
 {
-    int error;
+    size_t *files = dbm_xcalloc(ctx->set->count + 1, sizeof(*files)), n = 0;
+    int error = 0;
+
     for (size_t i = 0; i < ctx->set->count; i++)
-        if (is_pending(ctx->state[i]) && (error = parse_and_check(ctx, i)) < 0)
-            return error;
-    return 0;
+        if (is_pending(ctx->state[i]) && !ctx->parsed[i])
+            files[n++] = i;
+    parse_ahead(ctx, files, n);
+    for (size_t k = 0; k < n && error == 0; k++)
+        error = parse_and_check(ctx, files[k]);
+    free(files);
+    return error;
 }
 
 /*
@@ -404,6 +540,8 @@ static int path_index_cmp(const void *a, const void *b)
 static int parse_changed(run_ctx *ctx)
 {
     path_index *byname = dbm_xcalloc(ctx->set->count + 1, sizeof(*byname));
+    size_t *files = dbm_xcalloc(ctx->set->count + 1, sizeof(*files)), n = 0;
+    bool *listed = dbm_xcalloc(ctx->set->count + 1, sizeof(*listed));
     int error = 0;
 
     /*
@@ -414,22 +552,29 @@ static int parse_changed(run_ctx *ctx)
     for (size_t i = 0; i < ctx->set->count; i++)
         byname[i] = (path_index){ctx->display[i], i};
     qsort(byname, ctx->set->count, sizeof(*byname), path_index_cmp);
-    for (size_t c = 0; c < ctx->report->git.nchanges && error == 0; c++) {
+    for (size_t c = 0; c < ctx->report->git.nchanges; c++) {
         const dbm_git_change_info *ch = &ctx->report->git.changes[c];
         if (strcmp(ch->kind, "deleted") == 0 || !ch->path)
             continue;
         /* Change paths are relative to the repository; display paths may be a suffix. */
-        for (const char *p = ch->path; p && *p && error == 0;) {
+        for (const char *p = ch->path; p && *p;) {
             path_index key = {p, 0};
             const path_index *hit =
                 bsearch(&key, byname, ctx->set->count, sizeof(*byname), path_index_cmp);
-            if (hit)
-                error = parse_and_check(ctx, hit->file);
+            if (hit && !listed[hit->file] && !ctx->parsed[hit->file]) {
+                listed[hit->file] = true;
+                files[n++] = hit->file;
+            }
             if ((p = strchr(p, '/')) != NULL)
                 p++;
         }
     }
+    parse_ahead(ctx, files, n);
+    for (size_t k = 0; k < n && error == 0; k++)
+        error = parse_and_check(ctx, files[k]);
     free(byname);
+    free(files);
+    free(listed);
     return error;
 }
 
@@ -506,6 +651,7 @@ static void ctx_free(run_ctx *ctx)
         free(ctx->display[i]);
     }
     free(ctx->parsed);
+    ahead_free(ctx);
     free(ctx->display);
     free(ctx->row);
     free(ctx->refs);

@@ -378,3 +378,23 @@ SQL
   diff -u "$dir/expected-schema.sql" "$WORK/schema.sql"
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 72 ]
 }
+
+@test "plan parses and checks many files on two threads; findings keep file order" {
+  for i in $(seq -w 1 24); do
+    echo "CREATE TABLE t$i (id int);" > migrations/0${i}_t$i.sql
+  done
+  echo "CREATE TABLE broken (id int" > migrations/005_t05.sql                # odd position
+  echo "CREATE INDEX i08 ON accounts (id);" >> migrations/008_t08.sql        # even position
+  echo "CREATE INDEX i13 ON accounts (id);" >> migrations/013_t13.sql        # odd position
+  printf 'CREATE TABLE t22 (id int);\nSELEC 1;\n' > migrations/022_t22.sql   # even position
+  unset DATABASE_URL
+  run_dbm 1 plan --offline --report-file report.json
+  run jq -r '.findings[] | select(.rule == "syntax-error" or .rule == "index-without-concurrently") | "\(.rule) \(.file) \(.line)"' report.json
+  [ "$output" = "syntax-error migrations/005_t05.sql 2
+index-without-concurrently migrations/008_t08.sql 2
+index-without-concurrently migrations/013_t13.sql 2
+syntax-error migrations/022_t22.sql 2" ]
+  # statement counts come from the same parse: 2 where an index was added, 1 elsewhere
+  [ "$(jq -r '[.migrations[].statement_count] | map(tostring) | join(" ")' report.json)" = \
+    "1 1 1 1 0 1 1 2 1 1 1 1 2 1 1 1 1 1 1 1 1 0 1 1" ]
+}
