@@ -15,7 +15,7 @@ import threading
 import time
 
 
-def direction(src, dst, delay):
+def direction(src, dst, delay, done):
     pending = queue.Queue()
 
     def read():
@@ -39,10 +39,12 @@ def direction(src, dst, delay):
                     dst.shutdown(socket.SHUT_WR)
                 except OSError:
                     pass
+                done()
                 return
             try:
                 dst.sendall(data)
             except OSError:
+                done()
                 return
 
     for fn in (read, write):
@@ -66,8 +68,23 @@ def main():
             continue
         for s in (client, upstream):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        direction(client, upstream, delay)
-        direction(upstream, client, delay)
+        done = closer(client, upstream)
+        direction(client, upstream, delay, done)
+        direction(upstream, client, delay, done)
+
+
+def closer(a, b):
+    """A callback that closes both sockets the second time it is called (both directions ended)."""
+    lock, ended = threading.Lock(), [0]
+
+    def done():
+        with lock:
+            ended[0] += 1
+            if ended[0] == 2:
+                a.close()
+                b.close()
+
+    return done
 
 
 if __name__ == "__main__":

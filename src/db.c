@@ -111,16 +111,21 @@ int dbm_db_lock_with(PGresult ***res, int *n, PGconn *conn, const char *schema, 
      * One round trip for everything. The lock statement's results come first:
      * with a wait, SET LOCAL lasts for the implicit transaction of this
      * multi-statement query while the session lock outlives it, even when a
-     * later statement fails and aborts that transaction.
+     * later statement fails and aborts that transaction. That transaction is
+     * READ COMMITTED whatever the database's default: under REPEATABLE READ
+     * the snapshot would be taken before the wait, and a run that waited
+     * would not see what the holder applied.
      */
     if (wait_ms <= 0) {
-        sql = dbm_xasprintf("SELECT pg_try_advisory_lock(%lld)%s%s", key, then_sql ? "; " : "",
-                            then_sql ? then_sql : "");
-        mine = 1;
-    } else {
-        sql = dbm_xasprintf("SET LOCAL lock_timeout = '%lldms'; SELECT pg_advisory_lock(%lld)%s%s",
-                            wait_ms, key, then_sql ? "; " : "", then_sql ? then_sql : "");
+        sql = dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
+                            "SELECT pg_try_advisory_lock(%lld)%s%s",
+                            key, then_sql ? "; " : "", then_sql ? then_sql : "");
         mine = 2;
+    } else {
+        sql = dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
+                            "SET LOCAL lock_timeout = '%lldms'; SELECT pg_advisory_lock(%lld)%s%s",
+                            wait_ms, key, then_sql ? "; " : "", then_sql ? then_sql : "");
+        mine = 3;
     }
     if (!PQsendQuery(conn, sql)) {
         error =

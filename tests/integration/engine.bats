@@ -61,6 +61,24 @@ write() { mkdir -p "$(dirname "$1")"; cat > "$1"; }
   [ "$(sql "SELECT count(*) FROM db_migrate.runs WHERE outcome = 'up-to-date'")" = 7 ]
 }
 
+@test "a run that waited for the lock sees what the holder applied, under any default isolation" {
+  # The lock and the history reads share one query: under repeatable read its snapshot
+  # would date from before the wait, and the waiting run would apply the same files again.
+  sql "ALTER DATABASE $DBNAME SET default_transaction_isolation = 'repeatable read'"
+  printf -- '-- migrate:no-transaction\nSELECT pg_sleep(2);\nCREATE TABLE t1 (id int);\n' > migrations/001_slow.sql
+  printf 'CREATE TABLE t2 (id int);\n' > migrations/002_next.sql
+  "$DBM" apply > "$WORK/out.a" 2>&1 & a=$!
+  sleep 0.7
+  "$DBM" apply > "$WORK/out.b" 2>&1 & b=$!
+  rc=0
+  wait "$a" || rc=1
+  wait "$b" || rc=2
+  if [ $rc -ne 0 ]; then cat "$WORK"/out.a "$WORK"/out.b; fi
+  [ $rc -eq 0 ]
+  grep -q "up to date" "$WORK/out.b"
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE status = 'applied'")" = 2 ]
+}
+
 @test "a failing migration leaves no history row and no partial schema, and is annotated at its line and column" {
   write migrations/001_ok.sql <<'SQL'
 CREATE TABLE ok (id int);
