@@ -65,16 +65,17 @@ PY
 fresh() { echo "psql -X -q '$BASE/postgres' -c 'DROP DATABASE IF EXISTS $1' -c 'CREATE DATABASE $1'"; }
 m() { python3 "$ROOT/bench/measure.py" "$@"; }
 
+# The throwaway server has no TLS: every tool is told so (sslmode=disable), as dbmate must be.
 # Interleaved: each repetition runs the reference, db-migrate and dbmate in turn, so a
 # background load falls on all three alike; the medians are compared.
 : > "$TMP/ref" ; : > "$TMP/dbm" ; : > "$TMP/mate"; : > "$TMP/noop"; : > "$TMP/matenoop"
 for _ in $(seq "$REPS"); do
-  m 1 --setup "$(fresh ref)" -- psql -X -q -v ON_ERROR_STOP=1 -d "$BASE/ref" -f "$TMP/reference.sql" >> "$TMP/ref"
-  m 1 --setup "$(fresh dbm)" -- "$BIN" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbm" >> "$TMP/dbm"
+  m 1 --setup "$(fresh ref)" -- psql -X -q -v ON_ERROR_STOP=1 -d "$BASE/ref?sslmode=disable" -f "$TMP/reference.sql" >> "$TMP/ref"
+  m 1 --setup "$(fresh dbm)" -- "$BIN" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbm?sslmode=disable" >> "$TMP/dbm"
   m 1 --setup "$(fresh mate)" -- "$DBMATE" --url "$BASE/mate?sslmode=disable" --migrations-dir "$TMP/m" --no-dump-schema up >> "$TMP/mate"
 done
 for _ in $(seq 9); do
-  m 1 -- "$BIN" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbm" >> "$TMP/noop"
+  m 1 -- "$BIN" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbm?sslmode=disable" >> "$TMP/noop"
   m 1 -- "$DBMATE" --url "$BASE/mate?sslmode=disable" --migrations-dir "$TMP/m" --no-dump-schema up >> "$TMP/matenoop"
 done
 med() { sort -n -k1,1 "$TMP/$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

@@ -227,6 +227,29 @@ print(h - (1 << 64) if h >= (1 << 63) else h)')
   [ "$(sql "SELECT to_regclass('a') IS NULL")" = t ]
 }
 
+@test "a bad file stops apply at once even while it waits for the lock, and the wait is cancelled" {
+  # The lock query is sent while the files are read; a bad file must not wait for the lock.
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  printf 'SELECT 1;\nSELECT \xff;\n' > migrations/002_latin1.sql
+  key=$(python3 -c '
+h = 1469598103934665603
+for c in b"db-migrate:db_migrate":
+    h = ((h ^ c) * 1099511628211) % (1 << 64)
+print(h - (1 << 64) if h >= (1 << 63) else h)')
+  psql -X -q "$DATABASE_URL" -c "SELECT pg_advisory_lock($key); SELECT pg_sleep(6)" >/dev/null &
+  holder=$!
+  sleep 0.7
+  start=$(date +%s%N)
+  run_dbm 2 apply --run-lock-wait 60s
+  elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  [[ "$output" == *"002_latin1.sql' is not valid UTF-8 at line 2"* ]]
+  [ "$elapsed_ms" -lt 5000 ]
+  # the cancelled query is not left waiting for the lock on the server
+  sleep 0.5
+  [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")" = 0 ]
+  wait $holder
+}
+
 @test "an out-of-order pending migration is an error unless out-of-order is allow" {
   printf 'CREATE TABLE b (x int);\n' > migrations/002_b.sql
   run_dbm 0 apply
