@@ -322,7 +322,7 @@ struct parsed_ahead {
 typedef struct {
     run_ctx *ctx;
     const size_t *files;
-    size_t count, first;
+    dbm_rules_options opts;
 } ahead_job;
 
 static void rules_options(const run_ctx *ctx, dbm_rules_options *opts)
@@ -338,47 +338,35 @@ static void keep_error(struct parsed_ahead *a)
         a->hint = dbm_xstrdup(dbm_error_hint_text());
 }
 
-static void *parse_every_other(void *arg)
+static void parse_ahead_one(void *arg, size_t k)
 {
     const ahead_job *job = arg;
-    dbm_rules_options opts;
+    size_t i = job->files[k];
+    const dbm_migration *m = &job->ctx->set->items[i];
+    struct parsed_ahead *a = &job->ctx->ahead[i];
 
-    rules_options(job->ctx, &opts);
-    for (size_t k = job->first; k < job->count; k += 2) {
-        size_t i = job->files[k];
-        const dbm_migration *m = &job->ctx->set->items[i];
-        struct parsed_ahead *a = &job->ctx->ahead[i];
-
-        if (dbm_sql_split(&a->stmts, &a->line, &a->col, m->up, m->up_len) < 0) {
-            keep_error(a);
-        } else if ((a->rules_rc = dbm_rules_check(&a->hits, a->stmts, m->up, m->up_len, &opts)) <
-                   0) {
-            keep_error(a);
-        }
-        dbm_stmt_list_drop_trees(a->stmts);
-        a->ready = true;
-    }
-    return NULL;
+    if (dbm_sql_split(&a->stmts, &a->line, &a->col, m->up, m->up_len) < 0)
+        keep_error(a);
+    else if ((a->rules_rc = dbm_rules_check(&a->hits, a->stmts, m->up, m->up_len, &job->opts)) < 0)
+        keep_error(a);
+    dbm_stmt_list_drop_trees(a->stmts);
+    a->ready = true;
 }
 
-/* Parse and check `files` (distinct indices) ahead, on two threads when there are enough. */
+/*
+ * Parse and check `files` (distinct indices) ahead, on two threads when there
+ * are enough; what is not done ahead is done when taken.
+ */
 static void parse_ahead(run_ctx *ctx, const size_t *files, size_t count)
 {
-    ahead_job jobs[2];
-    pthread_t worker;
-    bool threaded;
+    ahead_job job = {ctx, files, {0}};
 
     if (count < PARSE_AHEAD_MIN)
         return;
     if (!ctx->ahead)
         ctx->ahead = dbm_xcalloc(ctx->set->count, sizeof(*ctx->ahead));
-    for (int t = 0; t < 2; t++)
-        jobs[t] = (ahead_job){ctx, files, count, (size_t)t};
-    threaded = pthread_create(&worker, NULL, parse_every_other, &jobs[1]) == 0;
-    parse_every_other(&jobs[0]);
-    if (threaded)
-        pthread_join(worker, NULL);
-    /* without the thread the odd files are parsed when taken */
+    rules_options(ctx, &job.opts);
+    dbm_every_other_ahead(parse_ahead_one, &job, count, PARSE_AHEAD_MIN);
 }
 
 /* Take file i's split from ahead: DBM_EFAILED with its message when it failed. */

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -834,56 +833,40 @@ static int load_entry(entry *e, int dfd, const char *dir)
 
 typedef struct {
     entry **todo;
-    size_t count, first;
     int dfd;
     const char *dir;
 } read_ahead_job;
 
-static void *read_ahead_every_other(void *arg)
+static void read_ahead_one(void *arg, size_t k)
 {
     const read_ahead_job *job = arg;
+    entry *e = job->todo[k];
+    int rc = read_text(&e->text, &e->len, job->dfd, job->dir, e->name, false);
 
-    for (size_t i = job->first; i < job->count; i += 2) {
-        entry *e = job->todo[i];
-        int rc = read_text(&e->text, &e->len, job->dfd, job->dir, e->name, false);
-
-        if (rc == 0) {
-            e->read = true;
-            continue;
-        }
-        e->read_rc = rc;
-        e->read_error = dbm_xstrdup(dbm_error_message());
-        if (dbm_error_hint_text())
-            e->read_hint = dbm_xstrdup(dbm_error_hint_text());
+    if (rc == 0) {
+        e->read = true;
+        return;
     }
-    return NULL;
+    e->read_rc = rc;
+    e->read_error = dbm_xstrdup(dbm_error_message());
+    if (dbm_error_hint_text())
+        e->read_hint = dbm_xstrdup(dbm_error_hint_text());
 }
 
 static void read_ahead(entry_list *list, int dfd, const char *dir)
 {
-    read_ahead_job jobs[2];
-    entry **todo = dbm_xcalloc(list->count ? list->count : 1, sizeof(*todo));
+    read_ahead_job job = {dbm_xcalloc(list->count ? list->count : 1, sizeof(entry *)), dfd, dir};
     size_t count = 0;
-    pthread_t worker;
-    bool threaded;
 
     for (size_t i = 0; i < list->count; i++) {
         entry *e = &list->items[i];
         if (!e->is_dir && e->kind != LAYOUT_NONE && e->kind != LAYOUT_GOOSE_GO &&
             !has_control(e->name))
-            todo[count++] = e;
+            job.todo[count++] = e;
     }
-    if (count < READ_AHEAD_MIN)
-        goto done;
-    for (int t = 0; t < 2; t++)
-        jobs[t] = (read_ahead_job){todo, count, (size_t)t, dfd, dir};
-    threaded = pthread_create(&worker, NULL, read_ahead_every_other, &jobs[1]) == 0;
-    read_ahead_every_other(&jobs[0]);
-    if (threaded)
-        pthread_join(worker, NULL);
-    /* without a thread the odd files are read when loaded */
-done:
-    free(todo);
+    /* what is not read ahead (the odd files without a thread) is read when loaded */
+    dbm_every_other_ahead(read_ahead_one, &job, count, READ_AHEAD_MIN);
+    free(job.todo);
 }
 
 /* ---- auto-detection --------------------------------------------------------------------- */

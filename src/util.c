@@ -343,3 +343,35 @@ const char *dbm_getenv(const char *name)
     const char *v = getenv(name);
     return v && *v ? v : NULL;
 }
+
+typedef struct {
+    void (*fn)(void *arg, size_t k);
+    void *arg;
+    size_t count;
+} every_other_job;
+
+static void run_every_other(const every_other_job *job, size_t first)
+{
+    for (size_t k = first; k < job->count; k += 2)
+        job->fn(job->arg, k);
+}
+
+static void *run_odd(void *arg)
+{
+    run_every_other(arg, 1);
+    return NULL;
+}
+
+void dbm_every_other_ahead(void (*fn)(void *arg, size_t k), void *arg, size_t count, size_t min)
+{
+    every_other_job job = {fn, arg, count};
+    pthread_t worker;
+    bool threaded;
+
+    if (count < min)
+        return;
+    threaded = pthread_create(&worker, NULL, run_odd, &job) == 0;
+    run_every_other(&job, 0);
+    if (threaded)
+        pthread_join(worker, NULL);
+}

@@ -74,6 +74,16 @@ int64_t dbm_now_ms(void);
 /* Monotonic microseconds, for statement durations. */
 int64_t dbm_now_us(void);
 
+/*
+ * Call fn(arg, k) for every k in [0, count): the even k on this thread and the
+ * odd ones on a second, started and joined here. Below `min` items nothing is
+ * done, and when no thread can be started the odd ones are left undone:
+ * callers use this to read or parse ahead, and do what was not done ahead when
+ * they need it. fn must be safe to run on two threads at once (error.h's state
+ * is per thread).
+ */
+void dbm_every_other_ahead(void (*fn)(void *arg, size_t k), void *arg, size_t count, size_t min);
+
 /* Lowercase hex SHA-256 of data into hex[65]. */
 void dbm_sha256_hex(char hex[65], const void *data, size_t len);
 

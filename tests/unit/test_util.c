@@ -4,6 +4,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,35 @@ static void command_escaping_follows_the_runner(void **state)
     free(p);
 }
 
+typedef struct {
+    int calls[12];
+    pthread_t thread[12];
+} ahead_record;
+
+static void record_call(void *arg, size_t k)
+{
+    ahead_record *r = arg;
+    r->calls[k]++;
+    r->thread[k] = pthread_self();
+}
+
+static void every_other_ahead_splits_between_two_threads(void **state)
+{
+    ahead_record r;
+
+    memset(&r, 0, sizeof(r));
+    dbm_every_other_ahead(record_call, &r, 12, 4);
+    for (size_t k = 0; k < 12; k++) {
+        assert_int_equal(r.calls[k], 1);
+        /* even ones on the calling thread, odd ones on the second */
+        assert_int_equal(pthread_equal(r.thread[k], pthread_self()) != 0, k % 2 == 0);
+    }
+    memset(&r, 0, sizeof(r));
+    dbm_every_other_ahead(record_call, &r, 3, 4); /* below the minimum: nothing */
+    for (size_t k = 0; k < 3; k++)
+        assert_int_equal(r.calls[k], 0);
+}
+
 static void exit_status_maps_codes(void **state)
 {
     assert_int_equal(dbm_error_exit_status(DBM_OK), 0);
@@ -104,6 +134,7 @@ int main(void)
         cmocka_unit_test(sha256_known_answer),
         cmocka_unit_test(command_escaping_follows_the_runner),
         cmocka_unit_test(exit_status_maps_codes),
+        cmocka_unit_test(every_other_ahead_splits_between_two_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
