@@ -50,9 +50,8 @@ typedef struct {
     file_state *state;          /* per file in set */
     dbm_stmt_list **parsed;     /* per file; parsed for pending ones */
     struct parsed_ahead *ahead; /* per file, when parsed on two threads; NULL otherwise */
-    bool lock_sent; /* the lock-and-history query is on its way (lock_and_prepare reads it) */
-    char **display; /* per file: the path users see */
-    size_t *row;    /* per file: its index in report->migs once it has a row */
+    char **display;             /* per file: the path users see */
+    size_t *row;                /* per file: its index in report->migs once it has a row */
     rule_ref *refs;
     size_t nrefs, caprefs;
 } run_ctx;
@@ -108,18 +107,11 @@ static int connect_db(run_ctx *ctx)
 
 typedef struct {
     run_ctx *ctx;
-    bool lock;      /* send the run lock and history query once connected */
-    bool lock_sent; /* it was sent */
     int error;
     char *message, *hint;
 } connect_job;
 
-/*
- * On a worker thread: open the connection; a failure's message is handed back.
- * With `lock`, also send the run-lock-and-history query without waiting for
- * it: the server takes the lock and reads the history while the files are
- * still being read, and lock_and_prepare collects the answer.
- */
+/* On a worker thread: open the connection; a failure's message is handed back. */
 static void *connect_worker(void *arg)
 {
     connect_job *job = arg;
@@ -129,13 +121,6 @@ static void *connect_worker(void *arg)
     if (job->error < 0) {
         job->message = dbm_xstrdup(dbm_error_message());
         job->hint = dbm_xstrdup(dbm_error_hint_text());
-    } else if (job->lock) {
-        PGconn *pg = dbm_conn_pg(ctx->conn);
-        char *sql = dbm_history_read_sql(pg, ctx->cfg->history_schema);
-        /* a failure to send is met again, and reported, by lock_and_prepare */
-        job->lock_sent =
-            dbm_db_lock_send(pg, ctx->cfg->history_schema, ctx->cfg->run_lock_wait_ms, sql) == 0;
-        free(sql);
     }
     return NULL;
 }
@@ -146,9 +131,9 @@ static void *connect_worker(void *arg)
  * disk, and neither needs the other. A problem with the files is reported
  * first, as it would be if nothing ran in parallel.
  */
-static int load_files_and_connect(run_ctx *ctx, bool lock)
+static int load_files_and_connect(run_ctx *ctx)
 {
-    connect_job job = {ctx, lock, false, 0, NULL, NULL};
+    connect_job job = {ctx, 0, NULL, NULL};
     pthread_t worker;
     bool threaded = pthread_create(&worker, NULL, connect_worker, &job) == 0;
     int error = load_files(ctx);
@@ -161,15 +146,12 @@ static int load_files_and_connect(run_ctx *ctx, bool lock)
     if (error < 0)
         dbm_connect_abandon();
     pthread_join(worker, NULL);
-    if (error < 0 && job.lock_sent)
-        dbm_db_lock_abandon(dbm_conn_pg(ctx->conn));
     if (error == 0 && job.error < 0) {
         error = dbm_error_set(job.error, "%s", job.message);
         if (job.hint)
             dbm_error_hint("%s", job.hint);
     } else if (error == 0) {
         connected(ctx);
-        ctx->lock_sent = job.lock_sent;
     }
     free(job.message);
     free(job.hint);
@@ -191,20 +173,14 @@ static int read_history(run_ctx *ctx)
 static int lock_and_prepare(run_ctx *ctx)
 {
     const char *schema = ctx->cfg->history_schema;
-    char *sql = NULL;
+    char *sql = dbm_history_read_sql(ctx->pg, schema);
     PGresult **res = NULL;
     int n = 0, error;
 
     /* A history read before the lock may be stale: read it again, in the lock's round trip. */
     dbm_history_free(ctx->history);
     ctx->history = NULL;
-    if (ctx->lock_sent) {
-        ctx->lock_sent = false;
-        error = dbm_db_lock_finish(&res, &n, ctx->pg, schema, ctx->cfg->run_lock_wait_ms);
-    } else {
-        sql = dbm_history_read_sql(ctx->pg, schema);
-        error = dbm_db_lock_with(&res, &n, ctx->pg, schema, ctx->cfg->run_lock_wait_ms, sql);
-    }
+    error = dbm_db_lock_with(&res, &n, ctx->pg, schema, ctx->cfg->run_lock_wait_ms, sql);
     if (error == 0)
         error = dbm_history_from_results(&ctx->history, ctx->pg, res, n);
     dbm_db_results_free(res, n);
@@ -610,7 +586,7 @@ static int prepare_run(run_ctx *ctx, bool writes)
 {
     int error;
 
-    if ((error = load_files_and_connect(ctx, writes)) < 0 ||
+    if ((error = load_files_and_connect(ctx)) < 0 ||
         (writes && (error = lock_and_prepare(ctx)) < 0) || (error = read_history(ctx)) < 0)
         return error;
     classify(ctx, false);
@@ -658,8 +634,6 @@ static void report_rows(run_ctx *ctx)
 static void ctx_free(run_ctx *ctx)
 {
     /* The run lock is a session lock: closing the connection below releases it. */
-    if (ctx->lock_sent)
-        dbm_db_lock_abandon(ctx->pg);
     for (size_t i = 0; ctx->set && i < ctx->set->count; i++) {
         dbm_stmt_list_free(ctx->parsed[i]);
         free(ctx->display[i]);
@@ -707,7 +681,7 @@ static int cmd_inspect(run_ctx *ctx, dbm_command cmd)
             return error;
         return dbm_error_set(DBM_ECONFIG, "'%s' needs a database", dbm_command_name(cmd));
     }
-    if ((error = offline ? load_files(ctx) : load_files_and_connect(ctx, false)) < 0 ||
+    if ((error = offline ? load_files(ctx) : load_files_and_connect(ctx)) < 0 ||
         (!offline && (error = read_history(ctx)) < 0))
         return error;
     classify(ctx, cmd == DBM_CMD_VERIFY);

@@ -93,18 +93,20 @@ void dbm_db_results_free(PGresult **res, int n)
     free(res);
 }
 
-/* The lock query's own statements before then_sql's: their results come first. */
-static int lock_statements(long long wait_ms)
-{
-    return wait_ms <= 0 ? 2 : 3;
-}
-
-int dbm_db_lock_send(PGconn *conn, const char *schema, long long wait_ms, const char *then_sql)
+int dbm_db_lock_with(PGresult ***res, int *n, PGconn *conn, const char *schema, long long wait_ms,
+                     const char *then_sql)
 {
     long long key = dbm_history_lock_key(schema);
+    PGresult **all = NULL, *r;
+    size_t cap = 0;
+    int count = 0, mine, error = 0;
     char *sql;
-    int error = 0;
+    bool got;
 
+    if (res) {
+        *res = NULL;
+        *n = 0;
+    }
     /*
      * One round trip for everything. The lock statement's results come first:
      * with a wait, SET LOCAL lasts for the implicit transaction of this
@@ -114,44 +116,21 @@ int dbm_db_lock_send(PGconn *conn, const char *schema, long long wait_ms, const 
      * the snapshot would be taken before the wait, and a run that waited
      * would not see what the holder applied.
      */
-    if (wait_ms <= 0)
+    if (wait_ms <= 0) {
         sql = dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
                             "SELECT pg_try_advisory_lock(%lld)%s%s",
                             key, then_sql ? "; " : "", then_sql ? then_sql : "");
-    else
+        mine = 2;
+    } else {
         sql = dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
                             "SET LOCAL lock_timeout = '%lldms'; SELECT pg_advisory_lock(%lld)%s%s",
                             wait_ms, key, then_sql ? "; " : "", then_sql ? then_sql : "");
-    if (!PQsendQuery(conn, sql))
+        mine = 3;
+    }
+    if (!PQsendQuery(conn, sql)) {
         error =
             dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s", PQerrorMessage(conn));
-    free(sql);
-    return error;
-}
-
-void dbm_db_lock_abandon(PGconn *conn)
-{
-    PGcancel *cancel = PQgetCancel(conn);
-    char buf[256];
-
-    if (cancel) {
-        PQcancel(cancel, buf, sizeof(buf));
-        PQfreeCancel(cancel);
-    }
-}
-
-int dbm_db_lock_finish(PGresult ***res, int *n, PGconn *conn, const char *schema, long long wait_ms)
-{
-    long long key = dbm_history_lock_key(schema);
-    int mine = lock_statements(wait_ms);
-    PGresult **all = NULL, *r;
-    size_t cap = 0;
-    int count = 0, error = 0;
-    bool got;
-
-    if (res) {
-        *res = NULL;
-        *n = 0;
+        goto done;
     }
     while ((r = PQgetResult(conn)) != NULL) {
         dbm_array_grow((void **)&all, &cap, (size_t)count + 1, sizeof(*all));
@@ -184,7 +163,7 @@ int dbm_db_lock_finish(PGresult ***res, int *n, PGconn *conn, const char *schema
         free(who);
         goto done;
     }
-    if (res) {
+    if (then_sql && res) {
         *n = count - mine;
         *res = dbm_xcalloc((size_t)*n + 1, sizeof(**res));
         memcpy(*res, all + mine, (size_t)*n * sizeof(**res));
@@ -192,21 +171,8 @@ int dbm_db_lock_finish(PGresult ***res, int *n, PGconn *conn, const char *schema
     }
 done:
     dbm_db_results_free(all, count);
+    free(sql);
     return error;
-}
-
-int dbm_db_lock_with(PGresult ***res, int *n, PGconn *conn, const char *schema, long long wait_ms,
-                     const char *then_sql)
-{
-    int error = dbm_db_lock_send(conn, schema, wait_ms, then_sql);
-    if (error < 0) {
-        if (res) {
-            *res = NULL;
-            *n = 0;
-        }
-        return error;
-    }
-    return dbm_db_lock_finish(res, n, conn, schema, wait_ms);
 }
 
 /* Numbered lines around `line` (1-based, in text), the line itself marked. */

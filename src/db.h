@@ -32,17 +32,6 @@
  */
 int dbm_db_lock_with(PGresult ***res, int *n, PGconn *conn, const char *schema, long long wait_ms,
                      const char *then_sql);
-/*
- * The same in two halves, so the query can run on the server while the caller
- * does something else (reads the files): send it, then read its results with
- * the same schema and wait_ms (res NULL when then_sql was NULL). A query sent
- * and never finished (the run stops first) is cancelled with
- * dbm_db_lock_abandon, so the server does not go on waiting for the lock.
- */
-int dbm_db_lock_send(PGconn *conn, const char *schema, long long wait_ms, const char *then_sql);
-int dbm_db_lock_finish(PGresult ***res, int *n, PGconn *conn, const char *schema,
-                       long long wait_ms);
-void dbm_db_lock_abandon(PGconn *conn);
 void dbm_db_results_free(PGresult **res, int n);
 
 /* Route server NOTICEs to the log (verbose) or drop them. */

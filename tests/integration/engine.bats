@@ -228,7 +228,7 @@ print(h - (1 << 64) if h >= (1 << 63) else h)')
 }
 
 @test "a bad file stops apply at once even while it waits for the lock, and the wait is cancelled" {
-  # The lock query is sent while the files are read; a bad file must not wait for the lock.
+  # The files are checked before the lock is asked for: a bad file must not wait for it.
   printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
   printf 'SELECT 1;\nSELECT \xff;\n' > migrations/002_latin1.sql
   key=$(python3 -c '
