@@ -107,8 +107,7 @@ static int connect_db(run_ctx *ctx)
 
 typedef struct {
     run_ctx *ctx;
-    int error;
-    char *message, *hint;
+    dbm_saved_error error;
 } connect_job;
 
 /* On a worker thread: open the connection; a failure's message is handed back. */
@@ -117,10 +116,11 @@ static void *connect_worker(void *arg)
     connect_job *job = arg;
     run_ctx *ctx = job->ctx;
 
-    job->error = dbm_connect(&ctx->conn, ctx->cfg);
-    if (job->error < 0) {
-        job->message = dbm_xstrdup(dbm_error_message());
-        job->hint = dbm_xstrdup(dbm_error_hint_text());
+    int rc = dbm_connect(&ctx->conn, ctx->cfg);
+
+    if (rc < 0) {
+        dbm_error_save(&job->error);
+        job->error.code = rc;
     }
     return NULL;
 }
@@ -133,7 +133,7 @@ static void *connect_worker(void *arg)
  */
 static int load_files_and_connect(run_ctx *ctx)
 {
-    connect_job job = {ctx, 0, NULL, NULL};
+    connect_job job = {ctx, {DBM_OK, NULL, NULL}};
     pthread_t worker;
     bool threaded = pthread_create(&worker, NULL, connect_worker, &job) == 0;
     int error = load_files(ctx);
@@ -146,15 +146,11 @@ static int load_files_and_connect(run_ctx *ctx)
     if (error < 0)
         dbm_connect_abandon();
     pthread_join(worker, NULL);
-    if (error == 0 && job.error < 0) {
-        error = dbm_error_set(job.error, "%s", job.message);
-        if (job.hint)
-            dbm_error_hint("%s", job.hint);
-    } else if (error == 0) {
+    if (error == 0 && job.error.code < 0)
+        error = dbm_error_raise(&job.error);
+    else if (error == 0)
         connected(ctx);
-    }
-    free(job.message);
-    free(job.hint);
+    dbm_saved_error_free(&job.error);
     return error;
 }
 
@@ -288,11 +284,10 @@ static bool any_pending(const run_ctx *ctx)
 
 struct parsed_ahead {
     bool ready;
-    dbm_stmt_list *stmts; /* NULL when the split failed */
-    int line, col;        /* the syntax error's position */
-    int rules_rc;         /* the rules' error, hits NULL */
-    char *error, *hint;   /* the split's or the rules' message */
-    dbm_rule_hits *hits;
+    dbm_stmt_list *stmts;  /* NULL when the split failed */
+    int line, col;         /* the syntax error's position */
+    dbm_rule_hits *hits;   /* NULL when the split or the rules failed */
+    dbm_saved_error error; /* the split's or the rules' */
 };
 
 typedef struct {
@@ -307,13 +302,6 @@ static void rules_options(const run_ctx *ctx, dbm_rules_options *opts)
     opts->lock_timeout_configured = ctx->cfg->lock_timeout_ms > 0;
 }
 
-static void keep_error(struct parsed_ahead *a)
-{
-    a->error = dbm_xstrdup(dbm_error_message());
-    if (dbm_error_hint_text())
-        a->hint = dbm_xstrdup(dbm_error_hint_text());
-}
-
 static void parse_ahead_one(void *arg, size_t k)
 {
     const ahead_job *job = arg;
@@ -321,10 +309,9 @@ static void parse_ahead_one(void *arg, size_t k)
     const dbm_migration *m = &job->ctx->set->items[i];
     struct parsed_ahead *a = &job->ctx->ahead[i];
 
-    if (dbm_sql_split(&a->stmts, &a->line, &a->col, m->up, m->up_len) < 0)
-        keep_error(a);
-    else if ((a->rules_rc = dbm_rules_check(&a->hits, a->stmts, m->up, m->up_len, &job->opts)) < 0)
-        keep_error(a);
+    if (dbm_sql_split(&a->stmts, &a->line, &a->col, m->up, m->up_len) < 0 ||
+        dbm_rules_check(&a->hits, a->stmts, m->up, m->up_len, &job->opts) < 0)
+        dbm_error_save(&a->error);
     dbm_stmt_list_drop_trees(a->stmts);
     a->ready = true;
 }
@@ -358,24 +345,19 @@ static int take_ahead_split(run_ctx *ctx, size_t i, int *line, int *col)
         return 0;
     *line = a->line;
     *col = a->col;
-    return dbm_error_set(DBM_EFAILED, "%s", a->error);
+    return dbm_error_raise(&a->error);
 }
 
 /* Take file i's rule hits from ahead (*hits NULL when it was not parsed ahead). */
 static int take_ahead_hits(run_ctx *ctx, size_t i, dbm_rule_hits **hits)
 {
     struct parsed_ahead *a = ctx->ahead ? &ctx->ahead[i] : NULL;
-    int rc;
 
     *hits = NULL;
     if (!a || !a->ready)
         return 0;
-    if (a->rules_rc < 0) {
-        rc = dbm_error_set(a->rules_rc, "%s", a->error);
-        if (a->hint)
-            dbm_error_hint("%s", a->hint);
-        return rc;
-    }
+    if (a->error.code < 0)
+        return dbm_error_raise(&a->error);
     *hits = a->hits;
     a->hits = NULL;
     return 0;
@@ -386,8 +368,7 @@ static void ahead_free(run_ctx *ctx)
     for (size_t i = 0; ctx->ahead && i < ctx->set->count; i++) {
         dbm_stmt_list_free(ctx->ahead[i].stmts);
         dbm_rule_hits_free(ctx->ahead[i].hits);
-        free(ctx->ahead[i].error);
-        free(ctx->ahead[i].hint);
+        dbm_saved_error_free(&ctx->ahead[i].error);
     }
     free(ctx->ahead);
     ctx->ahead = NULL;
@@ -495,26 +476,30 @@ static int parse_and_check(run_ctx *ctx, size_t i)
     return error;
 }
 
+/* Parse and check `files` (distinct, not parsed yet) in order, ahead on two threads. */
+static int parse_files(run_ctx *ctx, const size_t *files, size_t n)
+{
+    int error = 0;
+
+    parse_ahead(ctx, files, n);
+    for (size_t k = 0; k < n && error == 0; k++)
+        error = parse_and_check(ctx, files[k]);
+    return error;
+}
+
 static int parse_pending(run_ctx *ctx)
 {
     size_t *files = dbm_xcalloc(ctx->set->count + 1, sizeof(*files)), n = 0;
-    int error = 0;
+    int error;
 
     for (size_t i = 0; i < ctx->set->count; i++)
         if (is_pending(ctx->state[i]) && !ctx->parsed[i])
             files[n++] = i;
-    parse_ahead(ctx, files, n);
-    for (size_t k = 0; k < n && error == 0; k++)
-        error = parse_and_check(ctx, files[k]);
+    error = parse_files(ctx, files, n);
     free(files);
     return error;
 }
 
-/*
- * Without a database every file is pending; when git knows the base (the pull
- * request's base, or the deployed commit), the static checks are for the files
- * that changed since then, as a reviewer would read them.
- */
 typedef struct {
     const char *path;
     size_t file;
@@ -525,12 +510,17 @@ static int path_index_cmp(const void *a, const void *b)
     return strcmp(((const path_index *)a)->path, ((const path_index *)b)->path);
 }
 
+/*
+ * Without a database every file is pending; when git knows the base (the pull
+ * request's base, or the deployed commit), the static checks are for the files
+ * that changed since then, as a reviewer would read them.
+ */
 static int parse_changed(run_ctx *ctx)
 {
     path_index *byname = dbm_xcalloc(ctx->set->count + 1, sizeof(*byname));
     size_t *files = dbm_xcalloc(ctx->set->count + 1, sizeof(*files)), n = 0;
     bool *listed = dbm_xcalloc(ctx->set->count + 1, sizeof(*listed));
-    int error = 0;
+    int error;
 
     /*
      * Files sorted by display path, so each change finds its file by binary
@@ -557,9 +547,7 @@ static int parse_changed(run_ctx *ctx)
                 p++;
         }
     }
-    parse_ahead(ctx, files, n);
-    for (size_t k = 0; k < n && error == 0; k++)
-        error = parse_and_check(ctx, files[k]);
+    error = parse_files(ctx, files, n);
     free(byname);
     free(files);
     free(listed);

@@ -1,7 +1,9 @@
 #include "error.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /* Per thread: the connection is opened on a worker thread while files are read. */
 static _Thread_local char message[4096];
@@ -65,4 +67,27 @@ int dbm_error_exit_status(int code)
     default:
         return 1;
     }
+}
+
+void dbm_error_save(dbm_saved_error *out)
+{
+    out->code = last_code;
+    out->message = dbm_xstrdup(message);
+    out->hint = hint[0] ? dbm_xstrdup(hint) : NULL;
+}
+
+int dbm_error_raise(const dbm_saved_error *e)
+{
+    snprintf(message, sizeof(message), "%s", e->message ? e->message : "");
+    snprintf(hint, sizeof(hint), "%s", e->hint ? e->hint : "");
+    last_code = e->code;
+    return e->code;
+}
+
+void dbm_saved_error_free(dbm_saved_error *e)
+{
+    free(e->message);
+    free(e->hint);
+    e->message = e->hint = NULL;
+    e->code = DBM_OK;
 }

@@ -8,8 +8,9 @@
  * the subject quoted; the hint says what to change. Messages never contain a
  * secret: redact before recording.
  *
- * The state is per thread: a worker that fails hands its message to the
- * thread that reports it (see commands.c, which connects while files load).
+ * The state is per thread: a worker that fails hands its error to the thread
+ * that reports it with dbm_error_save / dbm_error_raise (commands.c connects
+ * while files load; files are read and parsed ahead on a second thread).
  */
 #ifndef DBM_ERROR_H
 #define DBM_ERROR_H
@@ -37,6 +38,21 @@ const char *dbm_error_hint_text(void);
 int dbm_error_code(void);
 
 void dbm_error_clear(void);
+
+/*
+ * An error carried from one thread to another: saved where it happened (the
+ * current code, message and hint, copied), raised again where it is reported.
+ * code is DBM_OK while nothing was saved.
+ */
+typedef struct {
+    int code;
+    char *message, *hint;
+} dbm_saved_error;
+
+void dbm_error_save(dbm_saved_error *out);
+/* Record the saved error as the current one and return its code. */
+int dbm_error_raise(const dbm_saved_error *e);
+void dbm_saved_error_free(dbm_saved_error *e); /* the strings; code back to DBM_OK */
 
 /* The exit status for a code: 0, 1, 2, 3 or 4 (DESIGN section 7). */
 int dbm_error_exit_status(int code);

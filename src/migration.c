@@ -39,8 +39,7 @@ typedef struct {
     bool read;  /* text below is loaded */
     char *text; /* normalized file text (flat layouts, read during detection) */
     size_t len;
-    int read_rc; /* read ahead and failed: the error, raised when the entry is loaded */
-    char *read_error, *read_hint;
+    dbm_saved_error read_error; /* read ahead and failed: raised when the entry is loaded */
 } entry;
 
 typedef struct {
@@ -809,12 +808,8 @@ static int load_entry(entry *e, int dfd, const char *dir)
         return 0;
     if (has_control(e->name))
         return bad_name(dir, e->name);
-    if (e->read_rc < 0) {
-        rc = dbm_error_set(e->read_rc, "%s", e->read_error);
-        if (e->read_hint)
-            dbm_error_hint("%s", e->read_hint);
-        return rc;
-    }
+    if (e->read_error.code < 0)
+        return dbm_error_raise(&e->read_error);
     rc = read_text(&e->text, &e->len, dfd, dir, e->name, false);
     if (rc == 0)
         e->read = true;
@@ -841,16 +836,11 @@ static void read_ahead_one(void *arg, size_t k)
 {
     const read_ahead_job *job = arg;
     entry *e = job->todo[k];
-    int rc = read_text(&e->text, &e->len, job->dfd, job->dir, e->name, false);
 
-    if (rc == 0) {
+    if (read_text(&e->text, &e->len, job->dfd, job->dir, e->name, false) == 0)
         e->read = true;
-        return;
-    }
-    e->read_rc = rc;
-    e->read_error = dbm_xstrdup(dbm_error_message());
-    if (dbm_error_hint_text())
-        e->read_hint = dbm_xstrdup(dbm_error_hint_text());
+    else
+        dbm_error_save(&e->read_error);
 }
 
 static void read_ahead(entry_list *list, int dfd, const char *dir)
@@ -1451,8 +1441,7 @@ done:
     for (size_t i = 0; i < list.count; i++) {
         free(list.items[i].name);
         free(list.items[i].text);
-        free(list.items[i].read_error);
-        free(list.items[i].read_hint);
+        dbm_saved_error_free(&list.items[i].read_error);
     }
     free(list.items);
     if (dfd >= 0)

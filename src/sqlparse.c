@@ -760,19 +760,11 @@ done:
     return rc;
 }
 
-/* Back to an empty list, for a second attempt. */
-static void list_reset(dbm_stmt_list *list, size_t *cap, linecol_cursor *cur)
+static dbm_stmt_list *list_new(void)
 {
-    dbm_stmt_list_drop_trees(list);
-    for (size_t i = 0; i < list->count; i++)
-        free(list->items[i].tag);
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-    list->has_no_tx = list->manages_transaction = false;
+    dbm_stmt_list *list = dbm_xcalloc(1, sizeof(*list));
     list->parsed = dbm_xcalloc(1, sizeof(parse_outputs));
-    *cap = 0;
-    *cur = (linecol_cursor){0, 1, 1};
+    return list;
 }
 
 int dbm_sql_split(dbm_stmt_list **out, int *err_line, int *err_col, const char *sql, size_t len)
@@ -794,17 +786,19 @@ int dbm_sql_split(dbm_stmt_list **out, int *err_line, int *err_col, const char *
         return dbm_error_set(DBM_EFAILED, "the SQL text contains a NUL byte");
     }
 
-    list = dbm_xcalloc(1, sizeof(*list));
-    list->parsed = dbm_xcalloc(1, sizeof(parse_outputs));
-    if (len > DBM_SQL_TREE_MAX) {
-        rc = parse_in_pieces(list, &cap, &cur, err_line, err_col, sql, len);
-        if (rc == PIECE_FAILED)
-            list_reset(list, &cap, &cur);
-    } else {
-        rc = PIECE_FAILED;
-    }
-    if (rc == PIECE_FAILED)
+    list = list_new();
+    rc = len > DBM_SQL_TREE_MAX ? parse_in_pieces(list, &cap, &cur, err_line, err_col, sql, len)
+                                : PIECE_FAILED;
+    if (rc == PIECE_FAILED) {
+        /* small, or a piece did not parse: the whole section, from an empty list */
+        if (len > DBM_SQL_TREE_MAX) {
+            dbm_stmt_list_free(list);
+            list = list_new();
+            cap = 0;
+            cur = (linecol_cursor){0, 1, 1};
+        }
         rc = parse_piece(list, &cap, &cur, err_line, err_col, sql, len, sql, 0, len);
+    }
     if (rc < 0)
         goto done;
     *out = list;

@@ -85,6 +85,30 @@ static void command_escaping_follows_the_runner(void **state)
     free(p);
 }
 
+static void saved_error_is_raised_with_code_message_and_hint(void **state)
+{
+    dbm_saved_error e = {DBM_OK, NULL, NULL};
+
+    dbm_error_set(DBM_ECONFIG, "'%s' is not valid UTF-8 at line %d", "a.sql", 3);
+    dbm_error_hint("convert the file");
+    dbm_error_save(&e);
+    dbm_error_set(DBM_EGENERIC, "something else");
+    assert_int_equal(dbm_error_raise(&e), DBM_ECONFIG);
+    assert_int_equal(dbm_error_code(), DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "'a.sql' is not valid UTF-8 at line 3");
+    assert_string_equal(dbm_error_hint_text(), "convert the file");
+    dbm_saved_error_free(&e);
+    assert_int_equal(e.code, DBM_OK);
+    assert_null(e.message);
+
+    dbm_error_set(DBM_EFAILED, "no hint");
+    dbm_error_save(&e);
+    dbm_error_hint("stale");
+    dbm_error_raise(&e);
+    assert_null(dbm_error_hint_text());
+    dbm_saved_error_free(&e);
+}
+
 typedef struct {
     int calls[12];
     pthread_t thread[12];
@@ -135,6 +159,7 @@ int main(void)
         cmocka_unit_test(command_escaping_follows_the_runner),
         cmocka_unit_test(exit_status_maps_codes),
         cmocka_unit_test(every_other_ahead_splits_between_two_threads),
+        cmocka_unit_test(saved_error_is_raised_with_code_message_and_hint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
