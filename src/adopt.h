@@ -22,7 +22,7 @@
 #include "migration.h"
 #include "report.h"
 
-#include <libpq-fe.h>
+#include "pq.h"
 #include <stdbool.h>
 
 typedef struct {

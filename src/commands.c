@@ -741,6 +741,95 @@ static void idle_row(run_ctx *ctx, size_t i, bool failed)
     }
 }
 
+/* What an apply has done so far, shared with the batch hooks. */
+typedef struct {
+    run_ctx *ctx;
+    long long run_id;
+    const char *git_sha;
+    size_t *index; /* batch item -> file */
+    size_t next;   /* the file after the last one with an outcome */
+    int applied;
+    bool failed;
+} apply_state;
+
+static void apply_opts(const apply_state *st, size_t i, dbm_apply_opts *o)
+{
+    const run_ctx *ctx = st->ctx;
+    const dbm_config *cfg = ctx->cfg;
+    const dbm_migration *m = &ctx->set->items[i];
+    const dbm_history_row *row = dbm_history_find(ctx->history, m->version);
+
+    memset(o, 0, sizeof(*o));
+    o->schema = cfg->history_schema;
+    o->run_id = st->run_id;
+    o->git_sha = st->git_sha;
+    o->lock_timeout_ms = cfg->lock_timeout_ms;
+    o->statement_timeout_ms = cfg->statement_timeout_ms;
+    o->lock_retries = cfg->lock_retries;
+    o->replace_existing = row != NULL;
+    o->resume_from = ctx->state[i] == ST_RESUME && m->no_transaction ? row->failed_statement : 0;
+    o->display_path = ctx->display[i];
+}
+
+static dbm_mig_result *apply_row(apply_state *st, size_t i)
+{
+    const dbm_migration *m = &st->ctx->set->items[i];
+    return dbm_report_add_migration(st->ctx->report, m->version, m->name, st->ctx->display[i],
+                                    DBM_MIG_PENDING);
+}
+
+/* File i's outcome is in its row: log it and count it. */
+static void apply_finish(apply_state *st, size_t i, const dbm_mig_result *r, int error)
+{
+    log_result(r);
+    st->next = i + 1;
+    if (error == DBM_EFAILED) {
+        /* Still not applied: it counts as pending for the outputs. */
+        st->failed = true;
+        st->ctx->report->pending_count++;
+        dbm_error_set(DBM_EFAILED, "unable to apply '%s': %s", st->ctx->display[i],
+                      r->error ? r->error->message : "failed");
+        if (r->error && r->error->hint)
+            dbm_error_hint("%s", r->error->hint);
+    } else if (error == 0) {
+        st->applied++;
+    }
+}
+
+static dbm_mig_result *batch_row(void *arg, size_t k)
+{
+    apply_state *st = arg;
+    return apply_row(st, st->index[k]);
+}
+
+static void batch_done(void *arg, size_t k, dbm_mig_result *r, int error)
+{
+    apply_state *st = arg;
+    apply_finish(st, st->index[k], r, error);
+}
+
+/*
+ * Apply the pending files from i on that can share batches, up to the first
+ * that cannot; on return st->next is the file after the last one that ran.
+ */
+static void apply_batch(apply_state *st, size_t i, dbm_batch_item *items)
+{
+    run_ctx *ctx = st->ctx;
+    dbm_batch_hooks hooks = {batch_row, batch_done, st};
+    size_t n = 0;
+
+    while (i + n < ctx->set->count && is_pending(ctx->state[i + n]) &&
+           dbm_db_batchable(ctx->pg, &ctx->set->items[i + n], ctx->parsed[i + n])) {
+        items[n].m = &ctx->set->items[i + n];
+        items[n].stmts = ctx->parsed[i + n];
+        apply_opts(st, i + n, &items[n].opts);
+        st->index[n] = i + n;
+        n++;
+    }
+    st->next = i;
+    dbm_db_apply_batch(ctx->pg, items, n, &hooks);
+}
+
 static int cmd_apply(run_ctx *ctx)
 {
     const dbm_config *cfg = ctx->cfg;
@@ -748,10 +837,10 @@ static int cmd_apply(run_ctx *ctx)
     dbm_run_info info;
     long long run_id = 0;
     int error;
-    int applied = 0;
-    bool failed = false;
-    dbm_buf versions = DBM_BUF_INIT;
+    apply_state st;
+    dbm_batch_item *items = NULL;
 
+    memset(&st, 0, sizeof(st));
     if (on_pull_request(cfg) && !cfg->allow_apply_on_pull_request) {
         dbm_error_set(DBM_ECONFIG, "apply refuses to run on '%s' events", cfg->gh.event_name);
         dbm_error_hint("use command: plan or dry-run on pull requests, or set "
@@ -785,62 +874,49 @@ static int cmd_apply(run_ctx *ctx)
         goto done;
     }
 
+    st.ctx = ctx;
+    st.run_id = run_id;
+    st.git_sha = info.git_sha;
+    st.index = dbm_xcalloc(ctx->set->count + 1, sizeof(*st.index));
+    items = dbm_xcalloc(ctx->set->count + 1, sizeof(*items));
     for (size_t i = 0; i < ctx->set->count; i++) {
         const dbm_migration *m = &ctx->set->items[i];
-        const dbm_history_row *row = dbm_history_find(ctx->history, m->version);
         dbm_mig_result *r;
         dbm_apply_opts o;
 
-        if (!is_pending(ctx->state[i]) || failed) {
-            idle_row(ctx, i, failed);
+        if (!is_pending(ctx->state[i]) || st.failed) {
+            idle_row(ctx, i, st.failed);
             continue;
         }
-        memset(&o, 0, sizeof(o));
-        o.schema = cfg->history_schema;
-        o.run_id = run_id;
-        o.git_sha = info.git_sha;
-        o.lock_timeout_ms = cfg->lock_timeout_ms;
-        o.statement_timeout_ms = cfg->statement_timeout_ms;
-        o.lock_retries = cfg->lock_retries;
-        o.replace_existing = row != NULL;
-        o.resume_from = ctx->state[i] == ST_RESUME && m->no_transaction ? row->failed_statement : 0;
-        o.display_path = ctx->display[i];
-        r = dbm_report_add_migration(rep, m->version, m->name, ctx->display[i], DBM_MIG_PENDING);
-        /* With --verbose the server's notices for a migration are one collapsible group. */
+        /* With --verbose each migration's notices are one collapsible group: no batches. */
+        if (!cfg->verbose && dbm_db_batchable(ctx->pg, m, ctx->parsed[i])) {
+            apply_batch(&st, i, items);
+            i = (st.next > i ? st.next : i + 1) - 1;
+            continue;
+        }
+        apply_opts(&st, i, &o);
+        r = apply_row(&st, i);
         if (cfg->verbose)
             dbm_log_group(ctx->display[i]);
         error = dbm_db_apply(r, ctx->pg, m, ctx->parsed[i], &o);
         if (cfg->verbose)
             dbm_log_endgroup();
-        log_result(r);
-        if (error == DBM_EFAILED) {
-            /* Still not applied: it counts as pending for the outputs. */
-            failed = true;
-            rep->pending_count++;
-            dbm_error_set(DBM_EFAILED, "unable to apply '%s': %s", ctx->display[i],
-                          r->error ? r->error->message : "failed");
-            if (r->error && r->error->hint)
-                dbm_error_hint("%s", r->error->hint);
-            continue;
-        }
-        if (error < 0)
+        apply_finish(&st, i, r, error);
+        if (error < 0 && error != DBM_EFAILED)
             goto done;
-        applied++;
-        if (versions.len)
-            dbm_buf_putc(&versions, ',');
-        dbm_buf_puts(&versions, m->version);
     }
-    rep->applied_count = applied;
-    dbm_report_set(&rep->status, failed ? "failed" : applied ? "applied" : "up-to-date");
+    rep->applied_count = st.applied;
+    dbm_report_set(&rep->status, st.failed ? "failed" : st.applied ? "applied" : "up-to-date");
     if (!info.outcome)
         dbm_history_run_finish(ctx->pg, cfg->history_schema, run_id, rep->status);
-    if (!applied && !failed)
+    if (!st.applied && !st.failed)
         dbm_log("up to date: nothing to apply");
-    error = failed ? DBM_EFAILED : 0;
+    error = st.failed ? DBM_EFAILED : 0;
 done:
     if (error < 0 && !rep->status)
         dbm_report_set(&rep->status, "failed");
-    dbm_buf_free(&versions);
+    free(st.index);
+    free(items);
     return error;
 }
 

@@ -10,7 +10,6 @@
 #include "util.h"
 
 #include <ctype.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,13 +317,7 @@ static void resolve_database(dbm_config *cfg, const parsed_args *pa)
 /* Announce every secret to the runner before anything could print it. */
 static void mask_secrets(const dbm_config *cfg)
 {
-    if (cfg->database_url && *cfg->database_url) {
-        PQconninfoOption *opts = PQconninfoParse(cfg->database_url, NULL);
-        for (PQconninfoOption *o = opts; o && o->keyword; o++)
-            if (o->val && strcmp(o->keyword, "password") == 0)
-                dbm_mask(o->val);
-        PQconninfoFree(opts);
-    }
+    /* A password in database-url: dbm_connect masks it once libpq has parsed the string. */
     dbm_mask(dbm_getenv("PGPASSWORD"));
     dbm_mask(cfg->github_token);
     if (cfg->ssh_private_key) {

@@ -229,6 +229,9 @@ int dbm_connect(dbm_conn **out, const dbm_config *cfg)
                        "DB_NAME); 'plan --offline' needs none");
         return DBM_ECONFIG;
     }
+    if ((error = dbm_pq_load()) < 0)
+        return error;
+    error = DBM_ECONNECT;
     opts = PQconninfoParse(cfg->database_url, &errmsg);
     if (!opts) {
         /* libpq's message may quote the string; the string may hold a password. */
@@ -238,9 +241,13 @@ int dbm_connect(dbm_conn **out, const dbm_config *cfg)
         PQfreemem(errmsg);
         return error;
     }
-    for (PQconninfoOption *o = opts; o->keyword; o++)
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
         if (o->val && *o->val)
             params_set(&p, o->keyword, o->val);
+        /* Before anything could print it; nothing reads the string before this. */
+        if (o->val && strcmp(o->keyword, "password") == 0)
+            dbm_mask(o->val);
+    }
     if (!params_get(&p, "application_name"))
         params_set(&p, "application_name", "db-migrate");
     if (!params_get(&p, "connect_timeout"))

@@ -13,7 +13,7 @@
 
 #include "config.h"
 
-#include <libpq-fe.h>
+#include "pq.h"
 
 typedef struct dbm_conn dbm_conn;
 

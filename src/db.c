@@ -1,13 +1,18 @@
 /*
  * db.c - running migrations on a libpq session.
  *
- * A transactional migration is sent as one pipeline (libpq pipeline mode):
- * BEGIN, the SET LOCALs, each statement as its own query, the history row,
- * COMMIT, then one Sync. That is one network round trip, yet each statement
- * gets its own result, so a failure names its statement and PostgreSQL's
- * error position is relative to that statement's text. Very large files fall
- * back to one query at a time inside the same transaction, so the pipeline
- * can never fill both sockets and stall.
+ * A small transactional migration is sent as text in one simple-protocol
+ * message: BEGIN, its settings, its statements, its history row, COMMIT.
+ * Consecutive ones share a message (a batch), each still its own
+ * transaction, so the server runs them back to back and a network costs one
+ * round trip per batch, not per migration. Each statement still gets its own
+ * result, so a failure names its statement, and PostgreSQL's error position,
+ * relative to the whole message, is mapped back to the statement's text.
+ *
+ * Large files go one extended-protocol query per statement inside the same
+ * kind of transaction (pipelined, or one at a time when very large), so the
+ * server never parses megabytes at once; files outside a transaction run
+ * statement by statement and record their progress.
  */
 #include "db.h"
 #include "error.h"
@@ -196,18 +201,25 @@ static char *context_lines(const char *text, size_t len, int line, int first_lin
     return dbm_buf_detach(&b);
 }
 
-void dbm_db_fill_error(dbm_error_info *e, const PGresult *res, const char *text, size_t text_len,
-                       size_t stmt_offset, int first_line, const char *file)
+/* The error's cursor position (1-based characters in what the server was sent), or 0. */
+static long error_pos(const PGresult *res)
 {
     const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+    return pos ? strtol(pos, NULL, 10) : 0;
+}
+
+/* As dbm_db_fill_error, with the position given in characters from the statement's start. */
+static void fill_error_at(dbm_error_info *e, const PGresult *res, const char *text, size_t text_len,
+                          size_t stmt_offset, long charpos, int first_line, const char *file)
+{
     const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
     const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
     size_t offset = stmt_offset;
     int line = 1, col = 1;
 
-    if (pos && stmt_offset <= text_len)
-        offset = stmt_offset + dbm_sql_charpos_to_offset(text + stmt_offset, text_len - stmt_offset,
-                                                         strtol(pos, NULL, 10));
+    if (charpos > 0 && stmt_offset <= text_len)
+        offset = stmt_offset +
+                 dbm_sql_charpos_to_offset(text + stmt_offset, text_len - stmt_offset, charpos);
     if (offset > text_len)
         offset = text_len;
     dbm_sql_linecol(text, text_len, offset, &line, &col);
@@ -218,6 +230,12 @@ void dbm_db_fill_error(dbm_error_info *e, const PGresult *res, const char *text,
     e->column = col;
     free(e->context);
     e->context = context_lines(text, text_len, line, first_line);
+}
+
+void dbm_db_fill_error(dbm_error_info *e, const PGresult *res, const char *text, size_t text_len,
+                       size_t stmt_offset, int first_line, const char *file)
+{
+    fill_error_at(e, res, text, text_len, stmt_offset, error_pos(res), first_line, file);
 }
 
 /* Sleep before retry `attempt` (0-based): 0.5 s doubling, capped at 8 s, with jitter. */
@@ -310,9 +328,14 @@ static char *section_stmt(const char *text, const dbm_stmt *s)
     return dbm_xstrndup(text + s->offset, s->len);
 }
 
+/*
+ * The server's error as the migration's: `stmt` the statement that failed
+ * (NULL: none of the file's, or the whole text) and `charpos` the error's
+ * position from its start (0: none).
+ */
 static void record_error(dbm_mig_result *result, const PGresult *res, PGconn *conn,
-                         const char *text, size_t len, const dbm_stmt *stmt, int first_line,
-                         const char *file)
+                         const char *text, size_t len, const dbm_stmt *stmt, long charpos,
+                         int first_line, const char *file)
 {
     const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
     char *conn_msg = NULL;
@@ -327,38 +350,64 @@ static void record_error(dbm_mig_result *result, const PGresult *res, PGconn *co
                              PQresultErrorField(res, PG_DIAG_SQLSTATE)
                                  ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
                                  : NULL);
-    dbm_db_fill_error(e, res, text, len, stmt ? stmt->offset : 0, first_line, file);
+    fill_error_at(e, res, text, len, stmt ? stmt->offset : 0, charpos, first_line, file);
     free(conn_msg);
 }
 
+/* The hints for a failed transactional migration that the server's error does not give. */
+static void transactional_hint(dbm_mig_result *result, const PGresult *res, bool in_history)
+{
+    if (in_history && strcmp(sqlstate_of(res), "23505") == 0)
+        dbm_report_set(&result->error->hint,
+                       "another run recorded this version at the same time; nothing was "
+                       "applied twice (the run lock was bypassed, e.g. by a pooler)");
+    if (strcmp(sqlstate_of(res), LOCK_TIMEOUT_SQLSTATE) == 0)
+        dbm_report_set(&result->error->hint,
+                       "another session held a conflicting lock for longer than lock-timeout "
+                       "on every retry; find it in pg_locks, or raise lock-timeout or "
+                       "lock-retries");
+}
+
 /*
- * Run a section transactionally: prefix queries, the statements, suffix
- * queries (history), COMMIT. Retries lock timeouts.
+ * The first statement of a migration's transaction: its timeouts, and the
+ * mark its history row measures the duration from.
+ */
+static char *tx_settings_sql(const dbm_apply_opts *opts)
+{
+    return dbm_xasprintf("SELECT set_config('lock_timeout', '%lldms', true), "
+                         "set_config('statement_timeout', '%lldms', true), " DBM_HISTORY_MARK_START,
+                         opts->lock_timeout_ms, opts->statement_timeout_ms);
+}
+
+/*
+ * Run a section transactionally, one extended-protocol query per statement
+ * (pipelined unless very large): BEGIN, the settings, the statements, the
+ * suffix queries (history), COMMIT. Retries lock timeouts.
  */
 static int run_transactional(dbm_mig_result *result, PGconn *conn, const char *text, size_t len,
-                             int first_line, const dbm_stmt_list *stmts, const char *history_sql,
-                             const dbm_apply_opts *opts)
+                             int first_line, const dbm_stmt_list *stmts, char *const *suffix,
+                             size_t nsuffix, const dbm_apply_opts *opts)
 {
     size_t nq = 0;
     size_t prefix;
-    char **q = dbm_xcalloc(stmts->count + 5, sizeof(*q));
+    char **q = dbm_xcalloc(stmts->count + nsuffix + 3, sizeof(*q));
     bool pipelined;
     int error = 0;
 
     q[nq++] = dbm_xstrdup("BEGIN");
-    q[nq++] = dbm_xasprintf("SET LOCAL lock_timeout = '%lldms'", opts->lock_timeout_ms);
-    q[nq++] = dbm_xasprintf("SET LOCAL statement_timeout = '%lldms'", opts->statement_timeout_ms);
+    q[nq++] = tx_settings_sql(opts);
     prefix = nq;
     for (size_t i = 0; i < stmts->count; i++)
         q[nq++] = section_stmt(text, &stmts->items[i]);
-    q[nq++] = dbm_xstrdup(history_sql);
+    for (size_t i = 0; i < nsuffix; i++)
+        q[nq++] = dbm_xstrdup(suffix[i]);
     q[nq++] = dbm_xstrdup("COMMIT");
     pipelined = nq <= PIPELINE_MAX_QUERIES && len <= PIPELINE_MAX_BYTES;
 
     for (int attempt = 0;; attempt++) {
         size_t failed;
         PGresult *res = run_queries(conn, q, nq, pipelined, &failed);
-        const dbm_stmt *stmt;
+        bool in_body = failed >= prefix && failed < prefix + stmts->count;
 
         if (!res)
             break;
@@ -369,19 +418,9 @@ static int run_transactional(dbm_mig_result *result, PGconn *conn, const char *t
             backoff(attempt);
             continue;
         }
-        stmt = failed >= prefix && failed < prefix + stmts->count ? &stmts->items[failed - prefix]
-                                                                  : NULL;
-        record_error(result, res, conn, text, len, stmt, first_line, opts->display_path);
-        if (failed == prefix + stmts->count && strcmp(sqlstate_of(res), "23505") == 0) {
-            dbm_report_set(&result->error->hint,
-                           "another run recorded this version at the same time; nothing was "
-                           "applied twice (the run lock was bypassed, e.g. by a pooler)");
-        }
-        if (strcmp(sqlstate_of(res), LOCK_TIMEOUT_SQLSTATE) == 0)
-            dbm_report_set(&result->error->hint,
-                           "another session held a conflicting lock for longer than lock-timeout "
-                           "on every retry; find it in pg_locks, or raise lock-timeout or "
-                           "lock-retries");
+        record_error(result, res, conn, text, len, in_body ? &stmts->items[failed - prefix] : NULL,
+                     in_body ? error_pos(res) : 0, first_line, opts->display_path);
+        transactional_hint(result, res, failed >= prefix + stmts->count && failed + 1 < nq);
         PQclear(res);
         error = DBM_EFAILED;
         break;
@@ -458,7 +497,8 @@ static int run_non_transactional(dbm_mig_result *result, PGconn *conn, const dbm
         free(sql);
         if (res) {
             char *hint = (s->flags & DBM_STMT_NO_TX) ? invalid_indexes_hint(conn) : NULL;
-            record_error(result, res, conn, m->up, m->up_len, s, m->up_line, opts->display_path);
+            record_error(result, res, conn, m->up, m->up_len, s, error_pos(res), m->up_line,
+                         opts->display_path);
             PQclear(res);
             if (hint)
                 dbm_report_set(&result->error->hint, hint);
@@ -494,7 +534,8 @@ static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migrat
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
         PQresultStatus(res) != PGRES_EMPTY_QUERY) {
         /* The position is relative to the whole text here. */
-        record_error(result, res, conn, m->up, m->up_len, NULL, m->up_line, opts->display_path);
+        record_error(result, res, conn, m->up, m->up_len, NULL, error_pos(res), m->up_line,
+                     opts->display_path);
         PQclear(res);
         if (PQtransactionStatus(conn) != PQTRANS_IDLE)
             PQclear(PQexec(conn, "ROLLBACK"));
@@ -518,6 +559,285 @@ done:
     return error;
 }
 
+/* A transactional migration and its history row, one extended-protocol query per statement. */
+static int run_statements(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                          const dbm_stmt_list *stmts, const dbm_apply_opts *opts)
+{
+    char *hist[2];
+    size_t nhist = 0;
+    int error;
+
+    if (opts->replace_existing)
+        hist[nhist++] = dbm_history_sql_delete(conn, opts->schema, m->version);
+    hist[nhist++] = dbm_history_sql_applied(conn, opts->schema, m, opts->run_id, opts->git_sha);
+    error = run_transactional(result, conn, m->up, m->up_len, m->up_line, stmts, hist, nhist, opts);
+    while (nhist > 0)
+        free(hist[--nhist]);
+    return error;
+}
+
+/* --- batches --- */
+
+/*
+ * A message holds at most this many migrations and bytes of them, so the log
+ * keeps up with the work and the server parses little at once (it parses a
+ * whole message before running any of it). Larger files go alone through
+ * run_transactional, which sends one statement at a time.
+ */
+#define BATCH_MAX_ITEMS 64
+#define BATCH_MAX_BYTES (256u << 10)
+#define BATCH_FILE_MAX  (64u << 10)
+
+bool dbm_db_batchable(PGconn *conn, const dbm_migration *m, const dbm_stmt_list *stmts)
+{
+    /* Before PostgreSQL 13, statement_timeout covered a whole message, not each statement. */
+    return !m->no_transaction && !stmts->manages_transaction && m->up_len <= BATCH_FILE_MAX &&
+           PQserverVersion(conn) >= 130000;
+}
+
+/* One message: items [first, end), with where each of their statements starts in it. */
+typedef struct {
+    dbm_buf sql;
+    size_t first, end;
+    size_t *at;   /* message offset of each statement, item after item */
+    size_t *base; /* per item (k - first): its first entry in `at` */
+} batch_msg;
+
+/* Results per item: BEGIN, settings, the statements, [DELETE], INSERT, COMMIT. */
+static size_t item_results(const dbm_batch_item *it)
+{
+    return it->stmts->count + (it->opts.replace_existing ? 5 : 4);
+}
+
+static void batch_build(batch_msg *b, PGconn *conn, const dbm_batch_item *items, size_t first,
+                        size_t n, size_t max_items)
+{
+    size_t nat = 0, k;
+
+    memset(b, 0, sizeof(*b));
+    b->first = first;
+    for (k = first; k < n && k - first < max_items; k++)
+        if (k > first && b->sql.len + items[k].m->up_len > BATCH_MAX_BYTES)
+            break;
+        else
+            nat += items[k].stmts->count;
+    b->end = k;
+    b->at = dbm_xcalloc(nat + 1, sizeof(*b->at));
+    b->base = dbm_xcalloc(b->end - first, sizeof(*b->base));
+    nat = 0;
+    for (k = first; k < b->end; k++) {
+        const dbm_batch_item *it = &items[k];
+        char *settings = tx_settings_sql(&it->opts);
+        char *hist = dbm_history_sql_applied(conn, it->opts.schema, it->m, it->opts.run_id,
+                                             it->opts.git_sha);
+
+        dbm_buf_printf(&b->sql, "BEGIN;\n%s;\n", settings);
+        b->base[k - first] = nat;
+        for (size_t i = 0; i < it->stmts->count; i++) {
+            const dbm_stmt *st = &it->stmts->items[i];
+            b->at[nat++] = b->sql.len;
+            dbm_buf_put(&b->sql, it->m->up + st->offset, st->len);
+            /* On its own line: the statement may end in a -- comment. */
+            dbm_buf_puts(&b->sql, "\n;\n");
+        }
+        if (it->opts.replace_existing) {
+            char *del = dbm_history_sql_delete(conn, it->opts.schema, it->m->version);
+            dbm_buf_printf(&b->sql, "%s;\n", del);
+            free(del);
+        }
+        dbm_buf_printf(&b->sql, "%s;\nCOMMIT;\n", hist);
+        free(settings);
+        free(hist);
+    }
+}
+
+static void batch_free(batch_msg *b)
+{
+    dbm_buf_free(&b->sql);
+    free(b->at);
+    free(b->base);
+}
+
+/*
+ * The error's position (characters in the whole message) from the start of
+ * the statement at message offset `at`, `len` bytes long; 0 when it lies
+ * outside that statement.
+ */
+static long stmt_charpos(const char *msg, size_t at, size_t len, long pos)
+{
+    long before = 0, inside = 0;
+
+    if (pos <= 0)
+        return 0;
+    for (size_t i = 0; i < at; i++)
+        before += ((unsigned char)msg[i] & 0xC0) != 0x80;
+    for (size_t i = at; i < at + len; i++)
+        inside += ((unsigned char)msg[i] & 0xC0) != 0x80;
+    return pos > before && pos <= before + inside + 1 ? pos - before : 0;
+}
+
+/* Item k of the message failed with `res` at its result `pos`: its row says how. */
+static void batch_failed(const batch_msg *b, const dbm_batch_item *items, size_t k, size_t pos,
+                         PGresult *res, PGconn *conn, dbm_mig_result *r)
+{
+    const dbm_batch_item *it = &items[k];
+    const dbm_stmt *st = NULL;
+    long charpos = 0;
+
+    if (pos >= 2 && pos < 2 + it->stmts->count) {
+        size_t at = b->at[b->base[k - b->first] + pos - 2];
+        st = &it->stmts->items[pos - 2];
+        charpos = stmt_charpos(dbm_buf_cstr(&b->sql), at, st->len, error_pos(res));
+    }
+    record_error(r, res, conn, it->m->up, it->m->up_len, st, charpos, it->m->up_line,
+                 it->opts.display_path);
+    transactional_hint(r, res, pos >= 2 + it->stmts->count && pos + 1 < item_results(it));
+}
+
+/* Item `it` outside a batch, a statement at a time, its outcome in `r`. */
+static int statements_one_by_one(dbm_mig_result *r, PGconn *conn, const dbm_batch_item *it)
+{
+    int64_t started = dbm_now_us();
+    int error = run_statements(r, conn, it->m, it->stmts, &it->opts);
+
+    r->statement_count = (int)it->stmts->count;
+    r->transactional = true;
+    r->duration_ms = (double)(dbm_now_us() - started) / 1000.0;
+    r->status = error == 0 ? DBM_MIG_APPLIED : DBM_MIG_FAILED;
+    return error;
+}
+
+int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
+                       const dbm_batch_hooks *hooks)
+{
+    size_t k = 0, per_message = BATCH_MAX_ITEMS;
+    bool one_by_one = false;
+    int attempt = 0;
+
+    while (k < n) {
+        batch_msg b;
+        size_t j = k, pos = 0, seen = 0, err_pos = 0;
+        PGresult *res, *err = NULL;
+        long long duration = -1;
+        int64_t mark = dbm_now_us();
+        dbm_mig_result *r;
+        const char *scs = PQparameterStatus(conn, "standard_conforming_strings");
+
+        if (one_by_one || !scs || strcmp(scs, "on") != 0) {
+            /*
+             * The files were split with standard_conforming_strings on; with
+             * it off the server reads backslashes in strings otherwise, and
+             * text run together could be read across statements. Also the
+             * way to the error when the server could not parse a message.
+             */
+            r = hooks->row(hooks->arg, k);
+            if (statements_one_by_one(r, conn, &items[k]) < 0) {
+                hooks->done(hooks->arg, k, r, DBM_EFAILED);
+                return DBM_EFAILED;
+            }
+            hooks->done(hooks->arg, k, r, 0);
+            k++;
+            one_by_one = false;
+            continue;
+        }
+        batch_build(&b, conn, items, k, n, per_message);
+        if (!PQsendQuery(conn, dbm_buf_cstr(&b.sql)))
+            err = PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+        while ((res = PQgetResult(conn)) != NULL) {
+            ExecStatusType st = PQresultStatus(res);
+
+            if (st == PGRES_COPY_IN) {
+                /* COPY FROM STDIN: the data would have to follow in the file, which SQL cannot. */
+                PQputCopyEnd(conn, "db-migrate sends no COPY data; load it with INSERT or COPY "
+                                   "FROM a server file");
+            } else if (st == PGRES_COPY_OUT) {
+                char *row;
+                while (PQgetCopyData(conn, &row, 0) > 0)
+                    PQfreemem(row);
+            } else if (err) {
+                /* the rest of the message was skipped */
+            } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+                err = res;
+                err_pos = pos;
+                continue;
+            } else {
+                seen++;
+                if (pos + 2 == item_results(&items[j]) && PQntuples(res) == 1)
+                    duration = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+                if (++pos == item_results(&items[j])) {
+                    /* Its COMMIT: applied. */
+                    r = hooks->row(hooks->arg, j);
+                    r->statement_count = (int)items[j].stmts->count;
+                    r->transactional = true;
+                    r->status = DBM_MIG_APPLIED;
+                    r->duration_ms =
+                        duration >= 0 ? (double)duration : (double)(dbm_now_us() - mark) / 1000.0;
+                    hooks->done(hooks->arg, j, r, 0);
+                    mark = dbm_now_us();
+                    j++;
+                    pos = 0;
+                    duration = -1;
+                    attempt = 0;
+                }
+            }
+            PQclear(res);
+        }
+        if (!err && j < b.end) /* the results stopped short: the connection is gone */
+            err = PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+        if (!err) {
+            k = b.end;
+            batch_free(&b);
+            continue;
+        }
+        if (PQtransactionStatus(conn) == PQTRANS_INERROR ||
+            PQtransactionStatus(conn) == PQTRANS_INTRANS)
+            PQclear(PQexec(conn, "ROLLBACK"));
+        if (seen == 0 && PQstatus(conn) == CONNECTION_OK) {
+            /*
+             * The server parses a whole message before it runs any of it, so
+             * one migration it cannot parse stopped all of them: one to a
+             * message from here, so the others run; and the one that fails
+             * alone is sent a statement at a time, so its error is exact.
+             */
+            if (b.end - k > 1)
+                per_message = 1;
+            else
+                one_by_one = true;
+        } else if (strcmp(sqlstate_of(err), LOCK_TIMEOUT_SQLSTATE) == 0 &&
+                   attempt < items[j].opts.lock_retries) {
+            dbm_log("  lock timeout in '%s' (attempt %d of %ld); retrying",
+                    items[j].opts.display_path, attempt + 1, items[j].opts.lock_retries + 1);
+            backoff(attempt++);
+            k = j;
+        } else {
+            r = hooks->row(hooks->arg, j);
+            r->statement_count = (int)items[j].stmts->count;
+            r->transactional = true;
+            r->status = DBM_MIG_FAILED;
+            r->duration_ms = (double)(dbm_now_us() - mark) / 1000.0;
+            batch_failed(&b, items, j, err_pos, err, conn, r);
+            PQclear(err);
+            batch_free(&b);
+            hooks->done(hooks->arg, j, r, DBM_EFAILED);
+            return DBM_EFAILED;
+        }
+        PQclear(err);
+        batch_free(&b);
+    }
+    return 0;
+}
+
+static dbm_mig_result *single_row(void *arg, size_t k)
+{
+    (void)k;
+    return arg;
+}
+
+static void single_done(void *arg, size_t k, dbm_mig_result *r, int error)
+{
+    (void)arg, (void)k, (void)r, (void)error;
+}
+
 int dbm_db_apply(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                  const dbm_stmt_list *stmts, const dbm_apply_opts *opts)
 {
@@ -526,16 +846,17 @@ int dbm_db_apply(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
 
     result->statement_count = (int)stmts->count;
     result->transactional = !m->no_transaction;
-    if (m->no_transaction) {
-        error = run_non_transactional(result, conn, m, stmts, opts, started);
-    } else if (stmts->manages_transaction) {
-        error = run_as_written(result, conn, m, stmts, opts, started);
-    } else {
-        char *hist = dbm_history_sql_applied(conn, opts->schema, m, opts->run_id, opts->git_sha,
-                                             opts->replace_existing);
-        error = run_transactional(result, conn, m->up, m->up_len, m->up_line, stmts, hist, opts);
-        free(hist);
+    if (dbm_db_batchable(conn, m, stmts)) {
+        dbm_batch_item item = {m, stmts, *opts};
+        dbm_batch_hooks hooks = {single_row, single_done, result};
+        return dbm_db_apply_batch(conn, &item, 1, &hooks);
     }
+    if (m->no_transaction)
+        error = run_non_transactional(result, conn, m, stmts, opts, started);
+    else if (stmts->manages_transaction)
+        error = run_as_written(result, conn, m, stmts, opts, started);
+    else
+        error = run_statements(result, conn, m, stmts, opts);
     result->duration_ms = (double)(dbm_now_us() - started) / 1000.0;
     result->status = error == 0 ? DBM_MIG_APPLIED : DBM_MIG_FAILED;
     return error;
@@ -564,7 +885,7 @@ static int run_down_statements(dbm_mig_result *result, PGconn *conn, const dbm_m
 
         free(sql);
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
-            record_error(result, res, conn, m->down, m->down_len, s, m->down_line,
+            record_error(result, res, conn, m->down, m->down_len, s, error_pos(res), m->down_line,
                          opts->display_path);
             PQclear(res);
             error = DBM_EFAILED;
@@ -594,8 +915,8 @@ int dbm_db_rollback_one(dbm_mig_result *result, PGconn *conn, const dbm_migratio
         error = run_down_statements(result, conn, m, down_stmts, &o);
     } else {
         del = dbm_history_sql_delete(conn, opts->schema, m->version);
-        error = run_transactional(result, conn, m->down, m->down_len, m->down_line, down_stmts, del,
-                                  &o);
+        error = run_transactional(result, conn, m->down, m->down_len, m->down_line, down_stmts,
+                                  &del, 1, &o);
     }
     free(del);
     result->duration_ms = (double)(dbm_now_us() - started) / 1000.0;

@@ -14,7 +14,7 @@
 #include "report.h"
 #include "sqlparse.h"
 
-#include <libpq-fe.h>
+#include "pq.h"
 #include <stdbool.h>
 
 /*
@@ -53,14 +53,46 @@ typedef struct {
  * Apply one migration and record it, filling `result` (status, duration,
  * statement count, error with file line and column). Transactional
  * migrations and their history row commit together or not at all, in one
- * round trip; a lock timeout (55P03) is retried up to lock_retries times with
- * exponential backoff and jitter. Non-transactional ones run statement by
+ * round trip (a batch of one when dbm_db_batchable); a lock timeout (55P03) is retried up to
+ * lock_retries times with exponential backoff and jitter. Non-transactional ones run statement by
  * statement and record their progress, so a rerun resumes at the failed
  * statement. Returns 0, DBM_EFAILED when the migration failed (result says
  * why), or DBM_EGENERIC when the history could not be written.
  */
 int dbm_db_apply(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                  const dbm_stmt_list *stmts, const dbm_apply_opts *opts);
+
+/*
+ * Whether `m` can be applied in a batch: it runs in a transaction that it does
+ * not manage itself, and is small (large files are sent a statement at a time).
+ */
+bool dbm_db_batchable(PGconn *conn, const dbm_migration *m, const dbm_stmt_list *stmts);
+
+typedef struct {
+    const dbm_migration *m;
+    const dbm_stmt_list *stmts;
+    dbm_apply_opts opts;
+} dbm_batch_item;
+
+typedef struct {
+    /* The report row for item k: asked once per item, in order, when its outcome is known. */
+    dbm_mig_result *(*row)(void *arg, size_t k);
+    /* Item k's outcome is in its row `r`: error 0 (applied) or DBM_EFAILED. */
+    void (*done)(void *arg, size_t k, dbm_mig_result *r, int error);
+    void *arg;
+} dbm_batch_hooks;
+
+/*
+ * Apply batchable migrations items[0..n) in order, as dbm_db_apply would, but
+ * several to a simple-protocol message: each still in its own transaction with
+ * its history row, the server running one after the other without waiting
+ * for the client in between, and over a network without a round trip each.
+ * Stops at the first that fails (after its done hook; later items are not
+ * run) and returns DBM_EFAILED; 0 when all were applied. A lock timeout is
+ * retried from the migration that met it.
+ */
+int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
+                       const dbm_batch_hooks *hooks);
 
 /*
  * Run a down section and delete the history row (rollback): in one transaction,

@@ -24,7 +24,7 @@
 #include "report.h"
 #include "sqlparse.h"
 
-#include <libpq-fe.h>
+#include "pq.h"
 
 typedef struct dbm_dryrun dbm_dryrun;
 

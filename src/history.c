@@ -312,7 +312,7 @@ int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, c
 }
 
 char *dbm_history_sql_applied(PGconn *conn, const char *schema, const dbm_migration *m,
-                              long long run_id, const char *git_sha, bool replace_existing)
+                              long long run_id, const char *git_sha)
 {
     char *s = quote_schema(conn, schema);
     char *v = literal(conn, m->version);
@@ -320,14 +320,12 @@ char *dbm_history_sql_applied(PGconn *conn, const char *schema, const dbm_migrat
     char *c = literal(conn, m->checksum);
     char *g = literal(conn, git_sha);
     char *sql = dbm_xasprintf(
-        "%s%s%s%s%s"
         "INSERT INTO %s.migrations (version, name, checksum, applied_at, duration_ms, run_id, "
-        "git_sha, transactional, status) VALUES (%s, %s, %s, now(), "
-        "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, %lld, %s, true, "
-        "'applied')",
-        replace_existing ? "DELETE FROM " : "", replace_existing ? s : "",
-        replace_existing ? ".migrations WHERE version = " : "", replace_existing ? v : "",
-        replace_existing ? "; " : "", s, v, n, c, run_id, g);
+        "git_sha, transactional, status) SELECT %s, %s, %s, to_timestamp(t0::float8), "
+        "((extract(epoch FROM clock_timestamp()) - t0) * 1000)::bigint, %lld, %s, true, "
+        "'applied' FROM (SELECT coalesce(nullif(current_setting('db_migrate.started_at', true), "
+        "'')::numeric, extract(epoch FROM now())) AS t0) AS start RETURNING duration_ms",
+        s, v, n, c, run_id, g);
 
     free(v);
     free(n);

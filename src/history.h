@@ -13,7 +13,7 @@
 #include "migration.h"
 #include "util.h"
 
-#include <libpq-fe.h>
+#include "pq.h"
 #include <stdbool.h>
 
 typedef struct {
@@ -65,15 +65,25 @@ int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
 int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, const char *outcome);
 
 /*
+ * An expression that marks when a migration's transaction began, for
+ * dbm_history_sql_applied: the first statement of the transaction selects it.
+ * now() cannot serve, because every transaction of one simple-protocol
+ * message shares the time the message arrived.
+ */
+#define DBM_HISTORY_MARK_START                                                                     \
+    "set_config('db_migrate.started_at', extract(epoch FROM clock_timestamp())::text, true)"
+
+/*
  * The statement that records `m` as applied by run_id, for a transactional
  * migration: sent in the same transaction as its body, it measures duration_ms
- * on the server as the time since the transaction began. With
- * `replace_existing` (a failed row from an earlier attempt, or a Flyway
- * repeatable run again) the old row is deleted first; otherwise a plain INSERT
- * lets the primary key refuse a second record. Caller frees.
+ * on the server as the time since DBM_HISTORY_MARK_START ran (since the
+ * transaction began, without it), and returns duration_ms. A plain INSERT, so
+ * the primary key refuses a second record: to replace a row (a failed earlier
+ * attempt, or a Flyway repeatable run again), send dbm_history_sql_delete's
+ * statement before it. Caller frees.
  */
 char *dbm_history_sql_applied(PGconn *conn, const char *schema, const dbm_migration *m,
-                              long long run_id, const char *git_sha, bool replace_existing);
+                              long long run_id, const char *git_sha);
 
 /* Record (upsert) a non-transactional migration's state after it ran or failed. */
 int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,

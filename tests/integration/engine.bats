@@ -131,10 +131,100 @@ PY
   [ "$(sql "SELECT count(*) FROM db_migrate.runs WHERE outcome = 'failed'")" = 1 ]
 }
 
+@test "consecutive migrations run back to back in one message, each in its own transaction with its own times" {
+  # The server logs each message it receives: the three files arrive as one.
+  sql "ALTER DATABASE $DBNAME SET log_statement = 'all'"
+  write migrations/001_one.sql <<'SQL'
+CREATE TABLE b1 (id int);
+SQL
+  write migrations/002_slow.sql <<'SQL'
+CREATE TABLE b2 (id int);
+SELECT pg_sleep(0.4) -- no semicolon, and a comment last
+SQL
+  write migrations/003_three.sql <<'SQL'
+CREATE TABLE b3 (id int);
+SQL
+  run_dbm 0 apply
+  [[ "$output" == *"applied  migrations/002_slow.sql (2 statements"* ]]
+  python3 - "$PGTEST_DIR/log" "$DBNAME" <<'PY'
+import re, sys
+log = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+entries = re.split(r"(?m)^(?=\d{4}-\d\d-\d\d )", log)
+mine = [e for e in entries if "CREATE TABLE b1" in e and "statement:" in e]
+assert len(mine) == 1, mine
+assert "CREATE TABLE b2" in mine[0] and "CREATE TABLE b3" in mine[0], mine[0]
+assert mine[0].count("COMMIT;") == 3, mine[0]
+PY
+  # Each row has its own start and duration: not the time the message arrived.
+  [ "$(sql "SELECT duration_ms >= 400 FROM db_migrate.migrations WHERE version = '002'")" = t ]
+  [ "$(sql "SELECT (SELECT applied_at FROM db_migrate.migrations WHERE version = '003') -
+                   (SELECT applied_at FROM db_migrate.migrations WHERE version = '001') >= interval '400 ms'")" = t ]
+  [ "$(sql "SELECT count(DISTINCT xmin::text) FROM db_migrate.migrations")" = 3 ]
+}
+
+@test "a failure inside a batch keeps the earlier migrations, and its position maps through the message" {
+  write migrations/001_one.sql <<'SQL'
+-- déjà vu: text before the failure holds multi-byte characters
+CREATE TABLE b1 (id int, note text DEFAULT 'héllo 🎉');
+SQL
+  write migrations/002_two.sql <<'SQL'
+CREATE TABLE b2 (t text);
+COMMENT ON TABLE b2 IS 'ünïcode';  SELECT 'é', nosuchcol FROM b2;
+SQL
+  write migrations/003_three.sql <<'SQL'
+CREATE TABLE b3 (id int);
+SQL
+  export GITHUB_ACTIONS=true
+  run_dbm 1 apply
+  [[ "$output" == *'::error file=migrations/002_two.sql,line=2,col=48,title=Migration failed::column "nosuchcol" does not exist'* ]]
+  [ "$(sql "SELECT string_agg(version, ',') FROM db_migrate.migrations")" = 001 ]
+  [ "$(sql "SELECT to_regclass('b1') IS NOT NULL AND to_regclass('b2') IS NULL AND to_regclass('b3') IS NULL")" = t ]
+}
+
+@test "with standard_conforming_strings off, files go a statement at a time and fail where the server stops" {
+  # The files are split as PostgreSQL reads them by default; a server that reads
+  # backslashes in strings as escapes must not see one file's text run into the next.
+  sql "ALTER DATABASE $DBNAME SET standard_conforming_strings = off"
+  printf 'CREATE TABLE s1 (id int);\n' > migrations/001_one.sql
+  # Run together, this text would parse with the server's reading and insert one odd row.
+  write migrations/002_two.sql <<'SQL'
+CREATE TABLE s2 (t text);
+INSERT INTO s2 VALUES ('a\');
+INSERT INTO s2 VALUES ('); SELECT 1; --');
+SQL
+  printf 'CREATE TABLE s3 (id int);\n' > migrations/003_three.sql
+  export GITHUB_ACTIONS=true
+  run_dbm 1 apply
+  [[ "$output" == *'::error file=migrations/002_two.sql,line=2,col=24,title=Migration failed::unterminated quoted string'* ]]
+  [ "$(sql "SELECT string_agg(version, ',') FROM db_migrate.migrations")" = 001 ]
+  [ "$(sql "SELECT to_regclass('s2') IS NULL AND to_regclass('s3') IS NULL")" = t ]
+}
+
+@test "a Flyway repeatable migration runs again when it changes, replacing its row" {
+  printf 'CREATE TABLE r (id int);\n' > migrations/V1__table.sql
+  printf 'CREATE OR REPLACE VIEW rv AS SELECT 1 AS x;\n' > migrations/R__view.sql
+  run_dbm 0 apply --format flyway
+  before=$(sql "SELECT checksum FROM db_migrate.migrations WHERE version = 'R__view'")
+  printf 'CREATE OR REPLACE VIEW rv AS SELECT 1 AS x, 2 AS y;\n' > migrations/R__view.sql
+  run_dbm 0 apply --format flyway
+  [[ "$output" == *"applied  migrations/R__view.sql"* ]]
+  [ "$(sql "SELECT y FROM rv")" = 2 ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE version = 'R__view' AND checksum <> '$before'")" = 1 ]
+  run_dbm 0 apply --format flyway
+  [[ "$output" == *"up to date: nothing to apply"* ]]
+}
+
 @test "a lock timeout is retried while another session holds the lock, and succeeds once it is released" {
   sql "CREATE TABLE busy (id int)"
+  # Three files of one batch: the retry resends from the one that timed out, not from the first.
+  write migrations/000_first.sql <<'SQL'
+CREATE TABLE first (id int);
+SQL
   write migrations/001_alter.sql <<'SQL'
 ALTER TABLE busy ADD COLUMN note text;
+SQL
+  write migrations/002_after.sql <<'SQL'
+CREATE TABLE after (id int);
 SQL
   # Hold an ACCESS SHARE lock for 2.5 s: the ALTER needs ACCESS EXCLUSIVE.
   psql -X -q "$DATABASE_URL" -c "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE; SELECT pg_sleep(2.5); COMMIT;" >/dev/null &
@@ -143,7 +233,9 @@ SQL
   run_dbm 0 apply --lock-timeout 300ms --lock-retries 8
   wait $holder
   [[ "$output" == *"lock timeout in 'migrations/001_alter.sql' (attempt 1 of 9); retrying"* ]]
+  [ "$(grep -c 'applied  migrations/000_first.sql' <<< "$output")" = 1 ]
   [ "$(sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'busy' AND column_name = 'note'")" = 1 ]
+  [ "$(sql "SELECT string_agg(version, ',' ORDER BY version) FROM db_migrate.migrations")" = 000,001,002 ]
 }
 
 @test "a lock timeout with no retries left fails with SQLSTATE 55P03 and records nothing" {
@@ -338,6 +430,31 @@ for i in range(40000): print("INSERT INTO big VALUES (%d, %s);" % (i, repr("x" *
   start=$(date +%s)
   run_dbm 3 apply --database-url "postgresql://postgres@127.0.0.1:$port/x" --wait 2s
   [ $(( $(date +%s) - start )) -ge 1 ]
+}
+
+@test "a password in database-url is masked for the runner, and printed nowhere else" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  export GITHUB_ACTIONS=true
+  # The server trusts local connections, so the password is sent but not checked.
+  run_dbm 0 apply --database-url "postgresql://postgres:S%40cret%2Fpw@127.0.0.1:$PGTEST_PORT/$DBNAME"
+  [[ "$output" == *"::add-mask::S@cret/pw"* ]]
+  [ "$(grep -c -e 'S@cret/pw' -e 'S%40cret' <<< "$output")" = 1 ]
+  run_dbm 0 apply --database-url "host=127.0.0.1 port=$PGTEST_PORT dbname=$DBNAME user=postgres password='kv secret'"
+  [[ "$output" == *"::add-mask::kv secret"* ]]
+  [ "$(grep -c 'kv secret' <<< "$output")" = 1 ]
+}
+
+@test "without libpq, commands that connect say what to install and plan --offline still works" {
+  [ "$(id -u)" -eq 0 ] || skip "hiding libpq needs a private mount namespace (root)"
+  lib=$(ldconfig -p | awk '/libpq\.so\.5 .*x86-64/ { print $NF; exit }')
+  [ -n "$lib" ]
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  run unshare --mount sh -c "mount --bind /dev/null '$(readlink -f "$lib")' && '$DBM' apply"
+  [ "$status" -eq 3 ]
+  [[ "${lines[0]}" == "error: unable to load libpq: "* ]]
+  [[ "$output" == *"hint: install PostgreSQL's client library"* ]]
+  run unshare --mount sh -c "mount --bind /dev/null '$(readlink -f "$lib")' && '$DBM' plan --offline"
+  [ "$status" -eq 0 ]
 }
 
 @test "apply refuses to run on pull_request events unless allowed" {

@@ -13,7 +13,6 @@
 #include "tunnel.h"
 #include "util.h"
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +87,11 @@ static int group_setup(void **state)
     char *cmd;
     int rc;
     const char *src = __FILE__; /* tests/unit/test_tunnel.c, relative to the repository */
+
+    /* The PQ calls below go through db-migrate's table (pq.h), as the modules' do;
+     * PQconnectdb, PQsslInUse and PQgetlength, which db-migrate never calls, are linked. */
+    if (dbm_pq_load() != 0)
+        return -1;
 
     snprintf(fixture_script, sizeof(fixture_script), "%.*s/../integration/netfixture.sh",
              (int)(strrchr(src, '/') - src), src);
