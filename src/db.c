@@ -595,23 +595,34 @@ bool dbm_db_batchable(PGconn *conn, const dbm_migration *m, const dbm_stmt_list 
            PQserverVersion(conn) >= 130000;
 }
 
-/* One message: items [first, end), with where each of their statements starts in it. */
+/*
+ * One message: items [first, end), with where each of their statements starts
+ * in it. It opens with `pre` results of its own (the history statement
+ * prepared for a larger batch, the start mark) and may end with one more.
+ */
 typedef struct {
     dbm_buf sql;
     size_t first, end;
+    size_t pre;
     size_t *at;   /* message offset of each statement, item after item */
     size_t *base; /* per item (k - first): its first entry in `at` */
 } batch_msg;
 
-/* Results per item: BEGIN, settings, the statements, [DELETE], INSERT, COMMIT. */
+/* An item's results: BEGIN, two SET LOCALs, the statements, [DELETE], INSERT, COMMIT. */
+#define ITEM_PREFIX 3
 static size_t item_results(const dbm_batch_item *it)
 {
-    return it->stmts->count + (it->opts.replace_existing ? 5 : 4);
+    return it->stmts->count + ITEM_PREFIX + (it->opts.replace_existing ? 3 : 2);
 }
+
+/* From this many migrations in a message on, their history statement is prepared once. */
+#define BATCH_PREPARE_MIN 4
 
 static void batch_build(batch_msg *b, PGconn *conn, const dbm_batch_item *items, size_t first,
                         size_t n, size_t max_items)
 {
+    static unsigned long prepared_seq;
+    char name[48] = "";
     size_t nat = 0, k;
 
     memset(b, 0, sizeof(*b));
@@ -624,14 +635,29 @@ static void batch_build(batch_msg *b, PGconn *conn, const dbm_batch_item *items,
     b->end = k;
     b->at = dbm_xcalloc(nat + 1, sizeof(*b->at));
     b->base = dbm_xcalloc(b->end - first, sizeof(*b->base));
+    if (b->end - first >= BATCH_PREPARE_MIN) {
+        /* A name of its own: a failed message leaves its statement behind. */
+        char *prep;
+        snprintf(name, sizeof(name), "db_migrate_record_%lu", ++prepared_seq);
+        prep = dbm_history_sql_prepare(conn, items[first].opts.schema, name);
+        dbm_buf_printf(&b->sql, "%s;\n", prep);
+        free(prep);
+        b->pre++;
+    }
+    dbm_buf_puts(&b->sql, "SELECT " DBM_HISTORY_MARK_START ";\n");
+    b->pre++;
     nat = 0;
     for (k = first; k < b->end; k++) {
         const dbm_batch_item *it = &items[k];
-        char *settings = tx_settings_sql(&it->opts);
-        char *hist = dbm_history_sql_applied(conn, it->opts.schema, it->m, it->opts.run_id,
-                                             it->opts.git_sha);
+        char *hist =
+            *name ? dbm_history_sql_execute(conn, name, it->m, it->opts.run_id, it->opts.git_sha)
+                  : dbm_history_sql_applied(conn, it->opts.schema, it->m, it->opts.run_id,
+                                            it->opts.git_sha);
 
-        dbm_buf_printf(&b->sql, "BEGIN;\n%s;\n", settings);
+        dbm_buf_printf(&b->sql,
+                       "BEGIN;\nSET LOCAL lock_timeout = '%lldms';\n"
+                       "SET LOCAL statement_timeout = '%lldms';\n",
+                       it->opts.lock_timeout_ms, it->opts.statement_timeout_ms);
         b->base[k - first] = nat;
         for (size_t i = 0; i < it->stmts->count; i++) {
             const dbm_stmt *st = &it->stmts->items[i];
@@ -646,9 +672,10 @@ static void batch_build(batch_msg *b, PGconn *conn, const dbm_batch_item *items,
             free(del);
         }
         dbm_buf_printf(&b->sql, "%s;\nCOMMIT;\n", hist);
-        free(settings);
         free(hist);
     }
+    if (*name)
+        dbm_buf_printf(&b->sql, "DEALLOCATE %s;\n", name);
 }
 
 static void batch_free(batch_msg *b)
@@ -684,14 +711,14 @@ static void batch_failed(const batch_msg *b, const dbm_batch_item *items, size_t
     const dbm_stmt *st = NULL;
     long charpos = 0;
 
-    if (pos >= 2 && pos < 2 + it->stmts->count) {
-        size_t at = b->at[b->base[k - b->first] + pos - 2];
-        st = &it->stmts->items[pos - 2];
+    if (pos >= ITEM_PREFIX && pos < ITEM_PREFIX + it->stmts->count) {
+        size_t at = b->at[b->base[k - b->first] + pos - ITEM_PREFIX];
+        st = &it->stmts->items[pos - ITEM_PREFIX];
         charpos = stmt_charpos(dbm_buf_cstr(&b->sql), at, st->len, error_pos(res));
     }
     record_error(r, res, conn, it->m->up, it->m->up_len, st, charpos, it->m->up_line,
                  it->opts.display_path);
-    transactional_hint(r, res, pos >= 2 + it->stmts->count && pos + 1 < item_results(it));
+    transactional_hint(r, res, pos >= ITEM_PREFIX + it->stmts->count && pos + 1 < item_results(it));
 }
 
 /* Item `it` outside a batch, a statement at a time, its outcome in `r`. */
@@ -716,7 +743,7 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
 
     while (k < n) {
         batch_msg b;
-        size_t j = k, pos = 0, seen = 0, err_pos = 0;
+        size_t j = k, pos = 0, seen = 0, err_pos = 0, pre;
         PGresult *res, *err = NULL;
         long long duration = -1;
         int64_t mark = dbm_now_us();
@@ -741,6 +768,7 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
             continue;
         }
         batch_build(&b, conn, items, k, n, per_message);
+        pre = b.pre;
         if (!PQsendQuery(conn, dbm_buf_cstr(&b.sql)))
             err = PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
         while ((res = PQgetResult(conn)) != NULL) {
@@ -760,6 +788,10 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
                 err = res;
                 err_pos = pos;
                 continue;
+            } else if (pre > 0 || j == b.end) {
+                /* the message's own statements before the first item and after the last */
+                pre -= pre > 0;
+                seen++;
             } else {
                 seen++;
                 if (pos + 2 == item_results(&items[j]) && PQntuples(res) == 1)

@@ -311,6 +311,20 @@ int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, c
     return error;
 }
 
+/* The history INSERT of a transactional migration, over the given value expressions. */
+static char *applied_insert(const char *schema_q, const char *version, const char *name,
+                            const char *checksum, const char *run_id, const char *git_sha)
+{
+    return dbm_xasprintf(
+        "INSERT INTO %s.migrations (version, name, checksum, applied_at, duration_ms, run_id, "
+        "git_sha, transactional, status) SELECT %s, %s, %s, to_timestamp(t0::float8), "
+        "((extract(epoch FROM clock_timestamp()) - t0) * 1000)::bigint, %s, %s, true, "
+        "'applied' FROM (SELECT coalesce(nullif(current_setting('db_migrate.started_at', true), "
+        "'')::numeric, extract(epoch FROM now())) AS t0) AS start "
+        "RETURNING duration_ms, " DBM_HISTORY_MARK_START,
+        schema_q, version, name, checksum, run_id, git_sha);
+}
+
 char *dbm_history_sql_applied(PGconn *conn, const char *schema, const dbm_migration *m,
                               long long run_id, const char *git_sha)
 {
@@ -319,19 +333,43 @@ char *dbm_history_sql_applied(PGconn *conn, const char *schema, const dbm_migrat
     char *n = literal(conn, m->name);
     char *c = literal(conn, m->checksum);
     char *g = literal(conn, git_sha);
-    char *sql = dbm_xasprintf(
-        "INSERT INTO %s.migrations (version, name, checksum, applied_at, duration_ms, run_id, "
-        "git_sha, transactional, status) SELECT %s, %s, %s, to_timestamp(t0::float8), "
-        "((extract(epoch FROM clock_timestamp()) - t0) * 1000)::bigint, %lld, %s, true, "
-        "'applied' FROM (SELECT coalesce(nullif(current_setting('db_migrate.started_at', true), "
-        "'')::numeric, extract(epoch FROM now())) AS t0) AS start RETURNING duration_ms",
-        s, v, n, c, run_id, g);
+    char run[32];
+    char *sql;
 
+    snprintf(run, sizeof(run), "%lld", run_id);
+    sql = applied_insert(s, v, n, c, run, g);
     free(v);
     free(n);
     free(c);
     free(g);
     PQfreemem(s);
+    return sql;
+}
+
+char *dbm_history_sql_prepare(PGconn *conn, const char *schema, const char *name)
+{
+    char *s = quote_schema(conn, schema);
+    char *insert = applied_insert(s, "$1", "$2", "$3", "$4", "$5");
+    char *sql = dbm_xasprintf("PREPARE %s (text, text, text, bigint, text) AS %s", name, insert);
+
+    free(insert);
+    PQfreemem(s);
+    return sql;
+}
+
+char *dbm_history_sql_execute(PGconn *conn, const char *name, const dbm_migration *m,
+                              long long run_id, const char *git_sha)
+{
+    char *v = literal(conn, m->version);
+    char *n = literal(conn, m->name);
+    char *c = literal(conn, m->checksum);
+    char *g = literal(conn, git_sha);
+    char *sql = dbm_xasprintf("EXECUTE %s(%s, %s, %s, %lld, %s)", name, v, n, c, run_id, g);
+
+    free(v);
+    free(n);
+    free(c);
+    free(g);
     return sql;
 }
 
