@@ -11,9 +11,10 @@ COPY src /src/src
 RUN make -C /src -j"$(nproc)" db-migrate
 
 FROM docker.io/library/debian:bookworm-slim
-# The shared libraries the binary links: libpq and OpenSSL (libgit2, libssh2, Jansson,
-# expat and libpg_query are linked statically; see the Makefile). libcurl is loaded on
-# first use (IAM auth, PR comments), so ldd does not list it and it is installed by name.
+# The shared libraries the binary needs: OpenSSL, linked; libpq, loaded by the thread that
+# connects, and libcurl, loaded on first use (IAM auth, PR comments), so ldd lists neither
+# and both are installed by name (libgit2, libssh2, Jansson, expat and libpg_query are
+# linked statically; see the Makefile).
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
       ca-certificates libpq5 libcurl4 libssl3 \
@@ -21,6 +22,6 @@ RUN apt-get update -q \
 COPY --from=build /src/db-migrate /usr/local/bin/db-migrate
 # Fail the build, not the first job, when a library is missing.
 RUN if ldd /usr/local/bin/db-migrate | grep 'not found'; then exit 1; fi \
- && ldconfig -p | grep -q 'libcurl.so.4 '
+ && ldconfig -p | grep -q 'libcurl.so.4 ' && ldconfig -p | grep -q 'libpq.so.5 '
 # Exec form: a shell would drop variables whose names hold hyphens (INPUT_MIGRATIONS-DIR).
 ENTRYPOINT ["/usr/local/bin/db-migrate"]

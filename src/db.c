@@ -597,19 +597,20 @@ bool dbm_db_batchable(PGconn *conn, const dbm_migration *m, const dbm_stmt_list 
 
 /*
  * One message: items [first, end), with where each of their statements starts
- * in it. It opens with `pre` results of its own (the history statement
- * prepared for a larger batch, the start mark) and may end with one more.
+ * in it. For a larger batch it opens with the history statement prepared
+ * under `name` (`pre` results before the first item) and ends by dropping it.
  */
 typedef struct {
     dbm_buf sql;
     size_t first, end;
     size_t pre;
+    char name[64];
     size_t *at;   /* message offset of each statement, item after item */
     size_t *base; /* per item (k - first): its first entry in `at` */
 } batch_msg;
 
-/* An item's results: BEGIN, two SET LOCALs, the statements, [DELETE], INSERT, COMMIT. */
-#define ITEM_PREFIX 3
+/* An item's results: BEGIN, its settings, the statements, [DELETE], INSERT, COMMIT. */
+#define ITEM_PREFIX 2
 static size_t item_results(const dbm_batch_item *it)
 {
     return it->stmts->count + ITEM_PREFIX + (it->opts.replace_existing ? 3 : 2);
@@ -622,42 +623,40 @@ static void batch_build(batch_msg *b, PGconn *conn, const dbm_batch_item *items,
                         size_t n, size_t max_items)
 {
     static unsigned long prepared_seq;
-    char name[48] = "";
-    size_t nat = 0, k;
+    size_t nat = 0, bytes = 0, k;
 
     memset(b, 0, sizeof(*b));
     b->first = first;
-    for (k = first; k < n && k - first < max_items; k++)
-        if (k > first && b->sql.len + items[k].m->up_len > BATCH_MAX_BYTES)
+    for (k = first; k < n && k - first < max_items; k++) {
+        if (k > first && bytes + items[k].m->up_len > BATCH_MAX_BYTES)
             break;
-        else
-            nat += items[k].stmts->count;
+        bytes += items[k].m->up_len;
+        nat += items[k].stmts->count;
+    }
     b->end = k;
     b->at = dbm_xcalloc(nat + 1, sizeof(*b->at));
     b->base = dbm_xcalloc(b->end - first, sizeof(*b->base));
     if (b->end - first >= BATCH_PREPARE_MIN) {
-        /* A name of its own: a failed message leaves its statement behind. */
+        /* A name no other run shares: a message that fails leaves its statement behind,
+         * and a pooler may hand this session's server connection to another run. */
         char *prep;
-        snprintf(name, sizeof(name), "db_migrate_record_%lu", ++prepared_seq);
-        prep = dbm_history_sql_prepare(conn, items[first].opts.schema, name);
+        snprintf(b->name, sizeof(b->name), "db_migrate_record_%ld_%lu", (long)getpid(),
+                 ++prepared_seq);
+        prep = dbm_history_sql_prepare(conn, items[first].opts.schema, b->name);
         dbm_buf_printf(&b->sql, "%s;\n", prep);
         free(prep);
-        b->pre++;
+        b->pre = 1;
     }
-    dbm_buf_puts(&b->sql, "SELECT " DBM_HISTORY_MARK_START ";\n");
-    b->pre++;
     nat = 0;
     for (k = first; k < b->end; k++) {
         const dbm_batch_item *it = &items[k];
-        char *hist =
-            *name ? dbm_history_sql_execute(conn, name, it->m, it->opts.run_id, it->opts.git_sha)
-                  : dbm_history_sql_applied(conn, it->opts.schema, it->m, it->opts.run_id,
-                                            it->opts.git_sha);
+        char *settings = tx_settings_sql(&it->opts);
+        char *hist = *b->name ? dbm_history_sql_execute(conn, b->name, it->m, it->opts.run_id,
+                                                        it->opts.git_sha)
+                              : dbm_history_sql_applied(conn, it->opts.schema, it->m,
+                                                        it->opts.run_id, it->opts.git_sha);
 
-        dbm_buf_printf(&b->sql,
-                       "BEGIN;\nSET LOCAL lock_timeout = '%lldms';\n"
-                       "SET LOCAL statement_timeout = '%lldms';\n",
-                       it->opts.lock_timeout_ms, it->opts.statement_timeout_ms);
+        dbm_buf_printf(&b->sql, "BEGIN;\n%s;\n", settings);
         b->base[k - first] = nat;
         for (size_t i = 0; i < it->stmts->count; i++) {
             const dbm_stmt *st = &it->stmts->items[i];
@@ -672,10 +671,11 @@ static void batch_build(batch_msg *b, PGconn *conn, const dbm_batch_item *items,
             free(del);
         }
         dbm_buf_printf(&b->sql, "%s;\nCOMMIT;\n", hist);
+        free(settings);
         free(hist);
     }
-    if (*name)
-        dbm_buf_printf(&b->sql, "DEALLOCATE %s;\n", name);
+    if (*b->name)
+        dbm_buf_printf(&b->sql, "DEALLOCATE %s;\n", b->name);
 }
 
 static void batch_free(batch_msg *b)
@@ -734,6 +734,30 @@ static int statements_one_by_one(dbm_mig_result *r, PGconn *conn, const dbm_batc
     return error;
 }
 
+/*
+ * Once per session: the server checks every second that the client is still
+ * there (PostgreSQL 14 on, where the platform allows), so a job cancelled in
+ * the middle of a batch stops the server within about a second instead of
+ * letting it run the rest of the message. Failure to set it changes nothing.
+ */
+static void watch_client(PGconn *conn)
+{
+    static PGconn *done;
+
+    if (done == conn || PQserverVersion(conn) < 140000)
+        return;
+    done = conn;
+    PQclear(PQexec(conn, "SET client_connection_check_interval = '1s'"));
+}
+
+/* A result where an item's BEGIN or COMMIT should be, that is not one. */
+static bool wrong_tag(const PGresult *res, size_t pos, size_t nres)
+{
+    const char *tag = PQcmdStatus((PGresult *)res);
+    return (pos == 0 && strcmp(tag, "BEGIN") != 0) ||
+           (pos + 1 == nres && strcmp(tag, "COMMIT") != 0);
+}
+
 int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
                        const dbm_batch_hooks *hooks)
 {
@@ -741,12 +765,15 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
     bool one_by_one = false;
     int attempt = 0;
 
+    watch_client(conn);
     while (k < n) {
         batch_msg b;
         size_t j = k, pos = 0, seen = 0, err_pos = 0, pre;
         PGresult *res, *err = NULL;
         long long duration = -1;
-        int64_t mark = dbm_now_us();
+        double done_ms = 0; /* server time of the items applied from this message */
+        int64_t sent = dbm_now_us();
+        bool mismatch = false;
         dbm_mig_result *r;
         const char *scs = PQparameterStatus(conn, "standard_conforming_strings");
 
@@ -782,16 +809,20 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
                 char *row;
                 while (PQgetCopyData(conn, &row, 0) > 0)
                     PQfreemem(row);
-            } else if (err) {
-                /* the rest of the message was skipped */
+            } else if (err || mismatch) {
+                /* the rest of the message was skipped, or cannot be matched any more */
+            } else if (j == b.end) {
+                /* after the last COMMIT: every item is applied, whatever comes now */
             } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
                 err = res;
                 err_pos = pos;
                 continue;
-            } else if (pre > 0 || j == b.end) {
-                /* the message's own statements before the first item and after the last */
-                pre -= pre > 0;
+            } else if (pre > 0) {
+                pre--;
                 seen++;
+            } else if (wrong_tag(res, pos, item_results(&items[j]))) {
+                /* The server split a file otherwise than its parser here did. */
+                mismatch = true;
             } else {
                 seen++;
                 if (pos + 2 == item_results(&items[j]) && PQntuples(res) == 1)
@@ -802,10 +833,9 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
                     r->statement_count = (int)items[j].stmts->count;
                     r->transactional = true;
                     r->status = DBM_MIG_APPLIED;
-                    r->duration_ms =
-                        duration >= 0 ? (double)duration : (double)(dbm_now_us() - mark) / 1000.0;
+                    r->duration_ms = duration >= 0 ? (double)duration : 0;
+                    done_ms += r->duration_ms;
                     hooks->done(hooks->arg, j, r, 0);
-                    mark = dbm_now_us();
                     j++;
                     pos = 0;
                     duration = -1;
@@ -814,9 +844,9 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
             }
             PQclear(res);
         }
-        if (!err && j < b.end) /* the results stopped short: the connection is gone */
+        if (!err && !mismatch && j < b.end) /* the results stopped short: the connection is gone */
             err = PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
-        if (!err) {
+        if (!err && !mismatch) {
             k = b.end;
             batch_free(&b);
             continue;
@@ -824,7 +854,12 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
         if (PQtransactionStatus(conn) == PQTRANS_INERROR ||
             PQtransactionStatus(conn) == PQTRANS_INTRANS)
             PQclear(PQexec(conn, "ROLLBACK"));
-        if (seen == 0 && PQstatus(conn) == CONNECTION_OK) {
+        if (*b.name && PQstatus(conn) == CONNECTION_OK) {
+            char *drop = dbm_xasprintf("DEALLOCATE %s", b.name);
+            PQclear(PQexec(conn, drop)); /* fails when the PREPARE did not run: no matter */
+            free(drop);
+        }
+        if (!mismatch && seen == 0 && PQstatus(conn) == CONNECTION_OK) {
             /*
              * The server parses a whole message before it runs any of it, so
              * one migration it cannot parse stopped all of them: one to a
@@ -835,7 +870,7 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
                 per_message = 1;
             else
                 one_by_one = true;
-        } else if (strcmp(sqlstate_of(err), LOCK_TIMEOUT_SQLSTATE) == 0 &&
+        } else if (!mismatch && strcmp(sqlstate_of(err), LOCK_TIMEOUT_SQLSTATE) == 0 &&
                    attempt < items[j].opts.lock_retries) {
             dbm_log("  lock timeout in '%s' (attempt %d of %ld); retrying",
                     items[j].opts.display_path, attempt + 1, items[j].opts.lock_retries + 1);
@@ -846,8 +881,25 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
             r->statement_count = (int)items[j].stmts->count;
             r->transactional = true;
             r->status = DBM_MIG_FAILED;
-            r->duration_ms = (double)(dbm_now_us() - mark) / 1000.0;
-            batch_failed(&b, items, j, err_pos, err, conn, r);
+            /* The server answers a message at its end: its time, less the items before. */
+            r->duration_ms = (double)(dbm_now_us() - sent) / 1000.0 - done_ms;
+            if (r->duration_ms < 0)
+                r->duration_ms = 0;
+            if (mismatch) {
+                dbm_report_set_error(r,
+                                     "the server's results did not match the statements "
+                                     "sent; nothing after the last migration reported "
+                                     "applied was recorded by this run",
+                                     NULL);
+                dbm_report_set(&r->error->file, items[j].opts.display_path);
+            } else {
+                batch_failed(&b, items, j, err_pos, err, conn, r);
+            }
+            if (PQstatus(conn) != CONNECTION_OK)
+                dbm_report_set(&r->error->hint,
+                               "the connection was lost during a batch: this migration and "
+                               "later ones of the batch may have committed before the server "
+                               "noticed; `db-migrate status` shows what is recorded");
             PQclear(err);
             batch_free(&b);
             hooks->done(hooks->arg, j, r, DBM_EFAILED);

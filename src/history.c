@@ -321,7 +321,7 @@ static char *applied_insert(const char *schema_q, const char *version, const cha
         "((extract(epoch FROM clock_timestamp()) - t0) * 1000)::bigint, %s, %s, true, "
         "'applied' FROM (SELECT coalesce(nullif(current_setting('db_migrate.started_at', true), "
         "'')::numeric, extract(epoch FROM now())) AS t0) AS start "
-        "RETURNING duration_ms, " DBM_HISTORY_MARK_START,
+        "RETURNING duration_ms",
         schema_q, version, name, checksum, run_id, git_sha);
 }
 

@@ -65,23 +65,22 @@ int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
 int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, const char *outcome);
 
 /*
- * An expression that marks the start of a migration for its history row, at
- * session level: sent before a migration (or a batch of them), and run again
- * by each history row as it is written, so the next migration of a batch
- * measures from there. now() cannot serve, because every transaction of one
- * simple-protocol message shares the time the message arrived.
+ * An expression that marks when a migration's transaction began, for its
+ * history row: the first statement of the transaction selects it. now()
+ * cannot serve, because every transaction of one simple-protocol message
+ * shares the time the message arrived.
  */
 #define DBM_HISTORY_MARK_START                                                                     \
-    "set_config('db_migrate.started_at', extract(epoch FROM clock_timestamp())::text, false)"
+    "set_config('db_migrate.started_at', extract(epoch FROM clock_timestamp())::text, true)"
 
 /*
  * The statement that records `m` as applied by run_id, for a transactional
  * migration: sent in the same transaction as its body, it takes applied_at
  * from DBM_HISTORY_MARK_START (the transaction's start without it) and
- * duration_ms as the time since, returns duration_ms, and marks the start of
- * the next migration. A plain INSERT, so the primary key refuses a second
- * record: to replace a row (a failed earlier attempt, or a Flyway repeatable
- * run again), send dbm_history_sql_delete's statement before it. Caller frees.
+ * duration_ms as the time since, and returns duration_ms. A plain INSERT, so
+ * the primary key refuses a second record: to replace a row (a failed earlier
+ * attempt, or a Flyway repeatable run again), send dbm_history_sql_delete's
+ * statement before it. Caller frees.
  */
 char *dbm_history_sql_applied(PGconn *conn, const char *schema, const dbm_migration *m,
                               long long run_id, const char *git_sha);

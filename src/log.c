@@ -16,11 +16,14 @@ void dbm_log(const char *fmt, ...)
 {
     va_list ap;
 
+    /* One line at a time, whole: the connecting thread logs (masks) while the main one works. */
+    flockfile(stdout);
     va_start(ap, fmt);
     vfprintf(stdout, fmt, ap);
     va_end(ap);
     fputc('\n', stdout);
     fflush(stdout);
+    funlockfile(stdout);
 }
 
 void dbm_warn(const char *fmt, ...)

@@ -21,6 +21,7 @@
 
 #define DBM_PQ_FUNCS(X)                                                                            \
     X(PQclear)                                                                                     \
+    X(PQcmdStatus)                                                                                 \
     X(PQcmdTuples)                                                                                 \
     X(PQconnectdbParams)                                                                           \
     X(PQconninfoFree)                                                                              \
@@ -71,6 +72,7 @@ int dbm_pq_load(void);
 
 #ifndef DBM_PQ_IMPL
 #define PQclear              dbm_pq.PQclear
+#define PQcmdStatus          dbm_pq.PQcmdStatus
 #define PQcmdTuples          dbm_pq.PQcmdTuples
 #define PQconnectdbParams    dbm_pq.PQconnectdbParams
 #define PQconninfoFree       dbm_pq.PQconninfoFree

@@ -183,6 +183,74 @@ SQL
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 5 ]
 }
 
+@test "a connection lost in a batch: after its last COMMIT everything counts as applied; before, the rest is said to be uncertain" {
+  for i in 1 2 3 4; do printf 'CREATE TABLE c%s (id int);\n' "$i" > "migrations/00${i}_c.sql"; done
+  port=$(free_port)
+  python3 "$BATS_TEST_DIRNAME/fixtures/cutproxy.py" "$port" "$PGTEST_PORT" DEALLOCATE > "$WORK/proxy.out" 2>&1 &
+  for _ in $(seq 50); do grep -q ready "$WORK/proxy.out" 2>/dev/null && break; sleep 0.1; done
+  # Cut after the batch's last statement: all four committed, and the run says so.
+  run "$DBM" apply --database-url "postgresql://postgres@127.0.0.1:$port/$DBNAME?sslmode=disable" --report-file "$WORK/r.json"
+  echo "$output"
+  [[ "$output" != *Sanitizer* && "$output" != *"runtime error"* ]]
+  [ "$(grep -c '^applied  migrations/00[1-4]_c.sql' <<< "$output")" = 4 ]
+  grep -q '"applied_count": 4' "$WORK/r.json"
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 4 ]
+
+  # Cut after the first COMMIT of the next batch: the second is reported failed, with the doubt said.
+  for i in 5 6 7 8; do printf 'CREATE TABLE c%s (id int);\nSELECT pg_sleep(0.1);\n' "$i" > "migrations/00${i}_c.sql"; done
+  python3 "$BATS_TEST_DIRNAME/fixtures/cutproxy.py" "$port" "$PGTEST_PORT" COMMIT 1 > "$WORK/proxy.out" 2>&1 &
+  for _ in $(seq 50); do grep -q ready "$WORK/proxy.out" 2>/dev/null && break; sleep 0.1; done
+  run "$DBM" apply --database-url "postgresql://postgres@127.0.0.1:$port/$DBNAME?sslmode=disable"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" != *Sanitizer* && "$output" != *"runtime error"* ]]
+  [[ "$output" == *"applied  migrations/005_c.sql"* ]]
+  [[ "$output" == *"FAILED   migrations/006_c.sql"* ]]
+  [[ "$output" == *"may have committed before the server noticed"* ]]
+  # Whatever the server did, each migration is recorded exactly when it exists.
+  sleep 1.5
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = "$(sql "SELECT count(*) FROM pg_tables WHERE tablename ~ '^c[0-9]$'")" ]
+  run_dbm 0 apply
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 8 ]
+}
+
+@test "a job cancelled in the middle of a batch stops the server within about a second" {
+  for i in 1 2 3 4 5 6; do printf 'CREATE TABLE k%s (id int);\nSELECT pg_sleep(0.5);\n' "$i" > "migrations/00${i}_k.sql"; done
+  "$DBM" apply > "$WORK/out" 2>&1 &
+  pid=$!
+  sleep 0.8
+  kill -9 "$pid"
+  wait "$pid" || true
+  # The six would take 3 s; the server notices the client is gone and stops.
+  sleep 3
+  n=$(sql "SELECT count(*) FROM db_migrate.migrations")
+  [ "$n" -le 3 ]
+  [ "$(sql "SELECT count(*) FROM pg_tables WHERE tablename ~ '^k[0-9]$'")" = "$n" ]
+}
+
+@test "batches stay under their size, and a failed migration's time is its own" {
+  sql "ALTER DATABASE $DBNAME SET log_statement = 'all'"
+  big=$(python3 -c 'print("x" * 60000)')
+  for i in $(seq 10 29); do printf "CREATE TABLE z%s (id int);\nCOMMENT ON TABLE z%s IS '%s';\n" "$i" "$i" "$big" > "migrations/0${i}_z.sql"; done
+  run_dbm 0 apply
+  python3 - "$PGTEST_DIR/log" <<'PY'
+import re, sys
+log = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+entries = [e for e in re.split(r"(?m)^(?=\d{4}-\d\d-\d\d )", log) if "CREATE TABLE z" in e]
+assert len(entries) >= 5, len(entries)
+assert max(len(e) for e in entries) < 300000, max(len(e) for e in entries)
+PY
+  printf 'SELECT pg_sleep(0.5);\n' > migrations/030_wait.sql
+  printf 'SELECT pg_sleep(0.7);\nSELECT 1/0;\n' > migrations/031_fail.sql
+  run_dbm 1 apply --report-file "$WORK/r.json"
+  python3 - "$WORK/r.json" <<'PY'
+import json, sys
+m = {x["version"]: x for x in json.load(open(sys.argv[1]))["migrations"]}
+assert m["030"]["status"] == "applied" and 450 <= m["030"]["duration_ms"] < 700, m["030"]
+assert m["031"]["status"] == "failed" and 600 <= m["031"]["duration_ms"] < 1100, m["031"]
+PY
+}
+
 @test "with standard_conforming_strings off, files go a statement at a time and fail where the server stops" {
   # The files are split as PostgreSQL reads them by default; a server that reads
   # backslashes in strings as escapes must not see one file's text run into the next.
