@@ -372,11 +372,33 @@ static void transactional_hint(dbm_mig_result *result, const PGresult *res, bool
  * The first statement of a migration's transaction: its timeouts, and the
  * mark its history row measures the duration from.
  */
+#define TX_SETTINGS                                                                                \
+    "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, "            \
+    "true), " DBM_HISTORY_MARK_START
+
 static char *tx_settings_sql(const dbm_apply_opts *opts)
 {
-    return dbm_xasprintf("SELECT set_config('lock_timeout', '%lldms', true), "
-                         "set_config('statement_timeout', '%lldms', true), " DBM_HISTORY_MARK_START,
-                         opts->lock_timeout_ms, opts->statement_timeout_ms);
+    char lock[32], stmt[32];
+
+    snprintf(lock, sizeof(lock), "'%lldms'", opts->lock_timeout_ms);
+    snprintf(stmt, sizeof(stmt), "'%lldms'", opts->statement_timeout_ms);
+    return dbm_xasprintf(TX_SETTINGS, lock, stmt);
+}
+
+/* The same, prepared once under `name` for a batch, and its EXECUTE for one migration. */
+static char *tx_settings_prepare(const char *name)
+{
+    char *select = dbm_xasprintf(TX_SETTINGS, "$1", "$2");
+    char *sql = dbm_xasprintf("PREPARE %s (text, text) AS %s", name, select);
+
+    free(select);
+    return sql;
+}
+
+static char *tx_settings_execute(const char *name, const dbm_apply_opts *opts)
+{
+    return dbm_xasprintf("EXECUTE %s('%lldms', '%lldms')", name, opts->lock_timeout_ms,
+                         opts->statement_timeout_ms);
 }
 
 /*
@@ -604,9 +626,10 @@ typedef struct {
     dbm_buf sql;
     size_t first, end;
     size_t pre;
-    char name[64];
-    size_t *at;   /* message offset of each statement, item after item */
-    size_t *base; /* per item (k - first): its first entry in `at` */
+    char name[64];     /* the prepared history statement, or "" */
+    char settings[64]; /* the prepared settings statement, or "" */
+    size_t *at;        /* message offset of each statement, item after item */
+    size_t *base;      /* per item (k - first): its first entry in `at` */
 } batch_msg;
 
 /* An item's results: BEGIN, its settings, the statements, [DELETE], INSERT, COMMIT. */
@@ -637,20 +660,27 @@ static void batch_build(batch_msg *b, PGconn *conn, const dbm_batch_item *items,
     b->at = dbm_xcalloc(nat + 1, sizeof(*b->at));
     b->base = dbm_xcalloc(b->end - first, sizeof(*b->base));
     if (b->end - first >= BATCH_PREPARE_MIN) {
-        /* A name no other run shares: a message that fails leaves its statement behind,
+        /* Names no other run shares: a message that fails leaves its statements behind,
          * and a pooler may hand this session's server connection to another run. */
         char *prep;
+        prepared_seq++;
         snprintf(b->name, sizeof(b->name), "db_migrate_record_%ld_%lu", (long)getpid(),
-                 ++prepared_seq);
+                 prepared_seq);
+        snprintf(b->settings, sizeof(b->settings), "db_migrate_start_%ld_%lu", (long)getpid(),
+                 prepared_seq);
         prep = dbm_history_sql_prepare(conn, items[first].opts.schema, b->name);
         dbm_buf_printf(&b->sql, "%s;\n", prep);
         free(prep);
-        b->pre = 1;
+        prep = tx_settings_prepare(b->settings);
+        dbm_buf_printf(&b->sql, "%s;\n", prep);
+        free(prep);
+        b->pre = 2;
     }
     nat = 0;
     for (k = first; k < b->end; k++) {
         const dbm_batch_item *it = &items[k];
-        char *settings = tx_settings_sql(&it->opts);
+        char *settings =
+            *b->settings ? tx_settings_execute(b->settings, &it->opts) : tx_settings_sql(&it->opts);
         char *hist = *b->name ? dbm_history_sql_execute(conn, b->name, it->m, it->opts.run_id,
                                                         it->opts.git_sha)
                               : dbm_history_sql_applied(conn, it->opts.schema, it->m,
@@ -675,7 +705,7 @@ static void batch_build(batch_msg *b, PGconn *conn, const dbm_batch_item *items,
         free(hist);
     }
     if (*b->name)
-        dbm_buf_printf(&b->sql, "DEALLOCATE %s;\n", b->name);
+        dbm_buf_printf(&b->sql, "DEALLOCATE %s;\nDEALLOCATE %s;\n", b->name, b->settings);
 }
 
 static void batch_free(batch_msg *b)
@@ -855,8 +885,12 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
             PQtransactionStatus(conn) == PQTRANS_INTRANS)
             PQclear(PQexec(conn, "ROLLBACK"));
         if (*b.name && PQstatus(conn) == CONNECTION_OK) {
+            /* Each alone: one fails when its PREPARE did not run, which is no matter. */
             char *drop = dbm_xasprintf("DEALLOCATE %s", b.name);
-            PQclear(PQexec(conn, drop)); /* fails when the PREPARE did not run: no matter */
+            PQclear(PQexec(conn, drop));
+            free(drop);
+            drop = dbm_xasprintf("DEALLOCATE %s", b.settings);
+            PQclear(PQexec(conn, drop));
             free(drop);
         }
         if (!mismatch && seen == 0 && PQstatus(conn) == CONNECTION_OK) {

@@ -149,8 +149,9 @@ mine = [e for e in entries if "CREATE TABLE b1" in e and "statement:" in e]
 assert len(mine) == 1, mine
 assert all("CREATE TABLE b%d" % i in mine[0] for i in range(2, 6)), mine[0]
 assert mine[0].count("COMMIT;") == 5, mine[0]
-# five migrations share one prepared history statement
+# five migrations share one prepared history statement and one for their settings
 assert mine[0].count("PREPARE db_migrate_record_") == 1 and mine[0].count("EXECUTE db_migrate_record_") == 5, mine[0]
+assert mine[0].count("PREPARE db_migrate_start_") == 1 and mine[0].count("EXECUTE db_migrate_start_") == 5, mine[0]
 PY
   # Each row has its own start and duration: not the time the message arrived.
   [ "$(sql "SELECT duration_ms >= 400 FROM db_migrate.migrations WHERE version = '003'")" = t ]
