@@ -49,10 +49,7 @@ static char load_error[256];
 
 static void global_init(void)
 {
-    static const struct {
-        const char *name;
-        size_t offset;
-    } syms[] = {
+    static const dbm_lib_sym syms[] = {
 #define SYM(f) {"curl_" #f, offsetof(__typeof__(lc), f)}
         SYM(global_init),  SYM(easy_init),      SYM(easy_setopt),   SYM(easy_perform),
         SYM(easy_getinfo), SYM(easy_cleanup),   SYM(easy_strerror), SYM(free),
@@ -60,21 +57,10 @@ static void global_init(void)
         SYM(url_get),      SYM(url_set),
 #undef SYM
     };
-    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
 
-    if (!h) {
-        snprintf(load_error, sizeof(load_error), "%s", dlerror());
-        return;
-    }
-    for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-        void *f = dlsym(h, syms[i].name);
-        if (!f) {
-            snprintf(load_error, sizeof(load_error), "libcurl.so.4 lacks %s", syms[i].name);
-            return;
-        }
-        memcpy((char *)&lc + syms[i].offset, &f, sizeof(f));
-    }
-    global_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
+    if (dbm_lib_load("libcurl.so.4", RTLD_NOW | RTLD_LOCAL, syms, sizeof(syms) / sizeof(syms[0]),
+                     &lc, load_error, sizeof(load_error)))
+        global_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
 }
 
 /*

@@ -4,6 +4,7 @@
 #define DBM_PQ_IMPL
 #include "pq.h"
 #include "error.h"
+#include "util.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -20,30 +21,14 @@ static char load_error[256];
 
 static void load(void)
 {
-    static const struct {
-        const char *name;
-        size_t offset;
-    } syms[] = {
+    static const dbm_lib_sym syms[] = {
 #define DBM_PQ_SYM(f) {#f, offsetof(struct dbm_pq_api, f)},
         DBM_PQ_FUNCS(DBM_PQ_SYM)
 #undef DBM_PQ_SYM
     };
     /* Lazy: libpq's own calls into its dependencies resolve as they are first made. */
-    void *h = dlopen("libpq.so.5", RTLD_LAZY | RTLD_LOCAL);
-
-    if (!h) {
-        snprintf(load_error, sizeof(load_error), "%s", dlerror());
-        return;
-    }
-    for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-        void *f = dlsym(h, syms[i].name);
-        if (!f) {
-            snprintf(load_error, sizeof(load_error), "libpq.so.5 lacks %s", syms[i].name);
-            return;
-        }
-        memcpy((char *)&dbm_pq + syms[i].offset, &f, sizeof(f));
-    }
-    loaded = true;
+    loaded = dbm_lib_load("libpq.so.5", RTLD_LAZY | RTLD_LOCAL, syms,
+                          sizeof(syms) / sizeof(syms[0]), &dbm_pq, load_error, sizeof(load_error));
 }
 
 int dbm_pq_load(void)

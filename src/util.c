@@ -1,6 +1,7 @@
 #include "util.h"
 #include "error.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -374,4 +375,24 @@ void dbm_every_other_ahead(void (*fn)(void *arg, size_t k), void *arg, size_t co
     run_every_other(&job, 0);
     if (threaded)
         pthread_join(worker, NULL);
+}
+
+bool dbm_lib_load(const char *soname, int flags, const dbm_lib_sym *syms, size_t n, void *table,
+                  char *err, size_t errlen)
+{
+    void *h = dlopen(soname, flags);
+
+    if (!h) {
+        snprintf(err, errlen, "%s", dlerror());
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        void *f = dlsym(h, syms[i].name);
+        if (!f) {
+            snprintf(err, errlen, "%s lacks %s", soname, syms[i].name);
+            return false;
+        }
+        memcpy((char *)table + syms[i].offset, &f, sizeof(f));
+    }
+    return true;
 }

@@ -74,6 +74,20 @@ int64_t dbm_now_ms(void);
 /* Monotonic microseconds, for statement durations. */
 int64_t dbm_now_us(void);
 
+/* A function of a library loaded on first use: its name, and where it goes in the table. */
+typedef struct {
+    const char *name;
+    size_t offset;
+} dbm_lib_sym;
+
+/*
+ * dlopen `soname` (flags as dlopen's) and fill `table` with its functions
+ * syms[0..n). False, with why in err (errlen bytes), when the library or a
+ * function is missing.
+ */
+bool dbm_lib_load(const char *soname, int flags, const dbm_lib_sym *syms, size_t n, void *table,
+                  char *err, size_t errlen);
+
 /*
  * Call fn(arg, k) for every k in [0, count): the even k on this thread and the
  * odd ones on a second, started and joined here. Below `min` items nothing is

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,28 @@ static void every_other_ahead_splits_between_two_threads(void **state)
         assert_int_equal(r.calls[k], 0);
 }
 
+static void lib_load_fills_the_table_or_says_what_is_missing(void **state)
+{
+    struct {
+        size_t (*len)(const char *);
+        int (*cmp)(const char *, const char *);
+    } t = {NULL, NULL};
+    const dbm_lib_sym ok[] = {{"strlen", offsetof(__typeof__(t), len)},
+                              {"strcmp", offsetof(__typeof__(t), cmp)}};
+    const dbm_lib_sym missing[] = {{"strlen", 0}, {"dbm_no_such_function", 0}};
+    char err[256] = "";
+
+    (void)state;
+    assert_true(dbm_lib_load("libc.so.6", RTLD_LAZY | RTLD_LOCAL, ok, 2, &t, err, sizeof(err)));
+    assert_int_equal(t.len("four"), 4);
+    assert_true(t.cmp("a", "b") < 0);
+    assert_false(
+        dbm_lib_load("libc.so.6", RTLD_LAZY | RTLD_LOCAL, missing, 2, &t, err, sizeof(err)));
+    assert_string_equal(err, "libc.so.6 lacks dbm_no_such_function");
+    assert_false(dbm_lib_load("libdbm-none.so.1", RTLD_LAZY, ok, 2, &t, err, sizeof(err)));
+    assert_non_null(strstr(err, "libdbm-none.so.1"));
+}
+
 static void exit_status_maps_codes(void **state)
 {
     assert_int_equal(dbm_error_exit_status(DBM_OK), 0);
@@ -158,6 +181,7 @@ int main(void)
         cmocka_unit_test(sha256_known_answer),
         cmocka_unit_test(command_escaping_follows_the_runner),
         cmocka_unit_test(exit_status_maps_codes),
+        cmocka_unit_test(lib_load_fills_the_table_or_says_what_is_missing),
         cmocka_unit_test(every_other_ahead_splits_between_two_threads),
         cmocka_unit_test(saved_error_is_raised_with_code_message_and_hint),
     };
