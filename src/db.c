@@ -201,25 +201,30 @@ static char *context_lines(const char *text, size_t len, int line, int first_lin
     return dbm_buf_detach(&b);
 }
 
-/* The error's cursor position (1-based characters in what the server was sent), or 0. */
-static long error_pos(const PGresult *res)
+/*
+ * Where in `text` the server's error points: PostgreSQL's cursor position
+ * (characters, 1-based) counts from the statement at byte `stmt_offset`;
+ * without one, that statement's start.
+ */
+static size_t error_offset(const PGresult *res, const char *text, size_t text_len,
+                           size_t stmt_offset)
 {
     const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
-    return pos ? strtol(pos, NULL, 10) : 0;
+
+    if (!pos || stmt_offset > text_len)
+        return stmt_offset;
+    return stmt_offset + dbm_sql_charpos_to_offset(text + stmt_offset, text_len - stmt_offset,
+                                                   strtol(pos, NULL, 10));
 }
 
-/* As dbm_db_fill_error, with the position given in characters from the statement's start. */
+/* As dbm_db_fill_error, pointing at byte `offset` of `text`. */
 static void fill_error_at(dbm_error_info *e, const PGresult *res, const char *text, size_t text_len,
-                          size_t stmt_offset, long charpos, int first_line, const char *file)
+                          size_t offset, int first_line, const char *file)
 {
     const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
     const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-    size_t offset = stmt_offset;
     int line = 1, col = 1;
 
-    if (charpos > 0 && stmt_offset <= text_len)
-        offset = stmt_offset +
-                 dbm_sql_charpos_to_offset(text + stmt_offset, text_len - stmt_offset, charpos);
     if (offset > text_len)
         offset = text_len;
     dbm_sql_linecol(text, text_len, offset, &line, &col);
@@ -235,7 +240,8 @@ static void fill_error_at(dbm_error_info *e, const PGresult *res, const char *te
 void dbm_db_fill_error(dbm_error_info *e, const PGresult *res, const char *text, size_t text_len,
                        size_t stmt_offset, int first_line, const char *file)
 {
-    fill_error_at(e, res, text, text_len, stmt_offset, error_pos(res), first_line, file);
+    fill_error_at(e, res, text, text_len, error_offset(res, text, text_len, stmt_offset),
+                  first_line, file);
 }
 
 /* Sleep before retry `attempt` (0-based): 0.5 s doubling, capped at 8 s, with jitter. */
@@ -328,14 +334,10 @@ static char *section_stmt(const char *text, const dbm_stmt *s)
     return dbm_xstrndup(text + s->offset, s->len);
 }
 
-/*
- * The server's error as the migration's: `stmt` the statement that failed
- * (NULL: none of the file's, or the whole text) and `charpos` the error's
- * position from its start (0: none).
- */
+/* The server's error as the migration's, pointing at byte `offset` of `text`. */
 static void record_error(dbm_mig_result *result, const PGresult *res, PGconn *conn,
-                         const char *text, size_t len, const dbm_stmt *stmt, long charpos,
-                         int first_line, const char *file)
+                         const char *text, size_t len, size_t offset, int first_line,
+                         const char *file)
 {
     const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
     char *conn_msg = NULL;
@@ -350,7 +352,7 @@ static void record_error(dbm_mig_result *result, const PGresult *res, PGconn *co
                              PQresultErrorField(res, PG_DIAG_SQLSTATE)
                                  ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
                                  : NULL);
-    fill_error_at(e, res, text, len, stmt ? stmt->offset : 0, charpos, first_line, file);
+    fill_error_at(e, res, text, len, offset, first_line, file);
     free(conn_msg);
 }
 
@@ -440,8 +442,10 @@ static int run_transactional(dbm_mig_result *result, PGconn *conn, const char *t
             backoff(attempt);
             continue;
         }
-        record_error(result, res, conn, text, len, in_body ? &stmts->items[failed - prefix] : NULL,
-                     in_body ? error_pos(res) : 0, first_line, opts->display_path);
+        record_error(result, res, conn, text, len,
+                     in_body ? error_offset(res, text, len, stmts->items[failed - prefix].offset)
+                             : 0,
+                     first_line, opts->display_path);
         transactional_hint(result, res, failed >= prefix + stmts->count && failed + 1 < nq);
         PQclear(res);
         error = DBM_EFAILED;
@@ -519,7 +523,8 @@ static int run_non_transactional(dbm_mig_result *result, PGconn *conn, const dbm
         free(sql);
         if (res) {
             char *hint = (s->flags & DBM_STMT_NO_TX) ? invalid_indexes_hint(conn) : NULL;
-            record_error(result, res, conn, m->up, m->up_len, s, error_pos(res), m->up_line,
+            record_error(result, res, conn, m->up, m->up_len,
+                         error_offset(res, m->up, m->up_len, s->offset), m->up_line,
                          opts->display_path);
             PQclear(res);
             if (hint)
@@ -556,8 +561,8 @@ static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migrat
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
         PQresultStatus(res) != PGRES_EMPTY_QUERY) {
         /* The position is relative to the whole text here. */
-        record_error(result, res, conn, m->up, m->up_len, NULL, error_pos(res), m->up_line,
-                     opts->display_path);
+        record_error(result, res, conn, m->up, m->up_len, error_offset(res, m->up, m->up_len, 0),
+                     m->up_line, opts->display_path);
         PQclear(res);
         if (PQtransactionStatus(conn) != PQTRANS_IDLE)
             PQclear(PQexec(conn, "ROLLBACK"));
@@ -619,8 +624,8 @@ bool dbm_db_batchable(PGconn *conn, const dbm_migration *m, const dbm_stmt_list 
 
 /*
  * One message: items [first, end), with where each of their statements starts
- * in it. For a larger batch it opens with the history statement prepared
- * under `name` (`pre` results before the first item) and ends by dropping it.
+ * in it. For a larger batch it opens by preparing the history and settings
+ * statements (`pre` results before the first item) and ends by dropping them.
  */
 typedef struct {
     dbm_buf sql;
@@ -639,7 +644,8 @@ static size_t item_results(const dbm_batch_item *it)
     return it->stmts->count + ITEM_PREFIX + (it->opts.replace_existing ? 3 : 2);
 }
 
-/* From this many migrations in a message on, their history statement is prepared once. */
+/* From this many migrations in a message on, their history and settings statements are
+ * prepared once. */
 #define BATCH_PREPARE_MIN 4
 
 static void batch_build(batch_msg *b, PGconn *conn, const dbm_batch_item *items, size_t first,
@@ -715,38 +721,23 @@ static void batch_free(batch_msg *b)
     free(b->base);
 }
 
-/*
- * The error's position (characters in the whole message) from the start of
- * the statement at message offset `at`, `len` bytes long; 0 when it lies
- * outside that statement.
- */
-static long stmt_charpos(const char *msg, size_t at, size_t len, long pos)
-{
-    long before = 0, inside = 0;
-
-    if (pos <= 0)
-        return 0;
-    for (size_t i = 0; i < at; i++)
-        before += ((unsigned char)msg[i] & 0xC0) != 0x80;
-    for (size_t i = at; i < at + len; i++)
-        inside += ((unsigned char)msg[i] & 0xC0) != 0x80;
-    return pos > before && pos <= before + inside + 1 ? pos - before : 0;
-}
-
 /* Item k of the message failed with `res` at its result `pos`: its row says how. */
 static void batch_failed(const batch_msg *b, const dbm_batch_item *items, size_t k, size_t pos,
                          PGresult *res, PGconn *conn, dbm_mig_result *r)
 {
     const dbm_batch_item *it = &items[k];
-    const dbm_stmt *st = NULL;
-    long charpos = 0;
+    size_t offset = 0;
 
     if (pos >= ITEM_PREFIX && pos < ITEM_PREFIX + it->stmts->count) {
+        /* The server's position counts from the message's start: where in it, then where
+         * in the file, when it falls inside the statement. */
+        const dbm_stmt *st = &it->stmts->items[pos - ITEM_PREFIX];
         size_t at = b->at[b->base[k - b->first] + pos - ITEM_PREFIX];
-        st = &it->stmts->items[pos - ITEM_PREFIX];
-        charpos = stmt_charpos(dbm_buf_cstr(&b->sql), at, st->len, error_pos(res));
+        size_t in_msg = error_offset(res, b->sql.ptr, b->sql.len, 0);
+
+        offset = in_msg >= at && in_msg <= at + st->len ? st->offset + (in_msg - at) : st->offset;
     }
-    record_error(r, res, conn, it->m->up, it->m->up_len, st, charpos, it->m->up_line,
+    record_error(r, res, conn, it->m->up, it->m->up_len, offset, it->m->up_line,
                  it->opts.display_path);
     transactional_hint(r, res, pos >= ITEM_PREFIX + it->stmts->count && pos + 1 < item_results(it));
 }
@@ -1003,7 +994,8 @@ static int run_down_statements(dbm_mig_result *result, PGconn *conn, const dbm_m
 
         free(sql);
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
-            record_error(result, res, conn, m->down, m->down_len, s, error_pos(res), m->down_line,
+            record_error(result, res, conn, m->down, m->down_len,
+                         error_offset(res, m->down, m->down_len, s->offset), m->down_line,
                          opts->display_path);
             PQclear(res);
             error = DBM_EFAILED;
