@@ -7,8 +7,9 @@
 #   make format     clang-format the sources
 #   make dist       the release form of the action (dist/)
 #
-# Sources are found by wildcard: a new src/foo.c is built and linked without editing this file,
-# and a new tests/unit/test_foo.c becomes a cmocka test binary linked with every module but main.
+# Sources are found in src/ and its folders (one per concern, see README "Development"): a new
+# src/<folder>/foo.c is built and linked without editing this file, and a new
+# tests/unit/<folder>/test_foo.c becomes a cmocka test binary linked with every module but main.
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CC ?= cc
@@ -41,10 +42,12 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DDBM_VERSION='"$(VERSION)"' -Isrc $(WARN)
 RELEASE_CFLAGS := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-SRCS := $(sort $(wildcard src/*.c))
+SRCS := $(sort $(shell find src -name '*.c'))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
-HDRS := $(wildcard src/*.h)
-UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+HDRS := $(sort $(shell find src -name '*.h'))
+UNIT_SRCS := $(sort $(shell find tests/unit -name 'test_*.c'))
+UNIT_HDRS := $(wildcard tests/unit/*.h)
+FORMAT_FILES = $(HDRS) $(SRCS) $(UNIT_SRCS) $(UNIT_HDRS)
 
 REL_OBJS := $(patsubst src/%.c,build/release/%.o,$(SRCS))
 ASAN_OBJS := $(patsubst src/%.c,build/asan/%.o,$(SRCS))
@@ -66,11 +69,13 @@ db-migrate: $(REL_OBJS)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(RELEASE_CFLAGS) -o $@ $(REL_OBJS) $(PKG_LIBS)
 
-build/release/%.o: src/%.c $(HDRS) | build/release
+build/release/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-build/asan/%.o: src/%.c $(HDRS) | build/asan
+build/asan/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
 	@echo "  CC      $< (asan)"
 	$(Q)$(CC) $(BASE_CFLAGS) $(ASAN_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
@@ -80,11 +85,12 @@ build/asan/db-migrate: $(ASAN_OBJS)
 
 asan: build/asan/db-migrate
 
-build/asan/tests/%: tests/unit/%.c $(ASAN_LIB_OBJS) tests/unit/unit.h | build/asan/tests
+build/asan/tests/%: tests/unit/%.c $(ASAN_LIB_OBJS) $(UNIT_HDRS)
+	@mkdir -p $(@D)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(BASE_CFLAGS) $(ASAN_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(ASAN_LIB_OBJS) -lpq $(PKG_LIBS) -lcmocka
+	$(Q)$(CC) $(BASE_CFLAGS) -Itests/unit $(ASAN_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(ASAN_LIB_OBJS) -lpq $(PKG_LIBS) -lcmocka
 
-build/release build/asan build/asan/tests:
+build/asan:
 	@mkdir -p $@
 
 # Each header must compile on its own.
@@ -100,15 +106,16 @@ integration: build/asan/db-migrate
 	@DBM_BIN=$(CURDIR)/build/asan/db-migrate tests/run-integration.sh
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	@clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/unit/*.h
+	@clang-format --dry-run --Werror $(FORMAT_FILES)
 
 # curl's list of unsafe functions: none of them in the sources.
 lint:
-	@if grep -nE '\b(strcpy|sprintf|strcat|atoi|strtok|gets)\s*\(' src/*.c src/*.h; then \
+	@if grep -nE '\b(strcpy|sprintf|strcat|atoi|strtok|gets)\s*\(' $(SRCS) $(HDRS); then \
 	  echo "lint: banned function (use snprintf, dbm_buf, strtol, strtok_r)"; exit 1; fi
+	@scripts/check-layers.sh
 
 # The npm tools of package-lock.json (the action validator, dbmate), installed once.
 node_modules/.installed: package.json package-lock.json

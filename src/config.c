@@ -5,9 +5,9 @@
  * the action.yml consistency check all read it.
  */
 #include "config.h"
-#include "error.h"
-#include "log.h"
-#include "util.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/util.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -387,6 +387,18 @@ static int check_one_of(const char *name, const char *v, const char *const *allo
     return DBM_ECONFIG;
 }
 
+/* `dir` as users see it: relative to the workspace, without "./"; "" for "." itself. */
+static char *shown_dir(const char *dir, const char *workspace)
+{
+    size_t n;
+
+    if (workspace && (n = strlen(workspace)) && strncmp(dir, workspace, n) == 0 && dir[n] == '/')
+        dir += n + 1;
+    while (dbm_starts_with(dir, "./"))
+        dir += 2;
+    return dbm_xstrdup(strcmp(dir, ".") == 0 ? "" : dir);
+}
+
 int dbm_config_load(dbm_config **out, int argc, char **argv)
 {
     static const char *const sslmodes[] = {"disable",   "allow",       "prefer", "require",
@@ -540,6 +552,7 @@ int dbm_config_load(dbm_config **out, int argc, char **argv)
     cfg->verbose = lookup(&pa, "verbose") != NULL;
 
     load_github(&cfg->gh);
+    cfg->shown_dir = shown_dir(cfg->migrations_dir, cfg->gh.workspace);
     mask_secrets(cfg);
     error = 0;
     *out = cfg;
@@ -557,6 +570,7 @@ void dbm_config_free(dbm_config *cfg)
         return;
     free(cfg->new_name);
     free(cfg->migrations_dir);
+    free(cfg->shown_dir);
     dbm_secret_free(cfg->database_url);
     free(cfg->history_schema);
     free(cfg->deployed_ref);

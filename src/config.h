@@ -10,7 +10,7 @@
 #ifndef DBM_CONFIG_H
 #define DBM_CONFIG_H
 
-#include "migration.h"
+#include "migration/migration.h"
 
 #include <stdbool.h>
 
@@ -53,6 +53,8 @@ typedef struct {
     char *new_name; /* `new NAME` */
 
     char *migrations_dir;
+    char *shown_dir; /* migrations-dir as users see it: relative to GITHUB_WORKSPACE, without
+                        a leading "./"; "" for the directory itself */
     dbm_format format;
     char *database_url;       /* NULL: no connection configured (plan works offline) */
     bool database_from_pgenv; /* libpq's PG* variables configure the connection */

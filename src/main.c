@@ -4,12 +4,12 @@
  * The only place that prints the run's error and maps error codes to exit
  * statuses (0 done, 1 failed or blocked, 2 usage, 3 connection, 4 run lock).
  */
-#include "commands.h"
+#include "command/command.h"
 #include "config.h"
-#include "error.h"
-#include "log.h"
-#include "report.h"
-#include "util.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "report/report.h"
+#include "common/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,10 +4,10 @@
  * lock_timeout is configured. Used by squawk-compare.sh; exits 1 when a file
  * cannot be read or split.
  */
-#include "error.h"
-#include "rules.h"
-#include "sqlparse.h"
-#include "util.h"
+#include "common/error.h"
+#include "sql/rules.h"
+#include "sql/parse.h"
+#include "common/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

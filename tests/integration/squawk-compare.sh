@@ -27,8 +27,8 @@ fi
 echo "squawk: $("$squawk" --version)"
 
 cc -std=c11 -D_GNU_SOURCE -I"$root/src" -O1 -o "$tmp/rules-dump" \
-  "$root/tests/integration/rules-dump.c" "$root/src/rules.c" "$root/src/sqlparse.c" \
-  "$root/src/util.c" "$root/src/error.c" \
+  "$root/tests/integration/rules-dump.c" "$root/src/sql/rules.c" "$root/src/sql/parse.c" \
+  "$root/src/common/util.c" "$root/src/common/error.c" \
   $(pkg-config --cflags --libs jansson libcrypto) -lpg_query
 
 # One file per migration holding its up section, named SET/NAME.sql.

@@ -12,7 +12,7 @@
 #ifndef DBM_TEST_FIXTURE_H
 #define DBM_TEST_FIXTURE_H
 
-#include "util.h"
+#include "common/util.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
 
 #include "unit.h"
 
-#include "util.h"
+#include "common/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>

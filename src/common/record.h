@@ -1,0 +1,139 @@
+/*
+ * record.h - what a run did: a plain record that every layer fills in as it goes.
+ *
+ * The commands, the PostgreSQL session (statement results, locks, rewrites,
+ * errors), the git checks and the adoption of other tools' history write into
+ * a dbm_report; report/ renders it and decides nothing. It sits in common/
+ * because every layer below report/ writes it. Strings in it are owned by the
+ * record (the add/set functions copy what they are given). Text that came from
+ * files or the server is kept raw: it is escaped where it is written.
+ */
+#ifndef DBM_RECORD_H
+#define DBM_RECORD_H
+
+#include "common/log.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    DBM_MIG_PENDING = 0,
+    DBM_MIG_APPLIED,
+    DBM_MIG_FAILED,
+    DBM_MIG_SKIPPED,
+    DBM_MIG_EDITED,
+    DBM_MIG_MISSING
+} dbm_mig_status;
+
+const char *dbm_mig_status_name(dbm_mig_status status);
+
+typedef struct {
+    char *relation;
+    char *mode; /* "AccessExclusiveLock", ... as pg_locks says */
+} dbm_lock;
+
+typedef struct {
+    char *relation;
+    long long bytes;
+} dbm_rewrite;
+
+typedef struct {
+    int line; /* line in the migration file */
+    char *tag;
+    double duration_ms;
+    dbm_lock *locks;
+    size_t nlocks, caplocks;
+    dbm_rewrite *rewrites;
+    size_t nrewrites, caprewrites;
+    char *note; /* e.g. "not executed: runs outside a transaction" */
+} dbm_stmt_result;
+
+typedef struct {
+    char *message;
+    char *sqlstate; /* NULL when the error did not come from the server */
+    char *detail, *hint;
+    char *file;
+    int line, column; /* in the file; 0 when unknown */
+    char *context;    /* a few lines of SQL around the failing line, with line numbers */
+} dbm_error_info;
+
+typedef struct {
+    char *version, *name, *file;
+    dbm_mig_status status;
+    double duration_ms;
+    bool transactional;
+    int statement_count;
+    dbm_stmt_result *stmts;
+    size_t nstmts, capstmts;
+    dbm_error_info *error; /* NULL unless failed */
+    char *note;            /* one line: why skipped, where it resumed, ... */
+    char *diff;            /* unified diff of an edited deployed migration */
+    char *changed_by;      /* commit that changed an edited/deleted deployed migration */
+} dbm_mig_result;
+
+typedef enum { DBM_SEV_NOTICE = 0, DBM_SEV_WARNING, DBM_SEV_ERROR } dbm_severity;
+
+typedef struct {
+    dbm_severity severity;
+    char *rule; /* e.g. "edited-applied", "require-concurrent-index" */
+    char *file; /* path as shown to users (relative to the workspace); may be NULL */
+    int line, col;
+    char *message;
+    char *hint;   /* the safe alternative / what to do; may be NULL */
+    char *status; /* rules confirmed by dry-run: "confirmed", "refuted"; else NULL */
+} dbm_finding;
+
+typedef struct {
+    char *kind; /* added, modified, deleted, renamed */
+    char *path, *old_path;
+    char *commit;
+} dbm_git_change_info;
+
+typedef struct {
+    char *command;  /* "apply", "plan", ... */
+    char *status;   /* applied, up-to-date, pending, failed, blocked */
+    char *database; /* user@host:port/dbname, never a password; NULL offline */
+    char *migrations_dir;
+    char *format;
+    struct {
+        char *head, *deployed, *base; /* shas; base is the PR base for plans on pull requests */
+        char *compare_url;
+        dbm_git_change_info *changes;
+        size_t nchanges, capchanges;
+    } git;
+    dbm_mig_result *migs;
+    size_t nmigs, capmigs;
+    dbm_finding *findings;
+    size_t nfindings, capfindings;
+    int applied_count, pending_count;
+    double duration_ms;
+    char *error; /* the run's error when it ended in one (one line), else NULL */
+} dbm_report;
+
+dbm_report *dbm_report_new(const char *command);
+void dbm_report_free(dbm_report *r); /* accepts NULL */
+
+/* Set a string field of the report, copying value (NULL clears). */
+void dbm_report_set(char **field, const char *value);
+
+/* Append a migration row; the returned pointer is valid until the next add. */
+dbm_mig_result *dbm_report_add_migration(dbm_report *r, const char *version, const char *name,
+                                         const char *file, dbm_mig_status status);
+/* The row for `version` if one exists (its status set to `status`), else a new row. */
+dbm_mig_result *dbm_report_migration(dbm_report *r, const char *version, const char *name,
+                                     const char *file, dbm_mig_status status);
+dbm_stmt_result *dbm_report_add_stmt(dbm_mig_result *m, int line, const char *tag);
+void dbm_report_add_lock(dbm_stmt_result *s, const char *relation, const char *mode);
+void dbm_report_add_rewrite(dbm_stmt_result *s, const char *relation, long long bytes);
+dbm_error_info *dbm_report_set_error(dbm_mig_result *m, const char *message, const char *sqlstate);
+
+dbm_finding *dbm_report_add_finding(dbm_report *r, dbm_severity severity, const char *rule,
+                                    const char *file, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+dbm_git_change_info *dbm_report_add_git_change(dbm_report *r, const char *kind, const char *path,
+                                               const char *old_path, const char *commit);
+
+/* True when a finding of severity error exists. */
+bool dbm_report_has_blocking(const dbm_report *r);
+
+#endif

@@ -1,0 +1,378 @@
+/*
+ * connect.c - configuration to PGconn.
+ *
+ * The conninfo the user gave is parsed by libpq itself (PQconninfoParse), then
+ * given back as keyword/value arrays with this tool's additions, so URIs and
+ * key=value strings, quoting and PG* defaults all behave exactly as in psql.
+ */
+#include "postgres/connect.h"
+#include "net/aws.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "net/tunnel.h"
+#include "common/thread.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_PARAMS 64
+
+struct dbm_conn {
+    PGconn *pg;
+    char *describe;
+    dbm_tunnel *tunnel; /* NULL without ssh-bastion; closed after pg */
+};
+
+typedef struct {
+    const char *keys[MAX_PARAMS + 1];
+    const char *vals[MAX_PARAMS + 1];
+    int n;
+} conn_params;
+
+static void params_set(conn_params *p, const char *key, const char *val)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->keys[i], key) == 0) {
+            p->vals[i] = val;
+            return;
+        }
+    if (p->n < MAX_PARAMS) {
+        p->keys[p->n] = key;
+        p->vals[p->n] = val;
+        p->n++;
+    }
+}
+
+static const char *params_get(const conn_params *p, const char *key)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->keys[i], key) == 0)
+            return p->vals[i];
+    return NULL;
+}
+
+/*
+ * The first line of libpq's message, without libpq's own "connection to
+ * server at "H" (A), port P failed: " prefix (our message names the database
+ * itself, and through a tunnel libpq's address is the local end) nor the
+ * severity.
+ */
+static char *first_line(const char *msg)
+{
+    const char *failed;
+    size_t n;
+
+    if (!msg)
+        msg = "";
+    if (dbm_starts_with(msg, "connection to server ") &&
+        (failed = strstr(msg, " failed: ")) != NULL && failed < msg + strcspn(msg, "\n"))
+        msg = failed + strlen(" failed: ");
+    if (dbm_starts_with(msg, "FATAL:  "))
+        msg += strlen("FATAL:  ");
+    n = strcspn(msg, "\n");
+    while (n > 0 && (msg[n - 1] == ' ' || msg[n - 1] == '\r'))
+        n--;
+    return dbm_xstrndup(msg, n);
+}
+
+/* A failure that retrying for `wait` cannot fix: credentials, names, TLS. */
+static bool permanent_failure(const char *msg)
+{
+    return strstr(msg, "authentication failed") || strstr(msg, "does not exist") ||
+           strstr(msg, "certificate") || strstr(msg, "no pg_hba.conf entry") ||
+           strstr(msg, "does not support SSL");
+}
+
+/*
+ * Give a connection failure its hint. libpq 15 does not expose the SQLSTATE
+ * of a failed connection, so its message is what there is to read (English
+ * unless the client locale or the server's lc_messages translate it; then the
+ * generic hint is given).
+ */
+static void hint_for(const char *msg, const dbm_connect_opts *cfg, bool tunneled)
+{
+    if (strstr(msg, "password authentication failed") || strstr(msg, "PAM authentication")) {
+        if (cfg->aws_iam)
+            dbm_error_hint("the IAM token was refused: the database user needs 'GRANT rds_iam TO "
+                           "<user>', the role needs rds-db:connect on it, and IAM authentication "
+                           "must be enabled on the instance");
+        else
+            dbm_error_hint("check the user and password in database-url (or PGPASSWORD); for an "
+                           "IAM user set auth: aws-iam");
+    } else if (strstr(msg, "root certificate file") || strstr(msg, "could not read root cert")) {
+        dbm_error_hint("sslrootcert must name a readable PEM file with the CA certificate that "
+                       "signed the server's certificate (for RDS, the region's bundle)");
+    } else if (strstr(msg, "certificate verify failed")) {
+        dbm_error_hint("the server's certificate is not signed by the CA in sslrootcert: give the "
+                       "CA that issued it (for RDS, the region's bundle)");
+    } else if (strstr(msg, "does not match host name")) {
+        dbm_error_hint("the certificate was issued for another name: put the name it was issued "
+                       "for as the host in database-url%s, or use sslmode=verify-ca",
+                       tunneled ? " (through ssh-bastion too: the tunnel keeps that name)" : "");
+    } else if (strstr(msg, "does not support SSL")) {
+        dbm_error_hint("the server offers no TLS while sslmode requires it: enable ssl on the "
+                       "server, or lower sslmode only on a network you trust");
+    } else if (strstr(msg, "no pg_hba.conf entry") && strstr(msg, "no encryption")) {
+        dbm_error_hint("the server accepts this user only over TLS: set sslmode=require, or "
+                       "verify-full with sslrootcert");
+    } else if (strstr(msg, "no pg_hba.conf entry")) {
+        dbm_error_hint("the server refuses this client address or user in pg_hba.conf; on RDS "
+                       "check the security group and whether SSL is required (sslmode=require)");
+    } else if (strstr(msg, "does not exist") && strstr(msg, "database")) {
+        dbm_error_hint("create the database first, or fix the database name in database-url");
+    } else if (strstr(msg, "role") && strstr(msg, "does not exist")) {
+        dbm_error_hint("fix the user name in database-url, or create that role");
+    } else if (strstr(msg, "SSL") || strstr(msg, "certificate") || strstr(msg, "server name")) {
+        dbm_error_hint("check sslmode and sslrootcert: verify-full needs the CA that signed the "
+                       "server's certificate and the host name the certificate was issued for");
+    } else if (tunneled) {
+        dbm_error_hint("the tunnel is up, but the database did not answer through it: check the "
+                       "database host and port in database-url as the bastion sees them");
+    } else {
+        dbm_error_hint("check the host and port, and that the database accepts connections from "
+                       "this machine; for a database in a private subnet set ssh-bastion, or use "
+                       "--wait 30s when it is still starting");
+    }
+}
+
+/* real_port: the database's own port when libpq talks to a tunnel's local end. */
+static char *describe(PGconn *pg, const conn_params *p, const char *real_port)
+{
+    const char *host = params_get(p, "host");
+    const char *user = pg ? PQuser(pg) : params_get(p, "user");
+    const char *port = real_port ? real_port : pg ? PQport(pg) : params_get(p, "port");
+    const char *db = pg ? PQdb(pg) : params_get(p, "dbname");
+
+    if (pg && PQhost(pg) && (!host || strchr(host, ',')))
+        host = PQhost(pg);
+    if (host && host[0] == '/')
+        host = "localhost";
+    return dbm_xasprintf("%s@%s:%s/%s", user && *user ? user : "?", host && *host ? host : "?",
+                         port && *port ? port : "5432", db && *db ? db : "?");
+}
+
+/*
+ * The database as libpq would reach it: host (or hostaddr) and port from the
+ * conninfo, else PGHOST/PGHOSTADDR/PGPORT, else port 5432. A tunnel carries
+ * one TCP destination, so a host list or a Unix socket is a configuration
+ * error.
+ */
+static int tunnel_destination(const char **host, const char **addr, long *port,
+                              const conn_params *p)
+{
+    const char *port_text = params_get(p, "port");
+    char *end = NULL;
+
+    *host = params_get(p, "host");
+    *addr = params_get(p, "hostaddr");
+    if (!*host)
+        *host = dbm_getenv("PGHOST");
+    if (!*addr)
+        *addr = dbm_getenv("PGHOSTADDR");
+    if (!port_text)
+        port_text = dbm_getenv("PGPORT");
+    if (!*host && !*addr) {
+        dbm_error_set(DBM_ECONFIG, "ssh-bastion is set but database-url names no database host");
+        dbm_error_hint("give the database host as the bastion reaches it, e.g. "
+                       "postgresql://user@db.internal:5432/app");
+        return DBM_ECONFIG;
+    }
+    if ((*host && (strchr(*host, ',') || (*host)[0] == '/')) || (*addr && strchr(*addr, ','))) {
+        dbm_error_set(DBM_ECONFIG, "ssh-bastion needs one TCP database host, not '%s'",
+                      *host ? *host : *addr);
+        dbm_error_hint("give a single host name or address in database-url");
+        return DBM_ECONFIG;
+    }
+    *port = 5432;
+    if (port_text) {
+        errno = 0;
+        *port = strtol(port_text, &end, 10);
+        if (errno || end == port_text || *end || *port < 1 || *port > 65535) {
+            dbm_error_set(DBM_ECONFIG, "ssh-bastion needs one database port, not '%s'", port_text);
+            dbm_error_hint("give a single port in database-url");
+            return DBM_ECONFIG;
+        }
+    }
+    return 0;
+}
+
+int dbm_connect(dbm_conn **out, const dbm_connect_opts *cfg)
+{
+    PQconninfoOption *opts = NULL;
+    conn_params p;
+    dbm_conn *conn = NULL;
+    char *errmsg = NULL;
+    char local_port[16], real_port[16];
+    char *iam_token = NULL;
+    bool tunneled = false;
+    int64_t deadline;
+    int64_t delay = 250;
+    int error = DBM_ECONNECT;
+
+    memset(&p, 0, sizeof(p));
+    *out = NULL;
+    if (!cfg->database_url) {
+        dbm_error_set(DBM_ECONFIG, "no database configured");
+        dbm_error_hint("set database-url (or DATABASE_URL, libpq's PG* variables, DB_HOST and "
+                       "DB_NAME); 'plan --offline' needs none");
+        return DBM_ECONFIG;
+    }
+    if ((error = dbm_pq_load()) < 0)
+        return error;
+    error = DBM_ECONNECT;
+    opts = PQconninfoParse(cfg->database_url, &errmsg);
+    if (!opts) {
+        /* libpq's message may quote the string; the string may hold a password. */
+        error = dbm_error_set(DBM_ECONFIG, "database-url is not a valid connection string");
+        dbm_error_hint("use postgresql://user:password@host:5432/dbname or "
+                       "'host=... dbname=...' (percent-encode special characters in a URI)");
+        PQfreemem(errmsg);
+        return error;
+    }
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (o->val && *o->val)
+            params_set(&p, o->keyword, o->val);
+        /* Before anything could print it; nothing reads the string before this. */
+        if (o->val && strcmp(o->keyword, "password") == 0)
+            dbm_mask(o->val);
+    }
+    if (!params_get(&p, "application_name"))
+        params_set(&p, "application_name", "db-migrate");
+    if (!params_get(&p, "connect_timeout"))
+        params_set(&p, "connect_timeout", "10");
+    /*
+     * libpq's default gssencmode=prefer probes the Kerberos credential cache on
+     * every connection; managed PostgreSQL encrypts with TLS, so the probe is
+     * skipped unless the connection string or PGGSSENCMODE asks for it. GSSAPI
+     * authentication itself is unaffected.
+     */
+    if (!params_get(&p, "gssencmode") && !dbm_getenv("PGGSSENCMODE"))
+        params_set(&p, "gssencmode", "disable");
+    if (cfg->sslmode)
+        params_set(&p, "sslmode", cfg->sslmode);
+    if (cfg->sslrootcert)
+        params_set(&p, "sslrootcert", cfg->sslrootcert);
+    /* An IAM token must not travel in clear: TLS by default, verified when a CA is given. */
+    if (cfg->aws_iam && !params_get(&p, "sslmode") && !dbm_getenv("PGSSLMODE"))
+        params_set(&p, "sslmode",
+                   params_get(&p, "sslrootcert") || dbm_getenv("PGSSLROOTCERT") ? "verify-full"
+                                                                                : "require");
+
+    conn = dbm_xcalloc(1, sizeof(*conn));
+    if (cfg->ssh_bastion) {
+        const char *host, *addr;
+        long port;
+
+        error = tunnel_destination(&host, &addr, &port, &p);
+        if (error)
+            goto done;
+        error = dbm_tunnel_open(&conn->tunnel, cfg->ssh_bastion, cfg->ssh_private_key,
+                                cfg->ssh_known_hosts, addr ? addr : host, (int)port);
+        if (error)
+            goto done;
+        /* libpq dials the local end; host= keeps the real name for verify-full. */
+        snprintf(local_port, sizeof(local_port), "%d", dbm_tunnel_port(conn->tunnel));
+        snprintf(real_port, sizeof(real_port), "%ld", port);
+        params_set(&p, "host", host ? host : addr);
+        params_set(&p, "hostaddr", "127.0.0.1");
+        params_set(&p, "port", local_port);
+        tunneled = true;
+    }
+
+    /* With aws-iam the password is an RDS token for the real host, port and user. */
+    if (cfg->aws_iam) {
+        const char *host = params_get(&p, "host") ? params_get(&p, "host") : dbm_getenv("PGHOST");
+        const char *port = tunneled                 ? real_port
+                           : params_get(&p, "port") ? params_get(&p, "port")
+                                                    : dbm_getenv("PGPORT");
+        const char *user = params_get(&p, "user") ? params_get(&p, "user") : dbm_getenv("PGUSER");
+        dbm_aws_options ao = cfg->aws;
+
+        if (!host || host[0] == '/' || !user) {
+            error = dbm_error_set(DBM_ECONFIG,
+                                  "auth aws-iam needs the database %s in "
+                                  "database-url",
+                                  !user ? "user" : "host name");
+            dbm_error_hint("write postgresql://USER@HOST:5432/DB; the IAM token is signed for "
+                           "that host and user");
+            goto done;
+        }
+        error = dbm_aws_rds_password(&iam_token, &ao, host,
+                                     port ? (int)strtol(port, NULL, 10) : 5432, user);
+        if (error)
+            goto done;
+    }
+    if (iam_token)
+        params_set(&p, "password", iam_token);
+
+    error = DBM_ECONNECT;
+    deadline = dbm_now_ms() + cfg->wait_ms;
+    for (;;) {
+        conn->pg = PQconnectdbParams(p.keys, p.vals, 0);
+        if (conn->pg && PQstatus(conn->pg) == CONNECTION_OK)
+            break;
+        free(errmsg);
+        errmsg = first_line(conn->pg ? PQerrorMessage(conn->pg) : "out of memory");
+        PQfinish(conn->pg);
+        conn->pg = NULL;
+        /* Refused credentials or a missing database do not fix themselves by waiting. */
+        if (dbm_now_ms() + delay > deadline || permanent_failure(errmsg) || dbm_job_abandoned())
+            break;
+        struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        if (delay < 2000)
+            delay *= 2;
+    }
+    if (!conn->pg) {
+        char *who = describe(NULL, &p, tunneled ? real_port : NULL);
+        char *relay = dbm_tunnel_relay_error(conn->tunnel);
+        if (relay) {
+            error = dbm_error_set(DBM_ECONNECT, "unable to connect to '%s' through ssh-bastion: %s",
+                                  who, relay);
+            dbm_error_hint("check that the bastion allows TCP forwarding and reaches the database "
+                           "host and port given in database-url");
+        } else {
+            error = dbm_error_set(DBM_ECONNECT, "unable to connect to '%s'%s: %s", who,
+                                  tunneled ? " through ssh-bastion" : "", errmsg);
+            hint_for(errmsg, cfg, tunneled);
+        }
+        free(relay);
+        free(who);
+        goto done;
+    }
+    conn->describe = describe(conn->pg, &p, tunneled ? real_port : NULL);
+    *out = conn;
+    conn = NULL;
+    error = 0;
+done:
+    free(errmsg);
+    dbm_secret_free(iam_token);
+    PQconninfoFree(opts);
+    dbm_conn_free(conn);
+    return error;
+}
+
+PGconn *dbm_conn_pg(dbm_conn *conn)
+{
+    return conn->pg;
+}
+
+const char *dbm_conn_describe(const dbm_conn *conn)
+{
+    return conn->describe;
+}
+
+void dbm_conn_free(dbm_conn *conn)
+{
+    if (!conn)
+        return;
+    PQfinish(conn->pg);
+    dbm_tunnel_free(conn->tunnel);
+    free(conn->describe);
+    free(conn);
+}

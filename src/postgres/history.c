@@ -1,0 +1,435 @@
+/*
+ * history.c - the history tables' SQL, and nothing else's.
+ */
+#include "postgres/history.h"
+#include "common/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The schema name quoted as an identifier. Caller frees with PQfreemem. */
+static char *quote_schema(PGconn *conn, const char *schema)
+{
+    return PQescapeIdentifier(conn, schema, strlen(schema));
+}
+
+/* A literal, or NULL as the SQL keyword. Caller frees. */
+static char *literal(PGconn *conn, const char *s)
+{
+    char *q;
+    char *out;
+
+    if (!s)
+        return dbm_xstrdup("NULL");
+    q = PQescapeLiteral(conn, s, strlen(s));
+    if (!q)
+        return dbm_xstrdup("NULL");
+    out = dbm_xstrdup(q);
+    PQfreemem(q);
+    return out;
+}
+
+/* Run a command; on failure record the server's message under `what`. */
+static int exec_ok(PGconn *conn, const char *sql, const char *what)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int error = 0;
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        error =
+            dbm_error_set(DBM_EGENERIC, "unable to %s: %s", what, msg ? msg : PQerrorMessage(conn));
+        if (res && PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
+            strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501") == 0)
+            dbm_error_hint("the database user needs CREATE on the database (for the history "
+                           "schema) and on the schemas the migrations change");
+    }
+    PQclear(res);
+    return error;
+}
+
+int dbm_history_ensure(PGconn *conn, const char *schema)
+{
+    char *s = quote_schema(conn, schema);
+    char *sql;
+    int error;
+
+    sql = dbm_xasprintf("CREATE SCHEMA IF NOT EXISTS %s;\n"
+                        "CREATE TABLE IF NOT EXISTS %s.runs (\n"
+                        "    id bigserial PRIMARY KEY,\n"
+                        "    command text NOT NULL,\n"
+                        "    started_at timestamptz NOT NULL,\n"
+                        "    finished_at timestamptz,\n"
+                        "    outcome text,\n"
+                        "    git_sha text,\n"
+                        "    deployed_sha text,\n"
+                        "    actor text,\n"
+                        "    event text,\n"
+                        "    run_url text,\n"
+                        "    db_user text NOT NULL DEFAULT current_user,\n"
+                        "    tool_version text NOT NULL);\n"
+                        "CREATE TABLE IF NOT EXISTS %s.migrations (\n"
+                        "    version text PRIMARY KEY,\n"
+                        "    name text NOT NULL,\n"
+                        "    checksum text NOT NULL,\n"
+                        "    applied_at timestamptz NOT NULL DEFAULT now(),\n"
+                        "    duration_ms bigint NOT NULL,\n"
+                        "    run_id bigint REFERENCES %s.runs(id),\n"
+                        "    git_sha text,\n"
+                        "    transactional boolean NOT NULL,\n"
+                        "    status text NOT NULL CHECK (status IN ('applied', 'failed')),\n"
+                        "    failed_statement int,\n"
+                        "    error text);",
+                        s, s, s, s);
+    error = exec_ok(conn, sql, "create the history tables");
+    free(sql);
+    PQfreemem(s);
+    return error;
+}
+
+static char *copy_field(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : dbm_xstrdup(PQgetvalue(res, row, col));
+}
+
+/*
+ * timestamptz text under DateStyle ISO and TimeZone UTC ("2026-11-24
+ * 20:33:01.123456+00") as ISO 8601 to the second ("2026-11-24T20:33:01Z").
+ * Formatting here rather than with to_char saves the server a call per row.
+ */
+static char *iso_utc(const char *text)
+{
+    size_t n = strlen(text);
+    if (n < 19 || text[10] != ' ')
+        return dbm_xstrdup(text);
+    return dbm_xasprintf("%.10sT%.8sZ", text, text + 11);
+}
+
+char *dbm_history_read_sql(PGconn *conn, const char *schema)
+{
+    char *s = quote_schema(conn, schema);
+    char *sql =
+        dbm_xasprintf("SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'; "
+                      "SELECT version, name, checksum, applied_at, duration_ms, run_id, git_sha, "
+                      "transactional, status, failed_statement, error FROM %s.migrations "
+                      "ORDER BY applied_at, version; "
+                      "SELECT git_sha FROM %s.runs WHERE command = 'apply' AND outcome IN "
+                      "('applied', 'up-to-date') AND git_sha IS NOT NULL ORDER BY id DESC LIMIT 1",
+                      s, s);
+    PQfreemem(s);
+    return sql;
+}
+
+/* A history query failed because its table (or the whole schema) does not exist. */
+static bool table_missing(const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    return state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0);
+}
+
+static void read_rows(dbm_history *h, const PGresult *res)
+{
+    h->count = (size_t)PQntuples(res);
+    h->rows = dbm_xcalloc(h->count, sizeof(*h->rows));
+    for (size_t i = 0; i < h->count; i++) {
+        dbm_history_row *r = &h->rows[i];
+        int row = (int)i;
+        r->version = copy_field(res, row, 0);
+        r->name = copy_field(res, row, 1);
+        r->checksum = copy_field(res, row, 2);
+        r->applied_at = iso_utc(PQgetvalue(res, row, 3));
+        r->duration_ms = strtoll(PQgetvalue(res, row, 4), NULL, 10);
+        r->run_id = PQgetisnull(res, row, 5) ? 0 : strtoll(PQgetvalue(res, row, 5), NULL, 10);
+        r->git_sha = copy_field(res, row, 6);
+        r->transactional = strcmp(PQgetvalue(res, row, 7), "t") == 0;
+        r->status = copy_field(res, row, 8);
+        r->failed_statement =
+            PQgetisnull(res, row, 9) ? 0 : (int)strtol(PQgetvalue(res, row, 9), NULL, 10);
+        r->error = copy_field(res, row, 10);
+    }
+    dbm_history_index(h);
+}
+
+int dbm_history_from_results(dbm_history **out, PGconn *conn, PGresult *const *res, int n)
+{
+    dbm_history *h = dbm_xcalloc(1, sizeof(*h));
+    int error = 0;
+
+    *out = NULL;
+    /*
+     * The statements of dbm_history_read_sql, in order: two SETs, the rows,
+     * the last apply. A failing one ends the query, so fewer results come back;
+     * a missing table is the expected failure on a new database.
+     */
+    for (int i = 0; i < 4; i++) {
+        const PGresult *r = i < n ? res[i] : NULL;
+        ExecStatusType st = PQresultStatus(r);
+
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            if (i == 2)
+                read_rows(h, r);
+            else if (i == 3 && PQntuples(r) == 1)
+                h->last_apply_sha = copy_field(r, 0, 0);
+            continue;
+        }
+        if (i >= 2 && r && table_missing(r))
+            break;
+        error = dbm_error_set(DBM_EGENERIC, "unable to read the history: %s",
+                              r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                  ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                  : PQerrorMessage(conn));
+        goto done;
+    }
+    h->exists = n >= 4 && PQresultStatus(res[3]) == PGRES_TUPLES_OK;
+    *out = h;
+    h = NULL;
+done:
+    dbm_history_free(h);
+    return error;
+}
+
+int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
+{
+    char *sql = dbm_history_read_sql(conn, schema);
+    PGresult *res[4] = {NULL, NULL, NULL, NULL};
+    PGresult *r;
+    int n = 0, error;
+
+    /* One round trip; the results of a multi-statement query come one by one. */
+    if (!PQsendQuery(conn, sql)) {
+        *out = NULL;
+        free(sql);
+        return dbm_error_set(DBM_EGENERIC, "unable to read the history: %s", PQerrorMessage(conn));
+    }
+    while ((r = PQgetResult(conn)) != NULL) {
+        if (n < 4)
+            res[n++] = r;
+        else
+            PQclear(r);
+    }
+    error = dbm_history_from_results(out, conn, res, n);
+    for (int i = 0; i < n; i++)
+        PQclear(res[i]);
+    free(sql);
+    return error;
+}
+
+int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
+                          const dbm_run_info *info)
+{
+    char *s = quote_schema(conn, schema);
+    char *sql =
+        dbm_xasprintf("INSERT INTO %s.runs (command, started_at, git_sha, deployed_sha, "
+                      "actor, event, run_url, tool_version, outcome, finished_at) VALUES "
+                      "($1, now(), $2, $3, $4, $5, $6, $7, $8::text, CASE WHEN $8::text IS NULL "
+                      "THEN NULL ELSE clock_timestamp() END) RETURNING id",
+                      s);
+    const char *params[8] = {info->command, info->git_sha, info->deployed_sha, info->actor,
+                             info->event,   info->run_url, DBM_VERSION,        info->outcome};
+    PGresult *res = PQexecParams(conn, sql, 8, NULL, params, NULL, NULL, 0);
+    int error = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        error = dbm_error_set(DBM_EGENERIC, "unable to record the run: %s",
+                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    else
+        *run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    free(sql);
+    PQfreemem(s);
+    return error;
+}
+
+int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, const char *outcome)
+{
+    char *s = quote_schema(conn, schema);
+    char *o = literal(conn, outcome);
+    char *sql = dbm_xasprintf(
+        "UPDATE %s.runs SET finished_at = clock_timestamp(), outcome = %s WHERE id = %lld", s, o,
+        run_id);
+    int error = exec_ok(conn, sql, "record the end of the run");
+
+    free(sql);
+    free(o);
+    PQfreemem(s);
+    return error;
+}
+
+/* The history INSERT of a transactional migration, over the given value expressions. */
+static char *applied_insert(const char *schema_q, const char *version, const char *name,
+                            const char *checksum, const char *run_id, const char *git_sha)
+{
+    return dbm_xasprintf(
+        "INSERT INTO %s.migrations (version, name, checksum, applied_at, duration_ms, run_id, "
+        "git_sha, transactional, status) SELECT %s, %s, %s, to_timestamp(t0::float8), "
+        "((extract(epoch FROM clock_timestamp()) - t0) * 1000)::bigint, %s, %s, true, "
+        "'applied' FROM (SELECT coalesce(nullif(current_setting('db_migrate.started_at', true), "
+        "'')::numeric, extract(epoch FROM now())) AS t0) AS start "
+        "RETURNING duration_ms",
+        schema_q, version, name, checksum, run_id, git_sha);
+}
+
+char *dbm_history_sql_applied(PGconn *conn, const char *schema, const dbm_migration *m,
+                              long long run_id, const char *git_sha)
+{
+    char *s = quote_schema(conn, schema);
+    char *v = literal(conn, m->version);
+    char *n = literal(conn, m->name);
+    char *c = literal(conn, m->checksum);
+    char *g = literal(conn, git_sha);
+    char run[32];
+    char *sql;
+
+    snprintf(run, sizeof(run), "%lld", run_id);
+    sql = applied_insert(s, v, n, c, run, g);
+    free(v);
+    free(n);
+    free(c);
+    free(g);
+    PQfreemem(s);
+    return sql;
+}
+
+char *dbm_history_sql_prepare(PGconn *conn, const char *schema, const char *name)
+{
+    char *s = quote_schema(conn, schema);
+    char *insert = applied_insert(s, "$1", "$2", "$3", "$4", "$5");
+    char *sql = dbm_xasprintf("PREPARE %s (text, text, text, bigint, text) AS %s", name, insert);
+
+    free(insert);
+    PQfreemem(s);
+    return sql;
+}
+
+char *dbm_history_sql_execute(PGconn *conn, const char *name, const dbm_migration *m,
+                              long long run_id, const char *git_sha)
+{
+    char *v = literal(conn, m->version);
+    char *n = literal(conn, m->name);
+    char *c = literal(conn, m->checksum);
+    char *g = literal(conn, git_sha);
+    char *sql = dbm_xasprintf("EXECUTE %s(%s, %s, %s, %lld, %s)", name, v, n, c, run_id, g);
+
+    free(v);
+    free(n);
+    free(c);
+    free(g);
+    return sql;
+}
+
+int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
+                       const char *git_sha, bool transactional, const char *status,
+                       long long duration_ms, int failed_statement, const char *error_text)
+{
+    char *s = quote_schema(conn, schema);
+    char *sql = dbm_xasprintf(
+        "INSERT INTO %s.migrations AS m (version, name, checksum, applied_at, duration_ms, "
+        "run_id, git_sha, transactional, status, failed_statement, error) VALUES ($1, $2, $3, "
+        "now(), $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (version) DO UPDATE SET name = "
+        "excluded.name, checksum = excluded.checksum, applied_at = excluded.applied_at, "
+        "duration_ms = m.duration_ms + excluded.duration_ms, run_id = excluded.run_id, git_sha = "
+        "excluded.git_sha, transactional = excluded.transactional, status = excluded.status, "
+        "failed_statement = excluded.failed_statement, error = excluded.error WHERE m.status = "
+        "'failed'",
+        s);
+    char dur[32], run[32], failed[32];
+    const char *params[10];
+    PGresult *res;
+    int error = 0;
+
+    snprintf(dur, sizeof(dur), "%lld", duration_ms);
+    snprintf(run, sizeof(run), "%lld", run_id);
+    snprintf(failed, sizeof(failed), "%d", failed_statement);
+    params[0] = m->version;
+    params[1] = m->name;
+    params[2] = m->checksum;
+    params[3] = dur;
+    params[4] = run_id ? run : NULL;
+    params[5] = git_sha;
+    params[6] = transactional ? "true" : "false";
+    params[7] = status;
+    params[8] = failed_statement > 0 ? failed : NULL;
+    params[9] = error_text;
+    res = PQexecParams(conn, sql, 10, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        error = dbm_error_set(DBM_EGENERIC, "unable to record '%s' in the history: %s", m->path,
+                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    else if (strcmp(PQcmdTuples(res), "1") != 0)
+        error = dbm_error_set(DBM_EGENERIC,
+                              "unable to record '%s': another run recorded version %s meanwhile",
+                              m->path, m->version);
+    PQclear(res);
+    free(sql);
+    PQfreemem(s);
+    return error;
+}
+
+int dbm_history_delete(PGconn *conn, const char *schema, const char *version)
+{
+    char *sql = dbm_history_sql_delete(conn, schema, version);
+    PGresult *res = PQexec(conn, sql);
+    int error = 0;
+
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        error = dbm_error_set(DBM_EGENERIC, "unable to update the history: %s",
+                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    else if (strcmp(PQcmdTuples(res), "0") == 0)
+        error = dbm_error_set(DBM_ENOTFOUND, "version %s is not in the history", version);
+    PQclear(res);
+    free(sql);
+    return error;
+}
+
+char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *version)
+{
+    char *s = quote_schema(conn, schema);
+    char *v = literal(conn, version);
+    char *sql = dbm_xasprintf("DELETE FROM %s.migrations WHERE version = %s", s, v);
+
+    free(v);
+    PQfreemem(s);
+    return sql;
+}
+
+int dbm_history_baseline(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
+                         const char *git_sha, const char *note)
+{
+    char *s = quote_schema(conn, schema);
+    char *sql = dbm_xasprintf(
+        "INSERT INTO %s.migrations (version, name, checksum, applied_at, duration_ms, run_id, "
+        "git_sha, transactional, status, error) VALUES ($1, $2, $3, now(), 0, $4, $5, "
+        "$6, 'applied', $7) ON CONFLICT (version) DO NOTHING",
+        s);
+    char run[32];
+    char *origin = dbm_xasprintf("baseline: %s", note ? note : "recorded without running");
+    const char *params[7] = {m->version, m->name, m->checksum,
+                             run,        git_sha, m->no_transaction ? "false" : "true",
+                             origin};
+    PGresult *res;
+    int error = 0;
+
+    snprintf(run, sizeof(run), "%lld", run_id);
+    res = PQexecParams(conn, sql, 7, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        error = dbm_error_set(DBM_EGENERIC, "unable to record '%s' in the history: %s", m->path,
+                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+    PQclear(res);
+    free(origin);
+    free(sql);
+    PQfreemem(s);
+    return error;
+}
+
+long long dbm_history_lock_key(const char *schema)
+{
+    /* FNV-1a 64 over a fixed prefix and the schema name: stable across releases. */
+    const char *prefix = "db-migrate:";
+    unsigned long long h = 1469598103934665603ULL;
+
+    for (const char *p = prefix; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    for (const char *p = schema; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (long long)h;
+}

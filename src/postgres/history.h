@@ -1,0 +1,100 @@
+/*
+ * history.h - the history tables (DESIGN section 5); the only file with their SQL.
+ *
+ * `runs` audits every run that reached the database; `migrations` has one row
+ * per applied (or failed non-transactional) migration, keyed by version, so
+ * the primary key refuses a second record of one version even when the run
+ * lock is defeated (a transaction-mode pooler). Schema names are quoted with
+ * PQescapeIdentifier; values go through parameters or PQescapeLiteral.
+ */
+#ifndef DBM_HISTORY_H
+#define DBM_HISTORY_H
+
+#include "migration/applied.h"
+#include "migration/migration.h"
+#include "common/util.h"
+
+#include "postgres/pq.h"
+#include <stdbool.h>
+
+/*
+ * Read the history in one round trip (nothing is created: a missing schema or
+ * table gives exists == false).
+ */
+int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema);
+/*
+ * The same reads as one multi-statement query, for a caller that sends it
+ * after other statements in the same round trip (dbm_db_lock_with), and the
+ * history from its results (n of them, in order; fewer than the statements
+ * when an error ended the query). Caller frees the SQL.
+ */
+char *dbm_history_read_sql(PGconn *conn, const char *schema);
+int dbm_history_from_results(dbm_history **out, PGconn *conn, PGresult *const *res, int n);
+
+/* Create the schema and tables when missing. Call with the run lock held. */
+int dbm_history_ensure(PGconn *conn, const char *schema);
+
+typedef struct {
+    const char *command, *git_sha, *deployed_sha, *actor, *event, *run_url;
+    const char *outcome; /* set: the run is recorded as already finished with it */
+} dbm_run_info;
+
+/* Insert a `runs` row (finished at once when info->outcome is set); *run_id is its id. */
+int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
+                          const dbm_run_info *info);
+/* Set finished_at and outcome (applied | up-to-date | failed). */
+int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, const char *outcome);
+
+/*
+ * An expression that marks when a migration's transaction began, for its
+ * history row: the first statement of the transaction selects it. now()
+ * cannot serve, because every transaction of one simple-protocol message
+ * shares the time the message arrived.
+ */
+#define DBM_HISTORY_MARK_START                                                                     \
+    "set_config('db_migrate.started_at', extract(epoch FROM clock_timestamp())::text, true)"
+
+/*
+ * The statement that records `m` as applied by run_id, for a transactional
+ * migration: sent in the same transaction as its body, it takes applied_at
+ * from DBM_HISTORY_MARK_START (the transaction's start without it) and
+ * duration_ms as the time since, and returns duration_ms. A plain INSERT, so
+ * the primary key refuses a second record: to replace a row (a failed earlier
+ * attempt, or a Flyway repeatable run again), send dbm_history_sql_delete's
+ * statement before it. Caller frees.
+ */
+char *dbm_history_sql_applied(PGconn *conn, const char *schema, const dbm_migration *m,
+                              long long run_id, const char *git_sha);
+
+/*
+ * The same statement prepared once under `name` for many migrations (the
+ * server then plans it once), and the EXECUTE that records one of them.
+ * Caller frees.
+ */
+char *dbm_history_sql_prepare(PGconn *conn, const char *schema, const char *name);
+char *dbm_history_sql_execute(PGconn *conn, const char *name, const dbm_migration *m,
+                              long long run_id, const char *git_sha);
+
+/* Record (upsert) a non-transactional migration's state after it ran or failed. */
+int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
+                       const char *git_sha, bool transactional, const char *status,
+                       long long duration_ms, int failed_statement, const char *error);
+
+/* Delete a migration's row (rollback, repair). Returns DBM_ENOTFOUND when absent. */
+int dbm_history_delete(PGconn *conn, const char *schema, const char *version);
+
+/* The SQL that deletes a row (rollback sends it with the down section). Caller frees. */
+char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *version);
+
+/*
+ * Record `m` as applied without running it (baseline), by run_id. `note` is
+ * kept in the row's error column prefixed "baseline: " so the origin of the
+ * row stays visible (e.g. "adopted from dbmate"). Existing rows are kept.
+ */
+int dbm_history_baseline(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
+                         const char *git_sha, const char *note);
+
+/* The advisory-lock key for a history schema (stable across versions of this tool). */
+long long dbm_history_lock_key(const char *schema);
+
+#endif
