@@ -7,7 +7,8 @@ ROOT=$PWD
 BIN=${DBM_BIN:-$ROOT/db-migrate}
 PG_BIN=/usr/lib/postgresql/15/bin
 
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# As the postgres user when root (initdb refuses root), from a directory it may enter.
+as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 TMP=$(mktemp -d /tmp/db-migrate-demo.XXXXXX)
 chmod 755 "$TMP"
@@ -33,9 +34,8 @@ export GITHUB_ACTOR=${USER:-demo} GITHUB_EVENT_NAME=workflow_dispatch
 touch "$GITHUB_STEP_SUMMARY" "$GITHUB_OUTPUT"
 
 echo
-echo "== db-migrate plan --migrations-dir migrations-example"
-"$BIN" plan --migrations-dir migrations-example --deployed-ref HEAD >/dev/null || true
-: > "$GITHUB_STEP_SUMMARY"; : > "$GITHUB_OUTPUT"
+echo "== db-migrate plan --migrations-dir migrations-example (as on a terminal)"
+env -u GITHUB_STEP_SUMMARY -u GITHUB_OUTPUT "$BIN" plan --migrations-dir migrations-example || true
 echo
 echo "== db-migrate apply --migrations-dir migrations-example"
 "$BIN" apply --migrations-dir migrations-example --report-file "$TMP/report.json"

@@ -21,5 +21,5 @@ for f in "${files[@]}"; do
   passed=$((passed + p - s)); failed=$((failed + n)); skipped=$((skipped + s))
 done
 echo "integration: $passed passed, $failed failed, $skipped skipped"
-[ -n "$counts" ] && echo "$passed $failed" >> "$counts"
+[ -n "$counts" ] && echo "$passed $failed $skipped" >> "$counts"
 exit $status

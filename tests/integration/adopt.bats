@@ -20,7 +20,7 @@ setup() {
 
 # copy_corpus NAME: a writable copy of a corpus in $WORK/m (new migrations are added there).
 copy_corpus() {
-  [ -d "$CORPORA/$1" ]
+  need_corpus "$1"
   cp -r "$CORPORA/$1" "$WORK/m"
   chmod -R u+w "$WORK/m"
   M="$WORK/m"
@@ -68,7 +68,7 @@ imported_rows() {
 
   apply_is_up_to_date
   pg_dump --schema-only --restrict-key=expectedschema --exclude-schema=db_migrate \
-    --exclude-table=measure.schema_migrations "$DATABASE_URL" | diff -u "$M/expected-schema.sql" -
+    --exclude-table=measure.schema_migrations "$DATABASE_URL" | schema_diff "$M/expected-schema.sql" /dev/stdin
 
   printf -- '-- migrate:up\nCREATE TABLE measure.after_adopt (id int);\n-- migrate:down\nDROP TABLE measure.after_adopt;\n' \
     > "$M/20990101000000_after_adopt.sql"

@@ -18,7 +18,7 @@ setup() {
 # FORMATS is the format auto must resolve to (alternatives separated by |).
 apply_corpus() {
   local dir="$CORPORA/$1" format=$2 count=$3
-  [ -d "$dir" ]
+  need_corpus "$1"
   # The prelude lines stand in for what the project's tooling does out of band.
   sed -n 's/^prelude:[[:space:]]*//p' "$dir/SOURCE.txt" | psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" >/dev/null
   run_dbm 0 apply --format auto --migrations-dir "$dir" --report-file "$WORK/report.json"
@@ -31,7 +31,7 @@ assert len(applied) == int(sys.argv[3]), len(applied)
 assert r["status"] == "applied", r["status"]
 PY
   pg_dump --schema-only --restrict-key=expectedschema --exclude-schema=db_migrate "$DATABASE_URL" > "$WORK/schema.sql"
-  diff -u "$dir/expected-schema.sql" "$WORK/schema.sql"
+  schema_diff "$dir/expected-schema.sql" "$WORK/schema.sql"
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE status = 'applied'")" = "$count" ]
 
   run_dbm 0 apply --format auto --migrations-dir "$dir"
@@ -72,10 +72,11 @@ PY
 }
 
 @test "measure read explicitly as dbmate builds the same schema" {
+  need_corpus measure-sh-measure
   dir="$CORPORA/measure-sh-measure"
   sed -n 's/^prelude:[[:space:]]*//p' "$dir/SOURCE.txt" | psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" >/dev/null
   run_dbm 0 apply --format dbmate --migrations-dir "$dir"
   pg_dump --schema-only --restrict-key=expectedschema --exclude-schema=db_migrate "$DATABASE_URL" > "$WORK/schema.sql"
-  diff -u "$dir/expected-schema.sql" "$WORK/schema.sql"
+  schema_diff "$dir/expected-schema.sql" "$WORK/schema.sql"
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 72 ]
 }

@@ -9,12 +9,27 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 DBM=${DBM_BIN:-$BATS_TEST_DIRNAME/../../build/asan/db-migrate}
 REPO_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 CORPORA=${DBM_CORPORA:-$REPO_ROOT/../shared/corpora}
+# Beside a worktree under wt/, the corpora sit one level further up.
+[ -d "$CORPORA" ] || [ -n "${DBM_CORPORA:-}" ] || CORPORA=$REPO_ROOT/../../shared/corpora
+
+# need_corpus NAME: skip the test, saying how to get them, when the shared corpora are absent.
+need_corpus() {
+  [ -d "$CORPORA/$1" ] && return 0
+  skip "corpus $1 not found: set DBM_CORPORA to a checkout of the shared corpora"
+}
+
+# schema_diff EXPECTED ACTUAL: diff -u of two pg_dump outputs, without the lines that name
+# the server and pg_dump versions (a patch release changes them, not the schema).
+schema_diff() {
+  diff -u <(grep -vE '^-- Dumped (from database|by pg_dump) version ' "$1") \
+    <(grep -vE '^-- Dumped (from database|by pg_dump) version ' "$2")
+}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # Run a command as the postgres user when we are root (initdb refuses root).
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 free_port() {
