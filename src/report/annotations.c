@@ -8,6 +8,12 @@
 
 #include <stdlib.h>
 
+/* The message with its hint on a second line, when there is one. Caller frees. */
+static char *with_hint(const char *message, const char *hint)
+{
+    return hint ? dbm_xasprintf("%s\nhint: %s", message, hint) : dbm_xstrdup(message);
+}
+
 void report_annotations(const dbm_report *r)
 {
     static const char *const level[] = {"notice", "warning", "error"};
@@ -17,8 +23,7 @@ void report_annotations(const dbm_report *r)
         char *msg;
         if (!e)
             continue;
-        msg =
-            e->hint ? dbm_xasprintf("%s\nhint: %s", e->message, e->hint) : dbm_xstrdup(e->message);
+        msg = with_hint(e->message, e->hint);
         dbm_annotate("error", e->file ? e->file : r->migs[i].file, e->line, e->column,
                      "Migration failed", msg);
         free(msg);
@@ -26,8 +31,7 @@ void report_annotations(const dbm_report *r)
     for (size_t i = 0; i < r->nfindings; i++) {
         const dbm_finding *f = &r->findings[i];
         char *title = dbm_xasprintf("db-migrate: %s", f->rule);
-        char *msg =
-            f->hint ? dbm_xasprintf("%s\nhint: %s", f->message, f->hint) : dbm_xstrdup(f->message);
+        char *msg = with_hint(f->message, f->hint);
         dbm_annotate(level[f->severity], f->file, f->line, f->col, title, msg);
         free(title);
         free(msg);

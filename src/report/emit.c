@@ -21,23 +21,33 @@ static int write_file(const char *path, const char *text, bool append, const cha
     return 0;
 }
 
-int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts)
+/* The summary appended to the job summary file, or printed on the terminal. */
+static int emit_summary(const dbm_report *r, const dbm_emit_opts *opts)
 {
     int error = 0;
     char *md = NULL;
 
-    report_annotations(r);
     /* A run that stopped before it read anything has only its error to tell. */
     if (opts->summary_path || (!opts->quiet_terminal && (r->nmigs || r->nfindings)))
         md = dbm_report_markdown(r, opts);
     if (opts->summary_path) {
-        if (write_file(opts->summary_path, md, true, "job summary") < 0)
-            error = DBM_EGENERIC;
+        error = write_file(opts->summary_path, md, true, "job summary");
     } else if (md && !opts->quiet_terminal) {
         fputs("\n", stdout);
         fputs(md, stdout);
         fflush(stdout);
     }
+    free(md);
+    return error;
+}
+
+int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts)
+{
+    int error = 0;
+
+    report_annotations(r);
+    if (emit_summary(r, opts) < 0)
+        error = DBM_EGENERIC;
     if (opts->output_path) {
         char *outputs = report_outputs(r, opts->report_path);
         if (write_file(opts->output_path, outputs, true, "step outputs") < 0)
@@ -50,6 +60,5 @@ int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts)
             error = DBM_EGENERIC;
         free(json);
     }
-    free(md);
     return error;
 }

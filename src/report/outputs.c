@@ -23,11 +23,17 @@ static void output_line(dbm_buf *b, const char *name, const char *value)
     }
 }
 
-char *report_outputs(const dbm_report *r, const char *report_path)
+static void output_count(dbm_buf *b, const char *name, int n)
 {
-    dbm_buf b = DBM_BUF_INIT;
+    char text[32];
+    snprintf(text, sizeof(text), "%d", n);
+    output_line(b, name, text);
+}
+
+/* The versions applied in full by this run, comma-separated. Caller frees. */
+static char *applied_versions(const dbm_report *r)
+{
     dbm_buf versions = DBM_BUF_INIT;
-    char n[32];
 
     for (size_t i = 0; i < r->nmigs; i++)
         if (r->migs[i].status == DBM_MIG_APPLIED && !r->migs[i].note) {
@@ -35,18 +41,30 @@ char *report_outputs(const dbm_report *r, const char *report_path)
                 dbm_buf_putc(&versions, ',');
             dbm_buf_puts(&versions, r->migs[i].version);
         }
+    return dbm_buf_detach(&versions);
+}
+
+/* The commit deployed after the run: head after a successful apply, else the one before. */
+static const char *deployed_sha(const dbm_report *r)
+{
+    bool done = r->status && (!strcmp(r->status, "applied") || !strcmp(r->status, "up-to-date"));
+
+    if (done && !strcmp(r->command, "apply") && r->git.head)
+        return r->git.head;
+    return r->git.deployed ? r->git.deployed : "";
+}
+
+char *report_outputs(const dbm_report *r, const char *report_path)
+{
+    dbm_buf b = DBM_BUF_INIT;
+    char *versions = applied_versions(r);
+
     output_line(&b, "status", r->status ? r->status : "failed");
-    snprintf(n, sizeof(n), "%d", r->applied_count);
-    output_line(&b, "applied-count", n);
-    snprintf(n, sizeof(n), "%d", r->pending_count);
-    output_line(&b, "pending-count", n);
-    output_line(&b, "applied-versions", dbm_buf_cstr(&versions));
-    output_line(&b, "deployed-sha",
-                r->status && (!strcmp(r->status, "applied") || !strcmp(r->status, "up-to-date")) &&
-                        !strcmp(r->command, "apply") && r->git.head
-                    ? r->git.head
-                    : (r->git.deployed ? r->git.deployed : ""));
+    output_count(&b, "applied-count", r->applied_count);
+    output_count(&b, "pending-count", r->pending_count);
+    output_line(&b, "applied-versions", versions);
+    output_line(&b, "deployed-sha", deployed_sha(r));
     output_line(&b, "report-file", report_path ? report_path : "");
-    dbm_buf_free(&versions);
+    free(versions);
     return dbm_buf_detach(&b);
 }
