@@ -1,6 +1,6 @@
 /*
- * report.c - the run's record: building it. Rendering and writing it out is
- * in report_emit.c.
+ * record.c - the run's record: building it. Rendering and writing it out is
+ * src/report/'s.
  */
 #include "common/record.h"
 #include "common/util.h"

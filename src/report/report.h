@@ -1,10 +1,13 @@
 /*
- * report.h - every way a run is told: log lines, workflow-command annotations,
- * the job summary, step outputs, the JSON report.
+ * report.h - the run's record told at the end of a run: workflow-command
+ * annotations, the job summary (Markdown), the step outputs and the JSON
+ * report. Live log lines, and the escaping workflow commands need, are
+ * common/log.h's.
  *
- * The emit functions only read the record (common/record.h). Text that came
- * from files or the server is escaped where it is written (Markdown table
- * cells, HTML, workflow-command properties), never before.
+ * The emit functions only read the record (common/record.h) and decide
+ * nothing about the run. Text that came from files or the server is escaped
+ * where it is written (Markdown table cells, HTML, workflow-command
+ * properties), never before.
  *
  * Outside GitHub Actions (GITHUB_ACTIONS unset) annotations become plain
  * "error: file:line:col: message" lines on stderr and the summary is printed

@@ -1,0 +1,70 @@
+/*
+ * outputs.c - the step outputs ($GITHUB_OUTPUT) later steps read: the run's
+ * status, counts, the versions applied, the commit now deployed and where the
+ * JSON report is. emit.c writes the text to the file.
+ */
+#include "report/render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void output_line(dbm_buf *b, const char *name, const char *value)
+{
+    /* Values are single-line; the delimiter form keeps even odd ones intact. */
+    if (strchr(value, '\n') || strchr(value, '\r')) {
+        char delim[48];
+        snprintf(delim, sizeof(delim), "dbm_EOF_%ld_%d", (long)time(NULL), (int)getpid());
+        dbm_buf_printf(b, "%s<<%s\n%s\n%s\n", name, delim, value, delim);
+    } else {
+        dbm_buf_printf(b, "%s=%s\n", name, value);
+    }
+}
+
+static void output_count(dbm_buf *b, const char *name, int n)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%d", n);
+    output_line(b, name, text);
+}
+
+/* The versions applied in full by this run, comma-separated. Caller frees. */
+static char *applied_versions(const dbm_report *r)
+{
+    dbm_buf versions = DBM_BUF_INIT;
+
+    for (size_t i = 0; i < r->nmigs; i++)
+        if (r->migs[i].status == DBM_MIG_APPLIED && !r->migs[i].note) {
+            if (versions.len)
+                dbm_buf_putc(&versions, ',');
+            dbm_buf_puts(&versions, r->migs[i].version);
+        }
+    return dbm_buf_detach(&versions);
+}
+
+/* The commit deployed after the run: head after a successful apply, else the one before. */
+static const char *deployed_sha(const dbm_report *r)
+{
+    bool done = r->status && (!strcmp(r->status, "applied") || !strcmp(r->status, "up-to-date"));
+
+    if (done && !strcmp(r->command, "apply") && r->git.head)
+        return r->git.head;
+    return r->git.deployed ? r->git.deployed : "";
+}
+
+char *report_outputs(const dbm_report *r, const char *report_path)
+{
+    dbm_buf b = DBM_BUF_INIT;
+    char *versions = applied_versions(r);
+
+    output_line(&b, "status", r->status ? r->status : "failed");
+    output_count(&b, "applied-count", r->applied_count);
+    output_count(&b, "pending-count", r->pending_count);
+    output_line(&b, "applied-versions", versions);
+    output_line(&b, "deployed-sha", deployed_sha(r));
+    output_line(&b, "report-file", report_path ? report_path : "");
+    free(versions);
+    return dbm_buf_detach(&b);
+}
