@@ -5,7 +5,7 @@
  */
 #include "postgres/db_internal.h"
 #include "common/error.h"
-#include "postgres/history.h"
+#include "postgres/history_internal.h"
 #include "common/util.h"
 
 #include <stdlib.h>
