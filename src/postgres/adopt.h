@@ -14,7 +14,7 @@
  *
  * This module only reads those tables and matches their versions to the
  * files; it never writes to them. Recording the imported rows is history.c's
- * job (dbm_history_baseline), deciding when to do it is commands.c's.
+ * job (dbm_history_baseline), deciding when to do it the commands'.
  */
 #ifndef DBM_ADOPT_H
 #define DBM_ADOPT_H

@@ -201,20 +201,204 @@ static int tunnel_destination(const char **host, const char **addr, long *port,
     return 0;
 }
 
+/*
+ * What the keyword/value arrays given to libpq point into; it outlives the
+ * connection attempts.
+ */
+typedef struct {
+    conn_params p;
+    PQconninfoOption *parsed; /* database-url as libpq parsed it */
+    char local_port[16];      /* the tunnel's local end */
+    char real_port[16];       /* the database's own port, through a tunnel */
+    bool tunneled;
+    char *iam_token; /* the password with aws-iam; wiped when freed */
+} conn_setup;
+
+static void setup_free(conn_setup *s)
+{
+    dbm_secret_free(s->iam_token);
+    PQconninfoFree(s->parsed);
+}
+
+/*
+ * s->p from database-url as libpq parses it (its password registered as a
+ * secret), with this tool's defaults: application_name, connect_timeout and
+ * gssencmode. DBM_ECONFIG when the string does not parse; its text is not
+ * repeated, as it may hold a password.
+ */
+static int params_from_url(conn_setup *s, const char *database_url)
+{
+    char *errmsg = NULL;
+
+    s->parsed = PQconninfoParse(database_url, &errmsg);
+    if (!s->parsed) {
+        PQfreemem(errmsg);
+        dbm_error_set(DBM_ECONFIG, "database-url is not a valid connection string");
+        dbm_error_hint("use postgresql://user:password@host:5432/dbname or "
+                       "'host=... dbname=...' (percent-encode special characters in a URI)");
+        return DBM_ECONFIG;
+    }
+    for (PQconninfoOption *o = s->parsed; o->keyword; o++) {
+        if (o->val && *o->val)
+            params_set(&s->p, o->keyword, o->val);
+        /* Before anything could print it; nothing reads the string before this. */
+        if (o->val && strcmp(o->keyword, "password") == 0)
+            dbm_mask(o->val);
+    }
+    if (!params_get(&s->p, "application_name"))
+        params_set(&s->p, "application_name", "db-migrate");
+    if (!params_get(&s->p, "connect_timeout"))
+        params_set(&s->p, "connect_timeout", "10");
+    /*
+     * libpq's default gssencmode=prefer probes the Kerberos credential cache on
+     * every connection; managed PostgreSQL encrypts with TLS, so the probe is
+     * skipped unless the connection string or PGGSSENCMODE asks for it. GSSAPI
+     * authentication itself is unaffected.
+     */
+    if (!params_get(&s->p, "gssencmode") && !dbm_getenv("PGGSSENCMODE"))
+        params_set(&s->p, "gssencmode", "disable");
+    return 0;
+}
+
+/* sslmode and sslrootcert from the options, and the aws-iam default. */
+static void tls_defaults(conn_params *p, const dbm_connect_opts *cfg)
+{
+    if (cfg->sslmode)
+        params_set(p, "sslmode", cfg->sslmode);
+    if (cfg->sslrootcert)
+        params_set(p, "sslrootcert", cfg->sslrootcert);
+    /* An IAM token must not travel in clear: TLS by default, verified when a CA is given. */
+    if (cfg->aws_iam && !params_get(p, "sslmode") && !dbm_getenv("PGSSLMODE"))
+        params_set(p, "sslmode",
+                   params_get(p, "sslrootcert") || dbm_getenv("PGSSLROOTCERT") ? "verify-full"
+                                                                               : "require");
+}
+
+/*
+ * Open the SSH tunnel to the database (conn->tunnel) and point s->p at its
+ * local end. DBM_ECONFIG for a destination a tunnel cannot carry; the
+ * tunnel's own errors.
+ */
+static int open_tunnel(dbm_conn *conn, conn_setup *s, const dbm_connect_opts *cfg)
+{
+    const char *host, *addr;
+    long port;
+    int error;
+
+    if ((error = tunnel_destination(&host, &addr, &port, &s->p)) != 0)
+        return error;
+    if ((error = dbm_tunnel_open(&conn->tunnel, cfg->ssh_bastion, cfg->ssh_private_key,
+                                 cfg->ssh_known_hosts, addr ? addr : host, (int)port)) != 0)
+        return error;
+    /* libpq dials the local end; host= keeps the real name for verify-full. */
+    snprintf(s->local_port, sizeof(s->local_port), "%d", dbm_tunnel_port(conn->tunnel));
+    snprintf(s->real_port, sizeof(s->real_port), "%ld", port);
+    params_set(&s->p, "host", host ? host : addr);
+    params_set(&s->p, "hostaddr", "127.0.0.1");
+    params_set(&s->p, "port", s->local_port);
+    s->tunneled = true;
+    return 0;
+}
+
+/*
+ * With aws-iam the password is an RDS token for the real host, port and
+ * user: make it (s->iam_token) and give it to libpq. DBM_ECONFIG without a
+ * host name or user; dbm_aws_rds_password's errors.
+ */
+static int iam_password(conn_setup *s, const dbm_connect_opts *cfg)
+{
+    const conn_params *p = &s->p;
+    const char *host = params_get(p, "host") ? params_get(p, "host") : dbm_getenv("PGHOST");
+    const char *port = s->tunneled             ? s->real_port
+                       : params_get(p, "port") ? params_get(p, "port")
+                                               : dbm_getenv("PGPORT");
+    const char *user = params_get(p, "user") ? params_get(p, "user") : dbm_getenv("PGUSER");
+    dbm_aws_options ao = cfg->aws;
+    int error;
+
+    if (!host || host[0] == '/' || !user) {
+        error = dbm_error_set(DBM_ECONFIG,
+                              "auth aws-iam needs the database %s in "
+                              "database-url",
+                              !user ? "user" : "host name");
+        dbm_error_hint("write postgresql://USER@HOST:5432/DB; the IAM token is signed for "
+                       "that host and user");
+        return error;
+    }
+    error = dbm_aws_rds_password(&s->iam_token, &ao, host,
+                                 port ? (int)strtol(port, NULL, 10) : 5432, user);
+    if (error)
+        return error;
+    if (s->iam_token)
+        params_set(&s->p, "password", s->iam_token);
+    return 0;
+}
+
+/*
+ * Connect, retrying for wait_ms while the failure may be one that waiting
+ * fixes (a database still starting). NULL when it never succeeded, with
+ * *errmsg (caller frees) the first line of the last failure.
+ */
+static PGconn *connect_retrying(char **errmsg, const conn_params *p, long long wait_ms)
+{
+    int64_t deadline = dbm_now_ms() + wait_ms;
+    int64_t delay = 250;
+
+    *errmsg = NULL;
+    for (;;) {
+        PGconn *pg = PQconnectdbParams(p->keys, p->vals, 0);
+        struct timespec ts;
+
+        if (pg && PQstatus(pg) == CONNECTION_OK) {
+            free(*errmsg);
+            *errmsg = NULL;
+            return pg;
+        }
+        free(*errmsg);
+        *errmsg = first_line(pg ? PQerrorMessage(pg) : "out of memory");
+        PQfinish(pg);
+        /* Refused credentials or a missing database do not fix themselves by waiting. */
+        if (dbm_now_ms() + delay > deadline || permanent_failure(*errmsg) || dbm_job_abandoned())
+            return NULL;
+        ts.tv_sec = (time_t)(delay / 1000);
+        ts.tv_nsec = (long)(delay % 1000) * 1000000L;
+        nanosleep(&ts, NULL);
+        if (delay < 2000)
+            delay *= 2;
+    }
+}
+
+/* DBM_ECONNECT for a connection that failed with `errmsg`: the database named, and a hint. */
+static int connect_failed(const dbm_conn *conn, const conn_setup *s, const char *errmsg,
+                          const dbm_connect_opts *cfg)
+{
+    char *who = describe(NULL, &s->p, s->tunneled ? s->real_port : NULL);
+    char *relay = dbm_tunnel_relay_error(conn->tunnel);
+    int error;
+
+    if (relay) {
+        error = dbm_error_set(DBM_ECONNECT, "unable to connect to '%s' through ssh-bastion: %s",
+                              who, relay);
+        dbm_error_hint("check that the bastion allows TCP forwarding and reaches the database "
+                       "host and port given in database-url");
+    } else {
+        error = dbm_error_set(DBM_ECONNECT, "unable to connect to '%s'%s: %s", who,
+                              s->tunneled ? " through ssh-bastion" : "", errmsg);
+        hint_for(errmsg, cfg, s->tunneled);
+    }
+    free(relay);
+    free(who);
+    return error;
+}
+
 int dbm_connect(dbm_conn **out, const dbm_connect_opts *cfg)
 {
-    PQconninfoOption *opts = NULL;
-    conn_params p;
+    conn_setup s;
     dbm_conn *conn = NULL;
     char *errmsg = NULL;
-    char local_port[16], real_port[16];
-    char *iam_token = NULL;
-    bool tunneled = false;
-    int64_t deadline;
-    int64_t delay = 250;
-    int error = DBM_ECONNECT;
+    int error;
 
-    memset(&p, 0, sizeof(p));
+    memset(&s, 0, sizeof(s));
     *out = NULL;
     if (!cfg->database_url) {
         dbm_error_set(DBM_ECONFIG, "no database configured");
@@ -222,141 +406,31 @@ int dbm_connect(dbm_conn **out, const dbm_connect_opts *cfg)
                        "DB_NAME); 'plan --offline' needs none");
         return DBM_ECONFIG;
     }
+    /* Before any PQ call, setup_free's included: they go through the loaded library. */
     if ((error = dbm_pq_load()) < 0)
         return error;
-    error = DBM_ECONNECT;
-    opts = PQconninfoParse(cfg->database_url, &errmsg);
-    if (!opts) {
-        /* libpq's message may quote the string; the string may hold a password. */
-        error = dbm_error_set(DBM_ECONFIG, "database-url is not a valid connection string");
-        dbm_error_hint("use postgresql://user:password@host:5432/dbname or "
-                       "'host=... dbname=...' (percent-encode special characters in a URI)");
-        PQfreemem(errmsg);
-        return error;
-    }
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (o->val && *o->val)
-            params_set(&p, o->keyword, o->val);
-        /* Before anything could print it; nothing reads the string before this. */
-        if (o->val && strcmp(o->keyword, "password") == 0)
-            dbm_mask(o->val);
-    }
-    if (!params_get(&p, "application_name"))
-        params_set(&p, "application_name", "db-migrate");
-    if (!params_get(&p, "connect_timeout"))
-        params_set(&p, "connect_timeout", "10");
-    /*
-     * libpq's default gssencmode=prefer probes the Kerberos credential cache on
-     * every connection; managed PostgreSQL encrypts with TLS, so the probe is
-     * skipped unless the connection string or PGGSSENCMODE asks for it. GSSAPI
-     * authentication itself is unaffected.
-     */
-    if (!params_get(&p, "gssencmode") && !dbm_getenv("PGGSSENCMODE"))
-        params_set(&p, "gssencmode", "disable");
-    if (cfg->sslmode)
-        params_set(&p, "sslmode", cfg->sslmode);
-    if (cfg->sslrootcert)
-        params_set(&p, "sslrootcert", cfg->sslrootcert);
-    /* An IAM token must not travel in clear: TLS by default, verified when a CA is given. */
-    if (cfg->aws_iam && !params_get(&p, "sslmode") && !dbm_getenv("PGSSLMODE"))
-        params_set(&p, "sslmode",
-                   params_get(&p, "sslrootcert") || dbm_getenv("PGSSLROOTCERT") ? "verify-full"
-                                                                                : "require");
-
+    if ((error = params_from_url(&s, cfg->database_url)) < 0)
+        goto done;
+    tls_defaults(&s.p, cfg);
     conn = dbm_xcalloc(1, sizeof(*conn));
-    if (cfg->ssh_bastion) {
-        const char *host, *addr;
-        long port;
-
-        error = tunnel_destination(&host, &addr, &port, &p);
-        if (error)
-            goto done;
-        error = dbm_tunnel_open(&conn->tunnel, cfg->ssh_bastion, cfg->ssh_private_key,
-                                cfg->ssh_known_hosts, addr ? addr : host, (int)port);
-        if (error)
-            goto done;
-        /* libpq dials the local end; host= keeps the real name for verify-full. */
-        snprintf(local_port, sizeof(local_port), "%d", dbm_tunnel_port(conn->tunnel));
-        snprintf(real_port, sizeof(real_port), "%ld", port);
-        params_set(&p, "host", host ? host : addr);
-        params_set(&p, "hostaddr", "127.0.0.1");
-        params_set(&p, "port", local_port);
-        tunneled = true;
-    }
-
-    /* With aws-iam the password is an RDS token for the real host, port and user. */
-    if (cfg->aws_iam) {
-        const char *host = params_get(&p, "host") ? params_get(&p, "host") : dbm_getenv("PGHOST");
-        const char *port = tunneled                 ? real_port
-                           : params_get(&p, "port") ? params_get(&p, "port")
-                                                    : dbm_getenv("PGPORT");
-        const char *user = params_get(&p, "user") ? params_get(&p, "user") : dbm_getenv("PGUSER");
-        dbm_aws_options ao = cfg->aws;
-
-        if (!host || host[0] == '/' || !user) {
-            error = dbm_error_set(DBM_ECONFIG,
-                                  "auth aws-iam needs the database %s in "
-                                  "database-url",
-                                  !user ? "user" : "host name");
-            dbm_error_hint("write postgresql://USER@HOST:5432/DB; the IAM token is signed for "
-                           "that host and user");
-            goto done;
-        }
-        error = dbm_aws_rds_password(&iam_token, &ao, host,
-                                     port ? (int)strtol(port, NULL, 10) : 5432, user);
-        if (error)
-            goto done;
-    }
-    if (iam_token)
-        params_set(&p, "password", iam_token);
-
-    error = DBM_ECONNECT;
-    deadline = dbm_now_ms() + cfg->wait_ms;
-    for (;;) {
-        conn->pg = PQconnectdbParams(p.keys, p.vals, 0);
-        if (conn->pg && PQstatus(conn->pg) == CONNECTION_OK)
-            break;
-        free(errmsg);
-        errmsg = first_line(conn->pg ? PQerrorMessage(conn->pg) : "out of memory");
-        PQfinish(conn->pg);
-        conn->pg = NULL;
-        /* Refused credentials or a missing database do not fix themselves by waiting. */
-        if (dbm_now_ms() + delay > deadline || permanent_failure(errmsg) || dbm_job_abandoned())
-            break;
-        struct timespec ts = {(time_t)(delay / 1000), (long)(delay % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        if (delay < 2000)
-            delay *= 2;
-    }
+    if (cfg->ssh_bastion && (error = open_tunnel(conn, &s, cfg)) != 0)
+        goto done;
+    if (cfg->aws_iam && (error = iam_password(&s, cfg)) != 0)
+        goto done;
+    conn->pg = connect_retrying(&errmsg, &s.p, cfg->wait_ms);
     if (!conn->pg) {
-        char *who = describe(NULL, &p, tunneled ? real_port : NULL);
-        char *relay = dbm_tunnel_relay_error(conn->tunnel);
-        if (relay) {
-            error = dbm_error_set(DBM_ECONNECT, "unable to connect to '%s' through ssh-bastion: %s",
-                                  who, relay);
-            dbm_error_hint("check that the bastion allows TCP forwarding and reaches the database "
-                           "host and port given in database-url");
-        } else {
-            error = dbm_error_set(DBM_ECONNECT, "unable to connect to '%s'%s: %s", who,
-                                  tunneled ? " through ssh-bastion" : "", errmsg);
-            hint_for(errmsg, cfg, tunneled);
-        }
-        free(relay);
-        free(who);
+        error = connect_failed(conn, &s, errmsg, cfg);
         goto done;
     }
-    conn->describe = describe(conn->pg, &p, tunneled ? real_port : NULL);
+    conn->describe = describe(conn->pg, &s.p, s.tunneled ? s.real_port : NULL);
     *out = conn;
     conn = NULL;
-    error = 0;
 done:
     free(errmsg);
-    dbm_secret_free(iam_token);
-    PQconninfoFree(opts);
+    setup_free(&s);
     dbm_conn_free(conn);
     return error;
 }
-
 PGconn *dbm_conn_pg(dbm_conn *conn)
 {
     return conn->pg;

@@ -1,7 +1,7 @@
 /*
  * history.c - the history tables' SQL, and nothing else's.
  */
-#include "postgres/history.h"
+#include "postgres/history_internal.h"
 #include "common/error.h"
 
 #include <stdlib.h>

@@ -6,6 +6,11 @@
  * the primary key refuses a second record of one version even when the run
  * lock is defeated (a transaction-mode pooler). Schema names are quoted with
  * PQescapeIdentifier; values go through parameters or PQescapeLiteral.
+ *
+ * This header is what the commands call. The statements the session's jobs
+ * send inside their own messages (the history row of a transactional
+ * migration, its delete), the progress record of a non-transactional one and
+ * the run lock's key are in history_internal.h, internal to postgres/.
  */
 #ifndef DBM_HISTORY_H
 #define DBM_HISTORY_H
@@ -45,46 +50,8 @@ int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
 /* Set finished_at and outcome (applied | up-to-date | failed). */
 int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, const char *outcome);
 
-/*
- * An expression that marks when a migration's transaction began, for its
- * history row: the first statement of the transaction selects it. now()
- * cannot serve, because every transaction of one simple-protocol message
- * shares the time the message arrived.
- */
-#define DBM_HISTORY_MARK_START                                                                     \
-    "set_config('db_migrate.started_at', extract(epoch FROM clock_timestamp())::text, true)"
-
-/*
- * The statement that records `m` as applied by run_id, for a transactional
- * migration: sent in the same transaction as its body, it takes applied_at
- * from DBM_HISTORY_MARK_START (the transaction's start without it) and
- * duration_ms as the time since, and returns duration_ms. A plain INSERT, so
- * the primary key refuses a second record: to replace a row (a failed earlier
- * attempt, or a Flyway repeatable run again), send dbm_history_sql_delete's
- * statement before it. Caller frees.
- */
-char *dbm_history_sql_applied(PGconn *conn, const char *schema, const dbm_migration *m,
-                              long long run_id, const char *git_sha);
-
-/*
- * The same statement prepared once under `name` for many migrations (the
- * server then plans it once), and the EXECUTE that records one of them.
- * Caller frees.
- */
-char *dbm_history_sql_prepare(PGconn *conn, const char *schema, const char *name);
-char *dbm_history_sql_execute(PGconn *conn, const char *name, const dbm_migration *m,
-                              long long run_id, const char *git_sha);
-
-/* Record (upsert) a non-transactional migration's state after it ran or failed. */
-int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
-                       const char *git_sha, bool transactional, const char *status,
-                       long long duration_ms, int failed_statement, const char *error);
-
 /* Delete a migration's row (rollback, repair). Returns DBM_ENOTFOUND when absent. */
 int dbm_history_delete(PGconn *conn, const char *schema, const char *version);
-
-/* The SQL that deletes a row (rollback sends it with the down section). Caller frees. */
-char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *version);
 
 /*
  * Record `m` as applied without running it (baseline), by run_id. `note` is
@@ -93,8 +60,5 @@ char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *versi
  */
 int dbm_history_baseline(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
                          const char *git_sha, const char *note);
-
-/* The advisory-lock key for a history schema (stable across versions of this tool). */
-long long dbm_history_lock_key(const char *schema);
 
 #endif

@@ -1,0 +1,220 @@
+/*
+ * apply.c - applying one migration, the way its file asks: a small
+ * transactional file as a batch of one (batch.c), a large one a query per
+ * statement in one transaction (transaction.c), a file outside a transaction
+ * statement by statement with its progress recorded so a rerun resumes, and a
+ * file that runs its own BEGIN/COMMIT as written.
+ */
+#include "postgres/db_internal.h"
+#include "common/error.h"
+#include "postgres/history_internal.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Invalid indexes left behind by a failed CONCURRENTLY build, as a DROP hint. */
+static char *invalid_indexes_hint(PGconn *conn)
+{
+    PGresult *res = PQexec(conn, "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i "
+                                 "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n "
+                                 "ON n.oid = c.relnamespace WHERE NOT i.indisvalid ORDER BY 1");
+    dbm_buf b = DBM_BUF_INIT;
+
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0) {
+        dbm_buf_puts(&b, "an invalid index was left behind; drop it before the rerun:");
+        for (int i = 0; i < PQntuples(res); i++)
+            dbm_buf_printf(&b, " DROP INDEX CONCURRENTLY %s;", PQgetvalue(res, i, 0));
+    }
+    PQclear(res);
+    return b.len ? dbm_buf_detach(&b) : NULL;
+}
+
+/*
+ * Statement i (0-based) of a file outside a transaction, retrying lock
+ * timeouts: NULL when it ran, else its error result (caller PQclears).
+ */
+static PGresult *run_retrying(PGconn *conn, const char *sql, size_t i, const dbm_apply_opts *opts)
+{
+    for (int attempt = 0;; attempt++) {
+        PGresult *res = PQexec(conn, sql);
+        ExecStatusType st = PQresultStatus(res);
+
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
+            PQclear(res);
+            return NULL;
+        }
+        if (strcmp(dbm_db_sqlstate(res), DBM_LOCK_TIMEOUT_SQLSTATE) != 0 ||
+            attempt >= opts->lock_retries)
+            return res;
+        dbm_log("  lock timeout in '%s' statement %zu (attempt %d of %ld); retrying",
+                opts->display_path, i + 1, attempt + 1, opts->lock_retries + 1);
+        PQclear(res);
+        dbm_db_backoff(attempt);
+    }
+}
+
+/*
+ * Statement s (number i, 0-based) of a file outside a transaction failed with
+ * `res` (freed here): the error goes in result, and in the history row with
+ * the statement a rerun resumes at. DBM_EFAILED, or the history's error.
+ */
+static int statement_failed(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                            const dbm_stmt *s, size_t i, PGresult *res, const dbm_apply_opts *opts,
+                            int64_t started)
+{
+    /* Before the error is recorded: a query of its own would replace the connection's message. */
+    char *hint = (s->flags & DBM_STMT_NO_TX) ? invalid_indexes_hint(conn) : NULL;
+    int error;
+
+    dbm_db_record_error(result, res, conn, m->up, m->up_len,
+                        dbm_db_error_offset(res, m->up, m->up_len, s->offset), m->up_line,
+                        opts->display_path);
+    PQclear(res);
+    if (hint)
+        dbm_report_set(&result->error->hint, hint);
+    free(hint);
+    error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false, "failed",
+                               (dbm_now_us() - started) / 1000, (int)i + 1, result->error->message);
+    return error == 0 ? DBM_EFAILED : error;
+}
+
+/*
+ * A file outside a transaction: statement by statement from opts->resume_from,
+ * each recorded as in progress before it runs, so a rerun resumes at the one
+ * that failed or was interrupted.
+ */
+static int run_non_transactional(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                                 const dbm_stmt_list *stmts, const dbm_apply_opts *opts,
+                                 int64_t started)
+{
+    size_t start = opts->resume_from > 0 ? (size_t)opts->resume_from - 1 : 0;
+    char *set = dbm_db_session_timeouts(opts);
+    int error = 0;
+
+    if ((error = dbm_db_exec_simple(conn, set)) < 0)
+        goto done;
+    if (start > 0) {
+        dbm_report_set(&result->note, NULL);
+        result->note = dbm_xasprintf("resumed at statement %zu of %zu", start + 1, stmts->count);
+    }
+    for (size_t i = start; i < stmts->count; i++) {
+        const dbm_stmt *s = &stmts->items[i];
+        char *sql = dbm_db_stmt_text(m->up, s);
+        PGresult *res;
+
+        /* Progress first: if this process dies mid-statement, a rerun resumes here. */
+        if ((error = dbm_history_record(
+                 conn, opts->schema, m, opts->run_id, opts->git_sha, false, "failed", 0, (int)i + 1,
+                 "interrupted: the run stopped during this statement")) < 0) {
+            free(sql);
+            goto done;
+        }
+        res = run_retrying(conn, sql, i, opts);
+        free(sql);
+        if (res) {
+            error = statement_failed(result, conn, m, s, i, res, opts, started);
+            goto done;
+        }
+    }
+    error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false, "applied",
+                               (dbm_now_us() - started) / 1000, 0, NULL);
+done:
+    PQclear(PQexec(conn, DBM_DB_RESET_TIMEOUTS));
+    free(set);
+    return error;
+}
+
+/* A file that runs its own BEGIN/COMMIT: sent as written, then recorded. */
+static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                          const dbm_stmt_list *stmts, const dbm_apply_opts *opts, int64_t started)
+{
+    char *set = dbm_db_session_timeouts(opts);
+    PGresult *res;
+    int error;
+
+    if ((error = dbm_db_exec_simple(conn, set)) < 0)
+        goto done;
+    res = PQexec(conn, m->up);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
+        PQresultStatus(res) != PGRES_EMPTY_QUERY) {
+        /* The position is relative to the whole text here. */
+        dbm_db_record_error(result, res, conn, m->up, m->up_len,
+                            dbm_db_error_offset(res, m->up, m->up_len, 0), m->up_line,
+                            opts->display_path);
+        PQclear(res);
+        if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+            PQclear(PQexec(conn, "ROLLBACK"));
+        error = DBM_EFAILED;
+        goto done;
+    }
+    PQclear(res);
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        dbm_report_set_error(result, "the migration left a transaction open (BEGIN without COMMIT)",
+                             NULL);
+        dbm_report_set(&result->error->file, opts->display_path);
+        error = DBM_EFAILED;
+        goto done;
+    }
+    error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, true, "applied",
+                               (dbm_now_us() - started) / 1000, 0, NULL);
+done:
+    PQclear(PQexec(conn, DBM_DB_RESET_TIMEOUTS));
+    free(set);
+    return error;
+}
+
+int dbm_db_run_statements(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                          const dbm_stmt_list *stmts, const dbm_apply_opts *opts)
+{
+    char *hist[2];
+    size_t nhist = 0;
+    int error;
+
+    if (opts->replace_existing)
+        hist[nhist++] = dbm_history_sql_delete(conn, opts->schema, m->version);
+    hist[nhist++] = dbm_history_sql_applied(conn, opts->schema, m, opts->run_id, opts->git_sha);
+    error = dbm_db_run_transactional(result, conn, m->up, m->up_len, m->up_line, stmts, hist, nhist,
+                                     opts);
+    while (nhist > 0)
+        free(hist[--nhist]);
+    return error;
+}
+
+/* dbm_db_apply's batch of one: its only row is the caller's result. */
+static dbm_mig_result *single_row(void *arg, size_t k)
+{
+    (void)k;
+    return arg;
+}
+
+static void single_done(void *arg, size_t k, dbm_mig_result *r, int error)
+{
+    (void)arg, (void)k, (void)r, (void)error;
+}
+
+int dbm_db_apply(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                 const dbm_stmt_list *stmts, const dbm_apply_opts *opts)
+{
+    int64_t started = dbm_now_us();
+    int error;
+
+    result->statement_count = (int)stmts->count;
+    result->transactional = !m->no_transaction;
+    if (dbm_db_batchable(conn, m, stmts)) {
+        dbm_batch_item item = {m, stmts, *opts};
+        dbm_batch_hooks hooks = {single_row, single_done, result};
+        return dbm_db_apply_batch(conn, &item, 1, &hooks);
+    }
+    if (m->no_transaction)
+        error = run_non_transactional(result, conn, m, stmts, opts, started);
+    else if (stmts->manages_transaction)
+        error = run_as_written(result, conn, m, stmts, opts, started);
+    else
+        error = dbm_db_run_statements(result, conn, m, stmts, opts);
+    result->duration_ms = (double)(dbm_now_us() - started) / 1000.0;
+    result->status = error == 0 ? DBM_MIG_APPLIED : DBM_MIG_FAILED;
+    return error;
+}

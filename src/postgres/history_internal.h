@@ -1,0 +1,59 @@
+/*
+ * history_internal.h - internal to postgres/: the history statements that
+ * the session's jobs (apply.c, batch.c, rollback.c, transaction.c) splice
+ * into their own queries and messages, the progress record of a
+ * non-transactional migration, and the run lock's key.
+ *
+ * Still history.c's SQL, kept out of history.h so that history.h is what the
+ * commands call. Schema names are quoted with PQescapeIdentifier, values in
+ * statement text with PQescapeLiteral, both through `conn`.
+ */
+#ifndef DBM_HISTORY_INTERNAL_H
+#define DBM_HISTORY_INTERNAL_H
+
+#include "postgres/history.h"
+
+#include <stdbool.h>
+
+/*
+ * An expression that marks when a migration's transaction began, for its
+ * history row: the first statement of the transaction selects it. now()
+ * cannot serve, because every transaction of one simple-protocol message
+ * shares the time the message arrived.
+ */
+#define DBM_HISTORY_MARK_START                                                                     \
+    "set_config('db_migrate.started_at', extract(epoch FROM clock_timestamp())::text, true)"
+
+/*
+ * The statement that records `m` as applied by run_id, for a transactional
+ * migration: sent in the same transaction as its body, it takes applied_at
+ * from DBM_HISTORY_MARK_START (the transaction's start without it) and
+ * duration_ms as the time since, and returns duration_ms. A plain INSERT, so
+ * the primary key refuses a second record: to replace a row (a failed earlier
+ * attempt, or a Flyway repeatable run again), send dbm_history_sql_delete's
+ * statement before it. Caller frees.
+ */
+char *dbm_history_sql_applied(PGconn *conn, const char *schema, const dbm_migration *m,
+                              long long run_id, const char *git_sha);
+
+/*
+ * The same statement prepared once under `name` for many migrations (the
+ * server then plans it once), and the EXECUTE that records one of them.
+ * Caller frees.
+ */
+char *dbm_history_sql_prepare(PGconn *conn, const char *schema, const char *name);
+char *dbm_history_sql_execute(PGconn *conn, const char *name, const dbm_migration *m,
+                              long long run_id, const char *git_sha);
+
+/* Record (upsert) a non-transactional migration's state after it ran or failed. */
+int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
+                       const char *git_sha, bool transactional, const char *status,
+                       long long duration_ms, int failed_statement, const char *error);
+
+/* The SQL that deletes a row (rollback sends it with the down section). Caller frees. */
+char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *version);
+
+/* The advisory-lock key for a history schema (stable across versions of this tool). */
+long long dbm_history_lock_key(const char *schema);
+
+#endif

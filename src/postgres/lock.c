@@ -1,0 +1,158 @@
+/*
+ * lock.c - the run lock: a session advisory lock per history schema, taken in
+ * the same round trip as the reads that should see the database once it is
+ * held.
+ */
+#include "postgres/db_internal.h"
+#include "common/error.h"
+#include "postgres/history_internal.h"
+#include "common/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The session holding the advisory lock, as one line, or NULL. Caller frees. */
+static char *lock_holder(PGconn *conn, long long key)
+{
+    char classid[16], objid[16];
+    const char *params[2] = {classid, objid};
+    PGresult *res;
+    char *who = NULL;
+
+    snprintf(classid, sizeof(classid), "%u", (unsigned)((unsigned long long)key >> 32));
+    snprintf(objid, sizeof(objid), "%u", (unsigned)((unsigned long long)key & 0xffffffffu));
+    res = PQexecParams(conn,
+                       "SELECT a.pid, coalesce(a.usename, '?'), coalesce(a.application_name, ''), "
+                       "coalesce(host(a.client_addr), 'local'), "
+                       "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+                       "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                       "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid "
+                       "AND l.objid = $2::oid AND l.objsubid = 1 LIMIT 1",
+                       2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        who = dbm_xasprintf("pid %s, user %s, application '%s', client %s, connected since %s UTC",
+                            PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+                            PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+    PQclear(res);
+    return who;
+}
+
+void dbm_db_results_free(PGresult **res, int n)
+{
+    for (int i = 0; res && i < n; i++)
+        PQclear(res[i]);
+    free(res);
+}
+
+/*
+ * The lock's statements followed by then_sql, as one query; *mine is how many
+ * results are the lock's. Caller frees.
+ *
+ * The lock statement's results come first: with a wait, SET LOCAL lasts for
+ * the implicit transaction of this multi-statement query while the session
+ * lock outlives it, even when a later statement fails and aborts that
+ * transaction. That transaction is READ COMMITTED whatever the database's
+ * default: under REPEATABLE READ the snapshot would be taken before the wait,
+ * and a run that waited would not see what the holder applied.
+ */
+static char *lock_sql(int *mine, long long key, long long wait_ms, const char *then_sql)
+{
+    if (wait_ms <= 0) {
+        *mine = 2;
+        return dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
+                             "SELECT pg_try_advisory_lock(%lld)%s%s",
+                             key, then_sql ? "; " : "", then_sql ? then_sql : "");
+    }
+    *mine = 3;
+    return dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
+                         "SET LOCAL lock_timeout = '%lldms'; SELECT pg_advisory_lock(%lld)%s%s",
+                         wait_ms, key, then_sql ? "; " : "", then_sql ? then_sql : "");
+}
+
+/* Send `sql` and gather all its results in order (*all: free with dbm_db_results_free). */
+static int send_and_gather(PGresult ***all, int *count, PGconn *conn, const char *sql)
+{
+    size_t cap = 0;
+    PGresult *r;
+
+    *all = NULL;
+    *count = 0;
+    if (!PQsendQuery(conn, sql))
+        return dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s", PQerrorMessage(conn));
+    while ((r = PQgetResult(conn)) != NULL) {
+        dbm_array_grow((void **)all, &cap, (size_t)*count + 1, sizeof(**all));
+        (*all)[(*count)++] = r;
+    }
+    return 0;
+}
+
+/*
+ * *got: whether the lock statement (result mine - 1) was granted the lock;
+ * false when another session holds it (the try said no, or the wait met
+ * lock_timeout). DBM_EGENERIC when the statements failed otherwise.
+ */
+static int lock_granted(bool *got, PGconn *conn, PGresult *const *all, int count, int mine,
+                        long long wait_ms)
+{
+    const PGresult *r = count >= mine ? all[mine - 1] : count > 0 ? all[count - 1] : NULL;
+
+    if (count < mine && PQresultStatus(r) != PGRES_FATAL_ERROR)
+        return dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s", PQerrorMessage(conn));
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        *got = wait_ms > 0 || strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    else if (wait_ms > 0 && strcmp(dbm_db_sqlstate(r), DBM_LOCK_TIMEOUT_SQLSTATE) == 0)
+        *got = false;
+    else
+        return dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s",
+                             r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                 ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                 : PQerrorMessage(conn));
+    return 0;
+}
+
+/* DBM_ELOCKED, naming the session that holds the lock when it is still there. */
+static int held_elsewhere(PGconn *conn, long long key, const char *schema)
+{
+    char *who = lock_holder(conn, key);
+    int error =
+        dbm_error_set(DBM_ELOCKED, "another run holds the migration lock for schema '%s' (%s)",
+                      schema, who ? who : "holder already gone");
+
+    dbm_error_hint("wait for that run to finish, raise run-lock-wait, or end the session "
+                   "with SELECT pg_terminate_backend(pid) if it is stuck");
+    free(who);
+    return error;
+}
+
+int dbm_db_lock_with(PGresult ***res, int *n, PGconn *conn, const char *schema, long long wait_ms,
+                     const char *then_sql)
+{
+    long long key = dbm_history_lock_key(schema);
+    PGresult **all = NULL;
+    int count = 0, mine, error;
+    char *sql = lock_sql(&mine, key, wait_ms, then_sql);
+    bool got = false;
+
+    if (res) {
+        *res = NULL;
+        *n = 0;
+    }
+    /* One round trip for everything. */
+    if ((error = send_and_gather(&all, &count, conn, sql)) < 0 ||
+        (error = lock_granted(&got, conn, all, count, mine, wait_ms)) < 0)
+        goto done;
+    if (!got) {
+        error = held_elsewhere(conn, key, schema);
+        goto done;
+    }
+    if (then_sql && res) {
+        *n = count - mine;
+        *res = dbm_xcalloc((size_t)*n + 1, sizeof(**res));
+        memcpy(*res, all + mine, (size_t)*n * sizeof(**res));
+        count = mine;
+    }
+done:
+    dbm_db_results_free(all, count);
+    free(sql);
+    return error;
+}

@@ -1,0 +1,72 @@
+/*
+ * rollback.c - running a down section and deleting the history row, in one
+ * transaction when the section can run in one, else statement by statement.
+ */
+#include "postgres/db_internal.h"
+#include "common/error.h"
+#include "postgres/history_internal.h"
+#include "common/util.h"
+
+#include <stdlib.h>
+
+/*
+ * A down section that cannot run in a transaction (the migration runs outside
+ * one, or the section holds DROP INDEX CONCURRENTLY): statement by statement,
+ * then the history row is deleted. A failure leaves the row, so the migration
+ * still reads as applied and a rerun of rollback starts the section again.
+ */
+static int run_down_statements(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                               const dbm_stmt_list *stmts, const dbm_apply_opts *opts)
+{
+    char *set = dbm_db_session_timeouts(opts);
+    int error;
+
+    if ((error = dbm_db_exec_simple(conn, set)) < 0)
+        goto done;
+    for (size_t i = 0; i < stmts->count; i++) {
+        const dbm_stmt *s = &stmts->items[i];
+        char *sql = dbm_db_stmt_text(m->down, s);
+        PGresult *res = PQexec(conn, sql);
+        ExecStatusType st = PQresultStatus(res);
+
+        free(sql);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+            dbm_db_record_error(result, res, conn, m->down, m->down_len,
+                                dbm_db_error_offset(res, m->down, m->down_len, s->offset),
+                                m->down_line, opts->display_path);
+            PQclear(res);
+            error = DBM_EFAILED;
+            goto done;
+        }
+        PQclear(res);
+    }
+    error = dbm_history_delete(conn, opts->schema, m->version);
+done:
+    PQclear(PQexec(conn, DBM_DB_RESET_TIMEOUTS));
+    free(set);
+    return error;
+}
+
+int dbm_db_rollback_one(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                        const dbm_stmt_list *down_stmts, const dbm_apply_opts *opts)
+{
+    int64_t started = dbm_now_us();
+    char *del = NULL;
+    dbm_apply_opts o = *opts;
+    int error;
+
+    o.display_path = m->down_path ? m->down_path : m->path;
+    result->statement_count = (int)down_stmts->count;
+    result->transactional = !(m->no_transaction || down_stmts->has_no_tx);
+    if (!result->transactional) {
+        error = run_down_statements(result, conn, m, down_stmts, &o);
+    } else {
+        del = dbm_history_sql_delete(conn, opts->schema, m->version);
+        error = dbm_db_run_transactional(result, conn, m->down, m->down_len, m->down_line,
+                                         down_stmts, &del, 1, &o);
+    }
+    free(del);
+    result->duration_ms = (double)(dbm_now_us() - started) / 1000.0;
+    result->status = error == 0 ? DBM_MIG_APPLIED : DBM_MIG_FAILED;
+    return error;
+}

@@ -1,0 +1,77 @@
+/*
+ * session.c - what every job on the libpq session needs: server notices, the
+ * result's SQLSTATE, plain commands, the session's timeouts and the pace of
+ * retries.
+ */
+#include "postgres/db_internal.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void notice_log(void *arg, const char *message)
+{
+    if (*(const bool *)arg) {
+        size_t n = strcspn(message, "\n");
+        dbm_log("  %.*s", (int)n, message);
+    }
+}
+
+void dbm_db_quiet_notices(PGconn *conn, bool verbose)
+{
+    static bool log_them;
+    log_them = verbose;
+    PQsetNoticeProcessor(conn, notice_log, &log_them);
+}
+
+const char *dbm_db_sqlstate(const PGresult *res)
+{
+    const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    return s ? s : "";
+}
+
+int dbm_db_exec_simple(PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int error = 0;
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        error = dbm_error_set(DBM_EGENERIC, "unable to run '%s': %s", sql,
+                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+                                  ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+                                  : PQerrorMessage(conn));
+    PQclear(res);
+    return error;
+}
+
+void dbm_db_backoff(int attempt)
+{
+    static unsigned seed;
+    long ms = 500L << (attempt < 4 ? attempt : 4);
+    struct timespec ts;
+
+    if (!seed)
+        seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    if (ms > 8000)
+        ms = 8000;
+    ms = ms / 2 + rand_r(&seed) % (ms / 2 + 1);
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL);
+}
+
+char *dbm_db_session_timeouts(const dbm_apply_opts *opts)
+{
+    return dbm_xasprintf("SET lock_timeout = '%lldms'; SET statement_timeout = '%lldms'",
+                         opts->lock_timeout_ms, opts->statement_timeout_ms);
+}
+
+char *dbm_db_stmt_text(const char *text, const dbm_stmt *s)
+{
+    return dbm_xstrndup(text + s->offset, s->len);
+}

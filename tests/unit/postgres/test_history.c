@@ -1,0 +1,96 @@
+/*
+ * test_history.c - the history statements other files of postgres/ send, as
+ * text, and the run lock's key. Nothing is sent: a connection that never
+ * opened is enough for libpq to quote names and values.
+ */
+#include "unit.h"
+
+#include "postgres/history_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static PGconn *conn;
+
+static int setup(void **state)
+{
+    const char *keys[] = {"host", "dbname", NULL};
+    const char *vals[] = {"/nonexistent/db-migrate-test", "x", NULL};
+
+    if (dbm_pq_load() < 0)
+        return -1;
+    conn = PQconnectdbParams(keys, vals, 0);
+    return conn ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    PQfinish(conn);
+    return 0;
+}
+
+static void lock_key_is_stable_across_releases(void **state)
+{
+    /* FNV-1a 64 of "db-migrate:" and the schema, signed: what engine.bats's run_lock_key computes.
+     */
+    assert_true(dbm_history_lock_key("db_migrate") == -6399690053484709935LL);
+    assert_true(dbm_history_lock_key("my schema") == 2567139981775041042LL);
+    assert_true(dbm_history_lock_key("ü") == -8060829352706566830LL);
+}
+
+static void delete_quotes_schema_and_version(void **state)
+{
+    char *sql = dbm_history_sql_delete(conn, "My \"Schema\"", "1'2");
+
+    assert_string_equal(sql, "DELETE FROM \"My \"\"Schema\"\"\".migrations WHERE version = '1''2'");
+    free(sql);
+}
+
+static void prepared_insert_takes_the_values_as_parameters(void **state)
+{
+    dbm_migration m;
+    char *sql;
+
+    sql = dbm_history_sql_prepare(conn, "db_migrate", "rec_1");
+    assert_string_equal(
+        sql, "PREPARE rec_1 (text, text, text, bigint, text) AS INSERT INTO \"db_migrate\"."
+             "migrations (version, name, checksum, applied_at, duration_ms, run_id, git_sha, "
+             "transactional, status) SELECT $1, $2, $3, to_timestamp(t0::float8), ((extract(epoch "
+             "FROM clock_timestamp()) - t0) * 1000)::bigint, $4, $5, true, 'applied' FROM (SELECT "
+             "coalesce(nullif(current_setting('db_migrate.started_at', true), '')::numeric, "
+             "extract(epoch FROM now())) AS t0) AS start RETURNING duration_ms");
+    free(sql);
+
+    memset(&m, 0, sizeof(m));
+    m.version = "20240101";
+    m.name = "it's";
+    memcpy(m.checksum, "sha256:ab", 10);
+    sql = dbm_history_sql_execute(conn, "rec_1", &m, 42, NULL);
+    assert_string_equal(sql, "EXECUTE rec_1('20240101', 'it''s', 'sha256:ab', 42, NULL)");
+    free(sql);
+}
+
+static void history_reads_rows_then_the_last_deployed_commit(void **state)
+{
+    char *sql = dbm_history_read_sql(conn, "db_migrate");
+
+    assert_string_equal(
+        sql, "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'; SELECT version, name, "
+             "checksum, applied_at, duration_ms, run_id, git_sha, transactional, status, "
+             "failed_statement, error FROM \"db_migrate\".migrations ORDER BY applied_at, "
+             "version; SELECT git_sha FROM \"db_migrate\".runs WHERE command = 'apply' AND "
+             "outcome IN ('applied', 'up-to-date') AND git_sha IS NOT NULL ORDER BY id DESC "
+             "LIMIT 1");
+    free(sql);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(lock_key_is_stable_across_releases),
+        cmocka_unit_test(delete_quotes_schema_and_version),
+        cmocka_unit_test(prepared_insert_takes_the_values_as_parameters),
+        cmocka_unit_test(history_reads_rows_then_the_last_deployed_commit),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
