@@ -1,0 +1,21 @@
+/*
+ * new.c - create <migrations-dir>/<UTC timestamp>_NAME.sql from a template.
+ * Touches no database; the file's name and template are migration/'s.
+ */
+#include "command/run.h"
+#include "common/log.h"
+#include "migration/migration.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+int dbm_cmd_new(dbm_run_ctx *ctx)
+{
+    const dbm_config *cfg = ctx->cfg;
+    char *path = NULL;
+    int error = dbm_migration_new_file(&path, cfg->migrations_dir, cfg->new_name, time(NULL));
+    if (error == 0)
+        dbm_log("created %s", path);
+    free(path);
+    return error;
+}
