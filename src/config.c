@@ -49,31 +49,7 @@ const char *const dbm_option_names[] = {"command",
 /* Flags that take no value on the command line (they are not action inputs). */
 static const char *const cli_switches[] = {"offline", "verbose", "help", "version", NULL};
 
-static const char *const command_names[] = {
-    [DBM_CMD_PLAN] = "plan",         [DBM_CMD_APPLY] = "apply",    [DBM_CMD_DRY_RUN] = "dry-run",
-    [DBM_CMD_STATUS] = "status",     [DBM_CMD_VERIFY] = "verify",  [DBM_CMD_BASELINE] = "baseline",
-    [DBM_CMD_ROLLBACK] = "rollback", [DBM_CMD_REPAIR] = "repair",  [DBM_CMD_NEW] = "new",
-    [DBM_CMD_HELP] = "help",         [DBM_CMD_VERSION] = "version"};
-
-const char *dbm_command_name(dbm_command cmd)
-{
-    return command_names[cmd];
-}
-
-static const char usage[] =
-    "usage: db-migrate [options] COMMAND\n"
-    "\n"
-    "commands:\n"
-    "  plan                     list pending, applied, edited and missing migrations\n"
-    "  apply                    apply pending migrations in version order\n"
-    "  dry-run                  run pending migrations in a transaction and roll back\n"
-    "  status                   the history joined with the files\n"
-    "  verify                   check applied checksums against the files (exit 1 on drift)\n"
-    "  baseline                 record migrations up to --target-version as applied\n"
-    "  rollback                 run down sections of migrations newer than --target-version\n"
-    "  repair                   clear the failed record of --target-version\n"
-    "  new NAME                 create <migrations-dir>/<UTC timestamp>_NAME.sql\n"
-    "\n"
+static const char options_help[] =
     "options (also action inputs, INPUT_<NAME>):\n"
     "  --migrations-dir DIR     default: migrations\n"
     "  --format F               auto, native, golang-migrate, dbmate, goose, flyway, diesel, "
@@ -104,9 +80,9 @@ static const char usage[] =
     "durations: 500ms, 5s, 10m, 1h. Exit status: 0 done, 1 failed or blocked, 2 usage,\n"
     "3 cannot connect, 4 run lock not acquired.\n";
 
-const char *dbm_config_usage(void)
+const char *dbm_config_options_help(void)
 {
-    return usage;
+    return options_help;
 }
 
 typedef struct {
@@ -399,41 +375,22 @@ static char *shown_dir(const char *dir, const char *workspace)
     return dbm_xstrdup(strcmp(dir, ".") == 0 ? "" : dir);
 }
 
-/* The command word and its argument: a positional word, else the command input, else plan. */
+/*
+ * The command word and the arguments after it: a positional word, else the
+ * command input, else plan. Which words are commands, and which take an
+ * argument, is for the command table (command/table.c) to say.
+ */
 static int read_command(dbm_config *cfg, const parsed_args *pa)
 {
     const char *cmd = pa->npositional ? pa->positional[0] : input_value("command");
-    int error = DBM_ECONFIG;
 
     if (lookup(pa, "help"))
         cmd = "help";
     else if (lookup(pa, "version"))
         cmd = "version";
-    if (!cmd)
-        cmd = "plan";
-    for (size_t i = 0; i < sizeof(command_names) / sizeof(command_names[0]); i++)
-        if (strcmp(cmd, command_names[i]) == 0) {
-            cfg->command = (dbm_command)i;
-            error = 0;
-        }
-    if (error) {
-        dbm_error_set(DBM_ECONFIG, "unknown command '%s'", cmd);
-        dbm_error_hint("use one of: plan, apply, dry-run, status, verify, baseline, rollback, "
-                       "repair, new");
-        return error;
-    }
-    if (cfg->command == DBM_CMD_NEW) {
-        if (pa->npositional < 2) {
-            error = dbm_error_set(DBM_ECONFIG, "'new' needs a name");
-            dbm_error_hint("run: db-migrate new add_users_table");
-            return error;
-        }
-        cfg->new_name = dbm_xstrdup(pa->positional[1]);
-    } else if (pa->npositional > 1) {
-        return dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", pa->positional[1]);
-    }
-    if (cfg->command == DBM_CMD_NEW ? pa->npositional > 2 : false)
-        return dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", pa->positional[2]);
+    cfg->command = dbm_xstrdup(cmd ? cmd : "plan");
+    for (size_t i = 1; i < pa->npositional; i++)
+        cfg->args[i - 1] = dbm_xstrdup(pa->positional[i]);
     return 0;
 }
 
@@ -494,14 +451,6 @@ static int read_versions(dbm_config *cfg, const parsed_args *pa)
                                    "golang-migrate, dbmate, goose, flyway, diesel, prisma")) < 0)
         return error;
     cfg->adopt_from = dbm_xstrdup(v);
-    if ((cfg->command == DBM_CMD_BASELINE || cfg->command == DBM_CMD_ROLLBACK ||
-         cfg->command == DBM_CMD_REPAIR) &&
-        !cfg->target_version && !(cfg->command == DBM_CMD_BASELINE && cfg->adopt_from)) {
-        error = dbm_error_set(DBM_ECONFIG, "'%s' needs --target-version",
-                              dbm_command_name(cfg->command));
-        dbm_error_hint("name the version, e.g. --target-version 20240101120000");
-        return error;
-    }
     for (const char *p = cfg->target_version; p && *p; p++)
         if ((unsigned char)*p < 0x20)
             return dbm_error_set(DBM_ECONFIG, "target-version holds a control character");
@@ -618,7 +567,9 @@ void dbm_config_free(dbm_config *cfg)
 {
     if (!cfg)
         return;
-    free(cfg->new_name);
+    free(cfg->command);
+    free(cfg->args[0]);
+    free(cfg->args[1]);
     free(cfg->migrations_dir);
     free(cfg->shown_dir);
     dbm_secret_free(cfg->database_url);

@@ -7,6 +7,7 @@
  * the first failure stops the run and the files after it are reported as
  * skipped.
  */
+#include "command/commands.h"
 #include "command/run.h"
 #include "common/error.h"
 #include "common/log.h"

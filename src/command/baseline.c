@@ -7,6 +7,7 @@
  * tool's table and importing it is postgres/adopt's; this file decides
  * whether an import may happen and reports it.
  */
+#include "command/commands.h"
 #include "command/run.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -104,6 +105,11 @@ static int baseline(dbm_run_ctx *ctx)
     dbm_history_run_finish(ctx->pg, cfg->history_schema, run_id, n ? "applied" : "up-to-date");
     dbm_report_set(&ctx->report->status, n ? "applied" : "up-to-date");
     return 0;
+}
+
+int dbm_cmd_baseline_check(const dbm_config *cfg, const char *name)
+{
+    return cfg->adopt_from ? 0 : dbm_command_check_target(cfg, name);
 }
 
 int dbm_cmd_baseline(dbm_run_ctx *ctx)

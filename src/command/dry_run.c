@@ -8,6 +8,7 @@
  * measurements then confirm or refute the rule findings (check.h).
  */
 #include "command/check.h"
+#include "command/commands.h"
 #include "command/run.h"
 #include "common/error.h"
 #include "common/log.h"

@@ -8,6 +8,7 @@
  * are the ones checked.
  */
 #include "command/check.h"
+#include "command/commands.h"
 #include "command/run.h"
 
 int dbm_cmd_plan(dbm_run_ctx *ctx)

@@ -3,6 +3,7 @@
  * apply runs that migration from its start. Under the run lock; runs no
  * migration SQL.
  */
+#include "command/commands.h"
 #include "command/run.h"
 #include "common/error.h"
 #include "common/log.h"

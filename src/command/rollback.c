@@ -6,6 +6,7 @@
  * section and a file; the first failure stops the rollback. Running a down
  * section is postgres/db's.
  */
+#include "command/commands.h"
 #include "command/run.h"
 #include "common/error.h"
 #include "common/log.h"

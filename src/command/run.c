@@ -2,6 +2,7 @@
  * run.c - what the commands share: files, connection, run lock, history, each
  * file's state, the report's rows.
  */
+#include "command/commands.h"
 #include "command/run.h"
 #include "command/check.h"
 #include "command/comment.h"
@@ -416,35 +417,36 @@ void dbm_run_ctx_free(dbm_run_ctx *ctx)
     dbm_migrations_free(ctx->set);
 }
 
-int dbm_run_command(const dbm_config *cfg, dbm_report *report)
+/* --- running a command --- */
+
+int dbm_command_check_target(const dbm_config *cfg, const char *name)
 {
-    static int (*const fns[])(dbm_run_ctx *) = {[DBM_CMD_PLAN] = dbm_cmd_plan,
-                                                [DBM_CMD_APPLY] = dbm_cmd_apply,
-                                                [DBM_CMD_DRY_RUN] = dbm_cmd_dry_run,
-                                                [DBM_CMD_STATUS] = dbm_cmd_status,
-                                                [DBM_CMD_VERIFY] = dbm_cmd_verify,
-                                                [DBM_CMD_BASELINE] = dbm_cmd_baseline,
-                                                [DBM_CMD_ROLLBACK] = dbm_cmd_rollback,
-                                                [DBM_CMD_REPAIR] = dbm_cmd_repair,
-                                                [DBM_CMD_NEW] = dbm_cmd_new};
+    int error;
+
+    if (cfg->target_version)
+        return 0;
+    error = dbm_error_set(DBM_ECONFIG, "'%s' needs --target-version", name);
+    dbm_error_hint("name the version, e.g. --target-version 20240101120000");
+    return error;
+}
+
+int dbm_command_run(const dbm_command_row *cmd, const dbm_config *cfg, dbm_report *report)
+{
     dbm_run_ctx ctx;
     int error;
 
     memset(&ctx, 0, sizeof(ctx));
     ctx.cfg = cfg;
     ctx.report = report;
-    if (cfg->offline && (cfg->command == DBM_CMD_STATUS || cfg->command == DBM_CMD_VERIFY)) {
+    if (cmd->needs_db && cfg->offline) {
+        /* The files are read first, so that a problem with them is told first, as in a run. */
         if ((error = dbm_run_load_files(&ctx)) == 0)
-            error =
-                dbm_error_set(DBM_ECONFIG, "'%s' needs a database", dbm_command_name(cfg->command));
-    } else if (cfg->command < sizeof(fns) / sizeof(fns[0]) && fns[cfg->command]) {
-        error = fns[cfg->command](&ctx);
+            error = dbm_error_set(DBM_ECONFIG, "'%s' needs a database", cmd->name);
     } else {
-        error = dbm_error_set(DBM_ECONFIG, "'%s' is not available in this build",
-                              dbm_command_name(cfg->command));
+        error = cmd->fn(&ctx);
     }
     dbm_run_ctx_free(&ctx);
-    if (cfg->comment_on_pr && (cfg->command == DBM_CMD_PLAN || cfg->command == DBM_CMD_DRY_RUN))
+    if (cfg->comment_on_pr && (cmd->flags & DBM_COMMAND_PR_COMMENT))
         dbm_comment_post(cfg, report, error);
     return error;
 }

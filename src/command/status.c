@@ -2,6 +2,7 @@
  * status.c - the history joined with the files: each file's state, and the
  * history rows without a file. Reads only; checks no SQL.
  */
+#include "command/commands.h"
 #include "command/run.h"
 
 int dbm_cmd_status(dbm_run_ctx *ctx)

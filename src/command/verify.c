@@ -3,6 +3,7 @@
  * applied file, a history row without a file and an unfinished failed
  * migration each block (exit 1 on drift). Reads only.
  */
+#include "command/commands.h"
 #include "command/run.h"
 
 #include <string.h>
