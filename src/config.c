@@ -49,31 +49,7 @@ const char *const dbm_option_names[] = {"command",
 /* Flags that take no value on the command line (they are not action inputs). */
 static const char *const cli_switches[] = {"offline", "verbose", "help", "version", NULL};
 
-static const char *const command_names[] = {
-    [DBM_CMD_PLAN] = "plan",         [DBM_CMD_APPLY] = "apply",    [DBM_CMD_DRY_RUN] = "dry-run",
-    [DBM_CMD_STATUS] = "status",     [DBM_CMD_VERIFY] = "verify",  [DBM_CMD_BASELINE] = "baseline",
-    [DBM_CMD_ROLLBACK] = "rollback", [DBM_CMD_REPAIR] = "repair",  [DBM_CMD_NEW] = "new",
-    [DBM_CMD_HELP] = "help",         [DBM_CMD_VERSION] = "version"};
-
-const char *dbm_command_name(dbm_command cmd)
-{
-    return command_names[cmd];
-}
-
-static const char usage[] =
-    "usage: db-migrate [options] COMMAND\n"
-    "\n"
-    "commands:\n"
-    "  plan                     list pending, applied, edited and missing migrations\n"
-    "  apply                    apply pending migrations in version order\n"
-    "  dry-run                  run pending migrations in a transaction and roll back\n"
-    "  status                   the history joined with the files\n"
-    "  verify                   check applied checksums against the files (exit 1 on drift)\n"
-    "  baseline                 record migrations up to --target-version as applied\n"
-    "  rollback                 run down sections of migrations newer than --target-version\n"
-    "  repair                   clear the failed record of --target-version\n"
-    "  new NAME                 create <migrations-dir>/<UTC timestamp>_NAME.sql\n"
-    "\n"
+static const char options_help[] =
     "options (also action inputs, INPUT_<NAME>):\n"
     "  --migrations-dir DIR     default: migrations\n"
     "  --format F               auto, native, golang-migrate, dbmate, goose, flyway, diesel, "
@@ -104,9 +80,9 @@ static const char usage[] =
     "durations: 500ms, 5s, 10m, 1h. Exit status: 0 done, 1 failed or blocked, 2 usage,\n"
     "3 cannot connect, 4 run lock not acquired.\n";
 
-const char *dbm_config_usage(void)
+const char *dbm_config_options_help(void)
 {
-    return usage;
+    return options_help;
 }
 
 typedef struct {
@@ -399,162 +375,185 @@ static char *shown_dir(const char *dir, const char *workspace)
     return dbm_xstrdup(strcmp(dir, ".") == 0 ? "" : dir);
 }
 
-int dbm_config_load(dbm_config **out, int argc, char **argv)
+/*
+ * The command word and the arguments after it: a positional word, else the
+ * command input, else plan. Which words are commands, and which take an
+ * argument, is for the command table (command/table.c) to say.
+ */
+static int read_command(dbm_config *cfg, const parsed_args *pa)
+{
+    const char *cmd = pa->npositional ? pa->positional[0] : input_value("command");
+
+    if (lookup(pa, "help"))
+        cmd = "help";
+    else if (lookup(pa, "version"))
+        cmd = "version";
+    cfg->command = dbm_xstrdup(cmd ? cmd : "plan");
+    for (size_t i = 1; i < pa->npositional; i++)
+        cfg->args[i - 1] = dbm_xstrdup(pa->positional[i]);
+    return 0;
+}
+
+/* Where the migrations are, in which format, and where their history is. */
+static int read_paths(dbm_config *cfg, const parsed_args *pa)
+{
+    const char *v = lookup(pa, "migrations-dir");
+    int error;
+
+    cfg->migrations_dir = dbm_xstrdup(v ? v : "migrations");
+    v = lookup(pa, "format");
+    if ((error = dbm_format_parse(&cfg->format, v ? v : "auto")) < 0)
+        return error;
+    resolve_database(cfg, pa);
+    v = lookup(pa, "history-schema");
+    cfg->history_schema = dbm_xstrdup(v ? v : "db_migrate");
+    if (strlen(cfg->history_schema) > 63)
+        return dbm_error_set(DBM_ECONFIG, "history-schema '%s' is longer than 63 bytes",
+                             cfg->history_schema);
+    return 0;
+}
+
+static int read_timeouts(dbm_config *cfg, const parsed_args *pa)
+{
+    const char *v;
+    int error;
+
+    if ((error = parse_duration_opt(&cfg->lock_timeout_ms, pa, "lock-timeout", "5s")) < 0 ||
+        (error = parse_duration_opt(&cfg->statement_timeout_ms, pa, "statement-timeout", "0")) <
+            0 ||
+        (error = parse_duration_opt(&cfg->wait_ms, pa, "wait", "0s")) < 0 ||
+        (error = parse_duration_opt(&cfg->run_lock_wait_ms, pa, "run-lock-wait", "10m")) < 0)
+        return error;
+    v = lookup(pa, "lock-retries");
+    if ((error = dbm_parse_count(&cfg->lock_retries, "lock-retries", v ? v : "3")) < 0)
+        return error;
+    v = lookup(pa, "out-of-order");
+    if (v && (error = check_one_of("out-of-order", v, (const char *const[]){"error", "allow", NULL},
+                                   "error, allow")) < 0)
+        return error;
+    cfg->out_of_order_allow = v && strcmp(v, "allow") == 0;
+    return 0;
+}
+
+/* The versions and commits a run is about: deployed-ref, target-version, adopt-from, ... */
+static int read_versions(dbm_config *cfg, const parsed_args *pa)
+{
+    static const char *const tools[] = {"golang-migrate", "dbmate", "goose", "flyway",
+                                        "diesel",         "prisma", NULL};
+    const char *v;
+    int error;
+
+    cfg->deployed_ref = dbm_xstrdup(lookup(pa, "deployed-ref"));
+    cfg->target_version = dbm_xstrdup(lookup(pa, "target-version"));
+    cfg->expect_deployed = dbm_xstrdup(lookup(pa, "expect-deployed"));
+    v = lookup(pa, "adopt-from");
+    if (v && (error = check_one_of("adopt-from", v, tools,
+                                   "golang-migrate, dbmate, goose, flyway, diesel, prisma")) < 0)
+        return error;
+    cfg->adopt_from = dbm_xstrdup(v);
+    for (const char *p = cfg->target_version; p && *p; p++)
+        if ((unsigned char)*p < 0x20)
+            return dbm_error_set(DBM_ECONFIG, "target-version holds a control character");
+    return 0;
+}
+
+static int read_auth(dbm_config *cfg, const parsed_args *pa)
+{
+    const char *v = lookup(pa, "auth");
+    int error;
+
+    if (v && (error = check_one_of("auth", v, (const char *const[]){"password", "aws-iam", NULL},
+                                   "password, aws-iam")) < 0)
+        return error;
+    cfg->auth = v && strcmp(v, "aws-iam") == 0 ? DBM_AUTH_AWS_IAM : DBM_AUTH_PASSWORD;
+    v = lookup(pa, "aws-region");
+    if (!v)
+        v = dbm_getenv("AWS_REGION") ? dbm_getenv("AWS_REGION") : dbm_getenv("AWS_DEFAULT_REGION");
+    cfg->aws_region = dbm_xstrdup(v);
+    cfg->role_to_assume = dbm_xstrdup(lookup(pa, "role-to-assume"));
+    v = lookup(pa, "role-session-name");
+    cfg->role_session_name = dbm_xstrdup(v ? v : "db-migrate");
+    v = lookup(pa, "audience");
+    cfg->audience = dbm_xstrdup(v ? v : "sts.amazonaws.com");
+    return 0;
+}
+
+static int read_ssh(dbm_config *cfg, const parsed_args *pa)
+{
+    int error;
+
+    cfg->ssh_bastion = dbm_xstrdup(lookup(pa, "ssh-bastion"));
+    cfg->ssh_private_key = dbm_xstrdup(lookup(pa, "ssh-private-key"));
+    cfg->ssh_known_hosts = dbm_xstrdup(lookup(pa, "ssh-known-hosts"));
+    if (cfg->ssh_bastion && (!cfg->ssh_private_key || !cfg->ssh_known_hosts)) {
+        error = dbm_error_set(DBM_ECONFIG, "ssh-bastion needs %s",
+                              !cfg->ssh_private_key ? "ssh-private-key" : "ssh-known-hosts");
+        dbm_error_hint("pass the key's text and the bastion's known_hosts lines (ssh-keyscan "
+                       "output checked out of band)");
+        return error;
+    }
+    return 0;
+}
+
+static int read_tls(dbm_config *cfg, const parsed_args *pa)
 {
     static const char *const sslmodes[] = {"disable",   "allow",       "prefer", "require",
                                            "verify-ca", "verify-full", NULL};
-    static const char *const tools[] = {"golang-migrate", "dbmate", "goose", "flyway",
-                                        "diesel",         "prisma", NULL};
+    const char *v = lookup(pa, "sslmode");
+    int error;
+
+    if (v && (error = check_one_of("sslmode", v, sslmodes,
+                                   "disable, allow, prefer, require, verify-ca, verify-full")) < 0)
+        return error;
+    cfg->sslmode = dbm_xstrdup(v);
+    cfg->sslrootcert = dbm_xstrdup(lookup(pa, "sslrootcert"));
+    return 0;
+}
+
+/* Where the run is told: the report file, the pull request, the log; the GitHub context. */
+static int read_reporting(dbm_config *cfg, const parsed_args *pa)
+{
+    const char *v = lookup(pa, "report-file");
+    bool flag;
+    int error;
+
+    cfg->report_file = v ? dbm_xstrdup(v) : default_report_file();
+    if ((error = parse_bool(&flag, "comment-on-pr", lookup(pa, "comment-on-pr"))) < 0)
+        return error;
+    cfg->comment_on_pr = flag;
+    v = lookup(pa, "github-token");
+    cfg->github_token = dbm_xstrdup(v ? v : dbm_getenv("GITHUB_TOKEN"));
+    if ((error = parse_bool(&flag, "allow-apply-on-pull-request",
+                            lookup(pa, "allow-apply-on-pull-request"))) < 0)
+        return error;
+    cfg->allow_apply_on_pull_request = flag;
+    cfg->offline = lookup(pa, "offline") != NULL;
+    cfg->verbose = lookup(pa, "verbose") != NULL;
+    load_github(&cfg->gh);
+    cfg->shown_dir = shown_dir(cfg->migrations_dir, cfg->gh.workspace);
+    return 0;
+}
+
+/* The steps of dbm_config_load, in the order their errors are reported. */
+static int (*const load_steps[])(dbm_config *cfg, const parsed_args *pa) = {
+    read_command, read_paths, read_timeouts, read_versions,
+    read_auth,    read_ssh,   read_tls,      read_reporting,
+};
+
+int dbm_config_load(dbm_config **out, int argc, char **argv)
+{
     parsed_args pa;
     dbm_config *cfg = dbm_xcalloc(1, sizeof(*cfg));
-    const char *v;
-    const char *cmd;
-    bool flag;
     int error;
 
     memset(&pa, 0, sizeof(pa));
     *out = NULL;
     if ((error = parse_argv(&pa, argc, argv)) < 0)
         goto done;
-
-    cmd = pa.npositional ? pa.positional[0] : input_value("command");
-    if (lookup(&pa, "help"))
-        cmd = "help";
-    else if (lookup(&pa, "version"))
-        cmd = "version";
-    if (!cmd)
-        cmd = "plan";
-    error = DBM_ECONFIG;
-    for (size_t i = 0; i < sizeof(command_names) / sizeof(command_names[0]); i++)
-        if (strcmp(cmd, command_names[i]) == 0) {
-            cfg->command = (dbm_command)i;
-            error = 0;
-        }
-    if (error) {
-        dbm_error_set(DBM_ECONFIG, "unknown command '%s'", cmd);
-        dbm_error_hint("use one of: plan, apply, dry-run, status, verify, baseline, rollback, "
-                       "repair, new");
-        goto done;
-    }
-    if (cfg->command == DBM_CMD_NEW) {
-        if (pa.npositional < 2) {
-            error = dbm_error_set(DBM_ECONFIG, "'new' needs a name");
-            dbm_error_hint("run: db-migrate new add_users_table");
+    for (size_t i = 0; i < sizeof(load_steps) / sizeof(load_steps[0]); i++)
+        if ((error = load_steps[i](cfg, &pa)) < 0)
             goto done;
-        }
-        cfg->new_name = dbm_xstrdup(pa.positional[1]);
-    } else if (pa.npositional > 1) {
-        error = dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", pa.positional[1]);
-        goto done;
-    }
-    if (cfg->command == DBM_CMD_NEW ? pa.npositional > 2 : false) {
-        error = dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", pa.positional[2]);
-        goto done;
-    }
-
-    v = lookup(&pa, "migrations-dir");
-    cfg->migrations_dir = dbm_xstrdup(v ? v : "migrations");
-    v = lookup(&pa, "format");
-    if ((error = dbm_format_parse(&cfg->format, v ? v : "auto")) < 0)
-        goto done;
-    resolve_database(cfg, &pa);
-    v = lookup(&pa, "history-schema");
-    cfg->history_schema = dbm_xstrdup(v ? v : "db_migrate");
-    if (strlen(cfg->history_schema) > 63) {
-        error = dbm_error_set(DBM_ECONFIG, "history-schema '%s' is longer than 63 bytes",
-                              cfg->history_schema);
-        goto done;
-    }
-
-    if ((error = parse_duration_opt(&cfg->lock_timeout_ms, &pa, "lock-timeout", "5s")) < 0 ||
-        (error = parse_duration_opt(&cfg->statement_timeout_ms, &pa, "statement-timeout", "0")) <
-            0 ||
-        (error = parse_duration_opt(&cfg->wait_ms, &pa, "wait", "0s")) < 0 ||
-        (error = parse_duration_opt(&cfg->run_lock_wait_ms, &pa, "run-lock-wait", "10m")) < 0)
-        goto done;
-    v = lookup(&pa, "lock-retries");
-    if ((error = dbm_parse_count(&cfg->lock_retries, "lock-retries", v ? v : "3")) < 0)
-        goto done;
-    v = lookup(&pa, "out-of-order");
-    if (v && (error = check_one_of("out-of-order", v, (const char *const[]){"error", "allow", NULL},
-                                   "error, allow")) < 0)
-        goto done;
-    cfg->out_of_order_allow = v && strcmp(v, "allow") == 0;
-
-    cfg->deployed_ref = dbm_xstrdup(lookup(&pa, "deployed-ref"));
-    cfg->target_version = dbm_xstrdup(lookup(&pa, "target-version"));
-    cfg->expect_deployed = dbm_xstrdup(lookup(&pa, "expect-deployed"));
-    v = lookup(&pa, "adopt-from");
-    if (v && (error = check_one_of("adopt-from", v, tools,
-                                   "golang-migrate, dbmate, goose, flyway, diesel, prisma")) < 0)
-        goto done;
-    cfg->adopt_from = dbm_xstrdup(v);
-    if ((cfg->command == DBM_CMD_BASELINE || cfg->command == DBM_CMD_ROLLBACK ||
-         cfg->command == DBM_CMD_REPAIR) &&
-        !cfg->target_version && !(cfg->command == DBM_CMD_BASELINE && cfg->adopt_from)) {
-        error = dbm_error_set(DBM_ECONFIG, "'%s' needs --target-version",
-                              dbm_command_name(cfg->command));
-        dbm_error_hint("name the version, e.g. --target-version 20240101120000");
-        goto done;
-    }
-    if (cfg->target_version) {
-        for (const char *p = cfg->target_version; *p; p++)
-            if ((unsigned char)*p < 0x20) {
-                error = dbm_error_set(DBM_ECONFIG, "target-version holds a control character");
-                goto done;
-            }
-    }
-
-    v = lookup(&pa, "auth");
-    if (v && (error = check_one_of("auth", v, (const char *const[]){"password", "aws-iam", NULL},
-                                   "password, aws-iam")) < 0)
-        goto done;
-    cfg->auth = v && strcmp(v, "aws-iam") == 0 ? DBM_AUTH_AWS_IAM : DBM_AUTH_PASSWORD;
-    v = lookup(&pa, "aws-region");
-    if (!v)
-        v = dbm_getenv("AWS_REGION") ? dbm_getenv("AWS_REGION") : dbm_getenv("AWS_DEFAULT_REGION");
-    cfg->aws_region = dbm_xstrdup(v);
-    cfg->role_to_assume = dbm_xstrdup(lookup(&pa, "role-to-assume"));
-    v = lookup(&pa, "role-session-name");
-    cfg->role_session_name = dbm_xstrdup(v ? v : "db-migrate");
-    v = lookup(&pa, "audience");
-    cfg->audience = dbm_xstrdup(v ? v : "sts.amazonaws.com");
-
-    cfg->ssh_bastion = dbm_xstrdup(lookup(&pa, "ssh-bastion"));
-    cfg->ssh_private_key = dbm_xstrdup(lookup(&pa, "ssh-private-key"));
-    cfg->ssh_known_hosts = dbm_xstrdup(lookup(&pa, "ssh-known-hosts"));
-    if (cfg->ssh_bastion && (!cfg->ssh_private_key || !cfg->ssh_known_hosts)) {
-        error = dbm_error_set(DBM_ECONFIG, "ssh-bastion needs %s",
-                              !cfg->ssh_private_key ? "ssh-private-key" : "ssh-known-hosts");
-        dbm_error_hint("pass the key's text and the bastion's known_hosts lines (ssh-keyscan "
-                       "output checked out of band)");
-        goto done;
-    }
-    v = lookup(&pa, "sslmode");
-    if (v && (error = check_one_of("sslmode", v, sslmodes,
-                                   "disable, allow, prefer, require, verify-ca, verify-full")) < 0)
-        goto done;
-    cfg->sslmode = dbm_xstrdup(v);
-    cfg->sslrootcert = dbm_xstrdup(lookup(&pa, "sslrootcert"));
-
-    v = lookup(&pa, "report-file");
-    cfg->report_file = v ? dbm_xstrdup(v) : default_report_file();
-    if ((error = parse_bool(&flag, "comment-on-pr", lookup(&pa, "comment-on-pr"))) < 0)
-        goto done;
-    cfg->comment_on_pr = flag;
-    v = lookup(&pa, "github-token");
-    cfg->github_token = dbm_xstrdup(v ? v : dbm_getenv("GITHUB_TOKEN"));
-    if ((error = parse_bool(&flag, "allow-apply-on-pull-request",
-                            lookup(&pa, "allow-apply-on-pull-request"))) < 0)
-        goto done;
-    cfg->allow_apply_on_pull_request = flag;
-    cfg->offline = lookup(&pa, "offline") != NULL;
-    cfg->verbose = lookup(&pa, "verbose") != NULL;
-
-    load_github(&cfg->gh);
-    cfg->shown_dir = shown_dir(cfg->migrations_dir, cfg->gh.workspace);
     mask_secrets(cfg);
-    error = 0;
     *out = cfg;
     cfg = NULL;
 done:
@@ -568,7 +567,9 @@ void dbm_config_free(dbm_config *cfg)
 {
     if (!cfg)
         return;
-    free(cfg->new_name);
+    free(cfg->command);
+    free(cfg->args[0]);
+    free(cfg->args[1]);
     free(cfg->migrations_dir);
     free(cfg->shown_dir);
     dbm_secret_free(cfg->database_url);

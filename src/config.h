@@ -5,7 +5,9 @@
  * command line, the action input NAME (read from the environment variable
  * INPUT_ + NAME upper-cased, hyphens kept), and a default. Precedence: flag,
  * input, environment default, built-in default. This module validates values
- * and nothing else: it opens no file and no connection.
+ * and nothing else: it opens no file and no connection, and it knows no
+ * command but by its word (the commands and their arguments are the
+ * command table's, command/table.c).
  */
 #ifndef DBM_CONFIG_H
 #define DBM_CONFIG_H
@@ -13,22 +15,6 @@
 #include "migration/migration.h"
 
 #include <stdbool.h>
-
-typedef enum {
-    DBM_CMD_PLAN = 0,
-    DBM_CMD_APPLY,
-    DBM_CMD_DRY_RUN,
-    DBM_CMD_STATUS,
-    DBM_CMD_VERIFY,
-    DBM_CMD_BASELINE,
-    DBM_CMD_ROLLBACK,
-    DBM_CMD_REPAIR,
-    DBM_CMD_NEW,
-    DBM_CMD_HELP,
-    DBM_CMD_VERSION
-} dbm_command;
-
-const char *dbm_command_name(dbm_command cmd);
 
 typedef enum { DBM_AUTH_PASSWORD = 0, DBM_AUTH_AWS_IAM } dbm_auth;
 
@@ -49,8 +35,9 @@ typedef struct {
 } dbm_github;
 
 typedef struct {
-    dbm_command command;
-    char *new_name; /* `new NAME` */
+    char *command; /* the command word: the first argument, else the command input, else "plan";
+                      "help" or "version" for --help and --version */
+    char *args[2]; /* the arguments after the command word (`new NAME`), NULL when absent */
 
     char *migrations_dir;
     char *shown_dir; /* migrations-dir as users see it: relative to GITHUB_WORKSPACE, without
@@ -96,8 +83,8 @@ typedef struct {
 int dbm_config_load(dbm_config **out, int argc, char **argv);
 void dbm_config_free(dbm_config *cfg);
 
-/* The usage text for --help. */
-const char *dbm_config_usage(void);
+/* The options section of --help (the commands section comes from the command table). */
+const char *dbm_config_options_help(void);
 
 /* The table of option names, for docs and the action.yml check: NULL-terminated. */
 extern const char *const dbm_option_names[];

@@ -1,20 +1,22 @@
 /*
- * main.c - argv and environment -> configuration -> command -> report -> exit status.
+ * main.c - argv and environment -> configuration -> the command's row in
+ * the table (command/table.c) -> report -> exit status.
  *
  * The only place that prints the run's error and maps error codes to exit
  * statuses (0 done, 1 failed or blocked, 2 usage, 3 connection, 4 run lock).
  */
 #include "command/command.h"
-#include "config.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "report/report.h"
 #include "common/util.h"
+#include "config.h"
+#include "report/report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The error, and its hint, on stderr (and as an annotation in Actions). */
 static void print_error(void)
 {
     const char *msg = dbm_error_message();
@@ -33,52 +35,65 @@ static void print_error(void)
         fprintf(stderr, "hint: %s\n", hint);
 }
 
-int main(int argc, char **argv)
+/* help and version are words but not commands: they print and take no argument. */
+static int print_info(const dbm_config *cfg)
 {
-    dbm_config *cfg = NULL;
-    dbm_report *report = NULL;
-    dbm_emit_opts emit;
-    int64_t started = dbm_now_ms();
-    int error;
-
-    if ((error = dbm_config_load(&cfg, argc, argv)) < 0) {
-        print_error();
-        return dbm_error_exit_status(error);
-    }
-    if (cfg->command == DBM_CMD_HELP) {
-        fputs(dbm_config_usage(), stdout);
-        dbm_config_free(cfg);
-        return 0;
-    }
-    if (cfg->command == DBM_CMD_VERSION) {
+    if (cfg->args[0])
+        return dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", cfg->args[0]);
+    if (strcmp(cfg->command, "help") == 0)
+        dbm_command_usage(stdout);
+    else
         printf("db-migrate %s\n", DBM_VERSION);
-        dbm_config_free(cfg);
-        return 0;
-    }
+    return 0;
+}
 
-    report = dbm_report_new(dbm_command_name(cfg->command));
-    error = dbm_run_command(cfg, report);
+/* Run the command and emit its report (unless it writes none); returns the command's code. */
+static int run(const dbm_command_row *cmd, const dbm_config *cfg, int64_t started)
+{
+    dbm_report *report = dbm_report_new(cmd->name);
+    dbm_emit_opts emit;
+    int error = dbm_command_run(cmd, cfg, report);
+
     report->duration_ms = (double)(dbm_now_ms() - started);
     if (error < 0 && *dbm_error_message())
         dbm_report_set(&report->error, dbm_error_message());
     if (error < 0 && !report->status)
         dbm_report_set(&report->status, "failed");
-
-    if (cfg->command != DBM_CMD_NEW) {
+    if (!(cmd->flags & DBM_COMMAND_NO_REPORT)) {
         memset(&emit, 0, sizeof(emit));
         emit.summary_path = cfg->gh.step_summary;
         emit.output_path = cfg->gh.output;
         emit.report_path = cfg->report_file;
         emit.server_url = cfg->gh.server_url;
         emit.repository = cfg->gh.repository;
-        /* On a terminal the log already told an apply; the table is for the other commands. */
-        emit.quiet_terminal = cfg->command == DBM_CMD_APPLY && error == 0 && !cfg->verbose;
+        emit.quiet_terminal = (cmd->flags & DBM_COMMAND_TERSE) && error == 0 && !cfg->verbose;
         if (dbm_report_emit(report, &emit) < 0)
             dbm_warn("%s", dbm_error_message());
     }
+    dbm_report_free(report);
+    return error;
+}
+
+int main(int argc, char **argv)
+{
+    int64_t started = dbm_now_ms();
+    dbm_config *cfg = NULL;
+    const dbm_command_row *cmd = NULL;
+    int error;
+
+    if ((error = dbm_config_load(&cfg, argc, argv)) < 0)
+        goto done;
+    if (strcmp(cfg->command, "help") == 0 || strcmp(cfg->command, "version") == 0) {
+        error = print_info(cfg);
+        goto done;
+    }
+    if ((error = dbm_command_find(&cmd, cfg->command)) < 0 ||
+        (error = dbm_command_check_args(cmd, cfg)) < 0)
+        goto done;
+    error = run(cmd, cfg, started);
+done:
     if (error < 0)
         print_error();
-    dbm_report_free(report);
     dbm_config_free(cfg);
     return dbm_error_exit_status(error);
 }

@@ -1,16 +1,71 @@
 /*
- * commands.h - the commands of DESIGN section 2, on top of the modules.
+ * command.h - the commands (DESIGN section 2): their table, and running one.
  *
- * Each command fills the report and returns 0 or an error code; main.c emits
- * the report and turns the code into the exit status. A command that found a
- * blocking problem returns DBM_EBLOCKED with the problems as findings.
+ * A command is a function over the run's context: it fills the report and
+ * returns 0 or an error code. A command that found a blocking problem returns
+ * DBM_EBLOCKED with the problems as findings. Its row in the table (table.c)
+ * says what is checked before it runs and what is done around it. main.c
+ * finds the row of the command word, emits the report and turns the code
+ * into the exit status; this module prints nothing of its own. Adding a
+ * command: a file in src/command/, its function in command/commands.h, its
+ * row in table.c.
  */
-#ifndef DBM_COMMANDS_H
-#define DBM_COMMANDS_H
+#ifndef DBM_COMMAND_H
+#define DBM_COMMAND_H
 
-#include "config.h"
 #include "common/record.h"
+#include "config.h"
 
-int dbm_run_command(const dbm_config *cfg, dbm_report *report);
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* The run's context, shared by a command's steps (command/run.h, internal). */
+typedef struct dbm_run_ctx dbm_run_ctx;
+
+/* A row's flags. */
+#define DBM_COMMAND_NO_REPORT  0x1 /* writes no report (summary, outputs, JSON) */
+#define DBM_COMMAND_PR_COMMENT 0x2 /* with comment-on-pr, its summary goes to the pull request */
+#define DBM_COMMAND_TERSE      0x4 /* its log tells a run that went well: no table on a terminal */
+
+typedef struct {
+    const char *name;            /* the command word */
+    int (*fn)(dbm_run_ctx *ctx); /* runs it */
+    bool needs_db;               /* cannot run without a database: --offline is refused */
+    const char *help;            /* its line in --help */
+    const char *arg;             /* the argument it takes, as --help names it; NULL: none */
+    /* Checks of the configuration before anything runs (DBM_ECONFIG naming what is
+     * missing), called with the row's name; NULL: none. */
+    int (*check)(const dbm_config *cfg, const char *name);
+    unsigned flags; /* DBM_COMMAND_* */
+} dbm_command_row;
+
+/* The table, in the order --help lists it. */
+extern const dbm_command_row dbm_commands[];
+extern const size_t dbm_ncommands;
+
+/*
+ * The row of the command word. DBM_ECONFIG ("unknown command 'x'", with a
+ * hint listing the commands) when there is none.
+ */
+int dbm_command_find(const dbm_command_row **out, const char *word);
+
+/*
+ * Check the command line for `cmd`: no argument after the word beyond what
+ * the row takes ("unexpected argument 'x'"), then the row's own check.
+ * Returns 0 or DBM_ECONFIG.
+ */
+int dbm_command_check_args(const dbm_command_row *cmd, const dbm_config *cfg);
+
+/* Write --help to out: the commands from the table, then the options (config.h). */
+void dbm_command_usage(FILE *out);
+
+/*
+ * Run `cmd` over cfg, filling report (both borrowed): refuses --offline when
+ * it needs a database (after reading the files, whose problems come first),
+ * and posts the pull-request comment when the row and comment-on-pr say so.
+ * Returns the command's code, its message recorded (error.h).
+ */
+int dbm_command_run(const dbm_command_row *cmd, const dbm_config *cfg, dbm_report *report);
 
 #endif

@@ -1,0 +1,73 @@
+/*
+ * table.c - the commands, a row each, and what is read from the table: the
+ * command word's row, the arguments it allows, the commands section of --help.
+ */
+#include "command/command.h"
+#include "command/commands.h"
+#include "common/error.h"
+#include "common/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Name, function, whether it needs a database, its line in --help, then what only some have. */
+const dbm_command_row dbm_commands[] = {
+    {"plan", dbm_cmd_plan, false, "list pending, applied, edited and missing migrations",
+     .flags = DBM_COMMAND_PR_COMMENT},
+    {"apply", dbm_cmd_apply, true, "apply pending migrations in version order",
+     .flags = DBM_COMMAND_TERSE},
+    {"dry-run", dbm_cmd_dry_run, true, "run pending migrations in a transaction and roll back",
+     .flags = DBM_COMMAND_PR_COMMENT},
+    {"status", dbm_cmd_status, true, "the history joined with the files", .flags = 0},
+    {"verify", dbm_cmd_verify, true, "check applied checksums against the files (exit 1 on drift)",
+     .flags = 0},
+    {"baseline", dbm_cmd_baseline, true, "record migrations up to --target-version as applied",
+     .check = dbm_cmd_baseline_check},
+    {"rollback", dbm_cmd_rollback, true,
+     "run down sections of migrations newer than --target-version",
+     .check = dbm_command_check_target},
+    {"repair", dbm_cmd_repair, true, "clear the failed record of --target-version",
+     .check = dbm_command_check_target},
+    {"new", dbm_cmd_new, false, "create <migrations-dir>/<UTC timestamp>_NAME.sql", .arg = "NAME",
+     .check = dbm_cmd_new_check, .flags = DBM_COMMAND_NO_REPORT},
+};
+
+const size_t dbm_ncommands = sizeof(dbm_commands) / sizeof(dbm_commands[0]);
+
+int dbm_command_find(const dbm_command_row **out, const char *word)
+{
+    dbm_buf names = DBM_BUF_INIT;
+
+    for (size_t i = 0; i < dbm_ncommands; i++)
+        if (strcmp(word, dbm_commands[i].name) == 0) {
+            *out = &dbm_commands[i];
+            return 0;
+        }
+    for (size_t i = 0; i < dbm_ncommands; i++)
+        dbm_buf_printf(&names, "%s%s", i ? ", " : "", dbm_commands[i].name);
+    dbm_error_set(DBM_ECONFIG, "unknown command '%s'", word);
+    dbm_error_hint("use one of: %s", dbm_buf_cstr(&names));
+    dbm_buf_free(&names);
+    return DBM_ECONFIG;
+}
+
+int dbm_command_check_args(const dbm_command_row *cmd, const dbm_config *cfg)
+{
+    const char *extra = cmd->arg ? cfg->args[1] : cfg->args[0];
+
+    if (extra)
+        return dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", extra);
+    return cmd->check ? cmd->check(cfg, cmd->name) : 0;
+}
+
+void dbm_command_usage(FILE *out)
+{
+    fputs("usage: db-migrate [options] COMMAND\n\ncommands:\n", out);
+    for (size_t i = 0; i < dbm_ncommands; i++) {
+        const dbm_command_row *c = &dbm_commands[i];
+        char *usage = c->arg ? dbm_xasprintf("%s %s", c->name, c->arg) : dbm_xstrdup(c->name);
+        fprintf(out, "  %-24s %s\n", usage, c->help);
+        free(usage);
+    }
+    fprintf(out, "\n%s", dbm_config_options_help());
+}

@@ -1,0 +1,177 @@
+#include "unit.h"
+
+#include "command/command.h"
+#include "common/error.h"
+#include "common/util.h"
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --help as written to a stream. Caller frees. */
+static char *usage_text(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+
+    assert_non_null(out);
+    dbm_command_usage(out);
+    assert_int_equal(fclose(out), 0);
+    return text;
+}
+
+/* A configuration loaded from "db-migrate" and the NULL-terminated words. */
+static dbm_config *config_of(const char *first, ...)
+{
+    char *argv[8] = {(char *)"db-migrate"};
+    int argc = 1;
+    dbm_config *cfg = NULL;
+    va_list ap;
+
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 7; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    /* Only the words given count: no action input may add to them. */
+    unsetenv("INPUT_COMMAND");
+    unsetenv("INPUT_TARGET-VERSION");
+    unsetenv("INPUT_ADOPT-FROM");
+    assert_int_equal(dbm_config_load(&cfg, argc, argv), 0);
+    return cfg;
+}
+
+/* The error of checking the command line of `cfg` as main.c does, or 0. */
+static int check_line(dbm_config *cfg)
+{
+    const dbm_command_row *cmd = NULL;
+    int error;
+
+    dbm_error_clear();
+    if ((error = dbm_command_find(&cmd, cfg->command)) == 0)
+        error = dbm_command_check_args(cmd, cfg);
+    dbm_config_free(cfg);
+    return error;
+}
+
+static void every_command_in_the_table_appears_in_help(void **state)
+{
+    char *text = usage_text();
+
+    for (size_t i = 0; i < dbm_ncommands; i++) {
+        char *usage = dbm_commands[i].arg
+                          ? dbm_xasprintf("%s %s", dbm_commands[i].name, dbm_commands[i].arg)
+                          : dbm_xstrdup(dbm_commands[i].name);
+        char *line = dbm_xasprintf("\n  %-24s %s\n", usage, dbm_commands[i].help);
+        if (!strstr(text, line))
+            fail_msg("--help lacks the line of '%s'", dbm_commands[i].name);
+        free(line);
+        free(usage);
+    }
+    free(text);
+}
+
+static void command_names_are_unique(void **state)
+{
+    for (size_t i = 0; i < dbm_ncommands; i++)
+        for (size_t k = i + 1; k < dbm_ncommands; k++)
+            if (strcmp(dbm_commands[i].name, dbm_commands[k].name) == 0)
+                fail_msg("'%s' is in the table twice", dbm_commands[i].name);
+}
+
+static void every_row_has_a_function_and_a_help_line(void **state)
+{
+    for (size_t i = 0; i < dbm_ncommands; i++) {
+        assert_non_null(dbm_commands[i].fn);
+        assert_non_null(dbm_commands[i].help);
+        assert_true(*dbm_commands[i].help);
+        /* help and version are words main answers itself, not commands. */
+        assert_string_not_equal(dbm_commands[i].name, "help");
+        assert_string_not_equal(dbm_commands[i].name, "version");
+    }
+}
+
+static void help_lists_the_commands_then_the_options(void **state)
+{
+    static const char commands_section[] =
+        "usage: db-migrate [options] COMMAND\n"
+        "\n"
+        "commands:\n"
+        "  plan                     list pending, applied, edited and missing migrations\n"
+        "  apply                    apply pending migrations in version order\n"
+        "  dry-run                  run pending migrations in a transaction and roll back\n"
+        "  status                   the history joined with the files\n"
+        "  verify                   check applied checksums against the files (exit 1 on drift)\n"
+        "  baseline                 record migrations up to --target-version as applied\n"
+        "  rollback                 run down sections of migrations newer than --target-version\n"
+        "  repair                   clear the failed record of --target-version\n"
+        "  new NAME                 create <migrations-dir>/<UTC timestamp>_NAME.sql\n"
+        "\n";
+    char *text = usage_text();
+
+    assert_memory_equal(text, commands_section, strlen(commands_section));
+    assert_string_equal(text + strlen(commands_section), dbm_config_options_help());
+    free(text);
+}
+
+static void unknown_command_hint_lists_every_command(void **state)
+{
+    const dbm_command_row *cmd = NULL;
+
+    assert_int_equal(dbm_command_find(&cmd, "frobnicate"), DBM_ECONFIG);
+    assert_null(cmd);
+    assert_string_equal(dbm_error_message(), "unknown command 'frobnicate'");
+    assert_string_equal(dbm_error_hint_text(), "use one of: plan, apply, dry-run, status, verify, "
+                                               "baseline, rollback, repair, new");
+    assert_int_equal(dbm_command_find(&cmd, "dry-run"), 0);
+    assert_string_equal(cmd->name, "dry-run");
+}
+
+static void arguments_are_checked_per_command(void **state)
+{
+    assert_int_equal(check_line(config_of("new", NULL)), DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "'new' needs a name");
+    assert_string_equal(dbm_error_hint_text(), "run: db-migrate new add_users_table");
+    assert_int_equal(check_line(config_of("new", "add_users", NULL)), 0);
+    assert_int_equal(check_line(config_of("new", "a", "b", NULL)), DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "unexpected argument 'b'");
+    assert_int_equal(check_line(config_of("plan", "a", "b", NULL)), DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "unexpected argument 'a'");
+
+    for (const char *const *c = (const char *const[]){"baseline", "rollback", "repair", NULL}; *c;
+         c++) {
+        char *want = dbm_xasprintf("'%s' needs --target-version", *c);
+        assert_int_equal(check_line(config_of(*c, NULL)), DBM_ECONFIG);
+        assert_string_equal(dbm_error_message(), want);
+        assert_non_null(dbm_error_hint_text());
+        assert_int_equal(check_line(config_of(*c, "--target-version", "20240101", NULL)), 0);
+        free(want);
+    }
+    assert_int_equal(check_line(config_of("baseline", "--adopt-from", "goose", NULL)), 0);
+    assert_int_equal(check_line(config_of("rollback", "--adopt-from", "goose", NULL)), DBM_ECONFIG);
+}
+
+static void only_plan_and_new_run_without_a_database(void **state)
+{
+    for (size_t i = 0; i < dbm_ncommands; i++) {
+        bool offline_ok =
+            !strcmp(dbm_commands[i].name, "plan") || !strcmp(dbm_commands[i].name, "new");
+        assert_int_equal(dbm_commands[i].needs_db, !offline_ok);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_command_in_the_table_appears_in_help),
+        cmocka_unit_test(command_names_are_unique),
+        cmocka_unit_test(every_row_has_a_function_and_a_help_line),
+        cmocka_unit_test(help_lists_the_commands_then_the_options),
+        cmocka_unit_test(unknown_command_hint_lists_every_command),
+        cmocka_unit_test(arguments_are_checked_per_command),
+        cmocka_unit_test(only_plan_and_new_run_without_a_database),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
