@@ -413,7 +413,6 @@ typedef struct {
     const char *s;
     size_t len;
     size_t pos; /* start of the next line */
-    int line;   /* 1-based number of the line last returned */
 } line_iter;
 
 /* The next line [*start, *end) without its newline; false at the end of the text. */
@@ -427,7 +426,6 @@ static bool next_line(line_iter *it, size_t *start, size_t *end)
     nl = memchr(it->s + it->pos, '\n', it->len - it->pos);
     *end = nl ? (size_t)(nl - it->s) : it->len;
     it->pos = nl ? *end + 1 : it->len;
-    it->line++;
     return true;
 }
 
@@ -461,7 +459,10 @@ static bool word_at(const char *p, size_t n, const char *word, bool nocase)
 
 enum { MARK_NONE, MARK_UP, MARK_DOWN, MARK_NO_TX };
 
-/* "-- migrate:up [options]", "-- migrate:down", "-- migrate:no-transaction". */
+/*
+ * "-- migrate:up [options]", "-- migrate:down", "-- migrate:no-transaction".
+ * The option transaction:false on the up line sets *tx_false; tx_false may be NULL.
+ */
 static int dbmate_mark(const char *line, size_t n, bool *tx_false)
 {
     size_t rest;
@@ -472,7 +473,7 @@ static int dbmate_mark(const char *line, size_t n, bool *tx_false)
     if (word_at(p + 8, rest - 8, "up", false)) {
         /* options follow as words: transaction:false */
         const char *q = p + 10, *end = p + rest;
-        while (q < end) {
+        while (tx_false && q < end) {
             size_t w;
             while (q < end && (*q == ' ' || *q == '\t'))
                 q++;
@@ -518,37 +519,23 @@ static int goose_mark(const char *line, size_t n)
 
 /* What a flat file's text says about its format (auto-detection). */
 typedef struct {
-    bool goose_up;    /* a "-- +goose Up" line */
-    bool migrate_up;  /* a "-- migrate:up" line */
-    bool native_only; /* a "-- migrate:no-transaction" line */
-    bool blank;       /* only whitespace */
+    bool goose_up;   /* a "-- +goose Up" line */
+    bool migrate_up; /* a "-- migrate:up" line */
 } flat_traits;
 
 static flat_traits scan_traits(const char *s, size_t len)
 {
-    flat_traits t = {false, false, false, true};
-    line_iter it = {s, len, 0, 0};
+    flat_traits t = {false, false};
+    line_iter it = {s, len, 0};
     size_t a, b;
 
-    for (size_t i = 0; i < len; i++) {
-        if (!isspace((unsigned char)s[i])) {
-            t.blank = false;
-            break;
-        }
-    }
     while (next_line(&it, &a, &b)) {
-        bool txf = false;
-        int mk;
-
         if (b - a < 2 || s[a] != '-')
             continue;
         if (goose_mark(s + a, b - a) == MARK_UP)
             t.goose_up = true;
-        mk = dbmate_mark(s + a, b - a, &txf);
-        if (mk == MARK_UP)
+        if (dbmate_mark(s + a, b - a, NULL) == MARK_UP)
             t.migrate_up = true;
-        else if (mk == MARK_NO_TX)
-            t.native_only = true;
     }
     return t;
 }
@@ -566,7 +553,7 @@ static void set_section(char **text, size_t *tlen, int *line, const char *s, siz
 /* Split dbmate/native text. Returns 0, or DBM_ENOTFOUND when there is no up marker. */
 static int split_dbmate(dbm_migration *m, const char *s, size_t len, bool native_directives)
 {
-    line_iter it = {s, len, 0, 0};
+    line_iter it = {s, len, 0};
     size_t a, b, up_at = 0, up_start = 0, down_at = 0, down_start = 0;
     bool have_up = false, have_down = false, txf = false;
 
@@ -575,7 +562,8 @@ static int split_dbmate(dbm_migration *m, const char *s, size_t len, bool native
 
         if (b - a < 2 || s[a] != '-')
             continue;
-        mk = dbmate_mark(s + a, b - a, have_up ? &(bool){false} : &txf);
+        /* only the first up marker's options count */
+        mk = dbmate_mark(s + a, b - a, have_up ? NULL : &txf);
         if (mk == MARK_UP && !have_up) {
             have_up = true;
             up_at = a;
@@ -608,7 +596,7 @@ static int split_dbmate(dbm_migration *m, const char *s, size_t len, bool native
 /* Split goose text. Returns 0, or DBM_ENOTFOUND when there is no Up annotation. */
 static int split_goose(dbm_migration *m, const char *s, size_t len)
 {
-    line_iter it = {s, len, 0, 0};
+    line_iter it = {s, len, 0};
     size_t a, b, up_at = 0, up_start = 0, down_at = 0, down_start = 0;
     bool have_up = false, have_down = false;
 
@@ -664,7 +652,10 @@ static size_t leading_digits(const char *s)
     return i;
 }
 
-/* Flyway version text after V or U: up to the first "__", digits with dots or underscores. */
+/*
+ * Flyway version text after V or U: up to the first "__", digits with dots or
+ * underscores. *ver_len (may be NULL) is its length.
+ */
 static bool flyway_version(const char *s, size_t *ver_len)
 {
     const char *sep = strstr(s, "__");
@@ -674,13 +665,14 @@ static bool flyway_version(const char *s, size_t *ver_len)
     for (const char *p = s; p < sep; p++)
         if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '_'))
             return false;
-    *ver_len = (size_t)(sep - s);
+    if (ver_len)
+        *ver_len = (size_t)(sep - s);
     return true;
 }
 
 static layout classify_file(const char *name)
 {
-    size_t n = strlen(name), d = leading_digits(name), vl;
+    size_t n = strlen(name), d = leading_digits(name);
 
     if (d > 0 && name[d] == '_') {
         if (ends_with(name, n, ".up.sql") || ends_with(name, n, ".down.sql"))
@@ -693,7 +685,7 @@ static layout classify_file(const char *name)
     }
     if (!ends_with(name, n, ".sql"))
         return LAYOUT_NONE;
-    if ((name[0] == 'V' || name[0] == 'U') && flyway_version(name + 1, &vl))
+    if ((name[0] == 'V' || name[0] == 'U') && flyway_version(name + 1, NULL))
         return LAYOUT_FLYWAY;
     if (dbm_starts_with(name, "R__") && n > 3 + 4)
         return LAYOUT_FLYWAY;
@@ -865,7 +857,7 @@ static void read_ahead(entry_list *list, int dfd, const char *dir)
 static int detect(dbm_format *out, entry_list *list, int dfd, const char *dir)
 {
     const entry *first[LAYOUT_COUNT] = {NULL};
-    const entry *goose = NULL, *dbmate = NULL, *plain = NULL, *native_dir = NULL;
+    const entry *goose = NULL, *dbmate = NULL;
     layout seen = LAYOUT_NONE;
     int rc;
 
@@ -934,10 +926,6 @@ static int detect(dbm_format *out, entry_list *list, int dfd, const char *dir)
             goose = e;
         else if (t.migrate_up && !dbmate)
             dbmate = e;
-        else if (!t.goose_up && !t.migrate_up && !t.blank && !plain)
-            plain = e;
-        if (t.native_only && !native_dir)
-            native_dir = e;
     }
     if (goose && dbmate) {
         rc = dbm_error_set(DBM_ECONFIG,
@@ -953,8 +941,6 @@ static int detect(dbm_format *out, entry_list *list, int dfd, const char *dir)
      * one length; so a dbmate directory is read as native unless format: dbmate
      * asks for dbmate's string order exactly.
      */
-    (void)plain;
-    (void)native_dir;
     *out = goose ? DBM_FORMAT_GOOSE : DBM_FORMAT_NATIVE;
     return 0;
 }
