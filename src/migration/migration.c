@@ -3,11 +3,11 @@
 #include "common/log.h"
 #include "common/thread.h"
 #include "common/util.h"
+#include "migration/read.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,173 +240,6 @@ int dbm_version_cmp(dbm_format format, const char *a, const char *b)
     }
 }
 
-/* ---- checksum and text ------------------------------------------------------------------ */
-
-void dbm_checksum(char out[72], const char *text, size_t len)
-{
-    char hex[65];
-
-    dbm_sha256_hex(hex, text, len);
-    memcpy(out, "sha256:", 7);
-    memcpy(out + 7, hex, 65);
-}
-
-/* Drop a leading UTF-8 BOM and turn CRLF into LF, in place. Returns the new length. */
-static size_t normalize(char *s, size_t len)
-{
-    size_t r = 0, w = 0;
-    char *cr;
-
-    if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
-        r = 3;
-    cr = memchr(s + r, '\r', len - r);
-    if (!cr) {
-        if (r)
-            memmove(s, s + r, len - r);
-        s[len - r] = '\0';
-        return len - r;
-    }
-    while (r < len) {
-        char *next = memchr(s + r, '\r', len - r);
-        size_t chunk = next ? (size_t)(next - (s + r)) : len - r;
-
-        memmove(s + w, s + r, chunk);
-        w += chunk;
-        r += chunk;
-        if (r < len) { /* at a CR */
-            if (r + 1 < len && s[r + 1] == '\n')
-                r++;
-            else
-                s[w++] = s[r++];
-        }
-    }
-    s[w] = '\0';
-    return w;
-}
-
-static int line_of(const char *s, size_t offset)
-{
-    int line = 1;
-    const char *p = s, *end = s + offset;
-
-    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-        line++;
-        p++;
-    }
-    return line;
-}
-
-static char *join(const char *dir, const char *rel)
-{
-    size_t n = strlen(dir);
-    return n && dir[n - 1] == '/' ? dbm_xasprintf("%s%s", dir, rel)
-                                  : dbm_xasprintf("%s/%s", dir, rel);
-}
-
-static int read_failed(const char *dir, const char *rel, int err)
-{
-    char *shown = join(dir, rel);
-    int rc = dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", shown, strerror(err));
-    free(shown);
-    return rc;
-}
-
-/*
- * Read the file `rel` (relative to the open directory `dfd`) whole, normalize
- * it and check that it is UTF-8 without NUL bytes. Messages name the file as
- * dir/rel, a path built only when there is something to say. DBM_ENOTFOUND (no
- * message) when it does not exist and `optional`.
- */
-static int read_text(char **out, size_t *out_len, int dfd, const char *dir, const char *rel,
-                     bool optional)
-{
-    char *shown = NULL;
-    int fd = -1, rc = 0;
-    struct stat st;
-    char *buf = NULL;
-    size_t len = 0, cap = 0, bad;
-    char *nul;
-
-    fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT && optional) {
-            rc = DBM_ENOTFOUND;
-            goto done;
-        }
-        rc = read_failed(dir, rel, errno);
-        goto done;
-    }
-    /*
-     * Syscalls dominate loading thousands of small files: one read into a stack
-     * buffer usually gets the whole file (a short read of a regular file is its
-     * end), so there is no fstat and no second read.
-     */
-    {
-        char first[65536];
-        ssize_t n;
-
-        do
-            n = read(fd, first, sizeof(first));
-        while (n < 0 && errno == EINTR);
-        if (n < 0) {
-            rc = read_failed(dir, rel, errno);
-            goto done;
-        }
-        len = (size_t)n;
-        if (len < sizeof(first)) {
-            buf = dbm_xstrndup(first, len);
-        } else {
-            cap = fstat(fd, &st) == 0 && (size_t)st.st_size >= len ? (size_t)st.st_size + 1
-                                                                   : 2 * sizeof(first);
-            buf = dbm_xmalloc(cap);
-            memcpy(buf, first, len);
-        }
-    }
-    while (cap > 0) {
-        ssize_t n;
-
-        if (len + 1 >= cap) {
-            cap *= 2;
-            buf = dbm_xrealloc(buf, cap);
-        }
-        n = read(fd, buf + len, cap - len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = read_failed(dir, rel, errno);
-            goto done;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    len = normalize(buf, len);
-    nul = memchr(buf, '\0', len);
-    if (nul) {
-        shown = join(dir, rel);
-        rc = dbm_error_set(DBM_ECONFIG, "'%s' holds a NUL byte at line %d", shown,
-                           line_of(buf, (size_t)(nul - buf)));
-        dbm_error_hint("migrations are UTF-8 text; remove the NUL byte");
-        goto done;
-    }
-    if (!dbm_utf8_valid(buf, len, &bad)) {
-        shown = join(dir, rel);
-        rc = dbm_error_set(DBM_ECONFIG, "'%s' is not valid UTF-8 at line %d", shown,
-                           line_of(buf, bad));
-        dbm_error_hint("convert the file to UTF-8, e.g. iconv -f LATIN1 -t UTF-8");
-        goto done;
-    }
-    *out = buf;
-    *out_len = len;
-    buf = NULL;
-done:
-    if (fd >= 0)
-        close(fd);
-    free(buf);
-    free(shown);
-    return rc;
-}
-
 /* ---- directives inside files ------------------------------------------------------------ */
 
 typedef struct {
@@ -547,7 +380,7 @@ static void set_section(char **text, size_t *tlen, int *line, const char *s, siz
 {
     *text = dbm_xstrndup(s + start, end - start);
     *tlen = end - start;
-    *line = line_of(s, start);
+    *line = mig_line_of(s, start);
 }
 
 /* Split dbmate/native text. Returns 0, or DBM_ENOTFOUND when there is no up marker. */
@@ -803,7 +636,7 @@ static int load_entry(entry *e, int dfd, const char *dir)
         return bad_name(dir, e->name);
     if (e->read_error.code < 0)
         return dbm_error_raise(&e->read_error);
-    rc = read_text(&e->text, &e->len, dfd, dir, e->name, false);
+    rc = mig_read_text(&e->text, &e->len, dfd, dir, e->name, false);
     if (rc == 0)
         e->read = true;
     return rc;
@@ -830,7 +663,7 @@ static void read_ahead_one(void *arg, size_t k)
     const read_ahead_job *job = arg;
     entry *e = job->todo[k];
 
-    if (read_text(&e->text, &e->len, job->dfd, job->dir, e->name, false) == 0)
+    if (mig_read_text(&e->text, &e->len, job->dfd, job->dir, e->name, false) == 0)
         e->read = true;
     else
         dbm_error_save(&e->read_error);
@@ -1213,7 +1046,7 @@ static int load_flyway(item_list *items, entry_list *list, int dfd, const char *
         set_section(&m->up, &m->up_len, &m->up_line, e->text, 0, e->len);
 
         conf_name = dbm_xasprintf("%s.conf", e->name);
-        rc = read_text(&conf, &conf_len, dfd, dir, conf_name, true);
+        rc = mig_read_text(&conf, &conf_len, dfd, dir, conf_name, true);
         free(conf_name);
         if (rc == DBM_ENOTFOUND) {
             rc = 0;
@@ -1299,7 +1132,7 @@ static int load_folders(item_list *items, entry_list *list, int dfd, const char 
         } else {
             m->version = dbm_xstrdup(e->name);
         }
-        rc = read_text(&text, &len, dfd, dir, m->path, false);
+        rc = mig_read_text(&text, &len, dfd, dir, m->path, false);
         if (rc < 0)
             return rc;
         m->up = text;
@@ -1309,7 +1142,7 @@ static int load_folders(item_list *items, entry_list *list, int dfd, const char 
             continue;
 
         rel = dbm_xasprintf("%s/down.sql", e->name);
-        rc = read_text(&text, &len, dfd, dir, rel, true);
+        rc = mig_read_text(&text, &len, dfd, dir, rel, true);
         if (rc == 0) {
             m->down = text;
             m->down_len = len;
@@ -1322,7 +1155,7 @@ static int load_folders(item_list *items, entry_list *list, int dfd, const char 
             return rc;
 
         rel = dbm_xasprintf("%s/metadata.toml", e->name);
-        rc = read_text(&text, &len, dfd, dir, rel, true);
+        rc = mig_read_text(&text, &len, dfd, dir, rel, true);
         free(rel);
         if (rc == 0) {
             m->no_transaction = config_false(text, "run_in_transaction", true);
@@ -1465,114 +1298,4 @@ const dbm_migration *dbm_migrations_find(const dbm_migration_set *set, const cha
             hi = mid;
     }
     return NULL;
-}
-
-/* ---- new ------------------------------------------------------------------------------- */
-
-#define NEW_NAME_MAX 200
-
-static char *reduce_name(const char *name)
-{
-    dbm_buf b = DBM_BUF_INIT;
-
-    for (const unsigned char *p = (const unsigned char *)name; *p && b.len < NEW_NAME_MAX; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
-            dbm_buf_putc(&b, (char)*p);
-        else if (*p >= 'A' && *p <= 'Z')
-            dbm_buf_putc(&b, (char)(*p - 'A' + 'a'));
-        else if (b.len > 0 && b.ptr[b.len - 1] != '_')
-            dbm_buf_putc(&b, '_');
-    }
-    while (b.len > 0 && b.ptr[b.len - 1] == '_')
-        b.len--;
-    if (b.ptr)
-        b.ptr[b.len] = '\0';
-    return dbm_buf_detach(&b);
-}
-
-static const char new_template[] = "-- migrate:up\n"
-                                   "\n"
-                                   "\n"
-                                   "-- migrate:down\n"
-                                   "\n";
-
-int dbm_migration_new_file(char **out_path, const char *dir, const char *name, time_t now)
-{
-    char *reduced = NULL, *path = NULL, *fname = NULL;
-    char stamp[32];
-    struct tm tm;
-    DIR *d = NULL;
-    struct dirent *de;
-    int fd = -1, rc = 0;
-    size_t off = 0, n;
-
-    *out_path = NULL;
-    reduced = reduce_name(name ? name : "");
-    if (reduced[0] == '\0') {
-        rc = dbm_error_set(DBM_ECONFIG, "migration name '%s' has no letters or digits",
-                           name ? name : "");
-        dbm_error_hint("name the migration with letters, digits, spaces or hyphens, e.g. "
-                       "'add users table'");
-        goto done;
-    }
-    if (!gmtime_r(&now, &tm) || strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm) != 14) {
-        rc = dbm_error_set(DBM_EGENERIC, "unable to format the time %lld", (long long)now);
-        goto done;
-    }
-    d = opendir(dir);
-    if (!d) {
-        if (errno == ENOENT || errno == ENOTDIR) {
-            rc = dbm_error_set(DBM_ECONFIG, "migrations directory '%s' does not exist", dir);
-            dbm_error_hint("create it, or set migrations-dir");
-        } else {
-            rc = dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", dir, strerror(errno));
-        }
-        goto done;
-    }
-    while ((de = readdir(d)) != NULL) {
-        if (strncmp(de->d_name, stamp, 14) == 0 && de->d_name[14] == '_') {
-            char *shown = dbm_printable(de->d_name);
-            rc = dbm_error_set(DBM_ECONFIG, "a migration with version '%s' already exists: '%s'",
-                               stamp, shown);
-            dbm_error_hint("wait a second and run new again");
-            free(shown);
-            goto done;
-        }
-    }
-    fname = dbm_xasprintf("%s_%s.sql", stamp, reduced);
-    path = join(dir, fname);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = dbm_error_set(errno == EEXIST ? DBM_ECONFIG : DBM_EGENERIC,
-                           "unable to create '%s': %s", path, strerror(errno));
-        goto done;
-    }
-    n = sizeof(new_template) - 1;
-    while (off < n) {
-        ssize_t w = write(fd, new_template + off, n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = dbm_error_set(DBM_EGENERIC, "unable to write '%s': %s", path,
-                               w < 0 ? strerror(errno) : "short write");
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (close(fd) < 0 && rc == 0)
-        rc = dbm_error_set(DBM_EGENERIC, "unable to write '%s': %s", path, strerror(errno));
-    fd = -1;
-    if (rc < 0) {
-        unlink(path);
-        goto done;
-    }
-    *out_path = path;
-    path = NULL;
-done:
-    if (d)
-        closedir(d);
-    free(reduced);
-    free(fname);
-    free(path);
-    return rc;
 }
