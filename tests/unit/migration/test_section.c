@@ -1,0 +1,141 @@
+/* test_section.c - up and down sections, directives, transaction settings. */
+
+#include "dirfixture.h"
+
+#include "migration/section.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void native_splits_sections_and_reads_directives(void **state)
+{
+    const char *dir = *state;
+    dbm_migration_set *set;
+    const dbm_migration *m;
+
+    put(dir, "1_plain.sql", "create table a (id int);\n");
+    put(dir, "2_sections.sql",
+        "-- a header comment\n"
+        "-- migrate:up\n"
+        "create table b (id int);\n"
+        "-- migrate:down\n"
+        "drop table b;\n");
+    put(dir, "3_dbmate_opt.sql",
+        "-- migrate:up transaction:false\n"
+        "create index concurrently i on b (id);\n"
+        "\n"
+        "-- migrate:down\n"
+        "drop index i;\n");
+    put(dir, "4_directive.sql",
+        "-- migrate:no-transaction\n"
+        "create index concurrently j on b (id);\n");
+    put(dir, "5_down_only.sql", "create table c ();\n-- migrate:down\ndrop table c;\n");
+    set = load_ok(dir, DBM_FORMAT_NATIVE);
+    assert_int_equal(set->count, 5);
+
+    m = &set->items[0];
+    assert_string_equal(m->up, "create table a (id int);\n");
+    assert_int_equal(m->up_line, 1);
+    assert_null(m->down);
+    assert_null(m->down_path);
+    assert_false(m->no_transaction);
+
+    m = &set->items[1];
+    assert_string_equal(m->up, "create table b (id int);\n");
+    assert_int_equal(m->up_len, strlen(m->up));
+    assert_int_equal(m->up_line, 3);
+    assert_string_equal(m->down, "drop table b;\n");
+    assert_int_equal(m->down_line, 5);
+    assert_string_equal(m->down_path, "2_sections.sql");
+    assert_false(m->no_transaction);
+
+    m = &set->items[2];
+    assert_string_equal(m->up, "create index concurrently i on b (id);\n\n");
+    assert_int_equal(m->up_line, 2);
+    assert_true(m->no_transaction);
+
+    m = &set->items[3];
+    assert_true(m->no_transaction);
+    assert_int_equal(m->up_line, 1);
+
+    m = &set->items[4];
+    assert_string_equal(m->up, "create table c ();\n");
+    assert_string_equal(m->down, "drop table c;\n");
+    assert_int_equal(m->down_line, 3);
+    dbm_migrations_free(set);
+}
+
+static void empty_and_comment_only_files_load(void **state)
+{
+    const char *dir = *state;
+    dbm_migration_set *set;
+
+    put(dir, "1_empty.sql", "");
+    put(dir, "2_comment.sql", "-- nothing to do yet\n");
+    set = load_ok(dir, DBM_FORMAT_AUTO);
+    assert_int_equal(set->count, 2);
+    assert_int_equal(set->items[0].up_len, 0);
+    assert_string_equal(set->items[0].up, "");
+    assert_string_equal(set->items[0].checksum,
+                        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_string_equal(set->items[1].up, "-- nothing to do yet\n");
+    dbm_migrations_free(set);
+}
+
+static void goose_annotations_any_case_with_trailing_blanks(void **state)
+{
+    const char *dir = *state;
+    dbm_migration_set *set;
+    const dbm_migration *m;
+
+    put(dir, "001_init.sql",
+        "-- a comment before\n"
+        "-- +goose Up   \n"
+        "-- +goose StatementBegin\n"
+        "create function f() returns int language sql as $$ select 1; $$;\n"
+        "-- +goose StatementEnd\n"
+        "--  +goose DOWN\t\n"
+        "drop function f();\n");
+    put(dir, "002_idx.sql",
+        "-- +goose NO TRANSACTION \n"
+        "--+goose up\n"
+        "create index concurrently i on t (id);\n");
+    put(dir, "003_code.go", "package migrations\n");
+    put(dir, "010_ten.sql", "-- +goose Up\nselect 10;\n-- +goose Down\n");
+    set = load_ok(dir, DBM_FORMAT_AUTO);
+    assert_int_equal(set->format, DBM_FORMAT_GOOSE);
+    assert_int_equal(set->count, 3);
+
+    m = &set->items[0];
+    assert_string_equal(m->version, "001");
+    assert_string_equal(m->up, "-- +goose StatementBegin\n"
+                               "create function f() returns int language sql as $$ select 1; $$;\n"
+                               "-- +goose StatementEnd\n");
+    assert_int_equal(m->up_line, 3);
+    assert_string_equal(m->down, "drop function f();\n");
+    assert_int_equal(m->down_line, 7);
+    assert_false(m->no_transaction);
+
+    m = &set->items[1];
+    assert_string_equal(m->up, "create index concurrently i on t (id);\n");
+    assert_true(m->no_transaction);
+    assert_string_equal(set->items[2].path, "010_ten.sql");
+    dbm_migrations_free(set);
+
+    /* a goose file with SQL but no Up annotation */
+    put(dir, "011_bad.sql", "select 11;\n");
+    assert_load_fails(dir, DBM_FORMAT_GOOSE, DBM_ECONFIG, "011_bad.sql", "+goose Up");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(native_splits_sections_and_reads_directives, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(empty_and_comment_only_files_load, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(goose_annotations_any_case_with_trailing_blanks, setup_dir,
+                                        teardown_dir),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
