@@ -1,7 +1,8 @@
 /*
  * dirfixture.h - migration directories made in a test: a fresh directory
  * under mkdtemp per test (cmocka setup/teardown), files written into it, and
- * the assertions the migration tests share.
+ * the assertions the migration tests share. stderr can be captured to check
+ * warnings.
  */
 #ifndef DBM_TEST_MIGRATION_DIRFIXTURE_H
 #define DBM_TEST_MIGRATION_DIRFIXTURE_H
@@ -115,6 +116,46 @@ static inline void assert_load_fails(const char *dir, dbm_format format, int cod
         fail_msg("'%s' not in '%s'", needle1, dbm_error_message());
     if (needle2 && !strstr(dbm_error_message(), needle2))
         fail_msg("'%s' not in '%s'", needle2, dbm_error_message());
+}
+
+/* stderr sent to a file between capture_start and capture_end, outside GitHub Actions. */
+typedef struct {
+    int saved_fd;
+    char path[32];
+    char *actions; /* GITHUB_ACTIONS as it was, restored at the end */
+} stderr_capture;
+
+static inline void capture_start(stderr_capture *c)
+{
+    const char *a = getenv("GITHUB_ACTIONS");
+    int fd;
+
+    c->actions = a ? dbm_xstrdup(a) : NULL;
+    unsetenv("GITHUB_ACTIONS");
+    snprintf(c->path, sizeof(c->path), "/tmp/dbm-stderr-XXXXXX");
+    fd = mkstemp(c->path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    c->saved_fd = dup(2);
+    assert_true(dup2(fd, 2) == 2);
+    close(fd);
+}
+
+/* What was written to stderr since capture_start. Caller frees. */
+static inline char *capture_end(stderr_capture *c)
+{
+    char *text = NULL;
+    size_t len;
+
+    fflush(stderr);
+    dup2(c->saved_fd, 2);
+    close(c->saved_fd);
+    if (c->actions)
+        setenv("GITHUB_ACTIONS", c->actions, 1);
+    free(c->actions);
+    assert_int_equal(dbm_read_file(&text, &len, c->path), 0);
+    unlink(c->path);
+    return text;
 }
 
 #endif

@@ -138,6 +138,66 @@ static void read_ahead_keeps_the_first_error_in_order(void **state)
     dbm_migrations_free(set);
 }
 
+/* Each entry's layout, from its name or, for a folder, the file it holds; hidden ones skipped. */
+static void entries_are_classified_by_layout(void **state)
+{
+    static const struct {
+        const char *put; /* a file to create */
+        const char *entry;
+        mig_layout kind;
+    } rows[] = {
+        {"1_a.sql", "1_a.sql", MIG_LAYOUT_FLAT},
+        {"1_.sql", "1_.sql", MIG_LAYOUT_NONE},
+        {"1-a.sql", "1-a.sql", MIG_LAYOUT_NONE},
+        {"1_a.up.sql", "1_a.up.sql", MIG_LAYOUT_GOLANG},
+        {"1_a.down.sql", "1_a.down.sql", MIG_LAYOUT_GOLANG},
+        {"2_.up.sql", "2_.up.sql", MIG_LAYOUT_GOLANG},
+        {"1_a.go", "1_a.go", MIG_LAYOUT_GOOSE_GO},
+        {"V1__a.sql", "V1__a.sql", MIG_LAYOUT_FLYWAY},
+        {"V1_1.2__a.sql", "V1_1.2__a.sql", MIG_LAYOUT_FLYWAY},
+        {"Vx__a.sql", "Vx__a.sql", MIG_LAYOUT_NONE},
+        {"V1_a.sql", "V1_a.sql", MIG_LAYOUT_NONE},
+        {"U2__a.sql", "U2__a.sql", MIG_LAYOUT_FLYWAY},
+        {"R__a.sql", "R__a.sql", MIG_LAYOUT_FLYWAY},
+        {"R__.sql", "R__.sql", MIG_LAYOUT_NONE},
+        {"README.md", "README.md", MIG_LAYOUT_NONE},
+        {"d/up.sql", "d", MIG_LAYOUT_DIESEL},
+        {"p/migration.sql", "p", MIG_LAYOUT_PRISMA},
+        {"pd/up.sql", "pd", MIG_LAYOUT_PRISMA}, /* with pd/migration.sql below */
+        {"pd/migration.sql", "pd", MIG_LAYOUT_PRISMA},
+        {"x/down.sql", "x", MIG_LAYOUT_NONE},
+        {".hidden.sql", NULL, MIG_LAYOUT_NONE},
+    };
+    const char *dir = *state;
+    mig_entry_list list = {NULL, 0, 0};
+    int dfd = -1;
+    size_t listed = 0;
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        put(dir, rows[i].put, "select 1;\n");
+    assert_int_equal(mig_layout_list(&list, &dfd, dir), 0);
+    for (size_t i = 1; i < list.count; i++)
+        assert_true(strcmp(list.items[i - 1].name, list.items[i].name) < 0);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const mig_entry *e = NULL;
+
+        for (size_t k = 0; k < list.count && rows[i].entry; k++)
+            if (strcmp(list.items[k].name, rows[i].entry) == 0)
+                e = &list.items[k];
+        if (!rows[i].entry)
+            continue;
+        if (!e || e->kind != rows[i].kind)
+            fail_msg("'%s': %s, want %s", rows[i].entry, e ? mig_layout_name(e->kind) : "missing",
+                     mig_layout_name(rows[i].kind));
+    }
+    for (size_t k = 0; k < list.count; k++)
+        listed += list.items[k].name[0] != '.';
+    assert_int_equal(listed, list.count);
+    assert_int_equal(list.count, 19);
+    mig_entry_list_free(&list);
+    close(dfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +212,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(five_thousand_files_load_in_order, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(read_ahead_keeps_the_first_error_in_order, setup_dir,
                                         teardown_dir),
+        cmocka_unit_test_setup_teardown(entries_are_classified_by_layout, setup_dir, teardown_dir),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -265,6 +265,274 @@ static void native_refuses_golang_migrate_names(void **state)
     assert_load_fails(dir, DBM_FORMAT_NATIVE, DBM_ECONFIG, "2_b.down.sql", "golang-migrate");
 }
 
+/* Versions, down paths ("-" for none) and no-transaction flags of a set, each joined. */
+static void describe(const dbm_migration_set *set, char **versions, char **downs, char **no_tx)
+{
+    dbm_buf v = DBM_BUF_INIT, d = DBM_BUF_INIT, t = DBM_BUF_INIT;
+
+    for (size_t i = 0; i < set->count; i++) {
+        const dbm_migration *m = &set->items[i];
+        dbm_buf_printf(&v, "%s%s", i ? " " : "", m->version);
+        dbm_buf_printf(&d, "%s%s", i ? " " : "", m->down_path ? m->down_path : "-");
+        dbm_buf_putc(&t, m->no_transaction ? '1' : '0');
+    }
+    *versions = dbm_buf_detach(&v);
+    *downs = dbm_buf_detach(&d);
+    *no_tx = dbm_buf_detach(&t);
+}
+
+#define ROW_FILES 10
+
+typedef struct {
+    const char *path, *text;
+} file;
+
+/*
+ * Each format's row on a small directory: it finds its own migrations (and
+ * their downs and transaction settings) in its order, and leaves the files of
+ * the other layouts alone.
+ */
+static void each_format_row_finds_its_files_in_order(void **state)
+{
+    static const struct {
+        dbm_format format;
+        file files[ROW_FILES];
+        const char *order, *versions, *downs, *no_tx;
+    } rows[] = {
+        {DBM_FORMAT_NATIVE,
+         {{"10_c.sql", "-- migrate:no-transaction\nselect 10;\n"},
+          {"2_b.sql", "-- migrate:up\nselect 2;\n-- migrate:down\nselect -2;\n"},
+          {"1_a.sql", "select 1;\n"},
+          {"V1__flyway.sql", "select 1;\n"},
+          {"3_c/up.sql", "select 3;\n"},
+          {"4_d/migration.sql", "select 4;\n"},
+          {"5_e.go", "package m\n"},
+          {"README.md", "docs\n"}},
+         "1_a.sql 2_b.sql 10_c.sql",
+         "1 2 10",
+         "- 2_b.sql -",
+         "001"},
+        {DBM_FORMAT_DBMATE,
+         {{"10_c.sql", "-- migrate:up transaction:false\nselect 10;\n"},
+          {"2_b.sql", "-- migrate:up\nselect 2;\n-- migrate:down\nselect -2;\n"},
+          {"1_a.up.sql", "select 1;\n"},
+          {"V1__flyway.sql", "select 1;\n"},
+          {"3_c/up.sql", "select 3;\n"}},
+         "10_c.sql 2_b.sql",
+         "10 2",
+         "- 2_b.sql",
+         "10"},
+        {DBM_FORMAT_GOOSE,
+         {{"010_c.sql", "-- +goose Up\n-- +goose NO TRANSACTION\nselect 10;\n"},
+          {"002_b.sql", "-- +goose Up\nselect 2;\n-- +goose Down\nselect -2;\n"},
+          {"003_go.go", "package m\n"},
+          {"1_a.up.sql", "select 1;\n"},
+          {"V1__flyway.sql", "select 1;\n"}},
+         "002_b.sql 010_c.sql",
+         "002 010",
+         "002_b.sql -",
+         "01"},
+        {DBM_FORMAT_GOLANG_MIGRATE,
+         {{"10_c.up.sql", "select 10;\n"},
+          {"2_b.up.sql", "select 2;\n"},
+          {"2_b.down.sql", "select -2;\n"},
+          {"1_a.up.sql", "select 1;\n"},
+          {"3_orphan.down.sql", "select -3;\n"},
+          {"4_flat.sql", "select 4;\n"},
+          {"V1__flyway.sql", "select 1;\n"},
+          {"5_e/up.sql", "select 5;\n"}},
+         "1_a.up.sql 2_b.up.sql 10_c.up.sql",
+         "1 2 10",
+         "- 2_b.down.sql -",
+         "000"},
+        {DBM_FORMAT_FLYWAY,
+         {{"V10__c.sql", "select 10;\n"},
+          {"V2__b.sql", "select 2;\n"},
+          {"V2__b.sql.conf", "flyway.executeInTransaction=false\n"},
+          {"U2__b.sql", "select -2;\n"},
+          {"V1__a.sql", "select 1;\n"},
+          {"R__r.sql", "select 'r';\n"},
+          {"1_a.sql", "select 1;\n"},
+          {"2_b.up.sql", "select 2;\n"},
+          {"3_c/up.sql", "select 3;\n"}},
+         "V1__a.sql V2__b.sql V10__c.sql R__r.sql",
+         "1 2 10 R__r",
+         "- U2__b.sql - -",
+         "0100"},
+        {DBM_FORMAT_DIESEL,
+         {{"2_b/up.sql", "select 2;\n"},
+          {"2_b/down.sql", "select -2;\n"},
+          {"10_c/up.sql", "select 10;\n"},
+          {"10_c/metadata.toml", "run_in_transaction = false\n"},
+          {"1_a/up.sql", "select 1;\n"},
+          {"3_both/migration.sql", "select 3;\n"},
+          {"3_both/up.sql", "select 3;\n"},
+          {"4_prisma/migration.sql", "select 4;\n"},
+          {"5_flat.sql", "select 5;\n"},
+          {"V1__flyway.sql", "select 1;\n"}},
+         "1_a/up.sql 10_c/up.sql 2_b/up.sql 3_both/up.sql",
+         "1 10 2 3",
+         "- - 2_b/down.sql -",
+         "0100"},
+        {DBM_FORMAT_PRISMA,
+         {{"2_b/migration.sql", "select 2;\n"},
+          {"10_c/migration.sql", "select 10;\n"},
+          {"3_diesel/up.sql", "select 3;\n"},
+          {"3_both/migration.sql", "select 3;\n"},
+          {"3_both/up.sql", "select 3;\n"},
+          {"3_both/down.sql", "select -3;\n"},
+          {"1_a.sql", "select 1;\n"},
+          {"V1__flyway.sql", "select 1;\n"}},
+         "10_c/migration.sql 2_b/migration.sql 3_both/migration.sql",
+         "10_c 2_b 3_both",
+         "- - -",
+         "000"},
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char *dir = dbm_xasprintf("%s/%s", (char *)*state, dbm_format_name(rows[i].format));
+        char *order, *versions, *downs, *no_tx;
+        dbm_migration_set *set;
+
+        mkdir(dir, 0755);
+        for (size_t k = 0; k < ROW_FILES && rows[i].files[k].path; k++)
+            put(dir, rows[i].files[k].path, rows[i].files[k].text);
+        set = load_ok(dir, rows[i].format);
+        order = order_of(set);
+        describe(set, &versions, &downs, &no_tx);
+        if (strcmp(order, rows[i].order) != 0 || strcmp(versions, rows[i].versions) != 0 ||
+            strcmp(downs, rows[i].downs) != 0 || strcmp(no_tx, rows[i].no_tx) != 0)
+            fail_msg("%s: got [%s] [%s] [%s] [%s], want [%s] [%s] [%s] [%s]",
+                     dbm_format_name(rows[i].format), order, versions, downs, no_tx, rows[i].order,
+                     rows[i].versions, rows[i].downs, rows[i].no_tx);
+        assert_int_equal(set->format, rows[i].format);
+        free(order);
+        free(versions);
+        free(downs);
+        free(no_tx);
+        dbm_migrations_free(set);
+        free(dir);
+    }
+}
+
+/*
+ * A file the format cannot take is an error of one line that names it: a
+ * golang-migrate name among native files, a file without its format's up
+ * marker, and in every format a migration whose name holds a newline.
+ */
+static void misnamed_file_is_a_one_line_error_naming_it(void **state)
+{
+    static const struct {
+        dbm_format format;
+        const char *good, *good_text, *bad, *bad_text;
+        const char *needle;
+    } rows[] = {
+        {DBM_FORMAT_NATIVE, "1_a.sql", "select 1;\n", "2_b.up.sql", "select 2;\n",
+         "'2_b.up.sql' is named like a golang-migrate file"},
+        {DBM_FORMAT_NATIVE, "1_a.sql", "select 1;\n", "2_new\nline.sql", "select 2;\n",
+         "migration name '2_new?line.sql' in '"},
+        {DBM_FORMAT_DBMATE, "1_a.sql", "-- migrate:up\n", "2_new\nline.sql", "-- migrate:up\n",
+         "migration name '2_new?line.sql' in '"},
+        {DBM_FORMAT_DBMATE, "1_a.sql", "-- migrate:up\n", "2_b.sql", "select 2;\n",
+         "/2_b.sql' has no '-- migrate:up' line"},
+        {DBM_FORMAT_GOOSE, "1_a.sql", "-- +goose Up\n", "2_new\nline.sql", "-- +goose Up\n",
+         "migration name '2_new?line.sql' in '"},
+        {DBM_FORMAT_GOOSE, "1_a.sql", "-- +goose Up\n", "2_b.sql", "select 2;\n",
+         "/2_b.sql' has no '-- +goose Up' line"},
+        {DBM_FORMAT_GOLANG_MIGRATE, "1_a.up.sql", "select 1;\n", "2_new\nline.up.sql",
+         "select 2;\n", "migration name '2_new?line.up.sql' in '"},
+        {DBM_FORMAT_FLYWAY, "V1__a.sql", "select 1;\n", "V2__new\nline.sql", "select 2;\n",
+         "migration name 'V2__new?line.sql' in '"},
+        {DBM_FORMAT_DIESEL, "1_a/up.sql", "select 1;\n", "2_new\nline/up.sql", "select 2;\n",
+         "migration name '2_new?line' in '"},
+        {DBM_FORMAT_PRISMA, "1_a/migration.sql", "select 1;\n", "2_new\nline/migration.sql",
+         "select 2;\n", "migration name '2_new?line' in '"},
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char *dir = dbm_xasprintf("%s/%zu", (char *)*state, i);
+
+        mkdir(dir, 0755);
+        put(dir, rows[i].good, rows[i].good_text);
+        put(dir, rows[i].bad, rows[i].bad_text);
+        assert_load_fails(dir, rows[i].format, DBM_ECONFIG, rows[i].needle, NULL);
+        if (strchr(dbm_error_message(), '\n'))
+            fail_msg("%s: message of more than one line: %s", dbm_format_name(rows[i].format),
+                     dbm_error_message());
+        assert_non_null(dbm_error_hint_text());
+        free(dir);
+    }
+}
+
+/* Two down files of one version are an error naming both, for both formats with down files. */
+static void two_downs_of_one_version_are_an_error(void **state)
+{
+    const char *dir = *state;
+    char *golang = dbm_xasprintf("%s/golang", dir), *flyway = dbm_xasprintf("%s/flyway", dir);
+
+    put(dir, "golang/1_a.up.sql", "select 1;\n");
+    put(dir, "golang/1_a.down.sql", "select -1;\n");
+    put(dir, "golang/01_b.down.sql", "select -1;\n");
+    assert_load_fails(golang, DBM_FORMAT_GOLANG_MIGRATE, DBM_ECONFIG,
+                      "'01_b.down.sql' and '1_a.down.sql' in '",
+                      "are both the down of version '1'");
+    put(dir, "flyway/V1__a.sql", "select 1;\n");
+    put(dir, "flyway/U1__a.sql", "select -1;\n");
+    put(dir, "flyway/U01__b.sql", "select -1;\n");
+    assert_load_fails(flyway, DBM_FORMAT_FLYWAY, DBM_ECONFIG, "'U01__b.sql' and 'U1__a.sql' in '",
+                      "are both the down of version '1'");
+    free(golang);
+    free(flyway);
+}
+
+/* The rows' hooks: files skipped with a warning, and dbmate's string order pointed out. */
+static void format_hooks_warn_about_skipped_files_and_order(void **state)
+{
+    static const struct {
+        dbm_format format;
+        file files[3];
+        const char *warning; /* "": none */
+        size_t count;
+    } rows[] = {
+        {DBM_FORMAT_GOOSE,
+         {{"1_a.sql", "-- +goose Up\nselect 1;\n"}, {"2_b.go", "package m\n"}},
+         "warning: skipping Go migration '2_b.go': only SQL migrations are run\n",
+         1},
+        {DBM_FORMAT_NATIVE,
+         {{"1_a.sql", "select 1;\n"}, {"2-b.sql", "select 2;\n"}},
+         "warning: skipping '2-b.sql': not named <version>_<name>.sql\n",
+         1},
+        {DBM_FORMAT_DBMATE,
+         {{"1_a.sql", "-- migrate:up\n"}, {"10_b.sql", "-- migrate:up\n"}},
+         "warning: dbmate order runs '10_b.sql' before '1_a.sql' (versions compare as strings); "
+         "set format: native for numeric order\n",
+         2},
+        {DBM_FORMAT_NATIVE,
+         {{"1_a.sql", "-- migrate:up\n"}, {"10_b.sql", "-- migrate:up\n"}},
+         "",
+         2},
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char *dir = dbm_xasprintf("%s/%zu", (char *)*state, i);
+        dbm_migration_set *set;
+        stderr_capture cap;
+        char *got;
+
+        mkdir(dir, 0755);
+        for (size_t k = 0; k < 3 && rows[i].files[k].path; k++)
+            put(dir, rows[i].files[k].path, rows[i].files[k].text);
+        capture_start(&cap);
+        set = load_ok(dir, rows[i].format);
+        got = capture_end(&cap);
+        assert_string_equal(got, rows[i].warning);
+        assert_int_equal(set->count, rows[i].count);
+        free(got);
+        dbm_migrations_free(set);
+        free(dir);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +555,14 @@ int main(void)
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(prisma_orders_folders_bytewise, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(native_refuses_golang_migrate_names, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(each_format_row_finds_its_files_in_order, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(misnamed_file_is_a_one_line_error_naming_it, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(two_downs_of_one_version_are_an_error, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(format_hooks_warn_about_skipped_files_and_order, setup_dir,
                                         teardown_dir),
     };
 

@@ -82,6 +82,47 @@ static void huge_file_loads(void **state)
     free(big);
 }
 
+/* A missing optional file is DBM_ENOTFOUND with no message; a required one names dir/rel. */
+static void read_text_missing_file(void **state)
+{
+    const char *dir = *state;
+    char *dir_slash = dbm_xasprintf("%s/", dir), *want = dbm_xasprintf("'%s/nope.sql'", dir);
+    char *text = NULL;
+    size_t len = 0;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+
+    assert_true(dfd >= 0);
+    assert_int_equal(mig_read_text(&text, &len, dfd, dir, "nope.sql", true), DBM_ENOTFOUND);
+    assert_null(text);
+    assert_string_equal(dbm_error_message(), "");
+    assert_int_equal(mig_read_text(&text, &len, dfd, dir_slash, "nope.sql", false), DBM_EGENERIC);
+    assert_non_null(strstr(dbm_error_message(), want));
+    assert_null(text);
+    close(dfd);
+    free(dir_slash);
+    free(want);
+}
+
+/* Normalization keeps line numbers: a BOM and CRLFs go, a lone CR stays. */
+static void read_text_normalizes_in_place(void **state)
+{
+    const char *dir = *state;
+    char *text = NULL;
+    size_t len = 0;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+
+    put(dir, "a.sql",
+        "\xef\xbb\xbf"
+        "a\r\nb\rc\r\n\r\nd");
+    assert_int_equal(mig_read_text(&text, &len, dfd, dir, "a.sql", false), 0);
+    assert_int_equal(len, strlen("a\nb\rc\n\nd"));
+    assert_string_equal(text, "a\nb\rc\n\nd");
+    assert_int_equal(mig_line_of(text, len - 1), 4);
+    assert_int_equal(mig_line_of(text, 0), 1);
+    free(text);
+    close(dfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -91,6 +132,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(invalid_utf8_names_file_and_line, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(nul_byte_is_rejected_with_line, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(huge_file_loads, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(read_text_missing_file, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(read_text_normalizes_in_place, setup_dir, teardown_dir),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
