@@ -9,6 +9,10 @@
  * Text is normalized on load: a leading UTF-8 BOM is dropped and CRLF becomes
  * LF, so the bytes hashed for the checksum are the bytes sent to the server,
  * and line numbers are unchanged.
+ *
+ * This is the header other folders include. Inside the folder, each format is
+ * a row of one table (format.h) that a single loader (load.c) walks; read.h,
+ * section.h and layout.h are the steps it uses. Those headers are internal.
  */
 #ifndef DBM_MIGRATION_H
 #define DBM_MIGRATION_H

@@ -1,0 +1,31 @@
+/*
+ * read.h - one migration file read as text (internal to src/migration).
+ *
+ * A file is read whole, normalized (a leading UTF-8 BOM dropped, CRLF turned
+ * into LF, so the bytes hashed are the bytes sent and line numbers do not
+ * change) and checked to be UTF-8 without NUL bytes. Which files to read is
+ * layout.h's; what their text means (sections, directives) is section.h's.
+ */
+#ifndef DBM_MIGRATION_READ_H
+#define DBM_MIGRATION_READ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Read the file `rel` (relative to the open directory `dfd`) whole, normalize
+ * it and check its encoding. *out (caller frees) is NUL-terminated, *out_len
+ * its length. Messages name the file as dir/rel. Errors: DBM_ENOTFOUND (no
+ * message) when it does not exist and `optional`; DBM_ECONFIG for a NUL byte
+ * or invalid UTF-8 (naming the line, with a hint); DBM_EGENERIC for I/O.
+ */
+int mig_read_text(char **out, size_t *out_len, int dfd, const char *dir, const char *rel,
+                  bool optional);
+
+/* The 1-based line of `s` that holds byte `offset`. */
+int mig_line_of(const char *s, size_t offset);
+
+/* dir + "/" + rel, without doubling a trailing slash of dir. Caller frees. */
+char *mig_join(const char *dir, const char *rel);
+
+#endif
