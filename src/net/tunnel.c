@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* libssh2_init and libssh2_exit keep their count of users without a lock of their own. */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void bastion_addr_clear(dbm_bastion_addr *b)
