@@ -1,5 +1,5 @@
 /*
- * gitcheck.h - git-aware checks for plan and apply (libgit2 through gitdiff).
+ * check.h - git-aware checks for plan and apply (libgit2 through git/diff.h).
  *
  * Compares the migrations directory at the deployed commit (deployed-ref, else
  * the history's last successful apply) with head (GITHUB_SHA, else HEAD); on

@@ -1,10 +1,10 @@
 /*
- * gitdiff.h - the libgit2 layer: open the repository holding a path, resolve
+ * diff.h - the libgit2 layer: open the repository holding a path, resolve
  * commits, and compare one directory between two commits.
  *
  * This module knows git and nothing of migrations: it speaks of paths (always
  * relative to the repository's root, '/'-separated), commits (40-digit hex
- * shas) and blobs. What a change means for a migration is gitcheck's business.
+ * shas) and blobs. What a change means for a migration is git/check.h's business.
  *
  * Comparisons are tree-to-tree: the subtree of the directory is looked up at
  * both commits and those subtrees are diffed, so the cost depends on the size
@@ -13,7 +13,8 @@
  * the commit that changed them.
  *
  * Every function that fails records its message with dbm_error_set and
- * returns the code (error.h).
+ * returns the code (error.h). The implementation is in repo.c (opening,
+ * resolving, fetching), diff.c, history.c and files.c.
  */
 #ifndef DBM_GITDIFF_H
 #define DBM_GITDIFF_H

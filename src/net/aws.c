@@ -279,6 +279,86 @@ static void sts_hint(const char *code, const char *audience, int from_github)
         dbm_error_hint("see the AWS STS documentation for '%s'", code);
 }
 
+/* The form of an AssumeRoleWithWebIdentity call. It holds the token: the caller wipes it. */
+static void sts_form(dbm_buf *form, const char *role_arn, const char *session_name,
+                     const char *web_token)
+{
+    form_add(form, "Action", "AssumeRoleWithWebIdentity");
+    form_add(form, "Version", "2011-06-15");
+    form_add(form, "RoleArn", role_arn);
+    form_add(form, "RoleSessionName", session_name);
+    form_add(form, "WebIdentityToken", web_token);
+    form_add(form, "DurationSeconds", STS_DURATION);
+}
+
+/*
+ * The error for an answer other than 200 (doc: its parsed body, or NULL):
+ * STS's own code and message when it sent them, redacted of the token.
+ */
+static int sts_refused(const dbm_http_response *resp, xml_doc *doc, const char *role_arn,
+                       const char *web_token, const char *audience, int from_github)
+{
+    static const char *const code_path[] = {"Error", "Code", NULL};
+    static const char *const message_path[] = {"Error", "Message", NULL};
+    char *code = doc ? xml_text(doc, "ErrorResponse", code_path) : NULL;
+    char *message = doc ? xml_text(doc, "ErrorResponse", message_path) : NULL;
+    int rc;
+
+    if (code) {
+        char *c = server_text(code, web_token), *m = server_text(message, web_token);
+        if (resp->status >= 500) {
+            rc =
+                dbm_error_set(DBM_ECONNECT, "aws sts failed to assume role '%s' (HTTP %ld): %s: %s",
+                              role_arn, resp->status, c, m);
+            dbm_error_hint("retry later; STS answered with a server error");
+        } else {
+            rc = dbm_error_set(DBM_ECONNECT, "aws sts refused to assume role '%s': %s: %s",
+                               role_arn, c, m);
+            sts_hint(code, audience, from_github);
+        }
+        free(c);
+        free(m);
+    } else {
+        rc = dbm_error_set(DBM_ECONNECT, "aws sts answered HTTP %ld to assume role '%s'",
+                           resp->status, role_arn);
+        dbm_error_hint("retry later; if it persists, check AWS_ENDPOINT_URL_STS and the "
+                       "AWS health dashboard");
+    }
+    free(code);
+    free(message);
+    return rc;
+}
+
+/* The credentials in a successful answer (doc may be NULL: it did not parse). */
+static int sts_credentials(dbm_aws_credentials **out, xml_doc *doc, const char *role_arn,
+                           const char *source)
+{
+#define CREDS "AssumeRoleWithWebIdentityResult", "Credentials"
+    static const char *const akid_path[] = {CREDS, "AccessKeyId", NULL};
+    static const char *const secret_path[] = {CREDS, "SecretAccessKey", NULL};
+    static const char *const token_path[] = {CREDS, "SessionToken", NULL};
+#undef CREDS
+    char *akid = NULL, *secret = NULL, *token = NULL;
+
+    if (doc) {
+        akid = xml_text(doc, "AssumeRoleWithWebIdentityResponse", akid_path);
+        secret = xml_text(doc, "AssumeRoleWithWebIdentityResponse", secret_path);
+        token = xml_text(doc, "AssumeRoleWithWebIdentityResponse", token_path);
+    }
+    if (!akid || !*akid || !secret || !*secret || !token || !*token) {
+        dbm_secret_free(akid);
+        dbm_secret_free(secret);
+        dbm_secret_free(token);
+        dbm_error_set(DBM_ECONNECT,
+                      "unexpected answer from aws sts for role '%s': no credentials in it",
+                      role_arn);
+        dbm_error_hint("check AWS_ENDPOINT_URL_STS (or AWS_ENDPOINT_URL) if it is set");
+        return DBM_ECONNECT;
+    }
+    *out = credentials_new(akid, secret, token, source);
+    return 0;
+}
+
 /*
  * AssumeRoleWithWebIdentity needs no signature: the web identity token is the
  * proof. It is sent in a POST body rather than the URL, where proxies could log
@@ -288,34 +368,19 @@ static int sts_assume_role(dbm_aws_credentials **out, const char *region, const 
                            const char *session_name, const char *web_token, const char *audience,
                            const char *source)
 {
-#define CREDS "AssumeRoleWithWebIdentityResult", "Credentials"
-    static const char *const akid_path[] = {CREDS, "AccessKeyId", NULL};
-    static const char *const secret_path[] = {CREDS, "SecretAccessKey", NULL};
-    static const char *const token_path[] = {CREDS, "SessionToken", NULL};
-#undef CREDS
-    static const char *const code_path[] = {"Error", "Code", NULL};
-    static const char *const message_path[] = {"Error", "Message", NULL};
     static const char *const headers[] = {
         "Content-Type: application/x-www-form-urlencoded; charset=utf-8",
         "Accept: text/xml",
         NULL,
     };
-    int from_github = strcmp(source, "oidc-role") == 0;
     dbm_buf form = DBM_BUF_INIT;
     dbm_http_response *resp = NULL;
     xml_doc *doc = NULL;
     char *url = sts_endpoint(region);
-    char *akid = NULL, *secret = NULL, *token = NULL, *code = NULL, *message = NULL;
-    int rc = 0;
+    int rc;
 
     *out = NULL;
-    form_add(&form, "Action", "AssumeRoleWithWebIdentity");
-    form_add(&form, "Version", "2011-06-15");
-    form_add(&form, "RoleArn", role_arn);
-    form_add(&form, "RoleSessionName", session_name);
-    form_add(&form, "WebIdentityToken", web_token);
-    form_add(&form, "DurationSeconds", STS_DURATION);
-
+    sts_form(&form, role_arn, session_name, web_token);
     rc = dbm_http_send(&resp, &(dbm_http_request){.method = "POST",
                                                   .url = url,
                                                   .headers = headers,
@@ -330,52 +395,12 @@ static int sts_assume_role(dbm_aws_credentials **out, const char *region, const 
         goto done;
     }
     doc = xml_parse(resp);
-    if (resp->status != 200) {
-        code = doc ? xml_text(doc, "ErrorResponse", code_path) : NULL;
-        message = doc ? xml_text(doc, "ErrorResponse", message_path) : NULL;
-        if (code) {
-            char *c = server_text(code, web_token), *m = server_text(message, web_token);
-            if (resp->status >= 500) {
-                rc = dbm_error_set(DBM_ECONNECT,
-                                   "aws sts failed to assume role '%s' (HTTP %ld): %s: %s",
-                                   role_arn, resp->status, c, m);
-                dbm_error_hint("retry later; STS answered with a server error");
-            } else {
-                rc = dbm_error_set(DBM_ECONNECT, "aws sts refused to assume role '%s': %s: %s",
-                                   role_arn, c, m);
-                sts_hint(code, audience, from_github);
-            }
-            free(c);
-            free(m);
-        } else {
-            rc = dbm_error_set(DBM_ECONNECT, "aws sts answered HTTP %ld to assume role '%s'",
-                               resp->status, role_arn);
-            dbm_error_hint("retry later; if it persists, check AWS_ENDPOINT_URL_STS and the "
-                           "AWS health dashboard");
-        }
-        goto done;
-    }
-    if (doc) {
-        akid = xml_text(doc, "AssumeRoleWithWebIdentityResponse", akid_path);
-        secret = xml_text(doc, "AssumeRoleWithWebIdentityResponse", secret_path);
-        token = xml_text(doc, "AssumeRoleWithWebIdentityResponse", token_path);
-    }
-    if (!akid || !*akid || !secret || !*secret || !token || !*token) {
-        rc = dbm_error_set(DBM_ECONNECT,
-                           "unexpected answer from aws sts for role '%s': no credentials in it",
-                           role_arn);
-        dbm_error_hint("check AWS_ENDPOINT_URL_STS (or AWS_ENDPOINT_URL) if it is set");
-        goto done;
-    }
-    *out = credentials_new(akid, secret, token, source);
-    akid = secret = token = NULL;
-
+    if (resp->status != 200)
+        rc =
+            sts_refused(resp, doc, role_arn, web_token, audience, strcmp(source, "oidc-role") == 0);
+    else
+        rc = sts_credentials(out, doc, role_arn, source);
 done:
-    dbm_secret_free(akid);
-    dbm_secret_free(secret);
-    dbm_secret_free(token);
-    free(code);
-    free(message);
     xml_free(doc);
     dbm_http_response_free(resp);
     dbm_buf_wipe(&form);

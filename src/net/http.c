@@ -204,94 +204,148 @@ static CURL *prepare(const dbm_http_request *req, struct curl_slist *headers, db
     return c;
 }
 
-int dbm_http_send(dbm_http_response **out, const dbm_http_request *req)
+/* libcurl loaded and initialised, once per process; the error when it cannot be. */
+static int http_ready(void)
 {
-    struct curl_slist *headers = NULL;
-    dbm_http_response *resp = NULL;
-    dbm_buf body = DBM_BUF_INIT, head = DBM_BUF_INIT;
-    char *origin = NULL;
-    CURL *c = NULL;
-    CURLcode crc = CURLE_OK;
-    int rc = 0;
+    int rc;
 
-    *out = NULL;
     pthread_once(&global_once, global_init);
     if (load_error[0]) {
         rc = dbm_error_set(DBM_EGENERIC, "unable to load libcurl: %s", load_error);
         dbm_error_hint("install libcurl (Debian: libcurl4) for IAM authentication and "
                        "pull-request comments");
-        goto done;
+        return rc;
     }
-    if (global_rc != CURLE_OK) {
-        rc = dbm_error_set(DBM_EGENERIC, "unable to initialise libcurl: %s",
-                           lc.easy_strerror(global_rc));
-        goto done;
-    }
-    origin = url_origin(req->url ? req->url : "");
+    if (global_rc != CURLE_OK)
+        return dbm_error_set(DBM_EGENERIC, "unable to initialise libcurl: %s",
+                             lc.easy_strerror(global_rc));
+    return 0;
+}
+
+/* The request's header lines as a libcurl list, which the caller frees (also on failure). */
+static int headers_build(struct curl_slist **out, const dbm_http_request *req, const char *origin)
+{
+    *out = NULL;
     for (const char *const *h = req->headers; h && *h; h++) {
-        struct curl_slist *n = lc.slist_append(headers, *h);
-        if (!n) {
-            rc = dbm_error_set(DBM_EGENERIC, "out of memory building a request to '%s'", origin);
-            goto done;
-        }
-        headers = n;
+        struct curl_slist *n = lc.slist_append(*out, *h);
+        if (!n)
+            return dbm_error_set(DBM_EGENERIC, "out of memory building a request to '%s'", origin);
+        *out = n;
     }
+    return 0;
+}
 
+/* The attempts at one request: the handle and buffers of the last, and its outcome. */
+typedef struct {
+    CURL *c;
+    dbm_buf body, head;
+    dbm_http_response *resp; /* the last answer received, if any */
+    CURLcode crc;            /* the last attempt's result */
+} http_attempts;
+
+/* One attempt; an answer replaces st->resp. DBM_EGENERIC when no request can be made. */
+static int attempt_send(http_attempts *st, const dbm_http_request *req, struct curl_slist *headers,
+                        const char *origin)
+{
+    long status = 0;
+
+    dbm_buf_wipe(&st->body);
+    dbm_buf_wipe(&st->head);
+    lc.easy_cleanup(st->c);
+    st->c = prepare(req, headers, &st->body, &st->head);
+    if (!st->c)
+        return dbm_error_set(DBM_EGENERIC, "unable to create a request to '%s'", origin);
+    st->crc = lc.easy_perform(st->c);
+    if (st->crc == CURLE_OK) {
+        lc.easy_getinfo(st->c, CURLINFO_RESPONSE_CODE, &status);
+        dbm_http_response_free(st->resp);
+        st->resp = dbm_xcalloc(1, sizeof(*st->resp));
+        st->resp->status = status;
+        st->resp->body_len = st->body.len;
+        st->resp->body = dbm_buf_detach(&st->body);
+        st->resp->headers = dbm_buf_detach(&st->head);
+    }
+    return 0;
+}
+
+/*
+ * Milliseconds to wait before attempt number attempt + 1, or -1 when the last
+ * outcome is final: an answer that is not 429 or 5xx, a failure another
+ * attempt would not cure, or no retries left. Retry-After wins over backoff.
+ */
+static long retry_wait(const http_attempts *st, const dbm_http_request *req, int attempt)
+{
+    long wait = -1;
+
+    if (st->crc == CURLE_OK) {
+        if (st->resp->status != 429 && st->resp->status < 500)
+            return -1;
+        wait = retry_after_ms(st->resp);
+    } else if (!transient(st->crc)) {
+        return -1;
+    }
+    if (attempt >= req->retries)
+        return -1;
+    return wait < 0 ? backoff_ms(attempt) : wait;
+}
+
+/* Attempt until the outcome is final, with a warning before each retry. */
+static int send_with_retries(http_attempts *st, const dbm_http_request *req,
+                             struct curl_slist *headers, const char *origin)
+{
     for (int attempt = 0;; attempt++) {
-        long status = 0, wait = -1;
+        int rc = attempt_send(st, req, headers, origin);
+        long wait;
 
-        dbm_buf_wipe(&body);
-        dbm_buf_wipe(&head);
-        lc.easy_cleanup(c);
-        c = prepare(req, headers, &body, &head);
-        if (!c) {
-            rc = dbm_error_set(DBM_EGENERIC, "unable to create a request to '%s'", origin);
-            goto done;
-        }
-        crc = lc.easy_perform(c);
-        if (crc == CURLE_OK) {
-            lc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-            dbm_http_response_free(resp);
-            resp = dbm_xcalloc(1, sizeof(*resp));
-            resp->status = status;
-            resp->body_len = body.len;
-            resp->body = dbm_buf_detach(&body);
-            resp->headers = dbm_buf_detach(&head);
-            if (status != 429 && status < 500)
-                break;
-            wait = retry_after_ms(resp);
-        } else if (!transient(crc)) {
-            break;
-        }
-        if (attempt >= req->retries)
-            break;
+        if (rc < 0)
+            return rc;
+        wait = retry_wait(st, req, attempt);
         if (wait < 0)
-            wait = backoff_ms(attempt);
-        if (crc == CURLE_OK)
+            return 0;
+        if (st->crc == CURLE_OK)
             dbm_warn("'%s' answered HTTP %ld, retrying in %ld ms (attempt %d of %d)", origin,
-                     status, wait, attempt + 2, req->retries + 1);
+                     st->resp->status, wait, attempt + 2, req->retries + 1);
         else
             dbm_warn("unable to reach '%s': %s, retrying in %ld ms (attempt %d of %d)", origin,
-                     lc.easy_strerror(crc), wait, attempt + 2, req->retries + 1);
+                     lc.easy_strerror(st->crc), wait, attempt + 2, req->retries + 1);
         sleep_ms(wait);
     }
+}
 
-    if (crc != CURLE_OK) {
-        rc = dbm_error_set(DBM_ECONNECT, "unable to reach '%s': %s", origin, lc.easy_strerror(crc));
-        if (transient(crc))
+int dbm_http_send(dbm_http_response **out, const dbm_http_request *req)
+{
+    struct curl_slist *headers = NULL;
+    http_attempts st = {NULL, DBM_BUF_INIT, DBM_BUF_INIT, NULL, CURLE_OK};
+    char *origin = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = http_ready();
+    if (rc < 0)
+        return rc; /* nothing of libcurl may be called */
+    origin = url_origin(req->url ? req->url : "");
+    rc = headers_build(&headers, req, origin);
+    if (rc == 0)
+        rc = send_with_retries(&st, req, headers, origin);
+    if (rc < 0)
+        goto done;
+    if (st.crc != CURLE_OK) {
+        rc = dbm_error_set(DBM_ECONNECT, "unable to reach '%s': %s", origin,
+                           lc.easy_strerror(st.crc));
+        if (transient(st.crc))
             dbm_error_hint("check the network path to '%s' (DNS, firewall, proxy variables)",
                            origin);
         goto done;
     }
-    *out = resp;
-    resp = NULL;
+    *out = st.resp;
+    st.resp = NULL;
 
 done:
-    dbm_http_response_free(resp);
-    lc.easy_cleanup(c);
+    dbm_http_response_free(st.resp);
+    lc.easy_cleanup(st.c);
     lc.slist_free_all(headers);
-    dbm_buf_wipe(&body);
-    dbm_buf_wipe(&head);
+    dbm_buf_wipe(&st.body);
+    dbm_buf_wipe(&st.head);
     free(origin);
     return rc;
 }

@@ -74,6 +74,128 @@ static int param_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->value, y->value);
 }
 
+/* Why no token can be made from these inputs, as DBM_ECONFIG; 0 when they will do. */
+static int rds_inputs_check(const char *host, int port, const char *user, const char *region,
+                            const char *access_key_id, const char *secret_access_key)
+{
+    int rc;
+
+    if (!host || !host_is_valid(host)) {
+        rc = dbm_error_set(DBM_ECONFIG, "invalid database host '%s' for an rds auth token",
+                           host ? host : "");
+        dbm_error_hint("give the database endpoint's DNS name or IPv4 address");
+        return rc;
+    }
+    if (port < 1 || port > 65535)
+        return dbm_error_set(DBM_ECONFIG, "invalid database port '%d' for an rds auth token", port);
+    if (!user || !*user) {
+        rc = dbm_error_set(DBM_ECONFIG, "an rds auth token needs a database user");
+        dbm_error_hint("set the user in database-url (or PGUSER)");
+        return rc;
+    }
+    if (!region || !*region) {
+        rc = dbm_error_set(DBM_ECONFIG, "an rds auth token needs an aws region");
+        dbm_error_hint("set aws-region (or AWS_REGION)");
+        return rc;
+    }
+    if (!access_key_id || !*access_key_id || !secret_access_key || !*secret_access_key)
+        return dbm_error_set(DBM_ECONFIG, "an rds auth token needs aws credentials");
+    return 0;
+}
+
+/* What a token is made of: the signing time and the query parameters, encoded. */
+typedef struct {
+    char amz_date[17], date[9]; /* 20161107T173933Z, 20161107 */
+    char *enc_user, *credential, *enc_cred, *enc_token;
+    char *signed_host; /* the host header: lowercase, without the default https port */
+    query_param params[8];
+    size_t nparams;
+} rds_request;
+
+static int rds_request_init(rds_request *r, const char *host, int port, const char *user,
+                            const char *region, const char *access_key_id,
+                            const char *session_token, time_t now)
+{
+    struct tm tm;
+
+    if (!gmtime_r(&now, &tm) ||
+        strftime(r->amz_date, sizeof(r->amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16)
+        return dbm_error_set(DBM_EGENERIC, "unable to format the signing time '%lld'",
+                             (long long)now);
+    memcpy(r->date, r->amz_date, 8);
+    r->date[8] = '\0';
+
+    r->enc_user = dbm_sigv4_uri_encode(user);
+    r->credential =
+        dbm_xasprintf("%s/%s/%s/" RDS_SERVICE "/aws4_request", access_key_id, r->date, region);
+    r->enc_cred = dbm_sigv4_uri_encode(r->credential);
+    if (session_token && *session_token)
+        r->enc_token = dbm_sigv4_uri_encode(session_token);
+    r->signed_host = port == 443 ? dbm_xstrdup(host) : dbm_xasprintf("%s:%d", host, port);
+    for (char *p = r->signed_host; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+
+    r->params[r->nparams++] = (query_param){"Action", "connect"};
+    r->params[r->nparams++] = (query_param){"DBUser", r->enc_user};
+    r->params[r->nparams++] = (query_param){"X-Amz-Algorithm", ALGORITHM};
+    r->params[r->nparams++] = (query_param){"X-Amz-Credential", r->enc_cred};
+    r->params[r->nparams++] = (query_param){"X-Amz-Date", r->amz_date};
+    r->params[r->nparams++] = (query_param){"X-Amz-Expires", RDS_EXPIRES};
+    r->params[r->nparams++] = (query_param){"X-Amz-SignedHeaders", SIGNED_HEADERS};
+    if (r->enc_token)
+        r->params[r->nparams++] = (query_param){"X-Amz-Security-Token", r->enc_token};
+    return 0;
+}
+
+static void rds_request_clear(rds_request *r)
+{
+    dbm_secret_free(r->enc_token);
+    free(r->enc_user);
+    free(r->credential);
+    free(r->enc_cred);
+    free(r->signed_host);
+}
+
+/* Hex SHA-256 of the canonical request; sorts r->params, as the canonical query wants. */
+static void canonical_request_hash(char out[65], rds_request *r)
+{
+    dbm_buf canonical = DBM_BUF_INIT;
+
+    qsort(r->params, r->nparams, sizeof(r->params[0]), param_cmp);
+    dbm_buf_puts(&canonical, "GET\n/\n");
+    for (size_t i = 0; i < r->nparams; i++)
+        dbm_buf_printf(&canonical, "%s%s=%s", i ? "&" : "", r->params[i].key, r->params[i].value);
+    dbm_buf_printf(&canonical, "\nhost:%s\n\n" SIGNED_HEADERS "\n" EMPTY_SHA256, r->signed_host);
+    dbm_sha256_hex(out, canonical.ptr, canonical.len);
+    dbm_buf_wipe(&canonical);
+}
+
+/* The signature of `to_sign` in hex, with the key derived for the date, region and service. */
+static int signature_hex(char out[65], const char *secret_access_key, const char *date,
+                         const char *region, const char *to_sign)
+{
+    unsigned char k1[32], k2[32], sig[32];
+    char *sign_key = dbm_xasprintf("AWS4%s", secret_access_key);
+    int rc = 0;
+
+    if (hmac_sha256(k1, sign_key, strlen(sign_key), date) < 0 ||
+        hmac_sha256(k2, k1, sizeof(k1), region) < 0 ||
+        hmac_sha256(k1, k2, sizeof(k2), RDS_SERVICE) < 0 ||
+        hmac_sha256(k2, k1, sizeof(k1), "aws4_request") < 0 ||
+        hmac_sha256(sig, k2, sizeof(k2), to_sign) < 0) {
+        rc = dbm_error_set(DBM_EGENERIC, "unable to compute an hmac-sha256 signature");
+        goto done;
+    }
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", sig[i]);
+done:
+    OPENSSL_cleanse(k1, sizeof(k1));
+    OPENSSL_cleanse(k2, sizeof(k2));
+    dbm_secret_free(sign_key);
+    return rc;
+}
+
 /*
  * The signed request is GET / on HOST:PORT with the operation parameters and
  * the X-Amz-* parameters in the query, the host header only, and the hash of
@@ -85,111 +207,35 @@ int dbm_sigv4_rds_token(char **out, const char *host, int port, const char *user
                         const char *region, const char *access_key_id,
                         const char *secret_access_key, const char *session_token, time_t now)
 {
-    char amz_date[17], date[9], port_text[8], cr_hash[65], sig_hex[65];
-    unsigned char k1[32], k2[32], sig[32];
-    char *enc_user = NULL, *credential = NULL, *enc_cred = NULL, *enc_token = NULL;
-    char *signed_host = NULL, *sign_key = NULL;
-    dbm_buf canonical = DBM_BUF_INIT, to_sign = DBM_BUF_INIT, token = DBM_BUF_INIT;
-    query_param params[8];
-    size_t nparams = 0;
-    struct tm tm;
-    int rc = 0;
+    rds_request r;
+    char cr_hash[65], sig_hex[65];
+    dbm_buf to_sign = DBM_BUF_INIT, token = DBM_BUF_INIT;
+    int rc;
 
     *out = NULL;
-    if (!host || !host_is_valid(host)) {
-        rc = dbm_error_set(DBM_ECONFIG, "invalid database host '%s' for an rds auth token",
-                           host ? host : "");
-        dbm_error_hint("give the database endpoint's DNS name or IPv4 address");
+    memset(&r, 0, sizeof(r));
+    rc = rds_inputs_check(host, port, user, region, access_key_id, secret_access_key);
+    if (rc == 0)
+        rc = rds_request_init(&r, host, port, user, region, access_key_id, session_token, now);
+    if (rc < 0)
         goto done;
-    }
-    if (port < 1 || port > 65535) {
-        rc = dbm_error_set(DBM_ECONFIG, "invalid database port '%d' for an rds auth token", port);
-        goto done;
-    }
-    if (!user || !*user) {
-        rc = dbm_error_set(DBM_ECONFIG, "an rds auth token needs a database user");
-        dbm_error_hint("set the user in database-url (or PGUSER)");
-        goto done;
-    }
-    if (!region || !*region) {
-        rc = dbm_error_set(DBM_ECONFIG, "an rds auth token needs an aws region");
-        dbm_error_hint("set aws-region (or AWS_REGION)");
-        goto done;
-    }
-    if (!access_key_id || !*access_key_id || !secret_access_key || !*secret_access_key) {
-        rc = dbm_error_set(DBM_ECONFIG, "an rds auth token needs aws credentials");
-        goto done;
-    }
-    if (!gmtime_r(&now, &tm) || strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16) {
-        rc =
-            dbm_error_set(DBM_EGENERIC, "unable to format the signing time '%lld'", (long long)now);
-        goto done;
-    }
-    memcpy(date, amz_date, 8);
-    date[8] = '\0';
-    snprintf(port_text, sizeof(port_text), "%d", port);
-
-    enc_user = dbm_sigv4_uri_encode(user);
-    credential =
-        dbm_xasprintf("%s/%s/%s/" RDS_SERVICE "/aws4_request", access_key_id, date, region);
-    enc_cred = dbm_sigv4_uri_encode(credential);
-    if (session_token && *session_token)
-        enc_token = dbm_sigv4_uri_encode(session_token);
-    signed_host = port == 443 ? dbm_xstrdup(host) : dbm_xasprintf("%s:%d", host, port);
-    for (char *p = signed_host; *p; p++)
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
-
-    params[nparams++] = (query_param){"Action", "connect"};
-    params[nparams++] = (query_param){"DBUser", enc_user};
-    params[nparams++] = (query_param){"X-Amz-Algorithm", ALGORITHM};
-    params[nparams++] = (query_param){"X-Amz-Credential", enc_cred};
-    params[nparams++] = (query_param){"X-Amz-Date", amz_date};
-    params[nparams++] = (query_param){"X-Amz-Expires", RDS_EXPIRES};
-    params[nparams++] = (query_param){"X-Amz-SignedHeaders", SIGNED_HEADERS};
-    if (enc_token)
-        params[nparams++] = (query_param){"X-Amz-Security-Token", enc_token};
 
     /* The token lists the parameters in this order; the signature wants them sorted. */
-    dbm_buf_printf(&token, "%s:%s/?", host, port_text);
-    for (size_t i = 0; i < nparams; i++)
-        dbm_buf_printf(&token, "%s=%s&", params[i].key, params[i].value);
+    dbm_buf_printf(&token, "%s:%d/?", host, port);
+    for (size_t i = 0; i < r.nparams; i++)
+        dbm_buf_printf(&token, "%s=%s&", r.params[i].key, r.params[i].value);
 
-    qsort(params, nparams, sizeof(params[0]), param_cmp);
-    dbm_buf_puts(&canonical, "GET\n/\n");
-    for (size_t i = 0; i < nparams; i++)
-        dbm_buf_printf(&canonical, "%s%s=%s", i ? "&" : "", params[i].key, params[i].value);
-    dbm_buf_printf(&canonical, "\nhost:%s\n\n" SIGNED_HEADERS "\n" EMPTY_SHA256, signed_host);
-    dbm_sha256_hex(cr_hash, canonical.ptr, canonical.len);
-
-    dbm_buf_printf(&to_sign, ALGORITHM "\n%s\n%s/%s/" RDS_SERVICE "/aws4_request\n%s", amz_date,
-                   date, region, cr_hash);
-
-    sign_key = dbm_xasprintf("AWS4%s", secret_access_key);
-    if (hmac_sha256(k1, sign_key, strlen(sign_key), date) < 0 ||
-        hmac_sha256(k2, k1, sizeof(k1), region) < 0 ||
-        hmac_sha256(k1, k2, sizeof(k2), RDS_SERVICE) < 0 ||
-        hmac_sha256(k2, k1, sizeof(k1), "aws4_request") < 0 ||
-        hmac_sha256(sig, k2, sizeof(k2), to_sign.ptr) < 0) {
-        rc = dbm_error_set(DBM_EGENERIC, "unable to compute an hmac-sha256 signature");
+    canonical_request_hash(cr_hash, &r);
+    dbm_buf_printf(&to_sign, ALGORITHM "\n%s\n%s/%s/" RDS_SERVICE "/aws4_request\n%s", r.amz_date,
+                   r.date, region, cr_hash);
+    rc = signature_hex(sig_hex, secret_access_key, r.date, region, to_sign.ptr);
+    if (rc < 0)
         goto done;
-    }
-    for (int i = 0; i < 32; i++)
-        snprintf(sig_hex + 2 * i, 3, "%02x", sig[i]);
-
     dbm_buf_printf(&token, "X-Amz-Signature=%s", sig_hex);
     *out = dbm_buf_detach(&token);
 
 done:
-    OPENSSL_cleanse(k1, sizeof(k1));
-    OPENSSL_cleanse(k2, sizeof(k2));
-    dbm_secret_free(sign_key);
-    dbm_secret_free(enc_token);
-    free(enc_user);
-    free(credential);
-    free(enc_cred);
-    free(signed_host);
-    dbm_buf_wipe(&canonical);
+    rds_request_clear(&r);
     dbm_buf_free(&to_sign);
     dbm_buf_wipe(&token);
     return rc;

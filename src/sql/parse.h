@@ -1,5 +1,5 @@
 /*
- * sqlparse.h - the real PostgreSQL parser (libpg_query) over migration text.
+ * parse.h - the real PostgreSQL parser (libpg_query) over migration text.
  *
  * Splits a section into statements, classifies the ones PostgreSQL refuses
  * inside a transaction block and the transaction-control ones, and maps

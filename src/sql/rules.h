@@ -1,7 +1,7 @@
 /*
  * rules.h - static safety checks over a migration's parse trees.
  *
- * Walks the libpg_query JSON of each statement that sqlparse.h produced and
+ * Walks the libpg_query JSON of each statement that sql/parse.h produced and
  * reports statements that lock or rewrite a busy table for long, or break the
  * application that is still running during a deploy: an index built without
  * CONCURRENTLY, a constraint validated while holding its lock, a column type

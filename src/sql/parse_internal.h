@@ -1,0 +1,20 @@
+/*
+ * parse_internal.h - internal to src/sql/: what a statement node is, for parse.c.
+ *
+ * parse.c splits a section into statements (sql/parse.h); for each statement
+ * node ({"IndexStmt": {...}}: `type` is the node name, `n` its fields) it
+ * asks tags.c for the command tag and classify.c for the transaction flags.
+ * Nothing outside src/sql/ includes this header.
+ */
+#ifndef DBM_SQL_PARSE_INTERNAL_H
+#define DBM_SQL_PARSE_INTERNAL_H
+
+#include <jansson.h>
+
+/* The command tag PostgreSQL would report for the statement (CreateCommandTag). Caller frees. */
+char *dbm_sql_command_tag(const char *type, const json_t *n);
+
+/* DBM_STMT_NO_TX and DBM_STMT_TX_CONTROL (sql/parse.h) for the statement, or 0. */
+unsigned dbm_sql_classify(const char *type, const json_t *n);
+
+#endif
