@@ -9,8 +9,8 @@
  * secret: redact before recording.
  *
  * The state is per thread: a worker that fails hands its error to the thread
- * that reports it with dbm_error_save / dbm_error_raise (commands.c connects
- * while files load; files are read and parsed ahead on a second thread).
+ * that reports it with dbm_error_save / dbm_error_raise (common/thread.h: the
+ * connection opens while files load; files are read and parsed ahead).
  */
 #ifndef DBM_ERROR_H
 #define DBM_ERROR_H

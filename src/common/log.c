@@ -30,16 +30,9 @@ void dbm_warn(const char *fmt, ...)
 {
     va_list ap;
     char *text;
-    int n;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        n = 0;
-    text = dbm_xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(text, (size_t)n + 1, fmt, ap);
+    text = dbm_xvasprintf(fmt, ap);
     va_end(ap);
     if (dbm_in_actions()) {
         dbm_annotate("warning", NULL, 0, 0, NULL, text);

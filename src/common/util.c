@@ -54,22 +54,31 @@ char *dbm_xstrndup(const char *s, size_t n)
     return p;
 }
 
+char *dbm_xvasprintf(const char *fmt, va_list ap)
+{
+    va_list again;
+    char *p;
+    int n;
+
+    va_copy(again, ap);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    if (n < 0)
+        n = 0;
+    p = dbm_xmalloc((size_t)n + 1);
+    vsnprintf(p, (size_t)n + 1, fmt, again);
+    va_end(again);
+    p[n] = '\0';
+    return p;
+}
+
 char *dbm_xasprintf(const char *fmt, ...)
 {
     va_list ap;
     char *p;
-    int n;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    p = dbm_xvasprintf(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    p = dbm_xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    p[n] = '\0';
     return p;
 }
 

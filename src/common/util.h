@@ -11,6 +11,7 @@
 #ifndef DBM_UTIL_H
 #define DBM_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,8 @@ void *dbm_xrealloc(void *p, size_t n);
 char *dbm_xstrdup(const char *s); /* NULL in, NULL out */
 char *dbm_xstrndup(const char *s, size_t n);
 char *dbm_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* dbm_xasprintf with the arguments as a va_list (which it consumes). Caller frees. */
+char *dbm_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Overwrite a secret with zeros, then free it. Accepts NULL. */
 void dbm_secret_free(char *secret);

@@ -408,6 +408,36 @@ done:
     return rc;
 }
 
+/* ---- GET a JSON document ---- */
+
+/*
+ * GET `url` with `headers` and parse the 200 answer as JSON into *root (the
+ * caller's, json_decref). Any other status is DBM_ECONNECT with `what`
+ * followed by " HTTP 403" and `hint`; a body that
+ * is not JSON gives *root NULL, for the caller's "unexpected answer" error.
+ */
+static int get_json(json_t **root, const char *url, const char *const *headers, const char *what,
+                    const char *hint)
+{
+    dbm_http_response *resp = NULL;
+    int rc;
+
+    *root = NULL;
+    rc = dbm_http_send(&resp, &(dbm_http_request){.method = "GET",
+                                                  .url = url,
+                                                  .headers = headers,
+                                                  .timeout_ms = HTTP_TIMEOUT_MS,
+                                                  .retries = HTTP_RETRIES});
+    if (rc == 0 && resp->status != 200) {
+        rc = dbm_error_set(DBM_ECONNECT, "%s HTTP %ld", what, resp->status);
+        dbm_error_hint("%s", hint);
+    } else if (rc == 0) {
+        *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+    }
+    dbm_http_response_free(resp);
+    return rc;
+}
+
 /* ---- GitHub Actions OIDC ---- */
 
 /*
@@ -420,7 +450,6 @@ static int github_oidc_token(char **out, const char *audience)
     const char *req_url = dbm_getenv("ACTIONS_ID_TOKEN_REQUEST_URL");
     const char *req_token = dbm_getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN");
     const char *headers[] = {NULL, "Accept: application/json", NULL};
-    dbm_http_response *resp = NULL;
     char *enc = NULL, *url = NULL, *auth = NULL;
     json_t *root = NULL;
     const char *value;
@@ -441,20 +470,10 @@ static int github_oidc_token(char **out, const char *audience)
     url = dbm_xasprintf("%s%caudience=%s", req_url, strchr(req_url, '?') ? '&' : '?', enc);
     auth = dbm_xasprintf("Authorization: bearer %s", req_token);
     headers[0] = auth;
-    rc = dbm_http_send(&resp, &(dbm_http_request){.method = "GET",
-                                                  .url = url,
-                                                  .headers = headers,
-                                                  .timeout_ms = HTTP_TIMEOUT_MS,
-                                                  .retries = HTTP_RETRIES});
+    rc = get_json(&root, url, headers, "unable to get the GitHub OIDC token:",
+                  "check that the job has `permissions: id-token: write`");
     if (rc < 0)
         goto done;
-    if (resp->status != 200) {
-        rc = dbm_error_set(DBM_ECONNECT, "unable to get the GitHub OIDC token: HTTP %ld",
-                           resp->status);
-        dbm_error_hint("check that the job has `permissions: id-token: write`");
-        goto done;
-    }
-    root = json_loadb(resp->body, resp->body_len, 0, NULL);
     value = json_str(root, "value");
     if (!value || !*value) {
         rc = dbm_error_set(DBM_ECONNECT,
@@ -466,7 +485,6 @@ static int github_oidc_token(char **out, const char *audience)
 
 done:
     json_decref(root);
-    dbm_http_response_free(resp);
     dbm_secret_free(auth);
     free(url);
     free(enc);
@@ -578,7 +596,6 @@ static int from_container(dbm_aws_credentials **out)
     const char *full = dbm_getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     const char *token_file = dbm_getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     const char *headers[] = {"Accept: application/json", NULL, NULL};
-    dbm_http_response *resp = NULL;
     char *url = NULL, *token = NULL, *auth = NULL;
     json_t *root = NULL;
     const char *akid, *secret, *session;
@@ -611,20 +628,10 @@ static int from_container(dbm_aws_credentials **out)
         auth = dbm_xasprintf("Authorization: %s", token);
         headers[1] = auth;
     }
-    rc = dbm_http_send(&resp, &(dbm_http_request){.method = "GET",
-                                                  .url = url,
-                                                  .headers = headers,
-                                                  .timeout_ms = HTTP_TIMEOUT_MS,
-                                                  .retries = HTTP_RETRIES});
+    rc = get_json(&root, url, headers, "the container credentials endpoint answered",
+                  "check the task role (taskRoleArn) of the ECS task definition");
     if (rc < 0)
         goto done;
-    if (resp->status != 200) {
-        rc = dbm_error_set(DBM_ECONNECT, "the container credentials endpoint answered HTTP %ld",
-                           resp->status);
-        dbm_error_hint("check the task role (taskRoleArn) of the ECS task definition");
-        goto done;
-    }
-    root = json_loadb(resp->body, resp->body_len, 0, NULL);
     akid = json_str(root, "AccessKeyId");
     secret = json_str(root, "SecretAccessKey");
     session = json_str(root, "Token");
@@ -638,7 +645,6 @@ static int from_container(dbm_aws_credentials **out)
 
 done:
     json_decref(root);
-    dbm_http_response_free(resp);
     dbm_secret_free(auth);
     dbm_secret_free(token);
     free(url);
