@@ -6,8 +6,12 @@
 # The throwaway server runs without autovacuum: on two cores, vacuuming the thousands of
 # tables the previous runs created would land on whichever tool runs next.
 # Prints medians, peak memory and ratios; exits 1 when a target is missed.
+# BENCH_COMPARE_BIN=OTHER also runs another build of db-migrate (say, the commit before a
+# change) interleaved with BIN, and prints BIN's times over OTHER's: before and after,
+# measured in the same run.
 set -euo pipefail
 BIN=$1
+OTHER=${BENCH_COMPARE_BIN:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${BENCH_MIGRATIONS:-1000}
 REPS=${BENCH_REPS:-3}
@@ -69,15 +73,29 @@ m() { python3 "$ROOT/bench/measure.py" "$@"; }
 # Interleaved: each repetition runs the reference, db-migrate and dbmate in turn, so a
 # background load falls on all three alike; the medians are compared.
 : > "$TMP/ref" ; : > "$TMP/dbm" ; : > "$TMP/mate"; : > "$TMP/noop"; : > "$TMP/matenoop"
+: > "$TMP/other"; : > "$TMP/othernoop"
 for _ in $(seq "$REPS"); do
   m 1 --setup "$(fresh ref)" -- psql -X -q -v ON_ERROR_STOP=1 -d "$BASE/ref?sslmode=disable" -f "$TMP/reference.sql" >> "$TMP/ref"
   m 1 --setup "$(fresh dbm)" -- "$BIN" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbm?sslmode=disable" >> "$TMP/dbm"
   m 1 --setup "$(fresh mate)" -- "$DBMATE" --url "$BASE/mate?sslmode=disable" --migrations-dir "$TMP/m" --no-dump-schema up >> "$TMP/mate"
+  [ -z "$OTHER" ] || m 1 --setup "$(fresh dbo)" -- "$OTHER" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbo?sslmode=disable" >> "$TMP/other"
 done
 for _ in $(seq 9); do
   m 1 -- "$BIN" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbm?sslmode=disable" >> "$TMP/noop"
   m 1 -- "$DBMATE" --url "$BASE/mate?sslmode=disable" --migrations-dir "$TMP/m" --no-dump-schema up >> "$TMP/matenoop"
+  [ -z "$OTHER" ] || m 1 -- "$OTHER" apply --migrations-dir "$TMP/m" --database-url "$BASE/dbo?sslmode=disable" >> "$TMP/othernoop"
 done
+if [ -n "$OTHER" ]; then
+  med_of() { sort -n -k1,1 "$TMP/$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+  python3 - "$(med_of dbm)" "$(med_of other)" "$(med_of noop)" "$(med_of othernoop)" \
+    "$(sort -n -k2,2 "$TMP/dbm" | tail -1 | cut -d' ' -f2)" "$(sort -n -k2,2 "$TMP/other" | tail -1 | cut -d' ' -f2)" <<'PY'
+import sys
+dbm, other, noop, othernoop, rss, orss = map(float, sys.argv[1:])
+print("%-44s %12s   %s" % ("apply: BENCH_COMPARE_BIN", "%.0f ms" % other, "this build/other = %.2fx" % (dbm / other)))
+print("%-44s %12s   %s" % ("no-op rerun: BENCH_COMPARE_BIN", "%.1f ms" % othernoop, "this build/other = %.2fx" % (noop / othernoop)))
+print("%-44s %12s   %s" % ("peak memory of apply: BENCH_COMPARE_BIN", "%.1f MiB" % (orss / 1024), "this build/other = %.2fx" % (rss / orss)))
+PY
+fi
 med() { sort -n -k1,1 "$TMP/$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 maxrss() { sort -n -k2,2 "$TMP/$1" | tail -1 | cut -d' ' -f2; }
 ref_ms=$(med ref); dbm_ms=$(med dbm); mate_ms=$(med mate); noop_ms=$(med noop); matenoop_ms=$(med matenoop)
