@@ -8,6 +8,8 @@
  */
 #include "unit.h"
 
+#include "offline_conn.h"
+
 #include "postgres/db_internal.h"
 
 #include <stdio.h>
@@ -15,30 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static PGconn *conn;
-
 typedef struct {
     dbm_migration m[12];
     dbm_batch_item items[12];
     size_t n;
 } batch_fixture;
-
-static int setup(void **state)
-{
-    const char *keys[] = {"host", "dbname", NULL};
-    const char *vals[] = {"/nonexistent/db-migrate-test", "x", NULL};
-
-    if (dbm_pq_load() < 0)
-        return -1;
-    conn = PQconnectdbParams(keys, vals, 0);
-    return conn ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    PQfinish(conn);
-    return 0;
-}
 
 /* Add a migration with up section `up` (split by the parser) starting at line `line`. */
 static dbm_batch_item *add(batch_fixture *f, const char *version, const char *up, int line)

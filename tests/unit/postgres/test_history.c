@@ -5,29 +5,12 @@
  */
 #include "unit.h"
 
+#include "offline_conn.h"
+
 #include "postgres/history_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static PGconn *conn;
-
-static int setup(void **state)
-{
-    const char *keys[] = {"host", "dbname", NULL};
-    const char *vals[] = {"/nonexistent/db-migrate-test", "x", NULL};
-
-    if (dbm_pq_load() < 0)
-        return -1;
-    conn = PQconnectdbParams(keys, vals, 0);
-    return conn ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    PQfinish(conn);
-    return 0;
-}
 
 static void lock_key_is_stable_across_releases(void **state)
 {
