@@ -67,7 +67,7 @@ imported_rows() {
   [ "$(sql "SELECT command, outcome FROM db_migrate.runs WHERE command = 'baseline'")" = "baseline|applied" ]
 
   apply_is_up_to_date
-  pg_dump --schema-only --restrict-key=expectedschema --exclude-schema=db_migrate \
+  pg_dump_schema --restrict-key=expectedschema --exclude-schema=db_migrate \
     --exclude-table=measure.schema_migrations "$DATABASE_URL" | schema_diff "$M/expected-schema.sql" /dev/stdin
 
   printf -- '-- migrate:up\nCREATE TABLE measure.after_adopt (id int);\n-- migrate:down\nDROP TABLE measure.after_adopt;\n' \

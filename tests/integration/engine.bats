@@ -605,7 +605,7 @@ SQL
   [ -d "$dir" ]
   sed -n 's/^prelude:[[:space:]]*//p' "$dir/SOURCE.txt" | psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" >/dev/null
   run_dbm 0 apply --migrations-dir "$dir"
-  pg_dump --schema-only --restrict-key=expectedschema --exclude-schema=db_migrate "$DATABASE_URL" > "$WORK/schema.sql"
+  pg_dump_schema --restrict-key=expectedschema --exclude-schema=db_migrate "$DATABASE_URL" > "$WORK/schema.sql"
   schema_diff "$dir/expected-schema.sql" "$WORK/schema.sql"
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 72 ]
 }

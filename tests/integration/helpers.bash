@@ -1,13 +1,22 @@
 # helpers.bash - shared set-up for the integration suites.
 #
-# Each suite starts its own PostgreSQL 15 in a temporary directory in
-# setup_file (pg_start) and stops it in teardown_file (pg_stop); each test
-# gets a fresh database (new_db). Nothing listens beyond 127.0.0.1 and nothing
-# is left running.
+# Each suite starts its own PostgreSQL in a temporary directory in setup_file
+# (pg_start) and stops it in teardown_file (pg_stop); each test gets a fresh
+# database (new_db). Nothing listens beyond 127.0.0.1 and nothing is left
+# running.
+#
+# PG names the major version under test: 15 (the default) is the host's
+# postgresql-15; 13, 17 and 18 run from Debian roots that scripts/pg-root.sh
+# builds once and caches, chrooted, with the data directory under /tmp (the
+# same path inside the root and out). Clients (libpq, psql, db-migrate) are the
+# host's and reach the server over TCP on 127.0.0.1; pg_dump_schema picks a
+# pg_dump that can dump the server.
 
+PG=${PG:-15}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 DBM=${DBM_BIN:-$BATS_TEST_DIRNAME/../../build/asan/db-migrate}
 REPO_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+PG_ROOT_SH=$REPO_ROOT/scripts/pg-root.sh
 CORPORA=${DBM_CORPORA:-$REPO_ROOT/../shared/corpora}
 # Beside a worktree under wt/, the corpora sit one level further up.
 [ -d "$CORPORA" ] || [ -n "${DBM_CORPORA:-}" ] || CORPORA=$REPO_ROOT/../../shared/corpora
@@ -36,24 +45,60 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# pg_tool NAME ARGS...: the PostgreSQL server program NAME (initdb, pg_ctl, pg_dump...) of
+# the major under test, run as the postgres user: the host's for 15, else in its root.
+pg_tool() {
+  local name=$1
+  shift
+  if [ "$PG" = 15 ]; then
+    as_pg "$PG_BIN/$name" "$@"
+  else
+    "$PG_ROOT_SH" exec "$PG" "$name" "$@"
+  fi
+}
+
 # pg_start [extra postgres -c options...]: exports PGTEST_DIR, PGTEST_PORT, PGTEST_URL_BASE.
+# Files named in the options must be under /tmp when PG is not 15 (the root sees only that).
 pg_start() {
+  case "$PG" in
+    15) ;;
+    13 | 17 | 18) "$PG_ROOT_SH" prepare "$PG" || return 1 ;;
+    *) echo "PG=$PG: the suites run against PostgreSQL 13, 15, 17 or 18" >&2; return 1 ;;
+  esac
   PGTEST_DIR=$(mktemp -d /tmp/dbm-pg.XXXXXX)
   chmod 755 "$PGTEST_DIR"
   [ "$(id -u)" -eq 0 ] && chown postgres "$PGTEST_DIR"
   PGTEST_PORT=$(free_port)
-  as_pg "$PG_BIN/initdb" -D "$PGTEST_DIR/data" -A trust --nosync -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
+  pg_tool initdb -D "$PGTEST_DIR/data" -A trust --nosync -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
   local opts="-p $PGTEST_PORT -k $PGTEST_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
   for o in "$@"; do opts="$opts -c $o"; done
-  as_pg "$PG_BIN/pg_ctl" -D "$PGTEST_DIR/data" -o "$opts" -l "$PGTEST_DIR/log" -w start >/dev/null
+  pg_tool pg_ctl -D "$PGTEST_DIR/data" -o "$opts" -l "$PGTEST_DIR/log" -w start >/dev/null || {
+    tail -20 "$PGTEST_DIR/log" >&2
+    return 1
+  }
   export PGTEST_DIR PGTEST_PORT
   export PGTEST_URL_BASE="postgresql://postgres@127.0.0.1:$PGTEST_PORT"
 }
 
 pg_stop() {
   [ -n "${PGTEST_DIR:-}" ] || return 0
-  as_pg "$PG_BIN/pg_ctl" -D "$PGTEST_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+  pg_tool pg_ctl -D "$PGTEST_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$PGTEST_DIR"
+}
+
+# pg_reload: the server rereads its configuration files (pg_hba.conf, postgresql.conf).
+pg_reload() {
+  pg_tool pg_ctl -D "$PGTEST_DIR/data" reload >/dev/null
+}
+
+# pg_dump_schema ARGS...: pg_dump --schema-only ARGS with a pg_dump that can dump the server
+# under test: the host's 15 for 13 and 15 (so the output is in 15's form, as the corpora's
+# expected schemas are), the root's own for newer servers, which 15's refuses to dump.
+pg_dump_schema() {
+  case "$PG" in
+    13 | 15) "$PG_BIN/pg_dump" --schema-only "$@" ;;
+    *) "$PG_ROOT_SH" exec "$PG" pg_dump --schema-only "$@" ;;
+  esac
 }
 
 # new_db: create a fresh database; exports DATABASE_URL and DBNAME.

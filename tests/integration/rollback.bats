@@ -91,5 +91,5 @@ golang_set() {
   [ "$(sql "SELECT to_regclass('index_users_canon_username') IS NULL")" = t ]
   run_dbm 0 apply --migrations-dir "$dir"
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 285 ]
-  pg_dump --schema-only --restrict-key=expectedschema --exclude-schema=db_migrate "$DATABASE_URL" | schema_diff "$dir/expected-schema.sql" /dev/stdin
+  pg_dump_schema --restrict-key=expectedschema --exclude-schema=db_migrate "$DATABASE_URL" | schema_diff "$dir/expected-schema.sql" /dev/stdin
 }
