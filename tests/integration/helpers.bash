@@ -27,6 +27,12 @@ need_corpus() {
   skip "corpus $1 not found: set DBM_CORPORA to a checkout of the shared corpora"
 }
 
+# need_pg MAJOR WHY: skip the test, saying why, on a PostgreSQL older than MAJOR.
+need_pg() {
+  [ "$PG" -ge "$1" ] && return 0
+  skip "needs PostgreSQL $1 or later ($2); this run is on $PG"
+}
+
 # schema_diff EXPECTED ACTUAL: diff -u of two pg_dump outputs, without the lines that name
 # the server and pg_dump versions (a patch release changes them, not the schema).
 # EXPECTED is a corpus's expected-schema.sql, which PostgreSQL 15 wrote. On another major,

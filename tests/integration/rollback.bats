@@ -80,6 +80,7 @@ golang_set() {
 
 @test "crates.io: rolling back its last five migrations and applying them again gives the reference schema" {
   need_corpus rust-lang-crates.io
+  need_pg 14 "crates.io's migrations use CREATE OR REPLACE TRIGGER"
   dir="$CORPORA/rust-lang-crates.io"
   [ -d "$dir" ]
   run_dbm 0 apply --migrations-dir "$dir"
