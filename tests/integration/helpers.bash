@@ -38,10 +38,11 @@ need_pg() {
 # EXPECTED is a corpus's expected-schema.sql, which PostgreSQL 15 wrote. On another major,
 # the reference is built again on the server under test (schema_reference) and EXPECTED
 # only names its corpus, since other majors keep or print the same migrations differently,
-# none of it db-migrate's doing: 13's public schema has another owner and ACL; from 16 a
-# view over one table names its columns without the table; pg_dump 17 writes ALTER SEQUENCE
-# or ALTER VIEW for an owner and adds SET transaction_timeout; 18 keeps NOT NULL
-# constraints with names, and prints those a rename left with a name not the default.
+# none of it db-migrate's doing: 13's public schema has another owner and ACL, and 13
+# prints AT TIME ZONE as timezone(); from 16 a view over one table names its columns without
+# the table; pg_dump 17 writes ALTER SEQUENCE or ALTER VIEW for an owner and adds SET
+# transaction_timeout; 18 keeps NOT NULL constraints with names, and prints those a rename
+# left with a name not the default.
 schema_diff() {
   local expected=$1
   [ "$PG" = 15 ] || expected=$(schema_reference "$1") || return 1
