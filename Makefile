@@ -139,7 +139,7 @@ check: deps-test node_modules/.installed
 # The integration suites only (no unit tests, format or lint), once per major of PG_VERSIONS;
 # one total line per major.
 check-pg: deps-test node_modules/.installed
-	@$(MAKE) --no-print-directory build/asan/db-migrate
+	@$(MAKE) --no-print-directory -s build/asan/db-migrate
 	@scripts/check-pg.sh $(PG_VERSIONS)
 
 demo: deps
