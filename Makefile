@@ -2,6 +2,8 @@
 #
 #   make            the release binary ./db-migrate (-O2)
 #   make check      install missing packages, build with ASan+UBSan, run every test
+#                   (PG=13|15|17|18: the integration suites against that PostgreSQL; 15 default)
+#   make check-pg   the integration suites against PostgreSQL 13, 17 and 18 in turn
 #   make demo       build, start a throwaway PostgreSQL, apply migrations-example/, show the summary
 #   make bench      benchmarks against a reference measured in the same run
 #   make format     clang-format the sources
@@ -54,8 +56,13 @@ ASAN_OBJS := $(patsubst src/%.c,build/asan/%.o,$(SRCS))
 ASAN_LIB_OBJS := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps deps-test check unit integration format format-check lint demo bench dist clean \
-	asan action-check dist-check
+.PHONY: all deps deps-test check check-pg unit integration format format-check lint demo bench dist \
+	clean asan action-check dist-check
+
+# The PostgreSQL major the integration suites run against: 15 is the host's; 13, 17 and 18 run
+# from Debian roots that scripts/pg-root.sh builds on first use (about a minute each) and keeps.
+PG ?= 15
+PG_VERSIONS ?= 13 17 18
 
 all: db-migrate
 
@@ -103,7 +110,8 @@ unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
 integration: build/asan/db-migrate
-	@DBM_BIN=$(CURDIR)/build/asan/db-migrate tests/run-integration.sh
+	@scripts/pg-root.sh prepare $(PG)
+	@PG=$(PG) DBM_BIN=$(CURDIR)/build/asan/db-migrate tests/run-integration.sh
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -127,7 +135,14 @@ node_modules/.installed: package.json package-lock.json
 check: deps-test node_modules/.installed
 	@$(MAKE) --no-print-directory format-check lint build/asan/headers.ok action-check dist-check
 	@$(MAKE) --no-print-directory $(UNIT_BINS) build/asan/db-migrate
-	@tests/run.sh $(UNIT_BINS)
+	@scripts/pg-root.sh prepare $(PG)
+	@PG=$(PG) tests/run.sh $(UNIT_BINS)
+
+# The integration suites only (no unit tests, format or lint), once per major of PG_VERSIONS;
+# one total line per major.
+check-pg: deps-test node_modules/.installed
+	@$(MAKE) --no-print-directory -s build/asan/db-migrate
+	@scripts/check-pg.sh $(PG_VERSIONS)
 
 demo: deps
 	@$(MAKE) --no-print-directory db-migrate

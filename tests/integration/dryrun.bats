@@ -30,7 +30,7 @@ seed_tables() {
 }
 
 # A fixed \restrict key, so two dumps of one schema are byte-identical.
-dump_schema() { pg_dump --schema-only --no-owner --restrict-key=dbmigratetest "$DATABASE_URL"; }
+dump_schema() { pg_dump_schema --no-owner --restrict-key=dbmigratetest "$DATABASE_URL"; }
 data_digest() {
   sql "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM (
          SELECT a::text AS t FROM accounts a UNION ALL SELECT e::text FROM events e

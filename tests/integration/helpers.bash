@@ -1,13 +1,22 @@
 # helpers.bash - shared set-up for the integration suites.
 #
-# Each suite starts its own PostgreSQL 15 in a temporary directory in
-# setup_file (pg_start) and stops it in teardown_file (pg_stop); each test
-# gets a fresh database (new_db). Nothing listens beyond 127.0.0.1 and nothing
-# is left running.
+# Each suite starts its own PostgreSQL in a temporary directory in setup_file
+# (pg_start) and stops it in teardown_file (pg_stop); each test gets a fresh
+# database (new_db). Nothing listens beyond 127.0.0.1 and nothing is left
+# running.
+#
+# PG names the major version under test: 15 (the default) is the host's
+# postgresql-15; 13, 17 and 18 run from Debian roots that scripts/pg-root.sh
+# builds once and caches, chrooted, with the data directory under /tmp (the
+# same path inside the root and out). Clients (libpq, psql, db-migrate) are the
+# host's and reach the server over TCP on 127.0.0.1; pg_dump_schema picks a
+# pg_dump that can dump the server.
 
+PG=${PG:-15}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 DBM=${DBM_BIN:-$BATS_TEST_DIRNAME/../../build/asan/db-migrate}
 REPO_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+PG_ROOT_SH=$REPO_ROOT/scripts/pg-root.sh
 CORPORA=${DBM_CORPORA:-$REPO_ROOT/../shared/corpora}
 # Beside a worktree under wt/, the corpora sit one level further up.
 [ -d "$CORPORA" ] || [ -n "${DBM_CORPORA:-}" ] || CORPORA=$REPO_ROOT/../../shared/corpora
@@ -18,12 +27,59 @@ need_corpus() {
   skip "corpus $1 not found: set DBM_CORPORA to a checkout of the shared corpora"
 }
 
+# need_pg MAJOR WHY: skip the test, saying why, on a PostgreSQL older than MAJOR.
+need_pg() {
+  [ "$PG" -ge "$1" ] && return 0
+  skip "needs PostgreSQL $1 or later ($2); this run is on $PG"
+}
+
 # schema_diff EXPECTED ACTUAL: diff -u of two pg_dump outputs, without the lines that name
 # the server and pg_dump versions (a patch release changes them, not the schema).
+# EXPECTED is a corpus's expected-schema.sql, which PostgreSQL 15 wrote. On another major,
+# the reference is built again on the server under test (schema_reference) and EXPECTED
+# only names its corpus, since other majors keep or print the same migrations differently,
+# none of it db-migrate's doing: 13's public schema has another owner and ACL, and 13
+# prints AT TIME ZONE as timezone(); from 16 a view over one table names its columns without
+# the table; pg_dump 17 writes ALTER SEQUENCE or ALTER VIEW for an owner and adds SET
+# transaction_timeout; 18 keeps NOT NULL constraints with names, and prints those a rename
+# left with a name not the default.
 schema_diff() {
-  diff -u <(grep -vE '^-- Dumped (from database|by pg_dump) version ' "$1") \
+  local expected=$1
+  [ "$PG" = 15 ] || expected=$(schema_reference "$1") || return 1
+  diff -u <(grep -vE '^-- Dumped (from database|by pg_dump) version ' "$expected") \
     <(grep -vE '^-- Dumped (from database|by pg_dump) version ' "$2")
 }
+
+# schema_reference EXPECTED: the path of the reference schema of EXPECTED's corpus on the
+# server under test: the corpus applied with plain psql (the corpora's apply-with-psql.sh,
+# which made EXPECTED on 15) to a scratch database, dumped with pg_dump_schema and EXPECTED's
+# restrict key. Made once per suite and corpus folder; fails, saying why, when the corpus
+# does not apply.
+schema_reference() {
+  local dir key ref db log
+  dir=$(cd "$(dirname "$1")" && pwd)
+  ref="$PGTEST_DIR/reference.$(printf '%s' "$dir" | md5sum | cut -c1-16).sql"
+  if [ ! -s "$ref" ]; then
+    [ -f "$dir/SOURCE.txt" ] && [ -x "$CORPORA/apply-with-psql.sh" ] || {
+      echo "schema_diff: $1 is not beside a corpus that $CORPORA/apply-with-psql.sh can apply" >&2
+      return 1
+    }
+    key=$(sed -n 's/^\\restrict //p' "$1" | head -1)
+    db="ref_$RANDOM$RANDOM"
+    log=$ref.log
+    psql -X -q "$PGTEST_URL_BASE/postgres" -c "CREATE DATABASE $db" >/dev/null || return 1
+    if ! "$CORPORA/apply-with-psql.sh" "$dir" "$PGTEST_URL_BASE/$db" >"$log" 2>&1; then
+      echo "schema_diff: the reference (apply-with-psql.sh) fails on PostgreSQL $PG:" >&2
+      tail -20 "$log" >&2
+      return 1
+    fi
+    pg_dump_schema ${key:+"--restrict-key=$key"} "$PGTEST_URL_BASE/$db" >"$ref.part" &&
+      mv "$ref.part" "$ref" || return 1
+    psql -X -q "$PGTEST_URL_BASE/postgres" -c "DROP DATABASE $db" >/dev/null
+  fi
+  echo "$ref"
+}
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -36,24 +92,60 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# pg_tool NAME ARGS...: the PostgreSQL server program NAME (initdb, pg_ctl, pg_dump...) of
+# the major under test, run as the postgres user: the host's for 15, else in its root.
+pg_tool() {
+  local name=$1
+  shift
+  if [ "$PG" = 15 ]; then
+    as_pg "$PG_BIN/$name" "$@"
+  else
+    "$PG_ROOT_SH" exec "$PG" "$name" "$@"
+  fi
+}
+
 # pg_start [extra postgres -c options...]: exports PGTEST_DIR, PGTEST_PORT, PGTEST_URL_BASE.
+# Files named in the options must be under /tmp when PG is not 15 (the root sees only that).
 pg_start() {
+  case "$PG" in
+    15) ;;
+    13 | 17 | 18) "$PG_ROOT_SH" prepare "$PG" || return 1 ;;
+    *) echo "PG=$PG: the suites run against PostgreSQL 13, 15, 17 or 18" >&2; return 1 ;;
+  esac
   PGTEST_DIR=$(mktemp -d /tmp/dbm-pg.XXXXXX)
   chmod 755 "$PGTEST_DIR"
   [ "$(id -u)" -eq 0 ] && chown postgres "$PGTEST_DIR"
   PGTEST_PORT=$(free_port)
-  as_pg "$PG_BIN/initdb" -D "$PGTEST_DIR/data" -A trust --nosync -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
+  pg_tool initdb -D "$PGTEST_DIR/data" -A trust --nosync -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
   local opts="-p $PGTEST_PORT -k $PGTEST_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
   for o in "$@"; do opts="$opts -c $o"; done
-  as_pg "$PG_BIN/pg_ctl" -D "$PGTEST_DIR/data" -o "$opts" -l "$PGTEST_DIR/log" -w start >/dev/null
+  pg_tool pg_ctl -D "$PGTEST_DIR/data" -o "$opts" -l "$PGTEST_DIR/log" -w start >/dev/null || {
+    tail -20 "$PGTEST_DIR/log" >&2
+    return 1
+  }
   export PGTEST_DIR PGTEST_PORT
   export PGTEST_URL_BASE="postgresql://postgres@127.0.0.1:$PGTEST_PORT"
 }
 
 pg_stop() {
   [ -n "${PGTEST_DIR:-}" ] || return 0
-  as_pg "$PG_BIN/pg_ctl" -D "$PGTEST_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+  pg_tool pg_ctl -D "$PGTEST_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$PGTEST_DIR"
+}
+
+# pg_reload: the server rereads its configuration files (pg_hba.conf, postgresql.conf).
+pg_reload() {
+  pg_tool pg_ctl -D "$PGTEST_DIR/data" reload >/dev/null
+}
+
+# pg_dump_schema ARGS...: pg_dump --schema-only ARGS with a pg_dump that can dump the server
+# under test: the host's 15 for 13 and 15 (so the output is in 15's form, as the corpora's
+# expected schemas are), the root's own for newer servers, which 15's refuses to dump.
+pg_dump_schema() {
+  case "$PG" in
+    13 | 15) "$PG_BIN/pg_dump" --schema-only "$@" ;;
+    *) "$PG_ROOT_SH" exec "$PG" pg_dump --schema-only "$@" ;;
+  esac
 }
 
 # new_db: create a fresh database; exports DATABASE_URL and DBNAME.

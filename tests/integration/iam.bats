@@ -19,7 +19,7 @@ setup_file() {
     -c "CREATE ROLE iam_pw LOGIN PASSWORD 'not-a-token'"
   # iam_pw must prove a password; everyone else is trusted.
   sed -i '1i host all iam_pw 127.0.0.1/32 scram-sha-256' "$PGTEST_DIR/data/pg_hba.conf"
-  as_pg "$PG_BIN/pg_ctl" -D "$PGTEST_DIR/data" reload >/dev/null
+  pg_reload
 }
 teardown_file() { pg_stop; }
 

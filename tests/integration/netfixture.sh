@@ -2,8 +2,9 @@
 # netfixture.sh start DIR | stop DIR - the servers the network tests talk to.
 #
 # start: in DIR (which it creates), a test CA and a second unrelated CA, a
-# PostgreSQL 15 with ssl=on (certificate for DNS:localhost signed by the test
-# CA) whose pg_hba lets the test user in only over TLS with SCRAM, and an
+# PostgreSQL (the major PG names, see helpers.bash; DIR must be under /tmp)
+# with ssl=on (certificate for DNS:localhost signed by the test CA) whose
+# pg_hba lets the test user in only over TLS with SCRAM, and an
 # OpenSSH server on 127.0.0.1 with its own host keys and two ports: the first
 # allows TCP forwarding, the second (Match LocalPort) does not. It writes
 # client keys in several formats, known_hosts variants, and DIR/env: shell
