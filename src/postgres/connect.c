@@ -117,7 +117,9 @@ static void hint_for(const char *msg, const dbm_connect_opts *cfg, bool tunneled
     } else if (strstr(msg, "does not support SSL")) {
         dbm_error_hint("the server offers no TLS while sslmode requires it: enable ssl on the "
                        "server, or lower sslmode only on a network you trust");
-    } else if (strstr(msg, "no pg_hba.conf entry") && strstr(msg, "no encryption")) {
+    } else if (strstr(msg, "no pg_hba.conf entry") &&
+               (strstr(msg, "no encryption") || strstr(msg, "SSL off"))) {
+        /* PostgreSQL 14 and later say "no encryption", 13 and earlier "SSL off" */
         dbm_error_hint("the server accepts this user only over TLS: set sslmode=require, or "
                        "verify-full with sslrootcert");
     } else if (strstr(msg, "no pg_hba.conf entry")) {

@@ -517,7 +517,7 @@ static void connect_checks_tls_and_reports_each_failure(void **state)
         {"localhost", "dbm_net", "require", 0, true, "password authentication failed", "password"},
         {"localhost", "no_such_db", "require", 0, false, "database \"no_such_db\" does not exist",
          "create the database"},
-        {"localhost", "dbm_net", "disable", 0, false, "no encryption", "only over TLS"},
+        {"localhost", "dbm_net", "disable", 0, false, "no pg_hba.conf entry", "only over TLS"},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
