@@ -127,8 +127,10 @@ static void check_add_column(checker *c, const char *table, const json_t *coldef
             generates = true;
             volatile_what = volatile_what ?: "an identity";
         } else if (strcmp(ct, "CONSTR_GENERATED") == 0) {
+            /* a VIRTUAL column (PostgreSQL 18) is computed when read: nothing is written */
             generates = true;
-            volatile_what = volatile_what ?: "a stored generated expression";
+            if (!jstr_is(con, "generated_kind", "v"))
+                volatile_what = volatile_what ?: "a stored generated expression";
         }
     }
     if (volatile_what)

@@ -77,6 +77,14 @@ static void each_rule_fires_only_where_it_should(void **state)
         {"volatile-default", "ALTER TABLE t ADD COLUMN id int GENERATED ALWAYS AS IDENTITY", true},
         {"volatile-default", "ALTER TABLE t ADD COLUMN c timestamptz NOT NULL DEFAULT now()",
          false}, /* now() is stable: evaluated once, no rewrite */
+        {"volatile-default", "ALTER TABLE t ADD COLUMN g int GENERATED ALWAYS AS (a * 2) STORED",
+         true},
+        /* PostgreSQL 18: virtual, the default kind, is computed when read */
+        {"volatile-default", "ALTER TABLE t ADD COLUMN g int GENERATED ALWAYS AS (a * 2) VIRTUAL",
+         false},
+        {"volatile-default", "ALTER TABLE t ADD COLUMN g int GENERATED ALWAYS AS (a * 2)", false},
+        {"not-null-column-without-default",
+         "ALTER TABLE t ADD COLUMN g int NOT NULL GENERATED ALWAYS AS (a * 2) VIRTUAL", false},
         {"volatile-default", "ALTER TABLE t ADD COLUMN c text DEFAULT 'x'", false},
         {"volatile-default", "ALTER TABLE t ADD COLUMN c text DEFAULT lower('X')", false},
         {"volatile-default", "ALTER TABLE t ADD COLUMN c date DEFAULT CURRENT_DATE", false},
