@@ -98,6 +98,12 @@ static void each_rule_fires_only_where_it_should(void **state)
          "NULL",
          false},
         {"set-not-null", "ALTER TABLE t ALTER COLUMN c DROP NOT NULL", false},
+        /* PostgreSQL 18: a NOT NULL table constraint, validated at once or NOT VALID */
+        {"set-not-null", "ALTER TABLE t ADD CONSTRAINT c_nn NOT NULL c", true},
+        {"set-not-null", "ALTER TABLE t ADD CONSTRAINT c_nn NOT NULL c NOT VALID", false},
+        {"set-not-null",
+         "ALTER TABLE t VALIDATE CONSTRAINT t_c_not_null; ALTER TABLE t ADD NOT NULL c", false},
+        {"set-not-null", "CREATE TABLE t (c int); ALTER TABLE t ADD NOT NULL c", false},
 
         {"constraint-without-not-valid", "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)", true},
         {"constraint-without-not-valid",
