@@ -6,6 +6,9 @@ FROM docker.io/library/debian:bookworm-slim AS build
 # Its own layer, keyed on the package list only, so source edits reuse it.
 COPY scripts/deps.sh /src/scripts/deps.sh
 RUN /src/scripts/deps.sh build && rm -rf /var/lib/apt/lists/*
+# libpg_query 18, the parser make links (PostgreSQL 18's grammar): its own layer too.
+COPY scripts/libpg-query.sh scripts/libpg-query-compat.c /src/scripts/
+RUN /src/scripts/libpg-query.sh
 COPY Makefile VERSION /src/
 COPY src /src/src
 RUN make -C /src -j"$(nproc)" db-migrate

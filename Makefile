@@ -16,7 +16,17 @@
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CC ?= cc
 PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto expat
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libpg_query 18 (PostgreSQL 18's grammar), prepared once per machine by scripts/libpg-query.sh
+# in a cache outside the clone; the system's libpg_query, if any, is never used. Goals that
+# compile nothing, or only in a sub-make once packages are installed, do not ask for it.
+NO_BUILD_GOALS := clean format format-check lint deps deps-test action-check dist dist-check \
+	check demo bench
+ifneq ($(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+PGQ_DIR := $(shell scripts/libpg-query.sh)
+$(if $(PGQ_DIR),,$(error libpg_query 18 is missing: scripts/libpg-query.sh failed (see above)))
+endif
+PGQ_STAMP := $(PGQ_DIR)/.installed
+PKG_CFLAGS = -I$(PGQ_DIR)/include $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: src/net/http.c loads it on first use (dlopen), so runs that
 # make no HTTP request never map it and its TLS stack.
 # libpq is not linked either: src/postgres/pq.c loads it on the thread that connects, while the
@@ -27,7 +37,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # and OpenSSL stay shared, for the system's security updates; libgit2's Negotiate auth needs
 # the GSSAPI library.
 STATIC_LIBS := git2 mbedtls mbedx509 mbedcrypto http_parser pcre2-8 ssh2 jansson expat z
-PKG_LIBS = -Wl,-Bstatic $(addprefix -l,$(STATIC_LIBS)) -l:libpg_query.a -Wl,-Bdynamic \
+PKG_LIBS = -Wl,-Bstatic $(addprefix -l,$(STATIC_LIBS)) $(PGQ_DIR)/lib/libpg_query.a -Wl,-Bdynamic \
 	$(shell pkg-config --libs libcrypto 2>/dev/null) -l:libgssapi_krb5.so.2 -lssl -lcrypto \
 	-lrt -lpthread -ldl -lm
 
@@ -76,12 +86,12 @@ db-migrate: $(REL_OBJS)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(RELEASE_CFLAGS) -o $@ $(REL_OBJS) $(PKG_LIBS)
 
-build/release/%.o: src/%.c $(HDRS)
+build/release/%.o: src/%.c $(HDRS) $(PGQ_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(BASE_CFLAGS) $(RELEASE_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-build/asan/%.o: src/%.c $(HDRS)
+build/asan/%.o: src/%.c $(HDRS) $(PGQ_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      $< (asan)"
 	$(Q)$(CC) $(BASE_CFLAGS) $(ASAN_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
@@ -92,7 +102,7 @@ build/asan/db-migrate: $(ASAN_OBJS)
 
 asan: build/asan/db-migrate
 
-build/asan/tests/%: tests/unit/%.c $(ASAN_LIB_OBJS) $(UNIT_HDRS)
+build/asan/tests/%: tests/unit/%.c $(ASAN_LIB_OBJS) $(UNIT_HDRS) $(PGQ_STAMP)
 	@mkdir -p $(@D)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(BASE_CFLAGS) -Itests/unit $(ASAN_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(ASAN_LIB_OBJS) -lpq $(PKG_LIBS) -lcmocka
@@ -101,7 +111,7 @@ build/asan:
 	@mkdir -p $@
 
 # Each header must compile on its own.
-build/asan/headers.ok: $(HDRS) | build/asan
+build/asan/headers.ok: $(HDRS) $(PGQ_STAMP) | build/asan
 	@for h in $(HDRS); do \
 	  printf '#include "%s"\n' "$${h#src/}" | $(CC) $(BASE_CFLAGS) $(PKG_CFLAGS) -x c -fsyntax-only - || exit 1; \
 	done; touch $@

@@ -1,7 +1,7 @@
 /*
  * parse.c - statement splitting with libpg_query.
  *
- * The section is parsed once with pg_query_parse (the full PostgreSQL 15
+ * The section is parsed once with pg_query_parse (the full PostgreSQL 18
  * grammar, so dollar quotes, nested comments, E'' strings and CREATE RULE
  * bodies holding ';' are handled by the real scanner) and its JSON is read
  * element by element with Jansson. Each element of its "stmts" array is a
@@ -161,7 +161,7 @@ static const char *skip_json_space(const char *p, const char *end)
 
 /*
  * The first element of the top-level "stmts" array in libpg_query's output
- * ({"version":150001,"stmts":[...]}; no "stmts" when there is no statement),
+ * ({"version":180004,"stmts":[...]}; no "stmts" when there is no statement),
  * or NULL. Nothing before "stmts" is a string, so the first match is the key.
  */
 static const char *stmts_array(const char *json, const char *end)

@@ -38,7 +38,8 @@ const struct dbm_rule_info dbm_rules[] = {
      "add the column without a default (or with a constant one), backfill in batches, then set "
      "the default"},
     {"set-not-null",
-     "ALTER COLUMN ... SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock",
+     "ALTER COLUMN ... SET NOT NULL, or ADD ... NOT NULL col without NOT VALID (PostgreSQL "
+     "18), scans the whole table under an ACCESS EXCLUSIVE lock",
      "ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT "
      "NULL (PostgreSQL 12+ skips the scan) and drop the check"},
     {"constraint-without-not-valid",

@@ -127,8 +127,10 @@ static void check_add_column(checker *c, const char *table, const json_t *coldef
             generates = true;
             volatile_what = volatile_what ?: "an identity";
         } else if (strcmp(ct, "CONSTR_GENERATED") == 0) {
+            /* a VIRTUAL column (PostgreSQL 18) is computed when read: nothing is written */
             generates = true;
-            volatile_what = volatile_what ?: "a stored generated expression";
+            if (!jstr_is(con, "generated_kind", "v"))
+                volatile_what = volatile_what ?: "a stored generated expression";
         }
     }
     if (volatile_what)
@@ -185,6 +187,27 @@ static void check_add_constraint(checker *c, const char *table, const json_t *co
 }
 
 /*
+ * ADD CONSTRAINT ... NOT NULL col (PostgreSQL 18) on `rv` (named `table`): without NOT VALID,
+ * it scans the table under its ACCESS EXCLUSIVE lock, as SET NOT NULL does.
+ */
+static void check_add_not_null(checker *c, const json_t *rv, const char *table, const json_t *con)
+{
+    const char *col =
+        jstr(json_object_get(json_array_get(json_object_get(con, "keys"), 0), "String"), "sval");
+    const char *name = jstr(con, "conname");
+
+    if (jbool(con, "skip_validation") ||
+        dbm_rules_relset_has(&c->validated, jstr(rv, "schemaname"), jstr(rv, "relname")))
+        return;
+    dbm_rules_hit(c, "set-not-null",
+                  dbm_xasprintf("NOT NULL constraint %s%s%son \"%s\".\"%s\" scans the table under "
+                                "an ACCESS EXCLUSIVE lock",
+                                name ? "\"" : "", name ?: "", name ? "\" " : "", table, col ?: "?"),
+                  "add it NOT VALID, then VALIDATE CONSTRAINT it in a later statement or "
+                  "migration: validating takes a weaker lock (PostgreSQL 18)");
+}
+
+/*
  * One subcommand of ALTER TABLE on the existing relation `rv` (named `table`).
  * Returns whether it takes an ACCESS EXCLUSIVE lock.
  */
@@ -212,6 +235,8 @@ static bool check_alter_cmd(checker *c, const json_t *rv, const char *table, con
                           "first ADD CONSTRAINT %s_%s_not_null CHECK (%s IS NOT NULL) NOT VALID "
                           "and VALIDATE CONSTRAINT it; SET NOT NULL then skips the scan",
                           jstr(rv, "relname") ?: "t", col ?: "col", col ?: "col");
+    } else if (strcmp(sub, "AT_AddConstraint") == 0 && jstr_is(con, "contype", "CONSTR_NOTNULL")) {
+        check_add_not_null(c, rv, table, con);
     } else if (strcmp(sub, "AT_AddConstraint") == 0 && con) {
         check_add_constraint(c, table, con);
     } else if (strcmp(sub, "AT_AlterColumnType") == 0) {

@@ -280,6 +280,25 @@ migrations/015_lock.sql:2:lock-table"
   [ "$(jq -r .status "$WORK/report.json")" = pending ]
 }
 
+@test "plan reads what PostgreSQL 16 to 18 accept: no syntax error, no rule the safe form deserves" {
+  write migrations/001_newer.sql <<'SQL'
+SELECT * FROM (SELECT 1 AS x);
+MERGE INTO a USING (SELECT 1 AS x) s ON a.x = s.x
+  WHEN NOT MATCHED BY SOURCE THEN DELETE RETURNING merge_action(), a.*;
+SELECT * FROM JSON_TABLE('[1,2]'::jsonb, '$[*]' COLUMNS (v int PATH '$'));
+SELECT JSON_OBJECT('a': 1), JSON_ARRAY(1, 2), '{}' IS JSON OBJECT;
+ALTER TABLE a ADD COLUMN g int GENERATED ALWAYS AS (x * 2) VIRTUAL;
+ALTER TABLE a ADD CONSTRAINT a_x_nn NOT NULL x NOT VALID;
+SQL
+  unset DATABASE_URL
+  export GITHUB_ACTIONS=true
+  run_dbm 0 plan --report-file "$WORK/report.json"
+  [ -z "$(warnings)" ]
+  [[ "$output" != *'::error'* ]]
+  [ "$(jq -r .status "$WORK/report.json")" = pending ]
+  [ "$(jq '[.findings[] | select(.severity != "notice")] | length' "$WORK/report.json")" = 0 ]
+}
+
 @test "missing-lock-timeout fires only when neither the option nor the file sets a lock_timeout" {
   write migrations/001_alter.sql <<'SQL'
 CREATE TABLE n (x int);

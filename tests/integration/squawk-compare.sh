@@ -26,10 +26,12 @@ if [ -z "$squawk" ]; then
 fi
 echo "squawk: $("$squawk" --version)"
 
-cc -std=c11 -D_GNU_SOURCE -I"$root/src" -O1 -o "$tmp/rules-dump" \
-  "$root/tests/integration/rules-dump.c" "$root/src/sql/rules.c" "$root/src/sql/parse.c" \
+# The libpg_query db-migrate is built with (scripts/libpg-query.sh), never the system's.
+pgq=$("$root/scripts/libpg-query.sh")
+cc -std=c11 -D_GNU_SOURCE -I"$root/src" -I"$pgq/include" -O1 -o "$tmp/rules-dump" \
+  "$root/tests/integration/rules-dump.c" "$root"/src/sql/*.c \
   "$root/src/common/util.c" "$root/src/common/error.c" \
-  $(pkg-config --cflags --libs jansson libcrypto) -lpg_query
+  "$pgq/lib/libpg_query.a" $(pkg-config --cflags --libs jansson libcrypto)
 
 # One file per migration holding its up section, named SET/NAME.sql.
 extract() { # set file name [start-marker end-marker]

@@ -77,6 +77,14 @@ static void each_rule_fires_only_where_it_should(void **state)
         {"volatile-default", "ALTER TABLE t ADD COLUMN id int GENERATED ALWAYS AS IDENTITY", true},
         {"volatile-default", "ALTER TABLE t ADD COLUMN c timestamptz NOT NULL DEFAULT now()",
          false}, /* now() is stable: evaluated once, no rewrite */
+        {"volatile-default", "ALTER TABLE t ADD COLUMN g int GENERATED ALWAYS AS (a * 2) STORED",
+         true},
+        /* PostgreSQL 18: virtual, the default kind, is computed when read */
+        {"volatile-default", "ALTER TABLE t ADD COLUMN g int GENERATED ALWAYS AS (a * 2) VIRTUAL",
+         false},
+        {"volatile-default", "ALTER TABLE t ADD COLUMN g int GENERATED ALWAYS AS (a * 2)", false},
+        {"not-null-column-without-default",
+         "ALTER TABLE t ADD COLUMN g int NOT NULL GENERATED ALWAYS AS (a * 2) VIRTUAL", false},
         {"volatile-default", "ALTER TABLE t ADD COLUMN c text DEFAULT 'x'", false},
         {"volatile-default", "ALTER TABLE t ADD COLUMN c text DEFAULT lower('X')", false},
         {"volatile-default", "ALTER TABLE t ADD COLUMN c date DEFAULT CURRENT_DATE", false},
@@ -90,6 +98,12 @@ static void each_rule_fires_only_where_it_should(void **state)
          "NULL",
          false},
         {"set-not-null", "ALTER TABLE t ALTER COLUMN c DROP NOT NULL", false},
+        /* PostgreSQL 18: a NOT NULL table constraint, validated at once or NOT VALID */
+        {"set-not-null", "ALTER TABLE t ADD CONSTRAINT c_nn NOT NULL c", true},
+        {"set-not-null", "ALTER TABLE t ADD CONSTRAINT c_nn NOT NULL c NOT VALID", false},
+        {"set-not-null",
+         "ALTER TABLE t VALIDATE CONSTRAINT t_c_not_null; ALTER TABLE t ADD NOT NULL c", false},
+        {"set-not-null", "CREATE TABLE t (c int); ALTER TABLE t ADD NOT NULL c", false},
 
         {"constraint-without-not-valid", "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)", true},
         {"constraint-without-not-valid",
