@@ -7,7 +7,9 @@
 # The SQL checks must accept what the newest supported PostgreSQL accepts, so db-migrate is
 # built with libpg_query 18 (PostgreSQL 18's grammar), not Debian 12's libpg-query-dev (15).
 # It is Debian's own build, libpg-query-dev 18.0.0-3 from forky, fetched from Debian's archive
-# and checked against the pinned SHA-256 below. Debian's archive serves the binary package;
+# and checked against the pinned SHA-256 below; once that version has left the archive (a suite
+# keeps only its current one), forky's current 18.x, checked against forky's signed index,
+# and the same probes below. Debian's archive serves the binary package;
 # the source tarball is not served by every mirror. Its static library, built with a newer
 # glibc than Debian 12's 2.36, references two functions that glibc gained in 2.38
 # (strlcpy, and __isoc23_strtoul, which only differs from strtoul by reading a 0b prefix in
@@ -27,7 +29,7 @@ sha256=ac892ed12440b2372dc8b34a97efbe44a3a473bcf345ecc8cf40f52b36ee9abb
 deb=libpg-query-dev_${version}_${arch}.deb
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 cache=${DBM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/db-migrate}
-dir=$cache/libpg_query-$version
+dir=$cache/libpg_query-$version # named for the pin, even when forky has moved on
 here=$(cd "$(dirname "$0")" && pwd)
 
 if [ -f "$dir/.installed" ]; then
@@ -50,16 +52,46 @@ mkdir -p "$cache"
 tmp=$(mktemp -d "$cache/.libpg_query.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
+# The version the suite carries now, when the pinned one has left the archive (a suite
+# keeps only its current version): apt fetches forky's signed index into a private state
+# directory, and `apt-get download` checks the package against it. Only an 18.x is taken;
+# the probe below still checks that it links and reads 18's grammar.
+fetch_current() {
+  local a="$tmp/apt"
+  mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
+  echo "deb [arch=$arch] $mirror forky main" >"$a/sources.list"
+  local opts=(-o "Dir::Etc::sourcelist=$a/sources.list" -o Dir::Etc::sourceparts=-
+    -o "Dir::State::Lists=$a/lists" -o "Dir::Cache=$a/cache" -o Dir::State::status=/dev/null
+    -o APT::Sandbox::User=root -o Acquire::Check-Valid-Until=false)
+  apt-get "${opts[@]}" update >"$tmp/update.log" 2>&1 || {
+    cat "$tmp/update.log" >&2
+    return 1
+  }
+  version=$(apt-cache "${opts[@]}" show libpg-query-dev 2>/dev/null | sed -n 's/^Version: //p' | head -1)
+  case $version in
+  18.*) ;;
+  *) echo "libpg-query.sh: forky carries libpg-query-dev '${version:-none}', not 18" >&2; return 1 ;;
+  esac
+  (cd "$tmp" && apt-get "${opts[@]}" download "libpg-query-dev=$version") >"$tmp/download.log" 2>&1 || {
+    cat "$tmp/download.log" >&2
+    return 1
+  }
+  deb=$(cd "$tmp" && ls libpg-query-dev_*.deb)
+}
+
 echo "libpg-query.sh: fetching $deb" >&2
 url=$mirror/pool/main/libp/libpg-query/$deb
 # apt's own downloader: present wherever apt is, and it checks the hash.
-/usr/lib/apt/apt-helper -o APT::Sandbox::User=root download-file "$url" "$tmp/$deb" \
-  "SHA256:$sha256" >/dev/null 2>"$tmp/fetch.log" || {
-  cat "$tmp/fetch.log" >&2
-  fail "could not fetch '$url'" "check that Debian's archive is reachable (DEBIAN_MIRROR)"
-}
-echo "$sha256  $tmp/$deb" | sha256sum --check --quiet >&2 ||
-  fail "'$deb' does not match its pinned SHA-256" "fetch it again; if it persists, the mirror is wrong"
+if /usr/lib/apt/apt-helper -o APT::Sandbox::User=root download-file "$url" "$tmp/$deb" \
+  "SHA256:$sha256" >/dev/null 2>"$tmp/fetch.log"; then
+  echo "$sha256  $tmp/$deb" | sha256sum --check --quiet >&2 ||
+    fail "'$deb' does not match its pinned SHA-256" "fetch it again; if it persists, the mirror is wrong"
+else
+  echo "libpg-query.sh: $deb is not in the archive any more; taking forky's current 18.x" >&2
+  fetch_current || fail "could not fetch libpg-query-dev 18 from '$mirror'" \
+    "check that Debian's archive is reachable (DEBIAN_MIRROR), or pin the new version here"
+  echo "libpg-query.sh: fetched $deb (verified against forky's signed index)" >&2
+fi
 
 dpkg-deb -x "$tmp/$deb" "$tmp/root"
 mkdir -p "$tmp/out/lib"
@@ -88,6 +120,7 @@ ${CC:-cc} -std=c11 -I"$tmp/out/include" -o "$tmp/probe" "$tmp/probe.c" "$tmp/out
   fail "libpg_query $version does not link on this machine" "see the linker's message above"
 "$tmp/probe" || fail "libpg_query $version does not parse PostgreSQL 18's grammar" "see above"
 
+echo "$version" >"$tmp/out/VERSION"
 touch "$tmp/out/.installed"
 rm -rf "$dir"
 mv "$tmp/out" "$dir"
