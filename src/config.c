@@ -47,7 +47,7 @@ const char *const dbm_option_names[] = {"command",
                                         NULL};
 
 /* Flags that take no value on the command line (they are not action inputs). */
-static const char *const cli_switches[] = {"offline", "verbose", "help", "version", NULL};
+static const char *const cli_switches[] = {"offline", "verbose", "yes", "help", "version", NULL};
 
 static const char options_help[] =
     "options (also action inputs, INPUT_<NAME>):\n"
@@ -75,6 +75,7 @@ static const char options_help[] =
     "  --comment-on-pr BOOL, --github-token TOKEN, --allow-apply-on-pull-request BOOL\n"
     "  --offline                plan from the files and git only, without a database\n"
     "  --verbose                log each statement\n"
+    "  --yes                    rollback without asking (off a terminal it is required)\n"
     "  --help, --version\n"
     "\n"
     "durations: 500ms, 5s, 10m, 1h. Exit status: 0 done, 1 failed or blocked, 2 usage,\n"
@@ -389,6 +390,9 @@ static int read_command(dbm_config *cfg, const parsed_args *pa)
     else if (lookup(pa, "version"))
         cmd = "version";
     cfg->command = dbm_xstrdup(cmd ? cmd : "plan");
+    /* In the Action, choosing `command: rollback` is the confirmation. */
+    cfg->yes = lookup(pa, "yes") != NULL ||
+               (dbm_in_actions() && !pa->npositional && cmd && strcmp(cmd, "rollback") == 0);
     for (size_t i = 1; i < pa->npositional; i++)
         cfg->args[i - 1] = dbm_xstrdup(pa->positional[i]);
     return 0;

@@ -71,6 +71,7 @@ typedef struct {
     bool allow_apply_on_pull_request;
     bool offline;
     bool verbose;
+    bool yes; /* --yes, or the Action's command input is rollback: rollback does not ask */
 
     dbm_github gh;
 } dbm_config;

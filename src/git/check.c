@@ -342,7 +342,9 @@ static int check_history(gitcheck_state *c)
         const gitcheck_key *k;
         dbm_finding *f;
 
-        if (dbm_gitcheck_hist_find(c, m->version))
+        /* Rolled back on purpose since that apply: pending again, not skipped by a deploy. */
+        if (dbm_gitcheck_hist_find(c, m->version) ||
+            dbm_history_was_rolled_back(c->history, m->version))
             continue;
         if (!deployed_files) {
             rc = dbm_git_list_dir(&deployed_files, c->g, c->deployed, c->dir);
