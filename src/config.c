@@ -28,6 +28,7 @@ const char *const dbm_option_names[] = {"command",
                                         "out-of-order",
                                         "deployed-ref",
                                         "target-version",
+                                        "accept-edit",
                                         "adopt-from",
                                         "expect-deployed",
                                         "auth",
@@ -65,6 +66,7 @@ static const char options_help[] =
     "  --out-of-order MODE      error or allow (default: error)\n"
     "  --deployed-ref REF       commit to diff against (default: last successful apply)\n"
     "  --target-version V       for baseline, rollback and repair\n"
+    "  --accept-edit V          repair: record the edited file's checksum for applied V\n"
     "  --adopt-from TOOL        baseline from another tool's history table\n"
     "  --expect-deployed SHA    apply only if the last successful apply was at SHA\n"
     "  --auth MODE              password or aws-iam (default: password)\n"
@@ -449,6 +451,7 @@ static int read_versions(dbm_config *cfg, const parsed_args *pa)
 
     cfg->deployed_ref = dbm_xstrdup(lookup(pa, "deployed-ref"));
     cfg->target_version = dbm_xstrdup(lookup(pa, "target-version"));
+    cfg->accept_edit = dbm_xstrdup(lookup(pa, "accept-edit"));
     cfg->expect_deployed = dbm_xstrdup(lookup(pa, "expect-deployed"));
     v = lookup(pa, "adopt-from");
     if (v && (error = check_one_of("adopt-from", v, tools,
@@ -458,6 +461,9 @@ static int read_versions(dbm_config *cfg, const parsed_args *pa)
     for (const char *p = cfg->target_version; p && *p; p++)
         if ((unsigned char)*p < 0x20)
             return dbm_error_set(DBM_ECONFIG, "target-version holds a control character");
+    for (const char *p = cfg->accept_edit; p && *p; p++)
+        if ((unsigned char)*p < 0x20)
+            return dbm_error_set(DBM_ECONFIG, "accept-edit holds a control character");
     return 0;
 }
 
@@ -580,6 +586,7 @@ void dbm_config_free(dbm_config *cfg)
     free(cfg->history_schema);
     free(cfg->deployed_ref);
     free(cfg->target_version);
+    free(cfg->accept_edit);
     free(cfg->adopt_from);
     free(cfg->expect_deployed);
     free(cfg->aws_region);

@@ -56,6 +56,7 @@ typedef struct {
 
     char *deployed_ref;
     char *target_version;
+    char *accept_edit; /* repair: the applied version whose edited file is accepted */
     char *adopt_from;
     char *expect_deployed;
 

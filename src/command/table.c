@@ -25,8 +25,9 @@ const dbm_command_row dbm_commands[] = {
      .check = dbm_cmd_baseline_check},
     {"rollback", dbm_cmd_rollback, true,
      "undo the last migration, or those newer than --target-version (0: all)", .flags = 0},
-    {"repair", dbm_cmd_repair, true, "clear the failed record of --target-version",
-     .check = dbm_command_check_target},
+    {"repair", dbm_cmd_repair, true,
+     "clear the failed record of --target-version, or record --accept-edit's edited file",
+     .check = dbm_cmd_repair_check},
     {"new", dbm_cmd_new, false, "create <migrations-dir>/<UTC timestamp>_NAME.sql", .arg = "NAME",
      .check = dbm_cmd_new_check, .flags = DBM_COMMAND_NO_REPORT},
 };

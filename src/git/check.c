@@ -140,8 +140,12 @@ static bool edit_matters(gitcheck_state *c, const dbm_git_change *ch, const dbm_
         const dbm_history_row *h = dbm_gitcheck_hist_find(c, version);
         if (!h)
             return false; /* never applied here: deployed-not-recorded says so */
-        if (m && strcmp(h->checksum, m->checksum) == 0)
+        if (m && strcmp(h->checksum, m->checksum) == 0) {
+            /* repair --accept-edit recorded this very file: the edit is on purpose. */
+            if (dbm_history_edit_accepted(c->history, version))
+                return false;
             *sev = DBM_SEV_WARNING;
+        }
     }
     return true;
 }

@@ -43,6 +43,9 @@ void dbm_history_free(dbm_history *h)
     for (size_t i = 0; i < h->nrolled_back; i++)
         free(h->rolled_back[i]);
     free(h->rolled_back);
+    for (size_t i = 0; i < h->naccepted_edits; i++)
+        free(h->accepted_edits[i]);
+    free(h->accepted_edits);
     free(h);
 }
 
@@ -50,6 +53,14 @@ bool dbm_history_was_rolled_back(const dbm_history *h, const char *version)
 {
     for (size_t i = 0; h && i < h->nrolled_back; i++)
         if (strcmp(h->rolled_back[i], version) == 0)
+            return true;
+    return false;
+}
+
+bool dbm_history_edit_accepted(const dbm_history *h, const char *version)
+{
+    for (size_t i = 0; h && i < h->naccepted_edits; i++)
+        if (strcmp(h->accepted_edits[i], version) == 0)
             return true;
     return false;
 }

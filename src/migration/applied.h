@@ -31,6 +31,8 @@ typedef struct {
     char *last_apply_sha; /* git_sha of the newest successful apply run, or NULL */
     char **rolled_back;   /* versions rollback undid since that apply (runs.detail) */
     size_t nrolled_back;
+    char **accepted_edits; /* versions repair --accept-edit recorded since that apply */
+    size_t naccepted_edits;
     dbm_history_row **by_version; /* rows sorted by version for lookups; NULL: scan */
 } dbm_history;
 
@@ -42,6 +44,9 @@ void dbm_history_index(dbm_history *h);
 
 /* Whether a rollback since the last successful apply undid this version on purpose. */
 bool dbm_history_was_rolled_back(const dbm_history *h, const char *version);
+
+/* Whether repair --accept-edit recorded this version's edited file since that apply. */
+bool dbm_history_edit_accepted(const dbm_history *h, const char *version);
 
 /* The row recorded for exactly this version, or NULL. */
 const dbm_history_row *dbm_history_find(const dbm_history *h, const char *version);

@@ -24,33 +24,44 @@ char *dbm_history_sql_read_rolled_back(PGconn *conn, const char *schema_q)
         "'detail' AND NOT attisdropped), (SELECT json_agg(DISTINCT v)::text FROM %s.runs AS r, "
         "jsonb_array_elements_text(coalesce(to_jsonb(r) -> 'detail' -> 'rolled_back', "
         "'[]'::jsonb)) AS v WHERE r.command = 'rollback' AND r.id > coalesce((SELECT max(id) "
-        "FROM %s.runs WHERE command = 'apply' AND outcome IN ('applied', 'up-to-date')), 0))",
-        t ? t : "NULL", schema_q, schema_q);
+        "FROM %s.runs WHERE command = 'apply' AND outcome IN ('applied', 'up-to-date')), 0)), "
+        "(SELECT json_agg(DISTINCT to_jsonb(r) -> 'detail' -> 'accepted_edit' ->> 'version')::text "
+        "FROM %s.runs AS r WHERE r.command = 'repair' AND r.outcome = 'applied' AND "
+        "to_jsonb(r) -> 'detail' ? 'accepted_edit' AND r.id > coalesce((SELECT max(id) FROM "
+        "%s.runs WHERE command = 'apply' AND outcome IN ('applied', 'up-to-date')), 0))",
+        t ? t : "NULL", schema_q, schema_q, schema_q, schema_q);
 
     PQfreemem(t);
     free(table);
     return sql;
 }
 
-void dbm_history_read_rolled_back(dbm_history *h, const PGresult *res)
+/* A JSON array of strings (NULL: none) as a NULL-terminated list in *out, *n entries. */
+static void read_list(char ***out, size_t *n, const char *text)
 {
-    json_t *list = NULL;
+    json_t *list = text ? json_loads(text, 0, NULL) : NULL;
     size_t i;
     json_t *v;
 
-    h->nrolled_back = 0;
-    if (PQntuples(res) != 1)
-        return;
-    h->current = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    if (!PQgetisnull(res, 0, 1))
-        list = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
-    h->rolled_back = dbm_xcalloc(json_array_size(list) + 1, sizeof(*h->rolled_back));
+    *n = 0;
+    *out = dbm_xcalloc(json_array_size(list) + 1, sizeof(**out));
     json_array_foreach(list, i, v)
     {
         if (json_is_string(v))
-            h->rolled_back[h->nrolled_back++] = dbm_xstrdup(json_string_value(v));
+            (*out)[(*n)++] = dbm_xstrdup(json_string_value(v));
     }
     json_decref(list);
+}
+
+void dbm_history_read_rolled_back(dbm_history *h, const PGresult *res)
+{
+    if (PQntuples(res) != 1)
+        return;
+    h->current = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    read_list(&h->rolled_back, &h->nrolled_back,
+              PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1));
+    read_list(&h->accepted_edits, &h->naccepted_edits,
+              PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2));
 }
 
 char *dbm_history_sql_rolled_back(PGconn *conn, const char *schema, long long run_id,

@@ -57,12 +57,13 @@ char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *versi
 
 /*
  * The query (one row) that says whether runs has the columns of this release,
- * and lists the versions rollback runs undid since the last successful apply
- * (read through to_jsonb, so a history from before the detail column reads as
- * none). schema_q is quoted already. Caller frees.
+ * and lists the versions rollback runs undid, and those whose edits repair
+ * accepted, since the last successful apply (read through to_jsonb, so a
+ * history from before the detail column reads as none). schema_q is quoted
+ * already. Caller frees.
  */
 char *dbm_history_sql_read_rolled_back(PGconn *conn, const char *schema_q);
-/* Its result into h->current and h->rolled_back. */
+/* Its result into h->current, h->rolled_back and h->accepted_edits. */
 void dbm_history_read_rolled_back(dbm_history *h, const PGresult *res);
 /*
  * The statement that adds `version` to the rolled_back list of run_id's

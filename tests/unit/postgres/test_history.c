@@ -86,7 +86,11 @@ static void history_reads_rows_then_the_last_deployed_commit(void **state)
              "jsonb_array_elements_text(coalesce(to_jsonb(r) -> 'detail' -> 'rolled_back', "
              "'[]'::jsonb)) AS v WHERE r.command = 'rollback' AND r.id > coalesce((SELECT "
              "max(id) FROM \"db_migrate\".runs WHERE command = 'apply' AND outcome IN "
-             "('applied', 'up-to-date')), 0))");
+             "('applied', 'up-to-date')), 0)), (SELECT json_agg(DISTINCT to_jsonb(r) -> "
+             "'detail' -> 'accepted_edit' ->> 'version')::text FROM \"db_migrate\".runs AS r "
+             "WHERE r.command = 'repair' AND r.outcome = 'applied' AND to_jsonb(r) -> 'detail' ? "
+             "'accepted_edit' AND r.id > coalesce((SELECT max(id) FROM \"db_migrate\".runs "
+             "WHERE command = 'apply' AND outcome IN ('applied', 'up-to-date')), 0))");
     free(sql);
 }
 
