@@ -28,7 +28,6 @@ const char *const dbm_option_names[] = {"command",
                                         "out-of-order",
                                         "deployed-ref",
                                         "target-version",
-                                        "accept-edit",
                                         "adopt-from",
                                         "expect-deployed",
                                         "auth",
@@ -46,6 +45,9 @@ const char *const dbm_option_names[] = {"command",
                                         "github-token",
                                         "allow-apply-on-pull-request",
                                         NULL};
+
+/* Options of the command line only (not action inputs) that take a value. */
+static const char *const cli_options[] = {"accept-edit", NULL};
 
 /* Flags that take no value on the command line (they are not action inputs). */
 static const char *const cli_switches[] = {"offline", "verbose", "yes", "help", "version", NULL};
@@ -110,7 +112,7 @@ static const char *find_name(const char *const *table, const char *name)
 
 static bool is_option(const char *name)
 {
-    return find_name(dbm_option_names, name) != NULL;
+    return find_name(dbm_option_names, name) != NULL || find_name(cli_options, name) != NULL;
 }
 
 static bool is_switch(const char *name)
@@ -122,6 +124,8 @@ static bool is_switch(const char *name)
 static const char *canonical_name(const char *name)
 {
     const char *n = find_name(dbm_option_names, name);
+    if (!n)
+        n = find_name(cli_options, name);
     return n ? n : find_name(cli_switches, name);
 }
 
@@ -451,7 +455,9 @@ static int read_versions(dbm_config *cfg, const parsed_args *pa)
 
     cfg->deployed_ref = dbm_xstrdup(lookup(pa, "deployed-ref"));
     cfg->target_version = dbm_xstrdup(lookup(pa, "target-version"));
-    cfg->accept_edit = dbm_xstrdup(lookup(pa, "accept-edit"));
+    for (size_t i = 0; i < pa->nflags; i++)
+        if (strcmp(pa->flags[i].name, "accept-edit") == 0)
+            cfg->accept_edit = dbm_xstrdup(pa->flags[i].value);
     cfg->expect_deployed = dbm_xstrdup(lookup(pa, "expect-deployed"));
     v = lookup(pa, "adopt-from");
     if (v && (error = check_one_of("adopt-from", v, tools,
