@@ -7,6 +7,7 @@
 #include "config.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/suggest.h"
 #include "common/util.h"
 
 #include <ctype.h>
@@ -134,6 +135,27 @@ static bool is_bool_option(const char *name)
     return strcmp(name, "comment-on-pr") == 0 || strcmp(name, "allow-apply-on-pull-request") == 0;
 }
 
+/* "unknown option", with the likely one when the name is a typo of one. */
+static int unknown_option(const char *name)
+{
+    const char *names[96];
+    const char *const *tables[] = {dbm_option_names, cli_options, cli_switches};
+    size_t n = 0;
+    const char *likely;
+
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+        for (size_t i = 0; tables[t][i] && n < sizeof(names) / sizeof(names[0]); i++)
+            if (strcmp(tables[t][i], "command") != 0)
+                names[n++] = tables[t][i];
+    likely = dbm_suggest(name, names, n);
+    dbm_error_set(DBM_ECONFIG, "unknown option '--%s'", name);
+    if (likely)
+        dbm_error_hint("did you mean '--%s'?", likely);
+    else
+        dbm_error_hint("run 'db-migrate --help' for the list of options");
+    return DBM_ECONFIG;
+}
+
 static int parse_argv(parsed_args *pa, int argc, char **argv)
 {
     bool only_positional = false;
@@ -171,9 +193,7 @@ static int parse_argv(parsed_args *pa, int argc, char **argv)
                 return dbm_error_set(DBM_ECONFIG, "option '--%s' takes no value", name);
             value = "true";
         } else if (!is_option(name) || strcmp(name, "command") == 0) {
-            dbm_error_set(DBM_ECONFIG, "unknown option '--%s'", name);
-            dbm_error_hint("run 'db-migrate --help' for the list of options");
-            return DBM_ECONFIG;
+            return unknown_option(name);
         } else if (eq) {
             value = eq + 1;
         } else if (is_bool_option(name) && (i + 1 >= argc || (strcmp(argv[i + 1], "true") &&
@@ -395,7 +415,9 @@ static int read_command(dbm_config *cfg, const parsed_args *pa)
         cmd = "help";
     else if (lookup(pa, "version"))
         cmd = "version";
-    cfg->command = dbm_xstrdup(cmd ? cmd : "plan");
+    /* A bare call on the command line gets the usage; the Action's default input is plan. */
+    cfg->no_command = !cmd && !dbm_in_actions();
+    cfg->command = dbm_xstrdup(cmd ? cmd : cfg->no_command ? "help" : "plan");
     /* In the Action, choosing `command: rollback` is the confirmation. */
     cfg->yes = lookup(pa, "yes") != NULL ||
                (dbm_in_actions() && !pa->npositional && cmd && strcmp(cmd, "rollback") == 0);

@@ -5,6 +5,7 @@
 #include "command/command.h"
 #include "command/commands.h"
 #include "common/error.h"
+#include "common/suggest.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -37,16 +38,26 @@ const size_t dbm_ncommands = sizeof(dbm_commands) / sizeof(dbm_commands[0]);
 int dbm_command_find(const dbm_command_row **out, const char *word)
 {
     dbm_buf names = DBM_BUF_INIT;
+    const char *words[32], *likely;
+    size_t n = 0;
 
     for (size_t i = 0; i < dbm_ncommands; i++)
         if (strcmp(word, dbm_commands[i].name) == 0) {
             *out = &dbm_commands[i];
             return 0;
         }
-    for (size_t i = 0; i < dbm_ncommands; i++)
+
+    for (size_t i = 0; i < dbm_ncommands; i++) {
         dbm_buf_printf(&names, "%s%s", i ? ", " : "", dbm_commands[i].name);
+        if (n < sizeof(words) / sizeof(words[0]))
+            words[n++] = dbm_commands[i].name;
+    }
+    likely = dbm_suggest(word, words, n);
     dbm_error_set(DBM_ECONFIG, "unknown command '%s'", word);
-    dbm_error_hint("use one of: %s", dbm_buf_cstr(&names));
+    if (likely)
+        dbm_error_hint("did you mean '%s'? (commands: %s)", likely, dbm_buf_cstr(&names));
+    else
+        dbm_error_hint("use one of: %s", dbm_buf_cstr(&names));
     dbm_buf_free(&names);
     return DBM_ECONFIG;
 }

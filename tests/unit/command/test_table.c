@@ -127,6 +127,10 @@ static void unknown_command_hint_lists_every_command(void **state)
     assert_string_equal(dbm_error_message(), "unknown command 'frobnicate'");
     assert_string_equal(dbm_error_hint_text(), "use one of: plan, apply, dry-run, status, verify, "
                                                "baseline, rollback, repair, new");
+    assert_int_equal(dbm_command_find(&cmd, "aply"), DBM_ECONFIG);
+    assert_string_equal(dbm_error_hint_text(), "did you mean 'apply'? (commands: plan, apply, "
+                                               "dry-run, status, verify, baseline, rollback, "
+                                               "repair, new)");
     assert_int_equal(dbm_command_find(&cmd, "dry-run"), 0);
     assert_string_equal(cmd->name, "dry-run");
 }
