@@ -7,6 +7,7 @@
 #include "config.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/suggest.h"
 #include "common/util.h"
 
 #include <ctype.h>
@@ -46,8 +47,11 @@ const char *const dbm_option_names[] = {"command",
                                         "allow-apply-on-pull-request",
                                         NULL};
 
+/* Options of the command line only (not action inputs) that take a value. */
+static const char *const cli_options[] = {"accept-edit", NULL};
+
 /* Flags that take no value on the command line (they are not action inputs). */
-static const char *const cli_switches[] = {"offline", "verbose", "help", "version", NULL};
+static const char *const cli_switches[] = {"offline", "verbose", "yes", "help", "version", NULL};
 
 static const char options_help[] =
     "options (also action inputs, INPUT_<NAME>):\n"
@@ -65,6 +69,7 @@ static const char options_help[] =
     "  --out-of-order MODE      error or allow (default: error)\n"
     "  --deployed-ref REF       commit to diff against (default: last successful apply)\n"
     "  --target-version V       for baseline, rollback and repair\n"
+    "  --accept-edit V          repair: record the edited file's checksum for applied V\n"
     "  --adopt-from TOOL        baseline from another tool's history table\n"
     "  --expect-deployed SHA    apply only if the last successful apply was at SHA\n"
     "  --auth MODE              password or aws-iam (default: password)\n"
@@ -75,6 +80,7 @@ static const char options_help[] =
     "  --comment-on-pr BOOL, --github-token TOKEN, --allow-apply-on-pull-request BOOL\n"
     "  --offline                plan from the files and git only, without a database\n"
     "  --verbose                log each statement\n"
+    "  --yes                    rollback without asking (off a terminal it is required)\n"
     "  --help, --version\n"
     "\n"
     "durations: 500ms, 5s, 10m, 1h. Exit status: 0 done, 1 failed or blocked, 2 usage,\n"
@@ -107,7 +113,7 @@ static const char *find_name(const char *const *table, const char *name)
 
 static bool is_option(const char *name)
 {
-    return find_name(dbm_option_names, name) != NULL;
+    return find_name(dbm_option_names, name) != NULL || find_name(cli_options, name) != NULL;
 }
 
 static bool is_switch(const char *name)
@@ -119,12 +125,35 @@ static bool is_switch(const char *name)
 static const char *canonical_name(const char *name)
 {
     const char *n = find_name(dbm_option_names, name);
+    if (!n)
+        n = find_name(cli_options, name);
     return n ? n : find_name(cli_switches, name);
 }
 
 static bool is_bool_option(const char *name)
 {
     return strcmp(name, "comment-on-pr") == 0 || strcmp(name, "allow-apply-on-pull-request") == 0;
+}
+
+/* "unknown option", with the likely one when the name is a typo of one. */
+static int unknown_option(const char *name)
+{
+    const char *names[96];
+    const char *const *tables[] = {dbm_option_names, cli_options, cli_switches};
+    size_t n = 0;
+    const char *likely;
+
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+        for (size_t i = 0; tables[t][i] && n < sizeof(names) / sizeof(names[0]); i++)
+            if (strcmp(tables[t][i], "command") != 0)
+                names[n++] = tables[t][i];
+    likely = dbm_suggest(name, names, n);
+    dbm_error_set(DBM_ECONFIG, "unknown option '--%s'", name);
+    if (likely)
+        dbm_error_hint("did you mean '--%s'?", likely);
+    else
+        dbm_error_hint("run 'db-migrate --help' for the list of options");
+    return DBM_ECONFIG;
 }
 
 static int parse_argv(parsed_args *pa, int argc, char **argv)
@@ -164,9 +193,7 @@ static int parse_argv(parsed_args *pa, int argc, char **argv)
                 return dbm_error_set(DBM_ECONFIG, "option '--%s' takes no value", name);
             value = "true";
         } else if (!is_option(name) || strcmp(name, "command") == 0) {
-            dbm_error_set(DBM_ECONFIG, "unknown option '--%s'", name);
-            dbm_error_hint("run 'db-migrate --help' for the list of options");
-            return DBM_ECONFIG;
+            return unknown_option(name);
         } else if (eq) {
             value = eq + 1;
         } else if (is_bool_option(name) && (i + 1 >= argc || (strcmp(argv[i + 1], "true") &&
@@ -388,7 +415,12 @@ static int read_command(dbm_config *cfg, const parsed_args *pa)
         cmd = "help";
     else if (lookup(pa, "version"))
         cmd = "version";
-    cfg->command = dbm_xstrdup(cmd ? cmd : "plan");
+    /* A bare call on the command line gets the usage; the Action's default input is plan. */
+    cfg->no_command = !cmd && !dbm_in_actions();
+    cfg->command = dbm_xstrdup(cmd ? cmd : cfg->no_command ? "help" : "plan");
+    /* In the Action, choosing `command: rollback` is the confirmation. */
+    cfg->yes = lookup(pa, "yes") != NULL ||
+               (dbm_in_actions() && !pa->npositional && cmd && strcmp(cmd, "rollback") == 0);
     for (size_t i = 1; i < pa->npositional; i++)
         cfg->args[i - 1] = dbm_xstrdup(pa->positional[i]);
     return 0;
@@ -445,6 +477,9 @@ static int read_versions(dbm_config *cfg, const parsed_args *pa)
 
     cfg->deployed_ref = dbm_xstrdup(lookup(pa, "deployed-ref"));
     cfg->target_version = dbm_xstrdup(lookup(pa, "target-version"));
+    for (size_t i = 0; i < pa->nflags; i++)
+        if (strcmp(pa->flags[i].name, "accept-edit") == 0)
+            cfg->accept_edit = dbm_xstrdup(pa->flags[i].value);
     cfg->expect_deployed = dbm_xstrdup(lookup(pa, "expect-deployed"));
     v = lookup(pa, "adopt-from");
     if (v && (error = check_one_of("adopt-from", v, tools,
@@ -454,6 +489,9 @@ static int read_versions(dbm_config *cfg, const parsed_args *pa)
     for (const char *p = cfg->target_version; p && *p; p++)
         if ((unsigned char)*p < 0x20)
             return dbm_error_set(DBM_ECONFIG, "target-version holds a control character");
+    for (const char *p = cfg->accept_edit; p && *p; p++)
+        if ((unsigned char)*p < 0x20)
+            return dbm_error_set(DBM_ECONFIG, "accept-edit holds a control character");
     return 0;
 }
 
@@ -576,6 +614,7 @@ void dbm_config_free(dbm_config *cfg)
     free(cfg->history_schema);
     free(cfg->deployed_ref);
     free(cfg->target_version);
+    free(cfg->accept_edit);
     free(cfg->adopt_from);
     free(cfg->expect_deployed);
     free(cfg->aws_region);

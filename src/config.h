@@ -35,9 +35,10 @@ typedef struct {
 } dbm_github;
 
 typedef struct {
-    char *command; /* the command word: the first argument, else the command input, else "plan";
-                      "help" or "version" for --help and --version */
-    char *args[2]; /* the arguments after the command word (`new NAME`), NULL when absent */
+    char *command;   /* the command word: the first argument, else the command input, else "plan";
+                        "help" or "version" for --help and --version */
+    char *args[2];   /* the arguments after the command word (`new NAME`), NULL when absent */
+    bool no_command; /* a bare call outside Actions: command is "help", printed as an error */
 
     char *migrations_dir;
     char *shown_dir; /* migrations-dir as users see it: relative to GITHUB_WORKSPACE, without
@@ -56,6 +57,7 @@ typedef struct {
 
     char *deployed_ref;
     char *target_version;
+    char *accept_edit; /* repair: the applied version whose edited file is accepted */
     char *adopt_from;
     char *expect_deployed;
 
@@ -71,6 +73,7 @@ typedef struct {
     bool allow_apply_on_pull_request;
     bool offline;
     bool verbose;
+    bool yes; /* --yes, or the Action's command input is rollback: rollback does not ask */
 
     dbm_github gh;
 } dbm_config;

@@ -40,6 +40,10 @@ static int print_info(const dbm_config *cfg)
 {
     if (cfg->args[0])
         return dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", cfg->args[0]);
+    if (cfg->no_command) {
+        dbm_command_usage(stderr);
+        return DBM_ECONFIG; /* the usage says it all: no error line */
+    }
     if (strcmp(cfg->command, "help") == 0)
         dbm_command_usage(stdout);
     else

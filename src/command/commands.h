@@ -25,6 +25,8 @@ int dbm_cmd_new(dbm_run_ctx *ctx);
 int dbm_command_check_target(const dbm_config *cfg, const char *name);
 /* baseline needs --target-version unless it adopts another tool's history. */
 int dbm_cmd_baseline_check(const dbm_config *cfg, const char *name);
+/* repair needs --target-version or --accept-edit, and not two different versions. */
+int dbm_cmd_repair_check(const dbm_config *cfg, const char *name);
 /* new needs the name of the migration: "'new' needs a name". */
 int dbm_cmd_new_check(const dbm_config *cfg, const char *name);
 

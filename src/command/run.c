@@ -137,7 +137,7 @@ int dbm_run_lock(dbm_run_ctx *ctx)
         error = dbm_history_from_results(&ctx->history, ctx->pg, res, n);
     dbm_db_results_free(res, n);
     free(sql);
-    if (error < 0 || ctx->history->exists)
+    if (error < 0 || (ctx->history->exists && ctx->history->current))
         return error;
     if ((error = dbm_history_ensure(ctx->pg, ctx->cfg->history_schema)) == 0)
         ctx->history->exists = true;

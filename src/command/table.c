@@ -5,6 +5,7 @@
 #include "command/command.h"
 #include "command/commands.h"
 #include "common/error.h"
+#include "common/suggest.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -24,10 +25,10 @@ const dbm_command_row dbm_commands[] = {
     {"baseline", dbm_cmd_baseline, true, "record migrations up to --target-version as applied",
      .check = dbm_cmd_baseline_check},
     {"rollback", dbm_cmd_rollback, true,
-     "run down sections of migrations newer than --target-version",
-     .check = dbm_command_check_target},
-    {"repair", dbm_cmd_repair, true, "clear the failed record of --target-version",
-     .check = dbm_command_check_target},
+     "undo the last migration, or those newer than --target-version (0: all)", .flags = 0},
+    {"repair", dbm_cmd_repair, true,
+     "clear the failed record of --target-version, or record --accept-edit's edited file",
+     .check = dbm_cmd_repair_check},
     {"new", dbm_cmd_new, false, "create <migrations-dir>/<UTC timestamp>_NAME.sql", .arg = "NAME",
      .check = dbm_cmd_new_check, .flags = DBM_COMMAND_NO_REPORT},
 };
@@ -37,16 +38,26 @@ const size_t dbm_ncommands = sizeof(dbm_commands) / sizeof(dbm_commands[0]);
 int dbm_command_find(const dbm_command_row **out, const char *word)
 {
     dbm_buf names = DBM_BUF_INIT;
+    const char *words[32], *likely;
+    size_t n = 0;
 
     for (size_t i = 0; i < dbm_ncommands; i++)
         if (strcmp(word, dbm_commands[i].name) == 0) {
             *out = &dbm_commands[i];
             return 0;
         }
-    for (size_t i = 0; i < dbm_ncommands; i++)
+
+    for (size_t i = 0; i < dbm_ncommands; i++) {
         dbm_buf_printf(&names, "%s%s", i ? ", " : "", dbm_commands[i].name);
+        if (n < sizeof(words) / sizeof(words[0]))
+            words[n++] = dbm_commands[i].name;
+    }
+    likely = dbm_suggest(word, words, n);
     dbm_error_set(DBM_ECONFIG, "unknown command '%s'", word);
-    dbm_error_hint("use one of: %s", dbm_buf_cstr(&names));
+    if (likely)
+        dbm_error_hint("did you mean '%s'? (commands: %s)", likely, dbm_buf_cstr(&names));
+    else
+        dbm_error_hint("use one of: %s", dbm_buf_cstr(&names));
     dbm_buf_free(&names);
     return DBM_ECONFIG;
 }

@@ -140,8 +140,12 @@ static bool edit_matters(gitcheck_state *c, const dbm_git_change *ch, const dbm_
         const dbm_history_row *h = dbm_gitcheck_hist_find(c, version);
         if (!h)
             return false; /* never applied here: deployed-not-recorded says so */
-        if (m && strcmp(h->checksum, m->checksum) == 0)
+        if (m && strcmp(h->checksum, m->checksum) == 0) {
+            /* repair --accept-edit recorded this very file: the edit is on purpose. */
+            if (dbm_history_edit_accepted(c->history, version))
+                return false;
             *sev = DBM_SEV_WARNING;
+        }
     }
     return true;
 }
@@ -342,7 +346,9 @@ static int check_history(gitcheck_state *c)
         const gitcheck_key *k;
         dbm_finding *f;
 
-        if (dbm_gitcheck_hist_find(c, m->version))
+        /* Rolled back on purpose since that apply: pending again, not skipped by a deploy. */
+        if (dbm_gitcheck_hist_find(c, m->version) ||
+            dbm_history_was_rolled_back(c->history, m->version))
             continue;
         if (!deployed_files) {
             rc = dbm_git_list_dir(&deployed_files, c->g, c->deployed, c->dir);

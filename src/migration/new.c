@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NEW_NAME_MAX 200
@@ -43,33 +45,69 @@ static char *reduce_name(const char *name)
     return dbm_buf_detach(&b);
 }
 
-/* DBM_ECONFIG when `dir` is missing or already has a migration of version `stamp` (14 digits). */
-static int check_version_free(const char *dir, const char *stamp)
+#define NEW_MAX_BUMP 60 /* seconds ahead a version may move when earlier ones are taken */
+
+/* Create `dir` and its missing parents (as dbmate does); 0 when it exists already. */
+static int make_dir(const char *dir)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
+    char *p = dbm_xstrdup(dir);
+    struct stat st;
     int rc = 0;
 
-    if (!d) {
-        if (errno == ENOENT || errno == ENOTDIR) {
-            rc = dbm_error_set(DBM_ECONFIG, "migrations directory '%s' does not exist", dir);
-            dbm_error_hint("create it, or set migrations-dir");
-            return rc;
-        }
-        return dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", dir, strerror(errno));
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            rc = dbm_error_set(DBM_ECONFIG, "migrations directory '%s' is not a directory", dir);
+        goto done;
     }
-    while ((de = readdir(d)) != NULL) {
-        if (strncmp(de->d_name, stamp, 14) == 0 && de->d_name[14] == '_') {
-            char *shown = dbm_printable(de->d_name);
-            rc = dbm_error_set(DBM_ECONFIG, "a migration with version '%s' already exists: '%s'",
-                               stamp, shown);
-            dbm_error_hint("wait a second and run new again");
-            free(shown);
+    for (char *s = p + 1; rc == 0; s++) {
+        bool end = *s == '\0';
+        if (*s != '/' && !end)
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            rc = dbm_error_set(DBM_EGENERIC, "unable to create the migrations directory '%s': %s",
+                               p, strerror(errno));
+        if (end)
             break;
-        }
+        *s = '/';
     }
-    closedir(d);
+    if (rc == 0)
+        dbm_log("created directory %s", dir);
+done:
+    free(p);
     return rc;
+}
+
+/* Whether directory d holds a migration of version `stamp` (14 digits). */
+static bool version_taken(DIR *d, const char *stamp)
+{
+    struct dirent *de;
+
+    rewinddir(d);
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, stamp, 14) == 0 && de->d_name[14] == '_')
+            return true;
+    return false;
+}
+
+/*
+ * The first free version from `now` on, one second at a time, into stamp.
+ * The caller holds the directory's lock, so two `new` at once get two.
+ */
+static int free_version(char stamp[32], DIR *d, time_t now)
+{
+    struct tm tm;
+
+    for (int k = 0; k < NEW_MAX_BUMP; k++) {
+        time_t t = now + k;
+        if (!gmtime_r(&t, &tm) || strftime(stamp, 32, "%Y%m%d%H%M%S", &tm) != 14)
+            return dbm_error_set(DBM_EGENERIC, "unable to format the time %lld", (long long)t);
+        if (!version_taken(d, stamp))
+            return 0;
+    }
+    dbm_error_set(DBM_ECONFIG, "the versions of the next %d seconds are all taken", NEW_MAX_BUMP);
+    dbm_error_hint("wait a minute and run new again");
+    return DBM_ECONFIG;
 }
 
 /* Create `path` (never overwriting) holding the template; on failure nothing is left behind. */
@@ -104,7 +142,7 @@ int dbm_migration_new_file(char **out_path, const char *dir, const char *name, t
 {
     char *reduced = NULL, *path = NULL, *fname = NULL;
     char stamp[32];
-    struct tm tm;
+    DIR *d = NULL;
     int rc = 0;
 
     *out_path = NULL;
@@ -116,11 +154,18 @@ int dbm_migration_new_file(char **out_path, const char *dir, const char *name, t
                        "'add users table'");
         goto done;
     }
-    if (!gmtime_r(&now, &tm) || strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm) != 14) {
-        rc = dbm_error_set(DBM_EGENERIC, "unable to format the time %lld", (long long)now);
+    if ((rc = make_dir(dir)) < 0)
+        goto done;
+    if (!(d = opendir(dir))) {
+        rc = dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", dir, strerror(errno));
         goto done;
     }
-    if ((rc = check_version_free(dir, stamp)) < 0)
+    /* Held until the file exists: another `new` waits, then sees the version taken. */
+    if (flock(dirfd(d), LOCK_EX) < 0) {
+        rc = dbm_error_set(DBM_EGENERIC, "unable to lock '%s': %s", dir, strerror(errno));
+        goto done;
+    }
+    if ((rc = free_version(stamp, d, now)) < 0)
         goto done;
     fname = dbm_xasprintf("%s_%s.sql", stamp, reduced);
     path = mig_join(dir, fname);
@@ -129,6 +174,8 @@ int dbm_migration_new_file(char **out_path, const char *dir, const char *name, t
     *out_path = path;
     path = NULL;
 done:
+    if (d)
+        closedir(d); /* releases the lock */
     free(reduced);
     free(fname);
     free(path);

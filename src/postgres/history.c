@@ -80,8 +80,10 @@ int dbm_history_ensure(PGconn *conn, const char *schema)
                         "    transactional boolean NOT NULL,\n"
                         "    status text NOT NULL CHECK (status IN ('applied', 'failed')),\n"
                         "    failed_statement int,\n"
-                        "    error text);",
-                        s, s, s, s);
+                        "    error text);\n"
+                        /* Added after the first release: older histories gain it here. */
+                        "ALTER TABLE %s.runs ADD COLUMN IF NOT EXISTS detail jsonb;",
+                        s, s, s, s, s);
     error = exec_ok(conn, sql, "create the history tables");
     free(sql);
     PQfreemem(s);
@@ -109,14 +111,17 @@ static char *iso_utc(const char *text)
 char *dbm_history_read_sql(PGconn *conn, const char *schema)
 {
     char *s = quote_schema(conn, schema);
+    char *rolled = dbm_history_sql_read_rolled_back(conn, s);
     char *sql =
         dbm_xasprintf("SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO'; "
                       "SELECT version, name, checksum, applied_at, duration_ms, run_id, git_sha, "
                       "transactional, status, failed_statement, error FROM %s.migrations "
                       "ORDER BY applied_at, version; "
                       "SELECT git_sha FROM %s.runs WHERE command = 'apply' AND outcome IN "
-                      "('applied', 'up-to-date') AND git_sha IS NOT NULL ORDER BY id DESC LIMIT 1",
-                      s, s);
+                      "('applied', 'up-to-date') AND git_sha IS NOT NULL ORDER BY id DESC LIMIT 1; "
+                      "%s",
+                      s, s, rolled);
+    free(rolled);
     PQfreemem(s);
     return sql;
 }
@@ -159,10 +164,11 @@ int dbm_history_from_results(dbm_history **out, PGconn *conn, PGresult *const *r
     *out = NULL;
     /*
      * The statements of dbm_history_read_sql, in order: two SETs, the rows,
-     * the last apply. A failing one ends the query, so fewer results come back;
-     * a missing table is the expected failure on a new database.
+     * the last apply, the versions rolled back since. A failing one ends the
+     * query, so fewer results come back; a missing table is the expected
+     * failure on a new database.
      */
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         const PGresult *r = i < n ? res[i] : NULL;
         ExecStatusType st = PQresultStatus(r);
 
@@ -171,6 +177,8 @@ int dbm_history_from_results(dbm_history **out, PGconn *conn, PGresult *const *r
                 read_rows(h, r);
             else if (i == 3 && PQntuples(r) == 1)
                 h->last_apply_sha = copy_field(r, 0, 0);
+            else if (i == 4)
+                dbm_history_read_rolled_back(h, r);
             continue;
         }
         if (i >= 2 && r && table_missing(r))
@@ -192,7 +200,7 @@ done:
 int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
 {
     char *sql = dbm_history_read_sql(conn, schema);
-    PGresult *res[4] = {NULL, NULL, NULL, NULL};
+    PGresult *res[5] = {NULL, NULL, NULL, NULL, NULL};
     PGresult *r;
     int n = 0, error;
 
@@ -203,7 +211,7 @@ int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
         return dbm_error_set(DBM_EGENERIC, "unable to read the history: %s", PQerrorMessage(conn));
     }
     while ((r = PQgetResult(conn)) != NULL) {
-        if (n < 4)
+        if (n < 5)
             res[n++] = r;
         else
             PQclear(r);

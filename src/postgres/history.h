@@ -61,4 +61,13 @@ int dbm_history_delete(PGconn *conn, const char *schema, const char *version);
 int dbm_history_baseline(PGconn *conn, const char *schema, const dbm_migration *m, long long run_id,
                          const char *git_sha, const char *note);
 
+/*
+ * repair --accept-edit: set the recorded checksum of `version` from old_checksum
+ * to new_checksum, and record both in run_id's detail, in one transaction.
+ * DBM_ENOTFOUND (no message) when the row no longer has old_checksum: another
+ * run changed it meanwhile.
+ */
+int dbm_history_accept_edit(PGconn *conn, const char *schema, long long run_id, const char *version,
+                            const char *old_checksum, const char *new_checksum);
+
 #endif

@@ -53,6 +53,26 @@ int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m,
 /* The SQL that deletes a row (rollback sends it with the down section). Caller frees. */
 char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *version);
 
+/* ---- history_audit.c: runs.detail, what a rollback or a repair did ---- */
+
+/*
+ * The query (one row) that says whether runs has the columns of this release,
+ * and lists the versions rollback runs undid, and those whose edits repair
+ * accepted, since the last successful apply (read through to_jsonb, so a
+ * history from before the detail column reads as none). schema_q is quoted
+ * already. Caller frees.
+ */
+char *dbm_history_sql_read_rolled_back(PGconn *conn, const char *schema_q);
+/* Its result into h->current, h->rolled_back and h->accepted_edits. */
+void dbm_history_read_rolled_back(dbm_history *h, const PGresult *res);
+/*
+ * The statement that adds `version` to the rolled_back list of run_id's
+ * detail: sent in the transaction that deletes the version's row, so the
+ * audit and the history agree. Caller frees.
+ */
+char *dbm_history_sql_rolled_back(PGconn *conn, const char *schema, long long run_id,
+                                  const char *version);
+
 /* The advisory-lock key for a history schema (stable across versions of this tool). */
 long long dbm_history_lock_key(const char *schema);
 

@@ -40,7 +40,11 @@ static int run_down_statements(dbm_mig_result *result, PGconn *conn, const dbm_m
         }
         PQclear(res);
     }
-    error = dbm_history_delete(conn, opts->schema, m->version);
+    if ((error = dbm_history_delete(conn, opts->schema, m->version)) == 0) {
+        char *note = dbm_history_sql_rolled_back(conn, opts->schema, opts->run_id, m->version);
+        error = dbm_db_exec_simple(conn, note);
+        free(note);
+    }
 done:
     PQclear(PQexec(conn, DBM_DB_RESET_TIMEOUTS));
     free(set);
@@ -51,7 +55,7 @@ int dbm_db_rollback_one(dbm_mig_result *result, PGconn *conn, const dbm_migratio
                         const dbm_stmt_list *down_stmts, const dbm_apply_opts *opts)
 {
     int64_t started = dbm_now_us();
-    char *del = NULL;
+    char *del[2] = {NULL, NULL};
     dbm_apply_opts o = *opts;
     int error;
 
@@ -61,11 +65,14 @@ int dbm_db_rollback_one(dbm_mig_result *result, PGconn *conn, const dbm_migratio
     if (!result->transactional) {
         error = run_down_statements(result, conn, m, down_stmts, &o);
     } else {
-        del = dbm_history_sql_delete(conn, opts->schema, m->version);
+        /* The row goes, and the run's audit says why, with the section. */
+        del[0] = dbm_history_sql_delete(conn, opts->schema, m->version);
+        del[1] = dbm_history_sql_rolled_back(conn, opts->schema, opts->run_id, m->version);
         error = dbm_db_run_transactional(result, conn, m->down, m->down_len, m->down_line,
-                                         down_stmts, &del, 1, &o);
+                                         down_stmts, del, 2, &o);
     }
-    free(del);
+    free(del[0]);
+    free(del[1]);
     result->duration_ms = (double)(dbm_now_us() - started) / 1000.0;
     result->status = error == 0 ? DBM_MIG_APPLIED : DBM_MIG_FAILED;
     return error;

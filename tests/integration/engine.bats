@@ -476,8 +476,8 @@ for i in range(40000): print("INSERT INTO big VALUES (%d, %s);" % (i, repr("x" *
   [[ "${lines[0]}" == "error: "*"nope"* ]]
   run_dbm 2 apply --migrations-dir does-not-exist
   [[ "${lines[0]}" == "error: "*"does-not-exist"* ]]
-  run_dbm 2 rollback
-  [ "${lines[0]}" = "error: 'rollback' needs --target-version" ]
+  run_dbm 2 rollback --target-version abc --yes
+  [ "${lines[0]}" = "error: target-version abc is not an applied version: none is applied; nothing was rolled back" ]
   run env 'INPUT_LOCK-TIMEOUT=bad' "$DBM" apply
   [ "$status" -eq 2 ]
   [[ "$output" == *"invalid duration 'bad' for lock-timeout"* ]]
@@ -563,7 +563,7 @@ SQL
   [ "$(sql "SELECT to_regclass('b') IS NOT NULL")" = t ]
   printf -- '-- migrate:up\nCREATE TABLE c (x int);\n-- migrate:down\nDROP TABLE c;\n' > migrations/003_c.sql
   sql "UPDATE db_migrate.migrations SET checksum = 'sha256:$(printf 'CREATE TABLE c (x int);\n' | sha256sum | cut -c1-64)' WHERE version = '003'"
-  run_dbm 0 rollback --target-version 1
+  run_dbm 0 rollback --target-version 1 --yes
   [ "$(sql "SELECT string_agg(version, ',' ORDER BY version) FROM db_migrate.migrations")" = 001 ]
   [ "$(sql "SELECT to_regclass('b') IS NULL AND to_regclass('c') IS NULL")" = t ]
 

@@ -299,14 +299,49 @@ static void shown_dir_is_relative_to_the_workspace_without_dot_slash(void **stat
     }
 }
 
+static void unknown_option_suggests_the_likely_one(void **state)
+{
+    dbm_config *cfg = NULL;
+
+    assert_int_equal(load(&cfg, "--migration-dir", "db", "plan", NULL), DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "unknown option '--migration-dir'");
+    assert_string_equal(dbm_error_hint_text(), "did you mean '--migrations-dir'?");
+    assert_int_equal(load(&cfg, "--verbse", "plan", NULL), DBM_ECONFIG);
+    assert_string_equal(dbm_error_hint_text(), "did you mean '--verbose'?");
+    assert_int_equal(load(&cfg, "--accept-edits", "1", "repair", NULL), DBM_ECONFIG);
+    assert_string_equal(dbm_error_hint_text(), "did you mean '--accept-edit'?");
+    /* command is an input, never a flag; nothing close: the list. */
+    assert_int_equal(load(&cfg, "--command", "plan", NULL), DBM_ECONFIG);
+    assert_string_equal(dbm_error_hint_text(), "run 'db-migrate --help' for the list of options");
+    assert_int_equal(load(&cfg, "--frobnicate", NULL), DBM_ECONFIG);
+    assert_string_equal(dbm_error_hint_text(), "run 'db-migrate --help' for the list of options");
+    /* --accept-edit is the command line's only: no INPUT_ variable sets it. */
+    setenv("INPUT_ACCEPT-EDIT", "1", 1);
+    assert_int_equal(load(&cfg, "repair", NULL), 0);
+    assert_null(cfg->accept_edit);
+    dbm_config_free(cfg);
+    unsetenv("INPUT_ACCEPT-EDIT");
+    assert_int_equal(load(&cfg, "repair", "--accept-edit", "20240101", NULL), 0);
+    assert_string_equal(cfg->accept_edit, "20240101");
+    dbm_config_free(cfg);
+}
+
 static void command_word_is_positional_then_input_then_plan(void **state)
 {
     dbm_config *cfg = NULL;
 
+    /* A bare call on the command line is for the usage; in Actions plan is the default. */
     assert_int_equal(load(&cfg, NULL), 0);
-    assert_string_equal(cfg->command, "plan");
+    assert_string_equal(cfg->command, "help");
+    assert_true(cfg->no_command);
     assert_null(cfg->args[0]);
     dbm_config_free(cfg);
+    setenv("GITHUB_ACTIONS", "true", 1);
+    assert_int_equal(load(&cfg, NULL), 0);
+    assert_string_equal(cfg->command, "plan");
+    assert_false(cfg->no_command);
+    dbm_config_free(cfg);
+    unsetenv("GITHUB_ACTIONS");
 
     setenv("INPUT_COMMAND", "status", 1);
     assert_int_equal(load(&cfg, NULL), 0);
@@ -376,6 +411,7 @@ int main(void)
         T(bad_input_is_a_config_error_too),
         T(shown_dir_is_relative_to_the_workspace_without_dot_slash),
         T(command_word_is_positional_then_input_then_plan),
+        T(unknown_option_suggests_the_likely_one),
         T(switches_and_booleans),
     };
 #undef T

@@ -105,8 +105,10 @@ static void help_lists_the_commands_then_the_options(void **state)
         "  status                   the history joined with the files\n"
         "  verify                   check applied checksums against the files (exit 1 on drift)\n"
         "  baseline                 record migrations up to --target-version as applied\n"
-        "  rollback                 run down sections of migrations newer than --target-version\n"
-        "  repair                   clear the failed record of --target-version\n"
+        "  rollback                 undo the last migration, or those newer than --target-version "
+        "(0: all)\n"
+        "  repair                   clear the failed record of --target-version, or record "
+        "--accept-edit's edited file\n"
         "  new NAME                 create <migrations-dir>/<UTC timestamp>_NAME.sql\n"
         "\n";
     char *text = usage_text();
@@ -125,6 +127,10 @@ static void unknown_command_hint_lists_every_command(void **state)
     assert_string_equal(dbm_error_message(), "unknown command 'frobnicate'");
     assert_string_equal(dbm_error_hint_text(), "use one of: plan, apply, dry-run, status, verify, "
                                                "baseline, rollback, repair, new");
+    assert_int_equal(dbm_command_find(&cmd, "aply"), DBM_ECONFIG);
+    assert_string_equal(dbm_error_hint_text(), "did you mean 'apply'? (commands: plan, apply, "
+                                               "dry-run, status, verify, baseline, rollback, "
+                                               "repair, new)");
     assert_int_equal(dbm_command_find(&cmd, "dry-run"), 0);
     assert_string_equal(cmd->name, "dry-run");
 }
@@ -140,8 +146,7 @@ static void arguments_are_checked_per_command(void **state)
     assert_int_equal(check_line(config_of("plan", "a", "b", NULL)), DBM_ECONFIG);
     assert_string_equal(dbm_error_message(), "unexpected argument 'a'");
 
-    for (const char *const *c = (const char *const[]){"baseline", "rollback", "repair", NULL}; *c;
-         c++) {
+    for (const char *const *c = (const char *const[]){"baseline", "repair", NULL}; *c; c++) {
         char *want = dbm_xasprintf("'%s' needs --target-version", *c);
         assert_int_equal(check_line(config_of(*c, NULL)), DBM_ECONFIG);
         assert_string_equal(dbm_error_message(), want);
@@ -150,7 +155,15 @@ static void arguments_are_checked_per_command(void **state)
         free(want);
     }
     assert_int_equal(check_line(config_of("baseline", "--adopt-from", "goose", NULL)), 0);
-    assert_int_equal(check_line(config_of("rollback", "--adopt-from", "goose", NULL)), DBM_ECONFIG);
+    /* rollback without a target undoes the last migration; repair takes --accept-edit instead. */
+    assert_int_equal(check_line(config_of("rollback", NULL)), 0);
+    assert_int_equal(check_line(config_of("repair", "--accept-edit", "20240101", NULL)), 0);
+    assert_int_equal(check_line(config_of("repair", "--accept-edit", "20240101", "--target-version",
+                                          "20240102", NULL)),
+                     DBM_ECONFIG);
+    assert_int_equal(check_line(config_of("repair", "--accept-edit", "20240101", "--target-version",
+                                          "20240101", NULL)),
+                     0);
 }
 
 static void only_plan_and_new_run_without_a_database(void **state)

@@ -3,11 +3,12 @@
 #include "dirfixture.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static void new_file_names_reduced_and_refuses_overwrite(void **state)
+static void new_file_names_reduced_and_moves_past_a_taken_second(void **state)
 {
     const char *dir = *state;
     char *path = NULL, *text = NULL, *expect;
@@ -33,16 +34,56 @@ static void new_file_names_reduced_and_refuses_overwrite(void **state)
     assert_string_equal(set->items[0].name, "add_users_table");
     dbm_migrations_free(set);
 
-    /* same second: refused, the first file untouched */
-    path = (char *)1;
-    assert_int_equal(dbm_migration_new_file(&path, dir, "add users table", now), DBM_ECONFIG);
-    assert_null(path);
-    assert_int_equal(dbm_migration_new_file(&path, dir, "other", now), DBM_ECONFIG);
-    assert_non_null(strstr(dbm_error_message(), "20240102030405"));
-
-    assert_int_equal(dbm_migration_new_file(&path, dir, "Weird%s name\n100%", now + 1), 0);
-    assert_non_null(strstr(path, "/20240102030406_weird_s_name_100.sql"));
+    /* same second: the next free second, the first file untouched */
+    assert_int_equal(dbm_migration_new_file(&path, dir, "add users table", now), 0);
+    assert_non_null(strstr(path, "/20240102030406_add_users_table.sql"));
     free(path);
+    assert_int_equal(dbm_migration_new_file(&path, dir, "other", now), 0);
+    assert_non_null(strstr(path, "/20240102030407_other.sql"));
+    free(path);
+
+    assert_int_equal(dbm_migration_new_file(&path, dir, "Weird%s name\n100%", now + 10), 0);
+    assert_non_null(strstr(path, "/20240102030415_weird_s_name_100.sql"));
+    free(path);
+
+    set = load_ok(dir, DBM_FORMAT_AUTO);
+    assert_int_equal(set->count, 4);
+    dbm_migrations_free(set);
+}
+
+static void new_file_gives_up_after_a_minute_of_taken_versions(void **state)
+{
+    const char *dir = *state;
+    char *path = NULL;
+
+    for (int k = 0; k < 60; k++) {
+        assert_int_equal(dbm_migration_new_file(&path, dir, "m", 0), 0);
+        free(path);
+    }
+    path = (char *)1;
+    assert_int_equal(dbm_migration_new_file(&path, dir, "m", 0), DBM_ECONFIG);
+    assert_null(path);
+    assert_string_equal(dbm_error_message(), "the versions of the next 60 seconds are all taken");
+}
+
+static void new_file_creates_the_missing_directory(void **state)
+{
+    const char *dir = *state;
+    char *nested = dbm_xasprintf("%s/db/migrations", dir), *file = dbm_xasprintf("%s/f", dir);
+    char *path = NULL, *expect = dbm_xasprintf("%s/19700101000000_x.sql", nested);
+    FILE *f;
+
+    assert_int_equal(dbm_migration_new_file(&path, nested, "x", 0), 0);
+    assert_string_equal(path, expect);
+    free(path);
+    /* A file where the directory should be is a clear error. */
+    f = fopen(file, "w");
+    fclose(f);
+    assert_int_equal(dbm_migration_new_file(&path, file, "x", 0), DBM_ECONFIG);
+    assert_non_null(strstr(dbm_error_message(), "is not a directory"));
+    free(nested);
+    free(file);
+    free(expect);
 }
 
 static void new_file_rejects_empty_name_and_creates_nothing(void **state)
@@ -56,8 +97,8 @@ static void new_file_rejects_empty_name_and_creates_nothing(void **state)
     assert_int_equal(dbm_migration_new_file(&path, dir, "--- !!", 0), DBM_ECONFIG);
     assert_null(path);
     assert_int_equal(dbm_migration_new_file(&path, dir, "", 0), DBM_ECONFIG);
-    assert_int_equal(dbm_migration_new_file(&path, missing, "x", 0), DBM_ECONFIG);
-    assert_non_null(strstr(dbm_error_message(), "missing"));
+    /* A bad name is refused before the missing directory is created. */
+    assert_int_equal(dbm_migration_new_file(&path, missing, "!!", 0), DBM_ECONFIG);
     d = opendir(dir);
     while ((de = readdir(d)) != NULL)
         n += de->d_name[0] != '.';
@@ -69,9 +110,13 @@ static void new_file_rejects_empty_name_and_creates_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(new_file_names_reduced_and_refuses_overwrite, setup_dir,
-                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(new_file_names_reduced_and_moves_past_a_taken_second,
+                                        setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(new_file_rejects_empty_name_and_creates_nothing, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(new_file_gives_up_after_a_minute_of_taken_versions,
+                                        setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(new_file_creates_the_missing_directory, setup_dir,
                                         teardown_dir),
     };
 

@@ -63,7 +63,27 @@ static void history_reads_rows_then_the_last_deployed_commit(void **state)
              "failed_statement, error FROM \"db_migrate\".migrations ORDER BY applied_at, "
              "version; SELECT git_sha FROM \"db_migrate\".runs WHERE command = 'apply' AND "
              "outcome IN ('applied', 'up-to-date') AND git_sha IS NOT NULL ORDER BY id DESC "
-             "LIMIT 1");
+             "LIMIT 1; SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = "
+             "'\"db_migrate\".runs'::regclass AND attname = 'detail' AND NOT attisdropped), "
+             "(SELECT json_agg(DISTINCT v)::text FROM \"db_migrate\".runs AS r, "
+             "jsonb_array_elements_text(coalesce(to_jsonb(r) -> 'detail' -> 'rolled_back', "
+             "'[]'::jsonb)) AS v WHERE r.command = 'rollback' AND r.id > coalesce((SELECT "
+             "max(id) FROM \"db_migrate\".runs WHERE command = 'apply' AND outcome IN "
+             "('applied', 'up-to-date')), 0)), (SELECT json_agg(DISTINCT to_jsonb(r) -> "
+             "'detail' -> 'accepted_edit' ->> 'version')::text FROM \"db_migrate\".runs AS r "
+             "WHERE r.command = 'repair' AND r.outcome = 'applied' AND to_jsonb(r) -> 'detail' ? "
+             "'accepted_edit' AND r.id > coalesce((SELECT max(id) FROM \"db_migrate\".runs "
+             "WHERE command = 'apply' AND outcome IN ('applied', 'up-to-date')), 0))");
+    free(sql);
+}
+
+static void rolled_back_note_joins_the_delete_transaction_quoted(void **state)
+{
+    char *sql = dbm_history_sql_rolled_back(conn, "my schema", 7, "it's");
+
+    assert_string_equal(sql, "UPDATE \"my schema\".runs SET detail = jsonb_set(coalesce(detail, "
+                             "'{}'::jsonb), '{rolled_back}', coalesce(detail -> 'rolled_back', "
+                             "'[]'::jsonb) || to_jsonb('it''s'::text)) WHERE id = 7");
     free(sql);
 }
 
@@ -74,6 +94,7 @@ int main(void)
         cmocka_unit_test(delete_quotes_schema_and_version),
         cmocka_unit_test(prepared_insert_takes_the_values_as_parameters),
         cmocka_unit_test(history_reads_rows_then_the_last_deployed_commit),
+        cmocka_unit_test(rolled_back_note_joins_the_delete_transaction_quoted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
