@@ -47,7 +47,8 @@ const char *const dbm_option_names[] = {"command",
                                         NULL};
 
 /* Flags that take no value on the command line (they are not action inputs). */
-static const char *const cli_switches[] = {"offline", "verbose", "help", "version", NULL};
+static const char *const cli_switches[] = {"offline",   "verbose", "help",
+                                           "exit-code", "version", NULL};
 
 static const char options_help[] =
     "options (also action inputs, INPUT_<NAME>):\n"
@@ -75,6 +76,7 @@ static const char options_help[] =
     "  --comment-on-pr BOOL, --github-token TOKEN, --allow-apply-on-pull-request BOOL\n"
     "  --offline                plan from the files and git only, without a database\n"
     "  --verbose                log each statement\n"
+    "  --exit-code              status: exit 1 when migrations are pending or failed\n"
     "  --help, --version\n"
     "\n"
     "durations: 500ms, 5s, 10m, 1h. Exit status: 0 done, 1 failed or blocked, 2 usage,\n"
@@ -529,6 +531,7 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
     cfg->allow_apply_on_pull_request = flag;
     cfg->offline = lookup(pa, "offline") != NULL;
     cfg->verbose = lookup(pa, "verbose") != NULL;
+    cfg->exit_code = lookup(pa, "exit-code") != NULL;
     load_github(&cfg->gh);
     cfg->shown_dir = shown_dir(cfg->migrations_dir, cfg->gh.workspace);
     return 0;

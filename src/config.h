@@ -71,6 +71,7 @@ typedef struct {
     bool allow_apply_on_pull_request;
     bool offline;
     bool verbose;
+    bool exit_code; /* status: exit 1 when migrations are pending or failed (--exit-code) */
 
     dbm_github gh;
 } dbm_config;

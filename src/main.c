@@ -87,6 +87,9 @@ int main(int argc, char **argv)
         error = print_info(cfg);
         goto done;
     }
+    /* With the JSON report on standard output, the log goes to standard error. */
+    if (cfg->report_file && strcmp(cfg->report_file, "-") == 0)
+        dbm_log_use_stderr(true);
     if ((error = dbm_command_find(&cmd, cfg->command)) < 0 ||
         (error = dbm_command_check_args(cmd, cfg)) < 0)
         goto done;

@@ -53,6 +53,7 @@ static int dry_run_one(dbm_run_ctx *ctx, dbm_dryrun *dr, size_t i, bool *ran)
     ctx->row[i] = rep->nmigs - 1;
     rep->pending_count++;
     error = dbm_dryrun_migration(dr, r, m, ctx->parsed[i], ctx->display[i]);
+    dbm_run_excerpts(ctx, i, r);
     log_dry_run(r);
     if (error == DBM_EFAILED) {
         dbm_error_set(DBM_EFAILED, "unable to run '%s' in the dry-run: %s", ctx->display[i],

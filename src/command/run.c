@@ -318,6 +318,34 @@ bool dbm_run_on_pull_request(const dbm_config *cfg)
 
 /* --- the report --- */
 
+#define EXCERPT_STMTS 5   /* statements listed in a migration's excerpt */
+#define EXCERPT_BYTES 100 /* bytes of each statement */
+
+void dbm_run_excerpts(dbm_run_ctx *ctx, size_t i, dbm_mig_result *r)
+{
+    const dbm_stmt_list *l = ctx->parsed[i];
+    const dbm_migration *m = &ctx->set->items[i];
+    dbm_buf b = DBM_BUF_INIT;
+
+    if (!l)
+        return;
+    r->statement_count = (int)l->count;
+    for (size_t k = 0; k < l->count && k < EXCERPT_STMTS; k++) {
+        char *e = dbm_excerpt(m->up + l->items[k].offset, l->items[k].len, EXCERPT_BYTES);
+        dbm_buf_printf(&b, "%s%s", k ? "\n" : "", e);
+        free(e);
+    }
+    if (l->count > EXCERPT_STMTS)
+        dbm_buf_printf(&b, "\n… %zu more", l->count - EXCERPT_STMTS);
+    free(r->excerpt);
+    r->excerpt = dbm_buf_detach(&b);
+    /* A dry-run's statements are the parsed ones, in order. */
+    for (size_t k = 0; k < r->nstmts && k < l->count; k++)
+        if (!r->stmts[k].sql)
+            r->stmts[k].sql =
+                dbm_excerpt(m->up + l->items[k].offset, l->items[k].len, EXCERPT_BYTES);
+}
+
 /* Fill the row of file i from its state (and its history row, when it has one). */
 static void fill_row(dbm_run_ctx *ctx, size_t i, dbm_mig_result *r)
 {
@@ -325,10 +353,20 @@ static void fill_row(dbm_run_ctx *ctx, size_t i, dbm_mig_result *r)
     const dbm_history_row *row = dbm_history_find(ctx->history, m->version);
 
     r->transactional = !m->no_transaction;
-    if (ctx->parsed[i])
-        r->statement_count = (int)ctx->parsed[i]->count;
-    if (row && ctx->state[i] == DBM_RUN_APPLIED)
+    dbm_run_excerpts(ctx, i, r);
+    if (row && ctx->state[i] == DBM_RUN_APPLIED) {
         r->duration_ms = (double)row->duration_ms;
+        r->earlier = true;
+        dbm_report_set(&r->applied_at, row->applied_at);
+    }
+    if (ctx->changed && !ctx->changed[i] && r->status == DBM_MIG_PENDING) {
+        /* Without a database, what the base already had is not this change. */
+        r->status = DBM_MIG_SKIPPED;
+        r->earlier = true;
+        dbm_report_set(&r->note, ctx->report->git.base ? "unchanged since the base"
+                                                       : "unchanged since the deployed commit");
+        return;
+    }
     if (ctx->state[i] == DBM_RUN_RESUME)
         r->note = dbm_xasprintf("failed before at statement %d: %s", row->failed_statement,
                                 row->error ? row->error : "");
@@ -373,6 +411,8 @@ void dbm_run_idle_row(dbm_run_ctx *ctx, size_t i, bool failed)
     if (row && ctx->state[i] == DBM_RUN_APPLIED) {
         r->duration_ms = (double)row->duration_ms;
         r->note = dbm_xasprintf("applied before, %s", row->applied_at);
+        r->earlier = true;
+        dbm_report_set(&r->applied_at, row->applied_at);
     }
     if (failed) {
         r->note = dbm_xstrdup("not run: an earlier migration failed");
@@ -411,6 +451,7 @@ void dbm_run_ctx_free(dbm_run_ctx *ctx)
     dbm_check_free(ctx);
     free(ctx->display);
     free(ctx->row);
+    free(ctx->changed);
     free(ctx->state);
     dbm_history_free(ctx->history);
     dbm_conn_free(ctx->conn);

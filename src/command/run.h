@@ -52,6 +52,7 @@ struct dbm_run_ctx {
     char **display;               /* per file: the path users see */
     size_t *row;                  /* per file: its index in report->migs once it has a row */
     struct dbm_run_checks *check; /* NULL until check.c parses something */
+    bool *changed;                /* per file, once dbm_check_changed ran: changed since the base */
 };
 
 /*
@@ -119,8 +120,18 @@ int dbm_run_gitcheck(dbm_run_ctx *ctx, bool expect_blocks);
  */
 int dbm_run_prepare(dbm_run_ctx *ctx, bool writes);
 
-/* The report's rows for every file in its state, and for history rows without a file. */
+/*
+ * The report's rows for every file in its state, and for history rows without a
+ * file. When ctx->changed is set (a plan without a database against a base),
+ * only the changed files are pending; the others are history ("earlier").
+ */
 void dbm_run_report_rows(dbm_run_ctx *ctx);
+
+/*
+ * File i's statements as excerpts in its row r (each statement of a dry-run's
+ * rows too), and its statement count, when the file was parsed.
+ */
+void dbm_run_excerpts(dbm_run_ctx *ctx, size_t i, dbm_mig_result *r);
 
 /*
  * The row of a file that apply or dry-run does not run: applied before, or

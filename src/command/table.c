@@ -28,6 +28,8 @@ const dbm_command_row dbm_commands[] = {
      .check = dbm_command_check_target},
     {"repair", dbm_cmd_repair, true, "clear the failed record of --target-version",
      .check = dbm_command_check_target},
+    {"history", dbm_cmd_history, true, "the audited runs, newest first",
+     .flags = DBM_COMMAND_NO_REPORT},
     {"new", dbm_cmd_new, false, "create <migrations-dir>/<UTC timestamp>_NAME.sql", .arg = "NAME",
      .check = dbm_cmd_new_check, .flags = DBM_COMMAND_NO_REPORT},
 };

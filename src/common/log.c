@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 bool dbm_in_actions(void)
 {
@@ -12,18 +13,37 @@ bool dbm_in_actions(void)
     return v && strcmp(v, "true") == 0;
 }
 
+static bool log_on_stderr;
+
+void dbm_log_use_stderr(bool on)
+{
+    log_on_stderr = on;
+}
+
+FILE *dbm_log_stream(void)
+{
+    return log_on_stderr ? stderr : stdout;
+}
+
+bool dbm_log_color(void)
+{
+    const char *no_color = getenv("NO_COLOR");
+    return isatty(fileno(dbm_log_stream())) && !(no_color && *no_color);
+}
+
 void dbm_log(const char *fmt, ...)
 {
+    FILE *out = dbm_log_stream();
     va_list ap;
 
     /* One line at a time, whole: the connecting thread logs (masks) while the main one works. */
-    flockfile(stdout);
+    flockfile(out);
     va_start(ap, fmt);
-    vfprintf(stdout, fmt, ap);
+    vfprintf(out, fmt, ap);
     va_end(ap);
-    fputc('\n', stdout);
-    fflush(stdout);
-    funlockfile(stdout);
+    fputc('\n', out);
+    fflush(out);
+    funlockfile(out);
 }
 
 void dbm_warn(const char *fmt, ...)

@@ -11,11 +11,22 @@
 #define DBM_LOG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Whether we run under GitHub Actions (GITHUB_ACTIONS=true). */
 bool dbm_in_actions(void);
 
-/* One log line on stdout (a newline is added). */
+/*
+ * The log's stream: stdout, or stderr once dbm_log_use_stderr(true) (when
+ * stdout carries the JSON report, --report-file -).
+ */
+void dbm_log_use_stderr(bool on);
+FILE *dbm_log_stream(void);
+
+/* Whether the log may use colour: its stream is a terminal and NO_COLOR is unset or empty. */
+bool dbm_log_color(void);
+
+/* One log line on the log's stream (a newline is added). */
 void dbm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A warning line on stderr ("warning: ..."); under Actions a ::warning:: command. */
