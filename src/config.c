@@ -44,6 +44,7 @@ const char *const dbm_option_names[] = {"command",
                                         "comment-on-pr",
                                         "github-token",
                                         "allow-apply-on-pull-request",
+                                        "fail-on",
                                         NULL};
 
 /* Flags that take no value on the command line (they are not action inputs). */
@@ -74,6 +75,7 @@ static const char options_help[] =
     "  --sslmode MODE, --sslrootcert FILE\n"
     "  --report-file FILE       JSON report\n"
     "  --comment-on-pr BOOL, --github-token TOKEN, --allow-apply-on-pull-request BOOL\n"
+    "  --fail-on LEVEL          rule findings that fail plan and dry-run: error, warning, never\n"
     "  --offline                plan from the files and git only, without a database\n"
     "  --verbose                log each statement\n"
     "  --exit-code              status: exit 1 when migrations are pending or failed\n"
@@ -529,6 +531,14 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
                             lookup(pa, "allow-apply-on-pull-request"))) < 0)
         return error;
     cfg->allow_apply_on_pull_request = flag;
+    v = lookup(pa, "fail-on");
+    if (v && (error = check_one_of("fail-on", v,
+                                   (const char *const[]){"error", "warning", "never", NULL},
+                                   "error, warning, never")) < 0)
+        return error;
+    cfg->fail_on = !v || !strcmp(v, "error") ? DBM_FAIL_ON_ERROR
+                   : !strcmp(v, "warning")   ? DBM_FAIL_ON_WARNING
+                                             : DBM_FAIL_ON_NEVER;
     cfg->offline = lookup(pa, "offline") != NULL;
     cfg->verbose = lookup(pa, "verbose") != NULL;
     cfg->exit_code = lookup(pa, "exit-code") != NULL;

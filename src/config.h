@@ -72,6 +72,8 @@ typedef struct {
     bool offline;
     bool verbose;
     bool exit_code; /* status: exit 1 when migrations are pending or failed (--exit-code) */
+    /* fail-on: the rule findings that fail plan and dry-run (exit 1) */
+    enum { DBM_FAIL_ON_ERROR = 0, DBM_FAIL_ON_WARNING, DBM_FAIL_ON_NEVER } fail_on;
 
     dbm_github gh;
 } dbm_config;

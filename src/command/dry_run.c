@@ -116,6 +116,12 @@ int dbm_cmd_dry_run(dbm_run_ctx *ctx)
         (error = dry_run_files(ctx, dr, ran, &failed)) < 0)
         goto done;
     dbm_check_confirm(ctx, ran);
+    /* After the measurements, which refute some guesses: fail-on counts the rest. */
+    dbm_run_fail_on(ctx);
+    if (!failed && dbm_report_has_blocking(rep)) {
+        error = dbm_run_blocked(rep);
+        goto done;
+    }
     dbm_report_set(&rep->status, failed ? "failed" : rep->pending_count ? "pending" : "up-to-date");
     if (!rep->pending_count)
         dbm_log("up to date: nothing to dry-run");

@@ -13,6 +13,7 @@
 #include "postgres/adopt.h"
 #include "postgres/db.h"
 #include "postgres/history.h"
+#include "sql/rules.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -430,6 +431,21 @@ int dbm_run_blocked(dbm_report *r)
                   n, n == 1 ? "" : "s");
     dbm_error_hint("see the errors above: each names the file and what to change");
     return DBM_EBLOCKED;
+}
+
+void dbm_run_fail_on(dbm_run_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->report->nfindings; i++) {
+        dbm_finding *f = &ctx->report->findings[i];
+        bool refuted = f->status && strcmp(f->status, "refuted") == 0;
+
+        if (!f->rule || !dbm_rule_find(f->rule))
+            continue; /* not a safety rule: edits, syntax errors, ... keep their level */
+        if (ctx->cfg->fail_on == DBM_FAIL_ON_WARNING && f->severity == DBM_SEV_WARNING && !refuted)
+            f->severity = DBM_SEV_ERROR;
+        else if (ctx->cfg->fail_on == DBM_FAIL_ON_NEVER && f->severity == DBM_SEV_ERROR)
+            f->severity = DBM_SEV_WARNING;
+    }
 }
 
 int dbm_run_inspected(dbm_run_ctx *ctx)

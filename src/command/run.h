@@ -140,6 +140,13 @@ void dbm_run_excerpts(dbm_run_ctx *ctx, size_t i, dbm_mig_result *r);
 void dbm_run_idle_row(dbm_run_ctx *ctx, size_t i, bool failed);
 
 /*
+ * fail-on: raise the safety rules' warnings (those a dry-run did not refute)
+ * to errors, so they block, or with `never` lower their errors to warnings.
+ * Findings of other checks (edits, syntax errors) keep their level.
+ */
+void dbm_run_fail_on(dbm_run_ctx *ctx);
+
+/*
  * The end of plan, status and verify: DBM_EBLOCKED when a finding blocks,
  * else 0 with the status pending or up-to-date.
  */

@@ -174,3 +174,28 @@ head_bytes() { head -c "$2" "$1"; }
   [ "$(jq -r '[.migrations[] | select(.status == "skipped")] | length' "$WORK/report.json")" = 9 ]
   [[ "$output" == *"db-migrate plan: 1 pending"* ]]
 }
+
+@test "fail-on warning makes rule warnings fail plan and dry-run; a refuted one stays a note" {
+  sql "CREATE TABLE accounts (id int, email varchar(100)); INSERT INTO accounts SELECT g, 'a' FROM generate_series(1, 100) g"
+  printf 'CREATE INDEX accounts_email_idx ON accounts (email);\n' > migrations/001_index.sql
+  run_dbm 0 plan
+  run_dbm 0 plan --fail-on never
+  run_dbm 1 plan --fail-on warning
+  [[ "$output" == *"error: migrations/001_index.sql:1:1: index \"accounts_email_idx\" on existing table"* ]]
+  [[ "$output" == *"error: plan found 1 blocking problem; nothing was applied"* ]]
+  run_dbm 1 dry-run --fail-on warning
+  [[ "$output" == *"dry-run found 1 blocking problem"* ]]
+  [ "$(sql "SELECT to_regclass('accounts_email_idx') IS NULL")" = t ]
+  run_dbm 2 plan --fail-on sometimes
+  [[ "$output" == *"fail-on"* ]]
+
+  # Widening a varchar is binary-compatible: the dry-run refutes alter-column-type, which
+  # then neither fails the run nor becomes a warning annotation.
+  printf 'ALTER TABLE accounts ALTER COLUMN email TYPE varchar(200);\n' > migrations/001_index.sql
+  # The action input too (the runner passes INPUT_FAIL-ON).
+  run env 'INPUT_FAIL-ON=warning' "$DBM" plan
+  [ "$status" -eq 1 ]
+  GITHUB_ACTIONS=true run_dbm 0 dry-run --fail-on warning
+  [[ "$output" == *"::notice file=migrations/001_index.sql,line=1,col=1,title=db-migrate%3A alter-column-type::"* ]]
+  [[ "$output" != *"::warning file=migrations/001_index.sql"* ]]
+}
