@@ -45,6 +45,7 @@ const char *const dbm_option_names[] = {"command",
                                         "github-token",
                                         "allow-apply-on-pull-request",
                                         "fail-on",
+                                        "log-format",
                                         NULL};
 
 /* Flags that take no value on the command line (they are not action inputs). */
@@ -76,6 +77,8 @@ static const char options_help[] =
     "  --report-file FILE       JSON report\n"
     "  --comment-on-pr BOOL, --github-token TOKEN, --allow-apply-on-pull-request BOOL\n"
     "  --fail-on LEVEL          rule findings that fail plan and dry-run: error, warning, never\n"
+    "  --log-format F           text or json (one object a line; default json when\n"
+    "                           AWS_LAMBDA_LOG_FORMAT=JSON)\n"
     "  --offline                plan from the files and git only, without a database\n"
     "  --verbose                log each statement\n"
     "  --exit-code              status: exit 1 when migrations are pending or failed\n"
@@ -514,6 +517,20 @@ static int read_tls(dbm_config *cfg, const parsed_args *pa)
     return 0;
 }
 
+/* log-format: text, or json (the default where Lambda's log format is JSON). */
+static int read_log_format(dbm_config *cfg, const parsed_args *pa)
+{
+    const char *v = lookup(pa, "log-format");
+    const char *lambda = dbm_getenv("AWS_LAMBDA_LOG_FORMAT");
+    int error;
+
+    if (v && (error = check_one_of("log-format", v, (const char *const[]){"text", "json", NULL},
+                                   "text, json")) < 0)
+        return error;
+    cfg->log_json = v ? strcmp(v, "json") == 0 : lambda && strcmp(lambda, "JSON") == 0;
+    return 0;
+}
+
 /* Where the run is told: the report file, the pull request, the log; the GitHub context. */
 static int read_reporting(dbm_config *cfg, const parsed_args *pa)
 {
@@ -535,6 +552,8 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
     if (v && (error = check_one_of("fail-on", v,
                                    (const char *const[]){"error", "warning", "never", NULL},
                                    "error, warning, never")) < 0)
+        return error;
+    if ((error = read_log_format(cfg, pa)) < 0)
         return error;
     cfg->fail_on = !v || !strcmp(v, "error") ? DBM_FAIL_ON_ERROR
                    : !strcmp(v, "warning")   ? DBM_FAIL_ON_WARNING

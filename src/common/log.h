@@ -23,6 +23,21 @@ bool dbm_in_actions(void);
 void dbm_log_use_stderr(bool on);
 FILE *dbm_log_stream(void);
 
+/*
+ * log-format json: every log line, warning and error is one JSON object on its
+ * line ({"level", "message", and "file", "line", "col", "hint" when known});
+ * workflow commands (masks, groups, annotations under Actions) stay as the
+ * runner reads them.
+ */
+void dbm_log_use_json(bool on);
+bool dbm_log_json(void);
+
+/* The run's error and its hint (NULL: none) on stderr: "error: ..." lines, or one JSON object. */
+void dbm_log_error(const char *message, const char *hint);
+
+/* In JSON mode, the end of a run: {"level": "info", "message": headline, "report": {...}}. */
+void dbm_log_report(const char *headline, const char *report_json);
+
 /* Whether the log may use colour: its stream is a terminal and NO_COLOR is unset or empty. */
 bool dbm_log_color(void);
 

@@ -36,12 +36,20 @@ static int emit_summary(const dbm_report *r, const dbm_emit_opts *opts)
 
     /* A run that stopped before it read anything has only its error to tell. */
     if (!opts->quiet_terminal && (r->nmigs || r->nfindings)) {
-        char *text = dbm_report_terminal(r, dbm_log_color());
+        char *text = dbm_report_terminal(r, dbm_log_color() && !dbm_log_json());
         FILE *out = dbm_log_stream();
         fflush(stdout);
-        fputs("\n", out);
-        fputs(text, out);
-        fflush(out);
+        if (dbm_log_json()) {
+            /* One object: the headline, and the report a log pipeline can query. */
+            char *json = dbm_report_json(r);
+            text[strcspn(text, "\n")] = '\0';
+            dbm_log_report(text, json);
+            free(json);
+        } else {
+            fputs("\n", out);
+            fputs(text, out);
+            fflush(out);
+        }
         free(text);
     }
     if (opts->summary_path) {
