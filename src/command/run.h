@@ -152,7 +152,11 @@ void dbm_run_fail_on(dbm_run_ctx *ctx);
  */
 int dbm_run_inspected(dbm_run_ctx *ctx);
 
-/* Mark the report blocked and return DBM_EBLOCKED; the message counts the blocking findings. */
+/*
+ * Mark the report blocked and return DBM_EBLOCKED; the message counts the
+ * blocking problems: the files with an error finding (however many checks
+ * found it), and each error finding about no file.
+ */
 int dbm_run_blocked(dbm_report *report);
 
 /* Record the start of a run of `command` in the history (baseline, repair, rollback). */

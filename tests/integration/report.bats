@@ -223,3 +223,24 @@ head_bytes() { head -c "$2" "$1"; }
   run_dbm 2 plan --log-format yaml
   [[ "$output" == *"error: invalid value 'yaml' for log-format"* ]]
 }
+
+@test "one edit to a deployed file is one blocking problem, however many checks find it" {
+  export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+  export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+  git init -q -b main .
+  echo "CREATE TABLE users (id int);" > migrations/20240101000000_users.sql
+  echo "CREATE TABLE teams (id int);" > migrations/20240102000000_teams.sql
+  git add -A && git commit -q -m deployed
+  run_dbm 0 apply
+  echo "CREATE TABLE users (id bigint);" > migrations/20240101000000_users.sql
+  git commit -qam edit
+  run_dbm 1 plan
+  # The history's checksum and git's diff both find it.
+  [[ "$output" == *"edited-applied  migrations/20240101000000_users.sql:1"* ]]
+  [[ "$output" == *"edited-deployed  migrations/20240101000000_users.sql"* ]]
+  [[ "$output" == *"error: plan found 1 blocking problem; nothing was applied"* ]]
+  echo "CREATE TABLE teams (id bigint);" > migrations/20240102000000_teams.sql
+  git commit -qam edit2
+  run_dbm 1 plan
+  [[ "$output" == *"error: plan found 2 blocking problems; nothing was applied"* ]]
+}
