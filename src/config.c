@@ -45,13 +45,16 @@ const char *const dbm_option_names[] = {"command",
                                         "comment-on-pr",
                                         "github-token",
                                         "allow-apply-on-pull-request",
+                                        "fail-on",
+                                        "log-format",
                                         NULL};
 
 /* Options of the command line only (not action inputs) that take a value. */
 static const char *const cli_options[] = {"accept-edit", NULL};
 
 /* Flags that take no value on the command line (they are not action inputs). */
-static const char *const cli_switches[] = {"offline", "verbose", "yes", "help", "version", NULL};
+static const char *const cli_switches[] = {"offline",   "verbose", "yes", "help",
+                                           "exit-code", "version", NULL};
 
 static const char options_help[] =
     "options (also action inputs, INPUT_<NAME>):\n"
@@ -78,9 +81,13 @@ static const char options_help[] =
     "  --sslmode MODE, --sslrootcert FILE\n"
     "  --report-file FILE       JSON report\n"
     "  --comment-on-pr BOOL, --github-token TOKEN, --allow-apply-on-pull-request BOOL\n"
+    "  --fail-on LEVEL          rule findings that fail plan and dry-run: error, warning, never\n"
+    "  --log-format F           text or json (one object a line; default json when\n"
+    "                           AWS_LAMBDA_LOG_FORMAT=JSON)\n"
     "  --offline                plan from the files and git only, without a database\n"
     "  --verbose                log each statement\n"
     "  --yes                    rollback without asking (off a terminal it is required)\n"
+    "  --exit-code              status: exit 1 when migrations are pending or failed\n"
     "  --help, --version\n"
     "\n"
     "durations: 500ms, 5s, 10m, 1h. Exit status: 0 done, 1 failed or blocked, 2 usage,\n"
@@ -548,6 +555,20 @@ static int read_tls(dbm_config *cfg, const parsed_args *pa)
     return 0;
 }
 
+/* log-format: text, or json (the default where Lambda's log format is JSON). */
+static int read_log_format(dbm_config *cfg, const parsed_args *pa)
+{
+    const char *v = lookup(pa, "log-format");
+    const char *lambda = dbm_getenv("AWS_LAMBDA_LOG_FORMAT");
+    int error;
+
+    if (v && (error = check_one_of("log-format", v, (const char *const[]){"text", "json", NULL},
+                                   "text, json")) < 0)
+        return error;
+    cfg->log_json = v ? strcmp(v, "json") == 0 : lambda && strcmp(lambda, "JSON") == 0;
+    return 0;
+}
+
 /* Where the run is told: the report file, the pull request, the log; the GitHub context. */
 static int read_reporting(dbm_config *cfg, const parsed_args *pa)
 {
@@ -565,8 +586,19 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
                             lookup(pa, "allow-apply-on-pull-request"))) < 0)
         return error;
     cfg->allow_apply_on_pull_request = flag;
+    v = lookup(pa, "fail-on");
+    if (v && (error = check_one_of("fail-on", v,
+                                   (const char *const[]){"error", "warning", "never", NULL},
+                                   "error, warning, never")) < 0)
+        return error;
+    if ((error = read_log_format(cfg, pa)) < 0)
+        return error;
+    cfg->fail_on = !v || !strcmp(v, "error") ? DBM_FAIL_ON_ERROR
+                   : !strcmp(v, "warning")   ? DBM_FAIL_ON_WARNING
+                                             : DBM_FAIL_ON_NEVER;
     cfg->offline = lookup(pa, "offline") != NULL;
     cfg->verbose = lookup(pa, "verbose") != NULL;
+    cfg->exit_code = lookup(pa, "exit-code") != NULL;
     load_github(&cfg->gh);
     cfg->shown_dir = shown_dir(cfg->migrations_dir, cfg->gh.workspace);
     return 0;

@@ -73,7 +73,11 @@ typedef struct {
     bool allow_apply_on_pull_request;
     bool offline;
     bool verbose;
-    bool yes; /* --yes, or the Action's command input is rollback: rollback does not ask */
+    bool yes;       /* --yes, or the Action's command input is rollback: rollback does not ask */
+    bool exit_code; /* status: exit 1 when migrations are pending or failed (--exit-code) */
+    /* fail-on: the rule findings that fail plan and dry-run (exit 1) */
+    enum { DBM_FAIL_ON_ERROR = 0, DBM_FAIL_ON_WARNING, DBM_FAIL_ON_NEVER } fail_on;
+    bool log_json; /* log-format: json, one JSON object a line */
 
     dbm_github gh;
 } dbm_config;

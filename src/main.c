@@ -30,9 +30,7 @@ static void print_error(void)
         dbm_annotate("error", NULL, 0, 0, "db-migrate", text);
         free(text);
     }
-    fprintf(stderr, "error: %s\n", msg);
-    if (hint)
-        fprintf(stderr, "hint: %s\n", hint);
+    dbm_log_error(msg, hint);
 }
 
 /* help and version are words but not commands: they print and take no argument. */
@@ -91,6 +89,10 @@ int main(int argc, char **argv)
         error = print_info(cfg);
         goto done;
     }
+    dbm_log_use_json(cfg->log_json);
+    /* With the JSON report on standard output, the log goes to standard error. */
+    if (cfg->report_file && strcmp(cfg->report_file, "-") == 0)
+        dbm_log_use_stderr(true);
     if ((error = dbm_command_find(&cmd, cfg->command)) < 0 ||
         (error = dbm_command_check_args(cmd, cfg)) < 0)
         goto done;

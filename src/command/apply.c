@@ -64,8 +64,10 @@ static void apply_opts(const apply_state *st, size_t i, dbm_apply_opts *o)
 static dbm_mig_result *apply_row(apply_state *st, size_t i)
 {
     const dbm_migration *m = &st->ctx->set->items[i];
-    return dbm_report_add_migration(st->ctx->report, m->version, m->name, st->ctx->display[i],
-                                    DBM_MIG_PENDING);
+    dbm_mig_result *r = dbm_report_add_migration(st->ctx->report, m->version, m->name,
+                                                 st->ctx->display[i], DBM_MIG_PENDING);
+    dbm_run_excerpts(st->ctx, i, r);
+    return r;
 }
 
 /* File i's outcome is in its row: log it and count it. */

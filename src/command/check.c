@@ -290,6 +290,9 @@ int dbm_check_changed(dbm_run_ctx *ctx)
     bool *listed = dbm_xcalloc(ctx->set->count + 1, sizeof(*listed));
     int error;
 
+    free(ctx->changed);
+    ctx->changed = listed;
+
     /*
      * Files sorted by display path, so each change finds its file by binary
      * search: a scan of every file per change was 2.5 million comparisons for
@@ -318,7 +321,6 @@ int dbm_check_changed(dbm_run_ctx *ctx)
     error = parse_files(ctx, files, n);
     free(byname);
     free(files);
-    free(listed);
     return error;
 }
 

@@ -27,7 +27,7 @@ int dbm_check_pending(dbm_run_ctx *ctx);
 /*
  * The same for the files git lists as changed since the base (the pull
  * request's base or the deployed commit): an offline plan checks what a
- * reviewer would read.
+ * reviewer would read. ctx->changed says which files these were.
  */
 int dbm_check_changed(dbm_run_ctx *ctx);
 

@@ -20,6 +20,7 @@ int dbm_cmd_baseline(dbm_run_ctx *ctx);
 int dbm_cmd_rollback(dbm_run_ctx *ctx);
 int dbm_cmd_repair(dbm_run_ctx *ctx);
 int dbm_cmd_new(dbm_run_ctx *ctx);
+int dbm_cmd_history(dbm_run_ctx *ctx);
 
 /* "'NAME' needs --target-version" (rollback, repair). */
 int dbm_command_check_target(const dbm_config *cfg, const char *name);

@@ -24,6 +24,8 @@ static char *comment_markdown(const dbm_config *cfg, dbm_report *report, int run
     memset(&opts, 0, sizeof(opts));
     opts.server_url = cfg->gh.server_url;
     opts.repository = cfg->gh.repository;
+    /* GitHub keeps 60,000 bytes of the comment (net/github.c); its marker line goes first. */
+    opts.limit = 60000 - 1024;
     return dbm_report_markdown(report, &opts);
 }
 

@@ -53,6 +53,7 @@ static int dry_run_one(dbm_run_ctx *ctx, dbm_dryrun *dr, size_t i, bool *ran)
     ctx->row[i] = rep->nmigs - 1;
     rep->pending_count++;
     error = dbm_dryrun_migration(dr, r, m, ctx->parsed[i], ctx->display[i]);
+    dbm_run_excerpts(ctx, i, r);
     log_dry_run(r);
     if (error == DBM_EFAILED) {
         dbm_error_set(DBM_EFAILED, "unable to run '%s' in the dry-run: %s", ctx->display[i],
@@ -115,6 +116,12 @@ int dbm_cmd_dry_run(dbm_run_ctx *ctx)
         (error = dry_run_files(ctx, dr, ran, &failed)) < 0)
         goto done;
     dbm_check_confirm(ctx, ran);
+    /* After the measurements, which refute some guesses: fail-on counts the rest. */
+    dbm_run_fail_on(ctx);
+    if (!failed && dbm_report_has_blocking(rep)) {
+        error = dbm_run_blocked(rep);
+        goto done;
+    }
     dbm_report_set(&rep->status, failed ? "failed" : rep->pending_count ? "pending" : "up-to-date");
     if (!rep->pending_count)
         dbm_log("up to date: nothing to dry-run");

@@ -30,5 +30,6 @@ int dbm_cmd_plan(dbm_run_ctx *ctx)
     if (error < 0)
         return error;
     dbm_run_report_rows(ctx);
+    dbm_run_fail_on(ctx);
     return dbm_run_inspected(ctx);
 }

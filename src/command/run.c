@@ -13,6 +13,7 @@
 #include "postgres/adopt.h"
 #include "postgres/db.h"
 #include "postgres/history.h"
+#include "sql/rules.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,34 @@ bool dbm_run_on_pull_request(const dbm_config *cfg)
 
 /* --- the report --- */
 
+#define EXCERPT_STMTS 5   /* statements listed in a migration's excerpt */
+#define EXCERPT_BYTES 100 /* bytes of each statement */
+
+void dbm_run_excerpts(dbm_run_ctx *ctx, size_t i, dbm_mig_result *r)
+{
+    const dbm_stmt_list *l = ctx->parsed[i];
+    const dbm_migration *m = &ctx->set->items[i];
+    dbm_buf b = DBM_BUF_INIT;
+
+    if (!l)
+        return;
+    r->statement_count = (int)l->count;
+    for (size_t k = 0; k < l->count && k < EXCERPT_STMTS; k++) {
+        char *e = dbm_excerpt(m->up + l->items[k].offset, l->items[k].len, EXCERPT_BYTES);
+        dbm_buf_printf(&b, "%s%s", k ? "\n" : "", e);
+        free(e);
+    }
+    if (l->count > EXCERPT_STMTS)
+        dbm_buf_printf(&b, "\n… %zu more", l->count - EXCERPT_STMTS);
+    free(r->excerpt);
+    r->excerpt = dbm_buf_detach(&b);
+    /* A dry-run's statements are the parsed ones, in order. */
+    for (size_t k = 0; k < r->nstmts && k < l->count; k++)
+        if (!r->stmts[k].sql)
+            r->stmts[k].sql =
+                dbm_excerpt(m->up + l->items[k].offset, l->items[k].len, EXCERPT_BYTES);
+}
+
 /* Fill the row of file i from its state (and its history row, when it has one). */
 static void fill_row(dbm_run_ctx *ctx, size_t i, dbm_mig_result *r)
 {
@@ -325,10 +354,20 @@ static void fill_row(dbm_run_ctx *ctx, size_t i, dbm_mig_result *r)
     const dbm_history_row *row = dbm_history_find(ctx->history, m->version);
 
     r->transactional = !m->no_transaction;
-    if (ctx->parsed[i])
-        r->statement_count = (int)ctx->parsed[i]->count;
-    if (row && ctx->state[i] == DBM_RUN_APPLIED)
+    dbm_run_excerpts(ctx, i, r);
+    if (row && ctx->state[i] == DBM_RUN_APPLIED) {
         r->duration_ms = (double)row->duration_ms;
+        r->earlier = true;
+        dbm_report_set(&r->applied_at, row->applied_at);
+    }
+    if (ctx->changed && !ctx->changed[i] && r->status == DBM_MIG_PENDING) {
+        /* Without a database, what the base already had is not this change. */
+        r->status = DBM_MIG_SKIPPED;
+        r->earlier = true;
+        dbm_report_set(&r->note, ctx->report->git.base ? "unchanged since the base"
+                                                       : "unchanged since the deployed commit");
+        return;
+    }
     if (ctx->state[i] == DBM_RUN_RESUME)
         r->note = dbm_xasprintf("failed before at statement %d: %s", row->failed_statement,
                                 row->error ? row->error : "");
@@ -373,6 +412,8 @@ void dbm_run_idle_row(dbm_run_ctx *ctx, size_t i, bool failed)
     if (row && ctx->state[i] == DBM_RUN_APPLIED) {
         r->duration_ms = (double)row->duration_ms;
         r->note = dbm_xasprintf("applied before, %s", row->applied_at);
+        r->earlier = true;
+        dbm_report_set(&r->applied_at, row->applied_at);
     }
     if (failed) {
         r->note = dbm_xstrdup("not run: an earlier migration failed");
@@ -380,16 +421,45 @@ void dbm_run_idle_row(dbm_run_ctx *ctx, size_t i, bool failed)
     }
 }
 
+/* Whether an earlier error finding than i is about the same file (one problem, told twice). */
+static bool same_file_before(const dbm_report *r, size_t i)
+{
+    const char *file = r->findings[i].file;
+
+    for (size_t k = 0; file && k < i; k++)
+        if (r->findings[k].severity == DBM_SEV_ERROR && r->findings[k].file &&
+            strcmp(r->findings[k].file, file) == 0)
+            return true;
+    return false;
+}
+
 int dbm_run_blocked(dbm_report *r)
 {
     size_t n = 0;
+
+    /* An edited deployed file is found by the history and by git: one problem, not two. */
     for (size_t i = 0; i < r->nfindings; i++)
-        n += r->findings[i].severity == DBM_SEV_ERROR;
+        n += r->findings[i].severity == DBM_SEV_ERROR && !same_file_before(r, i);
     dbm_report_set(&r->status, "blocked");
     dbm_error_set(DBM_EBLOCKED, "%s found %zu blocking problem%s; nothing was applied", r->command,
                   n, n == 1 ? "" : "s");
     dbm_error_hint("see the errors above: each names the file and what to change");
     return DBM_EBLOCKED;
+}
+
+void dbm_run_fail_on(dbm_run_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->report->nfindings; i++) {
+        dbm_finding *f = &ctx->report->findings[i];
+        bool refuted = f->status && strcmp(f->status, "refuted") == 0;
+
+        if (!f->rule || !dbm_rule_find(f->rule))
+            continue; /* not a safety rule: edits, syntax errors, ... keep their level */
+        if (ctx->cfg->fail_on == DBM_FAIL_ON_WARNING && f->severity == DBM_SEV_WARNING && !refuted)
+            f->severity = DBM_SEV_ERROR;
+        else if (ctx->cfg->fail_on == DBM_FAIL_ON_NEVER && f->severity == DBM_SEV_ERROR)
+            f->severity = DBM_SEV_WARNING;
+    }
 }
 
 int dbm_run_inspected(dbm_run_ctx *ctx)
@@ -411,6 +481,7 @@ void dbm_run_ctx_free(dbm_run_ctx *ctx)
     dbm_check_free(ctx);
     free(ctx->display);
     free(ctx->row);
+    free(ctx->changed);
     free(ctx->state);
     dbm_history_free(ctx->history);
     dbm_conn_free(ctx->conn);

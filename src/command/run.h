@@ -52,6 +52,7 @@ struct dbm_run_ctx {
     char **display;               /* per file: the path users see */
     size_t *row;                  /* per file: its index in report->migs once it has a row */
     struct dbm_run_checks *check; /* NULL until check.c parses something */
+    bool *changed;                /* per file, once dbm_check_changed ran: changed since the base */
 };
 
 /*
@@ -119,8 +120,18 @@ int dbm_run_gitcheck(dbm_run_ctx *ctx, bool expect_blocks);
  */
 int dbm_run_prepare(dbm_run_ctx *ctx, bool writes);
 
-/* The report's rows for every file in its state, and for history rows without a file. */
+/*
+ * The report's rows for every file in its state, and for history rows without a
+ * file. When ctx->changed is set (a plan without a database against a base),
+ * only the changed files are pending; the others are history ("earlier").
+ */
 void dbm_run_report_rows(dbm_run_ctx *ctx);
+
+/*
+ * File i's statements as excerpts in its row r (each statement of a dry-run's
+ * rows too), and its statement count, when the file was parsed.
+ */
+void dbm_run_excerpts(dbm_run_ctx *ctx, size_t i, dbm_mig_result *r);
 
 /*
  * The row of a file that apply or dry-run does not run: applied before, or
@@ -129,12 +140,23 @@ void dbm_run_report_rows(dbm_run_ctx *ctx);
 void dbm_run_idle_row(dbm_run_ctx *ctx, size_t i, bool failed);
 
 /*
+ * fail-on: raise the safety rules' warnings (those a dry-run did not refute)
+ * to errors, so they block, or with `never` lower their errors to warnings.
+ * Findings of other checks (edits, syntax errors) keep their level.
+ */
+void dbm_run_fail_on(dbm_run_ctx *ctx);
+
+/*
  * The end of plan, status and verify: DBM_EBLOCKED when a finding blocks,
  * else 0 with the status pending or up-to-date.
  */
 int dbm_run_inspected(dbm_run_ctx *ctx);
 
-/* Mark the report blocked and return DBM_EBLOCKED; the message counts the blocking findings. */
+/*
+ * Mark the report blocked and return DBM_EBLOCKED; the message counts the
+ * blocking problems: the files with an error finding (however many checks
+ * found it), and each error finding about no file.
+ */
 int dbm_run_blocked(dbm_report *report);
 
 /* Record the start of a run of `command` in the history (baseline, repair, rollback). */

@@ -29,6 +29,8 @@ const dbm_command_row dbm_commands[] = {
     {"repair", dbm_cmd_repair, true,
      "clear the failed record of --target-version, or record --accept-edit's edited file",
      .check = dbm_cmd_repair_check},
+    {"history", dbm_cmd_history, true, "the audited runs, newest first",
+     .flags = DBM_COMMAND_NO_REPORT},
     {"new", dbm_cmd_new, false, "create <migrations-dir>/<UTC timestamp>_NAME.sql", .arg = "NAME",
      .check = dbm_cmd_new_check, .flags = DBM_COMMAND_NO_REPORT},
 };

@@ -1,10 +1,12 @@
 #include "common/log.h"
 #include "common/util.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 bool dbm_in_actions(void)
 {
@@ -12,18 +14,126 @@ bool dbm_in_actions(void)
     return v && strcmp(v, "true") == 0;
 }
 
+static bool log_on_stderr;
+
+void dbm_log_use_stderr(bool on)
+{
+    log_on_stderr = on;
+}
+
+FILE *dbm_log_stream(void)
+{
+    return log_on_stderr ? stderr : stdout;
+}
+
+bool dbm_log_color(void)
+{
+    const char *no_color = getenv("NO_COLOR");
+    return isatty(fileno(dbm_log_stream())) && !(no_color && *no_color);
+}
+
+static bool log_json;
+
+void dbm_log_use_json(bool on)
+{
+    log_json = on;
+}
+
+bool dbm_log_json(void)
+{
+    return log_json;
+}
+
+/* One line, whole: the connecting thread logs (masks) while the main one works. */
+static void put_line(FILE *out, const char *text)
+{
+    flockfile(out);
+    fputs(text, out);
+    fputc('\n', out);
+    fflush(out);
+    funlockfile(out);
+}
+
+/* A JSON string; text that is not UTF-8 has its high bytes made '?'. */
+static json_t *jtext(const char *s)
+{
+    json_t *j = json_string(s);
+    if (!j) {
+        char *copy = dbm_xstrdup(s);
+        for (char *p = copy; *p; p++)
+            if ((unsigned char)*p >= 0x80)
+                *p = '?';
+        j = json_string(copy);
+        free(copy);
+    }
+    return j ? j : json_null();
+}
+
+/* Write `event` (consumed) as one line of JSON to out. */
+static void put_json(FILE *out, json_t *event)
+{
+    char *line = json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+    if (line)
+        put_line(out, line);
+    free(line);
+    json_decref(event);
+}
+
+/* {"level", "message", "file", "line", "col", "hint"}: the parts that are set. */
+static void put_event(FILE *out, const char *level, const char *message, const char *file, int line,
+                      int col, const char *hint)
+{
+    json_t *e = json_object();
+
+    json_object_set_new(e, "level", json_string(level));
+    json_object_set_new(e, "message", jtext(message));
+    if (file)
+        json_object_set_new(e, "file", jtext(file));
+    if (file && line > 0)
+        json_object_set_new(e, "line", json_integer(line));
+    if (file && line > 0 && col > 0)
+        json_object_set_new(e, "col", json_integer(col));
+    if (hint)
+        json_object_set_new(e, "hint", jtext(hint));
+    put_json(out, e);
+}
+
 void dbm_log(const char *fmt, ...)
 {
     va_list ap;
+    char *text;
 
-    /* One line at a time, whole: the connecting thread logs (masks) while the main one works. */
-    flockfile(stdout);
     va_start(ap, fmt);
-    vfprintf(stdout, fmt, ap);
+    text = dbm_xvasprintf(fmt, ap);
     va_end(ap);
-    fputc('\n', stdout);
+    if (log_json)
+        put_event(dbm_log_stream(), "info", text, NULL, 0, 0, NULL);
+    else
+        put_line(dbm_log_stream(), text);
+    free(text);
+}
+
+void dbm_log_error(const char *message, const char *hint)
+{
     fflush(stdout);
-    funlockfile(stdout);
+    if (log_json) {
+        put_event(stderr, "error", message, NULL, 0, 0, hint);
+        return;
+    }
+    fprintf(stderr, "error: %s\n", message);
+    if (hint)
+        fprintf(stderr, "hint: %s\n", hint);
+}
+
+void dbm_log_report(const char *headline, const char *report_json)
+{
+    json_t *e = json_object();
+
+    json_object_set_new(e, "level", json_string("info"));
+    json_object_set_new(e, "message", jtext(headline));
+    json_object_set_new(e, "report", json_loads(report_json, 0, NULL));
+    put_json(dbm_log_stream(), e);
 }
 
 void dbm_warn(const char *fmt, ...)
@@ -36,6 +146,9 @@ void dbm_warn(const char *fmt, ...)
     va_end(ap);
     if (dbm_in_actions()) {
         dbm_annotate("warning", NULL, 0, 0, NULL, text);
+    } else if (log_json) {
+        fflush(stdout);
+        put_event(stderr, "warning", text, NULL, 0, 0, NULL);
     } else {
         fflush(stdout);
         fprintf(stderr, "warning: %s\n", text);
@@ -45,16 +158,21 @@ void dbm_warn(const char *fmt, ...)
 
 void dbm_log_group(const char *title)
 {
-    if (dbm_in_actions())
-        dbm_log("::group::%s", title);
-    else
+    char *line;
+
+    if (!dbm_in_actions()) {
         dbm_log("== %s", title);
+        return;
+    }
+    line = dbm_xasprintf("::group::%s", title);
+    put_line(dbm_log_stream(), line); /* a workflow command: never JSON */
+    free(line);
 }
 
 void dbm_log_endgroup(void)
 {
     if (dbm_in_actions())
-        dbm_log("::endgroup::");
+        put_line(dbm_log_stream(), "::endgroup::");
 }
 
 void dbm_mask(const char *secret)
@@ -64,7 +182,11 @@ void dbm_mask(const char *secret)
     if (!secret || !*secret || !dbm_in_actions())
         return;
     esc = dbm_escape_command_data(secret);
-    dbm_log("::add-mask::%s", esc);
+    {
+        char *line = dbm_xasprintf("::add-mask::%s", esc);
+        put_line(dbm_log_stream(), line);
+        free(line);
+    }
     free(esc);
 }
 
@@ -121,6 +243,11 @@ void dbm_annotate(const char *level, const char *file, int line, int col, const 
     dbm_buf b = DBM_BUF_INIT;
     char *data;
 
+    if (!dbm_in_actions() && log_json) {
+        fflush(stdout);
+        put_event(stderr, level, message, file, line, col, NULL);
+        return;
+    }
     if (!dbm_in_actions()) {
         fflush(stdout);
         if (file && line > 0)
@@ -154,6 +281,6 @@ void dbm_annotate(const char *level, const char *file, int line, int col, const 
     data = dbm_escape_command_data(message);
     dbm_buf_printf(&b, "::%s", data);
     free(data);
-    dbm_log("%s", b.ptr);
+    put_line(dbm_log_stream(), b.ptr);
     dbm_buf_free(&b);
 }

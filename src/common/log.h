@@ -11,11 +11,37 @@
 #define DBM_LOG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Whether we run under GitHub Actions (GITHUB_ACTIONS=true). */
 bool dbm_in_actions(void);
 
-/* One log line on stdout (a newline is added). */
+/*
+ * The log's stream: stdout, or stderr once dbm_log_use_stderr(true) (when
+ * stdout carries the JSON report, --report-file -).
+ */
+void dbm_log_use_stderr(bool on);
+FILE *dbm_log_stream(void);
+
+/*
+ * log-format json: every log line, warning and error is one JSON object on its
+ * line ({"level", "message", and "file", "line", "col", "hint" when known});
+ * workflow commands (masks, groups, annotations under Actions) stay as the
+ * runner reads them.
+ */
+void dbm_log_use_json(bool on);
+bool dbm_log_json(void);
+
+/* The run's error and its hint (NULL: none) on stderr: "error: ..." lines, or one JSON object. */
+void dbm_log_error(const char *message, const char *hint);
+
+/* In JSON mode, the end of a run: {"level": "info", "message": headline, "report": {...}}. */
+void dbm_log_report(const char *headline, const char *report_json);
+
+/* Whether the log may use colour: its stream is a terminal and NO_COLOR is unset or empty. */
+bool dbm_log_color(void);
+
+/* One log line on the log's stream (a newline is added). */
 void dbm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A warning line on stderr ("warning: ..."); under Actions a ::warning:: command. */

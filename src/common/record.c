@@ -68,6 +68,7 @@ static void free_stmt(dbm_stmt_result *s)
     free(s->rewrites);
     free(s->tag);
     free(s->note);
+    free(s->sql);
 }
 
 void dbm_report_free(dbm_report *r)
@@ -86,6 +87,8 @@ void dbm_report_free(dbm_report *r)
         free(m->note);
         free(m->diff);
         free(m->changed_by);
+        free(m->applied_at);
+        free(m->excerpt);
     }
     free(r->migs);
     for (size_t i = 0; i < r->nfindings; i++) {
@@ -225,4 +228,28 @@ bool dbm_report_has_blocking(const dbm_report *r)
         if (r->findings[i].severity == DBM_SEV_ERROR)
             return true;
     return false;
+}
+
+char *dbm_excerpt(const char *sql, size_t len, size_t max)
+{
+    dbm_buf b = DBM_BUF_INIT;
+    bool space = false;
+
+    for (size_t i = 0; i < len && sql[i]; i++) {
+        unsigned char c = (unsigned char)sql[i];
+        if (c <= ' ' || c == 0x7f) {
+            space = b.len > 0;
+            continue;
+        }
+        if (space)
+            dbm_buf_putc(&b, ' ');
+        space = false;
+        /* Cut before a character that starts past the limit (never inside one). */
+        if (b.len >= max && (c & 0xC0) != 0x80) {
+            dbm_buf_puts(&b, "…");
+            break;
+        }
+        dbm_buf_putc(&b, (char)c);
+    }
+    return dbm_buf_detach(&b);
 }

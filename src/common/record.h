@@ -46,6 +46,7 @@ typedef struct {
     dbm_rewrite *rewrites;
     size_t nrewrites, caprewrites;
     char *note; /* e.g. "not executed: runs outside a transaction" */
+    char *sql;  /* one-line excerpt of the statement (dbm_excerpt), or NULL */
 } dbm_stmt_result;
 
 typedef struct {
@@ -69,6 +70,11 @@ typedef struct {
     char *note;            /* one line: why skipped, where it resumed, ... */
     char *diff;            /* unified diff of an edited deployed migration */
     char *changed_by;      /* commit that changed an edited/deleted deployed migration */
+    /* Not this run's change: applied by an earlier run, or (a plan of a pull request
+     * without a database) already on the base branch. Reports show these as history. */
+    bool earlier;
+    char *applied_at; /* when an earlier run applied it (ISO 8601, UTC), or NULL */
+    char *excerpt;    /* its statements, one excerpt a line (dbm_excerpt), or NULL */
 } dbm_mig_result;
 
 typedef enum { DBM_SEV_NOTICE = 0, DBM_SEV_WARNING, DBM_SEV_ERROR } dbm_severity;
@@ -132,6 +138,13 @@ dbm_finding *dbm_report_add_finding(dbm_report *r, dbm_severity severity, const 
     __attribute__((format(printf, 7, 8)));
 dbm_git_change_info *dbm_report_add_git_change(dbm_report *r, const char *kind, const char *path,
                                                const char *old_path, const char *commit);
+
+/*
+ * A one-line excerpt of `len` bytes of SQL: whitespace runs (newlines too) become
+ * one space, control characters a space, and text past `max` bytes is cut at a
+ * character boundary and ends with "…". Caller frees.
+ */
+char *dbm_excerpt(const char *sql, size_t len, size_t max);
 
 /* True when a finding of severity error exists. */
 bool dbm_report_has_blocking(const dbm_report *r);

@@ -441,3 +441,84 @@ long long dbm_history_lock_key(const char *schema)
         h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     return (long long)h;
 }
+
+/* --- the runs, for the history command --- */
+
+static char *field_or_empty(const PGresult *res, int row, int col)
+{
+    return dbm_xstrdup(PQgetvalue(res, row, col)); /* libpq gives "" for NULL */
+}
+
+static char *runs_sql(PGconn *conn, const char *schema, long limit)
+{
+    char *s = quote_schema(conn, schema);
+    char *sql = dbm_xasprintf(
+        "SELECT r.id, r.command, to_char(r.started_at AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), r.outcome, r.git_sha, r.deployed_sha, r.actor, "
+        "r.event, r.run_url, r.db_user, "
+        "coalesce((extract(epoch FROM r.finished_at - r.started_at) * 1000)::bigint, -1), "
+        "(SELECT count(*) FROM %s.migrations m WHERE m.run_id = r.id AND m.status = 'applied'), "
+        "(SELECT string_agg(version, ',' ORDER BY version) FROM (SELECT version FROM "
+        "%s.migrations m WHERE m.run_id = r.id AND m.status = 'applied' ORDER BY version "
+        "LIMIT 10) AS first) "
+        "FROM %s.runs r ORDER BY r.id DESC LIMIT %ld",
+        s, s, s, limit);
+    PQfreemem(s);
+    return sql;
+}
+
+int dbm_history_runs(dbm_run_row **out, size_t *n, PGconn *conn, const char *schema, long limit)
+{
+    char *sql = runs_sql(conn, schema, limit);
+    PGresult *res = PQexec(conn, sql);
+    int error = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        if (!table_missing(res))
+            error = dbm_error_set(DBM_EGENERIC, "unable to read the runs: %s",
+                                  msg ? msg : PQerrorMessage(conn));
+        goto done;
+    }
+    *n = (size_t)PQntuples(res);
+    *out = dbm_xcalloc(*n + 1, sizeof(**out));
+    for (int i = 0; i < (int)*n; i++) {
+        dbm_run_row *r = &(*out)[i];
+        r->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        r->command = field_or_empty(res, i, 1);
+        r->started_at = field_or_empty(res, i, 2);
+        r->outcome = field_or_empty(res, i, 3);
+        r->git_sha = field_or_empty(res, i, 4);
+        r->deployed_sha = field_or_empty(res, i, 5);
+        r->actor = field_or_empty(res, i, 6);
+        r->event = field_or_empty(res, i, 7);
+        r->run_url = field_or_empty(res, i, 8);
+        r->db_user = field_or_empty(res, i, 9);
+        r->duration_ms = strtoll(PQgetvalue(res, i, 10), NULL, 10);
+        r->napplied = strtoll(PQgetvalue(res, i, 11), NULL, 10);
+        r->applied = field_or_empty(res, i, 12);
+    }
+done:
+    PQclear(res);
+    free(sql);
+    return error;
+}
+
+void dbm_history_runs_free(dbm_run_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].command);
+        free(rows[i].started_at);
+        free(rows[i].outcome);
+        free(rows[i].git_sha);
+        free(rows[i].deployed_sha);
+        free(rows[i].actor);
+        free(rows[i].event);
+        free(rows[i].run_url);
+        free(rows[i].db_user);
+        free(rows[i].applied);
+    }
+    free(rows);
+}

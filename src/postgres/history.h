@@ -70,4 +70,20 @@ int dbm_history_baseline(PGconn *conn, const char *schema, const dbm_migration *
 int dbm_history_accept_edit(PGconn *conn, const char *schema, long long run_id, const char *version,
                             const char *old_checksum, const char *new_checksum);
 
+/* A row of `runs` as the history command shows it; strings are "" when NULL in the table. */
+typedef struct dbm_run_row {
+    long long id, duration_ms; /* duration_ms: -1 while unfinished */
+    char *command, *started_at, *outcome, *git_sha, *deployed_sha, *actor, *event, *run_url,
+        *db_user;
+    long long napplied; /* migrations still recorded as applied by this run */
+    char *applied;      /* their versions, comma-separated, up to the first ten */
+} dbm_run_row;
+
+/*
+ * The newest `limit` runs, newest first (*n of them; 0 and *out NULL when the
+ * history tables do not exist). Free with dbm_history_runs_free.
+ */
+int dbm_history_runs(dbm_run_row **out, size_t *n, PGconn *conn, const char *schema, long limit);
+void dbm_history_runs_free(dbm_run_row *rows, size_t n);
+
 #endif

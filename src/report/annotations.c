@@ -32,7 +32,8 @@ void report_annotations(const dbm_report *r)
         const dbm_finding *f = &r->findings[i];
         char *title = dbm_xasprintf("db-migrate: %s", f->rule);
         char *msg = with_hint(f->message, f->hint);
-        dbm_annotate(level[f->severity], f->file, f->line, f->col, title, msg);
+        /* A finding a dry-run refuted is a note, not a warning on the pull request. */
+        dbm_annotate(level[report_finding_level(f)], f->file, f->line, f->col, title, msg);
         free(title);
         free(msg);
     }

@@ -1,14 +1,18 @@
 /*
  * emit.c - the end of a run: which renderings it writes and where. The
- * annotations always; the summary to $GITHUB_STEP_SUMMARY or the terminal;
- * the step outputs and the JSON report when their paths are given.
+ * annotations always; the plain-text account to the log unless the command
+ * is quiet; the Markdown summary to $GITHUB_STEP_SUMMARY; the step outputs
+ * and the JSON report (a file, or standard output for "-") when their paths
+ * are given.
  */
 #include "common/error.h"
+#include "common/log.h"
 #include "report/render.h"
 #include "report/report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int write_file(const char *path, const char *text, bool append, const char *what)
 {
@@ -21,23 +25,59 @@ static int write_file(const char *path, const char *text, bool append, const cha
     return 0;
 }
 
-/* The summary appended to the job summary file, or printed on the terminal. */
+/*
+ * The run as plain text in the log (unless quiet), whatever else is written:
+ * a job summary does not replace the log. Then the job summary's Markdown when
+ * there is a summary file.
+ */
 static int emit_summary(const dbm_report *r, const dbm_emit_opts *opts)
 {
     int error = 0;
-    char *md = NULL;
 
     /* A run that stopped before it read anything has only its error to tell. */
-    if (opts->summary_path || (!opts->quiet_terminal && (r->nmigs || r->nfindings)))
-        md = dbm_report_markdown(r, opts);
-    if (opts->summary_path) {
-        error = write_file(opts->summary_path, md, true, "job summary");
-    } else if (md && !opts->quiet_terminal) {
-        fputs("\n", stdout);
-        fputs(md, stdout);
+    if (!opts->quiet_terminal && (r->nmigs || r->nfindings)) {
+        char *text = dbm_report_terminal(r, dbm_log_color() && !dbm_log_json());
+        FILE *out = dbm_log_stream();
         fflush(stdout);
+        if (dbm_log_json()) {
+            /* One object: the headline, and the report a log pipeline can query. */
+            char *json = dbm_report_json(r);
+            text[strcspn(text, "\n")] = '\0';
+            dbm_log_report(text, json);
+            free(json);
+        } else {
+            fputs("\n", out);
+            fputs(text, out);
+            fflush(out);
+        }
+        free(text);
     }
-    free(md);
+    if (opts->summary_path) {
+        char *md = dbm_report_markdown(r, opts);
+        error = write_file(opts->summary_path, md, true, "job summary");
+        free(md);
+    }
+    return error;
+}
+
+int dbm_report_write(const char *path, const char *text, const char *what)
+{
+    if (strcmp(path, "-") != 0)
+        return write_file(path, text, false, what);
+    fflush(stdout);
+    fputs(text, stdout);
+    if (fflush(stdout) != 0)
+        return dbm_error_set(DBM_EGENERIC, "unable to write the %s to standard output", what);
+    return 0;
+}
+
+/* The JSON report to its file, or to standard output for "-". */
+static int emit_json(const dbm_report *r, const char *path)
+{
+    char *json = dbm_report_json(r);
+    int error = dbm_report_write(path, json, "report");
+
+    free(json);
     return error;
 }
 
@@ -54,11 +94,7 @@ int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts)
             error = DBM_EGENERIC;
         free(outputs);
     }
-    if (opts->report_path) {
-        char *json = dbm_report_json(r);
-        if (write_file(opts->report_path, json, false, "report") < 0)
-            error = DBM_EGENERIC;
-        free(json);
-    }
+    if (opts->report_path && emit_json(r, opts->report_path) < 0)
+        error = DBM_EGENERIC;
     return error;
 }

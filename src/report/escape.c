@@ -93,3 +93,21 @@ void report_md_pre(dbm_buf *b, const char *s)
     }
     dbm_buf_puts(b, "</pre>\n");
 }
+
+void report_html_text(dbm_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '&')
+            dbm_buf_puts(b, "&amp;");
+        else if (*s == '<')
+            dbm_buf_puts(b, "&lt;");
+        else if (*s == '>')
+            dbm_buf_puts(b, "&gt;");
+        else if (*s == '"')
+            dbm_buf_puts(b, "&quot;");
+        else if ((unsigned char)*s < 0x20)
+            dbm_buf_putc(b, ' ');
+        else
+            dbm_buf_putc(b, *s);
+    }
+}

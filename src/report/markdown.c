@@ -1,12 +1,14 @@
 /*
- * markdown.c - the job summary: a headline, the migrations table, each
- * migration's statements (after a dry-run), the errors, the findings and the
- * diffs of edited migrations, in that order. The same text is printed on the
- * terminal outside GitHub Actions.
+ * markdown.c - the job summary and the pull-request comment, change first: a
+ * headline that leads with the biggest risk, a table of what this run
+ * applied, failed or would apply (with an excerpt of each statement), each
+ * dry-run migration's statements, the errors, the findings by level, the
+ * diffs of edited migrations, and last the migrations of earlier runs as one
+ * line and a collapsed list.
  *
- * The runner refuses summaries over 1 MiB, so each part stops early, pointing
- * at the JSON report, once the text has grown past its share of the limit,
- * and the whole is cut at the limit as a last resort.
+ * The whole stays under opts->limit bytes whatever the history: the parts
+ * before the history give up their detail (statement excerpts, then rows)
+ * past their share, and the history's list takes what room is left.
  */
 #include "report/render.h"
 #include "report/report.h"
@@ -15,23 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SUMMARY_LIMIT (900u * 1024u) /* the runner refuses summaries over 1 MiB */
-
 static const char *short_sha(const char *sha, char out[13])
 {
     snprintf(out, 13, "%.12s", sha ? sha : "");
     return out;
 }
 
-static const char *status_icon(const char *status)
+static const char *tone_icon(report_tone t)
 {
-    if (!status)
-        return "❔";
-    if (!strcmp(status, "applied") || !strcmp(status, "up-to-date"))
-        return "✅";
-    if (!strcmp(status, "pending"))
-        return "🟡";
-    return "❌";
+    static const char *const icon[] = {"✅", "🟡", "🔴", "❌"};
+    return icon[t];
 }
 
 static const char *mig_icon(dbm_mig_status s)
@@ -52,30 +47,12 @@ static const char *mig_icon(dbm_mig_status s)
     }
 }
 
-static void put_bytes(dbm_buf *b, long long n)
-{
-    static const char *const unit[] = {"kB", "MB", "GB", "TB"};
-    double v = (double)n;
-    int u = -1;
-
-    if (n < 1024) {
-        dbm_buf_printf(b, "%lld B", n);
-        return;
-    }
-    while (v >= 1024 && u < 3) {
-        v /= 1024;
-        u++;
-    }
-    dbm_buf_printf(b, "%.1f %s", v, unit[u]);
-}
-
 /* " · from..head" with a compare link when there is one, or " · head sha". */
 static void put_git_range(dbm_buf *b, const dbm_report *r)
 {
     const char *from = r->git.base ? r->git.base : r->git.deployed;
     char s1[13], s2[13];
 
-    dbm_buf_puts(b, " · ");
     if (from && r->git.compare_url)
         dbm_buf_printf(b, "[`%s..%s`](%s)", short_sha(from, s1), short_sha(r->git.head, s2),
                        r->git.compare_url);
@@ -85,23 +62,25 @@ static void put_git_range(dbm_buf *b, const dbm_report *r)
         dbm_buf_printf(b, "head `%s`", short_sha(r->git.head, s1));
 }
 
-/* The title line, then one line of counts, database and commits; the run's error below. */
+/* The title line with the lead, a line of database and commits, the run's error. */
 static void put_headline(dbm_buf *b, const dbm_report *r)
 {
-    bool counts = r->applied_count || r->pending_count;
+    report_risk risk = report_biggest_risk(r);
 
-    dbm_buf_printf(b, "### %s db-migrate %s: %s\n\n", status_icon(r->status), r->command,
-                   r->status ? r->status : "unknown");
-    if (counts)
-        dbm_buf_printf(b, "**%d** applied, **%d** pending", r->applied_count, r->pending_count);
+    dbm_buf_printf(b, "### %s db-migrate %s: ", tone_icon(report_headline_tone(r, &risk)),
+                   r->command);
+    report_put_lead(b, r, &risk, true);
+    dbm_buf_puts(b, "\n\n");
     if (r->database) {
-        dbm_buf_puts(b, counts ? " · database " : "database ");
+        dbm_buf_puts(b, "database ");
         report_md_code(b, r->database);
     }
-    if (r->git.head)
+    if (r->git.head) {
+        dbm_buf_puts(b, r->database ? " · " : "");
         put_git_range(b, r);
-    dbm_buf_puts(b, "\n\n");
-
+    }
+    if (r->database || r->git.head)
+        dbm_buf_puts(b, "\n\n");
     if (r->error) {
         dbm_buf_puts(b, "> **Error:** ");
         report_md_text(b, r->error);
@@ -109,32 +88,72 @@ static void put_headline(dbm_buf *b, const dbm_report *r)
     }
 }
 
-/* Whether any statement measured locks: only then has the table a Locks column (dry-run). */
+/* Whether any statement of the change measured locks: only then has its table a Locks column. */
 static bool any_locks(const dbm_report *r)
 {
     for (size_t i = 0; i < r->nmigs; i++)
-        for (size_t k = 0; k < r->migs[i].nstmts; k++)
+        for (size_t k = 0; !r->migs[i].earlier && k < r->migs[i].nstmts; k++)
             if (r->migs[i].stmts[k].nlocks > 0)
                 return true;
     return false;
 }
 
-/* The Locks cell of a migration's row: every lock of its statements. */
+#define CELL_LOCKS 5 /* locks shown in a row's cell; the statements' tables have them all */
+
+/* The Locks cell of a migration's row: the locks of its statements, the first few. */
 static void put_locks(dbm_buf *b, const dbm_mig_result *m)
 {
-    bool any = false;
+    size_t n = 0;
+
     for (size_t i = 0; i < m->nstmts; i++)
-        for (size_t k = 0; k < m->stmts[i].nlocks; k++) {
-            if (any)
-                dbm_buf_puts(b, "<br>");
-            report_md_text(b, m->stmts[i].locks[k].relation);
+        for (size_t k = 0; k < m->stmts[i].nlocks; k++, n++) {
+            if (n >= CELL_LOCKS)
+                continue;
+            dbm_buf_puts(b, n ? "<br>" : "");
+            report_md_code(b, m->stmts[i].locks[k].relation);
             dbm_buf_puts(b, " ");
             report_md_text(b, m->stmts[i].locks[k].mode);
-            any = true;
         }
+    if (n > CELL_LOCKS)
+        dbm_buf_printf(b, "<br>… %zu more", n - CELL_LOCKS);
 }
 
-static void put_migration_row(dbm_buf *b, const dbm_mig_result *m, bool locks)
+#define CELL_STMTS 5 /* statements shown in a row's cell */
+
+/* The Statements cell: each statement's excerpt as code, else the count. */
+static void put_stmts_cell(dbm_buf *b, const dbm_mig_result *m)
+{
+    size_t n = 0;
+
+    if (m->nstmts && m->stmts[0].sql) {
+        for (; n < m->nstmts && n < CELL_STMTS; n++) {
+            dbm_buf_puts(b, n ? "<br>" : "");
+            report_md_code(b, m->stmts[n].sql);
+        }
+        if (m->nstmts > n)
+            dbm_buf_printf(b, "<br>… %zu more", m->nstmts - n);
+        return;
+    }
+    if (m->excerpt && *m->excerpt) {
+        for (const char *p = m->excerpt; p; n++) {
+            const char *nl = strchr(p, '\n');
+            char *line = nl ? dbm_xstrndup(p, (size_t)(nl - p)) : dbm_xstrdup(p);
+            dbm_buf_puts(b, n ? "<br>" : "");
+            if (strncmp(line, "… ", strlen("… ")) == 0)
+                report_md_text(b, line);
+            else
+                report_md_code(b, line);
+            free(line);
+            p = nl ? nl + 1 : NULL;
+        }
+        return;
+    }
+    if (m->statement_count > 0)
+        dbm_buf_printf(b, "%d", m->statement_count);
+}
+
+/* A row of the change; compact rows leave the statements out. */
+static void put_change_row(dbm_buf *b, const dbm_mig_result *m, bool locks, bool compact)
 {
     dbm_buf_printf(b, "| %s | ", mig_icon(m->status));
     report_md_code(b, m->version);
@@ -149,35 +168,47 @@ static void put_migration_row(dbm_buf *b, const dbm_mig_result *m, bool locks)
     if (m->status == DBM_MIG_APPLIED || m->status == DBM_MIG_FAILED || (m->nstmts && !m->note))
         dbm_buf_printf(b, "%.0f ms", m->duration_ms);
     dbm_buf_puts(b, " | ");
-    /* Counted when the file was parsed in this run; unknown otherwise. */
-    if (m->statement_count > 0)
-        dbm_buf_printf(b, "%d", m->statement_count);
+    if (compact) {
+        if (m->statement_count > 0)
+            dbm_buf_printf(b, "%d", m->statement_count);
+    } else {
+        put_stmts_cell(b, m);
+    }
     if (locks) {
         dbm_buf_puts(b, " | ");
-        put_locks(b, m);
+        if (!compact)
+            put_locks(b, m);
     }
     dbm_buf_puts(b, " |\n");
 }
 
-/* One row per migration, until half the limit is used. */
-static void put_migrations(dbm_buf *b, const dbm_report *r)
+/*
+ * One row per migration of the change (not of earlier runs): with its
+ * statements up to half the limit, compact up to seven eighths, then a line
+ * pointing at the JSON report.
+ */
+static void put_change(dbm_buf *b, const dbm_report *r, size_t limit)
 {
+    size_t n = r->nmigs - report_count_earlier(r), shown = 0;
     bool locks;
 
-    if (!r->nmigs)
+    if (!n)
         return;
     locks = any_locks(r);
     dbm_buf_puts(b, locks ? "| | Version | Name | Status | Duration | Statements | Locks |\n"
-                            "|---|---|---|---|---:|---:|---|\n"
+                            "|---|---|---|---|---:|---|---|\n"
                           : "| | Version | Name | Status | Duration | Statements |\n"
-                            "|---|---|---|---|---:|---:|\n");
+                            "|---|---|---|---|---:|---|\n");
     for (size_t i = 0; i < r->nmigs; i++) {
-        if (b->len > SUMMARY_LIMIT / 2) {
-            dbm_buf_printf(b, "| | … | %zu more rows in the JSON report | | |%s\n", r->nmigs - i,
+        if (r->migs[i].earlier)
+            continue;
+        if (b->len > limit * 7 / 8) {
+            dbm_buf_printf(b, "| | … | %zu more in the JSON report | | | |%s\n", n - shown,
                            locks ? " |" : "");
             break;
         }
-        put_migration_row(b, &r->migs[i], locks);
+        put_change_row(b, &r->migs[i], locks, b->len > limit / 2);
+        shown++;
     }
     dbm_buf_puts(b, "\n");
 }
@@ -192,14 +223,14 @@ static void put_stmt_findings(dbm_buf *b, const dbm_report *r, const char *file,
         if (!f->file || f->line != line || strcmp(f->file, file) != 0)
             continue;
         dbm_buf_puts(b, any ? "<br>" : "");
-        dbm_buf_puts(b, f->severity == DBM_SEV_ERROR ? "❌ " : "⚠️ ");
+        dbm_buf_puts(b, report_finding_level(f) == DBM_SEV_ERROR     ? "❌ "
+                        : report_finding_level(f) == DBM_SEV_WARNING ? "⚠️ "
+                                                                     : "ℹ️ ");
         report_md_text(b, f->rule);
         if (f->status) {
-            dbm_buf_puts(b, strcmp(f->status, "confirmed") == 0 ? " (confirmed)" : " (");
-            if (strcmp(f->status, "confirmed") != 0) {
-                report_md_text(b, f->status);
-                dbm_buf_puts(b, ")");
-            }
+            dbm_buf_puts(b, " (");
+            report_md_text(b, f->status);
+            dbm_buf_puts(b, ")");
         }
         any = true;
     }
@@ -220,7 +251,7 @@ static void put_stmt_measures(dbm_buf *b, const dbm_stmt_result *st)
         dbm_buf_puts(b, l ? "<br>" : "");
         report_md_code(b, st->rewrites[l].relation);
         dbm_buf_puts(b, " ");
-        put_bytes(b, st->rewrites[l].bytes);
+        report_put_bytes(b, st->rewrites[l].bytes);
     }
     dbm_buf_puts(b, " | ");
 }
@@ -229,7 +260,10 @@ static void put_stmt_row(dbm_buf *b, const dbm_report *r, const dbm_mig_result *
                          const dbm_stmt_result *st)
 {
     dbm_buf_printf(b, "| %d | ", st->line);
-    report_md_text(b, st->tag);
+    if (st->sql)
+        report_md_code(b, st->sql);
+    else
+        report_md_text(b, st->tag);
     if (st->note) {
         dbm_buf_puts(b, " | ");
         report_md_text(b, st->note);
@@ -241,7 +275,7 @@ static void put_stmt_row(dbm_buf *b, const dbm_report *r, const dbm_mig_result *
     dbm_buf_puts(b, " |\n");
 }
 
-/* The <summary> line of a migration's statements: its note, or what its statements did. */
+/* The <summary> line of a migration's statements: HTML, where Markdown escapes would show. */
 static void put_stmts_heading(dbm_buf *b, const dbm_mig_result *m)
 {
     size_t nlocks = 0, nrewrites = 0;
@@ -252,10 +286,10 @@ static void put_stmts_heading(dbm_buf *b, const dbm_mig_result *m)
     }
     dbm_buf_printf(b, "<details%s><summary>%s ", m->status == DBM_MIG_FAILED ? " open" : "",
                    mig_icon(m->status));
-    report_md_text(b, m->file ? m->file : m->version);
+    report_html_text(b, m->file ? m->file : m->version);
     if (m->note) {
         dbm_buf_puts(b, ": ");
-        report_md_text(b, m->note);
+        report_html_text(b, m->note);
     } else {
         dbm_buf_printf(b, ": %zu statement%s, %.0f ms, %zu lock%s, %zu rewrite%s", m->nstmts,
                        m->nstmts == 1 ? "" : "s", m->duration_ms, nlocks, nlocks == 1 ? "" : "s",
@@ -265,17 +299,17 @@ static void put_stmts_heading(dbm_buf *b, const dbm_mig_result *m)
 }
 
 /*
- * Per migration that has statement results (a dry-run), a <details> block with
- * a table: line, statement, duration, locks taken, rewrites, findings.
+ * Per migration of the change with statement results (a dry-run), a <details>
+ * block with a table: line, statement, duration, locks taken, rewrites, findings.
  */
-static void put_statements(dbm_buf *b, const dbm_report *r)
+static void put_statements(dbm_buf *b, const dbm_report *r, size_t limit)
 {
     for (size_t i = 0; i < r->nmigs; i++) {
         const dbm_mig_result *m = &r->migs[i];
 
-        if (!m->nstmts)
+        if (!m->nstmts || m->earlier)
             continue;
-        if (b->len > SUMMARY_LIMIT * 3 / 4) {
+        if (b->len > limit * 5 / 8) {
             dbm_buf_puts(b, "… statements of the other migrations are in the JSON report\n\n");
             return;
         }
@@ -283,7 +317,7 @@ static void put_statements(dbm_buf *b, const dbm_report *r)
         dbm_buf_puts(b, "| Line | Statement | Duration | Locks taken | Rewrites | Findings |\n"
                         "|---:|---|---:|---|---|---|\n");
         for (size_t k = 0; k < m->nstmts; k++) {
-            if (b->len > SUMMARY_LIMIT * 7 / 8) {
+            if (b->len > limit * 11 / 16) {
                 dbm_buf_printf(b, "| | … %zu more in the JSON report | | | | |\n", m->nstmts - k);
                 break;
             }
@@ -325,16 +359,14 @@ static void put_error(dbm_buf *b, const dbm_mig_result *m)
 static void put_errors(dbm_buf *b, const dbm_report *r)
 {
     for (size_t i = 0; i < r->nmigs; i++)
-        if (r->migs[i].error && b->len <= SUMMARY_LIMIT)
+        if (r->migs[i].error)
             put_error(b, &r->migs[i]);
 }
 
-/* "- icon **rule** `file:line`: message (dry-run: verdict) — hint" */
+/* "- **rule** `file:line`: message (dry-run: verdict) — hint" */
 static void put_finding(dbm_buf *b, const dbm_finding *f)
 {
-    static const char *const sev[] = {"ℹ️", "⚠️", "❌"};
-
-    dbm_buf_printf(b, "- %s **", sev[f->severity]);
+    dbm_buf_puts(b, "- **");
     report_md_text(b, f->rule);
     dbm_buf_puts(b, "**");
     if (f->file) {
@@ -357,31 +389,48 @@ static void put_finding(dbm_buf *b, const dbm_finding *f)
     dbm_buf_puts(b, "\n");
 }
 
-static void put_findings(dbm_buf *b, const dbm_report *r)
+/*
+ * The findings of one level under its heading. Errors are all shown (they are
+ * why a run is blocked) up to seven eighths of the limit; warnings and notes
+ * up to three quarters.
+ */
+static void put_level(dbm_buf *b, const dbm_report *r, dbm_severity level, size_t limit)
 {
-    size_t shown = 0;
+    static const char *const heading[] = {"ℹ️ Notes", "⚠️ Warnings", "❌ Errors"};
+    size_t n = report_count_level(r, level), shown = 0;
+    size_t stop = level == DBM_SEV_ERROR ? limit * 7 / 8 : limit * 3 / 4;
 
-    if (!r->nfindings)
+    if (!n)
         return;
-    dbm_buf_puts(b, "#### Findings\n\n");
-    for (size_t i = 0; i < r->nfindings && b->len < SUMMARY_LIMIT; i++, shown++)
-        put_finding(b, &r->findings[i]);
-    if (shown < r->nfindings)
-        dbm_buf_printf(b, "- … %zu more in the JSON report\n", r->nfindings - shown);
+    dbm_buf_printf(b, "#### %s (%zu)\n\n", heading[level], n);
+    for (size_t i = 0; i < r->nfindings && b->len < stop; i++)
+        if (report_finding_level(&r->findings[i]) == level) {
+            put_finding(b, &r->findings[i]);
+            shown++;
+        }
+    if (shown < n)
+        dbm_buf_printf(b, "- … %zu more in the JSON report\n", n - shown);
     dbm_buf_puts(b, "\n");
 }
 
+static void put_findings(dbm_buf *b, const dbm_report *r, size_t limit)
+{
+    put_level(b, r, DBM_SEV_ERROR, limit);
+    put_level(b, r, DBM_SEV_WARNING, limit);
+    put_level(b, r, DBM_SEV_NOTICE, limit);
+}
+
 /* Each edited deployed migration's diff, folded. */
-static void put_diffs(dbm_buf *b, const dbm_report *r)
+static void put_diffs(dbm_buf *b, const dbm_report *r, size_t limit)
 {
     char sha[13];
 
     for (size_t i = 0; i < r->nmigs; i++) {
         const dbm_mig_result *m = &r->migs[i];
-        if (!m->diff || b->len > SUMMARY_LIMIT)
+        if (!m->diff || b->len > limit * 3 / 4)
             continue;
         dbm_buf_puts(b, "<details><summary>Edited after deploy: ");
-        report_md_text(b, m->file);
+        report_html_text(b, m->file);
         if (m->changed_by)
             dbm_buf_printf(b, " (changed in %s)", short_sha(m->changed_by, sha));
         dbm_buf_puts(b, "</summary>\n\n");
@@ -390,20 +439,88 @@ static void put_diffs(dbm_buf *b, const dbm_report *r)
     }
 }
 
+/* "**Earlier:** 1000 migrations applied before this run; the newest is `1000` x (when)." */
+static void put_history_line(dbm_buf *b, const dbm_report *r, size_t n)
+{
+    const dbm_mig_result *newest = report_newest_earlier(r);
+
+    dbm_buf_printf(b, "**Earlier:** %zu migration%s ", n, n == 1 ? "" : "s");
+    if (newest->applied_at || !newest->note)
+        dbm_buf_puts(b, "applied before this run");
+    else
+        report_md_text(b, newest->note);
+    dbm_buf_puts(b, "; the newest is ");
+    report_md_code(b, newest->version);
+    dbm_buf_puts(b, " ");
+    report_md_text(b, newest->name);
+    if (newest->applied_at) {
+        dbm_buf_puts(b, ", applied ");
+        report_md_text(b, newest->applied_at);
+    }
+    dbm_buf_puts(b, ".\n\n");
+}
+
+/*
+ * The migrations of earlier runs: one line, then a collapsed list, newest
+ * first, cut where the limit leaves no room (the JSON report has them all).
+ */
+static void put_history(dbm_buf *b, const dbm_report *r, size_t limit)
+{
+    size_t n = report_count_earlier(r), shown = 0;
+    const size_t room = 512; /* for the closing lines */
+
+    if (!n)
+        return;
+    put_history_line(b, r, n);
+    if (b->len + room > limit)
+        return;
+    dbm_buf_printf(b,
+                   "<details><summary>%zu earlier migration%s</summary>\n\n"
+                   "| Version | Name | Applied | Duration |\n|---|---|---|---:|\n",
+                   n, n == 1 ? "" : "s");
+    for (size_t i = r->nmigs; i-- > 0;) {
+        const dbm_mig_result *m = &r->migs[i];
+        if (!m->earlier)
+            continue;
+        if (b->len + room > limit) {
+            dbm_buf_printf(b, "| … | %zu older in the JSON report | | |\n", n - shown);
+            break;
+        }
+        dbm_buf_puts(b, "| ");
+        report_md_code(b, m->version);
+        dbm_buf_puts(b, " | ");
+        report_md_text(b, m->name);
+        dbm_buf_puts(b, " | ");
+        report_md_text(b, m->applied_at ? m->applied_at : m->note);
+        dbm_buf_puts(b, " | ");
+        if (m->applied_at)
+            dbm_buf_printf(b, "%.0f ms", m->duration_ms);
+        dbm_buf_puts(b, " |\n");
+        shown++;
+    }
+    dbm_buf_puts(b, "\n</details>\n\n");
+}
+
 char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts)
 {
+    size_t limit = opts && opts->limit ? opts->limit : DBM_SUMMARY_LIMIT;
     dbm_buf b = DBM_BUF_INIT;
 
     put_headline(&b, r);
-    put_migrations(&b, r);
-    put_statements(&b, r);
+    put_change(&b, r, limit);
     put_errors(&b, r);
-    put_findings(&b, r);
-    put_diffs(&b, r);
-    if (b.len > SUMMARY_LIMIT) {
-        dbm_buf_truncate(&b, SUMMARY_LIMIT);
-        dbm_buf_puts(&b, "\n\n… summary cut at 900 KiB; the JSON report has everything.\n");
+    put_findings(&b, r, limit);
+    put_statements(&b, r, limit);
+    put_diffs(&b, r, limit);
+    put_history(&b, r, limit);
+    if (b.len > limit) {
+        static const char cut[] = "\n\n… summary cut; the JSON report has everything.\n";
+        size_t at = limit - sizeof(cut);
+        /* Never inside a UTF-8 character. */
+        while (at > 0 && ((unsigned char)b.ptr[at] & 0xC0) == 0x80)
+            at--;
+        dbm_buf_truncate(&b, at);
+        dbm_buf_puts(&b, cut);
     }
-    (void)opts;
     return dbm_buf_detach(&b);
 }

@@ -3,10 +3,12 @@
  * the server into Markdown, and the pieces emit.c assembles. Internal to
  * src/report/; callers outside it include report/report.h.
  *
- * One file per rendering: markdown.c (the job summary, also printed on the
- * terminal), json.c (the report file), annotations.c (workflow commands),
- * outputs.c ($GITHUB_OUTPUT), emit.c (which of them a run writes, and where).
- * Each only reads the record; none decides anything about the run.
+ * One file per rendering: markdown.c (the job summary and the pull-request
+ * comment), terminal.c (the same, change first, as plain text for the log),
+ * json.c (the report file), annotations.c (workflow commands), outputs.c
+ * ($GITHUB_OUTPUT), emit.c (which of them a run writes, and where); change.c
+ * what the summary and the terminal both lead with. Each only reads the
+ * record; none decides anything about the run.
  */
 #ifndef DBM_REPORT_RENDER_H
 #define DBM_REPORT_RENDER_H
@@ -23,6 +25,58 @@ void report_md_text(dbm_buf *b, const char *s);
 void report_md_code(dbm_buf *b, const char *s);
 /* A <pre> block followed by a newline: HTML-escaped, line breaks kept. */
 void report_md_pre(dbm_buf *b, const char *s);
+/* Text inside HTML (a <summary> line), where Markdown escapes would show: &, <, >, "
+ * as entities, control characters as spaces, nothing backslashed. */
+void report_html_text(dbm_buf *b, const char *s);
+
+/* --- change.c: what a report leads with --- */
+
+/* The biggest risk this run's change carries, as a dry-run measured it. */
+typedef struct {
+    const char *relation; /* borrowed from the record; NULL: nothing measured */
+    const char *mode;     /* the strongest lock on relation, or NULL */
+    long long bytes;      /* the rewrite's size; -1 when relation is not rewritten */
+} report_risk;
+
+/*
+ * The largest rewrite among the migrations of the change (not earlier), with
+ * the strongest lock its statement took on that relation; without a rewrite,
+ * the strongest lock taken (the first relation to take it).
+ */
+report_risk report_biggest_risk(const dbm_report *r);
+
+/* A lock mode's strength, 1 (AccessShareLock) to 8 (AccessExclusiveLock); 0 unknown. */
+int report_lock_rank(const char *mode);
+
+/*
+ * The headline's tone: failed (a failed or blocked run), risk (a rewrite, an
+ * AccessExclusiveLock or an error-level finding), note (pending migrations, or
+ * warnings before they are applied), else ok.
+ */
+typedef enum { REPORT_OK, REPORT_NOTE, REPORT_RISK, REPORT_FAILED } report_tone;
+report_tone report_headline_tone(const dbm_report *r, const report_risk *risk);
+
+/* Findings of a level; a finding a dry-run refuted counts as a notice whatever its rule said. */
+dbm_severity report_finding_level(const dbm_finding *f);
+size_t report_count_level(const dbm_report *r, dbm_severity level);
+
+/* The change's rows (not earlier), and the earlier ones. */
+size_t report_count_earlier(const dbm_report *r);
+/* The newest earlier row by applied_at (then by position), or NULL. */
+const dbm_mig_result *report_newest_earlier(const dbm_report *r);
+
+/* The first failed migration with an error, or NULL. */
+const dbm_mig_result *report_first_failure(const dbm_report *r);
+
+/*
+ * The headline after its icon: the failure, the block or the biggest risk (else
+ * the status), then the counts: "rewrites public.orders (13.9 MB) under
+ * AccessExclusiveLock · 3 pending · 1 warning". md: names as code spans.
+ */
+void report_put_lead(dbm_buf *b, const dbm_report *r, const report_risk *risk, bool md);
+
+/* Bytes as "512 B", "13.9 MB". */
+void report_put_bytes(dbm_buf *b, long long n);
 
 /* --- annotations.c --- */
 

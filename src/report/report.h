@@ -10,8 +10,8 @@
  * properties), never before.
  *
  * Outside GitHub Actions (GITHUB_ACTIONS unset) annotations become plain
- * "error: file:line:col: message" lines on stderr and the summary is printed
- * to the terminal instead of a file.
+ * "error: file:line:col: message" lines on stderr. The plain-text account
+ * (terminal.c) goes to the log in Actions too, beside the job summary.
  */
 #ifndef DBM_REPORT_H
 #define DBM_REPORT_H
@@ -32,10 +32,25 @@ typedef struct {
     const char *report_path;  /* report-file, or NULL */
     const char *server_url, *repository; /* for commit links; may be NULL */
     bool quiet_terminal;                 /* don't print the summary on the terminal */
+    size_t limit;                        /* the summary's bound in bytes; 0: DBM_SUMMARY_LIMIT */
 } dbm_emit_opts;
 
-/* Render the job-summary Markdown (kept under 1 MiB). Caller frees. */
+#define DBM_SUMMARY_LIMIT (63u * 1024u) /* under the 64 KiB DESIGN promises */
+
+/*
+ * Render the job-summary Markdown, change first (DESIGN section 7), under
+ * opts->limit bytes whatever the history's size: the rows of the change and
+ * the error-level findings come before the history, which is one line and a
+ * collapsed list cut to what room is left. Caller frees.
+ */
 char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts);
+
+/*
+ * Render the same for a terminal or a log: plain aligned text, no Markdown or
+ * HTML, ANSI colour when `color`. Rows of earlier runs are one line, except for
+ * `status`, whose job is to list them. Caller frees.
+ */
+char *dbm_report_terminal(const dbm_report *r, bool color);
 /* Render the JSON report. Caller frees. */
 char *dbm_report_json(const dbm_report *r);
 
@@ -45,5 +60,17 @@ char *dbm_report_json(const dbm_report *r);
  * not be written (the run's own outcome is unchanged by that).
  */
 int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts);
+
+/* --- the history command's runs (postgres/history.h's rows) --- */
+
+struct dbm_run_row;
+
+/* An aligned table of the runs, newest first, or "no runs recorded". Caller frees. */
+char *dbm_report_runs_text(const struct dbm_run_row *rows, size_t n);
+/* {"command": "history", "database", "runs": [...]}. Caller frees. */
+char *dbm_report_runs_json(const struct dbm_run_row *rows, size_t n, const char *database);
+
+/* Write text to path, or to standard output when path is "-". DBM_EGENERIC naming `what`. */
+int dbm_report_write(const char *path, const char *text, const char *what);
 
 #endif

@@ -591,8 +591,8 @@ SQL
   run_dbm 0 apply
   printf 'CREATE TABLE b (x int);\n' > migrations/002_b.sql
   run_dbm 0 status
-  [[ "$output" == *"| ✅ | \`001\` | a | applied"* ]]
-  [[ "$output" == *"| 🕓 | \`002\` | b | pending"* ]]
+  [[ "$output" == *"  applied  001      a"* ]]
+  [[ "$output" == *"  pending  002      b"* ]]
   GITHUB_OUTPUT="$WORK/out" run_dbm 0 plan
   grep -qx 'status=pending' "$WORK/out"
   grep -qx 'pending-count=1' "$WORK/out"

@@ -56,7 +56,7 @@ EOF
   [ "$(jq -s 'map(select(.unexpected)) | length' "$GH/requests.jsonl")" = 0 ]
   body=$(jq -rs '.[1].body.body' "$GH/requests.jsonl")
   [ "$(printf '%s\n' "$body" | head -1)" = "<!-- db-migrate:comment command=plan schema=db_migrate dir=migrations -->" ]
-  [[ "$body" == *"### 🟡 db-migrate plan: pending"* ]]
+  [[ "$body" == *"### 🟡 db-migrate plan: 1 pending · 1 warning"* ]]
   [[ "$body" == *"**index-without-concurrently** \`migrations/001_index.sql:1\`"* ]]
   [ "$(jq -rs '.[1].authorization' "$GH/requests.jsonl")" = "Bearer $TOKEN" ]
   token_not_printed
@@ -84,7 +84,7 @@ EOF
   [ "$(jq -s 'map(select(.unexpected)) | length' "$GH/requests.jsonl")" = 0 ]
   body=$(jq -rs '.[1].body.body' "$GH/requests.jsonl")
   [ "$(printf '%s\n' "$body" | head -1)" = "<!-- db-migrate:comment command=dry-run schema=db_migrate dir=migrations -->" ]
-  [[ "$body" == *"### 🟡 db-migrate dry-run: pending"* ]]
+  [[ "$body" == *"### 🟡 db-migrate dry-run: takes ShareLock on \`public.accounts\` · 1 pending · 1 warning"* ]]
   [[ "$body" == *'`public.accounts` ShareLock |  | ⚠️ index-without-concurrently (confirmed) |'* ]]
   token_not_printed
 }

@@ -233,6 +233,7 @@ static void bad_values_are_config_errors_naming_the_option(void **state)
         {"--run-lock-wait", "10", "run-lock-wait"},
         {"--lock-retries", "-1", "lock-retries"},
         {"--out-of-order", "sometimes", "out-of-order"},
+        {"--fail-on", "notice", "fail-on"},
         {"--format", "liquibase", "liquibase"},
         {"--auth", "kerberos", "auth"},
         {"--sslmode", "maybe", "sslmode"},
@@ -379,7 +380,19 @@ static void switches_and_booleans(void **state)
     assert_false(cfg->offline);
     assert_false(cfg->comment_on_pr);
     assert_false(cfg->out_of_order_allow);
+    assert_false(cfg->exit_code);
+    assert_int_equal(cfg->fail_on, DBM_FAIL_ON_ERROR);
     dbm_config_free(cfg);
+
+    assert_int_equal(load(&cfg, "status", "--exit-code", "--fail-on", "warning", NULL), 0);
+    assert_true(cfg->exit_code);
+    assert_int_equal(cfg->fail_on, DBM_FAIL_ON_WARNING);
+    dbm_config_free(cfg);
+    setenv("INPUT_FAIL-ON", "never", 1);
+    assert_int_equal(load(&cfg, NULL), 0);
+    assert_int_equal(cfg->fail_on, DBM_FAIL_ON_NEVER);
+    dbm_config_free(cfg);
+    unsetenv("INPUT_FAIL-ON");
 
     /* A boolean flag without a value is true; the next word stays the command. */
     assert_int_equal(load(&cfg, "--comment-on-pr", "plan", "--offline", NULL), 0);

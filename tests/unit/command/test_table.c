@@ -109,6 +109,7 @@ static void help_lists_the_commands_then_the_options(void **state)
         "(0: all)\n"
         "  repair                   clear the failed record of --target-version, or record "
         "--accept-edit's edited file\n"
+        "  history                  the audited runs, newest first\n"
         "  new NAME                 create <migrations-dir>/<UTC timestamp>_NAME.sql\n"
         "\n";
     char *text = usage_text();
@@ -126,11 +127,11 @@ static void unknown_command_hint_lists_every_command(void **state)
     assert_null(cmd);
     assert_string_equal(dbm_error_message(), "unknown command 'frobnicate'");
     assert_string_equal(dbm_error_hint_text(), "use one of: plan, apply, dry-run, status, verify, "
-                                               "baseline, rollback, repair, new");
+                                               "baseline, rollback, repair, history, new");
     assert_int_equal(dbm_command_find(&cmd, "aply"), DBM_ECONFIG);
     assert_string_equal(dbm_error_hint_text(), "did you mean 'apply'? (commands: plan, apply, "
                                                "dry-run, status, verify, baseline, rollback, "
-                                               "repair, new)");
+                                               "repair, history, new)");
     assert_int_equal(dbm_command_find(&cmd, "dry-run"), 0);
     assert_string_equal(cmd->name, "dry-run");
 }

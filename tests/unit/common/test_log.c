@@ -108,6 +108,55 @@ static void groups_warnings_and_masks_follow_the_runner(void **state)
     free(err);
 }
 
+static void log_lines_errors_and_reports(void)
+{
+    dbm_log("applied  %s", "m/1_a \"b\".sql");
+    dbm_log("bad \xff byte");
+    dbm_log_error("unable to connect", "check the host");
+    dbm_log_error("no hint", NULL);
+    dbm_log_report("db-migrate plan: 1 pending", "{\"command\": \"plan\"}");
+}
+
+static void json_log_is_one_object_a_line_and_commands_stay_commands(void **state)
+{
+    char *out, *err;
+
+    unsetenv("GITHUB_ACTIONS");
+    dbm_log_use_json(true);
+    captured(log_lines_errors_and_reports, &out, &err);
+    assert_string_equal(out, "{\"level\":\"info\",\"message\":\"applied  m/1_a \\\"b\\\".sql\"}\n"
+                             "{\"level\":\"info\",\"message\":\"bad ? byte\"}\n"
+                             "{\"level\":\"info\",\"message\":\"db-migrate plan: 1 pending\","
+                             "\"report\":{\"command\":\"plan\"}}\n");
+    assert_string_equal(err, "{\"level\":\"error\",\"message\":\"unable to connect\","
+                             "\"hint\":\"check the host\"}\n"
+                             "{\"level\":\"error\",\"message\":\"no hint\"}\n");
+    free(out);
+    free(err);
+
+    captured(annotate_every_form, &out, &err);
+    assert_string_equal(err,
+                        "{\"level\":\"error\",\"message\":\"at line\",\"file\":\"a.sql\","
+                        "\"line\":3}\n"
+                        "{\"level\":\"warning\",\"message\":\"file only\",\"file\":\"a.sql\"}\n"
+                        "{\"level\":\"notice\",\"message\":\"no file\"}\n"
+                        "{\"level\":\"error\",\"message\":\"bare\"}\n");
+    free(out);
+    free(err);
+
+    /* Under Actions, masks, groups and annotations are what the runner reads. */
+    setenv("GITHUB_ACTIONS", "true", 1);
+    captured(warn_group_and_mask, &out, &err);
+    unsetenv("GITHUB_ACTIONS");
+    assert_string_equal(out, "::group::Applying\n"
+                             "::warning::slow: 5 ms\n"
+                             "::add-mask::s3cr%25t\n"
+                             "::endgroup::\n");
+    free(out);
+    free(err);
+    dbm_log_use_json(false);
+}
+
 static void printable_replaces_control_characters(void **state)
 {
     char *p = dbm_printable("a\nb\tc\x7f"
@@ -125,6 +174,7 @@ int main(void)
         cmocka_unit_test(annotations_under_actions_are_workflow_commands),
         cmocka_unit_test(annotations_elsewhere_are_compiler_style_lines),
         cmocka_unit_test(groups_warnings_and_masks_follow_the_runner),
+        cmocka_unit_test(json_log_is_one_object_a_line_and_commands_stay_commands),
         cmocka_unit_test(printable_replaces_control_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,11 +170,38 @@ static void status_names_are_the_reports_words(void **state)
     assert_string_equal(dbm_mig_status_name(DBM_MIG_MISSING), "missing");
 }
 
+static void excerpt_is_one_line_cut_at_a_character(void **state)
+{
+    static const struct {
+        const char *sql;
+        size_t max;
+        const char *want;
+    } cases[] = {
+        {"CREATE TABLE t (\n    id int,\n\tname text\n)", 100,
+         "CREATE TABLE t ( id int, name text )"},
+        {"  SELECT 1  \r\n", 100, "SELECT 1"},
+        {"SELECT 'abcdef'", 8, "SELECT '…"},
+        {"SELECT 'éé'", 9, "SELECT 'é…"},
+        {"SELECT 'éé'", 13, "SELECT 'éé'"},
+        {"a\x01"
+         "b\x7f",
+         10, "a b"},
+        {"", 10, ""},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *e = dbm_excerpt(cases[i].sql, strlen(cases[i].sql), cases[i].max);
+        assert_string_equal(e, cases[i].want);
+        free(e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(new_record_names_its_command_and_nothing_else),
         cmocka_unit_test(set_copies_and_clears),
+        cmocka_unit_test(excerpt_is_one_line_cut_at_a_character),
         cmocka_unit_test(migration_rows_are_found_again_by_version),
         cmocka_unit_test(rows_keep_their_order_as_the_array_grows),
         cmocka_unit_test(statements_collect_locks_and_rewrites),

@@ -42,6 +42,28 @@ static void failures_and_findings_become_workflow_commands(void **state)
     dbm_report_free(r);
 }
 
+static void a_finding_the_dry_run_refuted_is_a_notice(void **state)
+{
+    dbm_report *r = dbm_report_new("dry-run");
+    dbm_finding *f = dbm_report_add_finding(r, DBM_SEV_WARNING, "alter-column-type", "m/1.sql", 3,
+                                            1, "rewrites the table");
+    char *out;
+
+    dbm_report_set(&f->status, "refuted");
+    setenv("GITHUB_ACTIONS", "true", 1);
+    out = annotations_on(1, r);
+    assert_string_equal(out, "::notice file=m/1.sql,line=3,col=1,title=db-migrate%3A "
+                             "alter-column-type::rewrites the table\n");
+    free(out);
+    dbm_report_set(&f->status, "confirmed");
+    out = annotations_on(1, r);
+    assert_string_equal(out, "::warning file=m/1.sql,line=3,col=1,title=db-migrate%3A "
+                             "alter-column-type::rewrites the table\n");
+    free(out);
+    unsetenv("GITHUB_ACTIONS");
+    dbm_report_free(r);
+}
+
 static void properties_escape_percent_cr_lf_colon_and_comma(void **state)
 {
     dbm_report *r = dbm_report_new("apply");
@@ -107,6 +129,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(failures_and_findings_become_workflow_commands),
+        cmocka_unit_test(a_finding_the_dry_run_refuted_is_a_notice),
         cmocka_unit_test(properties_escape_percent_cr_lf_colon_and_comma),
         cmocka_unit_test(error_position_comes_from_the_error_or_the_row),
         cmocka_unit_test(outside_actions_annotations_are_stderr_lines),

@@ -1,6 +1,7 @@
 #include "unit.h"
 
 #include "common/error.h"
+#include "common/log.h"
 #include "report/report.h"
 #include "sample.h"
 
@@ -51,12 +52,14 @@ static void summary_is_appended_and_report_replaced(void **state)
     dbm_emit_opts o = {.summary_path = summary, .report_path = report};
     dbm_report *r = sample_report();
     char *md = dbm_report_markdown(r, &o), *json = dbm_report_json(r);
+    char *plain = dbm_report_terminal(r, false), *log = dbm_xasprintf("\n%s", plain);
     char *out, *text, *want;
 
     write_text(summary, "earlier step\n");
     write_text(report, "old report that is longer than nothing");
     out = emit_quietly(r, &o, 0);
-    assert_string_equal(out, ""); /* the summary goes to the file, not the terminal */
+    /* A job summary does not replace the log: the log has the plain text. */
+    assert_string_equal(out, log);
     text = sample_read_file(summary);
     want = dbm_xasprintf("earlier step\n%s", md);
     assert_string_equal(text, want);
@@ -70,16 +73,18 @@ static void summary_is_appended_and_report_replaced(void **state)
     free(out);
     free(md);
     free(json);
+    free(plain);
+    free(log);
     free(summary);
     free(report);
     dbm_report_free(r);
 }
 
-static void terminal_gets_the_summary_unless_quiet(void **state)
+static void terminal_gets_the_plain_text_unless_quiet(void **state)
 {
     dbm_emit_opts o = {0};
     dbm_report *r = sample_report();
-    char *md = dbm_report_markdown(r, &o);
+    char *md = dbm_report_terminal(r, false);
     char *out = emit_quietly(r, &o, 0), *want = dbm_xasprintf("\n%s", md);
 
     assert_string_equal(out, want);
@@ -109,7 +114,7 @@ static void run_that_read_nothing_prints_no_summary(void **state)
     out = emit_quietly(r, &o, 0);
     free(out);
     text = sample_read_file(summary);
-    assert_string_equal(text, "### ❔ db-migrate apply: unknown\n\n\n\n"
+    assert_string_equal(text, "### ❌ db-migrate apply: unknown\n\n"
                               "> **Error:** unable to connect\n\n");
     free(text);
     unlink(summary);
@@ -146,11 +151,40 @@ static void unwritable_files_fail_without_stopping_the_others(void **state)
     dbm_report_free(r);
 }
 
+static void report_dash_goes_to_stdout_and_the_log_to_stderr(void **state)
+{
+    dbm_emit_opts o = {.report_path = "-"};
+    dbm_report *r = sample_report();
+    char *json = dbm_report_json(r), *plain = dbm_report_terminal(r, false);
+    char *log = dbm_xasprintf("\n%s", plain), *out, *err;
+    capture cout, cerr;
+
+    dbm_log_use_stderr(true);
+    capture_start(&cout, 1);
+    capture_start(&cerr, 2);
+    assert_int_equal(dbm_report_emit(r, &o), 0);
+    err = capture_end(&cerr);
+    out = capture_end(&cout);
+    dbm_log_use_stderr(false);
+    assert_string_equal(out, json);
+    /* the annotations (stderr outside Actions) come first, then the log */
+    assert_true(strlen(err) > strlen(log));
+    assert_string_equal(err + strlen(err) - strlen(log), log);
+    assert_int_equal(access("-", F_OK), -1);
+    free(out);
+    free(err);
+    free(log);
+    free(plain);
+    free(json);
+    dbm_report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(summary_is_appended_and_report_replaced),
-        cmocka_unit_test(terminal_gets_the_summary_unless_quiet),
+        cmocka_unit_test(terminal_gets_the_plain_text_unless_quiet),
+        cmocka_unit_test(report_dash_goes_to_stdout_and_the_log_to_stderr),
         cmocka_unit_test(run_that_read_nothing_prints_no_summary),
         cmocka_unit_test(unwritable_files_fail_without_stopping_the_others),
     };

@@ -1,12 +1,13 @@
 #include "unit.h"
 
+#include "report/render.h"
 #include "report/report.h"
 #include "sample.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define CUT_TAIL "\n\n… summary cut at 900 KiB; the JSON report has everything.\n"
+#define CUT_TAIL "\n\n… summary cut; the JSON report has everything.\n"
 
 static char *render(const dbm_report *r)
 {
@@ -38,51 +39,117 @@ static void escape_markdown_makes_file_text_inert(void **state)
     free(e);
 }
 
-static void headline_gives_status_counts_database_and_compare_link(void **state)
+static void html_text_escapes_entities_and_no_markdown(void **state)
+{
+    dbm_buf b = DBM_BUF_INIT;
+
+    report_html_text(&b, "20240401_deployments_duration.sql <a href=\"x\">&*[#]\n`|");
+    assert_string_equal(dbm_buf_cstr(&b),
+                        "20240401_deployments_duration.sql &lt;a href=&quot;x&quot;"
+                        "&gt;&amp;*[#] `|");
+    dbm_buf_free(&b);
+}
+
+static void headline_leads_with_the_failure_then_counts_database_and_compare_link(void **state)
 {
     dbm_report *r = sample_report();
     char *md = render(r);
 
-    assert_prefix(md, "### ❌ db-migrate apply: failed\n\n"
-                      "**1** applied, **2** pending · database `app@db.example:5432/app` · "
-                      "[`fedcba987654..0123456789ab`](" SAMPLE_COMPARE ")\n\n");
+    assert_prefix(md, "### ❌ db-migrate apply: failed at `db/migrations/2_b.sql:4` · 1 applied · "
+                      "2 pending · 1 error · 1 warning\n\n"
+                      "database `app@db.example:5432/app` · "
+                      "[`fedcba987654..0123456789ab`](" SAMPLE_COMPARE ")\n\n"
+                      "> **Error:** unable to apply '2\\_b.sql': relation &quot;users&quot; "
+                      "already exists\n\n"
+                      "| | Version |");
     free(md);
     dbm_report_free(r);
 }
 
-static void headline_icon_follows_the_status(void **state)
+static void headline_tone_follows_status_counts_and_findings(void **state)
 {
     static const struct {
-        const char *status, *want;
+        const char *status;
+        int pending;
+        dbm_severity finding; /* DBM_SEV_NOTICE: none */
+        const char *want;
     } cases[] = {
-        {"applied", "### ✅ db-migrate status: applied\n\n\n\n"},
-        {"up-to-date", "### ✅ db-migrate status: up-to-date\n\n\n\n"},
-        {"pending", "### 🟡 db-migrate status: pending\n\n\n\n"},
-        {"blocked", "### ❌ db-migrate status: blocked\n\n\n\n"},
-        {NULL, "### ❔ db-migrate status: unknown\n\n\n\n"},
+        {"applied", 0, DBM_SEV_NOTICE, "### ✅ db-migrate status: applied\n\n"},
+        {"up-to-date", 0, DBM_SEV_NOTICE, "### ✅ db-migrate status: up-to-date\n\n"},
+        {"pending", 2, DBM_SEV_NOTICE, "### 🟡 db-migrate status: 2 pending\n\n"},
+        {"up-to-date", 0, DBM_SEV_WARNING,
+         "### 🟡 db-migrate status: up-to-date · 1 warning\n\n"},
+        {"applied", 0, DBM_SEV_WARNING, "### ✅ db-migrate status: applied · 1 warning\n\n"},
+        {"pending", 1, DBM_SEV_ERROR, "### 🔴 db-migrate status: 1 pending · 1 error\n\n"},
+        {"blocked", 1, DBM_SEV_ERROR,
+         "### ❌ db-migrate status: blocked by 1 error · 1 pending\n\n"},
+        {"failed", 0, DBM_SEV_NOTICE, "### ❌ db-migrate status: failed\n\n"},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         dbm_report *r = dbm_report_new("status");
         char *md;
         dbm_report_set(&r->status, cases[i].status);
+        r->pending_count = cases[i].pending;
+        if (cases[i].finding != DBM_SEV_NOTICE)
+            dbm_report_add_finding(r, cases[i].finding, "rule", NULL, 0, 0, "m");
         md = render(r);
-        assert_string_equal(md, cases[i].want);
+        assert_prefix(md, cases[i].want);
         free(md);
         dbm_report_free(r);
     }
 }
 
-static void headline_without_counts_names_the_database_alone(void **state)
+/* A dry-run that takes a ShareLock on one table and rewrites another under AccessExclusiveLock. */
+static dbm_report *risky_dry_run(void)
 {
-    dbm_report *r = dbm_report_new("apply");
-    char *md;
+    dbm_report *r = dbm_report_new("dry-run");
+    dbm_mig_result *m;
+    dbm_stmt_result *s;
 
-    dbm_report_set(&r->status, "up-to-date");
-    dbm_report_set(&r->database, "u@h:1/d|x`");
-    md = render(r);
-    assert_string_equal(md, "### ✅ db-migrate apply: up-to-date\n\ndatabase `u@h:1/d\\|x'`\n\n");
+    dbm_report_set(&r->status, "pending");
+    r->pending_count = 3;
+    m = dbm_report_add_migration(r, "1", "old", "m/1_old.sql", DBM_MIG_APPLIED);
+    m->earlier = true;
+    /* An earlier run's row never counts as this change's risk. */
+    s = dbm_report_add_stmt(m, 1, "ALTER TABLE");
+    dbm_report_add_rewrite(s, "public.huge", 1LL << 40);
+    m = dbm_report_add_migration(r, "2", "index", "m/2_index.sql", DBM_MIG_PENDING);
+    s = dbm_report_add_stmt(m, 1, "CREATE INDEX");
+    dbm_report_add_lock(s, "public.events", "ShareLock");
+    m = dbm_report_add_migration(r, "3", "type", "m/3_type.sql", DBM_MIG_PENDING);
+    s = dbm_report_add_stmt(m, 1, "ALTER TABLE");
+    dbm_report_add_lock(s, "public.orders", "ShareLock");
+    dbm_report_add_lock(s, "public.orders", "AccessExclusiveLock");
+    dbm_report_add_lock(s, "public.users", "AccessExclusiveLock");
+    dbm_report_add_rewrite(s, "public.orders", 14575206);
+    dbm_report_add_rewrite(s, "public.orders_pkey", 4096);
+    dbm_report_add_migration(r, "4", "later", "m/4_later.sql", DBM_MIG_PENDING);
+    return r;
+}
+
+static void headline_leads_with_the_biggest_rewrite_then_the_strongest_lock(void **state)
+{
+    dbm_report *r = risky_dry_run();
+    char *md = render(r);
+
+    assert_prefix(md, "### 🔴 db-migrate dry-run: rewrites `public.orders` (13.9 MB) under "
+                      "AccessExclusiveLock · 3 pending\n\n| | Version |");
     free(md);
+    /* Without the rewrite: the strongest lock, on the first relation to take it. */
+    r->migs[2].stmts[0].nrewrites = 0;
+    md = render(r);
+    assert_prefix(md, "### 🔴 db-migrate dry-run: takes AccessExclusiveLock on `public.orders` · "
+                      "3 pending\n\n");
+    free(md);
+    /* A ShareLock blocks writes: named, in a yellow headline. */
+    r->migs[2].nstmts = 0;
+    md = render(r);
+    assert_prefix(
+        md, "### 🟡 db-migrate dry-run: takes ShareLock on `public.events` · 3 pending\n\n");
+    free(md);
+    r->migs[2].nstmts = 1;
+    r->migs[2].stmts[0].nrewrites = 2;
     dbm_report_free(r);
 }
 
@@ -120,14 +187,27 @@ static void run_error_is_a_quote_with_escaped_text(void **state)
     dbm_report_free(r);
 }
 
-static void table_has_one_row_per_migration(void **state)
+static void headline_without_counts_names_the_database_alone(void **state)
+{
+    dbm_report *r = dbm_report_new("apply");
+    char *md;
+
+    dbm_report_set(&r->status, "up-to-date");
+    dbm_report_set(&r->database, "u@h:1/d|x`");
+    md = render(r);
+    assert_string_equal(md, "### ✅ db-migrate apply: up-to-date\n\ndatabase `u@h:1/d\\|x'`\n\n");
+    free(md);
+    dbm_report_free(r);
+}
+
+static void table_has_one_row_per_migration_of_the_change(void **state)
 {
     dbm_report *r = sample_report();
     char *md = render(r);
 
     assert_contains(
         md, "| | Version | Name | Status | Duration | Statements |\n"
-            "|---|---|---|---|---:|---:|\n"
+            "|---|---|---|---|---:|---|\n"
             "| ✅ | `1` | create users | applied | 12 ms | 3 |\n"
             "| ❌ | `2` | b&#124;&lt;x&gt;&#96;y&#96; | failed | 4 ms | 1 |\n"
             "| 🕓 | `3` | c | pending |  |  |\n"
@@ -135,6 +215,34 @@ static void table_has_one_row_per_migration(void **state)
             "| ⏭️ | `5` | e | skipped: already applied by \\*flyway\\* \\[v5\\] |  |  |\n"
             "| ❓ | `6` | f | missing |  |  |\n\n");
     assert_null(strstr(md, "Locks"));
+    assert_null(strstr(md, "Earlier"));
+    free(md);
+    dbm_report_free(r);
+}
+
+static void statements_cell_shows_an_excerpt_of_each_statement(void **state)
+{
+    dbm_report *r = dbm_report_new("plan");
+    dbm_mig_result *m;
+    dbm_stmt_result *s;
+    char *md;
+
+    m = dbm_report_add_migration(r, "1", "a", "m/1_a.sql", DBM_MIG_PENDING);
+    m->statement_count = 7;
+    dbm_report_set(&m->excerpt, "CREATE TABLE \"t\" (a int)\nALTER TABLE t ADD b `x`|y\n… 5 more");
+    m = dbm_report_add_migration(r, "2", "b", "m/2_b.sql", DBM_MIG_PENDING);
+    dbm_report_set(&m->excerpt, "SELECT 1"); /* a dry-run's statements come first */
+    s = dbm_report_add_stmt(m, 1, "ALTER TABLE");
+    dbm_report_set(&s->sql, "ALTER TABLE orders ALTER COLUMN id TYPE bigint");
+    s = dbm_report_add_stmt(m, 2, "ALTER TABLE");
+    dbm_report_set(&s->sql, "ALTER TABLE orders ADD COLUMN c int");
+    md = render(r);
+    assert_contains(md, "| 🕓 | `1` | a | pending |  | `CREATE TABLE \"t\" (a int)`<br>"
+                        "`ALTER TABLE t ADD b 'x'\\|y`<br>… 5 more |\n"
+                        "| 🕓 | `2` | b | pending | 0 ms | "
+                        "`ALTER TABLE orders ALTER COLUMN id TYPE bigint`<br>"
+                        "`ALTER TABLE orders ADD COLUMN c int` |\n\n");
+    assert_contains(md, "| 1 | `ALTER TABLE orders ALTER COLUMN id TYPE bigint` | 0.0 ms |");
     free(md);
     dbm_report_free(r);
 }
@@ -181,18 +289,36 @@ static void error_without_position_names_the_migration_file(void **state)
     dbm_report_free(r);
 }
 
-static void findings_list_severity_location_verdict_and_hint(void **state)
+static void findings_are_grouped_by_level_errors_first(void **state)
 {
     dbm_report *r = sample_report();
     char *md = render(r);
 
-    assert_contains(md,
-                    "#### Findings\n\n"
-                    "- ❌ **edited-applied** `db/migrations/4_d.sql:1`: '4\\_d.sql' was edited "
-                    "after deploy — add a new migration instead\n"
-                    "- ⚠️ **require-concurrent-index** `db/migrations/3_c.sql:2`: CREATE INDEX "
-                    "blocks writes (dry-run: confirmed)\n"
-                    "- ℹ️ **info\\_rule**: note \\#1 with &#96;ticks&#96; and 50%\n\n");
+    assert_contains(md, "#### ❌ Errors (1)\n\n"
+                        "- **edited-applied** `db/migrations/4_d.sql:1`: '4\\_d.sql' was edited "
+                        "after deploy — add a new migration instead\n\n"
+                        "#### ⚠️ Warnings (1)\n\n"
+                        "- **require-concurrent-index** `db/migrations/3_c.sql:2`: CREATE INDEX "
+                        "blocks writes (dry-run: confirmed)\n\n"
+                        "#### ℹ️ Notes (1)\n\n"
+                        "- **info\\_rule**: note \\#1 with &#96;ticks&#96; and 50%\n\n");
+    free(md);
+    dbm_report_free(r);
+}
+
+static void a_refuted_finding_is_a_note(void **state)
+{
+    dbm_report *r = dbm_report_new("dry-run");
+    dbm_finding *f = dbm_report_add_finding(r, DBM_SEV_WARNING, "alter-column-type", "m/1.sql", 3,
+                                            1, "rewrites");
+    char *md;
+
+    dbm_report_set(&f->status, "refuted");
+    dbm_report_set(&r->status, "up-to-date");
+    md = render(r);
+    assert_string_equal(md, "### ✅ db-migrate dry-run: up-to-date\n\n"
+                            "#### ℹ️ Notes (1)\n\n"
+                            "- **alter-column-type** `m/1.sql:3`: rewrites (dry-run: refuted)\n\n");
     free(md);
     dbm_report_free(r);
 }
@@ -201,13 +327,13 @@ static void edited_migration_shows_its_diff(void **state)
 {
     dbm_report *r = sample_report();
     char *md = render(r);
-    const char *want = "<details><summary>Edited after deploy: db/migrations/4\\_d.sql (changed in "
+    const char *want = "<details><summary>Edited after deploy: db/migrations/4_d.sql (changed in "
                        "1234567890ab)</summary>\n\n"
                        "<pre>--- a/4_d.sql\n+++ b/4_d.sql\n@@ -1 +1 @@\n"
                        "-SELECT 1 &lt; 2;\n+SELECT 1 &gt; 2 &amp; 3;\n</pre>\n"
                        "</details>\n\n";
 
-    /* the diff block is the summary's last part */
+    /* the diff block is the summary's last part (no earlier migrations here) */
     assert_true(strlen(md) > strlen(want));
     assert_string_equal(md + strlen(md) - strlen(want), want);
     free(md);
@@ -241,12 +367,12 @@ static dbm_report *dry_run_report(void)
     f = dbm_report_add_finding(r, DBM_SEV_ERROR, "adding-not-null", "m/10_ten.sql", 5, 1, "x");
     dbm_report_set(&f->status, "confirmed");
     f = dbm_report_add_finding(r, DBM_SEV_WARNING, "lock_rule", "m/10_ten.sql", 5, 1, "y");
-    dbm_report_set(&f->status, "refuted*");
+    dbm_report_set(&f->status, "refuted");
     dbm_report_add_finding(r, DBM_SEV_WARNING, "plain", "m/10_ten.sql", 1, 1, "z");
-    m = dbm_report_add_migration(r, "11", "eleven", "m/11.sql", DBM_MIG_FAILED);
+    m = dbm_report_add_migration(r, "11", "eleven", "m/11_<b>.sql", DBM_MIG_FAILED);
     m->duration_ms = 2;
     dbm_report_add_stmt(m, 1, "DROP");
-    dbm_report_set(&m->note, "stopped here");
+    dbm_report_set(&m->note, "stopped_here");
     return r;
 }
 
@@ -256,10 +382,10 @@ static void dry_run_adds_a_locks_column(void **state)
     char *md = render(r);
 
     assert_contains(md, "| | Version | Name | Status | Duration | Statements | Locks |\n"
-                        "|---|---|---|---|---:|---:|---|\n"
-                        "| 🕓 | `10` | ten | pending | 44 ms | 3 | public.t&#124;x "
-                        "AccessExclusiveLock<br>&#96;odd&#96; RowExclusiveLock |\n"
-                        "| ❌ | `11` | eleven | failed: stopped here | 2 ms |  |  |\n\n");
+                        "|---|---|---|---|---:|---|---|\n"
+                        "| 🕓 | `10` | ten | pending | 44 ms | 3 | `public.t\\|x` "
+                        "AccessExclusiveLock<br>`'odd'` RowExclusiveLock |\n"
+                        "| ❌ | `11` | eleven | failed: stopped\\_here | 2 ms |  |  |\n\n");
     free(md);
     dbm_report_free(r);
 }
@@ -271,7 +397,7 @@ static void dry_run_lists_statements_with_locks_rewrites_and_findings(void **sta
 
     assert_contains(
         md,
-        "<details><summary>🕓 m/10\\_ten.sql: 3 statements, 44 ms, 2 locks, 7 rewrites"
+        "<details><summary>🕓 m/10_ten.sql: 3 statements, 44 ms, 2 locks, 7 rewrites"
         "</summary>\n\n"
         "| Line | Statement | Duration | Locks taken | Rewrites | Findings |\n"
         "|---:|---|---:|---|---|---|\n"
@@ -280,49 +406,120 @@ static void dry_run_lists_statements_with_locks_rewrites_and_findings(void **sta
         "`public.big` 1.5 kB<br>`public.big` 5.0 MB<br>`public.big` 3.0 GB<br>`public.big` "
         "7.0 TB | ⚠️ plain |\n"
         "| 3 | CREATE INDEX | not executed: runs outside a transaction | | |  |\n"
-        "| 5 | ALTER TABLE | 0.0 ms |  |  | ❌ adding-not-null (confirmed)<br>⚠️ lock\\_rule "
-        "(refuted\\*) |\n\n</details>\n\n");
-    /* a failed migration's statements are open; its note replaces the counts */
-    assert_contains(md, "<details open><summary>❌ m/11.sql: stopped here</summary>\n\n");
+        "| 5 | ALTER TABLE | 0.0 ms |  |  | ❌ adding-not-null (confirmed)<br>ℹ️ lock\\_rule "
+        "(refuted) |\n\n</details>\n\n");
+    /* a failed migration's statements are open; its note replaces the counts; HTML only */
+    assert_contains(md, "<details open><summary>❌ m/11_&lt;b&gt;.sql: stopped_here</summary>\n\n");
     free(md);
     dbm_report_free(r);
 }
 
-/* n applied migrations named long enough to fill the summary. */
-static dbm_report *many_rows(int n)
+/* One pending migration with a finding after n applied by earlier runs, with long names. */
+static dbm_report *long_history(int n)
 {
-    dbm_report *r = dbm_report_new("apply");
-    char v[32], name[80];
+    dbm_report *r = dbm_report_new("plan");
+    char v[32], name[80], when[32];
+    dbm_mig_result *m;
 
-    dbm_report_set(&r->status, "applied");
+    dbm_report_set(&r->status, "pending");
+    r->pending_count = 1;
     for (int i = 0; i < n; i++) {
         snprintf(v, sizeof(v), "%08d", i);
         snprintf(name, sizeof(name), "migration_number_%d_with_a_rather_long_name", i);
-        dbm_report_add_migration(r, v, name, "f.sql", DBM_MIG_APPLIED);
+        snprintf(when, sizeof(when), "2026-01-01T00:%02d:%02dZ", i / 60 % 60, i % 60);
+        m = dbm_report_add_migration(r, v, name, "f.sql", DBM_MIG_APPLIED);
+        m->earlier = true;
+        m->duration_ms = 3;
+        dbm_report_set(&m->applied_at, when);
     }
+    m = dbm_report_add_migration(r, "99999999", "new_index", "m/99999999_new_index.sql",
+                                 DBM_MIG_PENDING);
+    dbm_report_set(&m->excerpt, "CREATE INDEX i ON t (c)");
+    dbm_report_add_finding(r, DBM_SEV_WARNING, "index-without-concurrently",
+                           "m/99999999_new_index.sql", 1, 1, "blocks writes");
     return r;
 }
 
-static void rows_past_half_the_limit_point_to_the_json(void **state)
+static void history_is_one_line_and_a_collapsed_list_newest_first(void **state)
 {
-    dbm_report *r = many_rows(20000);
+    dbm_report *r = long_history(2);
     char *md = render(r);
-    const char *more = strstr(md, " more rows in the JSON report | | |\n");
-    const char *line;
 
-    assert_non_null(more);
-    for (line = more; line > md && line[-1] != '\n'; line--)
-        ;
-    assert_true(strncmp(line, "| | … | ", strlen("| | … | ")) == 0);
-    /* the rows shown and the rows counted add up */
-    {
-        long rest = strtol(line + strlen("| | … | "), NULL, 10);
+    assert_string_equal(
+        md, "### 🟡 db-migrate plan: 1 pending · 1 warning\n\n"
+            "| | Version | Name | Status | Duration | Statements |\n"
+            "|---|---|---|---|---:|---|\n"
+            "| 🕓 | `99999999` | new\\_index | pending |  | `CREATE INDEX i ON t (c)` |\n\n"
+            "#### ⚠️ Warnings (1)\n\n"
+            "- **index-without-concurrently** `m/99999999_new_index.sql:1`: blocks writes\n\n"
+            "**Earlier:** 2 migrations applied before this run; the newest is `00000001` "
+            "migration\\_number\\_1\\_with\\_a\\_rather\\_long\\_name, applied "
+            "2026-01-01T00:00:01Z.\n\n"
+            "<details><summary>2 earlier migrations</summary>\n\n"
+            "| Version | Name | Applied | Duration |\n|---|---|---|---:|\n"
+            "| `00000001` | migration\\_number\\_1\\_with\\_a\\_rather\\_long\\_name | "
+            "2026-01-01T00:00:01Z | 3 ms |\n"
+            "| `00000000` | migration\\_number\\_0\\_with\\_a\\_rather\\_long\\_name | "
+            "2026-01-01T00:00:00Z | 3 ms |\n\n"
+            "</details>\n\n");
+    free(md);
+    dbm_report_free(r);
+}
+
+static void a_long_history_keeps_the_summary_under_the_limit_and_the_change_first(void **state)
+{
+    static const size_t limits[] = {0, 60000 - 1024};
+    dbm_report *r = long_history(20000);
+
+    for (size_t l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
+        dbm_emit_opts o = {.limit = limits[l]};
+        char *md = dbm_report_markdown(r, &o);
+        const char *more = strstr(md, " older in the JSON report | | |\n");
         long shown = 0;
-        for (const char *p = md; (p = strstr(p, "| ✅ | `")) != NULL; p++)
+
+        assert_true(strlen(md) <= (limits[l] ? limits[l] : DBM_SUMMARY_LIMIT));
+        assert_true(strlen(md) > (limits[l] ? limits[l] : DBM_SUMMARY_LIMIT) - 1024);
+        assert_non_null(strstr(md, "| 🕓 | `99999999` |"));
+        assert_true(strstr(md, "| 🕓 | `99999999` |") - md < 4096);
+        assert_true(strstr(md, "**index-without-concurrently**") - md < 4096);
+        /* the rows shown and the rows counted add up */
+        assert_non_null(more);
+        while (more > md && more[-1] != '|')
+            more--;
+        for (const char *p = md; (p = strstr(p, "\n| `000")) != NULL; p++)
             shown++;
-        assert_int_equal(shown + rest, 20000);
+        assert_int_equal(shown + strtol(more + 1, NULL, 10), 20000);
+        free(md);
     }
-    assert_true(strlen(md) < 900u * 1024u);
+    dbm_report_free(r);
+}
+
+static void a_change_past_the_limit_is_compact_then_points_to_the_json(void **state)
+{
+    dbm_report *r = dbm_report_new("plan");
+    char v[32], name[80];
+    char *md;
+    const char *more;
+    long full = 0, compact = 0;
+
+    for (int i = 0; i < 5000; i++) {
+        dbm_mig_result *m;
+        snprintf(v, sizeof(v), "%08d", i);
+        snprintf(name, sizeof(name), "migration_number_%d_with_a_rather_long_name", i);
+        m = dbm_report_add_migration(r, v, name, "f.sql", DBM_MIG_PENDING);
+        m->statement_count = 1;
+        dbm_report_set(&m->excerpt, "CREATE TABLE a_table_with_a_name (id int)");
+    }
+    md = render(r);
+    assert_true(strlen(md) <= DBM_SUMMARY_LIMIT);
+    for (const char *p = md; (p = strstr(p, "| `CREATE TABLE")) != NULL; p++)
+        full++;
+    for (const char *p = md; (p = strstr(p, "| pending |  | 1 |\n")) != NULL; p++)
+        compact++;
+    assert_true(full > 0 && compact > 0);
+    more = strstr(md, "| | … | ");
+    assert_non_null(more);
+    assert_int_equal(full + compact + strtol(more + strlen("| | … | "), NULL, 10), 5000);
     free(md);
     dbm_report_free(r);
 }
@@ -334,33 +531,39 @@ static void statements_past_the_limit_point_to_the_json(void **state)
 
     for (int i = 0; i < 3; i++) {
         dbm_mig_result *m = dbm_report_add_migration(r, "1", "n", "f.sql", DBM_MIG_PENDING);
-        for (int k = 0; k < 9000; k++)
+        for (int k = 0; k < 900; k++)
             dbm_report_add_lock(dbm_report_add_stmt(m, k + 1, "INSERT"),
                                 "public.table_with_a_long_name", "RowExclusiveLock");
     }
     md = render(r);
+    /* a row's Locks cell names the first few */
+    assert_non_null(
+        strstr(md, "`public.table_with_a_long_name` RowExclusiveLock<br>… 895 more |\n"));
     assert_non_null(strstr(md, " more in the JSON report | | | | |\n"));
     assert_non_null(strstr(md, "… statements of the other migrations are in the JSON report\n\n"));
-    assert_true(strlen(md) < 900u * 1024u);
+    assert_true(strlen(md) <= DBM_SUMMARY_LIMIT);
     free(md);
     dbm_report_free(r);
 }
 
-static void summary_is_cut_at_900_kib(void **state)
+static void summary_is_cut_at_the_limit_as_a_last_resort(void **state)
 {
     dbm_report *r = dbm_report_new("apply");
+    dbm_emit_opts o = {.limit = 10000};
     char *md;
 
-    for (int i = 0; i < 30; i++) {
+    for (int i = 0; i < 3; i++) {
         dbm_mig_result *m = dbm_report_add_migration(r, "1", "n", "f.sql", DBM_MIG_EDITED);
         dbm_buf b = DBM_BUF_INIT;
         for (int k = 0; k < 640; k++)
-            dbm_buf_puts(&b, "+ a line of diff text that is sixty-four characters long ....\n");
+            dbm_buf_puts(&b, "+ a line of diff text with ünïcödé in it, sixty-four bytes ...\n");
         m->diff = dbm_buf_detach(&b);
     }
-    md = render(r);
-    assert_int_equal(strlen(md), 900u * 1024u + strlen(CUT_TAIL));
-    assert_string_equal(md + 900u * 1024u, CUT_TAIL);
+    md = dbm_report_markdown(r, &o);
+    assert_true(strlen(md) <= 10000);
+    assert_true(strlen(md) > 9900);
+    assert_string_equal(md + strlen(md) - strlen(CUT_TAIL), CUT_TAIL);
+    assert_true(dbm_utf8_valid(md, strlen(md), NULL));
     free(md);
     dbm_report_free(r);
 }
@@ -369,22 +572,28 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(escape_markdown_makes_file_text_inert),
-        cmocka_unit_test(headline_gives_status_counts_database_and_compare_link),
-        cmocka_unit_test(headline_icon_follows_the_status),
+        cmocka_unit_test(html_text_escapes_entities_and_no_markdown),
+        cmocka_unit_test(headline_leads_with_the_failure_then_counts_database_and_compare_link),
+        cmocka_unit_test(headline_tone_follows_status_counts_and_findings),
+        cmocka_unit_test(headline_leads_with_the_biggest_rewrite_then_the_strongest_lock),
         cmocka_unit_test(headline_without_counts_names_the_database_alone),
         cmocka_unit_test(git_line_falls_back_without_compare_url_or_deployed_commit),
         cmocka_unit_test(run_error_is_a_quote_with_escaped_text),
-        cmocka_unit_test(table_has_one_row_per_migration),
+        cmocka_unit_test(table_has_one_row_per_migration_of_the_change),
+        cmocka_unit_test(statements_cell_shows_an_excerpt_of_each_statement),
         cmocka_unit_test(code_spans_keep_backticks_pipes_and_newlines_out),
         cmocka_unit_test(failed_migration_shows_position_message_and_context),
         cmocka_unit_test(error_without_position_names_the_migration_file),
-        cmocka_unit_test(findings_list_severity_location_verdict_and_hint),
+        cmocka_unit_test(findings_are_grouped_by_level_errors_first),
+        cmocka_unit_test(a_refuted_finding_is_a_note),
         cmocka_unit_test(edited_migration_shows_its_diff),
         cmocka_unit_test(dry_run_adds_a_locks_column),
         cmocka_unit_test(dry_run_lists_statements_with_locks_rewrites_and_findings),
-        cmocka_unit_test(rows_past_half_the_limit_point_to_the_json),
+        cmocka_unit_test(history_is_one_line_and_a_collapsed_list_newest_first),
+        cmocka_unit_test(a_long_history_keeps_the_summary_under_the_limit_and_the_change_first),
+        cmocka_unit_test(a_change_past_the_limit_is_compact_then_points_to_the_json),
         cmocka_unit_test(statements_past_the_limit_point_to_the_json),
-        cmocka_unit_test(summary_is_cut_at_900_kib),
+        cmocka_unit_test(summary_is_cut_at_the_limit_as_a_last_resort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
