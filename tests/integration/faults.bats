@@ -1,0 +1,57 @@
+#!/usr/bin/env bats
+# Runs that meet each other or meet trouble: concurrent deploys, killed clients,
+# unreadable files, out-of-range options, connections that fail in two ways at once.
+
+load helpers
+
+setup_file() { pg_start; }
+teardown_file() { pg_stop; }
+
+setup() {
+  unset_github_env
+  new_db
+  new_workdir
+}
+
+# The advisory lock key db-migrate uses for the history schema db_migrate (FNV-1a, signed).
+run_lock_key() {
+  python3 -c '
+h = 1469598103934665603
+for c in b"db-migrate:db_migrate":
+    h = ((h ^ c) * 1099511628211) % (1 << 64)
+print(h - (1 << 64) if h >= (1 << 63) else h)'
+}
+
+@test "exit 4 names the holder in this database, not a session of another database" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  key=$(run_lock_key)
+  psql -X -q "$PGTEST_URL_BASE/postgres" -c "CREATE DATABASE ${DBNAME}_other" >/dev/null
+  # Sessions in another database take the same key first: a lock there is not ours.
+  for i in 1 2 3; do
+    psql -X -q "$PGTEST_URL_BASE/${DBNAME}_other" -c "SET application_name = 'other-db-$i'; SELECT pg_advisory_lock($key); SELECT pg_sleep(5)" >/dev/null &
+  done
+  sleep 0.7
+  psql -X -q "$DATABASE_URL" -c "SET application_name = 'this-db-deploy'; SELECT pg_advisory_lock($key); SELECT pg_sleep(4)" >/dev/null &
+  sleep 0.7
+  run_dbm 4 apply --run-lock-wait 1s
+  wait
+  [[ "$output" == *"application 'this-db-deploy'"* ]]
+  [[ "$output" != *"other-db-"* ]]
+}
+
+@test "two overlapping deploys with CREATE INDEX CONCURRENTLY queue instead of deadlocking" {
+  printf 'CREATE TABLE items (id int);\nINSERT INTO items SELECT generate_series(1, 1000);\n' > migrations/001_items.sql
+  # The first run is still sleeping when the second starts waiting for the lock, so the
+  # index build begins while the second run waits.
+  printf -- '-- migrate:no-transaction\nSELECT pg_sleep(2);\nCREATE INDEX CONCURRENTLY items_id ON items (id);\n' > migrations/002_items_id.sql
+  printf 'CREATE TABLE after_index (x int);\n' > migrations/003_after.sql
+  "$DBM" apply > "$BATS_TEST_TMPDIR/first.out" 2>&1 &
+  first=$!
+  sleep 1
+  run_dbm 0 apply --run-lock-wait 60s
+  second_output=$output
+  wait $first || { cat "$BATS_TEST_TMPDIR/first.out"; echo "second: $second_output"; false; }
+  [[ "$second_output" == *"up to date"* ]] || { echo "$second_output"; false; }
+  [ "$(sql "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_id'::regclass")" = t ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE status = 'applied'")" = 3 ]
+}
