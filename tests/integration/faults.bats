@@ -55,3 +55,27 @@ print(h - (1 << 64) if h >= (1 << 63) else h)'
   [ "$(sql "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_id'::regclass")" = t ]
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE status = 'applied'")" = 3 ]
 }
+
+# wait_for_query PATTERN: until a backend of the test database runs a query LIKE PATTERN.
+wait_for_query() {
+  for _ in $(seq 100); do
+    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE '$1'")" -gt 0 ] && return 0
+    sleep 0.1
+  done
+  echo "no query like $1 started" >&2
+  return 1
+}
+
+@test "a client killed during a non-transactional statement stops it on the server, and the rerun runs it once" {
+  printf -- '-- migrate:no-transaction\nCREATE TABLE hits (x int);\nINSERT INTO hits SELECT 1 FROM pg_sleep(3);\n' > migrations/001_hits.sql
+  "$DBM" apply > "$BATS_TEST_TMPDIR/killed.out" 2>&1 &
+  pid=$!
+  wait_for_query 'INSERT INTO hits%'
+  kill -9 $pid
+  wait $pid || true
+  # Past the statement's own end: a server that did not notice would have inserted by now.
+  sleep 4
+  [ "$(sql "SELECT count(*) FROM hits")" = 0 ]
+  run_dbm 0 apply
+  [ "$(sql "SELECT count(*) FROM hits")" = 1 ]
+}
