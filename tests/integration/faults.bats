@@ -79,3 +79,25 @@ wait_for_query() {
   run_dbm 0 apply
   [ "$(sql "SELECT count(*) FROM hits")" = 1 ]
 }
+
+@test "a dangling symlink, a symlink loop or a FIFO named like a migration is an error naming it" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  printf 'CREATE TABLE c (x int);\n' > migrations/003_c.sql
+  ln -s /nonexistent/002_b.sql migrations/002_b.sql
+  run_dbm 2 apply
+  [[ "$output" == *"unable to read 'migrations/002_b.sql': a symbolic link to nothing"* ]]
+  [[ "$output" == *"hint: repair or remove it"* ]]
+  rm migrations/002_b.sql
+  ln -s 002_b.sql migrations/002_b.sql
+  run_dbm 2 apply
+  [[ "$output" == *"unable to read 'migrations/002_b.sql': Too many levels of symbolic links"* ]]
+  rm migrations/002_b.sql
+  mkfifo migrations/002_b.sql
+  run_dbm 2 plan
+  [[ "$output" == *"unable to read 'migrations/002_b.sql': a FIFO, not a file"* ]]
+  [ "$(sql "SELECT to_regclass('a') IS NULL AND to_regclass('c') IS NULL")" = t ]
+  # Other names that are no files stay none of its business.
+  rm migrations/002_b.sql
+  ln -s /nonexistent migrations/README.md
+  run_dbm 0 apply
+}
