@@ -169,7 +169,7 @@ static void entries_are_classified_by_layout(void **state)
         {".hidden.sql", NULL, MIG_LAYOUT_NONE},
     };
     const char *dir = *state;
-    mig_entry_list list = {NULL, 0, 0};
+    mig_entry_list list = {NULL, 0, 0, NULL, NULL};
     int dfd = -1;
     size_t listed = 0;
 
