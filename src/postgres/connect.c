@@ -342,7 +342,7 @@ static int iam_password(conn_setup *s, const dbm_connect_opts *cfg)
 static PGconn *connect_retrying(char **errmsg, const conn_params *p, long long wait_ms)
 {
     int64_t deadline = dbm_now_ms() + wait_ms;
-    int64_t delay = 250;
+    int64_t delay = 250, left, sleep_ms;
 
     *errmsg = NULL;
     for (;;) {
@@ -358,10 +358,13 @@ static PGconn *connect_retrying(char **errmsg, const conn_params *p, long long w
         *errmsg = first_line(pg ? PQerrorMessage(pg) : "out of memory");
         PQfinish(pg);
         /* Refused credentials or a missing database do not fix themselves by waiting. */
-        if (dbm_now_ms() + delay > deadline || permanent_failure(*errmsg) || dbm_job_abandoned())
+        left = deadline - dbm_now_ms();
+        if (left <= 0 || permanent_failure(*errmsg) || dbm_job_abandoned())
             return NULL;
-        ts.tv_sec = (time_t)(delay / 1000);
-        ts.tv_nsec = (long)(delay % 1000) * 1000000L;
+        /* The last attempt is made at the deadline, not a backoff step before it. */
+        sleep_ms = delay < left ? delay : left;
+        ts.tv_sec = (time_t)(sleep_ms / 1000);
+        ts.tv_nsec = (long)(sleep_ms % 1000) * 1000000L;
         nanosleep(&ts, NULL);
         if (delay < 2000)
             delay *= 2;

@@ -11,6 +11,14 @@ setup() {
   unset_github_env
   new_db
   new_workdir
+  BG_PIDS=
+}
+
+# Whatever a test started in the background ends with it.
+teardown() {
+  local p
+  for p in $BG_PIDS; do pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
+  wait 2>/dev/null || true
 }
 
 # The advisory lock key db-migrate uses for the history schema db_migrate (FNV-1a, signed).
@@ -100,4 +108,29 @@ wait_for_query() {
   rm migrations/002_b.sql
   ln -s /nonexistent migrations/README.md
   run_dbm 0 apply
+}
+
+@test "timeouts longer than PostgreSQL accepts are refused before connecting, naming the option" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  run_dbm 2 apply --lock-timeout 999h
+  [[ "$output" == *"lock-timeout '999h' is longer than PostgreSQL accepts"* ]]
+  [[ "$output" == *"hint: give at most 596h"* ]]
+  run_dbm 2 apply --run-lock-wait 999h
+  [[ "$output" == *"run-lock-wait '999h' is longer than PostgreSQL accepts"* ]]
+  run_dbm 2 apply --statement-timeout 25000000s
+  [[ "$output" == *"statement-timeout '25000000s' is longer than PostgreSQL accepts"* ]]
+  [ "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'db_migrate'")" = 0 ]
+  # The largest that is accepted works on the server too.
+  run_dbm 0 apply --lock-timeout 596h --statement-timeout 596h --run-lock-wait 596h
+  [ "$(sql "SELECT to_regclass('a') IS NOT NULL")" = t ]
+}
+
+@test "--wait makes a last attempt at its deadline" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  port=$(free_port)
+  # The database "starts" 2.2 s from now: a relay to it begins listening then.
+  (sleep 2.2; exec python3 "$BATS_TEST_DIRNAME/fixtures/cutproxy.py" "$port" "$PGTEST_PORT" NEVER) > "$WORK/proxy.out" 2>&1 3>&- &
+  BG_PIDS="$BG_PIDS $!"
+  run_dbm 0 apply --wait 3s --database-url "postgresql://postgres@127.0.0.1:$port/$DBNAME?sslmode=disable"
+  [ "$(sql "SELECT to_regclass('a') IS NOT NULL")" = t ]
 }
