@@ -56,11 +56,48 @@ static const char *params_get(const conn_params *p, const char *key)
     return NULL;
 }
 
+/* Whether a "connection to server ..." line says only that nothing answered there. */
+static bool nobody_there(const char *line, size_t n)
+{
+    static const char *const quiet[] = {"Connection refused", "Network is unreachable",
+                                        "Cannot assign requested address", "No route to host"};
+
+    for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
+        const char *at = strstr(line, quiet[i]);
+        if (at && at < line + n)
+            return true;
+    }
+    return false;
+}
+
 /*
- * The first line of libpq's message, without libpq's own "connection to
- * server at "H" (A), port P failed: " prefix (our message names the database
- * itself, and through a tunnel libpq's address is the local end) nor the
- * severity.
+ * Where libpq tried several addresses (localhost as ::1 then 127.0.0.1, or
+ * host=a,b), its message has a "connection to server ..." line for each: the
+ * attempt that tells most is the last one where a server answered (a refused
+ * password, a missing database), else the last attempt.
+ */
+static const char *telling_attempt(const char *msg)
+{
+    static const char lead[] = "connection to server ";
+    const char *best = msg, *line = msg;
+
+    if (!dbm_starts_with(msg, lead))
+        return msg;
+    while (line && *line) {
+        size_t n = strcspn(line, "\n");
+
+        if (dbm_starts_with(line, lead) &&
+            (!nobody_there(line, n) || nobody_there(best, strcspn(best, "\n"))))
+            best = line;
+        line = line[n] ? line + n + 1 : NULL;
+    }
+    return best;
+}
+
+/*
+ * The first line of libpq's message (of the attempt that tells most), without libpq's own
+ * "connection to server at "H" (A), port P failed: " prefix (our message names the database itself,
+ * and through a tunnel libpq's address is the local end) nor the severity.
  */
 static char *first_line(const char *msg)
 {
@@ -69,6 +106,7 @@ static char *first_line(const char *msg)
 
     if (!msg)
         msg = "";
+    msg = telling_attempt(msg);
     if (dbm_starts_with(msg, "connection to server ") &&
         (failed = strstr(msg, " failed: ")) != NULL && failed < msg + strcspn(msg, "\n"))
         msg = failed + strlen(" failed: ");

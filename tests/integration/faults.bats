@@ -134,3 +134,16 @@ wait_for_query() {
   run_dbm 0 apply --wait 3s --database-url "postgresql://postgres@127.0.0.1:$port/$DBNAME?sslmode=disable"
   [ "$(sql "SELECT to_regclass('a') IS NOT NULL")" = t ]
 }
+
+@test "of libpq's attempts at several addresses, the one where a server answered is reported" {
+  # ::1 refuses (the server listens on 127.0.0.1 only), then 127.0.0.1 answers: no such database.
+  run_dbm 3 status --database-url "host=::1,127.0.0.1 port=$PGTEST_PORT dbname=nope_$DBNAME user=postgres sslmode=disable"
+  [[ "$output" == *"database \"nope_$DBNAME\" does not exist"* ]]
+  [[ "$output" != *"Connection refused"* ]]
+  [[ "$output" == *"hint: create the database first"* ]]
+  # When nothing answers anywhere, the last refusal is the message.
+  port=$(free_port)
+  run_dbm 3 status --database-url "host=::1,127.0.0.1 port=$port dbname=x user=postgres"
+  [[ "$output" == *"Connection refused"* ]]
+  [[ "$output" == *"hint: check the host and port"* ]]
+}
