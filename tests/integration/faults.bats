@@ -67,7 +67,7 @@ print(h - (1 << 64) if h >= (1 << 63) else h)'
 # wait_for_query PATTERN: until a backend of the test database runs a query LIKE PATTERN.
 wait_for_query() {
   for _ in $(seq 100); do
-    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE '$1'")" -gt 0 ] && return 0
+    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid() AND query LIKE '$1'")" -gt 0 ] && return 0
     sleep 0.1
   done
   echo "no query like $1 started" >&2
@@ -146,4 +146,56 @@ wait_for_query() {
   run_dbm 3 status --database-url "host=::1,127.0.0.1 port=$port dbname=x user=postgres"
   [[ "$output" == *"Connection refused"* ]]
   [[ "$output" == *"hint: check the host and port"* ]]
+}
+
+# terminate_query PATTERN: end the backend of the test database running a query LIKE PATTERN.
+terminate_query() {
+  wait_for_query "$1"
+  sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '$1' AND pid <> pg_backend_pid()" >/dev/null
+}
+
+@test "a killed backend is reported as the cause, and the next run closes the dead run as abandoned" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  printf 'SELECT pg_sleep(5);\n' > migrations/002_sleep.sql
+  terminate_query '%pg_sleep(5)%' 3>&- &
+  BG_PIDS="$BG_PIDS $!"
+  run_dbm 1 apply
+  [[ "$output" == *"terminating connection due to administrator command"* ]]
+  [[ "$output" != *"unable to record the end of the run"* ]]
+  [ "$(printf '%s\n' "$output" | grep '^error: ' | tail -1)" = "error: unable to apply 'migrations/002_sleep.sql': terminating connection due to administrator command" ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.runs WHERE finished_at IS NULL")" = 1 ]
+  # The same outside a transaction, where the failure is written to the history.
+  printf -- '-- migrate:no-transaction\nSELECT pg_sleep(5);\n' > migrations/002_sleep.sql
+  terminate_query '%pg_sleep(5)%' 3>&- &
+  BG_PIDS="$BG_PIDS $!"
+  run_dbm 1 apply
+  [[ "$output" == *"terminating connection due to administrator command"* ]]
+  [[ "$output" != *"unable to record"* ]]
+  [[ "$output" != *"(null)"* ]]
+  [[ "$output" == *"notice: closed run 1 (started "*") as abandoned"* ]]
+  [ "$(sql "SELECT id, outcome FROM db_migrate.runs WHERE finished_at IS NOT NULL ORDER BY id")" = "1|abandoned" ]
+  printf -- '-- migrate:no-transaction\nSELECT 1;\n' > migrations/002_sleep.sql
+  run_dbm 0 apply
+  [[ "$output" == *"notice: closed run 2 (started "*") as abandoned"* ]]
+  run sql "SELECT id, outcome FROM db_migrate.runs ORDER BY id"
+  [ "$output" = "1|abandoned
+2|abandoned
+3|applied" ]
+}
+
+@test "a cut network is reported as the cause, and the rerun resumes after the dead run" {
+  # Cut once the run is recorded (INSERT 1) and statement 1 is claimed (INSERT 2), before it runs.
+  printf -- '-- migrate:no-transaction\nCREATE SEQUENCE s1;\nCREATE SEQUENCE s2;\n' > migrations/001_seqs.sql
+  port=$(free_port)
+  python3 "$BATS_TEST_DIRNAME/fixtures/cutproxy.py" "$port" "$PGTEST_PORT" INSERT 2 > "$WORK/proxy.out" 2>&1 3>&- &
+  BG_PIDS="$BG_PIDS $!"
+  for _ in $(seq 50); do grep -q ready "$WORK/proxy.out" 2>/dev/null && break; sleep 0.1; done
+  run "$DBM" apply --database-url "postgresql://postgres@127.0.0.1:$port/$DBNAME?sslmode=disable"
+  [ "$status" -eq 1 ] || { echo "$output"; false; }
+  [[ "$output" != *"record the end of the run"* ]]
+  [[ "$(printf '%s\n' "$output" | grep '^error: ' | tail -1)" == *"server closed the connection unexpectedly"* ]] || { echo "$output"; false; }
+  run_dbm 0 apply
+  [[ "$output" == *"notice: closed run 1 ("*") as abandoned"* ]]
+  [ "$(sql "SELECT count(*) FROM pg_class WHERE relname IN ('s1', 's2')")" = 2 ]
+  [ "$(sql "SELECT string_agg(outcome, ',' ORDER BY id) FROM db_migrate.runs")" = "abandoned,applied" ]
 }
