@@ -5,6 +5,7 @@
  */
 #include "postgres/db_internal.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "postgres/history_internal.h"
 #include "common/util.h"
 
@@ -130,6 +131,16 @@ static int try_once(PGresult ***all, int *count, bool *got, PGconn *conn, long l
     return error;
 }
 
+/* The progress line of a long wait: for how long, and who holds the lock. */
+static void report_wait(PGconn *conn, long long key, const char *schema, int64_t waited_ms)
+{
+    char *who = lock_holder(conn, key);
+
+    dbm_log("waiting for the run lock of schema '%s' for %lld s, held by %s", schema,
+            (long long)(waited_ms / 1000), who ? who : "a session that just ended");
+    free(who);
+}
+
 static void sleep_ms(long long ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -144,9 +155,9 @@ static void sleep_ms(long long ms)
  * holder's CREATE INDEX CONCURRENTLY waits for every snapshot older than its
  * build: each would wait for the other. The last try is made at the deadline.
  */
-static int poll_lock(bool *got, PGconn *conn, long long key, long long wait_ms)
+static int poll_lock(bool *got, PGconn *conn, long long key, long long wait_ms, const char *schema)
 {
-    int64_t deadline = dbm_now_ms() + wait_ms;
+    int64_t started = dbm_now_ms(), deadline = started + wait_ms, report = started + 5000;
     long long delay = 50;
     char *sql = dbm_xasprintf("SELECT pg_try_advisory_lock(%lld)", key);
     int error = 0;
@@ -159,6 +170,10 @@ static int poll_lock(bool *got, PGconn *conn, long long key, long long wait_ms)
 
         if (left <= 0)
             break;
+        if (dbm_now_ms() >= report) {
+            report_wait(conn, key, schema, dbm_now_ms() - started);
+            report += 10000;
+        }
         sleep_ms(delay < left ? delay : left);
         if (delay < 1000)
             delay = delay * 2 > 1000 ? 1000 : delay * 2;
@@ -191,7 +206,7 @@ int dbm_db_lock_with(PGresult ***res, int *n, PGconn *conn, const char *schema, 
         dbm_db_results_free(all, count);
         all = NULL;
         count = 0;
-        if ((error = poll_lock(&got, conn, key, wait_ms)) < 0)
+        if ((error = poll_lock(&got, conn, key, wait_ms, schema)) < 0)
             goto done;
         /* Held now (a second hold of the same lock is harmless: the session's end frees both). */
         if (got && then_sql &&

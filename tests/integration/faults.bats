@@ -47,6 +47,19 @@ print(h - (1 << 64) if h >= (1 << 63) else h)'
   [[ "$output" != *"other-db-"* ]]
 }
 
+@test "a run waiting for the lock says every 10 s who holds it, then runs once it is free" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  key=$(run_lock_key)
+  psql -X -q "$DATABASE_URL" -c "SET application_name = 'slow-deploy'; SELECT pg_advisory_lock($key); SELECT pg_sleep(7)" >/dev/null 3>&- &
+  BG_PIDS="$BG_PIDS $!"
+  sleep 0.7
+  run_dbm 0 apply --run-lock-wait 60s
+  [ "$(grep -c "waiting for the run lock of schema 'db_migrate' for [0-9]* s, held by pid .*application 'slow-deploy'" <<< "$output")" = 1 ]
+  [ "$(sql "SELECT to_regclass('a') IS NOT NULL")" = t ]
+  # Waiting left nothing waiting on the server.
+  [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")" = 0 ]
+}
+
 @test "two overlapping deploys with CREATE INDEX CONCURRENTLY queue instead of deadlocking" {
   printf 'CREATE TABLE items (id int);\nINSERT INTO items SELECT generate_series(1, 1000);\n' > migrations/001_items.sql
   # The first run is still sleeping when the second starts waiting for the lock, so the
