@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -452,16 +453,34 @@ static int read_paths(dbm_config *cfg, const parsed_args *pa)
     return 0;
 }
 
+/*
+ * A duration PostgreSQL takes as a timeout: at most INT_MAX milliseconds
+ * (about 24.8 days). Larger ones would pass here and fail on the server,
+ * blamed on the first migration.
+ */
+static int parse_timeout_opt(long long *out, const parsed_args *pa, const char *name,
+                             const char *dflt)
+{
+    const char *v = lookup(pa, name);
+    int error = parse_duration_opt(out, pa, name, dflt);
+
+    if (error == 0 && *out > INT_MAX) {
+        error = dbm_error_set(DBM_ECONFIG, "%s '%s' is longer than PostgreSQL accepts", name,
+                              v ? v : dflt);
+        dbm_error_hint("give at most 596h (PostgreSQL's limit is 2147483647ms), or 0 for none");
+    }
+    return error;
+}
+
 static int read_timeouts(dbm_config *cfg, const parsed_args *pa)
 {
     const char *v;
     int error;
 
-    if ((error = parse_duration_opt(&cfg->lock_timeout_ms, pa, "lock-timeout", "5s")) < 0 ||
-        (error = parse_duration_opt(&cfg->statement_timeout_ms, pa, "statement-timeout", "0")) <
-            0 ||
+    if ((error = parse_timeout_opt(&cfg->lock_timeout_ms, pa, "lock-timeout", "5s")) < 0 ||
+        (error = parse_timeout_opt(&cfg->statement_timeout_ms, pa, "statement-timeout", "0")) < 0 ||
         (error = parse_duration_opt(&cfg->wait_ms, pa, "wait", "0s")) < 0 ||
-        (error = parse_duration_opt(&cfg->run_lock_wait_ms, pa, "run-lock-wait", "10m")) < 0)
+        (error = parse_timeout_opt(&cfg->run_lock_wait_ms, pa, "run-lock-wait", "10m")) < 0)
         return error;
     v = lookup(pa, "lock-retries");
     if ((error = dbm_parse_count(&cfg->lock_retries, "lock-retries", v ? v : "3")) < 0)

@@ -153,7 +153,36 @@ static int entry_name_cmp(const void *a, const void *b)
     return strcmp(((const mig_entry *)a)->name, ((const mig_entry *)b)->name);
 }
 
-/* Add the directory entry `de` of `d` unless it is hidden, dangling or not a file or folder. */
+/* What a directory entry that is neither a file nor a folder is, for a message. */
+static const char *not_a_file(int err, mode_t mode)
+{
+    if (err == ENOENT)
+        return "a symbolic link to nothing";
+    if (err)
+        return strerror(err);
+    if (S_ISFIFO(mode))
+        return "a FIFO, not a file";
+    if (S_ISSOCK(mode))
+        return "a socket, not a file";
+    return "a device, not a file";
+}
+
+/* Keep the first (by name) entry named like a migration that cannot be read as one. */
+static void note_unreadable(mig_entry_list *out, const char *name, int err, mode_t mode)
+{
+    if (classify_file(name) == MIG_LAYOUT_NONE)
+        return;
+    if (out->unreadable && strcmp(out->unreadable, name) < 0)
+        return;
+    free(out->unreadable);
+    out->unreadable = dbm_xstrdup(name);
+    out->why = not_a_file(err, mode);
+}
+
+/*
+ * Add the directory entry `de` of `d` unless it is hidden or not a file or
+ * folder (noted when its name is a migration's).
+ */
 static void add_entry(mig_entry_list *out, DIR *d, const struct dirent *de)
 {
     bool is_dir = de->d_type == DT_DIR, is_reg = de->d_type == DT_REG;
@@ -163,13 +192,17 @@ static void add_entry(mig_entry_list *out, DIR *d, const struct dirent *de)
         return;
     if (!is_dir && !is_reg) { /* symlink or unknown: follow it */
         struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, 0) < 0)
-            return; /* dangling link */
+        if (fstatat(dirfd(d), de->d_name, &st, 0) < 0) {
+            note_unreadable(out, de->d_name, errno, 0);
+            return;
+        }
         is_dir = S_ISDIR(st.st_mode);
         is_reg = S_ISREG(st.st_mode);
+        if (!is_dir && !is_reg) {
+            note_unreadable(out, de->d_name, 0, st.st_mode);
+            return;
+        }
     }
-    if (!is_dir && !is_reg)
-        return;
     dbm_array_grow((void **)&out->items, &out->cap, out->count + 1, sizeof(mig_entry));
     e = &out->items[out->count++];
     memset(e, 0, sizeof(*e));
@@ -198,6 +231,15 @@ static int list_dir(mig_entry_list *out, int *out_dfd, const char *dir)
         add_entry(out, d, de);
     if (errno) {
         rc = dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", dir, strerror(errno));
+        goto done;
+    }
+    if (out->unreadable) {
+        char *name = dbm_printable(out->unreadable), *shown = mig_join(dir, name);
+
+        rc = dbm_error_set(DBM_ECONFIG, "unable to read '%s': %s", shown, out->why);
+        dbm_error_hint("repair or remove it: skipped, it would run out of order once it is back");
+        free(shown);
+        free(name);
         goto done;
     }
     if (out->count > 1)
@@ -264,6 +306,7 @@ void mig_entry_list_free(mig_entry_list *list)
         dbm_saved_error_free(&list->items[i].read_error);
     }
     free(list->items);
+    free(list->unreadable);
     memset(list, 0, sizeof(*list));
 }
 

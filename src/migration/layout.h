@@ -47,6 +47,8 @@ typedef struct {
     mig_entry *items; /* sorted by name */
     size_t count;
     size_t cap;
+    char *unreadable; /* the first name of a migration's shape that is no file (or NULL) */
+    const char *why;  /* what it is instead */
 } mig_entry_list;
 
 /*
@@ -55,7 +57,10 @@ typedef struct {
  * in the entry for mig_entry_text to raise). *out_dfd (caller closes) is the
  * open directory the entries are relative to. On error the list may hold
  * entries: free it with mig_entry_list_free. Errors: DBM_ECONFIG when `dir`
- * does not exist, DBM_EGENERIC for I/O.
+ * does not exist or an entry named like a migration file is not one that can
+ * be read (a dangling symlink, a symlink loop, a FIFO...: skipping it would
+ * apply the others and run it out of order once repaired), DBM_EGENERIC for
+ * I/O.
  */
 int mig_layout_list(mig_entry_list *out, int *out_dfd, const char *dir);
 void mig_entry_list_free(mig_entry_list *list);

@@ -274,7 +274,7 @@ static dbm_migration_set *make_set(mig_item_list *items, dbm_format format, cons
 
 int dbm_migrations_load(dbm_migration_set **out, const char *dir, dbm_format format)
 {
-    mig_entry_list list = {NULL, 0, 0};
+    mig_entry_list list = {NULL, 0, 0, NULL, NULL};
     mig_item_list items = {NULL, 0, 0};
     const mig_format *f;
     int dfd = -1, rc;

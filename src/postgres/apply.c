@@ -77,6 +77,14 @@ static int statement_failed(dbm_mig_result *result, PGconn *conn, const dbm_migr
     free(hint);
     error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false, "failed",
                                (dbm_now_us() - started) / 1000, (int)i + 1, result->error->message);
+    /*
+     * A lost connection is the statement's error, already in result: the row
+     * recorded before the statement still says where a rerun resumes.
+     */
+    if (error < 0 && PQstatus(conn) == CONNECTION_BAD) {
+        dbm_error_clear();
+        error = 0;
+    }
     return error == 0 ? DBM_EFAILED : error;
 }
 

@@ -187,22 +187,6 @@ static int statements_one_by_one(dbm_mig_result *r, PGconn *conn, const dbm_batc
     return error;
 }
 
-/*
- * Once per session: the server checks every second that the client is still
- * there (PostgreSQL 14 on, where the platform allows), so a job cancelled in
- * the middle of a batch stops the server within about a second instead of
- * letting it run the rest of the message. Failure to set it changes nothing.
- */
-static void watch_client(PGconn *conn)
-{
-    static PGconn *done;
-
-    if (done == conn || PQserverVersion(conn) < 140000)
-        return;
-    done = conn;
-    PQclear(PQexec(conn, "SET client_connection_check_interval = '1s'"));
-}
-
 /* A result where an item's BEGIN or COMMIT should be, that is not one. */
 static bool wrong_tag(const PGresult *res, size_t pos, size_t nres)
 {
@@ -421,7 +405,6 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
 {
     batch_loop lp = {.k = 0, .per_message = BATCH_MAX_ITEMS};
 
-    watch_client(conn);
     while (lp.k < n) {
         const char *scs = PQparameterStatus(conn, "standard_conforming_strings");
 

@@ -56,11 +56,48 @@ static const char *params_get(const conn_params *p, const char *key)
     return NULL;
 }
 
+/* Whether a "connection to server ..." line says only that nothing answered there. */
+static bool nobody_there(const char *line, size_t n)
+{
+    static const char *const quiet[] = {"Connection refused", "Network is unreachable",
+                                        "Cannot assign requested address", "No route to host"};
+
+    for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
+        const char *at = strstr(line, quiet[i]);
+        if (at && at < line + n)
+            return true;
+    }
+    return false;
+}
+
 /*
- * The first line of libpq's message, without libpq's own "connection to
- * server at "H" (A), port P failed: " prefix (our message names the database
- * itself, and through a tunnel libpq's address is the local end) nor the
- * severity.
+ * Where libpq tried several addresses (localhost as ::1 then 127.0.0.1, or
+ * host=a,b), its message has a "connection to server ..." line for each: the
+ * attempt that tells most is the last one where a server answered (a refused
+ * password, a missing database), else the last attempt.
+ */
+static const char *telling_attempt(const char *msg)
+{
+    static const char lead[] = "connection to server ";
+    const char *best = msg, *line = msg;
+
+    if (!dbm_starts_with(msg, lead))
+        return msg;
+    while (line && *line) {
+        size_t n = strcspn(line, "\n");
+
+        if (dbm_starts_with(line, lead) &&
+            (!nobody_there(line, n) || nobody_there(best, strcspn(best, "\n"))))
+            best = line;
+        line = line[n] ? line + n + 1 : NULL;
+    }
+    return best;
+}
+
+/*
+ * The first line of libpq's message (of the attempt that tells most), without libpq's own
+ * "connection to server at "H" (A), port P failed: " prefix (our message names the database itself,
+ * and through a tunnel libpq's address is the local end) nor the severity.
  */
 static char *first_line(const char *msg)
 {
@@ -69,6 +106,7 @@ static char *first_line(const char *msg)
 
     if (!msg)
         msg = "";
+    msg = telling_attempt(msg);
     if (dbm_starts_with(msg, "connection to server ") &&
         (failed = strstr(msg, " failed: ")) != NULL && failed < msg + strcspn(msg, "\n"))
         msg = failed + strlen(" failed: ");
@@ -344,7 +382,7 @@ static int iam_password(conn_setup *s, const dbm_connect_opts *cfg)
 static PGconn *connect_retrying(char **errmsg, const conn_params *p, long long wait_ms)
 {
     int64_t deadline = dbm_now_ms() + wait_ms;
-    int64_t delay = 250;
+    int64_t delay = 250, left, sleep_ms;
 
     *errmsg = NULL;
     for (;;) {
@@ -360,14 +398,30 @@ static PGconn *connect_retrying(char **errmsg, const conn_params *p, long long w
         *errmsg = first_line(pg ? PQerrorMessage(pg) : "out of memory");
         PQfinish(pg);
         /* Refused credentials or a missing database do not fix themselves by waiting. */
-        if (dbm_now_ms() + delay > deadline || permanent_failure(*errmsg) || dbm_job_abandoned())
+        left = deadline - dbm_now_ms();
+        if (left <= 0 || permanent_failure(*errmsg) || dbm_job_abandoned())
             return NULL;
-        ts.tv_sec = (time_t)(delay / 1000);
-        ts.tv_nsec = (long)(delay % 1000) * 1000000L;
+        /* The last attempt is made at the deadline, not a backoff step before it. */
+        sleep_ms = delay < left ? delay : left;
+        ts.tv_sec = (time_t)(sleep_ms / 1000);
+        ts.tv_nsec = (long)(sleep_ms % 1000) * 1000000L;
         nanosleep(&ts, NULL);
         if (delay < 2000)
             delay *= 2;
     }
+}
+
+/*
+ * The server checks every second that the client is still there (PostgreSQL
+ * 14 on, where the platform allows), for the whole session: a job cancelled or
+ * killed in the middle of a statement stops the server within about a second
+ * instead of letting it finish a statement that the next run, finding it
+ * unrecorded, would run again. Failure to set it changes nothing.
+ */
+static void watch_client(PGconn *pg)
+{
+    if (PQserverVersion(pg) >= 140000)
+        PQclear(PQexec(pg, "SET client_connection_check_interval = '1s'"));
 }
 
 /* DBM_ECONNECT for a connection that failed with `errmsg`: the database named, and a hint. */
@@ -424,6 +478,7 @@ int dbm_connect(dbm_conn **out, const dbm_connect_opts *cfg)
         error = connect_failed(conn, &s, errmsg, cfg);
         goto done;
     }
+    watch_client(conn->pg);
     conn->describe = describe(conn->pg, &s.p, s.tunneled ? s.real_port : NULL);
     *out = conn;
     conn = NULL;

@@ -19,8 +19,10 @@
 
 /*
  * Take the session advisory lock for `schema`, waiting up to wait_ms (0: do
- * not wait). DBM_ELOCKED when another session holds it past that, naming the
- * holder from pg_stat_activity (pid, user, application, client, since).
+ * not wait) by trying again from an idle session, so a waiting run holds no
+ * snapshot. DBM_ELOCKED when another session holds it past that, naming the
+ * holder in this database from pg_stat_activity (pid, user, application,
+ * client, since).
  * The lock lasts as long as the session: closing the connection releases it.
  *
  * `then_sql` (another module's statements, such as the history reads, which

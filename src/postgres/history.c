@@ -3,7 +3,9 @@
  */
 #include "postgres/history_internal.h"
 #include "common/error.h"
+#include "common/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,23 @@ static char *literal(PGconn *conn, const char *s)
 }
 
 /* Run a command; on failure record the server's message under `what`. */
+/*
+ * The server's message for a failed `res`, else the first line of the
+ * connection's (a lost connection has no result to read). Points into res or
+ * a buffer of this thread's.
+ */
+static const char *server_error(const PGresult *res, PGconn *conn)
+{
+    static _Thread_local char line[256];
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+    if (msg)
+        return msg;
+    msg = PQerrorMessage(conn);
+    snprintf(line, sizeof(line), "%.*s", (int)strcspn(msg, "\n"), msg);
+    return *line ? line : "connection lost";
+}
+
 static int exec_ok(PGconn *conn, const char *sql, const char *what)
 {
     PGresult *res = PQexec(conn, sql);
@@ -227,22 +246,36 @@ int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
                           const dbm_run_info *info)
 {
     char *s = quote_schema(conn, schema);
-    char *sql =
-        dbm_xasprintf("INSERT INTO %s.runs (command, started_at, git_sha, deployed_sha, "
-                      "actor, event, run_url, tool_version, outcome, finished_at) VALUES "
-                      "($1, now(), $2, $3, $4, $5, $6, $7, $8::text, CASE WHEN $8::text IS NULL "
-                      "THEN NULL ELSE clock_timestamp() END) RETURNING id",
-                      s);
+    /*
+     * Runs are recorded under the run lock, so a row still open is a run that
+     * died (killed, or its connection lost): closed as abandoned, finished at
+     * its last recorded migration, in the same statement.
+     */
+    char *sql = dbm_xasprintf(
+        "WITH abandoned AS (UPDATE %s.runs r SET outcome = 'abandoned', finished_at = "
+        "coalesce((SELECT max(m.applied_at) FROM %s.migrations m WHERE m.run_id = r.id), "
+        "r.started_at) WHERE r.finished_at IS NULL RETURNING r.id, r.started_at) "
+        "INSERT INTO %s.runs (command, started_at, git_sha, deployed_sha, "
+        "actor, event, run_url, tool_version, outcome, finished_at) VALUES "
+        "($1, now(), $2, $3, $4, $5, $6, $7, $8::text, CASE WHEN $8::text IS NULL "
+        "THEN NULL ELSE clock_timestamp() END) RETURNING id, (SELECT string_agg(format('%%s "
+        "(started %%s)', id, to_char(started_at AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD HH24:MI:SS UTC')), ', ' ORDER BY id) FROM abandoned)",
+        s, s, s);
     const char *params[8] = {info->command, info->git_sha, info->deployed_sha, info->actor,
                              info->event,   info->run_url, DBM_VERSION,        info->outcome};
     PGresult *res = PQexecParams(conn, sql, 8, NULL, params, NULL, NULL, 0);
     int error = 0;
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        error = dbm_error_set(DBM_EGENERIC, "unable to record the run: %s",
-                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+        error =
+            dbm_error_set(DBM_EGENERIC, "unable to record the run: %s", server_error(res, conn));
     else
         *run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    if (error == 0 && !PQgetisnull(res, 0, 1))
+        dbm_log("notice: closed run %s as abandoned: it ended without recording its end "
+                "(killed, or its connection lost)",
+                PQgetvalue(res, 0, 1));
     PQclear(res);
     free(sql);
     PQfreemem(s);
@@ -256,8 +289,17 @@ int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, c
     char *sql = dbm_xasprintf(
         "UPDATE %s.runs SET finished_at = clock_timestamp(), outcome = %s WHERE id = %lld", s, o,
         run_id);
-    int error = exec_ok(conn, sql, "record the end of the run");
+    int error;
 
+    /*
+     * With the connection gone the run's end cannot be written, and saying so
+     * would hide the cause, which was reported where it was met; the next run
+     * closes this one as abandoned.
+     */
+    if (PQstatus(conn) == CONNECTION_BAD)
+        error = DBM_EGENERIC;
+    else
+        error = exec_ok(conn, sql, "record the end of the run");
     free(sql);
     free(o);
     PQfreemem(s);
@@ -362,7 +404,7 @@ int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m,
     res = PQexecParams(conn, sql, 10, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         error = dbm_error_set(DBM_EGENERIC, "unable to record '%s' in the history: %s", m->path,
-                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+                              server_error(res, conn));
     else if (strcmp(PQcmdTuples(res), "1") != 0)
         error = dbm_error_set(DBM_EGENERIC,
                               "unable to record '%s': another run recorded version %s meanwhile",
@@ -421,7 +463,7 @@ int dbm_history_baseline(PGconn *conn, const char *schema, const dbm_migration *
     res = PQexecParams(conn, sql, 7, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         error = dbm_error_set(DBM_EGENERIC, "unable to record '%s' in the history: %s", m->path,
-                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+                              server_error(res, conn));
     PQclear(res);
     free(origin);
     free(sql);

@@ -1,15 +1,17 @@
 /*
  * lock.c - the run lock: a session advisory lock per history schema, taken in
  * the same round trip as the reads that should see the database once it is
- * held.
+ * held, and waited for by trying again from an idle session.
  */
 #include "postgres/db_internal.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "postgres/history_internal.h"
 #include "common/util.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The session holding the advisory lock, as one line, or NULL. Caller frees. */
 static char *lock_holder(PGconn *conn, long long key)
@@ -26,7 +28,9 @@ static char *lock_holder(PGconn *conn, long long key)
                        "coalesce(host(a.client_addr), 'local'), "
                        "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
                        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                       "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid "
+                       "WHERE l.locktype = 'advisory' AND l.granted "
+                       "AND l.database = (SELECT oid FROM pg_database "
+                       "WHERE datname = current_database()) AND l.classid = $1::oid "
                        "AND l.objid = $2::oid AND l.objsubid = 1 LIMIT 1",
                        2, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
@@ -45,28 +49,18 @@ void dbm_db_results_free(PGresult **res, int n)
 }
 
 /*
- * The lock's statements followed by then_sql, as one query; *mine is how many
- * results are the lock's. Caller frees.
+ * The lock's try followed by then_sql, as one query; *mine is how many
+ * results are the lock's (then_sql's come after). Caller frees.
  *
- * The lock statement's results come first: with a wait, SET LOCAL lasts for
- * the implicit transaction of this multi-statement query while the session
- * lock outlives it, even when a later statement fails and aborts that
- * transaction. That transaction is READ COMMITTED whatever the database's
- * default: under REPEATABLE READ the snapshot would be taken before the wait,
- * and a run that waited would not see what the holder applied.
+ * The transaction is READ COMMITTED whatever the database's default, so the
+ * reads see what a run that held the lock until just now applied.
  */
-static char *lock_sql(int *mine, long long key, long long wait_ms, const char *then_sql)
+static char *lock_sql(int *mine, long long key, const char *then_sql)
 {
-    if (wait_ms <= 0) {
-        *mine = 2;
-        return dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
-                             "SELECT pg_try_advisory_lock(%lld)%s%s",
-                             key, then_sql ? "; " : "", then_sql ? then_sql : "");
-    }
-    *mine = 3;
+    *mine = 2;
     return dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
-                         "SET LOCAL lock_timeout = '%lldms'; SELECT pg_advisory_lock(%lld)%s%s",
-                         wait_ms, key, then_sql ? "; " : "", then_sql ? then_sql : "");
+                         "SELECT pg_try_advisory_lock(%lld)%s%s",
+                         key, then_sql ? "; " : "", then_sql ? then_sql : "");
 }
 
 /* Send `sql` and gather all its results in order (*all: free with dbm_db_results_free). */
@@ -88,20 +82,17 @@ static int send_and_gather(PGresult ***all, int *count, PGconn *conn, const char
 
 /*
  * *got: whether the lock statement (result mine - 1) was granted the lock;
- * false when another session holds it (the try said no, or the wait met
- * lock_timeout). DBM_EGENERIC when the statements failed otherwise.
+ * false when another session holds it. DBM_EGENERIC when the statements
+ * failed otherwise.
  */
-static int lock_granted(bool *got, PGconn *conn, PGresult *const *all, int count, int mine,
-                        long long wait_ms)
+static int lock_granted(bool *got, PGconn *conn, PGresult *const *all, int count, int mine)
 {
     const PGresult *r = count >= mine ? all[mine - 1] : count > 0 ? all[count - 1] : NULL;
 
     if (count < mine && PQresultStatus(r) != PGRES_FATAL_ERROR)
         return dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s", PQerrorMessage(conn));
-    if (PQresultStatus(r) == PGRES_TUPLES_OK)
-        *got = wait_ms > 0 || strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    else if (wait_ms > 0 && strcmp(dbm_db_sqlstate(r), DBM_LOCK_TIMEOUT_SQLSTATE) == 0)
-        *got = false;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        *got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     else
         return dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s",
                              r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
@@ -124,23 +115,104 @@ static int held_elsewhere(PGconn *conn, long long key, const char *schema)
     return error;
 }
 
+/*
+ * One try (and then_sql after it, in the same round trip when given): *all
+ * holds every result and *got says whether the lock was granted.
+ */
+static int try_once(PGresult ***all, int *count, bool *got, PGconn *conn, long long key,
+                    const char *then_sql, int *mine)
+{
+    char *sql = lock_sql(mine, key, then_sql);
+    int error = send_and_gather(all, count, conn, sql);
+
+    if (error == 0)
+        error = lock_granted(got, conn, *all, *count, *mine);
+    free(sql);
+    return error;
+}
+
+/* The progress line of a long wait: for how long, and who holds the lock. */
+static void report_wait(PGconn *conn, long long key, const char *schema, int64_t waited_ms)
+{
+    char *who = lock_holder(conn, key);
+
+    dbm_log("waiting for the run lock of schema '%s' for %lld s, held by %s", schema,
+            (long long)(waited_ms / 1000), who ? who : "a session that just ended");
+    free(who);
+}
+
+static void sleep_ms(long long ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * Wait for the lock until wait_ms from now, trying again and again: each try
+ * is a statement of its own that returns at once, and between tries the
+ * session is idle, outside any transaction. A run that waited on the server
+ * (pg_advisory_lock) would hold a snapshot for as long as it waits, and the
+ * holder's CREATE INDEX CONCURRENTLY waits for every snapshot older than its
+ * build: each would wait for the other. The last try is made at the deadline.
+ */
+static int poll_lock(bool *got, PGconn *conn, long long key, long long wait_ms, const char *schema)
+{
+    int64_t started = dbm_now_ms(), deadline = started + wait_ms, report = started + 5000;
+    long long delay = 50;
+    char *sql = dbm_xasprintf("SELECT pg_try_advisory_lock(%lld)", key);
+    int error = 0;
+
+    *got = false;
+    while (!*got) {
+        int64_t left = deadline - dbm_now_ms();
+        PGresult **all = NULL;
+        int count = 0;
+
+        if (left <= 0)
+            break;
+        if (dbm_now_ms() >= report) {
+            report_wait(conn, key, schema, dbm_now_ms() - started);
+            report += 10000;
+        }
+        sleep_ms(delay < left ? delay : left);
+        if (delay < 1000)
+            delay = delay * 2 > 1000 ? 1000 : delay * 2;
+        if ((error = send_and_gather(&all, &count, conn, sql)) == 0)
+            error = lock_granted(got, conn, all, count, 1);
+        dbm_db_results_free(all, count);
+        if (error < 0)
+            break;
+    }
+    free(sql);
+    return error;
+}
+
 int dbm_db_lock_with(PGresult ***res, int *n, PGconn *conn, const char *schema, long long wait_ms,
                      const char *then_sql)
 {
     long long key = dbm_history_lock_key(schema);
     PGresult **all = NULL;
-    int count = 0, mine, error;
-    char *sql = lock_sql(&mine, key, wait_ms, then_sql);
+    int count = 0, mine = 0, error;
     bool got = false;
 
     if (res) {
         *res = NULL;
         *n = 0;
     }
-    /* One round trip for everything. */
-    if ((error = send_and_gather(&all, &count, conn, sql)) < 0 ||
-        (error = lock_granted(&got, conn, all, count, mine, wait_ms)) < 0)
+    /* One round trip for everything when nobody holds the lock. */
+    if ((error = try_once(&all, &count, &got, conn, key, then_sql, &mine)) < 0)
         goto done;
+    if (!got && wait_ms > 0) {
+        dbm_db_results_free(all, count);
+        all = NULL;
+        count = 0;
+        if ((error = poll_lock(&got, conn, key, wait_ms, schema)) < 0)
+            goto done;
+        /* Held now (a second hold of the same lock is harmless: the session's end frees both). */
+        if (got && then_sql &&
+            (error = try_once(&all, &count, &got, conn, key, then_sql, &mine)) < 0)
+            goto done;
+    }
     if (!got) {
         error = held_elsewhere(conn, key, schema);
         goto done;
@@ -153,6 +225,5 @@ int dbm_db_lock_with(PGresult ***res, int *n, PGconn *conn, const char *schema, 
     }
 done:
     dbm_db_results_free(all, count);
-    free(sql);
     return error;
 }

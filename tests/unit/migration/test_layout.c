@@ -59,7 +59,7 @@ static void symlinked_files_and_folders_are_followed(void **state)
     char *target = dbm_xasprintf("%s/elsewhere", dir);
     char *sub = dbm_xasprintf("%s/set", dir);
     char *link1 = dbm_xasprintf("%s/set/2_linked.sql", dir);
-    char *link2 = dbm_xasprintf("%s/set/3_dangling.sql", dir);
+    char *link2 = dbm_xasprintf("%s/set/notes.txt", dir);
     dbm_migration_set *set;
 
     put(dir, "elsewhere", "select 'linked';\n");
@@ -74,6 +74,19 @@ static void symlinked_files_and_folders_are_followed(void **state)
     free(sub);
     free(link1);
     free(link2);
+}
+
+static void dangling_symlink_named_like_a_migration_is_an_error(void **state)
+{
+    const char *dir = *state;
+    char *link = dbm_xasprintf("%s/2_dangling.sql", dir);
+
+    put(dir, "1_a.sql", "select 1;\n");
+    put(dir, "3_c.sql", "select 3;\n");
+    assert_int_equal(symlink("/nonexistent/x", link), 0);
+    assert_load_fails(dir, DBM_FORMAT_AUTO, DBM_ECONFIG, "2_dangling.sql",
+                      "a symbolic link to nothing");
+    free(link);
 }
 
 /* Load speed is measured by `make bench` (formats-bench.sh); this checks the result. */
@@ -169,7 +182,7 @@ static void entries_are_classified_by_layout(void **state)
         {".hidden.sql", NULL, MIG_LAYOUT_NONE},
     };
     const char *dir = *state;
-    mig_entry_list list = {NULL, 0, 0};
+    mig_entry_list list = {NULL, 0, 0, NULL, NULL};
     int dfd = -1;
     size_t listed = 0;
 
@@ -207,6 +220,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(names_with_spaces_and_percent_load, setup_dir,
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(newline_in_name_is_a_clear_error, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(dangling_symlink_named_like_a_migration_is_an_error,
+                                        setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(symlinked_files_and_folders_are_followed, setup_dir,
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(five_thousand_files_load_in_order, setup_dir, teardown_dir),
