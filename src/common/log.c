@@ -1,4 +1,5 @@
 #include "common/log.h"
+#include "common/json.h"
 #include "common/util.h"
 
 #include <jansson.h>
@@ -54,21 +55,6 @@ static void put_line(FILE *out, const char *text)
     funlockfile(out);
 }
 
-/* A JSON string; text that is not UTF-8 has its high bytes made '?'. */
-static json_t *jtext(const char *s)
-{
-    json_t *j = json_string(s);
-    if (!j) {
-        char *copy = dbm_xstrdup(s);
-        for (char *p = copy; *p; p++)
-            if ((unsigned char)*p >= 0x80)
-                *p = '?';
-        j = json_string(copy);
-        free(copy);
-    }
-    return j ? j : json_null();
-}
-
 /* Write `event` (consumed) as one line of JSON to out. */
 static void put_json(FILE *out, json_t *event)
 {
@@ -87,15 +73,15 @@ static void put_event(FILE *out, const char *level, const char *message, const c
     json_t *e = json_object();
 
     json_object_set_new(e, "level", json_string(level));
-    json_object_set_new(e, "message", jtext(message));
+    json_object_set_new(e, "message", dbm_json_text(message));
     if (file)
-        json_object_set_new(e, "file", jtext(file));
+        json_object_set_new(e, "file", dbm_json_text(file));
     if (file && line > 0)
         json_object_set_new(e, "line", json_integer(line));
     if (file && line > 0 && col > 0)
         json_object_set_new(e, "col", json_integer(col));
     if (hint)
-        json_object_set_new(e, "hint", jtext(hint));
+        json_object_set_new(e, "hint", dbm_json_text(hint));
     put_json(out, e);
 }
 
@@ -131,7 +117,7 @@ void dbm_log_report(const char *headline, const char *report_json)
     json_t *e = json_object();
 
     json_object_set_new(e, "level", json_string("info"));
-    json_object_set_new(e, "message", jtext(headline));
+    json_object_set_new(e, "message", dbm_json_text(headline));
     json_object_set_new(e, "report", json_loads(report_json, 0, NULL));
     put_json(dbm_log_stream(), e);
 }

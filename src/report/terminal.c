@@ -238,6 +238,20 @@ static void put_table(term *t, const dbm_report *r)
             put_row(t, &r->migs[i], &w);
 }
 
+/* Each line of `text` (may be NULL), indented by two spaces. */
+static void put_indented(term *t, const char *text)
+{
+    for (const char *p = text; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        char *line = nl ? dbm_xstrndup(p, (size_t)(nl - p)) : dbm_xstrdup(p);
+        dbm_buf_puts(t->b, "  ");
+        put_text(t->b, line);
+        dbm_buf_puts(t->b, "\n");
+        free(line);
+        p = nl ? nl + 1 : NULL;
+    }
+}
+
 static void put_error(term *t, const dbm_mig_result *m)
 {
     const dbm_error_info *e = m->error;
@@ -264,15 +278,7 @@ static void put_error(term *t, const dbm_mig_result *m)
         put_text(t->b, e->hint);
         dbm_buf_puts(t->b, "\n");
     }
-    for (const char *p = e->context; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        char *line = nl ? dbm_xstrndup(p, (size_t)(nl - p)) : dbm_xstrdup(p);
-        dbm_buf_puts(t->b, "  ");
-        put_text(t->b, line);
-        dbm_buf_puts(t->b, "\n");
-        free(line);
-        p = nl ? nl + 1 : NULL;
-    }
+    put_indented(t, e->context);
 }
 
 static void put_finding(term *t, const dbm_finding *f)
@@ -331,15 +337,7 @@ static void put_diffs(term *t, const dbm_report *r)
         if (m->changed_by)
             dbm_buf_printf(t->b, " (changed in %.12s)", m->changed_by);
         dbm_buf_puts(t->b, "\n");
-        for (const char *p = m->diff; p && *p;) {
-            const char *nl = strchr(p, '\n');
-            char *line = nl ? dbm_xstrndup(p, (size_t)(nl - p)) : dbm_xstrdup(p);
-            dbm_buf_puts(t->b, "  ");
-            put_text(t->b, line);
-            dbm_buf_puts(t->b, "\n");
-            free(line);
-            p = nl ? nl + 1 : NULL;
-        }
+        put_indented(t, m->diff);
     }
 }
 
