@@ -163,7 +163,14 @@ void dbm_report_add_lock(dbm_stmt_result *s, const char *relation, const char *m
     dbm_array_grow((void **)&s->locks, &s->caplocks, s->nlocks + 1, sizeof(*s->locks));
     s->locks[s->nlocks].relation = dbm_xstrdup(relation);
     s->locks[s->nlocks].mode = dbm_xstrdup(mode);
+    s->locks[s->nlocks].held_earlier = false;
     s->nlocks++;
+}
+
+void dbm_report_add_lock_held(dbm_stmt_result *s, const char *relation, const char *mode)
+{
+    dbm_report_add_lock(s, relation, mode);
+    s->locks[s->nlocks - 1].held_earlier = true;
 }
 
 void dbm_report_add_rewrite(dbm_stmt_result *s, const char *relation, long long bytes)

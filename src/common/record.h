@@ -30,6 +30,10 @@ const char *dbm_mig_status_name(dbm_mig_status status);
 typedef struct {
     char *relation;
     char *mode; /* "AccessExclusiveLock", ... as pg_locks says */
+    /* Dry-run: the transaction held this lock already, taken by an earlier migration of
+     * the same dry-run, so pg_locks could not show it; the mode is the one PostgreSQL's
+     * documentation gives the statement (it runs alone in production and takes it). */
+    bool held_earlier;
 } dbm_lock;
 
 typedef struct {
@@ -130,6 +134,8 @@ dbm_mig_result *dbm_report_migration(dbm_report *r, const char *version, const c
                                      const char *file, dbm_mig_status status);
 dbm_stmt_result *dbm_report_add_stmt(dbm_mig_result *m, int line, const char *tag);
 void dbm_report_add_lock(dbm_stmt_result *s, const char *relation, const char *mode);
+/* A lock the statement takes that an earlier migration of the dry-run held already. */
+void dbm_report_add_lock_held(dbm_stmt_result *s, const char *relation, const char *mode);
 void dbm_report_add_rewrite(dbm_stmt_result *s, const char *relation, long long bytes);
 dbm_error_info *dbm_report_set_error(dbm_mig_result *m, const char *message, const char *sqlstate);
 

@@ -21,6 +21,19 @@ struct dbm_dryrun {
     PGconn *conn;
 };
 
+/*
+ * What one migration's statements share. `held` is LOCKS_SQL at the migration's start:
+ * locks earlier migrations of the dry-run took, which pg_locks cannot show again when a
+ * statement of this one takes them. `shown` are the "oid mode" keys of those already
+ * reported for an earlier statement of this migration (in production that one took it).
+ */
+typedef struct {
+    const char *relations;
+    PGresult *held;
+    char **shown;
+    size_t nshown, capshown;
+} mig_state;
+
 /* Relation locks held by this backend on relations that existed when the migration
  * started ($1), outside the system schemas. */
 static const char LOCKS_SQL[] =
@@ -51,6 +64,11 @@ static const char REWRITES_SQL[] =
     "FROM unnest($1::oid[], $2::oid[]) AS b(oid, filenode) "
     "JOIN pg_class c ON c.oid = b.oid JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE pg_relation_filenode(c.oid) IS DISTINCT FROM b.filenode ORDER BY 1";
+
+/* The oid of relation $2 in schema $1 (NULL: as the search_path finds it), if any. */
+static const char RESOLVE_SQL[] =
+    "SELECT c.oid::text FROM pg_class c WHERE c.oid = to_regclass(CASE WHEN $1::text IS NULL "
+    "THEN quote_ident($2) ELSE quote_ident($1) || '.' || quote_ident($2) END)";
 
 static const char RELATIONS_SQL[] =
     "SELECT coalesce(array_agg(oid ORDER BY oid), '{}')::text FROM pg_class";
@@ -145,11 +163,64 @@ static void record_failure(dbm_mig_result *result, PGconn *conn, const PGresult 
 }
 
 /*
- * Run statement `s` and fill `out` with what it took. `relations` is the oid array of
- * the relations that existed when the migration started.
+ * The documented locks of `s` that the transaction held when the migration started, as
+ * rows of st->held (*out, *n; -1 for a lock not held), read before the statement runs (it
+ * may rename or drop what it names). Nothing is asked of the server when no lock was held.
+ */
+static int held_before(int **out, size_t *n, PGconn *conn, const mig_state *st, const dbm_stmt *s)
+{
+    *out = NULL;
+    *n = 0;
+    if (!st->held || PQntuples(st->held) == 0 || s->nlocks == 0)
+        return 0;
+    *out = dbm_xcalloc(s->nlocks, sizeof(**out));
+    *n = s->nlocks;
+    for (size_t i = 0; i < s->nlocks; i++) {
+        const char *params[2] = {s->locks[i].schema, s->locks[i].name};
+        PGresult *res = query(conn, RESOLVE_SQL, 2, params);
+        char *key;
+
+        (*out)[i] = -1;
+        if (!res)
+            return DBM_EGENERIC;
+        key =
+            PQntuples(res) ? dbm_xasprintf("%s %s", PQgetvalue(res, 0, 0), s->locks[i].mode) : NULL;
+        for (int r = 0; key && r < PQntuples(st->held); r++)
+            if (strcmp(PQgetvalue(st->held, r, 0), key) == 0)
+                (*out)[i] = r;
+        free(key);
+        PQclear(res);
+    }
+    return 0;
+}
+
+/* Report the held locks of `rows` (held_before) on `out`, once per migration. */
+static void add_held(dbm_stmt_result *out, mig_state *st, const int *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *key;
+        bool seen = false;
+
+        if (rows[i] < 0)
+            continue;
+        key = PQgetvalue(st->held, rows[i], 0);
+        for (size_t k = 0; k < st->nshown && !seen; k++)
+            seen = strcmp(st->shown[k], key) == 0;
+        if (seen)
+            continue;
+        dbm_array_grow((void **)&st->shown, &st->capshown, st->nshown + 1, sizeof(*st->shown));
+        st->shown[st->nshown++] = dbm_xstrdup(key);
+        dbm_report_add_lock_held(out, PQgetvalue(st->held, rows[i], 1),
+                                 PQgetvalue(st->held, rows[i], 2));
+    }
+}
+
+/*
+ * Run statement `s` and fill `out` with what it took: the locks pg_locks shows it adding,
+ * and those it takes that an earlier migration of the dry-run held already.
  */
 static int run_statement(dbm_dryrun *dr, dbm_mig_result *result, const dbm_migration *m,
-                         const dbm_stmt *s, const char *relations, const char *display_path)
+                         const dbm_stmt *s, mig_state *st, const char *display_path)
 {
     PGconn *conn = dr->conn;
     PGresult *locks_before = NULL, *nodes = NULL, *locks_after = NULL, *rewrites = NULL;
@@ -157,12 +228,15 @@ static int run_statement(dbm_dryrun *dr, dbm_mig_result *result, const dbm_migra
     dbm_stmt_result *out;
     const char *params[2];
     char *sql = NULL;
+    int *held = NULL;
+    size_t nheld = 0;
     int64_t t0;
     double ms;
     int error = 0;
 
-    params[0] = relations;
-    if (!(locks_before = query(conn, LOCKS_SQL, 1, params)) ||
+    params[0] = st->relations;
+    if ((error = held_before(&held, &nheld, conn, st, s)) < 0 ||
+        !(locks_before = query(conn, LOCKS_SQL, 1, params)) ||
         !(nodes = query(conn, FILENODES_SQL, 0, NULL))) {
         error = DBM_EGENERIC;
         goto done;
@@ -191,6 +265,7 @@ static int run_statement(dbm_dryrun *dr, dbm_mig_result *result, const dbm_migra
     for (int i = 0; i < PQntuples(locks_after); i++)
         if (!lock_held(locks_before, PQgetvalue(locks_after, i, 0)))
             dbm_report_add_lock(out, PQgetvalue(locks_after, i, 1), PQgetvalue(locks_after, i, 2));
+    add_held(out, st, held, nheld);
 
     params[0] = PQgetvalue(nodes, 0, 0);
     params[1] = PQgetvalue(nodes, 0, 1);
@@ -208,6 +283,7 @@ done:
     PQclear(rewrites);
     PQclear(res);
     free(sql);
+    free(held);
     return error;
 }
 
@@ -215,6 +291,8 @@ int dbm_dryrun_migration(dbm_dryrun *dr, dbm_mig_result *result, const dbm_migra
                          const dbm_stmt_list *stmts, const char *display_path)
 {
     PGresult *rels = NULL;
+    mig_state st = {0};
+    const char *params[1];
     int error = 0;
 
     result->statement_count = (int)stmts->count;
@@ -232,10 +310,15 @@ int dbm_dryrun_migration(dbm_dryrun *dr, dbm_mig_result *result, const dbm_migra
     }
     if (!(rels = query(dr->conn, RELATIONS_SQL, 0, NULL)))
         return DBM_EGENERIC;
-    for (size_t i = 0; i < stmts->count; i++)
-        if ((error = run_statement(dr, result, m, &stmts->items[i], PQgetvalue(rels, 0, 0),
-                                   display_path)) < 0)
-            break;
+    st.relations = params[0] = PQgetvalue(rels, 0, 0);
+    if (!(st.held = query(dr->conn, LOCKS_SQL, 1, params)))
+        error = DBM_EGENERIC;
+    for (size_t i = 0; i < stmts->count && error == 0; i++)
+        error = run_statement(dr, result, m, &stmts->items[i], &st, display_path);
+    for (size_t i = 0; i < st.nshown; i++)
+        free(st.shown[i]);
+    free(st.shown);
+    PQclear(st.held);
     PQclear(rels);
     return error;
 }

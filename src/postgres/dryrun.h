@@ -16,6 +16,14 @@
  * nobody else can see those relations until the migration commits. Locks on
  * the system catalogs (pg_catalog, pg_toast, information_schema) are left out
  * too: every DDL statement takes them and they say nothing about the tables.
+ *
+ * In production each migration is its own transaction; here a lock an earlier
+ * migration took is still held, and pg_locks cannot show a later one taking it
+ * again. So at each migration's start the locks held are noted, and a statement
+ * that names one of those relations gets the lock PostgreSQL's documentation
+ * gives its statement type (dbm_stmt.locks) when it is among them, marked
+ * held_earlier. (Rolling back to a savepoint before the earlier migration would
+ * release its locks, and its effects with them.)
  */
 #ifndef DBM_DRYRUN_H
 #define DBM_DRYRUN_H

@@ -40,10 +40,13 @@ static json_t *json_statement(const dbm_stmt_result *s)
 {
     json_t *locks = json_array(), *rewrites = json_array();
 
-    for (size_t l = 0; l < s->nlocks; l++)
-        json_array_append_new(locks, json_pack("{s:o, s:o}", "relation",
-                                               dbm_json_text(s->locks[l].relation), "mode",
-                                               jstr(s->locks[l].mode)));
+    for (size_t l = 0; l < s->nlocks; l++) {
+        json_t *lock = json_pack("{s:o, s:o}", "relation", dbm_json_text(s->locks[l].relation),
+                                 "mode", jstr(s->locks[l].mode));
+        if (s->locks[l].held_earlier)
+            json_object_set_new(lock, "held_by_earlier_migration", json_true());
+        json_array_append_new(locks, lock);
+    }
     for (size_t l = 0; l < s->nrewrites; l++)
         json_array_append_new(rewrites, json_pack("{s:o, s:I}", "relation",
                                                   dbm_json_text(s->rewrites[l].relation), "bytes",

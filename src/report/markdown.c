@@ -113,6 +113,8 @@ static void put_locks(dbm_buf *b, const dbm_mig_result *m)
             report_md_code(b, m->stmts[i].locks[k].relation);
             dbm_buf_puts(b, " ");
             report_md_text(b, m->stmts[i].locks[k].mode);
+            if (m->stmts[i].locks[k].held_earlier)
+                dbm_buf_puts(b, " " DBM_REPORT_HELD_EARLIER);
         }
     if (n > CELL_LOCKS)
         dbm_buf_printf(b, "<br>… %zu more", n - CELL_LOCKS);
@@ -245,6 +247,8 @@ static void put_stmt_measures(dbm_buf *b, const dbm_stmt_result *st)
         report_md_code(b, st->locks[l].relation);
         dbm_buf_puts(b, " ");
         report_md_text(b, st->locks[l].mode);
+        if (st->locks[l].held_earlier)
+            dbm_buf_puts(b, " " DBM_REPORT_HELD_EARLIER);
     }
     dbm_buf_puts(b, " | ");
     for (size_t l = 0; l < st->nrewrites; l++) {

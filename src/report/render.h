@@ -16,6 +16,9 @@
 #include "common/record.h"
 #include "common/util.h"
 
+/* After a lock an earlier migration of the dry-run held already (dbm_lock.held_earlier). */
+#define DBM_REPORT_HELD_EARLIER "(held already by an earlier migration in this dry-run)"
+
 /* --- Markdown pieces (escape.c); NULL is written as empty text --- */
 
 /* Inline text or a table cell, escaped as dbm_escape_markdown does. */

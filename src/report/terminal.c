@@ -177,6 +177,8 @@ static void put_row_details(term *t, const dbm_mig_result *m, size_t indent)
             put_text(t->b, m->stmts[k].locks[l].relation);
             dbm_buf_puts(t->b, " ");
             put_text(t->b, m->stmts[k].locks[l].mode);
+            if (m->stmts[k].locks[l].held_earlier)
+                dbm_buf_puts(t->b, " " DBM_REPORT_HELD_EARLIER);
             dbm_buf_puts(t->b, "\n");
         }
     for (size_t k = 0; k < m->nstmts; k++)

@@ -142,6 +142,7 @@ static int read_stmt(dbm_stmt *st, int *err_line, int *err_col, const json_t *no
     }
     st->tag = dbm_sql_command_tag(type, fields);
     st->flags = dbm_sql_classify(type, fields);
+    dbm_sql_documented_locks(st, type, fields);
     return 0;
 }
 
@@ -369,8 +370,10 @@ void dbm_stmt_list_free(dbm_stmt_list *list)
     if (!list)
         return;
     dbm_stmt_list_drop_trees(list);
-    for (size_t i = 0; i < list->count; i++)
+    for (size_t i = 0; i < list->count; i++) {
         free(list->items[i].tag);
+        dbm_stmt_locks_free(&list->items[i]);
+    }
     free(list->items);
     free(list);
 }

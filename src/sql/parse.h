@@ -20,6 +20,14 @@ struct json_t; /* Jansson's json_t */
 #define DBM_STMT_NO_TX      0x1 /* refused in a transaction block (CREATE INDEX CONCURRENTLY, ...) */
 #define DBM_STMT_TX_CONTROL 0x2 /* BEGIN, START TRANSACTION, COMMIT, ROLLBACK, END, ... */
 
+/* A relation lock PostgreSQL's documentation gives a statement, on a relation it names. */
+typedef struct {
+    char *schema;     /* as written; NULL when the name is unqualified */
+    char *name;       /* the relation, as the parser folded it */
+    const char *mode; /* "ShareLock", ... as pg_locks says (static) */
+    int level;        /* 1 (AccessShareLock) .. 8 (AccessExclusiveLock) */
+} dbm_stmt_lock;
+
 typedef struct {
     size_t offset; /* byte offset of the statement's first token in the section */
     size_t len;    /* bytes up to and excluding the terminating ';' */
@@ -27,6 +35,11 @@ typedef struct {
     int col;       /* 1-based column (characters) of `offset` */
     unsigned flags;
     char *tag; /* command tag, e.g. "CREATE INDEX", "ALTER TABLE" */
+    /* The documented locks (sql/locks.c): what the statement takes on the relations it
+     * names, strongest per relation; none for statement types the table does not list.
+     * Kept when the trees are dropped. */
+    dbm_stmt_lock *locks;
+    size_t nlocks;
     /* The statement's parse tree: a libpg_query RawStmt whose "stmt" member is the
      * statement node ({"stmt": {"IndexStmt": {...}}, ...}); "location" fields inside are
      * byte offsets in the text the parser was given: the section, or for a large one the

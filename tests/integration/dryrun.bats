@@ -154,6 +154,31 @@ SQL
   [ "$(sql "SELECT to_regnamespace('db_migrate') IS NULL")" = t ]
 }
 
+@test "dry-run reports each migration's locks as it takes them alone, not hidden by an earlier one" {
+  sql "CREATE TABLE t (id int PRIMARY KEY, n int); CREATE TABLE p (id int PRIMARY KEY);"
+  write migrations/002_type.sql <<'SQL'
+ALTER TABLE t ALTER COLUMN n TYPE bigint;
+SQL
+  write migrations/003_index.sql <<'SQL'
+CREATE INDEX t_n_idx ON t (n);
+CREATE INDEX t_n2_idx ON public.t (n, id);
+ALTER TABLE t ADD CONSTRAINT t_p_fk FOREIGN KEY (n) REFERENCES p (id) NOT VALID;
+SQL
+  export GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY="$WORK/summary"
+  run_dbm 0 dry-run --report-file "$WORK/report.json"
+  # 002's rewrite took SHARE and ACCESS EXCLUSIVE on t; 003 takes SHARE again when it runs alone.
+  [ "$(stmt 002 0 '[.locks[] | select(.relation == "public.t") | .mode] | sort')" = '["AccessExclusiveLock","ShareLock"]' ]
+  [ "$(stmt 003 0 .locks)" = '[{"relation":"public.t","mode":"ShareLock","held_by_earlier_migration":true}]' ]
+  [ "$(finding_status index-without-concurrently migrations/003_index.sql | head -1)" = confirmed ]
+  # Within one migration the second index build finds SHARE held, as in production.
+  [ "$(stmt 003 1 .locks)" = '[]' ]
+  # The foreign key's SHARE ROW EXCLUSIVE is new on both tables: measured, not inferred.
+  [ "$(stmt 003 2 '[.locks[] | select(.held_by_earlier_migration) ] | length')" = 0 ]
+  [ "$(stmt 003 2 '[.locks[] | select(.relation == "public.t") | .mode]')" = '["AccessShareLock","ShareRowExclusiveLock"]' ]
+  [[ "$output" == *"lock: public.t ShareLock (held already by an earlier migration in this dry-run)"* ]]
+  grep -q '`public.t` ShareLock (held already by an earlier migration in this dry-run)' "$WORK/summary"
+}
+
 @test "dry-run lists a non-transactional migration as not executed and runs the next one" {
   seed_tables
   write migrations/001_concurrently.sql <<'SQL'
