@@ -3,8 +3,10 @@
  *
  * Resolution order: role-to-assume with the GitHub Actions OIDC token and STS
  * AssumeRoleWithWebIdentity; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/
- * AWS_SESSION_TOKEN; AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN; the ECS task
- * role (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI). STS endpoint: regional,
+ * AWS_SESSION_TOKEN; AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN; the shared
+ * config and credentials files for AWS_PROFILE (static keys, role_arn with
+ * source_profile, credential_process); the ECS task role
+ * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI). STS endpoint: regional,
  * overridden by AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL. Every credential
  * is masked before it can be printed. HTTP goes through http.h.
  */
@@ -15,11 +17,12 @@ typedef struct {
     char *access_key_id;
     char *secret_access_key;
     char *session_token; /* NULL for long-term keys */
-    char *source;        /* "oidc-role", "environment", "web-identity-file", "ecs" */
+    char *source; /* "oidc-role", "environment", "web-identity-file", "profile:NAME", "ecs" */
+    char *region; /* the region they were resolved for: aws-region, else the profile's */
 } dbm_aws_credentials;
 
 typedef struct {
-    const char *region; /* required */
+    const char *region; /* NULL: the profile's region, else an error */
     const char *role_to_assume;
     const char *role_session_name; /* default "db-migrate" */
     const char *audience;          /* default "sts.amazonaws.com" */

@@ -103,6 +103,19 @@ static int rds_inputs_check(const char *host, int port, const char *user, const 
     return 0;
 }
 
+/* The signing time as 20161107T173933Z into amz_date, and its date into date; 0 or an error. */
+static int format_time(char amz_date[17], char date[9], time_t now)
+{
+    struct tm tm;
+
+    if (!gmtime_r(&now, &tm) || strftime(amz_date, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
+        return dbm_error_set(DBM_EGENERIC, "unable to format the signing time '%lld'",
+                             (long long)now);
+    memcpy(date, amz_date, 8);
+    date[8] = '\0';
+    return 0;
+}
+
 /* What a token is made of: the signing time and the query parameters, encoded. */
 typedef struct {
     char amz_date[17], date[9]; /* 20161107T173933Z, 20161107 */
@@ -116,14 +129,10 @@ static int rds_request_init(rds_request *r, const char *host, int port, const ch
                             const char *region, const char *access_key_id,
                             const char *session_token, time_t now)
 {
-    struct tm tm;
+    int rc = format_time(r->amz_date, r->date, now);
 
-    if (!gmtime_r(&now, &tm) ||
-        strftime(r->amz_date, sizeof(r->amz_date), "%Y%m%dT%H%M%SZ", &tm) != 16)
-        return dbm_error_set(DBM_EGENERIC, "unable to format the signing time '%lld'",
-                             (long long)now);
-    memcpy(r->date, r->amz_date, 8);
-    r->date[8] = '\0';
+    if (rc < 0)
+        return rc;
 
     r->enc_user = dbm_sigv4_uri_encode(user);
     r->credential =
@@ -173,7 +182,7 @@ static void canonical_request_hash(char out[65], rds_request *r)
 
 /* The signature of `to_sign` in hex, with the key derived for the date, region and service. */
 static int signature_hex(char out[65], const char *secret_access_key, const char *date,
-                         const char *region, const char *to_sign)
+                         const char *region, const char *service, const char *to_sign)
 {
     unsigned char k1[32], k2[32], sig[32];
     char *sign_key = dbm_xasprintf("AWS4%s", secret_access_key);
@@ -181,7 +190,7 @@ static int signature_hex(char out[65], const char *secret_access_key, const char
 
     if (hmac_sha256(k1, sign_key, strlen(sign_key), date) < 0 ||
         hmac_sha256(k2, k1, sizeof(k1), region) < 0 ||
-        hmac_sha256(k1, k2, sizeof(k2), RDS_SERVICE) < 0 ||
+        hmac_sha256(k1, k2, sizeof(k2), service) < 0 ||
         hmac_sha256(k2, k1, sizeof(k1), "aws4_request") < 0 ||
         hmac_sha256(sig, k2, sizeof(k2), to_sign) < 0) {
         rc = dbm_error_set(DBM_EGENERIC, "unable to compute an hmac-sha256 signature");
@@ -228,7 +237,7 @@ int dbm_sigv4_rds_token(char **out, const char *host, int port, const char *user
     canonical_request_hash(cr_hash, &r);
     dbm_buf_printf(&to_sign, ALGORITHM "\n%s\n%s/%s/" RDS_SERVICE "/aws4_request\n%s", r.amz_date,
                    r.date, region, cr_hash);
-    rc = signature_hex(sig_hex, secret_access_key, r.date, region, to_sign.ptr);
+    rc = signature_hex(sig_hex, secret_access_key, r.date, region, RDS_SERVICE, to_sign.ptr);
     if (rc < 0)
         goto done;
     dbm_buf_printf(&token, "X-Amz-Signature=%s", sig_hex);
@@ -238,5 +247,53 @@ done:
     rds_request_clear(&r);
     dbm_buf_free(&to_sign);
     dbm_buf_wipe(&token);
+    return rc;
+}
+
+/*
+ * The canonical request of a header-signed call: no query, the signed headers
+ * content-type, host, x-amz-date and x-amz-security-token (with a session
+ * token), sorted as SigV4 wants them, and the payload's hash.
+ */
+static void header_canonical_hash(char out[65], const dbm_sigv4_request *r, const char *amz_date)
+{
+    dbm_buf canonical = DBM_BUF_INIT;
+    char payload[65];
+    int token = r->session_token && *r->session_token;
+
+    dbm_sha256_hex(payload, r->body ? r->body : "", r->body ? r->body_len : 0);
+    dbm_buf_printf(&canonical, "%s\n%s\n\ncontent-type:%s\nhost:%s\nx-amz-date:%s\n", r->method,
+                   r->path, r->content_type, r->host, amz_date);
+    if (token)
+        dbm_buf_printf(&canonical, "x-amz-security-token:%s\n", r->session_token);
+    dbm_buf_printf(&canonical, "\ncontent-type;host;x-amz-date%s\n%s",
+                   token ? ";x-amz-security-token" : "", payload);
+    dbm_sha256_hex(out, canonical.ptr, canonical.len);
+    dbm_buf_wipe(&canonical);
+}
+
+int dbm_sigv4_sign_headers(char **authorization, char amz_date[17], const dbm_sigv4_request *r)
+{
+    char date[9], cr_hash[65], sig_hex[65];
+    dbm_buf to_sign = DBM_BUF_INIT;
+    int rc;
+
+    *authorization = NULL;
+    if (!r->access_key_id || !*r->access_key_id || !r->secret_access_key || !*r->secret_access_key)
+        return dbm_error_set(DBM_ECONFIG, "a signed aws request needs aws credentials");
+    rc = format_time(amz_date, date, r->now);
+    if (rc < 0)
+        return rc;
+    header_canonical_hash(cr_hash, r, amz_date);
+    dbm_buf_printf(&to_sign, ALGORITHM "\n%s\n%s/%s/%s/aws4_request\n%s", amz_date, date, r->region,
+                   r->service, cr_hash);
+    rc = signature_hex(sig_hex, r->secret_access_key, date, r->region, r->service, to_sign.ptr);
+    if (rc == 0)
+        *authorization = dbm_xasprintf(
+            ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=content-type;host;"
+                      "x-amz-date%s, Signature=%s",
+            r->access_key_id, date, r->region, r->service,
+            r->session_token && *r->session_token ? ";x-amz-security-token" : "", sig_hex);
+    dbm_buf_free(&to_sign);
     return rc;
 }

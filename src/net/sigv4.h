@@ -1,5 +1,6 @@
 /*
- * sigv4.h - AWS Signature Version 4 query-string presigning, for RDS IAM tokens.
+ * sigv4.h - AWS Signature Version 4: query-string presigning, for RDS IAM
+ * tokens, and header signing, for the calls to AWS APIs (STS AssumeRole).
  *
  * Pure functions: the clock and the credentials are passed in, nothing is read
  * from the environment or the network. HMAC and SHA-256 come from OpenSSL.
@@ -8,6 +9,7 @@
 #ifndef DBM_SIGV4_H
 #define DBM_SIGV4_H
 
+#include <stddef.h>
 #include <time.h>
 
 /*
@@ -22,5 +24,27 @@ int dbm_sigv4_rds_token(char **out, const char *host, int port, const char *user
 
 /* RFC 3986 percent-encoding as SigV4 wants it (unreserved kept). Caller frees. */
 char *dbm_sigv4_uri_encode(const char *s);
+
+/* A request to sign with headers. Every string is borrowed. */
+typedef struct {
+    const char *method;       /* "POST" */
+    const char *host;         /* the Host header: lowercase, the port only when not the default */
+    const char *path;         /* "/", already URI-encoded */
+    const char *content_type; /* the Content-Type header sent */
+    const char *body;         /* may be NULL: empty */
+    size_t body_len;
+    const char *region, *service;
+    const char *access_key_id, *secret_access_key;
+    const char *session_token; /* NULL for long-term keys; sent as X-Amz-Security-Token */
+    time_t now;
+} dbm_sigv4_request;
+
+/*
+ * Sign `r` (no query string) with the headers content-type, host, x-amz-date
+ * and, with a session token, x-amz-security-token. Writes the X-Amz-Date value
+ * to amz_date and the Authorization header's value to *authorization (caller
+ * frees). DBM_ECONFIG without credentials.
+ */
+int dbm_sigv4_sign_headers(char **authorization, char amz_date[17], const dbm_sigv4_request *r);
 
 #endif

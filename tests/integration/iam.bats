@@ -30,7 +30,9 @@ setup() {
   printf 'CREATE TABLE from_iam (id int);\n' > migrations/001_a.sql
   unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_WEB_IDENTITY_TOKEN_FILE \
     AWS_ROLE_ARN AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI \
-    AWS_ENDPOINT_URL AWS_PROFILE
+    AWS_ENDPOINT_URL AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION
+  # Only the test's own shared files, never the developer's ~/.aws.
+  export AWS_CONFIG_FILE=$WORK/aws/config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws/credentials
 }
 
 # fixture_start SCENARIO_JSON: the fixture on an ephemeral port; sets FIXTURE_URL.
@@ -108,4 +110,67 @@ oidc_env() {
   run_dbm 2 apply --auth aws-iam --aws-region eu-west-1 --role-to-assume "$ROLE" \
     --database-url "postgresql://iam_app@127.0.0.1:$PGTEST_PORT/$DBNAME"
   [[ "$output" == *"id-token: write"* ]]
+}
+
+# A laptop: AWS_PROFILE names a role profile in ~/.aws/config whose
+# source_profile's keys are in ~/.aws/credentials; the region is the profile's.
+SRC_AKID=AKIALAPTOPUSER000001
+SRC_SECRET=laptopUserSecret/Key+0123456789abcdefghij
+
+aws_files() {
+  mkdir -p "$WORK/aws"
+  cat > "$WORK/aws/config" <<EOF
+[default]
+region = us-east-1
+
+# the deploy role, from the laptop user's keys
+[profile  deploy ]
+role_arn = $ROLE
+source_profile = me
+region = eu-central-1
+
+[profile broken]
+credential_process = sh -c 'echo "Error when retrieving token from sso: Token has expired and refresh failed" >&2; exit 255'
+EOF
+  cat > "$WORK/aws/credentials" <<EOF
+[me]
+aws_access_key_id = $SRC_AKID
+aws_secret_access_key = $SRC_SECRET
+EOF
+}
+
+@test "AWS_PROFILE with role_arn assumes the role signed with the source profile's keys" {
+  aws_files
+  fixture_start "[{\"method\": \"POST\", \"path\": \"/\", \"form\": {\"Action\": \"AssumeRole\", \"Version\": \"2011-06-15\",
+    \"RoleArn\": \"$ROLE\", \"RoleSessionName\": \"db-migrate\", \"DurationSeconds\": \"900\"},
+    \"sigv4\": {\"access_key_id\": \"$SRC_AKID\", \"secret_access_key\": \"$SRC_SECRET\", \"region\": \"eu-central-1\", \"service\": \"sts\"},
+    \"reply\": {\"status\": 200, \"sts_action\": \"AssumeRole\", \"sts_credentials\": {\"AccessKeyId\": \"ASIAEXAMPLEKEY\", \"SecretAccessKey\": \"$SECRET\", \"SessionToken\": \"$SESSION\"}}}]"
+  export AWS_ENDPOINT_URL_STS=$FIXTURE_URL AWS_PROFILE=deploy GITHUB_ACTIONS=true
+  run_dbm 0 apply --auth aws-iam --sslmode disable \
+    --database-url "postgresql://iam_app@127.0.0.1:$PGTEST_PORT/$DBNAME"
+  fixture_check
+  [ "$(sql "SELECT to_regclass('from_iam') IS NOT NULL")" = t ]
+  # The token was signed for the profile's region (% is %25 in a workflow command).
+  [[ "$output" == *"::add-mask::127.0.0.1:$PGTEST_PORT/?Action=connect&DBUser=iam_app&X-Amz-"*"%252Feu-central-1%252Frds-db%252F"* ]]
+  [[ "$output" == *"::add-mask::$SRC_SECRET"* && "$output" == *"::add-mask::$SECRET"* ]]
+  [ "$(printf '%s\n' "$output" | grep -v '^::add-mask::' | grep -c -e "$SRC_SECRET" -e "$SECRET" -e "$SESSION")" = 0 ]
+}
+
+@test "a failing credential_process exits 2 with the first line of its stderr" {
+  aws_files
+  export AWS_PROFILE=broken
+  run_dbm 2 apply --auth aws-iam --aws-region eu-west-1 \
+    --database-url "postgresql://iam_app@127.0.0.1:$PGTEST_PORT/$DBNAME"
+  [ "${lines[0]}" = "error: the credential_process of aws profile 'broken' failed (exit 255): Error when retrieving token from sso: Token has expired and refresh failed" ]
+  [[ "${lines[1]}" == "hint: "*"log in again"* ]]
+  [ "$(sql "SELECT to_regclass('db_migrate.runs') IS NULL")" = t ]
+}
+
+@test "an AWS_PROFILE that is in neither file exits 2 naming it and the files" {
+  aws_files
+  export AWS_PROFILE=prod
+  run_dbm 2 apply --auth aws-iam \
+    --database-url "postgresql://iam_app@127.0.0.1:$PGTEST_PORT/$DBNAME"
+  [ "${lines[0]}" = "error: the aws profile 'prod' (AWS_PROFILE) is not in '$WORK/aws/config' or '$WORK/aws/credentials'" ]
+  [[ "$output" == *"aws configure --profile prod"* ]]
 }

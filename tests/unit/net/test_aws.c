@@ -61,6 +61,7 @@ static const char *const aws_variables[] = {
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_STS",
+    "AWS_PROFILE",
     "ACTIONS_ID_TOKEN_REQUEST_URL",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
     "GITHUB_ACTIONS",
@@ -77,6 +78,9 @@ static int clean_environment(void **state)
     for (int i = 0; aws_variables[i]; i++)
         unsetenv(aws_variables[i]);
     setenv("NO_PROXY", "127.0.0.1", 1);
+    /* The developer's own ~/.aws files must not take part. */
+    setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config", 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials", 1);
     dbm_error_clear();
     return 0;
 }

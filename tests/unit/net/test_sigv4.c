@@ -202,6 +202,54 @@ static void rds_token_matches_botocore_for_generated_inputs(void **state)
     assert_true(with_token >= 100 && with_token < compared);
 }
 
+/*
+ * Header signing of an STS AssumeRole POST, with and without a session token.
+ * The expected signatures are botocore's SigV4Auth (python3-botocore 1.43)
+ * for the same request at 2024-01-02T03:04:05Z.
+ */
+#define STS_BODY                                                                                   \
+    "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2F"     \
+    "deploy&RoleSessionName=db-migrate&DurationSeconds=900"
+
+static void header_signature_matches_botocore_known_answer(void **state)
+{
+    dbm_sigv4_request r = {
+        .method = "POST",
+        .host = "sts.eu-west-1.amazonaws.com",
+        .path = "/",
+        .content_type = "application/x-www-form-urlencoded; charset=utf-8",
+        .body = STS_BODY,
+        .body_len = strlen(STS_BODY),
+        .region = "eu-west-1",
+        .service = "sts",
+        .access_key_id = "AKIDEXAMPLE",
+        .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        .session_token = "session/token+=",
+        .now = 1704164645,
+    };
+    char amz_date[17], *auth = NULL;
+
+    assert_int_equal(dbm_sigv4_sign_headers(&auth, amz_date, &r), 0);
+    assert_string_equal(amz_date, "20240102T030405Z");
+    assert_string_equal(
+        auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/eu-west-1/sts/aws4_request, "
+              "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, "
+              "Signature=e6291e757783927b81a1e3c3ebe0fe60e0ebd1720df0787563469e287d634318");
+    free(auth);
+
+    r.session_token = NULL;
+    assert_int_equal(dbm_sigv4_sign_headers(&auth, amz_date, &r), 0);
+    assert_string_equal(
+        auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/eu-west-1/sts/aws4_request, "
+              "SignedHeaders=content-type;host;x-amz-date, "
+              "Signature=dd229c859625362cc43291a7523e5ca42166d5e267e21b7612bb2264b973f844");
+    free(auth);
+
+    r.secret_access_key = "";
+    assert_int_equal(dbm_sigv4_sign_headers(&auth, amz_date, &r), DBM_ECONFIG);
+    assert_null(auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +259,7 @@ int main(void)
         cmocka_unit_test(rds_token_rejects_bad_inputs),
         cmocka_unit_test(uri_encode_keeps_only_unreserved),
         cmocka_unit_test(rds_token_matches_botocore_for_generated_inputs),
+        cmocka_unit_test(header_signature_matches_botocore_known_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
