@@ -16,7 +16,7 @@ RUN make -C /src -j"$(nproc)" db-migrate
 FROM docker.io/library/debian:bookworm-slim
 # The shared libraries the binary needs: OpenSSL, linked; libpq, loaded by the thread that
 # connects, and libcurl, loaded on first use (IAM auth, PR comments), so ldd lists neither
-# and both are installed by name (libgit2, libssh2, Jansson, expat and libpg_query are
+# and both are installed by name (libgit2, libssh2, Jansson, expat, libyaml and libpg_query are
 # linked statically; see the Makefile).
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \

@@ -15,7 +15,7 @@
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CC ?= cc
-PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto expat
+PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto expat yaml-0.1
 # libpg_query 18 (PostgreSQL 18's grammar), prepared once per machine by scripts/libpg-query.sh
 # in a cache outside the clone; the system's libpg_query, if any, is never used. Goals that
 # compile nothing, or only in a sub-make once packages are installed, do not ask for it.
@@ -32,11 +32,11 @@ PKG_CFLAGS = -I$(PGQ_DIR)/include $(shell pkg-config --cflags $(PKGS) 2>/dev/nul
 # libpq is not linked either: src/postgres/pq.c loads it on the thread that connects, while the
 # files are read, since its LDAP, Kerberos and GnuTLS dependencies cost every start about
 # 2.5 ms of dynamic loading. libgit2 (with its mbedTLS, http-parser, PCRE2 and zlib),
-# libssh2, Jansson, expat and libpg_query are linked statically: each shared library costs
+# libssh2, Jansson, expat, libyaml and libpg_query are linked statically: each shared library costs
 # the dynamic loader time on every start, and a no-op deploy step is mostly start-up. libpq
 # and OpenSSL stay shared, for the system's security updates; libgit2's Negotiate auth needs
 # the GSSAPI library.
-STATIC_LIBS := git2 mbedtls mbedx509 mbedcrypto http_parser pcre2-8 ssh2 jansson expat z
+STATIC_LIBS := git2 mbedtls mbedx509 mbedcrypto http_parser pcre2-8 ssh2 jansson expat yaml z
 PKG_LIBS = -Wl,-Bstatic $(addprefix -l,$(STATIC_LIBS)) $(PGQ_DIR)/lib/libpg_query.a -Wl,-Bdynamic \
 	$(shell pkg-config --libs libcrypto 2>/dev/null) -l:libgssapi_krb5.so.2 -lssl -lcrypto \
 	-lrt -lpthread -ldl -lm

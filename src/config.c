@@ -51,53 +51,11 @@ const char *const dbm_option_names[] = {"command",
                                         NULL};
 
 /* Options of the command line only (not action inputs) that take a value. */
-static const char *const cli_options[] = {"accept-edit", NULL};
+static const char *const cli_options[] = {"accept-edit", "config", NULL};
 
 /* Flags that take no value on the command line (they are not action inputs). */
 static const char *const cli_switches[] = {"offline",   "verbose", "yes", "help",
                                            "exit-code", "version", NULL};
-
-static const char options_help[] =
-    "options (also action inputs, INPUT_<NAME>):\n"
-    "  --migrations-dir DIR     default: migrations\n"
-    "  --format F               auto, native, golang-migrate, dbmate, goose, flyway, diesel, "
-    "prisma\n"
-    "  --database-url URL       default: DATABASE_URL, libpq's PG* variables, DB_HOST/DB_PORT/"
-    "DB_USER/DB_NAME\n"
-    "  --history-schema NAME    default: db_migrate\n"
-    "  --lock-timeout D         default: 5s\n"
-    "  --lock-retries N         default: 3\n"
-    "  --statement-timeout D    default: 0 (none)\n"
-    "  --wait D                 retry the first connection this long (default: 0s)\n"
-    "  --run-lock-wait D        wait this long for another run's lock (default: 10m)\n"
-    "  --out-of-order MODE      error or allow (default: error)\n"
-    "  --deployed-ref REF       commit to diff against (default: last successful apply)\n"
-    "  --target-version V       for baseline, rollback and repair\n"
-    "  --accept-edit V          repair: record the edited file's checksum for applied V\n"
-    "  --adopt-from TOOL        baseline from another tool's history table\n"
-    "  --expect-deployed SHA    apply only if the last successful apply was at SHA\n"
-    "  --auth MODE              password or aws-iam (default: password)\n"
-    "  --aws-region R, --role-to-assume ARN, --role-session-name N, --audience A\n"
-    "  --ssh-bastion USER@HOST[:PORT], --ssh-private-key KEY, --ssh-known-hosts LINES\n"
-    "  --sslmode MODE, --sslrootcert FILE\n"
-    "  --report-file FILE       JSON report\n"
-    "  --comment-on-pr BOOL, --github-token TOKEN, --allow-apply-on-pull-request BOOL\n"
-    "  --fail-on LEVEL          rule findings that fail plan and dry-run: error, warning, never\n"
-    "  --log-format F           text or json (one object a line; default json when\n"
-    "                           AWS_LAMBDA_LOG_FORMAT=JSON)\n"
-    "  --offline                plan from the files and git only, without a database\n"
-    "  --verbose                log each statement\n"
-    "  --yes                    rollback without asking (off a terminal it is required)\n"
-    "  --exit-code              status: exit 1 when migrations are pending or failed\n"
-    "  --help, --version\n"
-    "\n"
-    "durations: 500ms, 5s, 10m, 1h. Exit status: 0 done, 1 failed or blocked, 2 usage,\n"
-    "3 cannot connect, 4 run lock not acquired.\n";
-
-const char *dbm_config_options_help(void)
-{
-    return options_help;
-}
 
 typedef struct {
     const char *name;
@@ -109,6 +67,7 @@ typedef struct {
     size_t nflags;
     const char *positional[3];
     size_t npositional;
+    const dbm_config_file *file; /* db-migrate.yml, NULL when there is none */
 } parsed_args;
 
 static const char *find_name(const char *const *table, const char *name)
@@ -248,12 +207,20 @@ static const char *input_value(const char *name)
     return dbm_getenv(var);
 }
 
-static const char *lookup(const parsed_args *pa, const char *name)
+/* The flag, else the action input: what the run was given, above environment defaults. */
+static const char *given(const parsed_args *pa, const char *name)
 {
     for (size_t i = 0; i < pa->nflags; i++)
         if (strcmp(pa->flags[i].name, name) == 0)
             return pa->flags[i].value;
     return input_value(name);
+}
+
+/* The flag, the input, else the config file (for options without an environment default). */
+static const char *lookup(const parsed_args *pa, const char *name)
+{
+    const char *v = given(pa, name);
+    return v ? v : dbm_config_file_option(pa->file, name);
 }
 
 static int parse_bool(bool *out, const char *name, const char *v)
@@ -302,7 +269,7 @@ static void resolve_database(dbm_config *cfg, const parsed_args *pa)
 {
     static const char *const pgvars[] = {"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE",
                                          "PGUSER", "PGSERVICE",  NULL};
-    const char *v = lookup(pa, "database-url");
+    const char *v = given(pa, "database-url");
 
     if (v || (v = dbm_getenv("DATABASE_URL"))) {
         cfg->database_url = dbm_xstrdup(v);
@@ -322,6 +289,8 @@ static void resolve_database(dbm_config *cfg, const parsed_args *pa)
         conninfo_add(&b, "dbname", dbm_getenv("DB_NAME"));
         conninfo_add(&b, "password", dbm_getenv("DB_PASSWORD"));
         cfg->database_url = dbm_buf_detach(&b);
+    } else {
+        cfg->database_url = dbm_xstrdup(dbm_config_file_option(pa->file, "database-url"));
     }
 }
 
@@ -417,7 +386,7 @@ static char *shown_dir(const char *dir, const char *workspace)
  */
 static int read_command(dbm_config *cfg, const parsed_args *pa)
 {
-    const char *cmd = pa->npositional ? pa->positional[0] : input_value("command");
+    const char *cmd = pa->npositional ? pa->positional[0] : lookup(pa, "command");
 
     if (lookup(pa, "help"))
         cmd = "help";
@@ -530,9 +499,11 @@ static int read_auth(dbm_config *cfg, const parsed_args *pa)
                                    "password, aws-iam")) < 0)
         return error;
     cfg->auth = v && strcmp(v, "aws-iam") == 0 ? DBM_AUTH_AWS_IAM : DBM_AUTH_PASSWORD;
-    v = lookup(pa, "aws-region");
+    v = given(pa, "aws-region");
     if (!v)
         v = dbm_getenv("AWS_REGION") ? dbm_getenv("AWS_REGION") : dbm_getenv("AWS_DEFAULT_REGION");
+    if (!v)
+        v = dbm_config_file_option(pa->file, "aws-region");
     cfg->aws_region = dbm_xstrdup(v);
     cfg->role_to_assume = dbm_xstrdup(lookup(pa, "role-to-assume"));
     v = lookup(pa, "role-session-name");
@@ -577,9 +548,12 @@ static int read_tls(dbm_config *cfg, const parsed_args *pa)
 /* log-format: text, or json (the default where Lambda's log format is JSON). */
 static int read_log_format(dbm_config *cfg, const parsed_args *pa)
 {
-    const char *v = lookup(pa, "log-format");
     const char *lambda = dbm_getenv("AWS_LAMBDA_LOG_FORMAT");
+    const char *v = given(pa, "log-format");
     int error;
+
+    if (!v && !lambda)
+        v = dbm_config_file_option(pa->file, "log-format");
 
     if (v && (error = check_one_of("log-format", v, (const char *const[]){"text", "json", NULL},
                                    "text, json")) < 0)
@@ -599,8 +573,9 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
     if ((error = parse_bool(&flag, "comment-on-pr", lookup(pa, "comment-on-pr"))) < 0)
         return error;
     cfg->comment_on_pr = flag;
-    v = lookup(pa, "github-token");
-    cfg->github_token = dbm_xstrdup(v ? v : dbm_getenv("GITHUB_TOKEN"));
+    if (!(v = given(pa, "github-token")) && !(v = dbm_getenv("GITHUB_TOKEN")))
+        v = dbm_config_file_option(pa->file, "github-token");
+    cfg->github_token = dbm_xstrdup(v);
     if ((error = parse_bool(&flag, "allow-apply-on-pull-request",
                             lookup(pa, "allow-apply-on-pull-request"))) < 0)
         return error;
@@ -623,6 +598,30 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
     return 0;
 }
 
+/*
+ * db-migrate.yml: the --config file (which must exist), else the one at the
+ * repository root when there is one. Not read for --help and --version.
+ */
+static int read_file(dbm_config *cfg, parsed_args *pa)
+{
+    const char *path = NULL;
+    char *found = NULL;
+    int error;
+
+    for (size_t i = 0; i < pa->nflags; i++) /* --config is a flag only, not an input */
+        if (strcmp(pa->flags[i].name, "config") == 0)
+            path = pa->flags[i].value;
+    if (given(pa, "help") || given(pa, "version"))
+        return 0;
+    if (!path)
+        path = found = dbm_config_file_default_path(given(pa, "migrations-dir"),
+                                                    dbm_getenv("GITHUB_WORKSPACE"));
+    error = dbm_config_file_read(&cfg->file, path, found != NULL);
+    free(found);
+    pa->file = cfg->file;
+    return error;
+}
+
 /* The steps of dbm_config_load, in the order their errors are reported. */
 static int (*const load_steps[])(dbm_config *cfg, const parsed_args *pa) = {
     read_command, read_paths, read_timeouts, read_versions,
@@ -637,7 +636,7 @@ int dbm_config_load(dbm_config **out, int argc, char **argv)
 
     memset(&pa, 0, sizeof(pa));
     *out = NULL;
-    if ((error = parse_argv(&pa, argc, argv)) < 0)
+    if ((error = parse_argv(&pa, argc, argv)) < 0 || (error = read_file(cfg, &pa)) < 0)
         goto done;
     for (size_t i = 0; i < sizeof(load_steps) / sizeof(load_steps[0]); i++)
         if ((error = load_steps[i](cfg, &pa)) < 0)
@@ -691,5 +690,6 @@ void dbm_config_free(dbm_config *cfg)
     free(cfg->gh.workspace);
     free(cfg->gh.step_summary);
     free(cfg->gh.output);
+    dbm_config_file_free(cfg->file);
     free(cfg);
 }

@@ -1,17 +1,20 @@
 /*
- * config.h - options from flags, action inputs (INPUT_*) and the environment.
+ * config.h - options from flags, action inputs (INPUT_*), the environment and
+ * db-migrate.yml.
  *
- * Every option has one name used three ways (DESIGN section 3): --NAME on the
+ * Every option has one name used four ways (DESIGN section 3): --NAME on the
  * command line, the action input NAME (read from the environment variable
- * INPUT_ + NAME upper-cased, hyphens kept), and a default. Precedence: flag,
- * input, environment default, built-in default. This module validates values
- * and nothing else: it opens no file and no connection, and it knows no
+ * INPUT_ + NAME upper-cased, hyphens kept), a key of the config file
+ * (config_file.h), and a default. Precedence: flag, input, environment
+ * default, config file, built-in default. This module validates values and
+ * nothing else: it opens no file but the config file and no connection, and it knows no
  * command but by its word (the commands and their arguments are the
  * command table's, command/table.c).
  */
 #ifndef DBM_CONFIG_H
 #define DBM_CONFIG_H
 
+#include "config_file.h"
 #include "migration/migration.h"
 
 #include <stdbool.h>
@@ -80,6 +83,7 @@ typedef struct {
     bool log_json; /* log-format: json, one JSON object a line */
 
     dbm_github gh;
+    dbm_config_file *file; /* db-migrate.yml as read: rules, targets, placeholders; NULL if none */
 } dbm_config;
 
 /*

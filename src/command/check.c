@@ -195,7 +195,8 @@ static void parse_one(dbm_run_ctx *ctx, size_t i)
     }
 }
 
-/* The safety rules over one parsed file; each hit becomes a warning finding. */
+/* The safety rules over one parsed file; each hit becomes a warning finding, or none when the
+ * config file turns its rule off (a rule at `error` fails plan and dry-run: dbm_run_fail_on). */
 static int check_rules(dbm_run_ctx *ctx, size_t i)
 {
     const dbm_migration *m = &ctx->set->items[i];
@@ -212,10 +213,13 @@ static int check_rules(dbm_run_ctx *ctx, size_t i)
     for (size_t k = 0; k < hits->count; k++) {
         struct dbm_run_checks *c = checks(ctx);
         const dbm_rule_hit *h = &hits->items[k];
-        dbm_finding *f =
-            dbm_report_add_finding(ctx->report, DBM_SEV_WARNING, h->rule, ctx->display[i],
-                                   m->up_line + h->line - 1, h->col, "%s", h->message);
+        dbm_finding *f;
         rule_ref *ref;
+
+        if (dbm_config_file_rule_level(ctx->cfg->file, h->rule) == DBM_RULE_LEVEL_OFF)
+            continue;
+        f = dbm_report_add_finding(ctx->report, DBM_SEV_WARNING, h->rule, ctx->display[i],
+                                   m->up_line + h->line - 1, h->col, "%s", h->message);
         dbm_report_set(&f->hint, h->hint);
         dbm_array_grow((void **)&c->refs, &c->caprefs, c->nrefs + 1, sizeof(*c->refs));
         ref = &c->refs[c->nrefs++];

@@ -452,12 +452,17 @@ void dbm_run_fail_on(dbm_run_ctx *ctx)
     for (size_t i = 0; i < ctx->report->nfindings; i++) {
         dbm_finding *f = &ctx->report->findings[i];
         bool refuted = f->status && strcmp(f->status, "refuted") == 0;
+        bool error_level;
 
         if (!f->rule || !dbm_rule_find(f->rule))
             continue; /* not a safety rule: edits, syntax errors, ... keep their level */
-        if (ctx->cfg->fail_on == DBM_FAIL_ON_WARNING && f->severity == DBM_SEV_WARNING && !refuted)
+        /* A rule at `error` in the config file fails the run as fail-on warning fails it for
+         * every rule: unless a dry-run measured the statement harmless. */
+        error_level = dbm_config_file_rule_level(ctx->cfg->file, f->rule) == DBM_RULE_LEVEL_ERROR;
+        if (f->severity == DBM_SEV_WARNING && !refuted &&
+            (error_level || ctx->cfg->fail_on == DBM_FAIL_ON_WARNING))
             f->severity = DBM_SEV_ERROR;
-        else if (ctx->cfg->fail_on == DBM_FAIL_ON_NEVER && f->severity == DBM_SEV_ERROR)
+        if (ctx->cfg->fail_on == DBM_FAIL_ON_NEVER && f->severity == DBM_SEV_ERROR)
             f->severity = DBM_SEV_WARNING;
     }
 }

@@ -197,6 +197,24 @@ EOF
   [ "$(output deployed-sha)" = "$head" ]
 }
 
+@test "action config file: db-migrate.yml in the checkout sets what the inputs leave out" {
+  two_migrations db/migrations
+  printf 'migrations-dir: db/migrations\nhistory-schema: ops\nlock-timeout: ${DBM_LOCK}\n' >"$WS/db-migrate.yml"
+  commit_all "config file"
+  event push '{"ref":"refs/heads/main"}'
+  # An unset ${VAR} is a usage error naming the file's line.
+  run_action 2 command=apply "database-url=$DATABASE_URL"
+  [[ "$output" == *"error: config file 'db-migrate.yml' line 3: environment variable 'DBM_LOCK' is not set"* ]]
+  printf 'migrations-dir: db/migrations\nhistory-schema: ops\n' >"$WS/db-migrate.yml"
+  commit_all "config file without the variable"
+  run_action 0 command=apply "database-url=$DATABASE_URL"
+  [ "$(output applied-count)" = 2 ]
+  [ "$(sql "SELECT count(*) FROM ops.migrations WHERE status = 'applied'")" = 2 ]
+  # An input still wins over the file.
+  run_action 0 command=status history-schema=db_migrate "database-url=$DATABASE_URL"
+  [ "$(output pending-count)" = 2 ]
+}
+
 @test "action pull request: plan reports the new migration; apply is refused" {
   two_migrations
   event push '{}'

@@ -200,6 +200,36 @@ head_bytes() { head -c "$2" "$1"; }
   [[ "$output" != *"::warning file=migrations/001_index.sql"* ]]
 }
 
+@test "db-migrate.yml sets a rule's level: error fails plan, off silences it" {
+  sql "CREATE TABLE accounts (id int, email text); INSERT INTO accounts SELECT g, 'a' FROM generate_series(1, 100) g"
+  printf 'CREATE INDEX accounts_email_idx ON accounts (email);\n' > migrations/001_index.sql
+  run_dbm 0 plan
+  [[ "$output" == *"warnings (1):"* ]]
+  printf 'rules:\n  index-without-concurrently: error\n' > db-migrate.yml
+  run_dbm 1 plan
+  [[ "$output" == *"error: migrations/001_index.sql:1:1: index \"accounts_email_idx\" on existing table"* ]]
+  [[ "$output" == *"error: plan found 1 blocking problem; nothing was applied"* ]]
+  # fail-on, as a flag, still decides what fails the run.
+  run_dbm 0 plan --fail-on never
+  printf 'rules:\n  index-without-concurrently: "off"\nfail-on: warning\n' > db-migrate.yml
+  run_dbm 0 plan
+  [[ "$output" != *"index-without-concurrently"* ]]
+  [[ "$output" == *"db-migrate plan: 1 pending"* ]]
+  # A hit that a dry-run refutes (a binary-compatible type change) fails nothing, even at error.
+  printf 'ALTER TABLE accounts ALTER COLUMN email TYPE text;\n' > migrations/001_index.sql
+  printf 'rules:\n  alter-column-type: error\n' > db-migrate.yml
+  run_dbm 1 plan
+  run_dbm 0 dry-run
+  [[ "$output" == *"alter-column-type"* ]]
+  # A file elsewhere, named with --config; a typo in it is a usage error naming the line.
+  printf 'fail-on: warning\nrules:\n  index-without-concurency: off\n' > "$WORK/other.yml"
+  run_dbm 2 plan --config "$WORK/other.yml"
+  [ "${lines[0]}" = "error: config file '$WORK/other.yml' line 3: unknown key 'index-without-concurency' in rules (no such rule)" ]
+  [ "${lines[1]}" = "hint: did you mean 'index-without-concurrently'?" ]
+  run_dbm 2 plan --config "$WORK/missing.yml"
+  [[ "${lines[0]}" == "error: cannot read config file '$WORK/missing.yml': no such file" ]]
+}
+
 @test "log-format json: every line of the log is one JSON object" {
   printf 'CREATE TABLE a (id int, note text);\n' > migrations/001_a.sql
   printf 'CREATE INDEX a_note_idx ON a (note);\n' > migrations/002_index.sql

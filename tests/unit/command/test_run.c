@@ -2,6 +2,8 @@
 
 #include "command/run.h"
 #include "common/record.h"
+#include "common/util.h"
+#include "config_file.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +321,55 @@ static void applied_pending_and_resumed_files_add_no_finding(void **state)
     dbm_report_free(rf.ctx.report);
 }
 
+/* ---- dbm_run_fail_on: fail-on, the config file's rule levels, a dry-run's verdict -------- */
+
+static void rule_levels_and_fail_on_decide_what_fails(void **state)
+{
+    static const struct {
+        const char *level; /* the rule's level in db-migrate.yml, NULL when not named */
+        int fail_on;
+        bool refuted;
+        dbm_severity want;
+    } cases[] = {
+        {NULL, DBM_FAIL_ON_ERROR, false, DBM_SEV_WARNING},
+        {NULL, DBM_FAIL_ON_WARNING, false, DBM_SEV_ERROR},
+        {NULL, DBM_FAIL_ON_WARNING, true, DBM_SEV_WARNING},
+        {"warning", DBM_FAIL_ON_ERROR, false, DBM_SEV_WARNING},
+        {"warning", DBM_FAIL_ON_WARNING, false, DBM_SEV_ERROR},
+        {"error", DBM_FAIL_ON_ERROR, false, DBM_SEV_ERROR},
+        {"error", DBM_FAIL_ON_ERROR, true, DBM_SEV_WARNING},
+        {"error", DBM_FAIL_ON_NEVER, false, DBM_SEV_WARNING},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        dbm_config cfg;
+        dbm_run_ctx ctx;
+        dbm_finding *f;
+        char *yaml = dbm_xasprintf("rules:\n  drop-column: %s\n",
+                                   cases[i].level ? cases[i].level : "warning");
+
+        memset(&cfg, 0, sizeof(cfg));
+        memset(&ctx, 0, sizeof(ctx));
+        cfg.fail_on = cases[i].fail_on;
+        if (cases[i].level)
+            assert_int_equal(dbm_config_file_parse(&cfg.file, "db-migrate.yml", yaml, strlen(yaml)),
+                             0);
+        ctx.cfg = &cfg;
+        ctx.report = dbm_report_new("plan");
+        f = dbm_report_add_finding(ctx.report, DBM_SEV_WARNING, "drop-column", "m.sql", 1, 1,
+                                   "column dropped");
+        if (cases[i].refuted)
+            dbm_report_set(&f->status, "refuted");
+        dbm_run_fail_on(&ctx);
+        if (ctx.report->findings[0].severity != cases[i].want)
+            fail_msg("case %zu: severity %d, want %d", i, (int)ctx.report->findings[0].severity,
+                     (int)cases[i].want);
+        dbm_report_free(ctx.report);
+        dbm_config_file_free(cfg.file);
+        free(yaml);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +389,7 @@ int main(void)
         cmocka_unit_test(edited_applied_file_blocks_naming_both_checksums),
         cmocka_unit_test(missing_file_warns_and_blocks_only_when_asked),
         cmocka_unit_test(applied_pending_and_resumed_files_add_no_finding),
+        cmocka_unit_test(rule_levels_and_fail_on_decide_what_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
