@@ -9,7 +9,8 @@
 
 load helpers
 
-IMAGE=localhost/db-migrate:e2e
+# One tag per checkout: two checkouts testing at once must not run each other's image.
+IMAGE=localhost/db-migrate:e2e-$(printf %s "$REPO_ROOT" | cksum | cut -d" " -f1)
 WS_UID=1001
 
 setup_file() {
