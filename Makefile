@@ -1,6 +1,7 @@
 # db-migrate build.
 #
-#   make            the release binary ./db-migrate (-O2)
+#   make            the release binary ./db-migrate (-O2), its shell completions and man page
+#   make install    install them under $(DESTDIR)$(PREFIX) (default /usr/local)
 #   make check      install missing packages, build with ASan+UBSan, run every test
 #                   (PG=13|15|17|18: the integration suites against that PostgreSQL; 15 default)
 #   make check-pg   the integration suites against PostgreSQL 13, 17 and 18 in turn
@@ -67,14 +68,44 @@ ASAN_LIB_OBJS := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps deps-test check check-pg unit integration format format-check lint demo bench dist \
-	clean asan action-check dist-check
+	clean asan action-check dist-check completions man install
 
 # The PostgreSQL major the integration suites run against: 15 is the host's; 13, 17 and 18 run
 # from Debian roots that scripts/pg-root.sh builds on first use (about a minute each) and keeps.
 PG ?= 15
 PG_VERSIONS ?= 13 17 18
 
-all: db-migrate
+all: db-migrate completions man
+
+# The bash and zsh completions and the man page, written by the binary from its command and
+# option tables (src/command/docs.c), so they name every command and option it has.
+COMPLETIONS := build/completions/db-migrate build/completions/_db-migrate
+MANPAGE := build/man/db-migrate.1
+# The man page's date: the last commit's, so a rebuild of one commit writes the same page.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+
+completions: $(COMPLETIONS)
+man: $(MANPAGE)
+
+build/completions/db-migrate: db-migrate
+	@mkdir -p $(@D)
+	./db-migrate --generate completion-bash >$@
+build/completions/_db-migrate: db-migrate
+	@mkdir -p $(@D)
+	./db-migrate --generate completion-zsh >$@
+$(MANPAGE): db-migrate
+	@mkdir -p $(@D)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) ./db-migrate --generate man >$@
+
+# Where packagers expect each file; ZSH_COMPLETION_DIR is vendor-completions on Debian.
+PREFIX ?= /usr/local
+ZSH_COMPLETION_DIR ?= $(PREFIX)/share/zsh/site-functions
+install: db-migrate $(COMPLETIONS) $(MANPAGE)
+	install -Dm755 db-migrate $(DESTDIR)$(PREFIX)/bin/db-migrate
+	install -Dm644 build/completions/db-migrate \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/db-migrate
+	install -Dm644 build/completions/_db-migrate $(DESTDIR)$(ZSH_COMPLETION_DIR)/_db-migrate
+	install -Dm644 $(MANPAGE) $(DESTDIR)$(PREFIX)/share/man/man1/db-migrate.1
 
 deps:
 	@scripts/deps.sh build

@@ -3,8 +3,8 @@
 #
 #   action.yml, dist/action.yml and examples/workflows/*.yml pass @action-validator/cli
 #   (installed from package-lock.json into node_modules/ on first use);
-#   action.yml declares exactly the inputs of DESIGN section 3 (and of src/config.c's
-#   option table, when it has one) and the outputs of section 7, each input with a
+#   action.yml declares exactly the inputs of DESIGN section 3 (and the rows of the
+#   option table src/config_options.c marks as inputs) and the outputs of section 7, each input with a
 #   description and a default, and runs the Dockerfile;
 #   docs/action.md's inputs/outputs tables are current.
 set -euo pipefail
@@ -51,17 +51,14 @@ if list(a["outputs"]) != outputs:
 if a["runs"] != {"using": "docker", "image": "Dockerfile"}:
     errors.append("runs must be exactly using: docker, image: Dockerfile")
 
-# The binary's own option table, when src/config.c has it: each input is an option.
-try:
-    src = open("src/config.c", encoding="utf-8").read()
-except FileNotFoundError:
-    src = ""
-m = re.search(r"dbm_option_names\[\]\s*=\s*\{(.*?)\};", src, re.S)
-if m:
-    names = re.findall(r'"([a-z0-9-]+)"', m.group(1))
-    for name in inputs:
-        if name != "command" and name not in names:
-            errors.append("input '%s' is not in src/config.c's dbm_option_names" % name)
+# The binary's own option table (src/config_options.c): the rows marked DBM_OPTION_INPUT are
+# exactly the inputs, in the same order.
+src = open("src/config_options.c", encoding="utf-8").read()
+table = [name for name, rest in re.findall(r'\{"([a-z0-9-]+)",((?:[^{}]|\{[^{}]*\})*)\}', src)
+         if re.search(r'\bINPUT\b', rest)]
+if table != inputs:
+    errors.append("inputs differ from the rows of src/config_options.c marked INPUT: missing %s, "
+                  "extra %s" % (sorted(set(inputs) - set(table)), sorted(set(table) - set(inputs))))
 
 for e in errors:
     print("validate-action: action.yml: " + e, file=sys.stderr)

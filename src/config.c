@@ -17,46 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const char *const dbm_option_names[] = {"command",
-                                        "migrations-dir",
-                                        "format",
-                                        "database-url",
-                                        "history-schema",
-                                        "lock-timeout",
-                                        "lock-retries",
-                                        "statement-timeout",
-                                        "wait",
-                                        "run-lock-wait",
-                                        "out-of-order",
-                                        "deployed-ref",
-                                        "target-version",
-                                        "adopt-from",
-                                        "expect-deployed",
-                                        "auth",
-                                        "aws-region",
-                                        "role-to-assume",
-                                        "role-session-name",
-                                        "audience",
-                                        "ssh-bastion",
-                                        "ssh-private-key",
-                                        "ssh-known-hosts",
-                                        "sslmode",
-                                        "sslrootcert",
-                                        "report-file",
-                                        "comment-on-pr",
-                                        "github-token",
-                                        "allow-apply-on-pull-request",
-                                        "fail-on",
-                                        "log-format",
-                                        NULL};
-
-/* Options of the command line only (not action inputs) that take a value. */
-static const char *const cli_options[] = {"accept-edit", "config", NULL};
-
-/* Flags that take no value on the command line (they are not action inputs). */
-static const char *const cli_switches[] = {"offline",   "verbose", "yes", "help",
-                                           "exit-code", "version", NULL};
-
 typedef struct {
     const char *name;
     char *value; /* from the command line, NULL if not given */
@@ -70,50 +30,23 @@ typedef struct {
     const dbm_config_file *file; /* db-migrate.yml, NULL when there is none */
 } parsed_args;
 
-static const char *find_name(const char *const *table, const char *name)
+/* The row of a flag the command line may give (not the command input, which is the word). */
+static const dbm_option *flag_option(const char *name)
 {
-    for (size_t i = 0; table[i]; i++)
-        if (strcmp(table[i], name) == 0)
-            return table[i];
-    return NULL;
-}
-
-static bool is_option(const char *name)
-{
-    return find_name(dbm_option_names, name) != NULL || find_name(cli_options, name) != NULL;
-}
-
-static bool is_switch(const char *name)
-{
-    return find_name(cli_switches, name) != NULL;
-}
-
-/* The table's own copy of a known option or switch name (it outlives argv parsing). */
-static const char *canonical_name(const char *name)
-{
-    const char *n = find_name(dbm_option_names, name);
-    if (!n)
-        n = find_name(cli_options, name);
-    return n ? n : find_name(cli_switches, name);
-}
-
-static bool is_bool_option(const char *name)
-{
-    return strcmp(name, "comment-on-pr") == 0 || strcmp(name, "allow-apply-on-pull-request") == 0;
+    const dbm_option *o = dbm_option_find(name);
+    return o && !(o->flags & DBM_OPTION_NOFLAG) ? o : NULL;
 }
 
 /* "unknown option", with the likely one when the name is a typo of one. */
 static int unknown_option(const char *name)
 {
     const char *names[96];
-    const char *const *tables[] = {dbm_option_names, cli_options, cli_switches};
     size_t n = 0;
     const char *likely;
 
-    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
-        for (size_t i = 0; tables[t][i] && n < sizeof(names) / sizeof(names[0]); i++)
-            if (strcmp(tables[t][i], "command") != 0)
-                names[n++] = tables[t][i];
+    for (const dbm_option *o = dbm_options; o->name && n < sizeof(names) / sizeof(names[0]); o++)
+        if (!(o->flags & (DBM_OPTION_NOFLAG | DBM_OPTION_HIDDEN)))
+            names[n++] = o->name;
     likely = dbm_suggest(name, names, n);
     dbm_error_set(DBM_ECONFIG, "unknown option '--%s'", name);
     if (likely)
@@ -129,6 +62,7 @@ static int parse_argv(parsed_args *pa, int argc, char **argv)
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
+        const dbm_option *opt;
         char name[64];
         const char *eq;
         const char *value = NULL;
@@ -155,16 +89,17 @@ static int parse_argv(parsed_args *pa, int argc, char **argv)
         if ((eq ? (size_t)(eq - arg) : strlen(arg)) >= sizeof(name))
             return dbm_error_set(DBM_ECONFIG, "unknown option '--%s'", arg);
         snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
-        if (is_switch(name)) {
+        if (!(opt = flag_option(name))) {
+            return unknown_option(name);
+        } else if (opt->flags & DBM_OPTION_SWITCH) {
             if (eq)
                 return dbm_error_set(DBM_ECONFIG, "option '--%s' takes no value", name);
             value = "true";
-        } else if (!is_option(name) || strcmp(name, "command") == 0) {
-            return unknown_option(name);
         } else if (eq) {
             value = eq + 1;
-        } else if (is_bool_option(name) && (i + 1 >= argc || (strcmp(argv[i + 1], "true") &&
-                                                              strcmp(argv[i + 1], "false")))) {
+        } else if ((opt->flags & DBM_OPTION_BOOL) &&
+                   (i + 1 >= argc ||
+                    (strcmp(argv[i + 1], "true") && strcmp(argv[i + 1], "false")))) {
             value = "true";
         } else if (i + 1 < argc) {
             value = argv[++i];
@@ -180,7 +115,7 @@ static int parse_argv(parsed_args *pa, int argc, char **argv)
                 pa->flags[k] = pa->flags[--pa->nflags];
                 break;
             }
-        pa->flags[pa->nflags].name = canonical_name(name);
+        pa->flags[pa->nflags].name = opt->name;
         pa->flags[pa->nflags].value = dbm_xstrdup(value);
         pa->nflags++;
     }
@@ -356,17 +291,6 @@ static char *default_report_file(void)
     return NULL;
 }
 
-static int check_one_of(const char *name, const char *v, const char *const *allowed,
-                        const char *hint)
-{
-    for (size_t i = 0; allowed[i]; i++)
-        if (strcmp(v, allowed[i]) == 0)
-            return 0;
-    dbm_error_set(DBM_ECONFIG, "invalid value '%s' for %s", v, name);
-    dbm_error_hint("use one of: %s", hint);
-    return DBM_ECONFIG;
-}
-
 /* `dir` as users see it: relative to the workspace, without "./"; "" for "." itself. */
 static char *shown_dir(const char *dir, const char *workspace)
 {
@@ -392,6 +316,8 @@ static int read_command(dbm_config *cfg, const parsed_args *pa)
         cmd = "help";
     else if (lookup(pa, "version"))
         cmd = "version";
+    else if ((cfg->generate = dbm_xstrdup(lookup(pa, "generate"))) != NULL)
+        cmd = "generate";
     /* A bare call on the command line gets the usage; the Action's default input is plan. */
     cfg->no_command = !cmd && !dbm_in_actions();
     cfg->command = dbm_xstrdup(cmd ? cmd : cfg->no_command ? "help" : "plan");
@@ -455,8 +381,7 @@ static int read_timeouts(dbm_config *cfg, const parsed_args *pa)
     if ((error = dbm_parse_count(&cfg->lock_retries, "lock-retries", v ? v : "3")) < 0)
         return error;
     v = lookup(pa, "out-of-order");
-    if (v && (error = check_one_of("out-of-order", v, (const char *const[]){"error", "allow", NULL},
-                                   "error, allow")) < 0)
+    if (v && (error = dbm_option_check_value("out-of-order", v)) < 0)
         return error;
     cfg->out_of_order_allow = v && strcmp(v, "allow") == 0;
     return 0;
@@ -465,8 +390,6 @@ static int read_timeouts(dbm_config *cfg, const parsed_args *pa)
 /* The versions and commits a run is about: deployed-ref, target-version, adopt-from, ... */
 static int read_versions(dbm_config *cfg, const parsed_args *pa)
 {
-    static const char *const tools[] = {"golang-migrate", "dbmate", "goose", "flyway",
-                                        "diesel",         "prisma", NULL};
     const char *v;
     int error;
 
@@ -477,8 +400,7 @@ static int read_versions(dbm_config *cfg, const parsed_args *pa)
             cfg->accept_edit = dbm_xstrdup(pa->flags[i].value);
     cfg->expect_deployed = dbm_xstrdup(lookup(pa, "expect-deployed"));
     v = lookup(pa, "adopt-from");
-    if (v && (error = check_one_of("adopt-from", v, tools,
-                                   "golang-migrate, dbmate, goose, flyway, diesel, prisma")) < 0)
+    if (v && (error = dbm_option_check_value("adopt-from", v)) < 0)
         return error;
     cfg->adopt_from = dbm_xstrdup(v);
     for (const char *p = cfg->target_version; p && *p; p++)
@@ -495,8 +417,7 @@ static int read_auth(dbm_config *cfg, const parsed_args *pa)
     const char *v = lookup(pa, "auth");
     int error;
 
-    if (v && (error = check_one_of("auth", v, (const char *const[]){"password", "aws-iam", NULL},
-                                   "password, aws-iam")) < 0)
+    if (v && (error = dbm_option_check_value("auth", v)) < 0)
         return error;
     cfg->auth = v && strcmp(v, "aws-iam") == 0 ? DBM_AUTH_AWS_IAM : DBM_AUTH_PASSWORD;
     v = given(pa, "aws-region");
@@ -532,13 +453,10 @@ static int read_ssh(dbm_config *cfg, const parsed_args *pa)
 
 static int read_tls(dbm_config *cfg, const parsed_args *pa)
 {
-    static const char *const sslmodes[] = {"disable",   "allow",       "prefer", "require",
-                                           "verify-ca", "verify-full", NULL};
     const char *v = lookup(pa, "sslmode");
     int error;
 
-    if (v && (error = check_one_of("sslmode", v, sslmodes,
-                                   "disable, allow, prefer, require, verify-ca, verify-full")) < 0)
+    if (v && (error = dbm_option_check_value("sslmode", v)) < 0)
         return error;
     cfg->sslmode = dbm_xstrdup(v);
     cfg->sslrootcert = dbm_xstrdup(lookup(pa, "sslrootcert"));
@@ -555,8 +473,7 @@ static int read_log_format(dbm_config *cfg, const parsed_args *pa)
     if (!v && !lambda)
         v = dbm_config_file_option(pa->file, "log-format");
 
-    if (v && (error = check_one_of("log-format", v, (const char *const[]){"text", "json", NULL},
-                                   "text, json")) < 0)
+    if (v && (error = dbm_option_check_value("log-format", v)) < 0)
         return error;
     cfg->log_json = v ? strcmp(v, "json") == 0 : lambda && strcmp(lambda, "JSON") == 0;
     return 0;
@@ -581,9 +498,7 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
         return error;
     cfg->allow_apply_on_pull_request = flag;
     v = lookup(pa, "fail-on");
-    if (v && (error = check_one_of("fail-on", v,
-                                   (const char *const[]){"error", "warning", "never", NULL},
-                                   "error, warning, never")) < 0)
+    if (v && (error = dbm_option_check_value("fail-on", v)) < 0)
         return error;
     if ((error = read_log_format(cfg, pa)) < 0)
         return error;
@@ -600,7 +515,7 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
 
 /*
  * db-migrate.yml: the --config file (which must exist), else the one at the
- * repository root when there is one. Not read for --help and --version.
+ * repository root when there is one. Not read for --help, --version and --generate.
  */
 static int read_file(dbm_config *cfg, parsed_args *pa)
 {
@@ -611,7 +526,7 @@ static int read_file(dbm_config *cfg, parsed_args *pa)
     for (size_t i = 0; i < pa->nflags; i++) /* --config is a flag only, not an input */
         if (strcmp(pa->flags[i].name, "config") == 0)
             path = pa->flags[i].value;
-    if (given(pa, "help") || given(pa, "version"))
+    if (given(pa, "help") || given(pa, "version") || given(pa, "generate"))
         return 0;
     if (!path)
         path = found = dbm_config_file_default_path(given(pa, "migrations-dir"),
@@ -658,6 +573,7 @@ void dbm_config_free(dbm_config *cfg)
     free(cfg->command);
     free(cfg->args[0]);
     free(cfg->args[1]);
+    free(cfg->generate);
     free(cfg->migrations_dir);
     free(cfg->shown_dir);
     dbm_secret_free(cfg->database_url);

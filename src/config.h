@@ -18,6 +18,7 @@
 #include "migration/migration.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 typedef enum { DBM_AUTH_PASSWORD = 0, DBM_AUTH_AWS_IAM } dbm_auth;
 
@@ -39,9 +40,10 @@ typedef struct {
 
 typedef struct {
     char *command;   /* the command word: the first argument, else the command input, else "plan";
-                        "help" or "version" for --help and --version */
+                        "help", "version" or "generate" for --help, --version and --generate */
     char *args[2];   /* the arguments after the command word (`new NAME`), NULL when absent */
     bool no_command; /* a bare call outside Actions: command is "help", printed as an error */
+    char *generate;  /* --generate's value (command is then "generate"), else NULL */
 
     char *migrations_dir;
     char *shown_dir; /* migrations-dir as users see it: relative to GITHUB_WORKSPACE, without
@@ -94,10 +96,43 @@ typedef struct {
 int dbm_config_load(dbm_config **out, int argc, char **argv);
 void dbm_config_free(dbm_config *cfg);
 
-/* The options section of --help (the commands section comes from the command table). */
-const char *dbm_config_options_help(void);
+/* What an option is (dbm_option.flags). */
+#define DBM_OPTION_INPUT  0x01 /* also an action input and a db-migrate.yml key */
+#define DBM_OPTION_SWITCH 0x02 /* takes no value: --NAME alone (command line only) */
+#define DBM_OPTION_BOOL   0x04 /* true or false; --NAME alone means true */
+#define DBM_OPTION_DIR    0x08 /* the value names a directory */
+#define DBM_OPTION_FILE   0x10 /* the value names a file */
+#define DBM_OPTION_NOFLAG 0x20 /* not a flag: the command line gives it another way (command) */
+#define DBM_OPTION_HIDDEN 0x40 /* a flag left out of --help, the man page and completion */
 
-/* The table of option names, for docs and the action.yml check: NULL-terminated. */
-extern const char *const dbm_option_names[];
+/*
+ * One option (config_options.c): the single list the parser, the config
+ * file's keys, --help, the man page, the shell completions and the action.yml
+ * check all read.
+ */
+typedef struct {
+    const char *name;          /* without the leading "--" */
+    const char *arg;           /* its value as --help names it ("DIR"); NULL for a switch */
+    const char *dflt;          /* the default as users read it; NULL: none */
+    const char *help;          /* one line, lowercase, no full stop */
+    const char *const *values; /* the values it takes when they are a fixed list, else NULL */
+    unsigned flags;            /* DBM_OPTION_* */
+} dbm_option;
+
+/* Every option, in --help order, ended by a row whose name is NULL. */
+extern const dbm_option dbm_options[];
+
+/* The row of `name` (without "--"), or NULL. */
+const dbm_option *dbm_option_find(const char *name);
+
+/*
+ * Check `value` against the fixed values of option `name`: 0 when it is one
+ * of them (or the option has no fixed list), else DBM_ECONFIG ("invalid value
+ * 'x' for NAME") with a hint listing them.
+ */
+int dbm_option_check_value(const char *name, const char *value);
+
+/* Write the options section of --help to out (the commands section is the command table's). */
+void dbm_config_options_usage(FILE *out);
 
 #endif

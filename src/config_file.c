@@ -22,7 +22,7 @@
 #include <yaml.h>
 
 typedef struct {
-    const char *name; /* static: an entry of dbm_option_names */
+    const char *name; /* static: the name of a row of dbm_options */
     char *value;
     int line;
 } file_option;
@@ -297,12 +297,14 @@ static int top_pair(walk *w, const yaml_node_t *k, const yaml_node_t *v, void *a
         return is_null(v) ? 0 : each_pair(w, v, "placeholders", placeholder_pair, NULL);
     if (!strcmp(key, "targets"))
         return is_null(v) ? 0 : read_targets(w, v);
-    for (size_t i = 0; dbm_option_names[i]; i++)
-        if (strcmp(dbm_option_names[i], key) == 0)
-            name = dbm_option_names[i];
+    for (const dbm_option *opt = dbm_options; opt->name; opt++)
+        if ((opt->flags & DBM_OPTION_INPUT) && strcmp(opt->name, key) == 0)
+            name = opt->name;
     if (!name) {
-        for (size_t j = 0; dbm_option_names[j] && n + 4 < sizeof(names) / sizeof(*names); j++)
-            names[n++] = dbm_option_names[j];
+        for (const dbm_option *opt = dbm_options;
+             opt->name && n + 4 < sizeof(names) / sizeof(*names); opt++)
+            if (opt->flags & DBM_OPTION_INPUT)
+                names[n++] = opt->name;
         for (size_t j = 0; sections[j]; j++)
             names[n++] = sections[j];
         return unknown_key(w, k, "", names, n);
@@ -484,4 +486,9 @@ const dbm_config_placeholder *dbm_config_file_placeholders(const dbm_config_file
 {
     *n = f ? f->nplaceholders : 0;
     return *n ? f->placeholders : NULL;
+}
+
+const char *dbm_config_file_library_version(void)
+{
+    return yaml_get_version_string();
 }

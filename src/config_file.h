@@ -59,7 +59,7 @@ int dbm_config_file_parse(dbm_config_file **out, const char *path, const char *t
 
 void dbm_config_file_free(dbm_config_file *f);
 
-/* The file's value for the option `name` (a name of dbm_option_names), or NULL. Borrowed. */
+/* The file's value for the option `name` (an action input's name, config.h), or NULL. Borrowed. */
 const char *dbm_config_file_option(const dbm_config_file *f, const char *name);
 
 /* The line of the option's value in the file, 0 when it holds none. */
@@ -74,5 +74,8 @@ dbm_rule_level dbm_config_file_rule_level(const dbm_config_file *f, const char *
 /* `targets:` and `placeholders:` in file order; *n is 0 (and the result NULL) when none. */
 const dbm_config_target *dbm_config_file_targets(const dbm_config_file *f, size_t *n);
 const dbm_config_placeholder *dbm_config_file_placeholders(const dbm_config_file *f, size_t *n);
+
+/* The linked libyaml's version ("0.2.5"), for --version. Static. */
+const char *dbm_config_file_library_version(void);
 
 #endif

@@ -1,50 +1,80 @@
 /*
- * config_help.c - the options section of --help.
+ * config_help.c - the options section of --help, written from the option
+ * table (config_options.c).
  *
  * Kept beside config.c, which reads the options; the commands section comes
  * from the command table.
  */
 #include "config.h"
+#include "common/util.h"
 
-static const char options_help[] =
-    "options (also action inputs, INPUT_<NAME>):\n"
-    "  --migrations-dir DIR     default: migrations\n"
-    "  --format F               auto, native, golang-migrate, dbmate, goose, flyway, diesel, "
-    "prisma\n"
-    "  --database-url URL       default: DATABASE_URL, libpq's PG* variables, DB_HOST/DB_PORT/"
-    "DB_USER/DB_NAME\n"
-    "  --history-schema NAME    default: db_migrate\n"
-    "  --lock-timeout D         default: 5s\n"
-    "  --lock-retries N         default: 3\n"
-    "  --statement-timeout D    default: 0 (none)\n"
-    "  --wait D                 retry the first connection this long (default: 0s)\n"
-    "  --run-lock-wait D        wait this long for another run's lock (default: 10m)\n"
-    "  --out-of-order MODE      error or allow (default: error)\n"
-    "  --deployed-ref REF       commit to diff against (default: last successful apply)\n"
-    "  --target-version V       for baseline, rollback and repair\n"
-    "  --accept-edit V          repair: record the edited file's checksum for applied V\n"
-    "  --adopt-from TOOL        baseline from another tool's history table\n"
-    "  --expect-deployed SHA    apply only if the last successful apply was at SHA\n"
-    "  --auth MODE              password or aws-iam (default: password)\n"
-    "  --aws-region R, --role-to-assume ARN, --role-session-name N, --audience A\n"
-    "  --ssh-bastion USER@HOST[:PORT], --ssh-private-key KEY, --ssh-known-hosts LINES\n"
-    "  --sslmode MODE, --sslrootcert FILE\n"
-    "  --report-file FILE       JSON report\n"
-    "  --comment-on-pr BOOL, --github-token TOKEN, --allow-apply-on-pull-request BOOL\n"
-    "  --fail-on LEVEL          rule findings that fail plan and dry-run: error, warning, never\n"
-    "  --log-format F           text or json (one object a line; default json when\n"
-    "                           AWS_LAMBDA_LOG_FORMAT=JSON)\n"
-    "  --config FILE            the config file (default: db-migrate.yml at the repository root)\n"
-    "  --offline                plan from the files and git only, without a database\n"
-    "  --verbose                log each statement\n"
-    "  --yes                    rollback without asking (off a terminal it is required)\n"
-    "  --exit-code              status: exit 1 when migrations are pending or failed\n"
-    "  --help, --version\n"
-    "\n"
-    "durations: 500ms, 5s, 10m, 1h. Exit status: 0 done, 1 failed or blocked, 2 usage,\n"
-    "3 cannot connect, 4 run lock not acquired.\n";
+#include <stdlib.h>
+#include <string.h>
 
-const char *dbm_config_options_help(void)
+#define HELP_COLUMN 27 /* where the text of each option starts */
+#define HELP_WIDTH  100
+
+/* Write `text` from column `col`, wrapping at spaces before HELP_WIDTH onto indented lines. */
+static void put_wrapped(FILE *out, size_t col, const char *text)
 {
-    return options_help;
+    const char *p = text;
+
+    while (*p) {
+        size_t room = col < HELP_WIDTH ? HELP_WIDTH - col : 1, len = strlen(p);
+
+        if (len > room) {
+            size_t cut = room;
+            while (cut > 0 && p[cut] != ' ')
+                cut--;
+            len = cut ? cut : strcspn(p, " ");
+        }
+        fprintf(out, "%.*s", (int)len, p);
+        p += len;
+        while (*p == ' ')
+            p++;
+        if (*p) {
+            fprintf(out, "\n%*s", HELP_COLUMN, "");
+            col = HELP_COLUMN;
+        }
+    }
+    fputc('\n', out);
+}
+
+void dbm_config_options_usage(FILE *out)
+{
+    fputs("options (also action inputs, INPUT_<NAME>, and db-migrate.yml keys, unless marked "
+          "[cli]):\n",
+          out);
+    for (const dbm_option *o = dbm_options; o->name; o++) {
+        dbm_buf text = DBM_BUF_INIT;
+        bool listed = o->values && !(o->flags & DBM_OPTION_BOOL); /* true, false go unsaid */
+        char *flag;
+
+        if (o->flags & (DBM_OPTION_NOFLAG | DBM_OPTION_HIDDEN))
+            continue;
+        flag = o->arg ? dbm_xasprintf("--%s %s", o->name, o->arg) : dbm_xasprintf("--%s", o->name);
+        if (strlen(flag) + 3 > HELP_COLUMN)
+            fprintf(out, "  %s\n%*s", flag, HELP_COLUMN, "");
+        else
+            fprintf(out, "  %-*s ", HELP_COLUMN - 3, flag);
+        dbm_buf_puts(&text, o->help);
+        if (listed) {
+            dbm_buf_puts(&text, " (one of:");
+            for (size_t i = 0; o->values[i]; i++)
+                dbm_buf_printf(&text, "%s %s", i ? "," : "", o->values[i]);
+            dbm_buf_puts(&text, o->dflt ? ";" : ")");
+        } else if (o->dflt) {
+            dbm_buf_puts(&text, " (");
+        }
+        if (o->dflt)
+            dbm_buf_printf(&text, "%sdefault: %s)", listed ? " " : "", o->dflt);
+        if (!(o->flags & DBM_OPTION_INPUT))
+            dbm_buf_puts(&text, " [cli]");
+        put_wrapped(out, HELP_COLUMN, dbm_buf_cstr(&text));
+        dbm_buf_free(&text);
+        free(flag);
+    }
+    fputs("\ndurations: 500ms, 5s, 10m, 1h. Exit status: 0 done, 1 failed or blocked, 2 usage,\n"
+          "3 cannot connect, 4 run lock not acquired.\n",
+          out);
 }

@@ -33,7 +33,7 @@ static void print_error(void)
     dbm_log_error(msg, hint);
 }
 
-/* help and version are words but not commands: they print and take no argument. */
+/* help, version and generate are words but not commands: they print and take no argument. */
 static int print_info(const dbm_config *cfg)
 {
     if (cfg->args[0])
@@ -44,8 +44,10 @@ static int print_info(const dbm_config *cfg)
     }
     if (strcmp(cfg->command, "help") == 0)
         dbm_command_usage(stdout);
+    else if (strcmp(cfg->command, "generate") == 0)
+        return dbm_command_generate(stdout, cfg->generate);
     else
-        printf("db-migrate %s\n", DBM_VERSION);
+        dbm_command_version(stdout);
     return 0;
 }
 
@@ -85,7 +87,8 @@ int main(int argc, char **argv)
 
     if ((error = dbm_config_load(&cfg, argc, argv)) < 0)
         goto done;
-    if (strcmp(cfg->command, "help") == 0 || strcmp(cfg->command, "version") == 0) {
+    if (!strcmp(cfg->command, "help") || !strcmp(cfg->command, "version") ||
+        !strcmp(cfg->command, "generate")) {
         error = print_info(cfg);
         goto done;
     }

@@ -61,6 +61,20 @@ int dbm_command_check_args(const dbm_command_row *cmd, const dbm_config *cfg);
 void dbm_command_usage(FILE *out);
 
 /*
+ * Write --version to out: db-migrate's version, then a line "NAME VERSION"
+ * per library with the version the library reports at run time (libpq and
+ * libcurl are loaded for it; one that cannot be is "NAME not loaded: why").
+ */
+void dbm_command_version(FILE *out);
+
+/*
+ * Write what --generate names to out, from the command and option tables:
+ * "completion-bash", "completion-zsh" or "man" (docs.c). Returns 0, or
+ * DBM_ECONFIG naming the accepted values.
+ */
+int dbm_command_generate(FILE *out, const char *what);
+
+/*
  * Run `cmd` over cfg, filling report (both borrowed): refuses --offline when
  * it needs a database (after reading the files, whose problems come first),
  * and posts the pull-request comment when the row and comment-on-pr say so.

@@ -82,5 +82,6 @@ void dbm_command_usage(FILE *out)
         fprintf(out, "  %-24s %s\n", usage, c->help);
         free(usage);
     }
-    fprintf(out, "\n%s", dbm_config_options_help());
+    fputc('\n', out);
+    dbm_config_options_usage(out);
 }

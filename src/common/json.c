@@ -23,3 +23,8 @@ json_t *dbm_json_text(const char *s)
     }
     return j ? j : json_null();
 }
+
+const char *dbm_json_library_version(void)
+{
+    return jansson_version_str();
+}

@@ -13,4 +13,7 @@
  */
 json_t *dbm_json_text(const char *s);
 
+/* The linked Jansson's version ("2.14"), for --version. Static. */
+const char *dbm_json_library_version(void);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -372,4 +373,9 @@ bool dbm_lib_load(const char *soname, int flags, const dbm_lib_sym *syms, size_t
         memcpy((char *)table + syms[i].offset, &f, sizeof(f));
     }
     return true;
+}
+
+const char *dbm_openssl_version(void)
+{
+    return OpenSSL_version(OPENSSL_VERSION_STRING);
 }

@@ -103,4 +103,7 @@ bool dbm_starts_with(const char *s, const char *prefix);
 /* An environment variable that is set and non-empty, else NULL. */
 const char *dbm_getenv(const char *name);
 
+/* The loaded OpenSSL's version ("3.0.17"), for --version. Static. */
+const char *dbm_openssl_version(void);
+
 #endif

@@ -159,4 +159,7 @@ int dbm_git_fetch_commit(dbm_git *g, const char *remote, const char *sha);
 /* Whether this build can fetch a missing commit (libgit2 >= 1.7). */
 bool dbm_git_can_fetch_shallow(void);
 
+/* The linked libgit2's version ("1.5.1"), for --version. The caller frees it. */
+char *dbm_git_library_version(void);
+
 #endif

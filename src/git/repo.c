@@ -408,3 +408,11 @@ int dbm_git_fetch_commit(dbm_git *g, const char *remote, const char *sha)
                          LIBGIT2_VERSION);
 }
 #endif
+
+char *dbm_git_library_version(void)
+{
+    int major = 0, minor = 0, rev = 0;
+
+    git_libgit2_version(&major, &minor, &rev);
+    return dbm_xasprintf("%d.%d.%d", major, minor, rev);
+}

@@ -233,6 +233,11 @@ static const mig_format formats[] = {
 
 #define FORMAT_COUNT (sizeof(formats) / sizeof(formats[0]))
 
+const char *const dbm_format_names[] = {"auto",   "native", "golang-migrate", "dbmate", "goose",
+                                        "flyway", "diesel", "prisma",         NULL};
+_Static_assert(sizeof(dbm_format_names) / sizeof(dbm_format_names[0]) == FORMAT_COUNT + 2,
+               "dbm_format_names names every row of formats[], and auto");
+
 const mig_format *mig_format_of(dbm_format format)
 {
     for (size_t i = 0; i < FORMAT_COUNT; i++)

@@ -36,6 +36,9 @@ typedef enum {
 int dbm_format_parse(dbm_format *out, const char *name);
 const char *dbm_format_name(dbm_format format);
 
+/* The names dbm_format_parse takes, "auto" first, in dbm_format order; NULL-terminated. */
+extern const char *const dbm_format_names[];
+
 typedef struct {
     char *version; /* the key recorded in history: "20240101120000", "2.1" (Flyway),
                       "R__Jobs_view" (Flyway repeatable), the folder name (Prisma) */

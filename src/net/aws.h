@@ -47,4 +47,7 @@ void dbm_aws_credentials_free(dbm_aws_credentials *c); /* wipes; accepts NULL */
 int dbm_aws_rds_password(char **out, const dbm_aws_options *opts, const char *host, int port,
                          const char *user);
 
+/* The linked expat's version ("2.5.0"; it reads STS answers), for --version. Static. */
+const char *dbm_aws_xml_library_version(void);
+
 #endif

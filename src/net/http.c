@@ -41,6 +41,7 @@ static struct {
     void (*url_cleanup)(CURLU *);
     CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
     CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
+    curl_version_info_data *(*version_info)(CURLversion);
 } lc;
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -54,7 +55,7 @@ static void global_init(void)
         SYM(global_init),  SYM(easy_init),      SYM(easy_setopt),   SYM(easy_perform),
         SYM(easy_getinfo), SYM(easy_cleanup),   SYM(easy_strerror), SYM(free),
         SYM(slist_append), SYM(slist_free_all), SYM(url),           SYM(url_cleanup),
-        SYM(url_get),      SYM(url_set),
+        SYM(url_get),      SYM(url_set),        SYM(version_info),
 #undef SYM
     };
 
@@ -220,6 +221,17 @@ static int http_ready(void)
         return dbm_error_set(DBM_EGENERIC, "unable to initialise libcurl: %s",
                              lc.easy_strerror(global_rc));
     return 0;
+}
+
+char *dbm_http_library_version(void)
+{
+    const curl_version_info_data *v;
+
+    if (http_ready() < 0)
+        return NULL;
+    v = lc.version_info(CURLVERSION_NOW);
+    return v->ssl_version ? dbm_xasprintf("%s (%s)", v->version, v->ssl_version)
+                          : dbm_xstrdup(v->version);
 }
 
 /* The request's header lines as a libcurl list, which the caller frees (also on failure). */

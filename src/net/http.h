@@ -39,4 +39,11 @@ char *dbm_http_header(const dbm_http_response *resp, const char *name);
 
 void dbm_http_response_free(dbm_http_response *resp); /* accepts NULL */
 
+/*
+ * The loaded libcurl's version as curl_version_info gives it, with its TLS
+ * library in parentheses ("7.88.1 (OpenSSL/3.0.17)"), for --version; the
+ * caller frees it. NULL when libcurl cannot be loaded, the message recorded.
+ */
+char *dbm_http_library_version(void);
+
 #endif

@@ -423,3 +423,10 @@ done:
     free(url);
     return rc;
 }
+
+const char *dbm_aws_xml_library_version(void)
+{
+    const XML_LChar *v = XML_ExpatVersion(); /* "expat_2.5.0" */
+
+    return strncmp(v, "expat_", 6) == 0 ? v + 6 : v;
+}

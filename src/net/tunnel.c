@@ -445,3 +445,8 @@ void dbm_tunnel_free(dbm_tunnel *t)
     free(t->bastion);
     free(t);
 }
+
+const char *dbm_tunnel_library_version(void)
+{
+    return libssh2_version(0);
+}

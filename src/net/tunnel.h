@@ -34,4 +34,7 @@ char *dbm_tunnel_relay_error(dbm_tunnel *t);
 /* Stop the relay, close channels and the session. Accepts NULL. */
 void dbm_tunnel_free(dbm_tunnel *t);
 
+/* The linked libssh2's version ("1.10.0"), for --version. Static. */
+const char *dbm_tunnel_library_version(void);
+
 #endif

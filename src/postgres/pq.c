@@ -41,3 +41,8 @@ int dbm_pq_load(void)
                    "libpq5; the action's image has it)");
     return DBM_ECONNECT;
 }
+
+int dbm_pq_library_version(void)
+{
+    return dbm_pq_load() == 0 ? dbm_pq.PQlibVersion() : 0;
+}

@@ -40,6 +40,7 @@
     X(PQgetResult)                                                                                 \
     X(PQgetisnull)                                                                                 \
     X(PQgetvalue)                                                                                  \
+    X(PQlibVersion)                                                                                \
     X(PQhost)                                                                                      \
     X(PQmakeEmptyPGresult)                                                                         \
     X(PQntuples)                                                                                   \
@@ -70,6 +71,13 @@ extern struct dbm_pq_api dbm_pq;
  */
 int dbm_pq_load(void);
 
+/*
+ * The loaded libpq's version as PQlibVersion gives it (150010 for 15.10), for
+ * --version; 0 when libpq cannot be loaded, with the message recorded as
+ * dbm_pq_load does.
+ */
+int dbm_pq_library_version(void);
+
 #ifndef DBM_PQ_IMPL
 #define PQclear              dbm_pq.PQclear
 #define PQcmdStatus          dbm_pq.PQcmdStatus
@@ -92,6 +100,7 @@ int dbm_pq_load(void);
 #define PQgetisnull          dbm_pq.PQgetisnull
 #define PQgetvalue           dbm_pq.PQgetvalue
 #define PQhost               dbm_pq.PQhost
+#define PQlibVersion         dbm_pq.PQlibVersion
 #define PQmakeEmptyPGresult  dbm_pq.PQmakeEmptyPGresult
 #define PQntuples            dbm_pq.PQntuples
 #define PQparameterStatus    dbm_pq.PQparameterStatus

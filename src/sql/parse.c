@@ -400,3 +400,8 @@ json_t *dbm_stmt_tree(const dbm_stmt_list *list, size_t i)
         return json_incref(st->tree);
     return st->json ? json_loadb(st->json, st->json_len, 0, NULL) : NULL;
 }
+
+const char *dbm_sql_parser_version(void)
+{
+    return PG_VERSION;
+}

@@ -91,4 +91,7 @@ size_t dbm_sql_charpos_to_offset(const char *text, size_t len, long charpos);
 /* 1-based line and column (in characters) of byte `offset` in text. */
 void dbm_sql_linecol(const char *text, size_t len, size_t offset, int *line, int *col);
 
+/* The PostgreSQL version of libpg_query's parser ("18.4"), for --version. Static. */
+const char *dbm_sql_parser_version(void);
+
 #endif
