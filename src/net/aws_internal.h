@@ -1,5 +1,5 @@
 /*
- * aws_internal.h - what aws.c, sts.c and aws_profile.c share; not for
+ * aws_internal.h - what aws.c, sts.c, aws_profile.c and credential_process.c share; not for
  * callers outside src/net.
  */
 #ifndef DBM_AWS_INTERNAL_H
@@ -69,5 +69,17 @@ int dbm_aws_profile_credentials(dbm_aws_credentials **out, const char *region,
 
 /* The region of the profile (config file), or NULL. Caller frees. */
 int dbm_aws_profile_region(char **out);
+
+/* ---- credential_process (credential_process.c) ---- */
+
+/*
+ * Run the credential_process `command` of the profile `profile_name` and read
+ * the credentials it prints (their source "profile:NAME"). DBM_ECONFIG when it
+ * cannot run, exits non-zero (with the first line of its stderr), prints no
+ * valid credentials or expired ones; no message holds its stdout. Its stdout
+ * past 64 KiB and stderr past 4 KiB are read and dropped.
+ */
+int dbm_aws_credential_process(dbm_aws_credentials **out, const char *command,
+                               const char *profile_name);
 
 #endif
