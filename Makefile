@@ -9,6 +9,8 @@
 #   make bench      benchmarks against a reference measured in the same run
 #   make format     clang-format the sources
 #   make dist       the release form of the action (dist/)
+#   make release    publish it: the image as :vX.Y.Z and :vX, then the git tags vX.Y.Z and vX
+#                   (pushed to RELEASE_REMOTE, default origin)
 #
 # Sources are found in src/ and its folders (one per concern, see README "Development"): a new
 # src/<folder>/foo.c is built and linked without editing this file, and a new
@@ -21,7 +23,7 @@ PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto expat yaml-0.1
 # in a cache outside the clone; the system's libpg_query, if any, is never used. Goals that
 # compile nothing, or only in a sub-make once packages are installed, do not ask for it.
 NO_BUILD_GOALS := clean format format-check lint deps deps-test action-check dist dist-check \
-	check demo bench
+	check demo bench release
 ifneq ($(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 PGQ_DIR := $(shell scripts/libpg-query.sh)
 $(if $(PGQ_DIR),,$(error libpg_query 18 is missing: scripts/libpg-query.sh failed (see above)))
@@ -68,7 +70,7 @@ ASAN_LIB_OBJS := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps deps-test check check-pg unit integration format format-check lint demo bench dist \
-	clean asan action-check dist-check completions man install
+	clean asan action-check dist-check completions man install release
 
 # The PostgreSQL major the integration suites run against: 15 is the host's; 13, 17 and 18 run
 # from Debian roots that scripts/pg-root.sh builds on first use (about a minute each) and keeps.
@@ -203,6 +205,11 @@ dist:
 
 dist-check:
 	@scripts/gen-dist.sh --check
+
+RELEASE_REMOTE ?= origin
+release: dist-check
+	@scripts/publish-image.sh
+	@scripts/gen-dist.sh --tag $(RELEASE_REMOTE)
 
 clean:
 	rm -rf build db-migrate

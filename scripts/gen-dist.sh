@@ -1,20 +1,71 @@
 #!/usr/bin/env bash
 # gen-dist.sh - write dist/, the release form of the action, from the root action.yml.
 #
-#   scripts/gen-dist.sh           write dist/action.yml and dist/README.md
-#   scripts/gen-dist.sh --check   exit 1 when dist/ differs from what would be written
+#   scripts/gen-dist.sh              write dist/action.yml and dist/README.md
+#   scripts/gen-dist.sh --check      exit 1 when dist/ differs from what would be written
+#   scripts/gen-dist.sh --tags       print the tags a release publishes: vX.Y.Z and vX
+#   scripts/gen-dist.sh --tag [REMOTE]
+#                                    tag HEAD vX.Y.Z and move vX to it (dist/ must be current
+#                                    and the work tree clean); with REMOTE, push both there
 #
 # The root action.yml builds the Dockerfile on every job; dist/action.yml is the same
 # metadata (inputs, outputs, branding) running the prebuilt image
 # ghcr.io/OWNER/db-migrate:v<VERSION> instead. OWNER comes from DBM_IMAGE_OWNER, else the
 # owner already in dist/action.yml (so a fork sets it once), else "db-migrate".
+#
+# A release publishes each version under two names, as GitHub's own actions do: the git
+# tags vX.Y.Z (fixed) and vX (moved to the newest X.*), and the image tags of the same
+# names (scripts/publish-image.sh). The docs use OWNER/db-migrate/dist@vX, which therefore
+# exists from the first release on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=write
-[ "${1:-}" = --check ] && mode=check
+case "${1:-}" in
+  --check) mode=check ;;
+  --tags) mode=tags ;;
+  --tag) mode=tag ;;
+  "") ;;
+  *) echo "gen-dist.sh: unknown argument '$1' (--check, --tags, --tag [REMOTE])" >&2; exit 2 ;;
+esac
 
 version=$(cat VERSION)
+case "$version" in
+  [0-9]*.[0-9]*.[0-9]*) ;;
+  *) echo "gen-dist.sh: VERSION '$version' is not X.Y.Z" >&2; exit 2 ;;
+esac
+tags="v$version v${version%%.*}"
+if [ "$mode" = tags ]; then
+  echo "$tags"
+  exit 0
+fi
+if [ "$mode" = tag ]; then
+  remote=${2:-}
+  "$0" --check
+  if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+    echo "gen-dist.sh: the work tree has uncommitted changes" >&2
+    echo "hint: commit them first: a release tag names a commit" >&2
+    exit 2
+  fi
+  head=$(git rev-parse HEAD)
+  full="v$version" major="v${version%%.*}"
+  if existing=$(git rev-parse -q --verify "refs/tags/$full^{commit}"); then
+    if [ "$existing" != "$head" ]; then
+      echo "gen-dist.sh: tag $full already names another commit (${existing:0:12})" >&2
+      echo "hint: raise VERSION for a new release; a published version never moves" >&2
+      exit 2
+    fi
+  else
+    git tag -a -m "db-migrate $version" "$full" "$head"
+  fi
+  git tag -f -a -m "db-migrate $version (latest $major.x)" "$major" "$head" >/dev/null
+  if [ -n "$remote" ]; then
+    git push -q "$remote" "refs/tags/$full"
+    git push -q -f "$remote" "refs/tags/$major"
+  fi
+  echo "tagged $full and $major at ${head:0:12}${remote:+, pushed to $remote}"
+  exit 0
+fi
 owner=${DBM_IMAGE_OWNER:-}
 if [ -z "$owner" ] && [ -f dist/action.yml ]; then
   owner=$(sed -n 's|^  image: docker://ghcr.io/\([^/]*\)/db-migrate:.*|\1|p' dist/action.yml)
@@ -52,13 +103,14 @@ outputs as the one at the repository root, but runs the prebuilt image
 so a job pulls the image instead of building the Dockerfile. Use it as
 
 \`\`\`yaml
-- uses: $owner/db-migrate/dist@v$version
+- uses: $owner/db-migrate/dist@v${version%%.*}
   with:
     command: plan
 \`\`\`
 
-To publish version $version: push the image with \`scripts/publish-image.sh\` (see
-docs/action.md, "Publishing a release"), then tag the commit \`v$version\`.
+\`@v${version%%.*}\` follows the newest $(echo "${version%%.*}").x release; \`@v$version\` pins this one.
+\`make release\` publishes both: the image tags \`:v$version\` and \`:v${version%%.*}\`, then the git tags
+(see docs/action.md, "Publishing a release").
 MD
 
 if [ "$mode" = check ]; then

@@ -65,5 +65,35 @@ for e in errors:
 sys.exit(1 if errors else 0)
 PY
 
+# One name for the action in the docs and examples: every step that uses it names
+# db-migrate/db-migrate/dist@vX, X the major of VERSION, a tag each release publishes
+# (scripts/gen-dist.sh --tag); and its database-url is never localhost, which inside the
+# action's container is the container itself (docs/pull-requests.md).
+python3 - <<'PY' || status=1
+import glob, re, sys
+
+major = "v" + open("VERSION").read().strip().split(".")[0]
+want = "db-migrate/db-migrate/dist@" + major
+errors = []
+for path in ["README.md"] + sorted(glob.glob("docs/*.md")) + sorted(glob.glob("examples/**/*.yml", recursive=True)):
+    lines = open(path, encoding="utf-8").read().split("\n")
+    for n, line in enumerate(lines, 1):
+        m = re.match(r"^(\s*)(?:- )?(?:uses|- uses):\s*(\S+)", line)
+        if not m or m.group(2).startswith(("actions/", "aws-actions/", "docker://")):
+            continue
+        if m.group(2) != want:
+            errors.append("%s:%d: uses %s; the action is %s" % (path, n, m.group(2), want))
+            continue
+        for k in range(n, min(n + 25, len(lines))):
+            if re.match(r"^\s*-\s", lines[k]) and len(lines[k]) - len(lines[k].lstrip()) <= len(m.group(1)):
+                break
+            if re.search(r"database-url:.*@(localhost|127\.0\.0\.1)[:/]", lines[k]):
+                errors.append("%s:%d: the action's database-url is localhost, its own container "
+                              "(use the service's name)" % (path, k + 1))
+for e in errors:
+    print("validate-action: " + e, file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+
 python3 scripts/gen-action-docs.py --check || status=1
 exit $status
