@@ -126,6 +126,18 @@ static bool permanent_failure(const char *msg)
            strstr(msg, "does not support SSL");
 }
 
+/* A duration as --wait takes it: the largest unit that writes it whole (90000 -> "90s"). */
+static char *duration_text(long long ms)
+{
+    if (ms % 3600000 == 0)
+        return dbm_xasprintf("%lldh", ms / 3600000);
+    if (ms % 60000 == 0)
+        return dbm_xasprintf("%lldm", ms / 60000);
+    if (ms % 1000 == 0)
+        return dbm_xasprintf("%llds", ms / 1000);
+    return dbm_xasprintf("%lldms", ms);
+}
+
 /*
  * Give a connection failure its hint. libpq 15 does not expose the SQLSTATE
  * of a failed connection, so its message is what there is to read (English
@@ -173,6 +185,15 @@ static void hint_for(const char *msg, const dbm_connect_opts *cfg, bool tunneled
     } else if (tunneled) {
         dbm_error_hint("the tunnel is up, but the database did not answer through it: check the "
                        "database host and port in database-url as the bastion sees them");
+    } else if (cfg->wait_ms > 0) {
+        /* It was retried for --wait already: suggest longer, never the same or shorter. */
+        char *waited = duration_text(cfg->wait_ms), *longer = duration_text(2 * cfg->wait_ms);
+        dbm_error_hint("check the host and port, and that the database accepts connections from "
+                       "this machine (in a private subnet: ssh-bastion); it was retried for "
+                       "--wait %s; if it is still starting, give it longer (--wait %s)",
+                       waited, longer);
+        free(waited);
+        free(longer);
     } else {
         dbm_error_hint("check the host and port, and that the database accepts connections from "
                        "this machine; for a database in a private subnet set ssh-bastion, or use "

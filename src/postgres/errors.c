@@ -68,13 +68,46 @@ void dbm_db_error_at(dbm_error_info *e, const char *detail, const char *hint, co
     e->context = context_lines(text, text_len, line, first_line);
 }
 
+/*
+ * What to do about an integrity constraint violation (SQLSTATE class 23), for
+ * which the server gives no hint of its own: the rows are the problem, not
+ * the SQL. NULL for any other error.
+ */
+static const char *constraint_hint(const char *sqlstate)
+{
+    static const struct {
+        const char *sqlstate, *hint;
+    } hints[] = {
+        {"23505", "the key in the detail is there twice: skip or merge the row (INSERT ... ON "
+                  "CONFLICT), or remove the duplicates before the unique index is built"},
+        {"23502", "a row has no value for a NOT NULL column: give the column a DEFAULT, or fill "
+                  "it (UPDATE) before setting NOT NULL"},
+        {"23514", "rows break the CHECK constraint: fix them first, or add it NOT VALID and "
+                  "VALIDATE CONSTRAINT once they are fixed"},
+        {"23503", "rows reference keys that are not there: add the missing keys or fix the "
+                  "references first, or add the constraint NOT VALID and VALIDATE it later"},
+        {"23P01", "rows conflict under the exclusion constraint: fix the overlapping rows first"},
+    };
+
+    if (!sqlstate || strncmp(sqlstate, "23", 2) != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
+        if (strcmp(sqlstate, hints[i].sqlstate) == 0)
+            return hints[i].hint;
+    return "the data breaks an integrity constraint (see the detail): fix those rows, then run "
+           "again";
+}
+
 /* As dbm_db_fill_error, pointing at byte `offset` of `text`. */
 static void fill_error_at(dbm_error_info *e, const PGresult *res, const char *text, size_t text_len,
                           size_t offset, int first_line, const char *file)
 {
-    dbm_db_error_at(e, PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
-                    PQresultErrorField(res, PG_DIAG_MESSAGE_HINT), text, text_len, offset,
-                    first_line, file);
+    const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+
+    if (!hint)
+        hint = constraint_hint(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+    dbm_db_error_at(e, PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL), hint, text, text_len,
+                    offset, first_line, file);
 }
 
 void dbm_db_fill_error(dbm_error_info *e, const PGresult *res, const char *text, size_t text_len,
