@@ -1,6 +1,7 @@
 #include "unit.h"
 
 #include "common/error.h"
+#include "common/util.h"
 #include "config.h"
 #include "config_file.h"
 
@@ -100,6 +101,29 @@ static void options_of_each_type_are_read(void **state)
     assert_string_equal(cfg->history_schema, "ops");
     assert_null(cfg->deployed_ref); /* a key without a value sets nothing */
     dbm_config_free(cfg);
+}
+
+/* Every option that is an action input is a key of the file too, by the same name. */
+static void every_action_input_is_a_key_of_the_file(void **state)
+{
+    size_t n = 0;
+
+    for (const dbm_option *o = dbm_options; o->name; o++) {
+        dbm_config_file *f = NULL;
+        char *text;
+
+        if (!(o->flags & DBM_OPTION_INPUT))
+            continue;
+        text = dbm_xasprintf("%s: '%s'\n", o->name, o->values ? o->values[0] : "x");
+        if (parse(&f, text) != 0)
+            fail_msg("%s: %s", o->name, dbm_error_message());
+        assert_string_equal(dbm_config_file_option(f, o->name), o->values ? o->values[0] : "x");
+        assert_int_equal(dbm_config_file_option_line(f, o->name), 1);
+        dbm_config_file_free(f);
+        free(text);
+        n++;
+    }
+    assert_int_equal(n, 31); /* DESIGN section 3's options */
 }
 
 static void a_bad_value_in_the_file_is_validated_like_a_flag(void **state)
@@ -339,6 +363,7 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
+        T(every_action_input_is_a_key_of_the_file),
         T(options_of_each_type_are_read),
         T(a_bad_value_in_the_file_is_validated_like_a_flag),
         T(variables_are_taken_from_the_environment),

@@ -18,6 +18,10 @@ static void format_names_round_trip(void **state)
         assert_int_equal(dbm_format_parse(&f, names[i]), 0);
         assert_string_equal(dbm_format_name(f), names[i]);
     }
+    /* The list --format completes from (and --help shows) is the same, in the same order. */
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        assert_string_equal(dbm_format_names[i], names[i]);
+    assert_null(dbm_format_names[sizeof(names) / sizeof(names[0])]);
     assert_int_equal(dbm_format_parse(&f, "liquibase"), DBM_ECONFIG);
     assert_non_null(strstr(dbm_error_message(), "liquibase"));
     assert_non_null(strstr(dbm_error_hint_text(), "golang-migrate"));
