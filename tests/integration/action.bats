@@ -163,6 +163,10 @@ EOF
   run buildah run --isolation chroot "$CTR" -- /usr/local/bin/db-migrate --version
   [ "$status" -eq 0 ]
   [[ "$output" == *"$(cat "$REPO_ROOT/VERSION")"* ]]
+  # libpq and libcurl are loaded at run time, not linked: --version loads both
+  [[ "$output" == *$'\nlibpq '[0-9]* ]]
+  [[ "$output" == *$'\nlibcurl '[0-9]* ]]
+  [[ "$output" != *"not loaded"* ]]
   run buildah run --isolation chroot "$CTR" -- ldd /usr/local/bin/db-migrate
   [ "$status" -eq 0 ]
   [[ "$output" != *"not found"* ]]
