@@ -10,6 +10,7 @@
 #include "common/thread.h"
 #include "common/util.h"
 #include "git/check.h"
+#include "migration/digest.h"
 #include "postgres/adopt.h"
 #include "postgres/db.h"
 #include "postgres/history.h"
@@ -34,6 +35,19 @@ int dbm_run_load_files(dbm_run_ctx *ctx)
     int error = dbm_migrations_load(&ctx->set, ctx->cfg->migrations_dir, ctx->cfg->format);
     if (error < 0)
         return error;
+    ctx->report->migrations_digest = dbm_migrations_digest(ctx->set);
+    /* A remote run on a stale image refuses before it connects: nothing runs. */
+    if (ctx->cfg->expect_migrations &&
+        (error = dbm_migrations_expect(ctx->set, ctx->cfg->expect_migrations)) < 0) {
+        if (error == DBM_EBLOCKED) {
+            dbm_finding *f = dbm_report_add_finding(ctx->report, DBM_SEV_ERROR,
+                                                    "expect-migrations", NULL, 0, 0, "%s",
+                                                    dbm_error_message());
+            dbm_report_set(&f->hint, dbm_error_hint_text());
+            dbm_report_set(&ctx->report->status, "blocked");
+        }
+        return error;
+    }
     dbm_report_set(&ctx->report->format, dbm_format_name(ctx->set->format));
     dbm_report_set(&ctx->report->migrations_dir, ctx->cfg->migrations_dir);
     ctx->state = dbm_xcalloc(ctx->set->count, sizeof(*ctx->state));
