@@ -35,6 +35,15 @@ int dbm_run_load_files(dbm_run_ctx *ctx)
     int error = dbm_migrations_load(&ctx->set, ctx->cfg->migrations_dir, ctx->cfg->format);
     if (error < 0)
         return error;
+    dbm_report_set(&ctx->report->format, dbm_format_name(ctx->set->format));
+    dbm_report_set(&ctx->report->migrations_dir, ctx->cfg->migrations_dir);
+    ctx->state = dbm_xcalloc(ctx->set->count, sizeof(*ctx->state));
+    ctx->parsed = dbm_xcalloc(ctx->set->count, sizeof(*ctx->parsed));
+    ctx->display = dbm_xcalloc(ctx->set->count, sizeof(*ctx->display));
+    ctx->row = dbm_xcalloc(ctx->set->count, sizeof(*ctx->row));
+    for (size_t i = 0; i < ctx->set->count; i++)
+        ctx->display[i] = display_path(ctx->cfg, ctx->set->items[i].path);
+    free(ctx->report->migrations_digest);
     ctx->report->migrations_digest = dbm_migrations_digest(ctx->set);
     /* A remote run on a stale image refuses before it connects: nothing runs. */
     if (ctx->cfg->expect_migrations &&
@@ -48,14 +57,6 @@ int dbm_run_load_files(dbm_run_ctx *ctx)
         }
         return error;
     }
-    dbm_report_set(&ctx->report->format, dbm_format_name(ctx->set->format));
-    dbm_report_set(&ctx->report->migrations_dir, ctx->cfg->migrations_dir);
-    ctx->state = dbm_xcalloc(ctx->set->count, sizeof(*ctx->state));
-    ctx->parsed = dbm_xcalloc(ctx->set->count, sizeof(*ctx->parsed));
-    ctx->display = dbm_xcalloc(ctx->set->count, sizeof(*ctx->display));
-    ctx->row = dbm_xcalloc(ctx->set->count, sizeof(*ctx->row));
-    for (size_t i = 0; i < ctx->set->count; i++)
-        ctx->display[i] = display_path(ctx->cfg, ctx->set->items[i].path);
     return 0;
 }
 
