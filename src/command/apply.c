@@ -161,8 +161,9 @@ static int judge_stop(apply_state *st, dbm_mig_result *r, int error)
     r->error->message = dbm_xasprintf(
         "it did not finish in the %lld ms this Lambda invocation had, and was %s", st->time_left,
         r->transactional ? "rolled back (nothing of it applied)" : "stopped at its statement");
-    dbm_report_set(&r->error->hint, "a migration longer than a Lambda function may run needs "
-                                    "run-in: ecs (no time limit); Lambda allows at most 15 minutes");
+    dbm_report_set(&r->error->hint,
+                   "a migration longer than a Lambda function may run needs "
+                   "run-in: ecs (no time limit); Lambda allows at most 15 minutes");
     dbm_report_set(&r->error->file, r->file);
     return DBM_EFAILED;
 }
@@ -241,7 +242,8 @@ static int deadline_gate(apply_state *st, size_t i)
     const dbm_config *cfg = st->ctx->cfg;
     const dbm_migration *m = &st->ctx->set->items[i];
     const dbm_history_row *row = dbm_history_find(st->ctx->history, m->version);
-    long long estimate = row && row->status && !strcmp(row->status, "applied") ? row->duration_ms : 0;
+    long long estimate =
+        row && row->status && !strcmp(row->status, "applied") ? row->duration_ms : 0;
     long long left = cfg->deadline_ms - cfg->deadline_margin_ms - dbm_now_ms();
     dbm_mig_result *r;
 
@@ -263,7 +265,8 @@ static int deadline_gate(apply_state *st, size_t i)
                       "invocation leaves it",
                       st->ctx->display[i], estimate, left > 0 ? left : 0);
     else
-        dbm_error_set(DBM_EFAILED, "the Lambda invocation leaves no time to run '%s' (%lld ms left)",
+        dbm_error_set(DBM_EFAILED,
+                      "the Lambda invocation leaves no time to run '%s' (%lld ms left)",
                       st->ctx->display[i], left > 0 ? left : 0);
     dbm_error_hint("run it with run-in: ecs (no time limit), or raise the function's timeout "
                    "(Lambda allows at most 15 minutes)");

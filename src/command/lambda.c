@@ -246,7 +246,9 @@ static void set_deadline(dbm_config *cfg, int64_t deadline_epoch_ms)
         return;
     budget = (long long)(deadline_epoch_ms - epoch_ms());
     margin = budget / 10;
-    margin = margin < MARGIN_MIN_MS ? MARGIN_MIN_MS : margin > MARGIN_MAX_MS ? MARGIN_MAX_MS : margin;
+    margin = margin < MARGIN_MIN_MS   ? MARGIN_MIN_MS
+             : margin > MARGIN_MAX_MS ? MARGIN_MAX_MS
+                                      : margin;
     cfg->deadline_ms = dbm_now_ms() + budget;
     cfg->deadline_margin_ms = margin;
 }

@@ -49,9 +49,8 @@ int dbm_run_load_files(dbm_run_ctx *ctx)
     if (ctx->cfg->expect_migrations &&
         (error = dbm_migrations_expect(ctx->set, ctx->cfg->expect_migrations)) < 0) {
         if (error == DBM_EBLOCKED) {
-            dbm_finding *f = dbm_report_add_finding(ctx->report, DBM_SEV_ERROR,
-                                                    "expect-migrations", NULL, 0, 0, "%s",
-                                                    dbm_error_message());
+            dbm_finding *f = dbm_report_add_finding(ctx->report, DBM_SEV_ERROR, "expect-migrations",
+                                                    NULL, 0, 0, "%s", dbm_error_message());
             dbm_report_set(&f->hint, dbm_error_hint_text());
             dbm_report_set(&ctx->report->status, "blocked");
         }

@@ -96,9 +96,8 @@ int dbm_migrations_expect(const dbm_migration_set *set, const char *expected)
                               "but a version or a file's content differs",
                               a);
     else
-        error = dbm_error_set(DBM_EBLOCKED,
-                              "these migrations are not the ones expected: %s here, %s expected",
-                              a, b);
+        error = dbm_error_set(
+            DBM_EBLOCKED, "these migrations are not the ones expected: %s here, %s expected", a, b);
     dbm_error_hint("this image or directory holds other migration files than the commit "
                    "(a stale image?): deploy the image built from the commit, then run again");
 done:

@@ -174,7 +174,9 @@ static CURL *prepare(const dbm_http_request *req, struct curl_slist *headers, db
                      dbm_buf *head)
 {
     CURL *c = lc.easy_init();
-    long timeout = req->timeout_ms > 0 ? req->timeout_ms : req->timeout_ms < 0 ? 0 : DEFAULT_TIMEOUT_MS;
+    long timeout = req->timeout_ms > 0   ? req->timeout_ms
+                   : req->timeout_ms < 0 ? 0
+                                         : DEFAULT_TIMEOUT_MS;
     const char *method = req->method ? req->method : "GET";
 
     if (!c)

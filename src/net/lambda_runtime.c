@@ -67,8 +67,9 @@ static int post(const char *api, const char *path, const char *const *headers, c
     int error = call(&resp, api, "POST", path, headers, body, 0);
 
     if (error == 0 && resp->status != 202)
-        error = dbm_error_set(DBM_ECONNECT, "the Lambda Runtime API refused the %s: HTTP %ld %.200s",
-                              what, resp->status, resp->body ? resp->body : "");
+        error =
+            dbm_error_set(DBM_ECONNECT, "the Lambda Runtime API refused the %s: HTTP %ld %.200s",
+                          what, resp->status, resp->body ? resp->body : "");
     dbm_http_response_free(resp);
     return error;
 }
@@ -83,16 +84,15 @@ int dbm_lambda_respond(const char *api, const char *request_id, const char *json
     return error;
 }
 
-int dbm_lambda_fail(const char *api, const char *request_id, const char *type,
-                    const char *message)
+int dbm_lambda_fail(const char *api, const char *request_id, const char *type, const char *message)
 {
-    json_t *doc = json_pack("{s:s, s:s}", "errorMessage", message ? message : "",
-                            "errorType", type);
+    json_t *doc =
+        json_pack("{s:s, s:s}", "errorMessage", message ? message : "", "errorType", type);
     char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     char *type_header = dbm_xasprintf("Lambda-Runtime-Function-Error-Type: %s", type);
     const char *headers[] = {"Content-Type: application/json", type_header, NULL};
-    char *path = request_id ? dbm_xasprintf("/invocation/%s/error", request_id)
-                            : dbm_xstrdup("/init/error");
+    char *path =
+        request_id ? dbm_xasprintf("/invocation/%s/error", request_id) : dbm_xstrdup("/init/error");
     int error = post(api, path, headers, body ? body : "{}", request_id ? "error" : "init error");
 
     free(path);

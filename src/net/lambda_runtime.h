@@ -14,10 +14,10 @@
 #include <stdint.h>
 
 typedef struct {
-    char *request_id;   /* Lambda-Runtime-Aws-Request-Id */
+    char *request_id;    /* Lambda-Runtime-Aws-Request-Id */
     int64_t deadline_ms; /* Lambda-Runtime-Deadline-Ms: Unix epoch milliseconds; 0 if absent */
-    char *trace_id;     /* Lambda-Runtime-Trace-Id, or NULL */
-    char *event;        /* the event's body, NUL-terminated */
+    char *trace_id;      /* Lambda-Runtime-Trace-Id, or NULL */
+    char *event;         /* the event's body, NUL-terminated */
 } dbm_lambda_invocation;
 
 /*
@@ -37,8 +37,7 @@ int dbm_lambda_respond(const char *api, const char *request_id, const char *json
  * is Lambda's {"errorMessage", "errorType"}; type is sent as the
  * Lambda-Runtime-Function-Error-Type header too. 0, or DBM_ECONNECT.
  */
-int dbm_lambda_fail(const char *api, const char *request_id, const char *type,
-                    const char *message);
+int dbm_lambda_fail(const char *api, const char *request_id, const char *type, const char *message);
 
 void dbm_lambda_invocation_free(dbm_lambda_invocation *inv); /* accepts NULL */
 
