@@ -138,9 +138,11 @@ slow() { printf 'CREATE TABLE %s (id int);\nSELECT pg_sleep(%s);\n' "$2" "$3" > 
   event notjson 'apply please'
   event badkey '{"command": "apply", "input": {}}'
   event badvalue '{"command": "apply", "inputs": {"lock-timeout": "soon"}}'
-  invoke 30000 6 bad notjson badkey badvalue
-  [ "$(answers)" -eq 4 ]
-  for i in 1 2 3 4; do
+  event badcmd '{"command": "aply"}'
+  event badtype '{"command": "apply", "inputs": {"lock-timeout": ["5s"]}}'
+  invoke 30000 8 bad notjson badkey badvalue badcmd badtype
+  [ "$(answers)" -eq 6 ]
+  for i in 1 2 3 4 5 6; do
     [ "$(answer "$i" .kind)" = error ]
     [ "$(answer "$i" .type)" = DbMigrate.InvalidEvent ]
   done
@@ -149,6 +151,10 @@ hint: did you mean 'migrations-dir'?" ]
   answer 2 .body.errorMessage | grep -q 'the event is not a JSON object'
   answer 3 .body.errorMessage | grep -q "unknown key 'input' in the event"
   answer 4 .body.errorMessage | grep -q "lock-timeout"
+  answer 5 .body.errorMessage | grep -q "did you mean 'apply'?"
+  answer 6 .body.errorMessage | grep -q "input 'lock-timeout' must be a string, a number or a boolean"
+  # Nothing reached the database.
+  [ "$(sql "SELECT to_regclass('db_migrate.runs') IS NULL")" = t ]
   # The runtime keeps serving after a bad event: all four were answered by one process.
   [ ! -e "$LAMBDA/violations" ]
 }
@@ -166,4 +172,22 @@ hint: did you mean 'migrations-dir'?" ]
   jq -e -s 'all(.[]; type == "object" and (.level | type == "string"))' "$WORK/all.log"
   jq -e -s 'any(.[]; .message | test("applied +migrations/001_accounts.sql|001_accounts"))' "$WORK/all.log"
   jq -e -s "any(.[]; .level == \"error\" and (.message | test(\"unknown input 'nope'\")))" "$WORK/all.log"
+}
+
+@test "expect-migrations: a run here refuses other files than the digest names, before connecting" {
+  write migrations/001_accounts.sql <<<'CREATE TABLE accounts (id int);'
+  digest=$(jq -r .migrations_digest <("$DBM" plan --offline --report-file -))
+  write migrations/002_orders.sql <<<'CREATE TABLE orders (id int);'
+  run_dbm 1 apply --expect-migrations "$digest" --report-file "$WORK/report.json"
+  [[ "$output" == *"these migrations are not the ones expected: 2 migrations up to 002 here, 1 migration up to 001 expected"* ]]
+  [[ "$output" == *"hint: this image or directory holds other migration files than the commit"* ]]
+  [ "$(jq -r .status "$WORK/report.json")" = blocked ]
+  [ "$(sql "SELECT to_regclass('db_migrate.runs') IS NULL AND to_regclass('accounts') IS NULL")" = t ]
+  # Not a digest at all: a configuration error.
+  run_dbm 2 apply --expect-migrations yesterday
+  [[ "$output" == *"invalid value for expect-migrations: not a migrations digest"* ]]
+  # The digest of these files: applied.
+  digest=$(jq -r .migrations_digest <("$DBM" plan --offline --report-file -))
+  run_dbm 0 apply --expect-migrations "$digest"
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 2 ]
 }
