@@ -191,3 +191,22 @@ hint: did you mean 'migrations-dir'?" ]
   run_dbm 0 apply --expect-migrations "$digest"
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 2 ]
 }
+
+@test "lambda: a migration whose last run outlasts the invocation is not started, with the ecs advice" {
+  # Flyway's repeatable migrations run again when they change: their last duration is known.
+  write migrations/V1__accounts.sql <<<'CREATE TABLE accounts (id int);'
+  printf 'CREATE OR REPLACE VIEW slow_view AS SELECT 1 AS one;\nSELECT pg_sleep(2.5);\n' > migrations/R__slow_view.sql
+  run_dbm 0 apply --format flyway
+  [ "$(sql "SELECT duration_ms >= 2500 FROM db_migrate.migrations WHERE version = 'R__slow_view'")" = t ]
+  sed -i 's/SELECT 1 AS one/SELECT 2 AS two/' migrations/R__slow_view.sql
+  event apply "{\"inputs\": {\"database-url\": \"$DATABASE_URL\", \"migrations-dir\": \"$WORK/migrations\", \"format\": \"flyway\"}}"
+  invoke 2000 3 apply
+  [ "$(answers)" -eq 1 ]
+  [ "$(answer 1 '.body."exit-code"')" = 1 ]
+  [ "$(answer 1 .body.continue)" = false ]
+  answer 1 .body.report.error | grep -Eq "/R__slow_view.sql' took [0-9]+ ms when last applied, more than the [0-9]+ ms a Lambda invocation leaves it"
+  # It was not started: the view is the old one, its row unchanged.
+  [ "$(sql "SELECT * FROM slow_view")" = 1 ]
+  [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2.5)%' AND pid <> pg_backend_pid()")" = 0 ]
+  [ "$(sql "SELECT string_agg(outcome, ',' ORDER BY id) FROM db_migrate.runs")" = applied,failed ]
+}
