@@ -399,6 +399,7 @@ static int read_versions(dbm_config *cfg, const parsed_args *pa)
         if (strcmp(pa->flags[i].name, "accept-edit") == 0)
             cfg->accept_edit = dbm_xstrdup(pa->flags[i].value);
     cfg->expect_deployed = dbm_xstrdup(lookup(pa, "expect-deployed"));
+    cfg->expect_migrations = dbm_xstrdup(lookup(pa, "expect-migrations"));
     v = lookup(pa, "adopt-from");
     if (v && (error = dbm_option_check_value("adopt-from", v)) < 0)
         return error;
@@ -583,6 +584,7 @@ void dbm_config_free(dbm_config *cfg)
     free(cfg->accept_edit);
     free(cfg->adopt_from);
     free(cfg->expect_deployed);
+    free(cfg->expect_migrations);
     free(cfg->aws_region);
     free(cfg->role_to_assume);
     free(cfg->role_session_name);

@@ -49,6 +49,8 @@ const dbm_option dbm_options[] = {
      INPUT},
     {"expect-deployed", "SHA", NULL, "apply only if the last successful apply was at SHA", NULL,
      INPUT},
+    {"expect-migrations", "DIGEST", NULL,
+     "refuse unless the files match this digest (a remote run on a stale image)", NULL, INPUT},
     {"auth", "MODE", "password", "how to sign in; aws-iam: an RDS IAM token as the password",
      auth_values, INPUT},
     {"aws-region", "R", "AWS_REGION", "AWS region for aws-iam", NULL, INPUT},
