@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "postgres/db.h"
 #include "postgres/history.h"
+#include "postgres/progress.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,9 @@ typedef struct {
     long long run_id;
     const char *git_sha;
     size_t *index; /* batch item -> file */
+    size_t nbatch; /* items in the batch under way */
     size_t next;   /* the file after the last one with an outcome */
+    dbm_progress *progress;
     int applied;
     bool failed;
 } apply_state;
@@ -94,9 +97,16 @@ static dbm_mig_result *batch_row(void *arg, size_t k)
     return apply_row(st, st->index[k]);
 }
 
+/* Item k is done: the next one runs now (the server runs a batch's items back to back). */
 static void batch_done(void *arg, size_t k, dbm_mig_result *r, int error)
 {
     apply_state *st = arg;
+
+    dbm_progress_blame(st->progress, r);
+    if (error == 0 && k + 1 < st->nbatch)
+        dbm_progress_begin(st->progress, st->ctx->display[st->index[k + 1]]);
+    else
+        dbm_progress_end(st->progress);
     apply_finish(st, st->index[k], r, error);
 }
 
@@ -119,7 +129,10 @@ static void apply_batch(apply_state *st, size_t i, dbm_batch_item *items)
         n++;
     }
     st->next = i;
+    st->nbatch = n;
+    dbm_progress_begin(st->progress, ctx->display[i]);
     dbm_db_apply_batch(ctx->pg, items, n, &hooks);
+    dbm_progress_end(st->progress);
 }
 
 /* Apply file i on its own; with --verbose its notices are one collapsible group of the log. */
@@ -134,7 +147,10 @@ static int apply_one(apply_state *st, size_t i)
     r = apply_row(st, i);
     if (ctx->cfg->verbose)
         dbm_log_group(ctx->display[i]);
+    dbm_progress_begin(st->progress, ctx->display[i]);
     error = dbm_db_apply(r, ctx->pg, &ctx->set->items[i], ctx->parsed[i], &o);
+    dbm_progress_end(st->progress);
+    dbm_progress_blame(st->progress, r);
     if (ctx->cfg->verbose)
         dbm_log_endgroup();
     apply_finish(st, i, r, error);
@@ -228,7 +244,12 @@ int dbm_cmd_apply(dbm_run_ctx *ctx)
         goto done;
     }
     st.git_sha = info.git_sha;
-    if ((error = apply_files(&st)) < 0)
+    /* A second connection tells what a long migration does, and who holds what it waits for. */
+    if (dbm_run_any_pending(ctx))
+        dbm_progress_start(&st.progress, ctx->pg);
+    error = apply_files(&st);
+    dbm_progress_free(st.progress);
+    if (error < 0)
         goto done;
     rep->applied_count = st.applied;
     dbm_report_set(&rep->status, st.failed ? "failed" : st.applied ? "applied" : "up-to-date");

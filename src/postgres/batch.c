@@ -85,6 +85,19 @@ static void batch_prepare(dbm_batch_msg *b, PGconn *conn, const char *schema)
     b->pre = 2;
 }
 
+/*
+ * What opens each item. The server sends a message's results when it ends,
+ * when its output buffer fills, or with a notice: so each item starts with
+ * one, and the results of the items before it, committed by then, reach the
+ * log as it starts rather than after the message's last item. (A migration
+ * that runs long would otherwise leave the log on an earlier one while later
+ * ones had committed.) client_min_messages is set for the notice to be sent,
+ * for the item's transaction only; the notice processor drops it.
+ */
+#define BATCH_FLUSH_SQL                                                                            \
+    "DO $db_migrate$BEGIN PERFORM set_config('client_min_messages', 'notice', true); "             \
+    "RAISE NOTICE '" DBM_DB_FLUSH_NOTICE "'; END$db_migrate$"
+
 /* Item `it` into the message, its statements' offsets from at[*nat] on. */
 static void batch_add_item(dbm_batch_msg *b, PGconn *conn, const dbm_batch_item *it, size_t *nat)
 {
@@ -95,7 +108,7 @@ static void batch_add_item(dbm_batch_msg *b, PGconn *conn, const dbm_batch_item 
                  : dbm_history_sql_applied(conn, it->opts.schema, it->m, it->opts.run_id,
                                            it->opts.git_sha);
 
-    dbm_buf_printf(&b->sql, "BEGIN;\n%s;\n", settings);
+    dbm_buf_printf(&b->sql, "%s;\nBEGIN;\n%s;\n", BATCH_FLUSH_SQL, settings);
     for (size_t i = 0; i < it->stmts->count; i++) {
         const dbm_stmt *st = &it->stmts->items[i];
         b->at[(*nat)++] = b->sql.len;
@@ -187,11 +200,11 @@ static int statements_one_by_one(dbm_mig_result *r, PGconn *conn, const dbm_batc
     return error;
 }
 
-/* A result where an item's BEGIN or COMMIT should be, that is not one. */
+/* A result where an item's DO, BEGIN or COMMIT should be, that is not one. */
 static bool wrong_tag(const PGresult *res, size_t pos, size_t nres)
 {
     const char *tag = PQcmdStatus((PGresult *)res);
-    return (pos == 0 && strcmp(tag, "BEGIN") != 0) ||
+    return (pos == 0 && strcmp(tag, "DO") != 0) || (pos == 1 && strcmp(tag, "BEGIN") != 0) ||
            (pos + 1 == nres && strcmp(tag, "COMMIT") != 0);
 }
 
