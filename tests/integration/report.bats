@@ -181,7 +181,7 @@ head_bytes() { head -c "$2" "$1"; }
   run_dbm 0 plan
   run_dbm 0 plan --fail-on never
   run_dbm 1 plan --fail-on warning
-  [[ "$output" == *"error: migrations/001_index.sql:1:1: index \"accounts_email_idx\" on existing table"* ]]
+  [[ "$output" == *"index-without-concurrently  migrations/001_index.sql:1: index \"accounts_email_idx\" on existing table"* ]]
   [[ "$output" == *"error: plan found 1 blocking problem; nothing was applied"* ]]
   run_dbm 1 dry-run --fail-on warning
   [[ "$output" == *"dry-run found 1 blocking problem"* ]]
@@ -207,7 +207,7 @@ head_bytes() { head -c "$2" "$1"; }
   [[ "$output" == *"warnings (1):"* ]]
   printf 'rules:\n  index-without-concurrently: error\n' > db-migrate.yml
   run_dbm 1 plan
-  [[ "$output" == *"error: migrations/001_index.sql:1:1: index \"accounts_email_idx\" on existing table"* ]]
+  [[ "$output" == *"index-without-concurrently  migrations/001_index.sql:1: index \"accounts_email_idx\" on existing table"* ]]
   [[ "$output" == *"error: plan found 1 blocking problem; nothing was applied"* ]]
   # fail-on, as a flag, still decides what fails the run.
   run_dbm 0 plan --fail-on never
