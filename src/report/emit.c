@@ -93,11 +93,11 @@ int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts)
     int error = 0;
 
     /*
-     * Under Actions annotations mark the files on the pull request. Elsewhere
-     * they are lines on stderr, which the terminal report (or the JSON report
-     * object) lists once already when it is shown.
+     * Under Actions annotations mark the files on the pull request, and in a
+     * JSON log each is an event a pipeline can select. Elsewhere they are lines
+     * on stderr, which the plain-text report lists once already when shown.
      */
-    if (dbm_in_actions() || !terminal_shown(r, opts))
+    if (dbm_in_actions() || dbm_log_json() || !terminal_shown(r, opts))
         report_annotations(r);
     if (emit_summary(r, opts) < 0)
         error = DBM_EGENERIC;

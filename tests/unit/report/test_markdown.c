@@ -296,7 +296,7 @@ static void findings_are_grouped_by_level_errors_first(void **state)
 
     assert_contains(md, "#### ❌ Errors (1)\n\n"
                         "- **edited-applied** `db/migrations/4_d.sql:1`: '4\\_d.sql' was edited "
-                        "after deploy — add a new migration instead\n\n"
+                        "after deploy\\\n  ↳ _add a new migration instead_\n\n"
                         "#### ⚠️ Warnings (1)\n\n"
                         "- **require-concurrent-index** `db/migrations/3_c.sql:2`: CREATE INDEX "
                         "blocks writes (dry-run: confirmed)\n\n"
@@ -454,7 +454,7 @@ static void history_is_one_line_and_a_collapsed_list_newest_first(void **state)
             "- **index-without-concurrently** `m/99999999_new_index.sql:1`: blocks writes\n\n"
             "**Earlier:** 2 migrations applied before this run; the newest is `00000001` "
             "migration\\_number\\_1\\_with\\_a\\_rather\\_long\\_name, applied "
-            "2026-01-01T00:00:01Z.\n\n"
+            "2026-01-01 00:00 UTC.\n\n"
             "<details><summary>2 earlier migrations</summary>\n\n"
             "| Version | Name | Applied | Duration |\n|---|---|---|---:|\n"
             "| `00000001` | migration\\_number\\_1\\_with\\_a\\_rather\\_long\\_name | "
