@@ -341,6 +341,7 @@ typedef struct {
     size_t k;           /* the next item to send */
     size_t per_message; /* items to a message at most */
     bool one_by_one;    /* send item k a statement at a time */
+    bool no_flush;      /* the flush failed (no PL/pgSQL): every item a statement at a time */
     int attempt;        /* lock-timeout retries of item k so far */
 } batch_loop;
 
@@ -383,6 +384,11 @@ static int send_message(batch_loop *lp, PGconn *conn, const dbm_batch_item *item
             lp->per_message = 1;
         else
             lp->one_by_one = true;
+    } else if (!rd.mismatch && rd.err_pos == 0 && PQstatus(conn) == CONNECTION_OK) {
+        /* The item's flush failed, before its transaction began: a database without
+         * PL/pgSQL. The rest go a statement at a time, which needs none. */
+        lp->no_flush = true;
+        lp->k = rd.j;
     } else if (!rd.mismatch && strcmp(dbm_db_sqlstate(rd.err), DBM_LOCK_TIMEOUT_SQLSTATE) == 0 &&
                lp->attempt < items[rd.j].opts.lock_retries) {
         dbm_log("  lock timeout in '%s' (attempt %d of %ld); retrying",
@@ -421,7 +427,7 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
     while (lp.k < n) {
         const char *scs = PQparameterStatus(conn, "standard_conforming_strings");
 
-        if (lp.one_by_one || !scs || strcmp(scs, "on") != 0) {
+        if (lp.one_by_one || lp.no_flush || !scs || strcmp(scs, "on") != 0) {
             /*
              * The files were split with standard_conforming_strings on; with
              * it off the server reads backslashes in strings otherwise, and
