@@ -25,6 +25,7 @@
 #include "postgres/cancel.h"
 #include "postgres/db.h"
 #include "postgres/history.h"
+#include "postgres/progress.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,9 @@ typedef struct {
     long long run_id;
     const char *git_sha;
     size_t *index; /* batch item -> file */
+    size_t nbatch; /* items in the batch under way */
     size_t next;   /* the file after the last one with an outcome */
+    dbm_progress *progress;
     int applied;
     int attempted;       /* migrations started by this run */
     long long time_left; /* with a deadline: ms the next migration may take */
@@ -174,10 +177,16 @@ static dbm_mig_result *batch_row(void *arg, size_t k)
     return apply_row(st, st->index[k]);
 }
 
+/* Item k is done: the next one runs now (the server runs a batch's items back to back). */
 static void batch_done(void *arg, size_t k, dbm_mig_result *r, int error)
 {
     apply_state *st = arg;
     st->attempted++;
+    dbm_progress_blame(st->progress, r);
+    if (error == 0 && k + 1 < st->nbatch)
+        dbm_progress_begin(st->progress, st->ctx->display[st->index[k + 1]]);
+    else
+        dbm_progress_end(st->progress);
     apply_finish(st, st->index[k], r, judge_stop(st, r, error));
 }
 
@@ -200,9 +209,12 @@ static void apply_batch(apply_state *st, size_t i, dbm_batch_item *items)
         n++;
     }
     st->next = i;
+    st->nbatch = n;
+    dbm_progress_begin(st->progress, ctx->display[i]);
     dbm_db_cancel_arm(true);
     dbm_db_apply_batch(ctx->pg, items, n, &hooks);
     dbm_db_cancel_arm(false);
+    dbm_progress_end(st->progress);
 }
 
 /* Apply file i on its own; with --verbose its notices are one collapsible group of the log. */
@@ -218,10 +230,13 @@ static int apply_one(apply_state *st, size_t i)
     if (ctx->cfg->verbose)
         dbm_log_group(ctx->display[i]);
     st->attempted++;
+    dbm_progress_begin(st->progress, ctx->display[i]);
     /* A signal cancels a transactional migration; one outside a transaction ends its statement. */
     dbm_db_cancel_arm(!ctx->set->items[i].no_transaction);
     error = dbm_db_apply(r, ctx->pg, &ctx->set->items[i], ctx->parsed[i], &o);
     dbm_db_cancel_arm(false);
+    dbm_progress_end(st->progress);
+    dbm_progress_blame(st->progress, r);
     if (ctx->cfg->verbose)
         dbm_log_endgroup();
     error = judge_stop(st, r, error);
@@ -428,7 +443,11 @@ int dbm_cmd_apply(dbm_run_ctx *ctx)
     /* From here a signal stops the run cleanly instead of killing it (postgres/cancel.h). */
     if ((error = dbm_db_cancel_install(ctx->pg)) < 0)
         goto done;
+    /* A second connection tells what a long migration does, and who holds what it waits for. */
+    if (dbm_run_any_pending(ctx))
+        dbm_progress_start(&st.progress, ctx->pg);
     error = apply_files(&st);
+    dbm_progress_free(st.progress);
     dbm_db_cancel_uninstall();
     if (error == 0)
         error = finish_apply(&st, &info);

@@ -53,13 +53,29 @@ typedef struct {
     char *sql;  /* one-line excerpt of the statement (dbm_excerpt), or NULL */
 } dbm_stmt_result;
 
+/* The session another one waited for: the holder of a lock it could not get. */
+typedef struct {
+    int pid;
+    char *application; /* application_name, "" when unset */
+    char *state;       /* pg_stat_activity.state: "active", "idle in transaction", ... */
+    char *query;       /* a one-line excerpt of its current or last query */
+    long long age_s;   /* how long its transaction (else its session) has been open */
+} dbm_blocker;
+
+/* Free b's strings (not b). Accepts NULL. */
+void dbm_blocker_clear(dbm_blocker *b);
+
+/* b as one line: "pid 123 (application 'x', idle in transaction for 12 s): QUERY". Caller frees. */
+char *dbm_blocker_describe(const dbm_blocker *b);
+
 typedef struct {
     char *message;
     char *sqlstate; /* NULL when the error did not come from the server */
     char *detail, *hint;
     char *file;
-    int line, column; /* in the file; 0 when unknown */
-    char *context;    /* a few lines of SQL around the failing line, with line numbers */
+    int line, column;     /* in the file; 0 when unknown */
+    char *context;        /* a few lines of SQL around the failing line, with line numbers */
+    dbm_blocker *blocker; /* a lock timeout: the session that held the lock, when seen */
 } dbm_error_info;
 
 typedef struct {

@@ -117,8 +117,12 @@ int dbm_db_run_statements(dbm_mig_result *result, PGconn *conn, const dbm_migrat
 
 /* --- batch.c --- */
 
-/* An item's results: BEGIN, its settings, the statements, [DELETE], INSERT, COMMIT. */
-#define DBM_BATCH_ITEM_PREFIX 2
+/* An item's results: DO (batch.c's flush), BEGIN, its settings, the statements, [DELETE],
+ * INSERT, COMMIT. */
+#define DBM_BATCH_ITEM_PREFIX 3
+/* The notice of that flush, which the notice processor drops. */
+#define DBM_DB_FLUSH_NOTICE "db-migrate: next migration"
+
 size_t dbm_db_batch_item_results(const dbm_batch_item *it);
 
 /*

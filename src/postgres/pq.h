@@ -24,6 +24,7 @@
     X(PQcmdStatus)                                                                                 \
     X(PQcmdTuples)                                                                                 \
     X(PQconnectdbParams)                                                                           \
+    X(PQconninfo)                                                                                  \
     X(PQconninfoFree)                                                                              \
     X(PQconninfoParse)                                                                             \
     X(PQdb)                                                                                        \
@@ -86,6 +87,7 @@ int dbm_pq_library_version(void);
 #define PQcmdStatus          dbm_pq.PQcmdStatus
 #define PQcmdTuples          dbm_pq.PQcmdTuples
 #define PQconnectdbParams    dbm_pq.PQconnectdbParams
+#define PQconninfo           dbm_pq.PQconninfo
 #define PQconninfoFree       dbm_pq.PQconninfoFree
 #define PQconninfoParse      dbm_pq.PQconninfoParse
 #define PQdb                 dbm_pq.PQdb

@@ -56,15 +56,28 @@ static json_t *json_statement(const dbm_stmt_result *s)
                      dbm_json_text(s->note));
 }
 
+/* The session a lock timeout waited for. */
+static json_t *json_blocker(const dbm_blocker *b)
+{
+    return json_pack("{s:i, s:o, s:o, s:o, s:I}", "pid", b->pid, "application",
+                     dbm_json_text(b->application), "state", dbm_json_text(b->state), "query",
+                     dbm_json_text(b->query), "age_s", (json_int_t)b->age_s);
+}
+
 /* A migration's error, or null. The SQL context is left to the summary. */
 static json_t *json_error(const dbm_error_info *e)
 {
+    json_t *je;
+
     if (!e)
         return json_null();
-    return json_pack("{s:o, s:o, s:o, s:i, s:i, s:o, s:o}", "message", dbm_json_text(e->message),
-                     "sqlstate", jstr(e->sqlstate), "file", dbm_json_text(e->file), "line", e->line,
-                     "column", e->column, "detail", dbm_json_text(e->detail), "hint",
-                     dbm_json_text(e->hint));
+    je = json_pack("{s:o, s:o, s:o, s:i, s:i, s:o, s:o}", "message", dbm_json_text(e->message),
+                   "sqlstate", jstr(e->sqlstate), "file", dbm_json_text(e->file), "line", e->line,
+                   "column", e->column, "detail", dbm_json_text(e->detail), "hint",
+                   dbm_json_text(e->hint));
+    if (e->blocker)
+        json_object_set_new(je, "blocker", json_blocker(e->blocker));
+    return je;
 }
 
 /* One migration row; "diff" and "changed_by" only for edited deployed migrations. */

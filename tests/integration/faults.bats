@@ -168,10 +168,20 @@ terminate_query() {
   sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '$1' AND pid <> pg_backend_pid()" >/dev/null
 }
 
+# terminate_sleeper: end the backend of the test database that sleeps in pg_sleep (a batch's
+# text, as pg_stat_activity shows it, may be cut before the statement that sleeps).
+terminate_sleeper() {
+  for _ in $(seq 100); do
+    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep' AND application_name = 'db-migrate'")" -gt 0 ] && break
+    sleep 0.1
+  done
+  sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep' AND application_name = 'db-migrate'" >/dev/null
+}
+
 @test "a killed backend is reported as the cause, and the next run closes the dead run as abandoned" {
   printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
   printf 'SELECT pg_sleep(5);\n' > migrations/002_sleep.sql
-  terminate_query '%pg_sleep(5)%' 3>&- &
+  terminate_sleeper 3>&- &
   BG_PIDS="$BG_PIDS $!"
   run_dbm 1 apply
   [[ "$output" == *"terminating connection due to administrator command"* ]]
