@@ -1,7 +1,7 @@
 /*
  * migration.h - find, name, order, read and checksum migration files.
  *
- * A migration set is read whole from a directory in one of seven layouts
+ * A migration set is read whole from a directory in one of eleven formats
  * (DESIGN section 4; the other tools' rules are those of
  * shared/corpora/apply-with-psql.sh). Reading does no SQL parsing: splitting
  * statements is sqlparse's job, running them is db's.
@@ -29,7 +29,11 @@ typedef enum {
     DBM_FORMAT_GOOSE,
     DBM_FORMAT_FLYWAY,
     DBM_FORMAT_DIESEL,
-    DBM_FORMAT_PRISMA
+    DBM_FORMAT_PRISMA,
+    DBM_FORMAT_SQLX,
+    DBM_FORMAT_DRIZZLE,
+    DBM_FORMAT_SUPABASE,
+    DBM_FORMAT_ATLAS
 } dbm_format;
 
 /* "native", "golang-migrate", ... Returns 0, or DBM_ECONFIG naming the accepted values. */
