@@ -147,6 +147,8 @@ static int take_entries(mig_item_list *ordered, bool *used, mig_item_list *items
         used[k] = true;
         dbm_array_grow((void **)&ordered->items, &ordered->cap, ordered->count + 1,
                        sizeof(mig_item));
+        if (json_is_integer(when))
+            items->items[k].m.tool_stamp = (long long)json_integer_value(when);
         ordered->items[ordered->count++] = items->items[k];
         if (json_is_integer(when) && max_tag && json_integer_value(when) <= max_when)
             warn_backwards(tag, max_tag);

@@ -54,10 +54,11 @@ typedef struct {
     char *down;  /* the down section or down file, NULL when there is none */
     size_t down_len;
     int down_line;
-    char *down_path;     /* file holding the down section (may equal path), NULL if none */
-    bool no_transaction; /* a directive or metadata says: run outside a transaction */
-    bool repeatable;     /* Flyway R__: after versioned ones, again when the checksum changes */
-    char checksum[72];   /* "sha256:" + 64 hex digits of `up` */
+    char *down_path;      /* file holding the down section (may equal path), NULL if none */
+    bool no_transaction;  /* a directive or metadata says: run outside a transaction */
+    bool repeatable;      /* Flyway R__: after versioned ones, again when the checksum changes */
+    long long tool_stamp; /* Drizzle: the journal entry's "when" (its history's created_at) */
+    char checksum[72];    /* "sha256:" + 64 hex digits of `up` */
 } dbm_migration;
 
 typedef struct {
