@@ -32,6 +32,7 @@ typedef struct {
     mig_item *items;
     size_t count;
     size_t cap;
+    char *tool_check; /* set by a row's `order`: the tool's own edit detection disagrees */
 } mig_item_list;
 
 /* What an entry of a format's layout is to the format. */

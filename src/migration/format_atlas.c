@@ -191,9 +191,10 @@ static char *b64_digest(EVP_MD_CTX *ctx)
 /*
  * Check the files against atlas.sum as atlas does: the running hash of each
  * file in name order, then the total over the lines. What differs is named
- * in one warning: it is atlas's own edit detection (atlas refuses to run).
+ * in items->tool_check, for plan and verify: it is atlas's own edit
+ * detection (atlas refuses to run until the directory is hashed again).
  */
-static void sum_verify(const sum_file *s, const mig_item_list *items, const char *dir)
+static void sum_verify(const sum_file *s, mig_item_list *items, const char *dir)
 {
     EVP_MD_CTX *run = EVP_MD_CTX_new(), *total = EVP_MD_CTX_new();
     const char *bad = NULL;
@@ -222,10 +223,10 @@ static void sum_verify(const sum_file *s, const mig_item_list *items, const char
     free(h);
     if (bad) {
         char *shown = dbm_printable(bad);
-        dbm_warn("'%s/" SUM_FILE "' does not match the files (first at '%s'): a file was edited, "
-                 "added or removed since 'atlas migrate hash'; atlas refuses to run until it is "
-                 "hashed again",
-                 dir, shown);
+        items->tool_check = dbm_xasprintf("'%s/" SUM_FILE "' does not match the files (first at "
+                                          "'%s'): a file was edited, added or removed since "
+                                          "'atlas migrate hash'",
+                                          dir, shown);
         free(shown);
     }
     EVP_MD_CTX_free(run);

@@ -162,7 +162,7 @@ static int take_entries(mig_item_list *ordered, bool *used, mig_item_list *items
 
 int mig_drizzle_order(mig_item_list *items, const mig_format *f, int dfd, const char *dir)
 {
-    mig_item_list ordered = {NULL, 0, 0};
+    mig_item_list ordered = {NULL, 0, 0, NULL};
     json_t *journal = NULL, *entries = NULL;
     bool *used = dbm_xcalloc(items->count ? items->count : 1, sizeof(bool));
     int rc;

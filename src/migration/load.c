@@ -287,13 +287,15 @@ static dbm_migration_set *make_set(mig_item_list *items, dbm_format format, cons
         dbm_checksum(m->checksum, m->up, m->up_len);
     }
     items->count = 0;
+    set->tool_check = items->tool_check;
+    items->tool_check = NULL;
     return set;
 }
 
 int dbm_migrations_load(dbm_migration_set **out, const char *dir, dbm_format format)
 {
     mig_entry_list list = {NULL, 0, 0, NULL, NULL};
-    mig_item_list items = {NULL, 0, 0};
+    mig_item_list items = {NULL, 0, 0, NULL};
     const mig_format *f;
     int dfd = -1, rc;
 
@@ -318,6 +320,7 @@ done:
     for (size_t i = 0; i < items.count; i++)
         migration_clear(&items.items[i].m);
     free(items.items);
+    free(items.tool_check);
     mig_entry_list_free(&list);
     if (dfd >= 0)
         close(dfd);
@@ -332,6 +335,7 @@ void dbm_migrations_free(dbm_migration_set *set)
         migration_clear(&set->items[i]);
     free(set->items);
     free(set->dir);
+    free(set->tool_check);
     free(set);
 }
 

@@ -66,6 +66,9 @@ typedef struct {
     size_t count;
     dbm_format format; /* the format used (resolved when AUTO was asked) */
     char *dir;
+    /* The tool's own edit detection disagrees with the files (atlas.sum): what it says, for
+     * plan and verify; NULL when it agrees or the tool has none. */
+    char *tool_check;
 } dbm_migration_set;
 
 /*

@@ -130,3 +130,19 @@ PY
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE NOT transactional")" = 10 ]
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE version = '20230710111950-cas-backend'")" = 1 ]
 }
+
+@test "chainloop (Atlas): an edited file fails atlas.sum, a warning in plan and drift in verify" {
+  need_corpus chainloop-dev-chainloop
+  cp -r "$CORPORA/chainloop-dev-chainloop" "$WORK/m"
+  chmod -R u+w "$WORK/m"
+  run_dbm 0 apply --migrations-dir "$WORK/m"
+  run_dbm 0 verify --migrations-dir "$WORK/m"
+  [[ "$output" != *"tool-checksum"* ]]
+  printf -- '-- reworded\n' >> "$WORK/m/20230718102904.sql"
+  run_dbm 0 plan --offline --migrations-dir "$WORK/m"
+  [[ "$output" == *"tool-checksum"*"atlas.sum' does not match the files (first at '20230718102904.sql')"* ]]
+  [[ "$output" == *"atlas migrate hash"* ]]
+  run_dbm 1 verify --migrations-dir "$WORK/m"
+  [[ "$output" == *"atlas.sum' does not match the files (first at '20230718102904.sql')"* ]]
+  [[ "$output" == *"edited-applied"* ]]
+}

@@ -35,27 +35,37 @@ static void atlas_reads_every_listed_file_in_name_order(void **state)
     assert_string_equal(set->items[1].name, "");
     assert_true(set->items[1].no_transaction);
     assert_non_null(strstr(err, "skipping 'schema.sql': not listed in atlas.sum"));
-    assert_null(strstr(err, "does not match"));
+    assert_null(set->tool_check);
     free(err);
     dbm_migrations_free(set);
+}
+
+static void unlink_or_fail(const char *dir, const char *rel)
+{
+    char *path = dbm_xasprintf("%s/%s", dir, rel);
+    assert_int_equal(unlink(path), 0);
+    free(path);
 }
 
 static void atlas_sum_finds_an_edited_file(void **state)
 {
     const char *dir = *state;
     dbm_migration_set *set;
-    stderr_capture c;
-    char *err;
 
     put(dir, "atlas.sum", SUM);
     put(dir, "1_a.sql", "select 1; -- edited\n");
     put(dir, "2.sql", FILE2);
-    capture_start(&c);
     set = load_ok(dir, DBM_FORMAT_ATLAS);
-    err = capture_end(&c);
     assert_int_equal(set->count, 2);
-    assert_non_null(strstr(err, "atlas.sum' does not match the files (first at '1_a.sql')"));
-    free(err);
+    assert_non_null(set->tool_check);
+    assert_non_null(strstr(set->tool_check, "atlas.sum' does not match the files (first at "
+                                            "'1_a.sql')"));
+    dbm_migrations_free(set);
+    /* a file removed: the sum lists more files than there are */
+    put(dir, "1_a.sql", "select 1;\n");
+    unlink_or_fail(dir, "2.sql");
+    set = load_ok(dir, DBM_FORMAT_ATLAS);
+    assert_non_null(set->tool_check);
     dbm_migrations_free(set);
 }
 
@@ -84,12 +94,25 @@ static void atlas_directives_count_only_in_the_leading_block(void **state)
     assert_load_fails(dir, DBM_FORMAT_ATLAS, DBM_ECONFIG, "5_e.sql", "delimiter");
 }
 
+static void auto_asks_when_two_tools_files_are_there(void **state)
+{
+    const char *dir = *state;
+
+    put(dir, "atlas.sum", SUM);
+    put(dir, "1_a.sql", "select 1;\n");
+    put(dir, "meta/_journal.json", "{\"entries\": []}");
+    assert_load_fails(dir, DBM_FORMAT_AUTO, DBM_ECONFIG, "meta/_journal.json", "atlas.sum");
+    assert_non_null(strstr(dbm_error_hint_text(), "--format drizzle or --format atlas"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(atlas_reads_every_listed_file_in_name_order, setup_dir,
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(atlas_sum_finds_an_edited_file, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(auto_asks_when_two_tools_files_are_there, setup_dir,
+                                        teardown_dir),
         cmocka_unit_test_setup_teardown(atlas_directives_count_only_in_the_leading_block, setup_dir,
                                         teardown_dir),
     };
