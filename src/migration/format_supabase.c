@@ -27,6 +27,9 @@ static bool old_init(const dbm_migration *m)
 int mig_supabase_order(mig_item_list *items, const mig_format *f, int dfd, const char *dir)
 {
     mig_items_sort(items, f);
+    /* apply.go: RESET ALL before each file, so no file sees another's SET */
+    for (size_t i = 0; i < items->count; i++)
+        items->items[i].m.reset_session = true;
     if (items->count > 0 && old_init(&items->items[0].m)) {
         char *shown = dbm_printable(items->items[0].m.path);
         dbm_warn("skipping '%s': the Supabase CLI skips an initial <timestamp>_init.sql "

@@ -58,6 +58,7 @@ typedef struct {
     bool no_transaction;  /* a directive or metadata says: run outside a transaction */
     bool repeatable;      /* Flyway R__: after versioned ones, again when the checksum changes */
     long long tool_stamp; /* Drizzle: the journal entry's "when" (its history's created_at) */
+    bool reset_session;   /* Supabase: the session's settings reset (RESET ALL) before it runs */
     char checksum[72];    /* "sha256:" + 64 hex digits of `up` */
 } dbm_migration;
 

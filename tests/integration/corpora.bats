@@ -146,3 +146,12 @@ PY
   [[ "$output" == *"atlas.sum' does not match the files (first at '20230718102904.sql')"* ]]
   [[ "$output" == *"edited-applied"* ]]
 }
+
+@test "supabase: each file starts from a reset session, as the CLI's RESET ALL leaves it" {
+  mkdir -p "$WORK/p/supabase/migrations"
+  M="$WORK/p/supabase/migrations"
+  printf 'CREATE SCHEMA other;\nSET search_path = other;\nCREATE TABLE in_other (id int);\n' > "$M/20240101000000_other.sql"
+  printf 'CREATE TABLE in_public (id int);\n' > "$M/20240102000000_public.sql"
+  run_dbm 0 apply --migrations-dir "$M"
+  [ "$(sql "SELECT to_regclass('other.in_other') IS NOT NULL AND to_regclass('public.in_public') IS NOT NULL")" = t ]
+}
