@@ -269,6 +269,14 @@ void dbm_run_classify(dbm_run_ctx *ctx, bool missing_blocks)
                                  "re-created on a new database");
     }
     free(missing);
+    if (ctx->set->tool_check) {
+        /* the tool's own edit detection (atlas.sum): verify fails on it, as the tool would */
+        dbm_finding *f =
+            dbm_report_add_finding(ctx->report, missing_blocks ? DBM_SEV_ERROR : DBM_SEV_WARNING,
+                                   "tool-checksum", NULL, 0, 0, "%s", ctx->set->tool_check);
+        dbm_report_set(&f->hint, "restore the files, or run 'atlas migrate hash' if the change "
+                                 "is intended (atlas itself refuses to run until then)");
+    }
 }
 
 bool dbm_run_is_pending(dbm_run_state s)

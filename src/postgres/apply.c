@@ -6,6 +6,7 @@
  * file that runs its own BEGIN/COMMIT as written.
  */
 #include "postgres/db_internal.h"
+#include "postgres/connect.h"
 #include "common/error.h"
 #include "postgres/history_internal.h"
 #include "common/log.h"
@@ -236,6 +237,8 @@ int dbm_db_apply(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
 
     result->statement_count = (int)stmts->count;
     result->transactional = !m->no_transaction;
+    if (m->reset_session)
+        dbm_db_reset_session(conn);
     if (dbm_db_batchable(conn, m, stmts)) {
         dbm_batch_item item = {m, stmts, *opts};
         dbm_batch_hooks hooks = {single_row, single_done, result};

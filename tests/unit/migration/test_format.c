@@ -10,8 +10,9 @@
 
 static void format_names_round_trip(void **state)
 {
-    static const char *names[] = {"auto",  "native", "golang-migrate", "dbmate",
-                                  "goose", "flyway", "diesel",         "prisma"};
+    static const char *names[] = {"auto",  "native",  "golang-migrate", "dbmate",
+                                  "goose", "flyway",  "diesel",         "prisma",
+                                  "sqlx",  "drizzle", "supabase",       "atlas"};
     dbm_format f;
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -82,8 +83,9 @@ static void version_cmp_orders_each_format(void **state)
 static void every_format_has_one_row(void **state)
 {
     static const dbm_format all[] = {
-        DBM_FORMAT_NATIVE, DBM_FORMAT_GOLANG_MIGRATE, DBM_FORMAT_DBMATE, DBM_FORMAT_GOOSE,
-        DBM_FORMAT_FLYWAY, DBM_FORMAT_DIESEL,         DBM_FORMAT_PRISMA};
+        DBM_FORMAT_NATIVE,  DBM_FORMAT_GOLANG_MIGRATE, DBM_FORMAT_DBMATE, DBM_FORMAT_GOOSE,
+        DBM_FORMAT_FLYWAY,  DBM_FORMAT_DIESEL,         DBM_FORMAT_PRISMA, DBM_FORMAT_SQLX,
+        DBM_FORMAT_DRIZZLE, DBM_FORMAT_SUPABASE,       DBM_FORMAT_ATLAS};
 
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         const mig_format *f = mig_format_of(all[i]);
