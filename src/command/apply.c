@@ -198,6 +198,7 @@ static int start_apply(dbm_run_ctx *ctx, dbm_run_info *info, long long *run_id)
     info->actor = cfg->gh.actor ? cfg->gh.actor : getenv("USER");
     info->event = cfg->gh.event_name;
     info->run_url = cfg->gh.run_url;
+    info->lease_token = dbm_db_lock_token(ctx->lock);
     /* A run with nothing to do is recorded in one statement. */
     if (!dbm_report_has_blocking(rep) && !dbm_run_any_pending(ctx))
         info->outcome = "up-to-date";

@@ -75,5 +75,7 @@ char *dbm_history_sql_rolled_back(PGconn *conn, const char *schema, long long ru
 
 /* The advisory-lock key for a history schema (stable across versions of this tool). */
 long long dbm_history_lock_key(const char *schema);
+/* The key of the transaction-level advisory lock that serializes creating the tables. */
+long long dbm_history_ddl_key(const char *schema);
 
 #endif
