@@ -517,7 +517,10 @@ char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *versi
 {
     char *s = quote_schema(conn, schema);
     char *v = literal(conn, version);
-    char *sql = dbm_xasprintf("DELETE FROM %s.migrations WHERE version = %s", s, v);
+    /* The statements' claims go with the row: running the version again runs them again. */
+    char *sql = dbm_xasprintf("WITH claims AS (DELETE FROM %s.statements WHERE version = %s) "
+                              "DELETE FROM %s.migrations WHERE version = %s",
+                              s, v, s, v);
 
     free(v);
     PQfreemem(s);

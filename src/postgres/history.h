@@ -67,6 +67,14 @@ int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, c
 int dbm_history_delete(PGconn *conn, const char *schema, const char *version);
 
 /*
+ * Delete the statement claims of `version` (all, or only those a run left
+ * unfinished): repair, and a repeatable migration run again. *cleared (when
+ * not NULL) is the first statement cleared, 0 for none.
+ */
+int dbm_history_claims_clear(int *cleared, PGconn *conn, const char *schema, const char *version,
+                             bool unfinished_only);
+
+/*
  * Record `m` as applied without running it (baseline), by run_id. `note` is
  * kept in the row's error column prefixed "baseline: " so the origin of the
  * row stays visible (e.g. "adopted from dbmate"). Existing rows are kept.
