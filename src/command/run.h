@@ -47,7 +47,7 @@ struct dbm_run_ctx {
     dbm_conn *conn;
     PGconn *pg; /* conn's, once connected */
     dbm_history *history;
-    struct dbm_db_lock *lock;    /* the run lock, once taken (postgres/db.h) */
+    struct dbm_db_lock *lock;     /* the run lock, once taken (postgres/db.h) */
     dbm_run_state *state;         /* per file */
     dbm_stmt_list **parsed;       /* per file; parsed for the files that are checked */
     char **display;               /* per file: the path users see */

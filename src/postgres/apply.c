@@ -96,9 +96,9 @@ static int statement_failed(dbm_mig_result *result, PGconn *conn, const dbm_migr
 static int record_failure(dbm_mig_result *result, PGconn *conn, const dbm_migration *m, int n,
                           const dbm_apply_opts *opts, int64_t started)
 {
-    int error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false,
-                                   "failed", (dbm_now_us() - started) / 1000, n,
-                                   result->error->message);
+    int error =
+        dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false, "failed",
+                           (dbm_now_us() - started) / 1000, n, result->error->message);
 
     if (error == 0)
         error = dbm_history_claim_end(conn, opts->schema, m->version, n, opts->run_id, "failed");
@@ -132,8 +132,8 @@ static int claim_refused(dbm_mig_result *result, PGconn *conn, const dbm_migrati
                              invalid ? " (" : "", invalid ? invalid : "", invalid ? ")" : "",
                              m->version);
     } else {
-        msg = dbm_xasprintf("statement %d of '%s' is claimed by %s, which has not ended it",
-                            n, opts->display_path, who ? who : "another run");
+        msg = dbm_xasprintf("statement %d of '%s' is claimed by %s, which has not ended it", n,
+                            opts->display_path, who ? who : "another run");
         hint = dbm_xasprintf("another run may be running it: wait for it; if no run is, check "
                              "the statement, then 'db-migrate repair --target-version %s'",
                              m->version);
@@ -165,8 +165,8 @@ static int run_with_claim(dbm_mig_result *result, PGconn *conn, const dbm_migrat
     memset(&one, 0, sizeof(one));
     one.items = (dbm_stmt *)s;
     one.count = 1;
-    error = dbm_db_run_transactional(result, conn, m->up, m->up_len, m->up_line, &one, &done, 1,
-                                     opts);
+    error =
+        dbm_db_run_transactional(result, conn, m->up, m->up_len, m->up_line, &one, &done, 1, opts);
     free(done);
     return error;
 }
@@ -197,9 +197,9 @@ static int run_claimed(dbm_mig_result *result, PGconn *conn, const dbm_migration
     free(who);
     if (error < 0 || state != DBM_CLAIM_MINE)
         return error;
-    if ((error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false,
-                                    "failed", 0, n,
-                                    "interrupted: the run stopped during this statement")) < 0)
+    if ((error =
+             dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false, "failed",
+                                0, n, "interrupted: the run stopped during this statement")) < 0)
         return error;
     if (in_tx) {
         error = run_with_claim(result, conn, m, s, n, opts);

@@ -33,8 +33,7 @@ static int claim_failed(PGconn *conn, const PGresult *res, const char *what)
 {
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 
-    return dbm_error_set(DBM_EGENERIC, "unable to %s: %s", what,
-                         msg ? msg : PQerrorMessage(conn));
+    return dbm_error_set(DBM_EGENERIC, "unable to %s: %s", what, msg ? msg : PQerrorMessage(conn));
 }
 
 int dbm_history_claim(dbm_claim_state *state, char **who, PGconn *conn, const char *schema,
@@ -66,7 +65,7 @@ int dbm_history_claim(dbm_claim_state *state, char **who, PGconn *conn, const ch
     else if (strcmp(PQgetvalue(res, 0, 3), "t") != 0)
         *state = DBM_CLAIM_BUSY; /* claimed by a run that has not committed it yet */
     else
-        *state = PQgetisnull(res, 0, 1) ? DBM_CLAIM_INTERRUPTED
+        *state = PQgetisnull(res, 0, 1)                       ? DBM_CLAIM_INTERRUPTED
                  : strcmp(PQgetvalue(res, 0, 1), "done") == 0 ? DBM_CLAIM_DONE
                                                               : DBM_CLAIM_BUSY;
     if (*state != DBM_CLAIM_MINE && !PQgetisnull(res, 0, 2))
@@ -84,7 +83,8 @@ char *dbm_history_sql_claim_done(PGconn *conn, const char *schema, const char *v
 {
     char *s = PQescapeIdentifier(conn, schema, strlen(schema));
     char *v = lit(conn, version);
-    /* A failing cast ends the transaction, the statement with it, when the claim went to another run. */
+    /* A failing cast ends the transaction, the statement with it, when the claim went to another
+     * run. */
     char *sql = dbm_xasprintf(
         "WITH u AS (UPDATE %s.statements SET outcome = 'done', finished_at = clock_timestamp() "
         "WHERE version = %s AND statement = %d AND run_id = %lld AND outcome IS NULL RETURNING 1) "
@@ -133,7 +133,7 @@ int dbm_history_claims_clear(int *cleared, PGconn *conn, const char *schema, con
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
         error = claim_failed(conn, res, "clear the statements' claims");
     else if (cleared)
-        *cleared = atoi(PQgetvalue(res, 0, 0));
+        *cleared = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     free(sql);
     free(v);

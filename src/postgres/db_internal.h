@@ -53,12 +53,12 @@ typedef struct {
 
 /* One try at the lease, as dbm_lease_read found it. */
 typedef struct {
-    bool missing;       /* the lease table does not exist yet (a new or older history) */
-    bool adv_ok;        /* the advisory lock was had (for the session, or the transaction) */
-    bool got;           /* the lease is this run's */
-    char *took_over;    /* got, from a dead run: "run 3 (apply by ... UTC) after it expired" */
-    char *holder;       /* not got, held by a live run: "run 4: apply by ..." */
-    int holder_pid;     /* its backend when it is direct, else 0 */
+    bool missing;           /* the lease table does not exist yet (a new or older history) */
+    bool adv_ok;            /* the advisory lock was had (for the session, or the transaction) */
+    bool got;               /* the lease is this run's */
+    char *took_over;        /* got, from a dead run: "run 3 (apply by ... UTC) after it expired" */
+    char *holder;           /* not got, held by a live run: "run 4: apply by ..." */
+    int holder_pid;         /* its backend when it is direct, else 0 */
     long long expires_in_s; /* its lease's time left when it is not direct */
 } dbm_lease_try;
 

@@ -71,59 +71,58 @@ static int exec_ok(PGconn *conn, const char *sql, const char *what)
 /* The DDL of the history tables, for `s` quoted already. Caller frees. */
 static char *ensure_sql(const char *s)
 {
-    return dbm_xasprintf(
-        "CREATE SCHEMA IF NOT EXISTS %s;\n"
-        "CREATE TABLE IF NOT EXISTS %s.runs (\n"
-        "    id bigserial PRIMARY KEY,\n"
-        "    command text NOT NULL,\n"
-        "    started_at timestamptz NOT NULL,\n"
-        "    finished_at timestamptz,\n"
-        "    outcome text,\n"
-        "    git_sha text,\n"
-        "    deployed_sha text,\n"
-        "    actor text,\n"
-        "    event text,\n"
-        "    run_url text,\n"
-        "    db_user text NOT NULL DEFAULT current_user,\n"
-        "    tool_version text NOT NULL);\n"
-        "CREATE TABLE IF NOT EXISTS %s.migrations (\n"
-        "    version text PRIMARY KEY,\n"
-        "    name text NOT NULL,\n"
-        "    checksum text NOT NULL,\n"
-        "    applied_at timestamptz NOT NULL DEFAULT now(),\n"
-        "    duration_ms bigint NOT NULL,\n"
-        "    run_id bigint REFERENCES %s.runs(id),\n"
-        "    git_sha text,\n"
-        "    transactional boolean NOT NULL,\n"
-        "    status text NOT NULL CHECK (status IN ('applied', 'failed')),\n"
-        "    failed_statement int,\n"
-        "    error text);\n"
-        /* Added after the first release: older histories gain them here. */
-        "ALTER TABLE %s.runs ADD COLUMN IF NOT EXISTS detail jsonb;\n"
-        "CREATE TABLE IF NOT EXISTS %s.lease (\n"
-        "    name text PRIMARY KEY,\n"
-        "    token text NOT NULL,\n"
-        "    run_id bigint,\n"
-        "    command text,\n"
-        "    actor text,\n"
-        "    host text,\n"
-        "    client_pid int,\n"
-        "    git_sha text,\n"
-        "    run_url text,\n"
-        "    backend_pid int,\n"
-        "    since timestamptz NOT NULL,\n"
-        "    heartbeat_at timestamptz NOT NULL,\n"
-        "    expires_at timestamptz NOT NULL);\n"
-        "CREATE TABLE IF NOT EXISTS %s.statements (\n"
-        "    version text NOT NULL,\n"
-        "    statement int NOT NULL,\n"
-        "    run_id bigint,\n"
-        "    claimed_at timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
-        "    finished_at timestamptz,\n"
-        "    outcome text CHECK (outcome IN ('done', 'failed')),\n"
-        "    PRIMARY KEY (version, statement));\n"
-        "COMMIT",
-        s, s, s, s, s, s, s);
+    return dbm_xasprintf("CREATE SCHEMA IF NOT EXISTS %s;\n"
+                         "CREATE TABLE IF NOT EXISTS %s.runs (\n"
+                         "    id bigserial PRIMARY KEY,\n"
+                         "    command text NOT NULL,\n"
+                         "    started_at timestamptz NOT NULL,\n"
+                         "    finished_at timestamptz,\n"
+                         "    outcome text,\n"
+                         "    git_sha text,\n"
+                         "    deployed_sha text,\n"
+                         "    actor text,\n"
+                         "    event text,\n"
+                         "    run_url text,\n"
+                         "    db_user text NOT NULL DEFAULT current_user,\n"
+                         "    tool_version text NOT NULL);\n"
+                         "CREATE TABLE IF NOT EXISTS %s.migrations (\n"
+                         "    version text PRIMARY KEY,\n"
+                         "    name text NOT NULL,\n"
+                         "    checksum text NOT NULL,\n"
+                         "    applied_at timestamptz NOT NULL DEFAULT now(),\n"
+                         "    duration_ms bigint NOT NULL,\n"
+                         "    run_id bigint REFERENCES %s.runs(id),\n"
+                         "    git_sha text,\n"
+                         "    transactional boolean NOT NULL,\n"
+                         "    status text NOT NULL CHECK (status IN ('applied', 'failed')),\n"
+                         "    failed_statement int,\n"
+                         "    error text);\n"
+                         /* Added after the first release: older histories gain them here. */
+                         "ALTER TABLE %s.runs ADD COLUMN IF NOT EXISTS detail jsonb;\n"
+                         "CREATE TABLE IF NOT EXISTS %s.lease (\n"
+                         "    name text PRIMARY KEY,\n"
+                         "    token text NOT NULL,\n"
+                         "    run_id bigint,\n"
+                         "    command text,\n"
+                         "    actor text,\n"
+                         "    host text,\n"
+                         "    client_pid int,\n"
+                         "    git_sha text,\n"
+                         "    run_url text,\n"
+                         "    backend_pid int,\n"
+                         "    since timestamptz NOT NULL,\n"
+                         "    heartbeat_at timestamptz NOT NULL,\n"
+                         "    expires_at timestamptz NOT NULL);\n"
+                         "CREATE TABLE IF NOT EXISTS %s.statements (\n"
+                         "    version text NOT NULL,\n"
+                         "    statement int NOT NULL,\n"
+                         "    run_id bigint,\n"
+                         "    claimed_at timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
+                         "    finished_at timestamptz,\n"
+                         "    outcome text CHECK (outcome IN ('done', 'failed')),\n"
+                         "    PRIMARY KEY (version, statement));\n"
+                         "COMMIT",
+                         s, s, s, s, s, s, s);
 }
 
 /* The result of `sql` (the last statement's) is a single 't'. */
@@ -499,7 +498,15 @@ int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m,
 
 int dbm_history_delete(PGconn *conn, const char *schema, const char *version)
 {
-    char *sql = dbm_history_sql_delete(conn, schema, version);
+    char *del = dbm_history_sql_delete(conn, schema, version);
+    char *s = quote_schema(conn, schema);
+    char *v = literal(conn, version);
+    /*
+     * The claims of a non-transactional migration's statements go with its
+     * row (repair, rollback): running the version again runs them again.
+     */
+    char *sql = dbm_xasprintf("WITH claims AS (DELETE FROM %s.statements WHERE version = %s) %s", s,
+                              v, del);
     PGresult *res = PQexec(conn, sql);
     int error = 0;
 
@@ -510,6 +517,9 @@ int dbm_history_delete(PGconn *conn, const char *schema, const char *version)
         error = dbm_error_set(DBM_ENOTFOUND, "version %s is not in the history", version);
     PQclear(res);
     free(sql);
+    free(del);
+    free(v);
+    PQfreemem(s);
     return error;
 }
 
@@ -517,10 +527,7 @@ char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *versi
 {
     char *s = quote_schema(conn, schema);
     char *v = literal(conn, version);
-    /* The statements' claims go with the row: running the version again runs them again. */
-    char *sql = dbm_xasprintf("WITH claims AS (DELETE FROM %s.statements WHERE version = %s) "
-                              "DELETE FROM %s.migrations WHERE version = %s",
-                              s, v, s, v);
+    char *sql = dbm_xasprintf("DELETE FROM %s.migrations WHERE version = %s", s, v);
 
     free(v);
     PQfreemem(s);

@@ -63,7 +63,10 @@ int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
 /* Set finished_at and outcome (applied | up-to-date | failed). */
 int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, const char *outcome);
 
-/* Delete a migration's row (rollback, repair). Returns DBM_ENOTFOUND when absent. */
+/*
+ * Delete a migration's row and its statements' claims (rollback, repair). Returns
+ * DBM_ENOTFOUND when the row is absent.
+ */
 int dbm_history_delete(PGconn *conn, const char *schema, const char *version);
 
 /*

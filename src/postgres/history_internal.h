@@ -56,10 +56,10 @@ char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *versi
 /* ---- claim.c: the statements of non-transactional migrations ---- */
 
 typedef enum {
-    DBM_CLAIM_MINE,        /* claimed for this run: run it */
-    DBM_CLAIM_DONE,        /* another run ran it to its end: skip it */
-    DBM_CLAIM_BUSY,        /* another run claimed it and has not ended it: it may be running */
-    DBM_CLAIM_INTERRUPTED  /* a run claimed it and ended without its outcome */
+    DBM_CLAIM_MINE,       /* claimed for this run: run it */
+    DBM_CLAIM_DONE,       /* another run ran it to its end: skip it */
+    DBM_CLAIM_BUSY,       /* another run claimed it and has not ended it: it may be running */
+    DBM_CLAIM_INTERRUPTED /* a run claimed it and ended without its outcome */
 } dbm_claim_state;
 
 /*

@@ -119,7 +119,7 @@ static char *live_sql(const dbm_db_lock *lock, const char *l)
 #define HOLDER_SQL(l)                                                                              \
     "format('%%s: %%s by %%s on %%s, since %%s UTC', coalesce('run ' || " l ".run_id, "            \
     "'a run not recorded yet'), " WHO_ARGS(l) ") || coalesce(', commit ' || left(" l ".git_sha, "  \
-    "12), '') || coalesce(', ' || " l ".run_url, '')"
+                                              "12), '') || coalesce(', ' || " l ".run_url, '')"
 /* "run 12 (apply by alice on ci-7, since ... UTC)": the run whose lease was taken over. */
 #define TOOK_SQL(l)                                                                                \
     "format('%%s (%%s by %%s on %%s, since %%s UTC)', coalesce('run ' || " l ".run_id, "           \
@@ -148,13 +148,16 @@ char *dbm_lease_take_sql(PGconn *conn, const dbm_db_lock *lock, const dbm_lease_
         "backend_pid = excluded.backend_pid, since = excluded.since, heartbeat_at = "
         "excluded.heartbeat_at, expires_at = excluded.expires_at "
         "WHERE l.token = excluded.token OR NOT (%s) RETURNING 1) "
-        "SELECT adv.ok, adv.direct, (SELECT count(*) FROM up), (SELECT " TOOK_SQL("p")
-        " || CASE WHEN p.backend_pid IS NULL THEN ' after it expired' ELSE ', whose session "
-        "ended' END FROM prev p WHERE p.token <> %s AND NOT p.live) FROM adv; "
-        /* Who holds it, when it is not this run: read after the take, in a statement of its own. */
-        "SELECT " HOLDER_SQL("l") ", l.backend_pid, greatest(0, ceil(extract(epoch FROM "
-                                  "l.expires_at - clock_timestamp())))::bigint "
-                                  "FROM %s.lease l WHERE l.name = 'run' AND l.token <> %s AND %s",
+        "SELECT adv.ok, adv.direct, (SELECT count(*) FROM up), (SELECT " TOOK_SQL(
+            "p") " || CASE WHEN p.backend_pid IS NULL THEN ' after it expired' ELSE ', whose "
+                 "session "
+                 "ended' END FROM prev p WHERE p.token <> %s AND NOT p.live) FROM adv; "
+                 /* Who holds it, when it is not this run: read after the take, in a statement of
+                    its own. */
+                 "SELECT " HOLDER_SQL(
+                     "l") ", l.backend_pid, greatest(0, ceil(extract(epoch FROM "
+                          "l.expires_at - clock_timestamp())))::bigint "
+                          "FROM %s.lease l WHERE l.name = 'run' AND l.token <> %s AND %s",
         PQbackendPID(conn), lock->key, lock->key, live_p, s, s, tok, cmd, act, host, (int)getpid(),
         sha, url, lock->ttl_s, live_l, tok, s, tok, live_l);
 
@@ -187,7 +190,8 @@ int dbm_lease_read(dbm_lease_try *t, PGconn *conn, dbm_db_lock *lock, const PGre
         t->took_over = dbm_xstrdup(PQgetvalue(take, 0, 3));
     if (!t->got && PQresultStatus(holder) == PGRES_TUPLES_OK && PQntuples(holder) == 1) {
         t->holder = dbm_xstrdup(PQgetvalue(holder, 0, 0));
-        t->holder_pid = PQgetisnull(holder, 0, 1) ? 0 : atoi(PQgetvalue(holder, 0, 1));
+        t->holder_pid =
+            PQgetisnull(holder, 0, 1) ? 0 : (int)strtol(PQgetvalue(holder, 0, 1), NULL, 10);
         t->expires_in_s = strtoll(PQgetvalue(holder, 0, 2), NULL, 10);
     }
     return 0;

@@ -70,7 +70,6 @@ static int send_and_gather(PGresult ***all, int *count, PGconn *conn, const char
     return 0;
 }
 
-
 /* What the lease row will say of this run. */
 typedef struct {
     dbm_lease_who who;
@@ -95,8 +94,8 @@ static void fill_who(lock_who *w, const dbm_lock_opts *o)
  * that held the lock until just now applied). *t says what came of it;
  * *all and *count hold every result, then_sql's from index 3.
  */
-static int try_once(dbm_lease_try *t, PGresult ***all, int *count, PGconn *conn,
-                    dbm_db_lock *lock, const lock_who *w, const char *then_sql)
+static int try_once(dbm_lease_try *t, PGresult ***all, int *count, PGconn *conn, dbm_db_lock *lock,
+                    const lock_who *w, const char *then_sql)
 {
     char *take = dbm_lease_take_sql(conn, lock, &w->who);
     char *sql = dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; %s%s%s", take,
@@ -104,8 +103,8 @@ static int try_once(dbm_lease_try *t, PGresult ***all, int *count, PGconn *conn,
     int error = send_and_gather(all, count, conn, sql);
 
     if (error == 0 && *count < 2)
-        error = dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s",
-                              PQerrorMessage(conn));
+        error =
+            dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s", PQerrorMessage(conn));
     if (error == 0)
         error = dbm_lease_read(t, conn, lock, (*all)[1], *count > 2 ? (*all)[2] : NULL);
     /* The session lock alone is no run lock: a live run through a pooler has the lease. */
@@ -137,9 +136,8 @@ static int held_elsewhere(PGconn *conn, const dbm_db_lock *lock, const dbm_lease
                           const char *schema)
 {
     char *who = holder_line(conn, lock, t);
-    int error =
-        dbm_error_set(DBM_ELOCKED, "another run holds the migration lock for schema '%s' (%s)",
-                      schema, who);
+    int error = dbm_error_set(
+        DBM_ELOCKED, "another run holds the migration lock for schema '%s' (%s)", schema, who);
 
     if (t->holder && !t->holder_pid)
         dbm_error_hint("wait for that run to finish, or raise run-lock-wait; if it died, its "
@@ -200,9 +198,8 @@ static int poll_lock(dbm_lease_try *t, PGconn *conn, dbm_db_lock *lock, const lo
  * The first try, creating the history tables when the lease table is missing
  * (a new database, or a history of an earlier release) and trying again.
  */
-static int first_try(dbm_lease_try *t, PGresult ***all, int *count, PGconn *conn,
-                     dbm_db_lock *lock, const lock_who *w, const dbm_lock_opts *o,
-                     const char *then_sql)
+static int first_try(dbm_lease_try *t, PGresult ***all, int *count, PGconn *conn, dbm_db_lock *lock,
+                     const lock_who *w, const dbm_lock_opts *o, const char *then_sql)
 {
     int error = try_once(t, all, count, conn, lock, w, then_sql);
 
@@ -215,8 +212,9 @@ static int first_try(dbm_lease_try *t, PGresult ***all, int *count, PGconn *conn
         (error = try_once(t, all, count, conn, lock, w, then_sql)) < 0)
         return error;
     if (t->missing)
-        return dbm_error_set(DBM_EGENERIC, "unable to take the run lock: the lease table of "
-                                           "schema '%s' is missing after creating it",
+        return dbm_error_set(DBM_EGENERIC,
+                             "unable to take the run lock: the lease table of "
+                             "schema '%s' is missing after creating it",
                              o->schema);
     return 0;
 }
@@ -247,8 +245,8 @@ int dbm_db_lock_with(dbm_db_lock **out, PGresult ***res, int *n, PGconn *conn,
             goto done;
         /* Held now: the reads, after it. */
         if (t.got && then_sql) {
-            char *sql = dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; %s",
-                                      then_sql);
+            char *sql =
+                dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; %s", then_sql);
             error = send_and_gather(&all, &count, conn, sql);
             mine = 1;
             free(sql);

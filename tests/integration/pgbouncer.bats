@@ -63,10 +63,12 @@ advisory_locks() {
 }
 
 @test "through PgBouncer a run waiting past --run-lock-wait exits 4 naming the lease's run, actor, host and start" {
-  printf 'SELECT pg_sleep(4);\n' > migrations/001_slow.sql
-  USER=alice-deploy run_pooled "$WORK/first.out" apply
+  printf 'SELECT pg_sleep(6);\n' > migrations/001_slow.sql
+  # A 2 s lease: the heartbeat keeps it past that while the run is alive.
+  USER=alice-deploy DB_MIGRATE_LEASE_TTL=2 run_pooled "$WORK/first.out" apply
   first=$!
-  for _ in $(seq 50); do [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(4)%' AND pid <> pg_backend_pid()")" -gt 0 ] && break; sleep 0.1; done
+  for _ in $(seq 50); do [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(6)%' AND pid <> pg_backend_pid()")" -gt 0 ] && break; sleep 0.1; done
+  sleep 2.5
   run "$DBM" --database-url "$PGB_DB?sslmode=disable" apply --run-lock-wait 1s
   [ "$status" -eq 4 ] || { echo "$output"; false; }
   line=$(printf '%s\n' "$output" | grep '^error: ')
