@@ -121,6 +121,7 @@ advisory_locks() {
 }
 
 @test "a killed direct run's lease is taken over at once: its session is gone" {
+  need_pg 14 "the server ends the session of a killed client (client_connection_check_interval)"
   printf 'SELECT pg_sleep(20);\n' > migrations/001_slow.sql
   "$DBM" apply > "$WORK/killed.out" 2>&1 3>&- &
   killed=$!
@@ -207,4 +208,24 @@ print(h - (1 << 64) if h >= (1 << 63) else h)')
   [[ "$output" == *"application 'older-release'"* ]] || { echo "$output"; false; }
   run_dbm 0 apply --run-lock-wait 20s
   [ "$(sql "SELECT to_regclass('a') IS NOT NULL")" = t ]
+}
+
+@test "a statement that a killed run ran to its end is not run again by the rerun" {
+  printf 'CREATE TABLE hits (x int);\n' > migrations/001_hits.sql
+  run_dbm 0 apply
+  printf -- '-- migrate:no-transaction\nINSERT INTO hits VALUES (1);\nINSERT INTO hits VALUES (2);\n' > migrations/002_hits.sql
+  # Run 2 claimed statement 1, ran it and ended its claim, then died before recording more:
+  # its progress row still says statement 1.
+  sql "CREATE TABLE IF NOT EXISTS db_migrate.statements (version text NOT NULL, statement int NOT NULL, run_id bigint,
+  claimed_at timestamptz NOT NULL DEFAULT clock_timestamp(), finished_at timestamptz, outcome text, PRIMARY KEY (version, statement));
+INSERT INTO db_migrate.runs (command, started_at, tool_version) VALUES ('apply', now(), 'test');
+INSERT INTO hits VALUES (1);
+INSERT INTO db_migrate.statements (version, statement, run_id, finished_at, outcome) VALUES ('002', 1, 2, now(), 'done');
+INSERT INTO db_migrate.migrations (version, name, checksum, duration_ms, run_id, transactional, status, failed_statement, error)
+  VALUES ('002', 'hits', 'sha256:$(sha256sum migrations/002_hits.sql | cut -d' ' -f1)', 0, 2, false, 'failed', 1,
+  'interrupted: the run stopped during this statement')" >/dev/null
+  run "$DBM" --database-url "$PGB_DB?sslmode=disable" apply
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ "$output" == *"'migrations/002_hits.sql' statement 1 was run to its end by run 2 at "*": not run again"* ]] || { echo "$output"; false; }
+  [ "$(sql "SELECT string_agg(x::text, ',' ORDER BY x) FROM hits")" = "1,2" ]
 }
