@@ -293,10 +293,15 @@ void dbm_db_lock_release(dbm_db_lock *lock, PGconn *conn)
         if (PQtransactionStatus(conn) != PQTRANS_IDLE)
             PQclear(PQexec(conn, "ROLLBACK"));
         tok = lit(conn, lock->token);
-        /* Nothing stays behind: the row, and on a direct session the advisory lock. */
+        /*
+         * Nothing stays behind: the row, and on a direct session the advisory
+         * lock, dropped once the row's deletion is committed (a run trying in
+         * between would find the lease's session without the lock, and take
+         * the lease over as a dead run's).
+         */
         sql = dbm_xasprintf("DELETE FROM %s.lease WHERE name = 'run' AND token = %s%s",
                             lock->schema_q, tok,
-                            lock->direct ? "; SELECT pg_advisory_unlock_all()" : "");
+                            lock->direct ? "; COMMIT; SELECT pg_advisory_unlock_all()" : "");
         PQclear(PQexec(conn, sql));
         free(sql);
         free(tok);
