@@ -41,6 +41,7 @@ struct dbm_db_lock {
     char *renew_sql;
     PQconninfoOption *conninfo; /* the heartbeat's connection: the run's options */
     atomic_bool lost, stop;
+    _Atomic int64_t renewed_ms; /* when the lease was last taken or renewed (dbm_now_ms) */
 };
 
 /* A literal, or NULL. Caller frees. */
@@ -252,6 +253,8 @@ static int heartbeat_job(void *arg)
         res = PQexec(hb, l->renew_sql);
         if (PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(res), "0") == 0)
             atomic_store(&l->lost, true);
+        else if (PQresultStatus(res) == PGRES_COMMAND_OK)
+            atomic_store(&l->renewed_ms, dbm_now_ms());
         PQclear(res);
     }
     PQfinish(hb);
@@ -269,13 +272,19 @@ void dbm_lease_heartbeat_start(dbm_db_lock *lock, PGconn *conn)
                       lock->schema_q, lock->ttl_s, tok);
     free(tok);
     lock->conninfo = PQconninfo(conn);
+    atomic_store(&lock->renewed_ms, dbm_now_ms());
     if (lock->conninfo)
         dbm_job_start(&lock->heartbeat, heartbeat_job, lock);
 }
 
 bool dbm_db_lock_lost(const dbm_db_lock *lock)
 {
-    return lock && atomic_load(&((dbm_db_lock *)lock)->lost);
+    dbm_db_lock *l = (dbm_db_lock *)lock;
+
+    /* Found taken, or not renewed for its TTL (the process was stopped, the network slow). */
+    return l && l->heartbeat &&
+           (atomic_load(&l->lost) ||
+            dbm_now_ms() - atomic_load(&l->renewed_ms) > l->ttl_s * 1000 * 5 / 6);
 }
 
 void dbm_db_lock_release(dbm_db_lock *lock, PGconn *conn)
