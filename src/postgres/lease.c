@@ -23,6 +23,7 @@
 #include "common/thread.h"
 #include "postgres/history_internal.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ struct dbm_db_lock {
     PQconninfoOption *conninfo; /* the heartbeat's connection: the run's options */
     atomic_bool lost, stop;
     _Atomic int64_t renewed_ms; /* when the lease was last taken or renewed (dbm_now_ms) */
+    pthread_t starter;          /* the run's thread, which must never run the heartbeat */
 };
 
 /* A literal, or NULL. Caller frees. */
@@ -236,6 +238,9 @@ static int heartbeat_job(void *arg)
     PGconn *hb = NULL;
     int64_t next = dbm_now_ms() + l->ttl_s * 1000 / 3;
 
+    /* Without a thread the job would run here, on the run's: no heartbeat then. */
+    if (pthread_equal(pthread_self(), l->starter))
+        return 0;
     while (!atomic_load(&l->stop) && !dbm_job_abandoned()) {
         PGresult *res;
 
@@ -273,6 +278,7 @@ void dbm_lease_heartbeat_start(dbm_db_lock *lock, PGconn *conn)
     free(tok);
     lock->conninfo = PQconninfo(conn);
     atomic_store(&lock->renewed_ms, dbm_now_ms());
+    lock->starter = pthread_self();
     if (lock->conninfo)
         dbm_job_start(&lock->heartbeat, heartbeat_job, lock);
 }
@@ -294,9 +300,9 @@ void dbm_db_lock_release(dbm_db_lock *lock, PGconn *conn)
     if (!lock)
         return;
     if (lock->heartbeat) {
+        /* The job returns 0: joining leaves the run's own error, if any, as it is. */
         atomic_store(&lock->stop, true);
         dbm_job_join(lock->heartbeat);
-        dbm_error_clear();
     }
     if (conn && PQstatus(conn) == CONNECTION_OK) {
         if (PQtransactionStatus(conn) != PQTRANS_IDLE)
