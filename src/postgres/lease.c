@@ -128,12 +128,34 @@ static char *live_sql(const dbm_db_lock *lock, const char *l)
     "format('%%s (%%s by %%s on %%s, since %%s UTC)', coalesce('run ' || " l ".run_id, "           \
     "'a run not recorded yet'), " WHO_ARGS(l) ")"
 
+/* The holder's read: the live lease when it is not this run's, in a statement of its own. */
+static char *holder_sql(const dbm_db_lock *lock, const char *tok, const char *live_l)
+{
+    return dbm_xasprintf(
+        "SELECT " HOLDER_SQL(
+            "l") ", l.backend_pid, greatest(0, ceil(extract("
+                 "epoch FROM l.expires_at - clock_timestamp())))::bigint FROM %s.lease l "
+                 "WHERE l.name = 'run' AND l.token <> %s AND %s",
+        lock->schema_q, tok, live_l);
+}
+
+/* The dead run whose lease the take replaced, as the log names it, or NULL. */
+static char *took_sql(const char *tok)
+{
+    return dbm_xasprintf(
+        "(SELECT " TOOK_SQL("p") " || CASE WHEN p.backend_pid IS NULL THEN "
+                                 "' after it expired' ELSE ', whose session ended' END FROM prev p "
+                                 "WHERE p.token <> %s AND NOT p.live)",
+        tok);
+}
+
 char *dbm_lease_take_sql(PGconn *conn, const dbm_db_lock *lock, const dbm_lease_who *who)
 {
     char *tok = lit(conn, lock->token), *cmd = lit(conn, who->command);
     char *act = lit(conn, who->actor), *sha = lit(conn, who->git_sha);
     char *url = lit(conn, who->run_url), *host = lit(conn, who->host);
     char *live_l = live_sql(lock, "l"), *live_p = live_sql(lock, "p");
+    char *took = took_sql(tok), *holder = holder_sql(lock, tok, live_l);
     const char *s = lock->schema_q;
     char *sql = dbm_xasprintf(
         /* The lease, when the advisory lock could be had too: for the session when direct. */
@@ -151,21 +173,12 @@ char *dbm_lease_take_sql(PGconn *conn, const dbm_db_lock *lock, const dbm_lease_
         "backend_pid = excluded.backend_pid, since = excluded.since, heartbeat_at = "
         "excluded.heartbeat_at, expires_at = excluded.expires_at "
         "WHERE l.token = excluded.token OR NOT (%s) RETURNING 1) "
-        "SELECT adv.ok, adv.direct, (SELECT count(*) FROM up), (SELECT " TOOK_SQL(
-            "p") " || CASE WHEN p.backend_pid IS NULL THEN ' after it expired' ELSE ', whose "
-                 "session "
-                 "ended' END FROM prev p WHERE p.token <> %s AND NOT p.live) FROM adv; "
-                 /* Who holds it, when it is not this run: read after the take, in a statement of
-                    its own. */
-                 "SELECT " HOLDER_SQL(
-                     "l") ", l.backend_pid, greatest(0, ceil(extract(epoch FROM "
-                          "l.expires_at - clock_timestamp())))::bigint "
-                          "FROM %s.lease l WHERE l.name = 'run' AND l.token <> %s AND %s",
+        "SELECT adv.ok, adv.direct, (SELECT count(*) FROM up), %s FROM adv; %s",
         PQbackendPID(conn), lock->key, lock->key, live_p, s, s, tok, cmd, act, host, (int)getpid(),
-        sha, url, lock->ttl_s, live_l, tok, s, tok, live_l);
+        sha, url, lock->ttl_s, live_l, took, holder);
 
     free(tok), free(cmd), free(act), free(sha), free(url), free(host);
-    free(live_l), free(live_p);
+    free(live_l), free(live_p), free(took), free(holder);
     return sql;
 }
 
