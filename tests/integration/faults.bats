@@ -197,6 +197,18 @@ terminate_query() {
 3|applied" ]
 }
 
+@test "a killed backend during a file that runs its own BEGIN/COMMIT is reported without libpq's severity prefix" {
+  printf 'BEGIN;\nCREATE TABLE a (x int);\nSELECT pg_sleep(5);\nCOMMIT;\n' > migrations/001_own_tx.sql
+  terminate_query '%pg_sleep(5)%' 3>&- &
+  BG_PIDS="$BG_PIDS $!"
+  run_dbm 1 apply
+  [ "$(printf '%s\n' "$output" | grep '^error: ' | tail -1)" = "error: unable to apply 'migrations/001_own_tx.sql': terminating connection due to administrator command" ] || { echo "$output"; false; }
+  [[ "$output" != *"FATAL:"* ]]
+  [ "$(sql "SELECT count(*) FROM pg_class WHERE relname = 'a'")" = 0 ]
+  run_dbm 0 apply
+  [ "$(sql "SELECT status FROM db_migrate.migrations")" = applied ]
+}
+
 @test "a cut network is reported as the cause, and the rerun resumes after the dead run" {
   # Cut once the run is recorded (INSERT 1) and statement 1 is claimed (INSERT 2), before it runs.
   printf -- '-- migrate:no-transaction\nCREATE SEQUENCE s1;\nCREATE SEQUENCE s2;\n' > migrations/001_seqs.sql
