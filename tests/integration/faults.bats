@@ -225,3 +225,25 @@ terminate_query() {
   [ "$(sql "SELECT count(*) FROM pg_class WHERE relname IN ('s1', 's2')")" = 2 ]
   [ "$(sql "SELECT string_agg(outcome, ',' ORDER BY id) FROM db_migrate.runs")" = "abandoned,applied" ]
 }
+
+@test "a connection lost right after a file's own COMMIT does not run the file again" {
+  printf 'BEGIN;\nCREATE TABLE IF NOT EXISTS hits (x int);\nINSERT INTO hits VALUES (1);\nCOMMIT;\n' > migrations/001_own_tx.sql
+  port=$(free_port)
+  python3 "$BATS_TEST_DIRNAME/fixtures/cutproxy.py" "$port" "$PGTEST_PORT" COMMIT 1 > "$WORK/proxy.out" 2>&1 3>&- &
+  BG_PIDS="$BG_PIDS $!"
+  for _ in $(seq 50); do grep -q ready "$WORK/proxy.out" 2>/dev/null && break; sleep 0.1; done
+  run "$DBM" apply --database-url "postgresql://postgres@127.0.0.1:$port/$DBNAME?sslmode=disable"
+  [ "$status" -eq 1 ] || { echo "$output"; false; }
+  # The row was recorded in the file's own transaction, which committed.
+  [ "$(sql "SELECT count(*) FROM hits")" = 1 ]
+  [ "$(sql "SELECT status, transactional FROM db_migrate.migrations")" = "applied|t" ]
+  run_dbm 0 apply
+  [[ "$output" == *"up to date: nothing to apply"* ]]
+  [ "$(sql "SELECT count(*) FROM hits")" = 1 ]
+  # A failing statement rolls the row back with the file's work.
+  printf 'BEGIN;\nINSERT INTO hits VALUES (2);\nSELECT 1/0;\nCOMMIT;\n' > migrations/002_fails.sql
+  run_dbm 1 apply
+  [[ "$output" == *"error: unable to apply 'migrations/002_fails.sql': division by zero"* ]] || { echo "$output"; false; }
+  [ "$(sql "SELECT count(*) FROM hits")" = 1 ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 1 ]
+}
