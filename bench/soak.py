@@ -140,6 +140,7 @@ class Stats:
         self.runs = 0
         self.exits = collections.Counter()
         self.kills = collections.Counter()
+        self.causes = collections.Counter()  # of exit 1
         self.repairs = []
         self.findings = {}  # the finding with its run names and log paths taken out -> [first text, count]
         self.hung = 0
@@ -192,8 +193,7 @@ class Round:
                    "--run-lock-wait", "3m", "--lock-timeout", "30s"]
             out_path = os.path.join(s.work, "out", f"{app}.log")
             with open(out_path, "w") as out:
-                p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ, NO_COLOR="1"))
+                p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=s.env)
             with self.procs_lock:
                 self.procs[r] = (p, app)
             try:
@@ -214,6 +214,10 @@ class Round:
                 s.stats.finding(f"round {self.number}: {app} died of signal {-code} (log {out_path})")
             elif code >= 0 and code not in EXPECTED_EXITS:
                 s.stats.finding(f"round {self.number}: {app} exit {code}: {last_error(text)} (log {out_path})")
+            if code == 1:
+                s.stats.add("causes", cause(last_error(text)))
+            if code == 1 and cause(last_error(text)) == "other":
+                s.stats.finding(f"round {self.number}: {app}: {last_error(text)} (log {out_path})")
             elif code == 1 and ("an invalid index was left behind" in text or
                                 ("already exists" in text and "_concurrently.sql" in last_error(text))):
                 self.repair_wanted.set()
@@ -341,6 +345,20 @@ def proxy_command(port, line):
         return c.makefile("r").readline().strip()
 
 
+LOST = re.compile(r"server closed the connection|no connection to the server|Connection reset|"
+                  r"terminating connection due to administrator command|terminating background worker|"
+                  r"could not receive data|SSL SYSCALL|EOF detected")
+
+
+def cause(error):
+    """What made a run exit 1, from its last error line."""
+    if "already exists" in error:
+        return "already exists"
+    if LOST.search(error):
+        return "connection lost"
+    return "other"
+
+
 def last_error(text):
     errs = [l for l in text.splitlines() if l.startswith("error: ")]
     return errs[-1] if errs else (text.strip().splitlines() or ["(no output)"])[-1]
@@ -377,7 +395,7 @@ class Checker:
             p = subprocess.run([s.bin] + cmd + ["--migrations-dir", s.mdir, "--database-url",
                                                 with_params(self.url, sslmode="disable",
                                                             application_name="soak-final")],
-                               capture_output=True, text=True, timeout=600, env=dict(os.environ, NO_COLOR="1"))
+                               capture_output=True, text=True, timeout=600, env=s.env)
             self.check(f"final {cmd[0]} exits 0", p.returncode == 0,
                        f"exit {p.returncode}: {last_error(p.stdout + p.stderr)}")
 
@@ -491,6 +509,9 @@ class Soak:
         self.pooler_url = os.environ.get("SOAK_POOLER_URL") or ""
         self.pooled = env_int("SOAK_POOLED", 0) if self.pooler_url else 0
         self.rng = random.Random(self.seed)
+        # A sanitizer build's report exits 86, which no run of db-migrate does: a finding.
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        self.env = dict(os.environ, NO_COLOR="1", ASAN_OPTIONS=(asan + ":" if asan else "") + "exitcode=86")
         self.stats = Stats()
         self.killed_apps = set()
         self.left_failed = 0
@@ -526,7 +547,7 @@ class Soak:
         summary = {
             "seconds": round(time.monotonic() - started, 1), "rounds": rounds, "rounds_completed": complete,
             "runners": self.runners, "pooled_runners": self.pooled, "migrations": self.count, "seed": self.seed,
-            "runs": st.runs, "exits": {str(k): v for k, v in sorted(st.exits.items())},
+            "runs": st.runs, "exits": {str(k): v for k, v in sorted(st.exits.items())}, "exit_1_causes": dict(st.causes),
             "kills": dict(st.kills), "hung": st.hung, "repairs": len(st.repairs),
             "failed_rows_left_by_kills": self.left_failed, "invariants_checked": checked,
             "invariants_failed": len(failures), "findings": [f"{t} (x{n})" for t, n in st.findings.values()],
@@ -539,9 +560,11 @@ class Soak:
         print(f"  duration        {summary['seconds']} s, {rounds} rounds ({complete} ran to up-to-date), seed {self.seed}")
         print(f"  runs attempted  {st.runs} by {self.runners} runners ({self.pooled} through PgBouncer)")
         print("  exit codes      " + ", ".join(f"{k}: {v}" for k, v in sorted(st.exits.items())))
+        print("  exit 1 causes   " + ", ".join(f"{k}: {v}" for k, v in sorted(st.causes.items())))
         print("  kills           " + ", ".join(f"{k}: {v}" for k, v in sorted(st.kills.items())))
-        print(f"  left by kills   {self.left_failed} failed rows (non-transactional, resumed), "
-              f"{len(st.repairs)} invalid indexes dropped as the hint says")
+        valid = sum(1 for r in st.repairs if "the valid index" in r)
+        print(f"  repairs         {len(st.repairs) - valid} invalid indexes dropped as the error's hint says, "
+              f"{valid} valid ones (findings); {self.left_failed} failed rows left at the rounds' ends")
         print(f"  proxy           {summary['proxy']}")
         print(f"  invariants      {checked} checked, {len(failures)} failed")
         for text, n in st.findings.values():
