@@ -474,8 +474,13 @@ class Checker:
         for (table,) in psql(self.url, "SELECT format('%I.%I', table_schema, table_name) FROM information_schema.tables "
                                        "WHERE table_schema = 'db_migrate' AND table_name LIKE '%lease%'"):
             held = psql(self.url, f"SELECT * FROM {table}")
-            live = [r for r in held if not lease_released(self.url, table)]
-            self.check(f"no lease held in {table}", not live, str(held[:5]))
+            self.check(f"no lease held in {table}", lease_released(self.url, table), str(held[:5]))
+        # Claimed statements of non-transactional migrations: none left in doubt.
+        if psql(self.url, "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('db_migrate.statements') "
+                          "AND attname = 'finished_at'"):
+            claims = psql(self.url, "SELECT version, statement, run_id FROM db_migrate.statements "
+                                    "WHERE finished_at IS NULL")
+            self.check("no claimed statement left unfinished", not claims, str(claims[:10]))
 
 
 def lease_released(url, table):
