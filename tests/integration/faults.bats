@@ -227,9 +227,10 @@ terminate_query() {
 }
 
 @test "a connection lost right after a file's own COMMIT does not run the file again" {
-  printf 'BEGIN;\nCREATE TABLE IF NOT EXISTS hits (x int);\nINSERT INTO hits VALUES (1);\nCOMMIT;\n' > migrations/001_own_tx.sql
+  printf 'BEGIN;\nCREATE TABLE IF NOT EXISTS hits (x int);\nCREATE SEQUENCE IF NOT EXISTS hits_seq;\nINSERT INTO hits VALUES (1);\nCOMMIT;\n' > migrations/001_own_tx.sql
   port=$(free_port)
-  python3 "$BATS_TEST_DIRNAME/fixtures/cutproxy.py" "$port" "$PGTEST_PORT" COMMIT 1 > "$WORK/proxy.out" 2>&1 3>&- &
+  # Cut at the file's COMMIT: the first one after its CREATE SEQUENCE.
+  python3 "$BATS_TEST_DIRNAME/fixtures/cutproxy.py" "$port" "$PGTEST_PORT" COMMIT 1 "CREATE SEQUENCE" > "$WORK/proxy.out" 2>&1 3>&- &
   BG_PIDS="$BG_PIDS $!"
   for _ in $(seq 50); do grep -q ready "$WORK/proxy.out" 2>/dev/null && break; sleep 0.1; done
   run "$DBM" apply --database-url "postgresql://postgres@127.0.0.1:$port/$DBNAME?sslmode=disable"
