@@ -167,11 +167,13 @@ class Round:
         self.db = f"soak_r{number}"
         self.procs = {}  # runner -> Popen
         self.procs_lock = threading.Lock()
+        self.active = 0  # runs started and not yet looked at
         self.done = set()
         self.gate = threading.Event()  # set: runners may start invocations
         self.gate.set()
         self.stop = threading.Event()
         self.repair_wanted = threading.Event()
+        self.to_repair = set()  # versions whose runs asked for `db-migrate repair`
         self.invocation = 0
 
     def runner_url(self, r):
@@ -186,6 +188,10 @@ class Round:
             if self.stop.is_set():
                 break
             with self.procs_lock:
+                # The gate is checked again under the lock: quiesce() sees every run under way.
+                if not self.gate.is_set():
+                    continue
+                self.active += 1
                 self.invocation += 1
                 app = f"soak-r{self.number}-w{r}-i{self.invocation}"
             url = with_params(self.runner_url(r), sslmode="disable", application_name=app)
@@ -216,7 +222,13 @@ class Round:
                 s.stats.finding(f"round {self.number}: {app} exit {code}: {last_error(text)} (log {out_path})")
             if code == 1:
                 s.stats.add("causes", cause(last_error(text)))
-            if code == 1 and cause(last_error(text)) == "other":
+            asked = REPAIR_HINT.search(text) if code == 1 else None
+            if asked:
+                # A statement a killed run left unfinished, reported for a person to check.
+                with self.procs_lock:
+                    self.to_repair.add(asked.group(1))
+                self.repair_wanted.set()
+            elif code == 1 and cause(last_error(text)) == "other":
                 s.stats.finding(f"round {self.number}: {app}: {last_error(text)} (log {out_path})")
             elif code == 1 and ("an invalid index was left behind" in text or
                                 ("already exists" in text and "_concurrently.sql" in last_error(text))):
@@ -225,6 +237,8 @@ class Round:
                 s.stats.finding(f"round {self.number}: {app}: {last_error(text)} (log {out_path})")
             if code == 0 and "up to date: nothing to apply" in text:
                 self.done.add(r)
+            with self.procs_lock:
+                self.active -= 1
             if code != 0 and code != 4:
                 time.sleep(random.uniform(0.05, 0.3))
 
@@ -285,23 +299,32 @@ class Round:
         self.gate.clear()
         while True:
             with self.procs_lock:
-                if not any(p.poll() is None for p, _ in self.procs.values()):
+                if self.active == 0:
                     return
             time.sleep(0.1)
 
     def repair(self):
-        """With no run going, what a person does about a CREATE INDEX CONCURRENTLY a kill left."""
+        """With no run going, what a person does about a statement a killed run left.
+
+        A CREATE INDEX CONCURRENTLY that a kill interrupted leaves its index (invalid when the
+        server stopped the build, valid when it finished it): the index is dropped, as the
+        error's hint says. When the run reported the statement as interrupted (its claim left
+        unfinished), `db-migrate repair --target-version V` then lets the next apply run it.
+        """
         self.quiesce()
-        url = f"{self.soak.direct_url}/{self.db}"
+        s = self.soak
+        url = f"{s.direct_url}/{self.db}"
+        with self.procs_lock:
+            asked, self.to_repair = self.to_repair, set()
         failed = psql(url, "SELECT m.version, m.failed_statement, m.error, i.indisvalid FROM db_migrate.migrations m "
                            "JOIN pg_class c ON c.relname = 'soak_ix_' || m.version "
                            "JOIN pg_index i ON i.indexrelid = c.oid WHERE m.status = 'failed'", check=False)
         for v, stmt, err, valid in failed:
             name = f"soak_ix_{v}"
-            if valid == "t":
-                # Built and valid, yet the history says the statement is still to run: every
-                # rerun fails with "already exists".
-                self.soak.stats.finding(
+            if valid == "t" and v not in asked:
+                # Built and valid, yet the history says the statement is still to run, and no
+                # message says it may have taken effect: every rerun fails with "already exists".
+                s.stats.finding(
                     f"round {self.number}: {v}: CREATE INDEX CONCURRENTLY completed on the server after "
                     f"the run lost its connection; the history still says statement {stmt} is to run "
                     f"({err}), so every rerun fails with 'relation \"{name}\" already exists'")
@@ -309,8 +332,17 @@ class Round:
                     f"{name} that a killed run's CREATE INDEX CONCURRENTLY left (history: failed at "
                     f"statement {stmt}: {err})")
             psql(url, f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
-            self.soak.stats.repairs.append(note)
+            s.stats.repairs.append(note)
             log("repair: " + note)
+        for v in sorted(asked):
+            p = subprocess.run([s.bin, "repair", "--target-version", v, "--migrations-dir", s.mdir,
+                                "--database-url", with_params(url, sslmode="disable", application_name="soak-repair")],
+                               capture_output=True, text=True, timeout=300, env=s.env)
+            if p.returncode != 0:
+                s.stats.finding(f"round {self.number}: repair --target-version {v} exit {p.returncode}: "
+                                f"{last_error(p.stdout + p.stderr)}")
+            s.stats.repairs.append(f"round {self.number}: db-migrate repair --target-version {v}: exit {p.returncode}")
+            log("repair: " + s.stats.repairs[-1])
         self.repair_wanted.clear()
         self.gate.set()
 
@@ -350,10 +382,17 @@ LOST = re.compile(r"server closed the connection|no connection to the server|Con
                   r"could not receive data|SSL SYSCALL|EOF detected")
 
 
+REPAIR_HINT = re.compile(r"'db-migrate repair --target-version ([^' ]+)'")
+
+
 def cause(error):
     """What made a run exit 1, from its last error line."""
     if "already exists" in error:
         return "already exists"
+    if "was interrupted" in error:
+        return "statement interrupted (reported for a person)"
+    if "which has not ended it" in error:
+        return "statement claimed by another run"
     if LOST.search(error):
         return "connection lost"
     return "other"
@@ -568,8 +607,10 @@ class Soak:
         print("  exit 1 causes   " + ", ".join(f"{k}: {v}" for k, v in sorted(st.causes.items())))
         print("  kills           " + ", ".join(f"{k}: {v}" for k, v in sorted(st.kills.items())))
         valid = sum(1 for r in st.repairs if "the valid index" in r)
-        print(f"  repairs         {len(st.repairs) - valid} invalid indexes dropped as the error's hint says, "
-              f"{valid} valid ones (findings); {self.left_failed} failed rows left at the rounds' ends")
+        invalid = sum(1 for r in st.repairs if "the invalid index" in r)
+        cleared = sum(1 for r in st.repairs if "db-migrate repair" in r)
+        print(f"  repairs         {invalid} invalid and {valid} valid indexes of interrupted builds dropped, "
+              f"{cleared} 'db-migrate repair' runs; {self.left_failed} failed rows left at the rounds' ends")
         print(f"  proxy           {summary['proxy']}")
         print(f"  invariants      {checked} checked, {len(failures)} failed")
         for text, n in st.findings.values():
