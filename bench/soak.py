@@ -556,6 +556,9 @@ class Soak:
         # A sanitizer build's report exits 86, which no run of db-migrate does: a finding.
         asan = os.environ.get("ASAN_OPTIONS", "")
         self.env = dict(os.environ, NO_COLOR="1", ASAN_OPTIONS=(asan + ":" if asan else "") + "exitcode=86")
+        # SOAK_LEASE_TTL: a shorter lease, so a partitioned holder can lose it to another run.
+        if os.environ.get("SOAK_LEASE_TTL"):
+            self.env["DB_MIGRATE_LEASE_TTL"] = os.environ["SOAK_LEASE_TTL"]
         self.stats = Stats()
         self.killed_apps = set()
         self.left_failed = 0
@@ -567,7 +570,8 @@ class Soak:
         started = time.monotonic()
         end = started + self.seconds
         log(f"soak: {self.runners} runners ({self.pooled} through PgBouncer), {self.count} migrations, "
-            f"{self.seconds} s, a kill every {self.kill_every} s on average, seed {self.seed}")
+            f"{self.seconds} s, a kill every {self.kill_every} s on average, seed {self.seed}"
+            + (f", lease TTL {self.env['DB_MIGRATE_LEASE_TTL']} s" if "DB_MIGRATE_LEASE_TTL" in self.env else ""))
         rounds, complete, checked, failures = 0, 0, 0, []
         while time.monotonic() < end or rounds == 0:
             rounds += 1

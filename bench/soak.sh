@@ -58,6 +58,9 @@ auth_type = trust
 auth_file = $TMP/userlist.txt
 pool_mode = transaction
 default_pool_size = 4
+; idle server connections close within seconds, so the check that no session is left
+; sees the runners' sessions, not the pool's
+server_idle_timeout = 1
 max_client_conn = 200
 ignore_startup_parameters = extra_float_digits,options
 logfile = $TMP/pgbouncer.log
