@@ -25,6 +25,8 @@ PIDS=()
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  # runuser does not pass the signal on: PgBouncer is ended by its own pid.
+  [ -s "$TMP/pgbouncer.pid" ] && kill "$(cat "$TMP/pgbouncer.pid")" 2>/dev/null || true
   as_pg "$PG_BIN/pg_ctl" -D "$TMP/data" -m fast -w stop >/dev/null 2>&1 || true
   if [ "${SOAK_KEEP:-0}" = 1 ]; then echo "soak: kept $TMP"; else rm -rf "$TMP"; fi
 }
@@ -64,6 +66,7 @@ server_idle_timeout = 1
 max_client_conn = 200
 ignore_startup_parameters = extra_float_digits,options
 logfile = $TMP/pgbouncer.log
+pidfile = $TMP/pgbouncer.pid
 EOF
   echo '"postgres" ""' > "$TMP/userlist.txt"
   chown postgres "$TMP/pgbouncer.ini" "$TMP/userlist.txt" 2>/dev/null || true
