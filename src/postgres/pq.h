@@ -20,10 +20,12 @@
 #include <libpq-fe.h>
 
 #define DBM_PQ_FUNCS(X)                                                                            \
+    X(PQbackendPID)                                                                                \
     X(PQclear)                                                                                     \
     X(PQcmdStatus)                                                                                 \
     X(PQcmdTuples)                                                                                 \
     X(PQconnectdbParams)                                                                           \
+    X(PQconninfo)                                                                                  \
     X(PQconninfoFree)                                                                              \
     X(PQconninfoParse)                                                                             \
     X(PQdb)                                                                                        \
@@ -71,10 +73,12 @@ extern struct dbm_pq_api dbm_pq;
 int dbm_pq_load(void);
 
 #ifndef DBM_PQ_IMPL
+#define PQbackendPID         dbm_pq.PQbackendPID
 #define PQclear              dbm_pq.PQclear
 #define PQcmdStatus          dbm_pq.PQcmdStatus
 #define PQcmdTuples          dbm_pq.PQcmdTuples
 #define PQconnectdbParams    dbm_pq.PQconnectdbParams
+#define PQconninfo           dbm_pq.PQconninfo
 #define PQconninfoFree       dbm_pq.PQconninfoFree
 #define PQconninfoParse      dbm_pq.PQconninfoParse
 #define PQdb                 dbm_pq.PQdb
