@@ -123,17 +123,17 @@ static int claim_refused(dbm_mig_result *result, PGconn *conn, const dbm_migrati
     dbm_error_info *e;
 
     if (state == DBM_CLAIM_INTERRUPTED) {
-        msg = dbm_xasprintf("statement %d of '%s' was interrupted: %s claimed it and ended "
-                            "without its outcome, so it may have taken effect",
-                            n, opts->display_path, who ? who : "a run");
+        msg = dbm_xasprintf("statement %d was interrupted: %s claimed it and ended without its "
+                            "outcome, so it may have taken effect",
+                            n, who ? who : "a run");
         hint = dbm_xasprintf("check whether it took effect and undo it if it did%s%s%s; then "
                              "'db-migrate repair --target-version %s' lets the next apply run "
                              "it again",
                              invalid ? " (" : "", invalid ? invalid : "", invalid ? ")" : "",
                              m->version);
     } else {
-        msg = dbm_xasprintf("statement %d of '%s' is claimed by %s, which has not ended it", n,
-                            opts->display_path, who ? who : "another run");
+        msg = dbm_xasprintf("statement %d is claimed by %s, which has not ended it", n,
+                            who ? who : "another run");
         hint = dbm_xasprintf("another run may be running it: wait for it; if no run is, check "
                              "the statement, then 'db-migrate repair --target-version %s'",
                              m->version);

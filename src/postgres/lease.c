@@ -23,6 +23,7 @@
 #include "common/thread.h"
 #include "postgres/history_internal.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ struct dbm_db_lock {
     PQconninfoOption *conninfo; /* the heartbeat's connection: the run's options */
     atomic_bool lost, stop;
     _Atomic int64_t renewed_ms; /* when the lease was last taken or renewed (dbm_now_ms) */
+    pthread_t starter;          /* the run's thread, which must never run the heartbeat */
 };
 
 /* A literal, or NULL. Caller frees. */
@@ -126,12 +128,34 @@ static char *live_sql(const dbm_db_lock *lock, const char *l)
     "format('%%s (%%s by %%s on %%s, since %%s UTC)', coalesce('run ' || " l ".run_id, "           \
     "'a run not recorded yet'), " WHO_ARGS(l) ")"
 
+/* The holder's read: the live lease when it is not this run's, in a statement of its own. */
+static char *holder_sql(const dbm_db_lock *lock, const char *tok, const char *live_l)
+{
+    return dbm_xasprintf(
+        "SELECT " HOLDER_SQL(
+            "l") ", l.backend_pid, greatest(0, ceil(extract("
+                 "epoch FROM l.expires_at - clock_timestamp())))::bigint FROM %s.lease l "
+                 "WHERE l.name = 'run' AND l.token <> %s AND %s",
+        lock->schema_q, tok, live_l);
+}
+
+/* The dead run whose lease the take replaced, as the log names it, or NULL. */
+static char *took_sql(const char *tok)
+{
+    return dbm_xasprintf(
+        "(SELECT " TOOK_SQL("p") " || CASE WHEN p.backend_pid IS NULL THEN "
+                                 "' after it expired' ELSE ', whose session ended' END FROM prev p "
+                                 "WHERE p.token <> %s AND NOT p.live)",
+        tok);
+}
+
 char *dbm_lease_take_sql(PGconn *conn, const dbm_db_lock *lock, const dbm_lease_who *who)
 {
     char *tok = lit(conn, lock->token), *cmd = lit(conn, who->command);
     char *act = lit(conn, who->actor), *sha = lit(conn, who->git_sha);
     char *url = lit(conn, who->run_url), *host = lit(conn, who->host);
     char *live_l = live_sql(lock, "l"), *live_p = live_sql(lock, "p");
+    char *took = took_sql(tok), *holder = holder_sql(lock, tok, live_l);
     const char *s = lock->schema_q;
     char *sql = dbm_xasprintf(
         /* The lease, when the advisory lock could be had too: for the session when direct. */
@@ -149,21 +173,12 @@ char *dbm_lease_take_sql(PGconn *conn, const dbm_db_lock *lock, const dbm_lease_
         "backend_pid = excluded.backend_pid, since = excluded.since, heartbeat_at = "
         "excluded.heartbeat_at, expires_at = excluded.expires_at "
         "WHERE l.token = excluded.token OR NOT (%s) RETURNING 1) "
-        "SELECT adv.ok, adv.direct, (SELECT count(*) FROM up), (SELECT " TOOK_SQL(
-            "p") " || CASE WHEN p.backend_pid IS NULL THEN ' after it expired' ELSE ', whose "
-                 "session "
-                 "ended' END FROM prev p WHERE p.token <> %s AND NOT p.live) FROM adv; "
-                 /* Who holds it, when it is not this run: read after the take, in a statement of
-                    its own. */
-                 "SELECT " HOLDER_SQL(
-                     "l") ", l.backend_pid, greatest(0, ceil(extract(epoch FROM "
-                          "l.expires_at - clock_timestamp())))::bigint "
-                          "FROM %s.lease l WHERE l.name = 'run' AND l.token <> %s AND %s",
+        "SELECT adv.ok, adv.direct, (SELECT count(*) FROM up), %s FROM adv; %s",
         PQbackendPID(conn), lock->key, lock->key, live_p, s, s, tok, cmd, act, host, (int)getpid(),
-        sha, url, lock->ttl_s, live_l, tok, s, tok, live_l);
+        sha, url, lock->ttl_s, live_l, took, holder);
 
     free(tok), free(cmd), free(act), free(sha), free(url), free(host);
-    free(live_l), free(live_p);
+    free(live_l), free(live_p), free(took), free(holder);
     return sql;
 }
 
@@ -236,6 +251,9 @@ static int heartbeat_job(void *arg)
     PGconn *hb = NULL;
     int64_t next = dbm_now_ms() + l->ttl_s * 1000 / 3;
 
+    /* Without a thread the job would run here, on the run's: no heartbeat then. */
+    if (pthread_equal(pthread_self(), l->starter))
+        return 0;
     while (!atomic_load(&l->stop) && !dbm_job_abandoned()) {
         PGresult *res;
 
@@ -273,6 +291,7 @@ void dbm_lease_heartbeat_start(dbm_db_lock *lock, PGconn *conn)
     free(tok);
     lock->conninfo = PQconninfo(conn);
     atomic_store(&lock->renewed_ms, dbm_now_ms());
+    lock->starter = pthread_self();
     if (lock->conninfo)
         dbm_job_start(&lock->heartbeat, heartbeat_job, lock);
 }
@@ -294,9 +313,9 @@ void dbm_db_lock_release(dbm_db_lock *lock, PGconn *conn)
     if (!lock)
         return;
     if (lock->heartbeat) {
+        /* The job returns 0: joining leaves the run's own error, if any, as it is. */
         atomic_store(&lock->stop, true);
         dbm_job_join(lock->heartbeat);
-        dbm_error_clear();
     }
     if (conn && PQstatus(conn) == CONNECTION_OK) {
         if (PQtransactionStatus(conn) != PQTRANS_IDLE)
