@@ -11,7 +11,7 @@ python3 - <<'PY'
 import os, re, sys
 
 RANK = {"common": 0, "sql": 1, "migration": 1, "net": 1, "postgres": 2, "git": 2,
-        "report": 3, "config": 4, "config_file": 4, "config_help": 4, "command": 5,
+        "report": 3, "config": 4, "config_file": 4, "config_help": 4, "config_remote": 4, "command": 5,
         "main": 6}
 
 def layer(path):

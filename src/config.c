@@ -5,6 +5,7 @@
  * the action.yml consistency check all read it.
  */
 #include "config.h"
+#include "config_remote.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/suggest.h"
@@ -48,14 +49,25 @@ const char *const dbm_option_names[] = {"command",
                                         "allow-apply-on-pull-request",
                                         "fail-on",
                                         "log-format",
+                                        "run-in",
+                                        "ecs-cluster",
+                                        "ecs-service",
+                                        "ecs-task-definition",
+                                        "ecs-container",
+                                        "ecs-image",
+                                        "ecs-subnets",
+                                        "ecs-security-groups",
+                                        "ecs-assign-public-ip",
+                                        "lambda-function",
+                                        "remote-timeout",
                                         NULL};
 
 /* Options of the command line only (not action inputs) that take a value. */
 static const char *const cli_options[] = {"accept-edit", "config", NULL};
 
 /* Flags that take no value on the command line (they are not action inputs). */
-static const char *const cli_switches[] = {"offline",   "verbose", "yes", "help",
-                                           "exit-code", "version", NULL};
+static const char *const cli_switches[] = {"offline", "verbose", "yes",           "help",
+                                           "exit-code", "version", "report-in-log", NULL};
 
 typedef struct {
     const char *name;
@@ -310,52 +322,6 @@ static void mask_secrets(const dbm_config *cfg)
     }
 }
 
-static void load_github(dbm_github *gh)
-{
-    const char *server = dbm_getenv("GITHUB_SERVER_URL");
-    const char *repo = dbm_getenv("GITHUB_REPOSITORY");
-    const char *run_id = dbm_getenv("GITHUB_RUN_ID");
-
-    gh->actions = dbm_in_actions();
-    gh->sha = dbm_xstrdup(dbm_getenv("GITHUB_SHA"));
-    gh->ref = dbm_xstrdup(dbm_getenv("GITHUB_REF"));
-    gh->actor = dbm_xstrdup(dbm_getenv("GITHUB_ACTOR"));
-    gh->event_name = dbm_xstrdup(dbm_getenv("GITHUB_EVENT_NAME"));
-    gh->event_path = dbm_xstrdup(dbm_getenv("GITHUB_EVENT_PATH"));
-    gh->server_url = dbm_xstrdup(server);
-    gh->api_url = dbm_xstrdup(dbm_getenv("GITHUB_API_URL") ? dbm_getenv("GITHUB_API_URL")
-                                                           : "https://api.github.com");
-    gh->repository = dbm_xstrdup(repo);
-    gh->workspace = dbm_xstrdup(dbm_getenv("GITHUB_WORKSPACE"));
-    gh->step_summary = dbm_xstrdup(dbm_getenv("GITHUB_STEP_SUMMARY"));
-    gh->output = dbm_xstrdup(dbm_getenv("GITHUB_OUTPUT"));
-    if (server && repo && run_id) {
-        const char *attempt = dbm_getenv("GITHUB_RUN_ATTEMPT");
-        gh->run_url = attempt ? dbm_xasprintf("%s/%s/actions/runs/%s/attempts/%s", server, repo,
-                                              run_id, attempt)
-                              : dbm_xasprintf("%s/%s/actions/runs/%s", server, repo, run_id);
-    }
-}
-
-/*
- * In Actions the report goes to the runner's temporary directory. Inside a
- * Docker action RUNNER_TEMP names the host's directory, which the runner
- * mounts at /github/runner_temp on recent versions; when neither exists here
- * there is no default report (set report-file to a path in the workspace).
- */
-static char *default_report_file(void)
-{
-    const char *dirs[] = {dbm_getenv("RUNNER_TEMP"), "/github/runner_temp"};
-    struct stat st;
-
-    if (!dbm_in_actions())
-        return NULL;
-    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-        if (dirs[i] && stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
-            return dbm_xasprintf("%s/db-migrate-report.json", dirs[i]);
-    return NULL;
-}
-
 static int check_one_of(const char *name, const char *v, const char *const *allowed,
                         const char *hint)
 {
@@ -569,7 +535,7 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
     bool flag;
     int error;
 
-    cfg->report_file = v ? dbm_xstrdup(v) : default_report_file();
+    cfg->report_file = v ? dbm_xstrdup(v) : dbm_config_default_report_file();
     if ((error = parse_bool(&flag, "comment-on-pr", lookup(pa, "comment-on-pr"))) < 0)
         return error;
     cfg->comment_on_pr = flag;
@@ -593,7 +559,7 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
     cfg->offline = lookup(pa, "offline") != NULL;
     cfg->verbose = lookup(pa, "verbose") != NULL;
     cfg->exit_code = lookup(pa, "exit-code") != NULL;
-    load_github(&cfg->gh);
+    dbm_config_load_github(&cfg->gh);
     cfg->shown_dir = shown_dir(cfg->migrations_dir, cfg->gh.workspace);
     return 0;
 }
@@ -622,10 +588,21 @@ static int read_file(dbm_config *cfg, parsed_args *pa)
     return error;
 }
 
+static const char *lookup_any(const void *pa, const char *name)
+{
+    return lookup(pa, name);
+}
+
+static int read_remote(dbm_config *cfg, const parsed_args *pa)
+{
+    cfg->report_in_log = lookup(pa, "report-in-log") != NULL;
+    return dbm_config_read_remote(cfg, lookup_any, pa);
+}
+
 /* The steps of dbm_config_load, in the order their errors are reported. */
 static int (*const load_steps[])(dbm_config *cfg, const parsed_args *pa) = {
-    read_command, read_paths, read_timeouts, read_versions,
-    read_auth,    read_ssh,   read_tls,      read_reporting,
+    read_command, read_paths, read_timeouts, read_versions, read_auth,
+    read_ssh,     read_tls,   read_reporting, read_remote,
 };
 
 int dbm_config_load(dbm_config **out, int argc, char **argv)
@@ -678,6 +655,7 @@ void dbm_config_free(dbm_config *cfg)
     free(cfg->sslrootcert);
     free(cfg->report_file);
     dbm_secret_free(cfg->github_token);
+    dbm_config_remote_free(cfg);
     free(cfg->gh.sha);
     free(cfg->gh.ref);
     free(cfg->gh.actor);
