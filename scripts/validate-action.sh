@@ -29,7 +29,7 @@ import re, sys, yaml
 
 inputs = """command migrations-dir format database-url history-schema lock-timeout lock-retries
 statement-timeout wait run-lock-wait out-of-order deployed-ref target-version adopt-from
-expect-deployed auth aws-region role-to-assume role-session-name audience ssh-bastion
+expect-deployed expect-migrations auth aws-region role-to-assume role-session-name audience ssh-bastion
 ssh-private-key ssh-known-hosts sslmode sslrootcert report-file comment-on-pr github-token
 allow-apply-on-pull-request fail-on log-format""".split()
 outputs = "status applied-count pending-count applied-versions deployed-sha report-file".split()

@@ -33,6 +33,7 @@ const char *const dbm_option_names[] = {"command",
                                         "target-version",
                                         "adopt-from",
                                         "expect-deployed",
+                                        "expect-migrations",
                                         "auth",
                                         "aws-region",
                                         "role-to-assume",
@@ -442,6 +443,7 @@ static int read_versions(dbm_config *cfg, const parsed_args *pa)
         if (strcmp(pa->flags[i].name, "accept-edit") == 0)
             cfg->accept_edit = dbm_xstrdup(pa->flags[i].value);
     cfg->expect_deployed = dbm_xstrdup(lookup(pa, "expect-deployed"));
+    cfg->expect_migrations = dbm_xstrdup(lookup(pa, "expect-migrations"));
     v = lookup(pa, "adopt-from");
     if (v && (error = check_one_of("adopt-from", v, tools,
                                    "golang-migrate, dbmate, goose, flyway, diesel, prisma")) < 0)
@@ -644,6 +646,7 @@ void dbm_config_free(dbm_config *cfg)
     free(cfg->accept_edit);
     free(cfg->adopt_from);
     free(cfg->expect_deployed);
+    free(cfg->expect_migrations);
     free(cfg->aws_region);
     free(cfg->role_to_assume);
     free(cfg->role_session_name);

@@ -66,6 +66,7 @@ typedef struct {
     char *accept_edit; /* repair: the applied version whose edited file is accepted */
     char *adopt_from;
     char *expect_deployed;
+    char *expect_migrations; /* a migration/digest.h digest the files must match, or NULL */
 
     dbm_auth auth;
     char *aws_region, *role_to_assume, *role_session_name, *audience;
@@ -101,6 +102,10 @@ typedef struct {
         char *value;
     } remote_opts[24];
     size_t nremote_opts;
+    /* Set by the Lambda runtime (command/lambda.h), not an option: the monotonic time
+     * (dbm_now_ms) by which the run must have answered; 0: none. */
+    long long deadline_ms;
+    long long deadline_margin_ms; /* kept back from the deadline to roll back and answer */
 
     dbm_github gh;
     dbm_config_file *file; /* db-migrate.yml as read: rules, targets, placeholders; NULL if none */

@@ -25,6 +25,7 @@ static const char options_help[] =
     "  --accept-edit V          repair: record the edited file's checksum for applied V\n"
     "  --adopt-from TOOL        baseline from another tool's history table\n"
     "  --expect-deployed SHA    apply only if the last successful apply was at SHA\n"
+    "  --expect-migrations D    refuse unless the files match this digest (a stale image)\n"
     "  --auth MODE              password or aws-iam (default: password)\n"
     "  --aws-region R, --role-to-assume ARN, --role-session-name N, --audience A\n"
     "  --ssh-bastion USER@HOST[:PORT], --ssh-private-key KEY, --ssh-known-hosts LINES\n"

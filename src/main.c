@@ -3,9 +3,13 @@
  * the table (command/table.c) -> report -> exit status.
  *
  * The only place that prints the run's error and maps error codes to exit
- * statuses (0 done, 1 failed or blocked, 2 usage, 3 connection, 4 run lock).
+ * statuses (0 done, 1 failed or blocked, 2 usage, 3 connection, 4 run lock,
+ * 128 + the signal when stopped by SIGTERM or SIGINT), except in a Lambda
+ * function: there the runtime's loop (command/lambda.h) answers each
+ * invocation with the status the run would have had.
  */
 #include "command/command.h"
+#include "command/lambda.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -82,8 +86,12 @@ int main(int argc, char **argv)
     int64_t started = dbm_now_ms();
     dbm_config *cfg = NULL;
     const dbm_command_row *cmd = NULL;
+    const char *lambda_api = dbm_getenv("AWS_LAMBDA_RUNTIME_API");
     int error;
 
+    /* In a Lambda function the image's entrypoint is the runtime, whatever its arguments. */
+    if (lambda_api)
+        return dbm_lambda_serve(lambda_api);
     if ((error = dbm_config_load(&cfg, argc, argv)) < 0)
         goto done;
     if (strcmp(cfg->command, "help") == 0 || strcmp(cfg->command, "version") == 0) {

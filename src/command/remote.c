@@ -57,7 +57,7 @@ char **dbm_remote_argv(const dbm_config *cfg, const char *name, const char *dige
         argv[n++] = dbm_xstrdup("--report-in-log");
     for (size_t i = 0; i < cfg->nremote_opts; i++) {
         argv[n++] = dbm_xasprintf("--%s", cfg->remote_opts[i].name);
-        argv[n++] = dbm_xstrdup(cfg->remote_opts[i].value);
+        argv[n++] = dbm_xstrdup(dbm_remote_opt_value(cfg, i));
     }
     if (cfg->yes)
         argv[n++] = dbm_xstrdup("--yes");
@@ -66,6 +66,14 @@ char **dbm_remote_argv(const dbm_config *cfg, const char *name, const char *dige
         argv[n++] = dbm_xstrdup(digest);
     }
     return argv;
+}
+
+const char *dbm_remote_opt_value(const dbm_config *cfg, size_t i)
+{
+    /* The image holds the repository's tree: a path here is relative there. */
+    if (strcmp(cfg->remote_opts[i].name, "migrations-dir") == 0)
+        return *cfg->shown_dir ? cfg->shown_dir : ".";
+    return cfg->remote_opts[i].value;
 }
 
 void dbm_remote_argv_free(char **argv)
@@ -249,6 +257,7 @@ int dbm_remote_run(dbm_run_ctx *ctx, const char *name)
 
     if ((error = check_here(ctx, writes)) < 0)
         return error;
+    digest = dbm_xstrdup(ctx->report->migrations_digest);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_cancel;
     sigemptyset(&sa.sa_mask);

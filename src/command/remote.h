@@ -43,6 +43,10 @@ char **dbm_remote_argv(const dbm_config *cfg, const char *name, const char *dige
                        bool report_in_log);
 void dbm_remote_argv_free(char **argv);
 
+/* The value of cfg->remote_opts[i] for the remote run: migrations-dir relative to the
+ * workspace, as the image's tree has it; the others as given. Borrowed. */
+const char *dbm_remote_opt_value(const dbm_config *cfg, size_t i);
+
 /* The audit fields as the remote binary reads them: GITHUB_SHA=..., NULL-terminated. */
 char **dbm_remote_audit_env(const dbm_config *cfg);
 

@@ -39,7 +39,7 @@ static json_t *event_json(const dbm_config *cfg, const char *name, const char *d
     for (size_t i = 0; i < cfg->nremote_opts; i++)
         if (is_input(cfg->remote_opts[i].name))
             json_object_set_new(inputs, cfg->remote_opts[i].name,
-                                json_string(cfg->remote_opts[i].value));
+                                json_string(dbm_remote_opt_value(cfg, i)));
     if (cfg->gh.sha)
         json_object_set_new(audit, "git-sha", json_string(cfg->gh.sha));
     if (cfg->gh.actor)

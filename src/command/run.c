@@ -11,6 +11,7 @@
 #include "common/thread.h"
 #include "common/util.h"
 #include "git/check.h"
+#include "migration/digest.h"
 #include "postgres/adopt.h"
 #include "postgres/db.h"
 #include "postgres/history.h"
@@ -43,6 +44,19 @@ int dbm_run_load_files(dbm_run_ctx *ctx)
     ctx->row = dbm_xcalloc(ctx->set->count, sizeof(*ctx->row));
     for (size_t i = 0; i < ctx->set->count; i++)
         ctx->display[i] = display_path(ctx->cfg, ctx->set->items[i].path);
+    free(ctx->report->migrations_digest);
+    ctx->report->migrations_digest = dbm_migrations_digest(ctx->set);
+    /* A remote run on a stale image refuses before it connects: nothing runs. */
+    if (ctx->cfg->expect_migrations &&
+        (error = dbm_migrations_expect(ctx->set, ctx->cfg->expect_migrations)) < 0) {
+        if (error == DBM_EBLOCKED) {
+            dbm_finding *f = dbm_report_add_finding(ctx->report, DBM_SEV_ERROR, "expect-migrations",
+                                                    NULL, 0, 0, "%s", dbm_error_message());
+            dbm_report_set(&f->hint, dbm_error_hint_text());
+            dbm_report_set(&ctx->report->status, "blocked");
+        }
+        return error;
+    }
     return 0;
 }
 

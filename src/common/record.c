@@ -115,6 +115,7 @@ void dbm_report_free(dbm_report *r)
     free(r->status);
     free(r->database);
     free(r->migrations_dir);
+    free(r->migrations_digest);
     free(r->format);
     free(r->error);
     free(r);

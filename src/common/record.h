@@ -104,6 +104,7 @@ typedef struct {
     char *status;   /* applied, up-to-date, pending, failed, blocked */
     char *database; /* user@host:port/dbname, never a password; NULL offline */
     char *migrations_dir;
+    char *migrations_digest; /* migration/digest.h's digest of the files read, or NULL */
     char *format;
     struct {
         char *head, *deployed, *base; /* shas; base is the PR base for plans on pull requests */
@@ -116,6 +117,9 @@ typedef struct {
     dbm_finding *findings;
     size_t nfindings, capfindings;
     int applied_count, pending_count;
+    /* Stopped before a deadline (the Lambda runtime's) with migrations left to apply: the
+     * run is to be continued (the Lambda response's "continue"). */
+    bool incomplete;
     double duration_ms;
     char *error; /* the run's error when it ended in one (one line), else NULL */
 } dbm_report;

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "postgres/history_internal.h"
 #include "common/log.h"
+#include "common/stop.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -89,6 +90,25 @@ static int statement_failed(dbm_mig_result *result, PGconn *conn, const dbm_migr
 }
 
 /*
+ * A signal asked the run to stop after statement `next` - 1 (0-based `next`
+ * is the first not run): the history row says a rerun resumes at `next`.
+ * DBM_ECANCELLED, or the history's error.
+ */
+static int stopped_between(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                           size_t next, size_t count, const dbm_apply_opts *opts, int64_t started)
+{
+    char *msg = dbm_xasprintf("cancelled by %s before statement %zu of %zu; a rerun resumes there",
+                              dbm_stop_signal_name(dbm_stop_signal()), next + 1, count);
+    int error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false,
+                                   "failed", (dbm_now_us() - started) / 1000, (int)next + 1, msg);
+
+    dbm_report_set_error(result, msg, NULL);
+    dbm_report_set(&result->error->file, opts->display_path);
+    free(msg);
+    return error < 0 ? error : DBM_ECANCELLED;
+}
+
+/*
  * A file outside a transaction: statement by statement from opts->resume_from,
  * each recorded as in progress before it runs, so a rerun resumes at the one
  * that failed or was interrupted.
@@ -123,6 +143,11 @@ static int run_non_transactional(dbm_mig_result *result, PGconn *conn, const dbm
         free(sql);
         if (res) {
             error = statement_failed(result, conn, m, s, i, res, opts, started);
+            goto done;
+        }
+        /* SIGTERM: this statement was left to finish; the next one is not started. */
+        if (dbm_stop_signal() && i + 1 < stmts->count) {
+            error = stopped_between(result, conn, m, i + 1, stmts->count, opts, started);
             goto done;
         }
     }

@@ -59,7 +59,9 @@ typedef struct {
  * lock_retries times with exponential backoff and jitter. Non-transactional ones run statement by
  * statement and record their progress, so a rerun resumes at the failed
  * statement. Returns 0, DBM_EFAILED when the migration failed (result says
- * why), or DBM_EGENERIC when the history could not be written.
+ * why), DBM_ECANCELLED when a signal (common/stop.h) stopped a
+ * non-transactional one between statements (its row says where a rerun
+ * resumes), or DBM_EGENERIC when the history could not be written.
  */
 int dbm_db_apply(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                  const dbm_stmt_list *stmts, const dbm_apply_opts *opts);

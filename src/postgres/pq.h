@@ -34,6 +34,9 @@
     X(PQexec)                                                                                      \
     X(PQexecParams)                                                                                \
     X(PQexitPipelineMode)                                                                          \
+    X(PQcancel)                                                                                    \
+    X(PQgetCancel)                                                                                 \
+    X(PQfreeCancel)                                                                                \
     X(PQfinish)                                                                                    \
     X(PQfreemem)                                                                                   \
     X(PQgetCopyData)                                                                               \
@@ -85,6 +88,9 @@ int dbm_pq_load(void);
 #define PQexec               dbm_pq.PQexec
 #define PQexecParams         dbm_pq.PQexecParams
 #define PQexitPipelineMode   dbm_pq.PQexitPipelineMode
+#define PQcancel             dbm_pq.PQcancel
+#define PQgetCancel          dbm_pq.PQgetCancel
+#define PQfreeCancel         dbm_pq.PQfreeCancel
 #define PQfinish             dbm_pq.PQfinish
 #define PQfreemem            dbm_pq.PQfreemem
 #define PQgetCopyData        dbm_pq.PQgetCopyData

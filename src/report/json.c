@@ -124,6 +124,8 @@ char *dbm_report_json(const dbm_report *r)
     json_object_set_new(root, "database", dbm_json_text(r->database));
     json_object_set_new(root, "migrations_dir", dbm_json_text(r->migrations_dir));
     json_object_set_new(root, "format", jstr(r->format));
+    if (r->migrations_digest)
+        json_object_set_new(root, "migrations_digest", jstr(r->migrations_digest));
     json_object_set_new(root, "applied_count", json_integer(r->applied_count));
     json_object_set_new(root, "pending_count", json_integer(r->pending_count));
     json_object_set_new(root, "duration_ms", json_real(r->duration_ms));

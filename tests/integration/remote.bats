@@ -268,3 +268,19 @@ PY
   run_dbm 2 apply --run-in ecs --ecs-service api --ecs-assign-public-ip maybe
   [[ "$output" == *"ecs-assign-public-ip"* ]]
 }
+
+@test "ecs: a stale image refuses to run (expect-migrations), nothing applied" {
+  printf 'CREATE TABLE newer (id int);\n' > migrations/003_newer.sql
+  git add -A && git commit -qm newer
+  # The image was built before 003: it lacks the file the Action saw.
+  fixture_start
+  # shellcheck disable=SC2046
+  run_dbm 1 apply $(ecs_args)
+  fixture_check
+  [[ "$output" == *"::error title=db-migrate%3A expect-migrations::these migrations are not the ones expected: 2 migrations up to 002 here, 3 migrations up to 003 expected"* ]]
+  grep -qx 'status=blocked' "$GITHUB_OUTPUT"
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 0 ] 2>/dev/null ||
+    [ "$(sql "SELECT to_regclass('db_migrate.migrations') IS NULL")" = t ]
+  # The digest the Action computed is what the task was told to expect.
+  requests RunTask | grep -q '"--expect-migrations", "sha256:[0-9a-f]*:3:003"'
+}
