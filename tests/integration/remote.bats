@@ -284,3 +284,95 @@ PY
   # The digest the Action computed is what the task was told to expect.
   requests RunTask | grep -q '"--expect-migrations", "sha256:[0-9a-f]*:3:003"'
 }
+
+# ---- run-in: lambda ----
+
+slow() { printf 'CREATE TABLE %s (id int);\nSELECT pg_sleep(%s);\n' "$2" "$3" > "migrations/$1"; }
+
+@test "lambda: apply invokes the function and brings its report home" {
+  fixture_start
+  run_dbm 0 apply --run-in lambda --lambda-function migrate
+  fixture_check
+  [ "$(sql "SELECT string_agg(version, ',' ORDER BY version) FROM db_migrate.migrations")" = 001,002 ]
+  [ "$(sql "SELECT actor || ' ' || event || ' ' || git_sha || ' ' || run_url FROM db_migrate.runs")" = \
+    "octocat push $GITHUB_SHA https://github.com/acme/app/actions/runs/4242/attempts/1" ]
+  [[ "$output" == *"invoking lambda function migrate (apply)"* ]]
+  # The tail of the function's log, from X-Amz-Log-Result.
+  [[ "$output" == *"::group::lambda log (the last 4 KB)"* && "$output" == *"START RequestId: "* ]]
+  grep -qx 'status=applied' "$GITHUB_OUTPUT"
+  grep -qx 'applied-versions=001,002' "$GITHUB_OUTPUT"
+  grep -qF '| `002` | email | applied |' "$GITHUB_STEP_SUMMARY"
+  python3 - "$(requests Invoke)" "$GITHUB_SHA" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["function"] == "migrate", r
+e = r["event"]
+assert e["command"] == "apply" and e["inputs"] == {}, e
+assert e["expect-migrations"].startswith("sha256:") and e["expect-migrations"].endswith(":2:002"), e
+assert e["audit"] == {"git-sha": sys.argv[2], "actor": "octocat", "event": "push",
+    "run-url": "https://github.com/acme/app/actions/runs/4242/attempts/1"}, e
+PY
+}
+
+@test "lambda: a series longer than one invocation is invoked again until done" {
+  for i in 3 4 5 6 7; do slow "00${i}_t$i.sql" "t$i" 0.6; done
+  git add -A && git commit -qm slow && export GITHUB_SHA=$(git rev-parse HEAD)
+  cp migrations/* "$WORK/image/migrations/"
+  FN_TIMEOUT=1.8
+  fixture_start
+  run_dbm 0 apply --run-in lambda --lambda-function migrate --lock-timeout 1s
+  fixture_check
+  n=$(requests Invoke | wc -l)
+  [ "$n" -ge 3 ]
+  [[ "$output" == *"the run took $n invocations"* ]]
+  [[ "$output" == *"the last invocation stopped before its deadline"* ]]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE status = 'applied'")" = 7 ]
+  # Every invocation got the same event, with the option given.
+  [ "$(requests Invoke | sort -u | wc -l)" = 1 ]
+  requests Invoke | head -1 | grep -q '"inputs": {"lock-timeout": "1s"}'
+  grep -qx 'status=applied' "$GITHUB_OUTPUT"
+}
+
+@test "lambda: a migration longer than the function may run fails with the advice to use ecs" {
+  slow 003_long.sql long_table 30
+  git add -A && git commit -qm long && export GITHUB_SHA=$(git rev-parse HEAD)
+  cp migrations/003_long.sql "$WORK/image/migrations/"
+  FN_TIMEOUT=2.5
+  fixture_start
+  run_dbm 1 apply --run-in lambda --lambda-function migrate
+  fixture_check
+  [[ "$output" == *"::error file=migrations/003_long.sql"* ]]
+  [[ "$output" == *"run-in: ecs"* ]]
+  grep -qx 'status=failed' "$GITHUB_OUTPUT"
+  [ "$(sql "SELECT to_regclass('long_table') IS NULL")" = t ]
+}
+
+@test "lambda: a failing migration exits 1 with the annotation at the repository path" {
+  printf 'CREATE TABLE broken (id int REFERENCES nowhere(id));\n' > migrations/003_broken.sql
+  git add -A && git commit -qm broken && export GITHUB_SHA=$(git rev-parse HEAD)
+  cp migrations/003_broken.sql "$WORK/image/migrations/"
+  fixture_start
+  run_dbm 1 apply --run-in lambda --lambda-function migrate
+  fixture_check
+  [[ "$output" == *'::error file=migrations/003_broken.sql,line=1'* ]]
+  grep -qx 'applied-count=2' "$GITHUB_OUTPUT"
+}
+
+@test "lambda: AccessDenied names lambda:InvokeFunction and the function" {
+  DENY='{"Invoke": "lambda:InvokeFunction on arn:aws:lambda:eu-west-1:123456789012:function:migrate"}'
+  fixture_start
+  run_dbm 3 apply --run-in lambda --lambda-function migrate
+  fixture_check
+  [[ "$output" == *"aws lambda Invoke was denied: lambda:InvokeFunction is not allowed on arn:aws:lambda:eu-west-1:123456789012:function:migrate"* ]]
+  [ "$(sql "SELECT to_regclass('db_migrate.runs') IS NULL")" = t ]
+}
+
+@test "lambda: a stale image refuses to run" {
+  printf 'CREATE TABLE newer (id int);\n' > migrations/003_newer.sql
+  git add -A && git commit -qm newer
+  fixture_start
+  run_dbm 1 apply --run-in lambda --lambda-function migrate
+  fixture_check
+  [[ "$output" == *"these migrations are not the ones expected: 2 migrations up to 002 here, 3 migrations up to 003 expected"* ]]
+  grep -qx 'status=blocked' "$GITHUB_OUTPUT"
+}
