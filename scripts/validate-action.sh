@@ -31,7 +31,9 @@ inputs = """command migrations-dir format database-url history-schema lock-timeo
 statement-timeout wait run-lock-wait out-of-order deployed-ref target-version adopt-from
 expect-deployed expect-migrations auth aws-region role-to-assume role-session-name audience ssh-bastion
 ssh-private-key ssh-known-hosts sslmode sslrootcert report-file comment-on-pr github-token
-allow-apply-on-pull-request fail-on log-format""".split()
+allow-apply-on-pull-request fail-on log-format run-in ecs-cluster ecs-service ecs-task-definition
+ecs-container ecs-image ecs-subnets ecs-security-groups ecs-assign-public-ip lambda-function
+remote-timeout""".split()
 outputs = "status applied-count pending-count applied-versions deployed-sha report-file".split()
 
 a = yaml.safe_load(open("action.yml", encoding="utf-8"))
