@@ -123,6 +123,22 @@ static int follow(follow_state *f)
     return 0;
 }
 
+/*
+ * A task this process can no longer follow (its log or its state denied or
+ * unreachable) is stopped rather than left to run unseen: db-migrate in it
+ * finishes or rolls back the migration it is in, and a rerun resumes.
+ */
+static void stop_unfollowed(follow_state *f)
+{
+    dbm_saved_error saved = {DBM_OK, NULL, NULL};
+
+    dbm_error_save(&saved);
+    if (dbm_ecs_stop(f->run, "db-migrate: the run could not be followed") == 0)
+        dbm_warn("stopped task %s: its run could not be followed", dbm_ecs_task_arn(f->run));
+    dbm_error_raise(&saved);
+    dbm_saved_error_free(&saved);
+}
+
 /* The outcome of a stopped task: its report, its status, or why it never ran. */
 static int outcome(dbm_run_ctx *ctx, follow_state *f)
 {
@@ -188,7 +204,8 @@ int dbm_remote_ecs(dbm_run_ctx *ctx, const char *name, const char *digest)
     fflush(stdout);
     if (dbm_in_actions())
         fprintf(f.log.out, "::stop-commands::%s\n", token);
-    error = follow(&f);
+    if ((error = follow(&f)) < 0 && !f.st.stopped)
+        stop_unfollowed(&f);
     if (dbm_in_actions())
         fprintf(f.log.out, "::%s::\n", token);
     fflush(f.log.out);

@@ -233,6 +233,9 @@ PY
   run_dbm 3 apply $(ecs_args)
   fixture_check
   [[ "$output" == *"logs:GetLogEvents is not allowed on arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/app"* ]]
+  # A run that cannot be followed is not left to run unseen.
+  [[ "$output" == *"stopped task arn:aws:ecs:"*": its run could not be followed"* ]]
+  requests StopTask | grep -q '"reason": "db-migrate: the run could not be followed"'
 }
 
 @test "ecs: a cancelled job stops the task and follows it until it has stopped" {
