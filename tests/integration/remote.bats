@@ -14,8 +14,17 @@ AKID=AKIAREMOTETEST000001
 SECRET=remoteSecretKey/0123456789abcdefghijklmnop
 TD_ARN=arn:aws:ecs:eu-west-1:123456789012:task-definition/app:7
 
-setup_file() { pg_start; }
-teardown_file() { pg_stop; }
+setup_file() {
+  # TLS on, as RDS has it: auth aws-iam requires it.
+  CERT_DIR=$(mktemp -d /tmp/dbm-remote-cert.XXXXXX)
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+    -keyout "$CERT_DIR/server.key" -out "$CERT_DIR/server.crt" 2>/dev/null
+  chmod 755 "$CERT_DIR"; chmod 600 "$CERT_DIR/server.key"
+  [ "$(id -u)" -ne 0 ] || chown postgres "$CERT_DIR/server.key" "$CERT_DIR/server.crt"
+  export CERT_DIR
+  pg_start ssl=on "ssl_cert_file=$CERT_DIR/server.crt" "ssl_key_file=$CERT_DIR/server.key"
+}
+teardown_file() { pg_stop; rm -rf "$CERT_DIR"; }
 
 setup() {
   unset_github_env
@@ -48,9 +57,12 @@ teardown() {
 # fixture_start: the fixture with the task definition app:7 (container "app", image $IMAGE,
 # DATABASE_URL of the test database, awslogs), the service "api", the function "migrate".
 fixture_start() {
+  local session='' oidc=''
+  [ -z "${SESSION:-}" ] || session=", \"session_token\": \"$SESSION\""
+  [ -z "${OIDC:-}" ] || oidc=" \"oidc\": $OIDC,"
   cat > "$WORK/fixture.json" <<JSON
 {"region": "eu-west-1",
- "credentials": {"access_key_id": "$AKID", "secret_access_key": "$SECRET"},
+ "credentials": {"access_key_id": "$AKID", "secret_access_key": "$SECRET"$session},
  "binary": "$DBM",
  "images": {"$IMAGE": "$WORK/image", "registry.example/app:old": "$WORK/old-image"},
  "base_env": {"PATH": "/usr/bin:/bin", "ASAN_OPTIONS": "$ASAN_OPTIONS"},
@@ -67,7 +79,7 @@ fixture_start() {
      "securityGroups": ["sg-0db"], "assignPublicIp": "DISABLED"}}}},
  "functions": {"migrate": {"image": "$IMAGE", "timeout_s": ${FN_TIMEOUT:-60},
    "env": {"DATABASE_URL": "$DATABASE_URL"}}},
- "deny": $DENY,
+ "deny": $DENY,$oidc
  "requests": "$WORK/requests.jsonl"}
 JSON
   : > "$WORK/requests.jsonl"
@@ -378,4 +390,57 @@ PY
   fixture_check
   [[ "$output" == *"these migrations are not the ones expected: 2 migrations up to 002 here, 3 migrations up to 003 expected"* ]]
   grep -qx 'status=blocked' "$GITHUB_OUTPUT"
+}
+
+# ---- the example workflows, run as the runner runs their db-migrate step ----
+
+ROLE=arn:aws:iam::123456789012:role/db-migrate-deploy
+REQ_TOKEN=oidc-request-token-0123456789
+JWT=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmFjbWUvYXBwOmVudmlyb25tZW50OnByb2R1Y3Rpb24ifQ.c2ln
+
+# example_step WORKFLOW JOB VALUES: run the job's db-migrate step of examples/workflows/WORKFLOW
+# with INPUT_* from its `with:` (expressions from VALUES, JSON), the job's OIDC token and no
+# AWS keys: the role is assumed as in a real job.
+example_step() {
+  printf '%s' "$3" > "$WORK/values.json"
+  python3 "$BATS_TEST_DIRNAME/fixtures/workflow_step.py" "$REPO_ROOT/examples/workflows/$1" "$2" \
+    "$WORK/values.json" > "$WORK/inputs"
+  mapfile -t inputs < "$WORK/inputs"
+  run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+    ACTIONS_ID_TOKEN_REQUEST_URL="$AWS_ENDPOINT_URL/oidc/token?api-version=2.0" \
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN=$REQ_TOKEN "${inputs[@]}" "$DBM"
+}
+
+oidc_fixture() {
+  SESSION=FwoGZXIvYXdzEremoteSessionToken0123456789
+  OIDC="{\"request_token\": \"$REQ_TOKEN\", \"jwt\": \"$JWT\", \"role_arn\": \"$ROLE\"}"
+  fixture_start
+}
+
+@test "examples/workflows/ecs.yml: its migrate step runs against the fixtures as against AWS" {
+  TASK_IMAGE=registry.example/app:old
+  oidc_fixture
+  example_step ecs.yml migrate "{\"vars.MIGRATION_ROLE_ARN\": \"$ROLE\", \"vars.ECS_CLUSTER\": \"prod\",
+    \"vars.MIGRATION_TASK_FAMILY\": \"app\", \"needs.image.outputs.image\": \"$IMAGE\",
+    \"vars.PRIVATE_SUBNETS\": \"subnet-a,subnet-b\", \"vars.MIGRATION_SECURITY_GROUP\": \"sg-1\"}"
+  [ "$status" -eq 0 ] || { echo "$output"; cat "$WORK/fixture.err"; false; }
+  fixture_check
+  [ "$(sql "SELECT string_agg(version, ',' ORDER BY version) FROM db_migrate.migrations")" = 001,002 ]
+  grep -qx 'status=applied' "$GITHUB_OUTPUT"
+  [ -s "$WORK/db-migrate-report.json" ]
+  # OIDC token, STS, then ECS signed with the session's credentials (the fixture checked each).
+  [ "$(head -2 "$WORK/requests.jsonl" | python3 -c 'import json,sys; print(" ".join(json.loads(l)["op"] for l in sys.stdin))')" = \
+    "OidcToken AssumeRoleWithWebIdentity" ]
+  requests RegisterTaskDefinition | grep -q "\"image\": \"$IMAGE\""
+}
+
+@test "examples/workflows/lambda.yml: its migrate step runs against the fixtures as against AWS" {
+  oidc_fixture
+  example_step lambda.yml migrate "{\"vars.MIGRATION_ROLE_ARN\": \"$ROLE\", \"vars.MIGRATION_FUNCTION\": \"migrate\"}"
+  [ "$status" -eq 0 ] || { echo "$output"; cat "$WORK/fixture.err"; false; }
+  fixture_check
+  [ "$(sql "SELECT string_agg(version, ',' ORDER BY version) FROM db_migrate.migrations")" = 001,002 ]
+  grep -qx 'status=applied' "$GITHUB_OUTPUT"
+  # The function connected with an RDS IAM token (auth: aws-iam travelled in the event).
+  requests Invoke | grep -q '"inputs": {"auth": "aws-iam", "aws-region": "eu-west-1"}'
 }
