@@ -6,7 +6,9 @@
 #   action.yml declares exactly the inputs of DESIGN section 3 (and of src/config.c's
 #   option table, when it has one) and the outputs of section 7, each input with a
 #   description and a default, and runs the Dockerfile;
-#   docs/action.md's inputs/outputs tables are current.
+#   docs/action.md's inputs/outputs tables are current;
+#   examples/*/cloudformation.yml hold together (scripts/validate-examples.py, and cfn-lint
+#   when it is installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,4 +73,5 @@ sys.exit(1 if errors else 0)
 PY
 
 python3 scripts/gen-action-docs.py --check || status=1
+python3 scripts/validate-examples.py || status=1
 exit $status
