@@ -146,6 +146,10 @@ static int parse_argv(parsed_args *pa, int argc, char **argv)
         const char *eq;
         const char *value = NULL;
 
+        /* An image whose entrypoint is db-migrate gets the command `db-migrate CMD ...` of
+         * a remote run (DESIGN section 10): a leading word naming the program is nothing. */
+        if (i == 1 && strcmp(arg, "db-migrate") == 0)
+            continue;
         if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
             if (pa->npositional == 3)
                 return dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", arg);

@@ -57,7 +57,8 @@ teardown() {
 # fixture_start: the fixture with the task definition app:7 (container "app", image $IMAGE,
 # DATABASE_URL of the test database, awslogs), the service "api", the function "migrate".
 fixture_start() {
-  local session='' oidc=''
+  local session='' oidc='' entrypoint=''
+  [ -z "${ENTRYPOINT:-}" ] || entrypoint=' "entryPoint": ["db-migrate"],'
   [ -z "${SESSION:-}" ] || session=", \"session_token\": \"$SESSION\""
   [ -z "${OIDC:-}" ] || oidc=" \"oidc\": $OIDC,"
   cat > "$WORK/fixture.json" <<JSON
@@ -70,7 +71,7 @@ fixture_start() {
    "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
    "executionRoleArn": "arn:aws:iam::123456789012:role/app-execution",
    "taskRoleArn": "arn:aws:iam::123456789012:role/app-task",
-   "containerDefinitions": [{"name": "app", "image": "${TASK_IMAGE:-$IMAGE}", "essential": true,
+   "containerDefinitions": [{"name": "app", "image": "${TASK_IMAGE:-$IMAGE}", "essential": true,$entrypoint
      "environment": [{"name": "DATABASE_URL", "value": "$DATABASE_URL"}],
      "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/app",
        "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "migrate"}}}]}],
@@ -189,6 +190,8 @@ PY
 
 @test "ecs: ecs-image registers a revision with the commit's image first" {
   TASK_IMAGE=registry.example/app:old
+  # db-migrate's own image: its entrypoint is the binary, which reads `db-migrate` as nothing.
+  ENTRYPOINT=1
   fixture_start
   # shellcheck disable=SC2046
   run_dbm 0 apply --run-in ecs --ecs-cluster prod --ecs-task-definition app:7 \
