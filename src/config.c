@@ -67,7 +67,7 @@ const char *const dbm_option_names[] = {"command",
 static const char *const cli_options[] = {"accept-edit", "config", NULL};
 
 /* Flags that take no value on the command line (they are not action inputs). */
-static const char *const cli_switches[] = {"offline", "verbose", "yes",           "help",
+static const char *const cli_switches[] = {"offline",   "verbose", "yes",           "help",
                                            "exit-code", "version", "report-in-log", NULL};
 
 typedef struct {
@@ -607,7 +607,7 @@ static int read_remote(dbm_config *cfg, const parsed_args *pa)
 
 /* The steps of dbm_config_load, in the order their errors are reported. */
 static int (*const load_steps[])(dbm_config *cfg, const parsed_args *pa) = {
-    read_command, read_paths, read_timeouts, read_versions, read_auth,
+    read_command, read_paths, read_timeouts,  read_versions, read_auth,
     read_ssh,     read_tls,   read_reporting, read_remote,
 };
 

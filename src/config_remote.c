@@ -81,13 +81,16 @@ static int read_public_ip(dbm_config *cfg, const char *v)
  * override), the role, the bastion, the report and the PR comment (this
  * process writes them), nor git's (the remote run has no repository).
  */
-static const char *const forwarded[] = {
-    "migrations-dir", "format",          "history-schema", "lock-timeout",
-    "lock-retries",   "statement-timeout", "wait",         "run-lock-wait",
-    "out-of-order",   "target-version",  "adopt-from",     "expect-deployed",
-    "auth",           "aws-region",      "sslmode",        "sslrootcert",
-    "fail-on",        "allow-apply-on-pull-request",       "accept-edit",
-    NULL};
+static const char *const forwarded[] = {"migrations-dir", "format",
+                                        "history-schema", "lock-timeout",
+                                        "lock-retries",   "statement-timeout",
+                                        "wait",           "run-lock-wait",
+                                        "out-of-order",   "target-version",
+                                        "adopt-from",     "expect-deployed",
+                                        "auth",           "aws-region",
+                                        "sslmode",        "sslrootcert",
+                                        "fail-on",        "allow-apply-on-pull-request",
+                                        "accept-edit",    NULL};
 
 static void read_forwarded(dbm_config *cfg, dbm_config_lookup_fn lookup, const void *pa)
 {
@@ -128,7 +131,8 @@ int dbm_config_read_remote(dbm_config *cfg, dbm_config_lookup_fn lookup, const v
     if ((error = read_public_ip(cfg, lookup(pa, "ecs-assign-public-ip"))) < 0)
         return error;
     v = lookup(pa, "remote-timeout");
-    if ((error = dbm_parse_duration_ms(&cfg->remote_timeout_ms, "remote-timeout", v ? v : "1h")) < 0)
+    if ((error = dbm_parse_duration_ms(&cfg->remote_timeout_ms, "remote-timeout", v ? v : "1h")) <
+        0)
         return error;
     if (cfg->run_in == DBM_RUN_IN_ECS && !cfg->ecs.task_definition && !cfg->ecs.service) {
         dbm_error_set(DBM_ECONFIG, "run-in: ecs needs ecs-task-definition or ecs-service");

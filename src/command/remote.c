@@ -85,9 +85,9 @@ void dbm_remote_argv_free(char **argv)
 
 char **dbm_remote_audit_env(const dbm_config *cfg)
 {
-    static const char *const vars[] = {"GITHUB_SHA",        "GITHUB_ACTOR",  "GITHUB_EVENT_NAME",
-                                       "GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID",
-                                       "GITHUB_RUN_ATTEMPT", NULL};
+    static const char *const vars[] = {
+        "GITHUB_SHA",        "GITHUB_ACTOR",  "GITHUB_EVENT_NAME",  "GITHUB_SERVER_URL",
+        "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", NULL};
     char **env = dbm_xcalloc(sizeof(vars) / sizeof(vars[0]), sizeof(*env));
     size_t n = 0;
 

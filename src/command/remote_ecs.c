@@ -166,11 +166,10 @@ static int outcome(dbm_run_ctx *ctx, follow_state *f)
         return error;
     }
     if (!json) {
-        error = dbm_error_set(f->st.exit_code == 0 ? DBM_EGENERIC : DBM_EFAILED,
-                              "the ecs task exited with status %d without a report%s",
-                              f->st.exit_code,
-                              dbm_frame_reader_broken(f->log.frames) ? " (its report was cut)"
-                                                                      : "");
+        error =
+            dbm_error_set(f->st.exit_code == 0 ? DBM_EGENERIC : DBM_EFAILED,
+                          "the ecs task exited with status %d without a report%s", f->st.exit_code,
+                          dbm_frame_reader_broken(f->log.frames) ? " (its report was cut)" : "");
         dbm_error_hint("the image must run db-migrate with --report-in-log support; see the log "
                        "group %s for the task's whole log",
                        dbm_ecs_log_group(f->run));
@@ -198,8 +197,8 @@ int dbm_remote_ecs(dbm_run_ctx *ctx, const char *name, const char *digest)
         (error = dbm_ecs_start(f.run, (const char *const *)argv, (const char *const *)env)) < 0)
         goto done;
     f.started = dbm_now_ms();
-    dbm_log("started ecs task %s (%s, container %s); following its log",
-            dbm_ecs_task_arn(f.run), dbm_ecs_task_definition(f.run), dbm_ecs_container(f.run));
+    dbm_log("started ecs task %s (%s, container %s); following its log", dbm_ecs_task_arn(f.run),
+            dbm_ecs_task_definition(f.run), dbm_ecs_container(f.run));
     random_token(token);
     fflush(stdout);
     if (dbm_in_actions())

@@ -110,9 +110,9 @@ static int refused(const dbm_http_response *resp, const dbm_aws_call *call)
                        "aws said: %s",
                        action, resource, call->creds->source, *msg ? msg : code);
     } else if (resp->status >= 500 || resp->status == 429 || !*code) {
-        rc = dbm_error_set(DBM_ECONNECT, "aws %s %s failed (HTTP %ld)%s%s%s%s",
-                           call->service->name, call->operation, resp->status, *code ? ": " : "",
-                           code, *msg ? ": " : "", msg);
+        rc = dbm_error_set(DBM_ECONNECT, "aws %s %s failed (HTTP %ld)%s%s%s%s", call->service->name,
+                           call->operation, resp->status, *code ? ": " : "", code, *msg ? ": " : "",
+                           msg);
         dbm_error_hint("retry later; if it persists, check %s (or AWS_ENDPOINT_URL) if it is "
                        "set, and the AWS health dashboard",
                        call->service->endpoint_var);
@@ -152,21 +152,20 @@ static int sign(char *headers[], const dbm_aws_call *call, const char *url, cons
             dbm_buf_puts(&canonical_path, "%25");
         else
             dbm_buf_putc(&canonical_path, *p);
-    rc = dbm_sigv4_sign_headers(
-        &auth, amz_date,
-        &(dbm_sigv4_request){.method = "POST",
-                             .host = host,
-                             .path = canonical_path.ptr,
-                             .content_type = JSON_TYPE,
-                             .body = body,
-                             .body_len = strlen(body),
-                             .region = c->region,
-                             .service = call->service->name,
-                             .access_key_id = c->access_key_id,
-                             .secret_access_key = c->secret_access_key,
-                             .session_token = c->session_token,
-                             .target = target,
-                             .now = time(NULL)});
+    rc = dbm_sigv4_sign_headers(&auth, amz_date,
+                                &(dbm_sigv4_request){.method = "POST",
+                                                     .host = host,
+                                                     .path = canonical_path.ptr,
+                                                     .content_type = JSON_TYPE,
+                                                     .body = body,
+                                                     .body_len = strlen(body),
+                                                     .region = c->region,
+                                                     .service = call->service->name,
+                                                     .access_key_id = c->access_key_id,
+                                                     .secret_access_key = c->secret_access_key,
+                                                     .session_token = c->session_token,
+                                                     .target = target,
+                                                     .now = time(NULL)});
     if (rc == 0) {
         headers[2] = dbm_xasprintf("X-Amz-Date: %s", amz_date);
         headers[3] = dbm_xasprintf("Authorization: %s", auth);

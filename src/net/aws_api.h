@@ -29,8 +29,8 @@ extern const dbm_aws_service dbm_aws_ecs, dbm_aws_logs, dbm_aws_lambda;
 typedef struct {
     const dbm_aws_credentials *creds; /* with its region */
     const dbm_aws_service *service;
-    const char *operation; /* "RunTask": X-Amz-Target's suffix and the IAM action's name */
-    const char *path;      /* a REST API's path, URI-encoded; NULL: "/" */
+    const char *operation;      /* "RunTask": X-Amz-Target's suffix and the IAM action's name */
+    const char *path;           /* a REST API's path, URI-encoded; NULL: "/" */
     const char *const *headers; /* more headers, sent unsigned; NULL-terminated, may be NULL */
     const char *resource;       /* what the call acts on, for an AccessDenied without one */
     const char *iam_action;     /* the IAM action, when not "service:operation" */

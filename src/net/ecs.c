@@ -20,9 +20,9 @@ struct dbm_ecs_run {
     const dbm_aws_credentials *creds;
     dbm_aws_credentials logs_creds; /* creds in the log group's region (fields borrowed) */
     char *cluster;
-    json_t *task_def;  /* DescribeTaskDefinition's or RegisterTaskDefinition's taskDefinition */
-    char *container;   /* its name */
-    json_t *network;   /* {"awsvpcConfiguration": {...}} */
+    json_t *task_def; /* DescribeTaskDefinition's or RegisterTaskDefinition's taskDefinition */
+    char *container;  /* its name */
+    json_t *network;  /* {"awsvpcConfiguration": {...}} */
     char *task_arn;
     char *log_group, *log_region, *log_stream_prefix, *log_stream;
     char *log_token;
@@ -97,8 +97,8 @@ static int describe_service(dbm_ecs_run *run, const dbm_ecs_opts *o, char **td)
     svc = json_array_get(json_object_get(ans, "services"), 0);
     if (!svc || (failure = first_failure(ans))) {
         rc = dbm_error_set(DBM_ECONFIG, "ecs-service '%s' was not found in cluster '%s'%s%s",
-                           o->service, run->cluster ? run->cluster : "default",
-                           failure ? ": " : "", failure ? failure : "");
+                           o->service, run->cluster ? run->cluster : "default", failure ? ": " : "",
+                           failure ? failure : "");
         dbm_error_hint("check ecs-service and ecs-cluster (the service's cluster)");
     } else {
         *td = dbm_xstrdup(dbm_aws_json_str(svc, "taskDefinition"));
@@ -112,8 +112,8 @@ static int describe_service(dbm_ecs_run *run, const dbm_ecs_opts *o, char **td)
 static int describe_task_definition(dbm_ecs_run *run, const char *td)
 {
     json_t *ans = NULL;
-    int rc = ecs_call(&ans, run, "DescribeTaskDefinition",
-                      json_pack("{s:s}", "taskDefinition", td), td, RETRIES);
+    int rc = ecs_call(&ans, run, "DescribeTaskDefinition", json_pack("{s:s}", "taskDefinition", td),
+                      td, RETRIES);
 
     if (rc == 0 && !json_is_object(json_object_get(ans, "taskDefinition"))) {
         rc = dbm_error_set(DBM_ECONNECT, "unexpected answer from aws ecs DescribeTaskDefinition: "
@@ -131,7 +131,8 @@ static json_t *find_container(json_t *task_def, const char *name)
     json_t *list = json_object_get(task_def, "containerDefinitions"), *c;
     size_t i;
 
-    json_array_foreach(list, i, c) {
+    json_array_foreach(list, i, c)
+    {
         const char *n = dbm_aws_json_str(c, "name");
         json_t *essential = json_object_get(c, "essential");
         if (name ? (n && strcmp(n, name) == 0) : !json_is_false(essential))
@@ -146,10 +147,16 @@ static json_t *find_container(json_t *task_def, const char *name)
  */
 static int register_with_image(dbm_ecs_run *run, const char *image)
 {
-    static const char *const read_only[] = {
-        "taskDefinitionArn", "revision",     "status",         "requiresAttributes",
-        "compatibilities",   "registeredAt", "registeredBy",   "deregisteredAt",
-        "deleteRequestedAt", NULL};
+    static const char *const read_only[] = {"taskDefinitionArn",
+                                            "revision",
+                                            "status",
+                                            "requiresAttributes",
+                                            "compatibilities",
+                                            "registeredAt",
+                                            "registeredBy",
+                                            "deregisteredAt",
+                                            "deleteRequestedAt",
+                                            NULL};
     json_t *req = json_deep_copy(run->task_def), *ans = NULL, *c;
     int rc;
 
@@ -165,8 +172,8 @@ static int register_with_image(dbm_ecs_run *run, const char *image)
     if (rc == 0) {
         json_decref(run->task_def);
         run->task_def = json_incref(json_object_get(ans, "taskDefinition"));
-        dbm_log("registered %s with image %s",
-                dbm_aws_json_str(run->task_def, "taskDefinitionArn"), image);
+        dbm_log("registered %s with image %s", dbm_aws_json_str(run->task_def, "taskDefinitionArn"),
+                image);
     }
     json_decref(ans);
     return rc;
@@ -243,8 +250,8 @@ int dbm_ecs_prepare(dbm_ecs_run **out, const dbm_aws_credentials *creds, const d
         dbm_error_hint("set ecs-task-definition, or ecs-service to run the service's");
         goto done;
     }
-    if ((rc = describe_task_definition(run, o->task_definition ? o->task_definition
-                                                               : service_td)) < 0)
+    if ((rc = describe_task_definition(run, o->task_definition ? o->task_definition : service_td)) <
+        0)
         goto done;
     if (!(c = find_container(run->task_def, o->container))) {
         rc = dbm_error_set(DBM_ECONFIG, "%s has no %s%s%s",
@@ -255,7 +262,8 @@ int dbm_ecs_prepare(dbm_ecs_run **out, const dbm_aws_credentials *creds, const d
         goto done;
     }
     run->container = dbm_xstrdup(dbm_aws_json_str(c, "name"));
-    if ((rc = log_config(run, c)) < 0 || (o->image && (rc = register_with_image(run, o->image)) < 0))
+    if ((rc = log_config(run, c)) < 0 ||
+        (o->image && (rc = register_with_image(run, o->image)) < 0))
         goto done;
     if ((rc = network(run, o)) < 0)
         goto done;
@@ -303,8 +311,8 @@ int dbm_ecs_start(dbm_ecs_run *run, const char *const *argv, const char *const *
     }
     req = json_pack("{s:s, s:s, s:i, s:s, s:O, s:{s:[{s:s, s:o, s:o}]}}", "taskDefinition", td,
                     "launchType", "FARGATE", "count", 1, "startedBy", "db-migrate",
-                    "networkConfiguration", run->network, "overrides", "containerOverrides",
-                    "name", run->container, "command", cmd, "environment", envs);
+                    "networkConfiguration", run->network, "overrides", "containerOverrides", "name",
+                    run->container, "command", cmd, "environment", envs);
     if (run->cluster)
         json_object_set_new(req, "cluster", json_string(run->cluster));
     if ((rc = ecs_call(&ans, run, "RunTask", req, td, 0)) < 0)
@@ -333,7 +341,8 @@ static json_t *task_container(const dbm_ecs_run *run, json_t *task)
     json_t *c;
     size_t i;
 
-    json_array_foreach(json_object_get(task, "containers"), i, c) {
+    json_array_foreach(json_object_get(task, "containers"), i, c)
+    {
         const char *n = dbm_aws_json_str(c, "name");
         if (n && strcmp(n, run->container) == 0)
             return c;
@@ -395,9 +404,8 @@ int dbm_ecs_stop(dbm_ecs_run *run, const char *reason)
 /* One page of events; *more when a next page may hold more. */
 static int log_page(dbm_ecs_run *run, void (*fn)(void *, const char *), void *ud, bool *more)
 {
-    json_t *req = json_pack("{s:s, s:s, s:b, s:i}", "logGroupName", run->log_group,
-                            "logStreamName", run->log_stream, "startFromHead", 1, "limit",
-                            LOG_PAGE),
+    json_t *req = json_pack("{s:s, s:s, s:b, s:i}", "logGroupName", run->log_group, "logStreamName",
+                            run->log_stream, "startFromHead", 1, "limit", LOG_PAGE),
            *ans = NULL, *ev;
     char *resource = dbm_xasprintf("log group %s", run->log_group);
     const char *next;
@@ -422,7 +430,8 @@ static int log_page(dbm_ecs_run *run, void (*fn)(void *, const char *), void *ud
         return 0; /* the stream is created when the container starts */
     if (rc < 0)
         return rc;
-    json_array_foreach(json_object_get(ans, "events"), i, ev) {
+    json_array_foreach(json_object_get(ans, "events"), i, ev)
+    {
         const char *m = dbm_aws_json_str(ev, "message");
         while (m && *m) { /* an event is a line; split one that holds more */
             size_t n = strcspn(m, "\r\n");

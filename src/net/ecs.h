@@ -19,14 +19,15 @@
 
 /* What the run needs. Every string is borrowed; NULL: not given. */
 typedef struct {
-    const char *cluster;          /* default: the default cluster */
-    const char *service;          /* its task definition and network configuration */
-    const char *task_definition;  /* family, family:revision or ARN; overrides the service's */
-    const char *container;        /* default: the first essential container */
-    const char *image;            /* register a revision with this image first */
-    const char *subnets;          /* comma-separated; with security_groups, over the service's */
-    const char *security_groups;  /* comma-separated */
-    const char *assign_public_ip; /* "ENABLED" or "DISABLED"; default the service's, else DISABLED */
+    const char *cluster;         /* default: the default cluster */
+    const char *service;         /* its task definition and network configuration */
+    const char *task_definition; /* family, family:revision or ARN; overrides the service's */
+    const char *container;       /* default: the first essential container */
+    const char *image;           /* register a revision with this image first */
+    const char *subnets;         /* comma-separated; with security_groups, over the service's */
+    const char *security_groups; /* comma-separated */
+    const char
+        *assign_public_ip; /* "ENABLED" or "DISABLED"; default the service's, else DISABLED */
 } dbm_ecs_opts;
 
 typedef struct dbm_ecs_run dbm_ecs_run;
@@ -57,10 +58,10 @@ const char *dbm_ecs_task_arn(const dbm_ecs_run *run);
 
 typedef struct {
     bool stopped;
-    bool started;        /* the container started at some point (it has a runtime) */
-    int exit_code;       /* the container's, when stopped with one; else -1 */
-    char last_status[24];/* PROVISIONING, PENDING, RUNNING, ..., STOPPED */
-    char *stopped_reason;/* the task's stoppedReason, else the container's reason; caller frees */
+    bool started;         /* the container started at some point (it has a runtime) */
+    int exit_code;        /* the container's, when stopped with one; else -1 */
+    char last_status[24]; /* PROVISIONING, PENDING, RUNNING, ..., STOPPED */
+    char *stopped_reason; /* the task's stoppedReason, else the container's reason; caller frees */
 } dbm_ecs_status;
 
 /* DescribeTasks. st->stopped_reason belongs to the caller. */

@@ -286,19 +286,19 @@ int dbm_sigv4_sign_headers(char **authorization, char amz_date[17], const dbm_si
     rc = format_time(amz_date, date, r->now);
     if (rc < 0)
         return rc;
-    signed_headers = dbm_xasprintf("content-type;host;x-amz-date%s%s",
-                                   r->session_token && *r->session_token ? ";x-amz-security-token"
-                                                                         : "",
-                                   r->target ? ";x-amz-target" : "");
+    signed_headers =
+        dbm_xasprintf("content-type;host;x-amz-date%s%s",
+                      r->session_token && *r->session_token ? ";x-amz-security-token" : "",
+                      r->target ? ";x-amz-target" : "");
     header_canonical_hash(cr_hash, r, amz_date, signed_headers);
     dbm_buf_printf(&to_sign, ALGORITHM "\n%s\n%s/%s/%s/aws4_request\n%s", amz_date, date, r->region,
                    r->service, cr_hash);
     rc = signature_hex(sig_hex, r->secret_access_key, date, r->region, r->service, to_sign.ptr);
     if (rc == 0)
-        *authorization = dbm_xasprintf(ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, "
-                                                 "SignedHeaders=%s, Signature=%s",
-                                       r->access_key_id, date, r->region, r->service,
-                                       signed_headers, sig_hex);
+        *authorization =
+            dbm_xasprintf(ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, "
+                                    "SignedHeaders=%s, Signature=%s",
+                          r->access_key_id, date, r->region, r->service, signed_headers, sig_hex);
     free(signed_headers);
     dbm_buf_free(&to_sign);
     return rc;

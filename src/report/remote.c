@@ -160,15 +160,18 @@ static void read_statement(dbm_mig_result *m, const json_t *js)
     s->duration_ms = num(js, "duration_ms");
     dbm_report_set(&s->note, str(js, "note"));
     dbm_report_set(&s->sql, str(js, "sql"));
-    json_array_foreach(json_object_get(js, "locks"), i, v) {
+    json_array_foreach(json_object_get(js, "locks"), i, v)
+    {
         if (json_is_true(json_object_get(v, "held_by_earlier_migration")))
             dbm_report_add_lock_held(s, str(v, "relation"), str(v, "mode"));
         else
             dbm_report_add_lock(s, str(v, "relation"), str(v, "mode"));
     }
     json_array_foreach(json_object_get(js, "rewrites"), i, v)
+    {
         dbm_report_add_rewrite(s, str(v, "relation"),
                                (long long)json_integer_value(json_object_get(v, "bytes")));
+    }
 }
 
 static dbm_mig_status status_of(const char *name)
@@ -198,7 +201,9 @@ static void read_migration(dbm_report *r, const json_t *jm)
     dbm_report_set(&m->applied_at, str(jm, "applied_at"));
     dbm_report_set(&m->excerpt, str(jm, "excerpt"));
     json_array_foreach(json_object_get(jm, "statements"), i, v)
+    {
         read_statement(m, v);
+    }
     if (json_is_object(e)) {
         dbm_error_info *ei = dbm_report_set_error(m, str(e, "message"), str(e, "sqlstate"));
         dbm_report_set(&ei->file, str(e, "file"));
@@ -217,9 +222,9 @@ static void read_finding(dbm_report *r, const json_t *jf)
                      : sev && !strcmp(sev, "warning") ? DBM_SEV_WARNING
                                                       : DBM_SEV_NOTICE;
     const char *message = str(jf, "message");
-    dbm_finding *f = dbm_report_add_finding(r, s, str(jf, "rule"), str(jf, "file"),
-                                            num_int(jf, "line"), num_int(jf, "column"), "%s",
-                                            message ? message : "");
+    dbm_finding *f =
+        dbm_report_add_finding(r, s, str(jf, "rule"), str(jf, "file"), num_int(jf, "line"),
+                               num_int(jf, "column"), "%s", message ? message : "");
 
     dbm_report_set(&f->hint, str(jf, "hint"));
     dbm_report_set(&f->status, str(jf, "dry_run"));
@@ -235,8 +240,10 @@ static void read_git(dbm_report *r, const json_t *git)
     dbm_report_set(&r->git.base, str(git, "base"));
     dbm_report_set(&r->git.compare_url, str(git, "compare_url"));
     json_array_foreach(json_object_get(git, "changes"), i, c)
+    {
         dbm_report_add_git_change(r, str(c, "kind"), str(c, "path"), str(c, "old_path"),
                                   str(c, "commit"));
+    }
 }
 
 int dbm_report_from_json(dbm_report *r, const char *json, size_t len)
@@ -259,9 +266,13 @@ int dbm_report_from_json(dbm_report *r, const char *json, size_t len)
     r->duration_ms = num(root, "duration_ms");
     read_git(r, json_object_get(root, "git"));
     json_array_foreach(json_object_get(root, "migrations"), i, v)
+    {
         read_migration(r, v);
+    }
     json_array_foreach(json_object_get(root, "findings"), i, v)
+    {
         read_finding(r, v);
+    }
     json_decref(root);
     return 0;
 }
