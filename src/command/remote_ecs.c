@@ -156,7 +156,10 @@ static int outcome(dbm_run_ctx *ctx, follow_state *f)
     }
     if (json && (error = dbm_remote_take_report(ctx, json, strlen(json))) < 0)
         return error;
-    if (f->cancelled || f->timed_out) {
+    if ((f->cancelled || f->timed_out) && f->st.exit_code == 0 && json) {
+        /* Asked to stop, it finished what it was doing, and that was all. */
+        dbm_warn("the task finished its run after it was asked to stop");
+    } else if (f->cancelled || f->timed_out) {
         error = dbm_error_set(DBM_EFAILED, "%s; the task stopped with status %d",
                               f->cancelled ? "the job was cancelled"
                                            : "the task ran longer than remote-timeout",

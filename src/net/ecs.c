@@ -95,7 +95,8 @@ static int describe_service(dbm_ecs_run *run, const dbm_ecs_opts *o, char **td)
     if ((rc = ecs_call(&ans, run, "DescribeServices", req, o->service, RETRIES)) < 0)
         return rc;
     svc = json_array_get(json_object_get(ans, "services"), 0);
-    if (!svc || (failure = first_failure(ans))) {
+    failure = first_failure(ans);
+    if (!svc || failure) {
         rc = dbm_error_set(DBM_ECONFIG, "ecs-service '%s' was not found in cluster '%s'%s%s",
                            o->service, run->cluster ? run->cluster : "default", failure ? ": " : "",
                            failure ? failure : "");

@@ -255,14 +255,17 @@ PY
 
 @test "ecs: a cancelled job stops the task and follows it until it has stopped" {
   # A migration that waits long enough to be cancelled in the middle.
-  printf -- '-- migrate:no-transaction\nSELECT pg_sleep(30);\n' > migrations/003_slow.sql
+  printf 'CREATE TABLE slow (id int);\nSELECT pg_sleep(30);\n' > migrations/003_slow.sql
   cp migrations/003_slow.sql "$WORK/image/migrations/"
   git add -A && git commit -qm slow
   fixture_start
   # shellcheck disable=SC2046
   "$DBM" apply $(ecs_args) > "$WORK/out.txt" 2>&1 &
   pid=$!
-  for _ in $(seq 100); do grep -q 'SELECT pg_sleep' <(sql "SELECT query FROM pg_stat_activity") && break; sleep 0.2; done
+  for _ in $(seq 100); do
+    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND wait_event = 'PgSleep'")" = 1 ] && break
+    sleep 0.2
+  done
   kill -TERM "$pid"
   rc=0; wait "$pid" || rc=$?
   output=$(cat "$WORK/out.txt")
@@ -273,7 +276,49 @@ PY
   [ "$(requests StopTask | python3 -c 'import json,sys; print(json.load(sys.stdin)["reason"])')" = \
     "db-migrate: the GitHub Actions job was cancelled" ]
   # Nothing of the task is left running.
-  [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")" = 0 ]
+  [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")" = 0 ]
+  [ "$(sql "SELECT to_regclass('slow') IS NULL")" = t ]
+}
+
+@test "ecs: remote-timeout stops a task that runs too long" {
+  printf 'CREATE TABLE slow (id int);\nSELECT pg_sleep(30);\n' > migrations/003_slow.sql
+  cp migrations/003_slow.sql "$WORK/image/migrations/"
+  git add -A && git commit -qm slow
+  fixture_start
+  # shellcheck disable=SC2046
+  run_dbm 1 apply $(ecs_args) --remote-timeout 3s
+  fixture_check
+  [[ "$output" == *"remote-timeout passed: stopping task arn:aws:ecs:"* ]]
+  [[ "$output" == *"the task ran longer than remote-timeout"* ]]
+  requests StopTask | grep -q '"reason": "db-migrate: remote-timeout passed"'
+  # What finished before is recorded; the rerun resumes from there.
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE status = 'applied'")" = 2 ]
+}
+
+@test "ecs: paths are the repository's, the connection string never travels" {
+  mkdir -p db && git mv migrations db/migrations && git commit -qm moved
+  mkdir -p "$WORK/image/db" && mv "$WORK/image/migrations" "$WORK/image/db/"
+  printf 'CREATE TABLE broken (id int REFERENCES nowhere(id));\n' > db/migrations/003_broken.sql
+  cp db/migrations/003_broken.sql "$WORK/image/db/migrations/"
+  git add -A && git commit -qm broken
+  fixture_start
+  # An absolute directory under the workspace, and a database-url with a password.
+  # shellcheck disable=SC2046
+  run env "INPUT_MIGRATIONS-DIR=$WORK/db/migrations" \
+    "INPUT_DATABASE-URL=postgresql://app:hunter2-secret@db.internal/app" "$DBM" apply $(ecs_args)
+  fixture_check
+  [ "$status" -eq 1 ] || { echo "$output"; false; }
+  [[ "$output" == *'::error file=db/migrations/003_broken.sql,line=1'* ]]
+  requests RunTask | grep -q '"--migrations-dir", "db/migrations"'
+  ! grep -q 'hunter2' "$WORK/requests.jsonl"
+  [[ "$output" != *"hunter2"* ]]
+}
+
+@test "ecs: a service ECS does not know is a configuration error" {
+  fixture_start
+  run_dbm 2 apply --run-in ecs --ecs-cluster prod --ecs-service nosuch
+  fixture_check
+  [[ "$output" == *"ecs-service 'nosuch' was not found in cluster 'prod': arn:aws:ecs:eu-west-1:123456789012:service/prod/nosuch: MISSING"* ]]
 }
 
 @test "ecs: run-in ecs without a task definition or service is a usage error" {
