@@ -314,6 +314,15 @@ PY
   [[ "$output" != *"hunter2"* ]]
 }
 
+@test "ecs: apply on a pull request is refused before anything starts in AWS" {
+  fixture_start
+  # shellcheck disable=SC2046
+  GITHUB_EVENT_NAME=pull_request run_dbm 2 apply $(ecs_args)
+  fixture_check
+  [[ "$output" == *"apply refuses to run on 'pull_request' events"* ]]
+  [ ! -s "$WORK/requests.jsonl" ]
+}
+
 @test "ecs: a service ECS does not know is a configuration error" {
   fixture_start
   run_dbm 2 apply --run-in ecs --ecs-cluster prod --ecs-service nosuch
