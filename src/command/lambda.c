@@ -100,7 +100,8 @@ static int check_input_name(const char *name)
     if (likely)
         dbm_error_hint("did you mean '%s'?", likely);
     else
-        dbm_error_hint("the inputs are the action's (DESIGN section 3); run 'db-migrate --help'");
+        dbm_error_hint("the event's inputs are the action's inputs (docs/action.md), as "
+                       "'db-migrate --help' lists them");
     return DBM_ECONFIG;
 }
 

@@ -33,10 +33,8 @@ apply_then() {
   local pid=$!
   wait_for_query "$2"
   kill -s "$1" "$pid"
-  set +e
-  wait "$pid"
-  status=$?
-  set -e
+  status=0
+  wait "$pid" || status=$?
   output=$(cat "$WORK/out")
 }
 

@@ -138,9 +138,11 @@ slow() { printf 'CREATE TABLE %s (id int);\nSELECT pg_sleep(%s);\n' "$2" "$3" > 
   event notjson 'apply please'
   event badkey '{"command": "apply", "input": {}}'
   event badvalue '{"command": "apply", "inputs": {"lock-timeout": "soon"}}'
-  invoke 30000 6 bad notjson badkey badvalue
-  [ "$(answers)" -eq 4 ]
-  for i in 1 2 3 4; do
+  event badcmd '{"command": "aply"}'
+  event badtype '{"command": "apply", "inputs": {"lock-timeout": ["5s"]}}'
+  invoke 30000 8 bad notjson badkey badvalue badcmd badtype
+  [ "$(answers)" -eq 6 ]
+  for i in 1 2 3 4 5 6; do
     [ "$(answer "$i" .kind)" = error ]
     [ "$(answer "$i" .type)" = DbMigrate.InvalidEvent ]
   done
@@ -149,6 +151,10 @@ hint: did you mean 'migrations-dir'?" ]
   answer 2 .body.errorMessage | grep -q 'the event is not a JSON object'
   answer 3 .body.errorMessage | grep -q "unknown key 'input' in the event"
   answer 4 .body.errorMessage | grep -q "lock-timeout"
+  answer 5 .body.errorMessage | grep -q "did you mean 'apply'?"
+  answer 6 .body.errorMessage | grep -q "input 'lock-timeout' must be a string, a number or a boolean"
+  # Nothing reached the database.
+  [ "$(sql "SELECT to_regclass('db_migrate.runs') IS NULL")" = t ]
   # The runtime keeps serving after a bad event: all four were answered by one process.
   [ ! -e "$LAMBDA/violations" ]
 }
@@ -166,4 +172,41 @@ hint: did you mean 'migrations-dir'?" ]
   jq -e -s 'all(.[]; type == "object" and (.level | type == "string"))' "$WORK/all.log"
   jq -e -s 'any(.[]; .message | test("applied +migrations/001_accounts.sql|001_accounts"))' "$WORK/all.log"
   jq -e -s "any(.[]; .level == \"error\" and (.message | test(\"unknown input 'nope'\")))" "$WORK/all.log"
+}
+
+@test "expect-migrations: a run here refuses other files than the digest names, before connecting" {
+  write migrations/001_accounts.sql <<<'CREATE TABLE accounts (id int);'
+  digest=$(jq -r .migrations_digest <("$DBM" plan --offline --report-file -))
+  write migrations/002_orders.sql <<<'CREATE TABLE orders (id int);'
+  run_dbm 1 apply --expect-migrations "$digest" --report-file "$WORK/report.json"
+  [[ "$output" == *"these migrations are not the ones expected: 2 migrations up to 002 here, 1 migration up to 001 expected"* ]]
+  [[ "$output" == *"hint: this image or directory holds other migration files than the commit"* ]]
+  [ "$(jq -r .status "$WORK/report.json")" = blocked ]
+  [ "$(sql "SELECT to_regclass('db_migrate.runs') IS NULL AND to_regclass('accounts') IS NULL")" = t ]
+  # Not a digest at all: a configuration error.
+  run_dbm 2 apply --expect-migrations yesterday
+  [[ "$output" == *"invalid value for expect-migrations: not a migrations digest"* ]]
+  # The digest of these files: applied.
+  digest=$(jq -r .migrations_digest <("$DBM" plan --offline --report-file -))
+  run_dbm 0 apply --expect-migrations "$digest"
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 2 ]
+}
+
+@test "lambda: a migration whose last run outlasts the invocation is not started, with the ecs advice" {
+  # Flyway's repeatable migrations run again when they change: their last duration is known.
+  write migrations/V1__accounts.sql <<<'CREATE TABLE accounts (id int);'
+  printf 'CREATE OR REPLACE VIEW slow_view AS SELECT 1 AS one;\nSELECT pg_sleep(2.5);\n' > migrations/R__slow_view.sql
+  run_dbm 0 apply --format flyway
+  [ "$(sql "SELECT duration_ms >= 2500 FROM db_migrate.migrations WHERE version = 'R__slow_view'")" = t ]
+  sed -i 's/SELECT 1 AS one/SELECT 2 AS two/' migrations/R__slow_view.sql
+  event apply "{\"inputs\": {\"database-url\": \"$DATABASE_URL\", \"migrations-dir\": \"$WORK/migrations\", \"format\": \"flyway\"}}"
+  invoke 2000 3 apply
+  [ "$(answers)" -eq 1 ]
+  [ "$(answer 1 '.body."exit-code"')" = 1 ]
+  [ "$(answer 1 .body.continue)" = false ]
+  answer 1 .body.report.error | grep -Eq "/R__slow_view.sql' took [0-9]+ ms when last applied, more than the [0-9]+ ms a Lambda invocation leaves it"
+  # It was not started: the view is the old one, its row unchanged.
+  [ "$(sql "SELECT * FROM slow_view")" = 1 ]
+  [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2.5)%' AND pid <> pg_backend_pid()")" = 0 ]
+  [ "$(sql "SELECT string_agg(outcome, ',' ORDER BY id) FROM db_migrate.runs")" = applied,failed ]
 }
