@@ -11,8 +11,10 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 static volatile sig_atomic_t cancelled;
@@ -34,6 +36,18 @@ void dbm_remote_sleep(long ms)
 
     while (!cancelled && nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
+}
+
+/* A token no log line can guess, for ::stop-commands::. */
+void dbm_remote_token(char hex[33])
+{
+    unsigned char b[16] = {0};
+
+    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+        for (size_t i = 0; i < sizeof(b); i++)
+            b[i] = (unsigned char)(dbm_now_us() >> (i % 8));
+    for (size_t i = 0; i < sizeof(b); i++)
+        snprintf(hex + 2 * i, 3, "%02x", b[i]);
 }
 
 int dbm_remote_credentials(dbm_aws_credentials **out, const dbm_config *cfg)

@@ -30,6 +30,9 @@ bool dbm_remote_cancelled(void);
 /* Sleep up to ms, waking early when the job is cancelled. */
 void dbm_remote_sleep(long ms);
 
+/* A random token (32 hex digits) for ::stop-commands::, which no remote log line can guess. */
+void dbm_remote_token(char hex[33]);
+
 /* The credentials the remote calls are signed with (the aws-* and role-* options). */
 int dbm_remote_credentials(dbm_aws_credentials **out, const dbm_config *cfg);
 

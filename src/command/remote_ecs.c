@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define POLL_MS         1000L
 #define LOG_DRAIN_TRIES 10 /* polls after the task stopped for its log's last lines */
@@ -39,18 +38,6 @@ static void copy_line(void *ud, const char *line)
     fprintf(lc->out, "%s\n", line);
     fflush(lc->out);
     lc->lines++;
-}
-
-/* A token no log line can guess, for ::stop-commands::. */
-static void random_token(char hex[33])
-{
-    unsigned char b[16] = {0};
-
-    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-        for (size_t i = 0; i < sizeof(b); i++)
-            b[i] = (unsigned char)(dbm_now_us() >> (i % 8));
-    for (size_t i = 0; i < sizeof(b); i++)
-        snprintf(hex + 2 * i, 3, "%02x", b[i]);
 }
 
 static dbm_ecs_opts ecs_opts(const dbm_config *cfg)
@@ -202,7 +189,7 @@ int dbm_remote_ecs(dbm_run_ctx *ctx, const char *name, const char *digest)
     f.started = dbm_now_ms();
     dbm_log("started ecs task %s (%s, container %s); following its log", dbm_ecs_task_arn(f.run),
             dbm_ecs_task_definition(f.run), dbm_ecs_container(f.run));
-    random_token(token);
+    dbm_remote_token(token);
     fflush(stdout);
     if (dbm_in_actions())
         fprintf(f.log.out, "::stop-commands::%s\n", token);

@@ -58,11 +58,11 @@ static json_t *event_json(const dbm_config *cfg, const char *name, const char *d
 static void print_tail(const char *tail, int n)
 {
     FILE *out = dbm_log_stream();
-    char token[40];
+    char token[33];
 
     if (!tail || !*tail)
         return;
-    snprintf(token, sizeof(token), "dbm-lambda-%lld", (long long)dbm_now_us());
+    dbm_remote_token(token);
     dbm_log_group(n == 1 ? "lambda log (the last 4 KB)" : "lambda log of the next invocation");
     fflush(stdout);
     if (dbm_in_actions())
