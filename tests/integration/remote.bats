@@ -386,6 +386,14 @@ assert e["audit"] == {"git-sha": sys.argv[2], "actor": "octocat", "event": "push
 PY
 }
 
+@test "lambda: a function named by its ARN is invoked at its encoded path, signed as AWS signs it" {
+  fixture_start
+  run_dbm 0 apply --run-in lambda --lambda-function arn:aws:lambda:eu-west-1:123456789012:function:migrate
+  fixture_check
+  requests Invoke | grep -q '"function": "migrate"'
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 2 ]
+}
+
 @test "lambda: a series longer than one invocation is invoked again until done" {
   for i in 3 4 5 6 7; do slow "00${i}_t$i.sql" "t$i" 0.6; done
   git add -A && git commit -qm slow && export GITHUB_SHA=$(git rev-parse HEAD)
