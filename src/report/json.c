@@ -71,11 +71,10 @@ static json_t *json_error(const dbm_error_info *e)
 
     if (!e)
         return json_null();
-    je = json_pack("{s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o}", "message",
-                   dbm_json_text(e->message), "sqlstate", jstr(e->sqlstate), "file",
-                   dbm_json_text(e->file), "line", e->line, "column", e->column, "detail",
-                   dbm_json_text(e->detail), "hint", dbm_json_text(e->hint), "context",
-                   dbm_json_text(e->context));
+    je = json_pack("{s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o}", "message", dbm_json_text(e->message),
+                   "sqlstate", jstr(e->sqlstate), "file", dbm_json_text(e->file), "line", e->line,
+                   "column", e->column, "detail", dbm_json_text(e->detail), "hint",
+                   dbm_json_text(e->hint), "context", dbm_json_text(e->context));
     if (e->blocker)
         json_object_set_new(je, "blocker", json_blocker(e->blocker));
     return je;
