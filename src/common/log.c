@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 bool dbm_in_actions(void)
@@ -66,13 +68,33 @@ static void put_json(FILE *out, json_t *event)
     json_decref(event);
 }
 
-/* {"level", "message", "file", "line", "col", "hint"}: the parts that are set. */
+/*
+ * A JSON log line's "timestamp" (UTC, milliseconds) and "level", in the names
+ * Lambda's JSON log format filters on (INFO, WARN, ERROR), which CloudWatch
+ * Logs Insights and other log pipelines read as well.
+ */
+static json_t *event_new(const char *level)
+{
+    json_t *e = json_object();
+    struct timeval tv;
+    struct tm tm;
+    char when[32], stamp[48];
+
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(stamp, sizeof(stamp), "%s.%03dZ", when, (int)(tv.tv_usec / 1000) % 1000);
+    json_object_set_new(e, "timestamp", json_string(stamp));
+    json_object_set_new(e, "level", json_string(level));
+    return e;
+}
+
+/* {"timestamp", "level", "message", "file", "line", "col", "hint"}: the parts that are set. */
 static void put_event(FILE *out, const char *level, const char *message, const char *file, int line,
                       int col, const char *hint)
 {
-    json_t *e = json_object();
+    json_t *e = event_new(level);
 
-    json_object_set_new(e, "level", json_string(level));
     json_object_set_new(e, "message", dbm_json_text(message));
     if (file)
         json_object_set_new(e, "file", dbm_json_text(file));
@@ -94,7 +116,7 @@ void dbm_log(const char *fmt, ...)
     text = dbm_xvasprintf(fmt, ap);
     va_end(ap);
     if (log_json)
-        put_event(dbm_log_stream(), "info", text, NULL, 0, 0, NULL);
+        put_event(dbm_log_stream(), "INFO", text, NULL, 0, 0, NULL);
     else
         put_line(dbm_log_stream(), text);
     free(text);
@@ -104,7 +126,7 @@ void dbm_log_error(const char *message, const char *hint)
 {
     fflush(stdout);
     if (log_json) {
-        put_event(stderr, "error", message, NULL, 0, 0, hint);
+        put_event(stderr, "ERROR", message, NULL, 0, 0, hint);
         return;
     }
     fprintf(stderr, "error: %s\n", message);
@@ -120,8 +142,7 @@ void dbm_log_with(const char *message, const char *key, const char *json)
         put_line(dbm_log_stream(), message);
         return;
     }
-    e = json_object();
-    json_object_set_new(e, "level", json_string("info"));
+    e = event_new("INFO");
     json_object_set_new(e, "message", dbm_json_text(message));
     json_object_set_new(e, key, json_loads(json, 0, NULL));
     put_json(dbm_log_stream(), e);
@@ -144,7 +165,7 @@ void dbm_warn(const char *fmt, ...)
         dbm_annotate("warning", NULL, 0, 0, NULL, text);
     } else if (log_json) {
         fflush(stdout);
-        put_event(stderr, "warning", text, NULL, 0, 0, NULL);
+        put_event(stderr, "WARN", text, NULL, 0, 0, NULL);
     } else {
         fflush(stdout);
         fprintf(stderr, "warning: %s\n", text);
@@ -241,7 +262,11 @@ void dbm_annotate(const char *level, const char *file, int line, int col, const 
 
     if (!dbm_in_actions() && log_json) {
         fflush(stdout);
-        put_event(stderr, level, message, file, line, col, NULL);
+        put_event(stderr,
+                  strcmp(level, "error") == 0     ? "ERROR"
+                  : strcmp(level, "warning") == 0 ? "WARN"
+                                                  : "INFO",
+                  message, file, line, col, NULL);
         return;
     }
     if (!dbm_in_actions()) {

@@ -203,7 +203,7 @@ static int run_claimed(dbm_mig_result *result, PGconn *conn, const dbm_migration
                        int64_t started)
 {
     const dbm_stmt *s = &stmts->items[i];
-    bool in_tx = !(s->flags & DBM_STMT_NO_TX);
+    bool in_tx = !(s->flags & (DBM_STMT_NO_TX | DBM_STMT_MAY_COMMIT));
     int n = (int)i + 1, error;
     dbm_claim_state state = DBM_CLAIM_BUSY;
     char *who = NULL, *sql;

@@ -31,6 +31,11 @@
  * that depend on the catalog cannot be seen in the text and are left to the
  * server: CLUSTER of a partitioned table, a procedure that commits (CALL).
  *
+ * DBM_STMT_MAY_COMMIT marks a DO block whose body says COMMIT or ROLLBACK, and
+ * every CALL: they may end the transaction they run in, so a file outside a
+ * transaction runs them bare (a claim's transaction would make them fail with
+ * "invalid transaction termination").
+ *
  * DBM_STMT_TX_CONTROL marks the statements by which a file runs its own
  * transaction: BEGIN, START TRANSACTION, COMMIT / END, ROLLBACK / ABORT and
  * PREPARE TRANSACTION. SAVEPOINT, RELEASE and ROLLBACK TO SAVEPOINT do not set
@@ -43,6 +48,7 @@
 #include "sql/parse.h"
 #include "sql/parse_internal.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <string.h>
@@ -128,6 +134,39 @@ static bool alter_table_detaches_concurrently(const json_t *n)
     return false;
 }
 
+/* Whether `word` occurs in `text` as a word of its own, in any case. */
+static bool has_word(const char *text, const char *word)
+{
+    size_t len = strlen(word);
+
+    for (const char *p = text; (p = strcasestr(p, word)) != NULL; p += len) {
+        bool start = p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        bool end = !(isalnum((unsigned char)p[len]) || p[len] == '_');
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
+/* A DO block's body commits or rolls back (PL/pgSQL's transaction control). */
+static bool do_block_ends_transaction(const json_t *n)
+{
+    size_t i;
+    json_t *item;
+
+    json_array_foreach(json_object_get(n, "args"), i, item)
+    {
+        const json_t *d = json_object_get(item, "DefElem");
+        const json_t *str = json_object_get(json_object_get(d, "arg"), "String");
+        const char *body = jstr(str, "sval");
+
+        if (jstr_is(d, "defname", "as") && body &&
+            (has_word(body, "commit") || has_word(body, "rollback")))
+            return true;
+    }
+    return false;
+}
+
 unsigned dbm_sql_classify(const char *type, const json_t *n)
 {
     static const char *const always[] = {"CreatedbStmt",       "DropdbStmt",
@@ -141,6 +180,10 @@ unsigned dbm_sql_classify(const char *type, const json_t *n)
 
     if (strcmp(type, "TransactionStmt") == 0)
         return classify_transaction(n);
+    if (strcmp(type, "CallStmt") == 0)
+        return DBM_STMT_MAY_COMMIT;
+    if (strcmp(type, "DoStmt") == 0)
+        return do_block_ends_transaction(n) ? DBM_STMT_MAY_COMMIT : 0;
     if (strcmp(type, "IndexStmt") == 0 || strcmp(type, "DropStmt") == 0)
         return jbool(n, "concurrent") ? DBM_STMT_NO_TX : 0;
     if (strcmp(type, "VacuumStmt") == 0)

@@ -19,6 +19,9 @@ struct json_t; /* Jansson's json_t */
 
 #define DBM_STMT_NO_TX      0x1 /* refused in a transaction block (CREATE INDEX CONCURRENTLY, ...) */
 #define DBM_STMT_TX_CONTROL 0x2 /* BEGIN, START TRANSACTION, COMMIT, ROLLBACK, END, ... */
+/* May end the transaction it runs in: a DO block whose body commits or rolls back, or a CALL
+ * (a procedure may). Allowed in a transactional file, where the server refuses it if it does. */
+#define DBM_STMT_MAY_COMMIT 0x4
 
 /* A relation lock PostgreSQL's documentation gives a statement, on a relation it names. */
 typedef struct {

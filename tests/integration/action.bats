@@ -107,12 +107,16 @@ run_action() {
     --env GITHUB_ACTOR=octocat --env GITHUB_RUN_ID=4242 --env GITHUB_RUN_ATTEMPT=1
     --env GITHUB_SERVER_URL=https://github.com --env GITHUB_API_URL=http://127.0.0.1:9
     --env RUNNER_TEMP=/github/runner_temp --env RUNNER_OS=Linux)
+  # The entrypoint's output is caught in a file inside the container: under load, buildah run
+  # can end before it has copied the last of a process's output.
+  mkdir -p "$T/capture"
   # shellcheck disable=SC2086
   run buildah run --isolation chroot --workingdir /github/workspace \
     -v "$WS:/github/workspace" -v "$T/file_commands:/github/file_commands" \
     -v "$T/workflow:/github/workflow" -v "$T/home:/github/home" \
-    -v "$T/runner_temp:/github/runner_temp" \
-    "${envs[@]}" "$CTR" -- $ENTRYPOINT
+    -v "$T/runner_temp:/github/runner_temp" -v "$T/capture:/capture" \
+    "${envs[@]}" "$CTR" -- /bin/sh -c 'exec "$@" >/capture/out 2>&1' sh $ENTRYPOINT
+  output=$(cat "$T/capture/out")
   if [ "$status" -ne "$want" ]; then
     echo "expected exit $want, got $status; inputs: $*" >&2
     echo "$output" >&2
@@ -160,8 +164,11 @@ EOF
 
 @test "action image: entrypoint is the binary itself, its libraries resolve" {
   [ "$ENTRYPOINT" = "/usr/local/bin/db-migrate " ]
-  run buildah run --isolation chroot "$CTR" -- /usr/local/bin/db-migrate --version
+  mkdir -p "$T/capture"
+  run buildah run --isolation chroot -v "$T/capture:/capture" "$CTR" -- \
+    /bin/sh -c 'exec /usr/local/bin/db-migrate --version >/capture/out 2>&1'
   [ "$status" -eq 0 ]
+  output=$(cat "$T/capture/out")
   [[ "$output" == *"$(cat "$REPO_ROOT/VERSION")"* ]]
   # libpq and libcurl are loaded at run time, not linked: --version loads both
   [[ "$output" == *$'\nlibpq '[0-9]* ]]

@@ -343,6 +343,26 @@ SQL
   [ "$(sql "SELECT count(*) FROM pg_indexes WHERE indexname IN ('a_x_idx', 'b_y_idx')")" = 2 ]
 }
 
+@test "a non-transactional migration runs a DO block that commits and a procedure, each bare" {
+  sql "CREATE TABLE batches (n int); CREATE PROCEDURE note_batch() LANGUAGE plpgsql AS \$\$ BEGIN INSERT INTO batches VALUES (-1); COMMIT; END \$\$"
+  write migrations/001_backfill.sql <<'SQL'
+-- migrate:no-transaction
+CREATE TABLE filled (id int);
+DO $$
+BEGIN
+  FOR i IN 1..3 LOOP
+    INSERT INTO batches VALUES (i);
+    COMMIT;
+  END LOOP;
+END $$;
+CALL note_batch();
+SQL
+  run_dbm 0 apply
+  [ "$(sql "SELECT string_agg(n::text, ',' ORDER BY n) FROM batches")" = "-1,1,2,3" ]
+  [ "$(sql "SELECT status FROM db_migrate.migrations")" = applied ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.statements WHERE outcome = 'done'")" = 3 ]
+}
+
 @test "a failed CREATE INDEX CONCURRENTLY names the invalid index and the command that drops it" {
   sql "CREATE TABLE dup (x int); INSERT INTO dup VALUES (1), (1)"
   write migrations/001_unique.sql <<'SQL'

@@ -171,7 +171,7 @@ hint: did you mean 'migrations-dir'?" ]
   [ -s "$WORK/all.log" ]
   jq -e -s 'all(.[]; type == "object" and (.level | type == "string"))' "$WORK/all.log"
   jq -e -s 'any(.[]; .message | test("applied +migrations/001_accounts.sql|001_accounts"))' "$WORK/all.log"
-  jq -e -s "any(.[]; .level == \"error\" and (.message | test(\"unknown input 'nope'\")))" "$WORK/all.log"
+  jq -e -s "any(.[]; .level == \"ERROR\" and (.message | test(\"unknown input 'nope'\")))" "$WORK/all.log"
 }
 
 @test "expect-migrations: a run here refuses other files than the digest names, before connecting" {

@@ -126,6 +126,12 @@ static void split_classifies_statements(void **state)
         {"DISCARD PLANS", 0, "DISCARD PLANS"},
         {"COMMIT PREPARED 'g'", DBM_STMT_NO_TX, "COMMIT PREPARED"},
         {"ROLLBACK PREPARED 'g'", DBM_STMT_NO_TX, "ROLLBACK PREPARED"},
+        /* allowed in a transaction block, but may end it */
+        {"DO $$ BEGIN LOOP UPDATE t SET a = 1; COMMIT; EXIT; END LOOP; END $$", DBM_STMT_MAY_COMMIT,
+         "DO"},
+        {"do $b$ begin perform 1; rollback; end $b$", DBM_STMT_MAY_COMMIT, "DO"},
+        {"DO $$ BEGIN PERFORM committed_total(); END $$", 0, "DO"},
+        {"CALL refresh_all()", DBM_STMT_MAY_COMMIT, "CALL"},
         /* allowed in a transaction block */
         {"ALTER TYPE mood ADD VALUE 'meh'", 0, "ALTER TYPE"},
         {"REFRESH MATERIALIZED VIEW CONCURRENTLY v", 0, "REFRESH MATERIALIZED VIEW"},
