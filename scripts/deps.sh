@@ -4,6 +4,8 @@
 #   scripts/deps.sh build     compiler, libraries and headers
 #   scripts/deps.sh test      build + PostgreSQL, OpenSSH server, cmocka, bats, botocore
 #   scripts/deps.sh container buildah, podman and debootstrap (image build, end-to-end test)
+#   scripts/deps.sh fuzz      build + clang and libFuzzer (make fuzz; make check replays the
+#                             saved corpus with the test build and needs neither)
 #
 # Packages already present are not touched; apt-get runs only when one is missing.
 set -euo pipefail
@@ -13,6 +15,7 @@ build_pkgs=(gcc make pkg-config git libpq-dev libgit2-dev libcurl4-openssl-dev
 test_pkgs=(postgresql-15 postgresql-client-15 openssh-server openssh-client libcmocka-dev
   bats python3 python3-botocore clang-format valgrind openssl procps iproute2 nodejs npm python3-yaml jq)
 container_pkgs=(buildah debootstrap podman fuse-overlayfs)
+fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 
 want=()
 for set in "$@"; do
@@ -20,7 +23,8 @@ for set in "$@"; do
     build) want+=("${build_pkgs[@]}") ;;
     test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
     container) want+=("${container_pkgs[@]}") ;;
-    *) echo "deps.sh: unknown set '$set' (build, test, container)" >&2; exit 2 ;;
+    fuzz) want+=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+    *) echo "deps.sh: unknown set '$set' (build, test, container, fuzz)" >&2; exit 2 ;;
   esac
 done
 

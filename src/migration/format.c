@@ -241,6 +241,11 @@ const mig_format *mig_format_of(dbm_format format)
     return NULL;
 }
 
+const mig_format *mig_format_at(size_t i)
+{
+    return i < FORMAT_COUNT ? &formats[i] : NULL;
+}
+
 const mig_format *mig_format_of_layout(mig_layout layout)
 {
     for (size_t i = 0; i < FORMAT_COUNT; i++)
