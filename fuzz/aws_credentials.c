@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dbm_aws_credentials *out = NULL;
     int which;
 
-    if (size < 1) {
+    /* The tokens sent are not in the answers: only then is one in a message a leak. */
+    if (size < 1 || memmem(data, size, "fuzz-", 5)) {
         free(token_file);
         return 0;
     }
@@ -46,11 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                      .role_to_assume =
                                          which == 0 ? "arn:aws:iam::1:role/r" : NULL}) == 0 &&
         (!out || !*out->access_key_id))
-        abort();
+        FUZZ_FAIL();
     if (strstr(dbm_error_message(), "fuzz-request-token") ||
         strstr(dbm_error_message(), "fuzz-container-token") ||
         strstr(dbm_error_message(), "fuzz-file-token"))
-        abort();
+        FUZZ_FAIL();
     fuzz_http_done();
     dbm_aws_credentials_free(out);
     dbm_error_clear();

@@ -20,7 +20,7 @@ static int collect(void *ud, const char *section, const char *key, const char *v
 {
     (void)ud;
     if (!section || line < 1 || (key && !value) || (!key && value))
-        abort();
+        FUZZ_FAIL();
     return 0;
 }
 
@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_http_serve(data, size, NULL);
     if (dbm_aws_profile_credentials(&out, "eu-west-1", "db-migrate") == 0 && out &&
         !*out->access_key_id)
-        abort();
+        FUZZ_FAIL();
     dbm_error_clear();
     dbm_aws_profile_region(&region);
     fuzz_http_done();

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; dbm_option_names[i]; i++) {
             const char *v = dbm_config_file_option(f, dbm_option_names[i]);
             if (v && dbm_config_file_option_line(f, dbm_option_names[i]) < 1)
-                abort();
+                FUZZ_FAIL();
         }
         for (size_t i = 0; dbm_rules[i].id; i++)
             dbm_config_file_rule_level(f, dbm_rules[i].id);
@@ -33,13 +33,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const dbm_config_target *t = dbm_config_file_targets(f, &n);
             for (size_t i = 0; i < n; i++)
                 if (!t[i].name || strlen(t[i].name) > size)
-                    abort();
+                    FUZZ_FAIL();
         }
         {
             const dbm_config_placeholder *p = dbm_config_file_placeholders(f, &n);
             for (size_t i = 0; i < n; i++)
                 if (!p[i].name || !p[i].value)
-                    abort();
+                    FUZZ_FAIL();
         }
     }
     dbm_config_file_free(f);

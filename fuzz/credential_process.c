@@ -18,9 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (dbm_aws_process_credentials(&out, text, size, "dev") == 0) {
         if (!out || !*out->access_key_id || !*out->secret_access_key)
-            abort();
+            FUZZ_FAIL();
     } else if (out) {
-        abort();
+        FUZZ_FAIL();
     }
     dbm_aws_credentials_free(out);
     dbm_error_clear();

@@ -19,9 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dbm_format format;
 
     if (dbm_parse_duration_ms(&ms, "lock-timeout", text) == 0 && ms < 0)
-        abort();
+        FUZZ_FAIL();
     if (dbm_parse_count(&count, "max-lag", text) == 0 && count < 0)
-        abort();
+        FUZZ_FAIL();
     dbm_format_parse(&format, text);
     dbm_error_clear();
     free(text);

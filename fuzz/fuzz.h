@@ -34,7 +34,11 @@ bool fuzz_next_part(const uint8_t **data, size_t *size, const uint8_t **part, si
 /* This process's scratch directory (created on first use, removed at exit). */
 const char *fuzz_dir(void);
 
-/* Write data to fuzz_dir()/name (name may hold '/': folders are made). Returns the path. */
+/*
+ * Write data to fuzz_dir()/name (name may hold '/': folders are made). Returns
+ * the path (caller frees), or NULL when the file cannot be created (a folder
+ * of that name).
+ */
 char *fuzz_write(const char *name, const void *data, size_t len);
 
 /*
@@ -48,6 +52,14 @@ void fuzz_http_serve(const uint8_t *data, size_t size, const char *token_prefix)
 
 /* Forget the answers not used; how many requests were made since the last serve. */
 int fuzz_http_done(void);
+
+/*
+ * A check of the harness failed (a property of the product's answer, not a
+ * sanitizer's finding): say where, with the current error message, and abort
+ * so that libFuzzer saves the input.
+ */
+void fuzz_fail(const char *file, int line) __attribute__((noreturn));
+#define FUZZ_FAIL() fuzz_fail(__FILE__, __LINE__)
 
 /* Clear the environment variables the product reads, then set the few given (NULL-ended pairs). */
 void fuzz_env(const char *const *pairs);

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define API "https://api.github.test"
+#define API   "https://api.github.test"
+#define TOKEN "ghs_fuzztoken"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,6 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t elen;
     char *path;
 
+    /* The token is not in what GitHub sends: only then is finding it in a message a leak. */
+    if (memmem(data, size, TOKEN, strlen(TOKEN)))
+        return 0;
     fuzz_env(NULL);
     if (!fuzz_next_part(&data, &size, &event, &elen))
         return 0;
@@ -29,14 +33,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dbm_github_comment_post(&(dbm_github_comment_opts){.command = "plan",
                                                        .history_schema = "db_migrate",
                                                        .migrations_dir = "migrations",
-                                                       .token = "ghs_fuzztoken",
+                                                       .token = TOKEN,
                                                        .api_url = API,
                                                        .repository = "owner/repo",
                                                        .event_name = "pull_request",
                                                        .event_path = path},
                             "## db-migrate plan\n\n1 migration to apply\n");
-    if (strstr(dbm_error_message(), "ghs_fuzztoken"))
-        abort();
+    if (strstr(dbm_error_message(), TOKEN))
+        FUZZ_FAIL();
     fuzz_http_done();
     dbm_error_clear();
     free(path);

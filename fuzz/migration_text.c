@@ -36,7 +36,7 @@ static void split_as(const mig_format *f, const char *text, size_t len)
             /* the text holds no NUL (the reader checked), so each copy ends at its length */
             if (!m.up || strlen(m.up) != m.up_len || m.up_line < 1 ||
                 (m.down && (strlen(m.down) != m.down_len || m.down_line < 1)))
-                abort();
+                FUZZ_FAIL();
         }
         clear(&m);
     }
@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dfd = open(fuzz_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (mig_read_text(&text, &len, dfd, "migrations", "migration.sql", false) == 0) {
         if (text[len] != '\0' || len > size)
-            abort();
+            FUZZ_FAIL();
         mig_scan_traits(text, len);
         if (len)
             mig_line_of(text, len - 1);

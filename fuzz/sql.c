@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             json_t *tree = dbm_stmt_tree(stmts, i);
             const dbm_stmt *st = &stmts->items[i];
             if (st->offset > len || st->len > len - st->offset || st->line < 1)
-                abort();
+                FUZZ_FAIL();
             json_decref(tree);
         }
         dbm_sql_destructive(&destructive, stmts);

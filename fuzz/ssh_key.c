@@ -17,9 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *key = dbm_ssh_key_normalize(text);
 
     if (!key)
-        abort();
+        FUZZ_FAIL();
     if (dbm_ssh_key_precheck(key) == 0 && !dbm_ssh_key_kind(key))
-        abort();
+        FUZZ_FAIL();
     dbm_ssh_key_kind(text);
     dbm_error_clear();
     free(key);

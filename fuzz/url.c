@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dbm_bastion_parse(&b, text) == 0) {
         char *name;
         if (!b.user || !*b.host || b.port < 1 || b.port > 65535)
-            abort();
+            FUZZ_FAIL();
         name = dbm_known_hosts_name(b.host, b.port);
         free(name);
         dbm_bastion_addr_clear(&b);
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dbm_aws_full_uri_allowed(text);
     dbm_sts_url_host_path(&host, &path, text);
     if (!host || !path || path[0] != '/')
-        abort();
+        FUZZ_FAIL();
     free(host);
     free(path);
     dbm_error_clear();

@@ -17,6 +17,7 @@ out=build/fuzz
 
 run_one() {
   local name=$1 bin=$out/$1 work=$out/corpus/$1 crashes=$out/crashes/$1 dict=()
+  rm -rf "$crashes"   # what an earlier run found is in fuzz/corpus/NAME already
   mkdir -p "$work" "$crashes" fuzz/corpus/"$name"
   [ -f fuzz/"$name".dict ] && dict=(-dict=fuzz/"$name".dict)
   nice -n 10 "$bin" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
@@ -31,7 +32,7 @@ save_finding() {
   cp "$found" "$min"
   case "${found##*/}" in
     crash-* | leak-*)
-      timeout 120 nice -n 10 "$out/$name" -minimize_crash=1 -max_total_time=60 -runs=100000 \
+      timeout 90 nice -n 10 "$out/$name" -minimize_crash=1 -max_total_time=60 -runs=10000 \
         -exact_artifact_path="$min" "$found" >/dev/null 2>&1 || true ;;
   esac
   [ -s "$min" ] || cp "$found" "$min"

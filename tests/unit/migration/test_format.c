@@ -97,6 +97,19 @@ static void every_format_has_one_row(void **state)
     assert_string_equal(dbm_format_name((dbm_format)99), "unknown");
 }
 
+/* Walking the table by index gives every row once, in dbm_format order, then NULL. */
+static void table_walk_gives_every_row(void **state)
+{
+    size_t n = 0;
+
+    for (const mig_format *f; (f = mig_format_at(n)); n++) {
+        assert_ptr_equal(f, mig_format_of(f->format));
+        assert_int_equal(f->format, DBM_FORMAT_NATIVE + (int)n);
+    }
+    assert_int_equal(n, DBM_FORMAT_PRISMA);
+    assert_null(mig_format_at(n + 1));
+}
+
 /* A layout is read as the first row that uses it: flat files as native. */
 static void layout_is_read_as_its_first_row(void **state)
 {
@@ -240,6 +253,7 @@ int main(void)
         cmocka_unit_test(format_names_round_trip),
         cmocka_unit_test(version_cmp_orders_each_format),
         cmocka_unit_test(every_format_has_one_row),
+        cmocka_unit_test(table_walk_gives_every_row),
         cmocka_unit_test(layout_is_read_as_its_first_row),
         cmocka_unit_test(each_row_reads_role_version_and_name),
         cmocka_unit_test_setup_teardown(auto_detects_each_layout, setup_dir, teardown_dir),
