@@ -156,7 +156,7 @@ fuzz-build: $(FUZZ_BINS)
 # into fuzz/corpus/<name>/ as regression inputs for make check.
 fuzz: deps-fuzz
 	@$(MAKE) --no-print-directory fuzz-build
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(if $(FUZZ),$(subst $(comma), ,$(FUZZ)),$(FUZZ_NAMES))
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_MERGE=$(FUZZ_MERGE) scripts/fuzz.sh $(if $(FUZZ),$(subst $(comma), ,$(FUZZ)),$(FUZZ_NAMES))
 
 # Each header must compile on its own.
 build/asan/headers.ok: $(HDRS) $(PGQ_STAMP) | build/asan

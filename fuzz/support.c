@@ -91,6 +91,7 @@ const char *fuzz_dir(void)
 char *fuzz_write(const char *name, const void *data, size_t len)
 {
     char *path = dbm_xasprintf("%s/%s", fuzz_dir(), name);
+    bool short_write;
     FILE *f;
 
     for (char *p = path + strlen(scratch) + 1; (p = strchr(p, '/')); p++) {
@@ -103,7 +104,8 @@ char *fuzz_write(const char *name, const void *data, size_t len)
         free(path);
         return NULL;
     }
-    if ((len && fwrite(data, 1, len, f) != len) | (fclose(f) != 0)) {
+    short_write = len && fwrite(data, 1, len, f) != len;
+    if (fclose(f) != 0 || short_write) {
         perror(path);
         abort();
     }

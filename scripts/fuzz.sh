@@ -9,6 +9,8 @@
 # regress-<sha1>, so that make check replays it until the product is fixed. Logs are in
 # build/fuzz/logs/NAME.log; the last line per harness gives its executions, edges covered
 # (cov), features (ft) and working corpus size, and is also in build/fuzz/summary.txt.
+# FUZZ_MERGE=1 then adds the inputs that reach new features to the saved corpus
+# (FUZZ_SECONDS=0 FUZZ_MERGE=1: only that, from the last run's working corpus).
 set -u
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-600}
@@ -45,17 +47,18 @@ mkdir -p "$out/logs"
 for name in "$@"; do
   [ -x "$out/$name" ] || { echo "fuzz.sh: $out/$name is not built" >&2; exit 2; }
 done
-echo "fuzzing $# harnesses for ${seconds}s each, in parallel: $*"
-pids=()
-for name in "$@"; do
-  run_one "$name" &
-  pids+=($!)
-done
-wait "${pids[@]}"
-
 status=0
-: >"$out/summary.txt"
-for name in "$@"; do
+if [ "$seconds" -gt 0 ]; then
+  echo "fuzzing $# harnesses for ${seconds}s each, in parallel: $*"
+  pids=()
+  for name in "$@"; do
+    run_one "$name" &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  : >"$out/summary.txt"
+fi
+for name in $([ "$seconds" -gt 0 ] && echo "$@"); do
   last=$(grep -E '^#[0-9]+: cov: ' "$out/logs/$name.log" | tail -1)
   execs=$(printf '%s' "$last" | sed -n 's/^#\([0-9]*\):.*/\1/p')
   cov=$(printf '%s' "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
@@ -71,5 +74,15 @@ for name in "$@"; do
     printf '%s\n' "$found" | head -"$max_saved" | while read -r f; do save_finding "$name" "$f"; done
   fi
 done
+# FUZZ_MERGE=1: add to fuzz/corpus/NAME/ the working corpus's inputs that reach features the
+# saved ones do not (libFuzzer -merge=1), so that make check replays what the run explored.
+if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+  for name in "$@"; do
+    before=$(ls fuzz/corpus/"$name" | wc -l)
+    nice -n 10 "$out/$name" -merge=1 -timeout=20 -rss_limit_mb=2048 -close_fd_mask=1 \
+      fuzz/corpus/"$name" "$out/corpus/$name" >"$out/logs/$name.merge.log" 2>&1
+    echo "merged $name: $before -> $(ls fuzz/corpus/"$name" | wc -l) saved inputs"
+  done
+fi
 [ $status -eq 0 ] && echo "fuzz: nothing found" || echo "fuzz: findings saved; see build/fuzz/logs"
 exit $status
