@@ -7,6 +7,7 @@
 #   make demo       build, start a throwaway PostgreSQL, apply migrations-example/, show the summary
 #   make bench      benchmarks against a reference measured in the same run
 #   make fuzz       libFuzzer on every fuzz/*.c harness, FUZZ_SECONDS each (600), in parallel
+#                   (make fuzz-coverage: the source lines the saved corpus reaches)
 #   make format     clang-format the sources
 #   make dist       the release form of the action (dist/)
 #
@@ -22,7 +23,7 @@ PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto expat yaml-0.1
 # in a cache outside the clone; the system's libpg_query, if any, is never used. Goals that
 # compile nothing, or only in a sub-make once packages are installed, do not ask for it.
 NO_BUILD_GOALS := clean format format-check lint deps deps-test action-check dist dist-check \
-	check demo bench fuzz
+	check demo bench fuzz fuzz-coverage
 ifneq ($(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 PGQ_DIR := $(shell scripts/libpg-query.sh)
 $(if $(PGQ_DIR),,$(error libpg_query 18 is missing: scripts/libpg-query.sh failed (see above)))
@@ -81,8 +82,10 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := $(filter-out -Werror,$(BASE_CFLAGS)) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_LIB_OBJS := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRCS))
 FUZZ_SECONDS ?= 600
+COV_CFLAGS := $(filter-out -Werror,$(BASE_CFLAGS)) -O0 -g -fprofile-instr-generate -fcoverage-mapping
+COV_LIB_OBJS := $(patsubst src/%.c,build/cov/obj/%.o,$(LIB_SRCS))
 
-.PHONY: fuzz-replay fuzz fuzz-build deps-fuzz all deps deps-test check check-pg unit integration format format-check lint demo bench dist \
+.PHONY: fuzz-coverage fuzz-replay fuzz fuzz-build deps-fuzz all deps deps-test check check-pg unit integration format format-check lint demo bench dist \
 	clean asan action-check dist-check
 
 # The PostgreSQL major the integration suites run against: 15 is the host's; 13, 17 and 18 run
@@ -145,12 +148,31 @@ build/fuzz/%: fuzz/%.c fuzz/support.c fuzz/fuzz.h $(FUZZ_LIB_OBJS) $(PGQ_STAMP)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Ifuzz -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< fuzz/support.c \
 	  $(FUZZ_LIB_OBJS) -lpq $(PKG_LIBS) $(FUZZ_LDFLAGS)
 
+# The coverage build: the replay main and clang's source-based coverage (make fuzz-coverage).
+build/cov/obj/%.o: src/%.c $(HDRS) $(PGQ_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC      $< (coverage)"
+	$(Q)$(FUZZ_CC) $(COV_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+build/cov/%: fuzz/%.c fuzz/support.c fuzz/replay.c fuzz/fuzz.h $(COV_LIB_OBJS) $(PGQ_STAMP)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@ (coverage)"
+	$(Q)$(FUZZ_CC) $(COV_CFLAGS) -Ifuzz $(PKG_CFLAGS) -o $@ $< fuzz/support.c fuzz/replay.c \
+	  $(COV_LIB_OBJS) -lpq $(PKG_LIBS) $(FUZZ_LDFLAGS)
+
+.SECONDARY: $(COV_LIB_OBJS)
+
 deps-fuzz:
 	@scripts/deps.sh fuzz
 
 fuzz-build: $(FUZZ_BINS)
 
 .SECONDARY: $(FUZZ_LIB_OBJS)
+
+# The lines of src/ each harness's saved corpus reaches (llvm-cov).
+fuzz-coverage: deps-fuzz
+	@$(MAKE) --no-print-directory $(addprefix build/cov/,$(FUZZ_NAMES))
+	@scripts/fuzz-coverage.sh $(if $(FUZZ),$(subst $(comma), ,$(FUZZ)),$(FUZZ_NAMES))
 
 # Every harness for FUZZ_SECONDS, in parallel (FUZZ=name,... for some); crashes are minimized
 # into fuzz/corpus/<name>/ as regression inputs for make check.

@@ -4,7 +4,7 @@
 #   scripts/deps.sh build     compiler, libraries and headers
 #   scripts/deps.sh test      build + PostgreSQL, OpenSSH server, cmocka, bats, botocore
 #   scripts/deps.sh container buildah, podman and debootstrap (image build, end-to-end test)
-#   scripts/deps.sh fuzz      build + clang and libFuzzer (make fuzz; make check replays the
+#   scripts/deps.sh fuzz      build + clang, libFuzzer, llvm-cov (make fuzz; make check replays the
 #                             saved corpus with the test build and needs neither)
 #
 # Packages already present are not touched; apt-get runs only when one is missing.
@@ -15,7 +15,7 @@ build_pkgs=(gcc make pkg-config git libpq-dev libgit2-dev libcurl4-openssl-dev
 test_pkgs=(postgresql-15 postgresql-client-15 openssh-server openssh-client libcmocka-dev
   bats python3 python3-botocore clang-format valgrind openssl procps iproute2 nodejs npm python3-yaml jq)
 container_pkgs=(buildah debootstrap podman fuse-overlayfs)
-fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
+fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev llvm-14)
 
 want=()
 for set in "$@"; do
