@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_FAIL();
     fuzz_http_done();
     dbm_aws_credentials_free(out);
-    dbm_error_clear();
+    fuzz_error_done();
     free(token_file);
     return 0;
 }

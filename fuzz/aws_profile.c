@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cpath = fuzz_write("aws/config", config, clen);
     crpath = fuzz_write("aws/credentials", credentials, crlen);
     dbm_ini_parse((const char *)config, clen, cpath, collect, NULL);
-    dbm_error_clear();
+    fuzz_error_done();
     {
         const char *const env[] = {"AWS_CONFIG_FILE",
                                    cpath,
@@ -60,12 +60,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dbm_aws_profile_credentials(&out, "eu-west-1", "db-migrate") == 0 && out &&
         !*out->access_key_id)
         FUZZ_FAIL();
-    dbm_error_clear();
+    fuzz_error_done();
     dbm_aws_profile_region(&region);
     fuzz_http_done();
     free(region);
     dbm_aws_credentials_free(out);
-    dbm_error_clear();
+    fuzz_error_done();
     free(cpath);
     free(crpath);
     return 0;

@@ -43,6 +43,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     dbm_config_file_free(f);
-    dbm_error_clear();
+    fuzz_error_done();
     return 0;
 }

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_FAIL();
     }
     dbm_aws_credentials_free(out);
-    dbm_error_clear();
+    fuzz_error_done();
     free(text);
     return 0;
 }

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dbm_parse_count(&count, "max-lag", text) == 0 && count < 0)
         FUZZ_FAIL();
     dbm_format_parse(&format, text);
-    dbm_error_clear();
+    fuzz_error_done();
     free(text);
     return 0;
 }

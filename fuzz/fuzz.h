@@ -61,6 +61,13 @@ int fuzz_http_done(void);
 void fuzz_fail(const char *file, int line) __attribute__((noreturn));
 #define FUZZ_FAIL() fuzz_fail(__FILE__, __LINE__)
 
+/*
+ * The error the product recorded, if any, must be what main.c can print as
+ * one line and a hint: no control character in either (a newline from the
+ * input would forge a second line, or a workflow command). Then clear it.
+ */
+void fuzz_error_done(void);
+
 /* Clear the environment variables the product reads, then set the few given (NULL-ended pairs). */
 void fuzz_env(const char *const *pairs);
 

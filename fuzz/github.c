@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (strstr(dbm_error_message(), TOKEN))
         FUZZ_FAIL();
     fuzz_http_done();
-    dbm_error_clear();
+    fuzz_error_done();
     free(path);
     return 0;
 }

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_FAIL();
         p += n + (p[n] != '\0');
     }
-    dbm_error_clear();
+    fuzz_error_done();
     free(text);
     return 0;
 }

@@ -95,7 +95,7 @@ static void load(const char *path, dbm_format format)
     if (dbm_migrations_load(&set, path, format) == 0)
         check_order(set);
     dbm_migrations_free(set);
-    dbm_error_clear();
+    fuzz_error_done();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -68,6 +68,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             split_as(mig_format_at(i), text, len);
         free(text);
     }
-    dbm_error_clear();
+    fuzz_error_done();
     return 0;
 }

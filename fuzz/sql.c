@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dbm_stmt_list_drop_trees(stmts);
     }
     dbm_stmt_list_free(stmts);
-    dbm_error_clear();
+    fuzz_error_done();
     free(sql);
     return 0;
 }

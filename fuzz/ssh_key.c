@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dbm_ssh_key_precheck(key) == 0 && !dbm_ssh_key_kind(key))
         FUZZ_FAIL();
     dbm_ssh_key_kind(text);
-    dbm_error_clear();
+    fuzz_error_done();
     free(key);
     free(text);
     return 0;

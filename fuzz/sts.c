@@ -48,6 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_http_done();
     dbm_aws_credentials_free(out);
     dbm_aws_credentials_free(signer);
-    dbm_error_clear();
+    fuzz_error_done();
     return 0;
 }

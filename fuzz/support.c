@@ -56,6 +56,24 @@ void fuzz_fail(const char *file, int line)
     abort();
 }
 
+static bool has_control(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20)
+            return true;
+    return false;
+}
+
+void fuzz_error_done(void)
+{
+    if (has_control(dbm_error_message()) || has_control(dbm_error_hint_text())) {
+        fprintf(stderr, "fuzz: the error message or hint holds a control character; hint: %s\n",
+                dbm_error_hint_text() ? dbm_error_hint_text() : "(none)");
+        FUZZ_FAIL();
+    }
+    dbm_error_clear();
+}
+
 /* ---- scratch directory ---- */
 
 static char scratch[64];

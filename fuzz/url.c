@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_FAIL();
     free(host);
     free(path);
-    dbm_error_clear();
+    fuzz_error_done();
     free(text);
     return 0;
 }

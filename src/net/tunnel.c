@@ -12,6 +12,7 @@
 #include "net/tunnel.h"
 #include "net/tunnel_internal.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <libssh2.h>
@@ -45,7 +46,7 @@ int dbm_bastion_parse(dbm_bastion_addr *out, const char *text)
 {
     const char *at = strrchr(text, '@');
     const char *h, *colon, *end;
-    char *portend = NULL;
+    char *portend = NULL, *shown;
     long port = 22;
 
     memset(out, 0, sizeof(*out));
@@ -82,7 +83,9 @@ int dbm_bastion_parse(dbm_bastion_addr *out, const char *text)
     return 0;
 bad:
     dbm_bastion_addr_clear(out);
-    dbm_error_set(DBM_ECONFIG, "ssh-bastion '%s' is not user@host[:port]", text);
+    shown = dbm_printable(text); /* a value pasted with its line end stays one line */
+    dbm_error_set(DBM_ECONFIG, "ssh-bastion '%s' is not user@host[:port]", shown);
+    free(shown);
     dbm_error_hint("write it as deploy@bastion.example.com or deploy@203.0.113.10:2222 "
                    "([2001:db8::1]:2222 for an IPv6 address with a port)");
     return DBM_ECONFIG;

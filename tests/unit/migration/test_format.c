@@ -21,6 +21,9 @@ static void format_names_round_trip(void **state)
     assert_int_equal(dbm_format_parse(&f, "liquibase"), DBM_ECONFIG);
     assert_non_null(strstr(dbm_error_message(), "liquibase"));
     assert_non_null(strstr(dbm_error_hint_text(), "golang-migrate"));
+    /* a value pasted with its line end is named on one line (found by fuzz/duration) */
+    assert_int_equal(dbm_format_parse(&f, "flyway\n"), DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "unknown format 'flyway?'");
 }
 
 static int sign(int x)
@@ -247,6 +250,17 @@ static void auto_rejects_mixed_layouts(void **state)
     free(sub);
 }
 
+/* File names are quoted on one line, whatever they hold (found by fuzz/migration_dir). */
+static void mixed_layouts_names_files_on_one_line(void **state)
+{
+    const char *dir = *state;
+
+    put(dir, "1_a\n::warning::x.up.sql", "select 1;\n");
+    put(dir, "2_b\f.sql", "-- migrate:up\nselect 2;\n");
+    assert_load_fails(dir, DBM_FORMAT_AUTO, DBM_ECONFIG, "'1_a?::warning::x.up.sql'", "'2_b?.sql'");
+    assert_null(strchr(dbm_error_message(), '\n'));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +272,8 @@ int main(void)
         cmocka_unit_test(each_row_reads_role_version_and_name),
         cmocka_unit_test_setup_teardown(auto_detects_each_layout, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(auto_rejects_mixed_layouts, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(mixed_layouts_names_files_on_one_line, setup_dir,
+                                        teardown_dir),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
