@@ -11,6 +11,8 @@
 #   make bench      benchmarks against a reference measured in the same run
 #   make soak       8 runners apply 200 migrations under random kills for SOAK_SECONDS (180), then
 #                   check that each ran exactly once and nothing is left locked (bench/soak.sh)
+#   make fuzz       libFuzzer on every fuzz/*.c harness, FUZZ_SECONDS each (600), in parallel
+#                   (make fuzz-coverage: the source lines the saved corpus reaches)
 #   make format     clang-format the sources
 #   make dist       the release form of the action (dist/)
 #   make release    publish it: the image as :vX.Y.Z and :vX, then the git tags vX.Y.Z and vX
@@ -21,13 +23,14 @@
 # tests/unit/<folder>/test_foo.c becomes a cmocka test binary linked with every module but main.
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+comma := ,
 CC ?= cc
 PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto expat yaml-0.1
 # libpg_query 18 (PostgreSQL 18's grammar), prepared once per machine by scripts/libpg-query.sh
 # in a cache outside the clone; the system's libpg_query, if any, is never used. Goals that
 # compile nothing, or only in a sub-make once packages are installed, do not ask for it.
 NO_BUILD_GOALS := clean format format-check lint deps deps-test action-check dist dist-check \
-	check demo bench soak release docs
+	check demo bench soak release docs fuzz fuzz-coverage
 ifneq ($(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 PGQ_DIR := $(shell scripts/libpg-query.sh)
 $(if $(PGQ_DIR),,$(error libpg_query 18 is missing: scripts/libpg-query.sh failed (see above)))
@@ -66,15 +69,32 @@ LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 HDRS := $(sort $(shell find src -name '*.h'))
 UNIT_SRCS := $(sort $(shell find tests/unit -name 'test_*.c'))
 UNIT_HDRS := $(sort $(shell find tests/unit -name '*.h'))
-FORMAT_FILES = $(HDRS) $(SRCS) $(UNIT_SRCS) $(UNIT_HDRS)
+FORMAT_FILES = $(HDRS) $(SRCS) $(UNIT_SRCS) $(UNIT_HDRS) $(wildcard fuzz/*.c fuzz/*.h)
 
 REL_OBJS := $(patsubst src/%.c,build/release/%.o,$(SRCS))
 ASAN_OBJS := $(patsubst src/%.c,build/asan/%.o,$(SRCS))
 ASAN_LIB_OBJS := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRCS))
 
+# Fuzz harnesses: fuzz/<name>.c with its seed corpus in fuzz/corpus/<name>/ (docs/testing.md).
+# A new file there is a new harness: built, fuzzed by `make fuzz` and replayed by `make check`.
+# HTTP answers come from the input: dbm_http_send is wrapped (fuzz/support.c).
+FUZZ_SRCS := $(filter-out fuzz/support.c fuzz/replay.c,$(sort $(wildcard fuzz/*.c)))
+FUZZ_NAMES := $(notdir $(basename $(FUZZ_SRCS)))
+FUZZ_REPLAY_BINS := $(addprefix build/asan/fuzz/,$(FUZZ_NAMES))
+FUZZ_BINS := $(addprefix build/fuzz/,$(FUZZ_NAMES))
+FUZZ_LDFLAGS := -Wl,--wrap=dbm_http_send
+FUZZ_CC ?= clang-14
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := $(filter-out -Werror,$(BASE_CFLAGS)) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_LIB_OBJS := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRCS))
+FUZZ_SECONDS ?= 600
+COV_CFLAGS := $(filter-out -Werror,$(BASE_CFLAGS)) -O0 -g -fprofile-instr-generate -fcoverage-mapping
+COV_LIB_OBJS := $(patsubst src/%.c,build/cov/obj/%.o,$(LIB_SRCS))
+
 .PHONY: all deps deps-test check check-pg unit integration format format-check lint demo bench soak \
-	docs dist clean asan action-check dist-check completions man install release
+	docs dist clean asan action-check dist-check completions man install release \
+	fuzz-coverage fuzz-replay fuzz fuzz-build deps-fuzz
 
 # The PostgreSQL major the integration suites run against: 15 is the host's; 13, 17 and 18 run
 # from Debian roots that scripts/pg-root.sh builds on first use (about a minute each) and keeps.
@@ -147,6 +167,57 @@ build/asan/tests/%: tests/unit/%.c $(ASAN_LIB_OBJS) $(UNIT_HDRS) $(PGQ_STAMP)
 build/asan:
 	@mkdir -p $@
 
+# The replay build of a harness: the test flags (gcc is fine), fed the saved corpus by make check.
+build/asan/fuzz/%: fuzz/%.c fuzz/support.c fuzz/replay.c fuzz/fuzz.h $(ASAN_LIB_OBJS) $(PGQ_STAMP)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@ (replay)"
+	$(Q)$(CC) $(BASE_CFLAGS) -Ifuzz $(ASAN_CFLAGS) $(PKG_CFLAGS) -o $@ $< fuzz/support.c \
+	  fuzz/replay.c $(ASAN_LIB_OBJS) -lpq $(PKG_LIBS) $(FUZZ_LDFLAGS)
+
+# The libFuzzer build: clang's coverage instrumentation on every module, ASan and UBSan.
+build/fuzz/obj/%.o: src/%.c $(HDRS) $(PGQ_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC      $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
+
+build/fuzz/%: fuzz/%.c fuzz/support.c fuzz/fuzz.h $(FUZZ_LIB_OBJS) $(PGQ_STAMP)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Ifuzz -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< fuzz/support.c \
+	  $(FUZZ_LIB_OBJS) -lpq $(PKG_LIBS) $(FUZZ_LDFLAGS)
+
+# The coverage build: the replay main and clang's source-based coverage (make fuzz-coverage).
+build/cov/obj/%.o: src/%.c $(HDRS) $(PGQ_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC      $< (coverage)"
+	$(Q)$(FUZZ_CC) $(COV_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+build/cov/%: fuzz/%.c fuzz/support.c fuzz/replay.c fuzz/fuzz.h $(COV_LIB_OBJS) $(PGQ_STAMP)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@ (coverage)"
+	$(Q)$(FUZZ_CC) $(COV_CFLAGS) -Ifuzz $(PKG_CFLAGS) -o $@ $< fuzz/support.c fuzz/replay.c \
+	  $(COV_LIB_OBJS) -lpq $(PKG_LIBS) $(FUZZ_LDFLAGS)
+
+.SECONDARY: $(COV_LIB_OBJS)
+
+deps-fuzz:
+	@scripts/deps.sh fuzz
+
+fuzz-build: $(FUZZ_BINS)
+
+.SECONDARY: $(FUZZ_LIB_OBJS)
+
+# The lines of src/ each harness's saved corpus reaches (llvm-cov).
+fuzz-coverage: deps-fuzz
+	@$(MAKE) --no-print-directory $(addprefix build/cov/,$(FUZZ_NAMES))
+	@scripts/fuzz-coverage.sh $(if $(FUZZ),$(subst $(comma), ,$(FUZZ)),$(FUZZ_NAMES))
+
+# Every harness for FUZZ_SECONDS, in parallel (FUZZ=name,... for some); crashes are minimized
+# into fuzz/corpus/<name>/ as regression inputs for make check.
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_MERGE=$(FUZZ_MERGE) scripts/fuzz.sh $(if $(FUZZ),$(subst $(comma), ,$(FUZZ)),$(FUZZ_NAMES))
+
 # Each header must compile on its own.
 build/asan/headers.ok: $(HDRS) $(PGQ_STAMP) | build/asan
 	@for h in $(HDRS); do \
@@ -181,9 +252,13 @@ node_modules/.installed: package.json package-lock.json
 
 check: deps-test node_modules/.installed
 	@$(MAKE) --no-print-directory format-check lint build/asan/headers.ok action-check dist-check
-	@$(MAKE) --no-print-directory $(UNIT_BINS) build/asan/db-migrate
+	@$(MAKE) --no-print-directory $(UNIT_BINS) $(FUZZ_REPLAY_BINS) build/asan/db-migrate
 	@scripts/pg-root.sh prepare $(PG)
-	@PG=$(PG) tests/run.sh $(UNIT_BINS)
+	@PG=$(PG) FUZZ_REPLAY_BINS="$(FUZZ_REPLAY_BINS)" tests/run.sh $(UNIT_BINS)
+
+# The saved fuzz corpus through every harness's replay build (part of make check).
+fuzz-replay: $(FUZZ_REPLAY_BINS)
+	@tests/run-fuzz-replay.sh $(FUZZ_REPLAY_BINS)
 
 # The integration suites only (no unit tests, format or lint), once per major of PG_VERSIONS;
 # one total line per major.

@@ -6,6 +6,8 @@
 #   scripts/deps.sh container buildah, podman and debootstrap (image build, end-to-end test)
 #   scripts/deps.sh docs      PostgreSQL, cmark-gfm, headless Chromium and fonts (make docs: the
 #                             README's pictures of the rendered summary)
+#   scripts/deps.sh fuzz      build + clang, libFuzzer, llvm-cov (make fuzz; make check replays the
+#                             saved corpus with the test build and needs neither)
 #
 # Packages already present are not touched; apt-get runs only when one is missing.
 set -euo pipefail
@@ -18,6 +20,7 @@ test_pkgs=(postgresql-15 postgresql-client-15 openssh-server openssh-client libc
 container_pkgs=(buildah debootstrap podman fuse-overlayfs)
 docs_pkgs=(postgresql-15 postgresql-client-15 python3 cmark-gfm chromium fonts-noto-color-emoji
   fonts-dejavu-core fonts-liberation)
+fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev llvm-14)
 
 want=()
 for set in "$@"; do
@@ -26,7 +29,8 @@ for set in "$@"; do
     test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
     container) want+=("${container_pkgs[@]}") ;;
     docs) want+=("${docs_pkgs[@]}") ;;
-    *) echo "deps.sh: unknown set '$set' (build, test, container, docs)" >&2; exit 2 ;;
+    fuzz) want+=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+    *) echo "deps.sh: unknown set '$set' (build, test, container, docs, fuzz)" >&2; exit 2 ;;
   esac
 done
 

@@ -8,6 +8,7 @@
 #include "config_file.h"
 #include "config.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/suggest.h"
 #include "common/util.h"
 #include "sql/rules.h"
@@ -64,12 +65,15 @@ static int at(const walk *w, const yaml_node_t *n, const char *fmt, ...)
 static int at(const walk *w, const yaml_node_t *n, const char *fmt, ...)
 {
     va_list ap;
-    char *what;
+    char *what, *shown;
 
     va_start(ap, fmt);
     what = dbm_xvasprintf(fmt, ap);
     va_end(ap);
-    dbm_error_set(DBM_ECONFIG, "config file '%s' line %d: %s", w->f->path, line_of(n), what);
+    /* Keys and values are quoted from the file: a "\n" in one must not start a new line. */
+    shown = dbm_printable(what);
+    dbm_error_set(DBM_ECONFIG, "config file '%s' line %d: %s", w->f->path, line_of(n), shown);
+    free(shown);
     free(what);
     return DBM_ECONFIG;
 }
@@ -114,7 +118,7 @@ static int expand(char **out, const walk *w, const yaml_node_t *n)
     *out = NULL;
     for (const char *p = text; *p;) {
         const char *end, *v;
-        char *name;
+        char *name, *shown;
         if (p[0] != '$' || p[1] != '{') {
             dbm_buf_putc(&b, *p++);
             continue;
@@ -130,7 +134,9 @@ static int expand(char **out, const walk *w, const yaml_node_t *n)
         if (!(v = dbm_getenv(name))) {
             dbm_buf_wipe(&b);
             at(w, n, "environment variable '%s' is not set", name);
-            dbm_error_hint("set %s in the step's env, or remove it from the file", name);
+            shown = dbm_printable(name);
+            dbm_error_hint("set %s in the step's env, or remove it from the file", shown);
+            free(shown);
             free(name);
             return DBM_ECONFIG;
         }

@@ -1,5 +1,6 @@
 #include "common/util.h"
 #include "common/error.h"
+#include "common/log.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -190,6 +191,15 @@ void dbm_buf_wipe(dbm_buf *b)
     dbm_buf_free(b);
 }
 
+/* "invalid WHAT 'TEXT' for OPTION", on one line whatever TEXT holds (a pasted line end). */
+static void invalid_value(const char *what, const char *text, const char *option)
+{
+    char *shown = dbm_printable(text);
+
+    dbm_error_set(DBM_ECONFIG, "invalid %s '%s' for %s", what, shown, option);
+    free(shown);
+}
+
 int dbm_parse_duration_ms(long long *out, const char *option, const char *text)
 {
     char *end = NULL;
@@ -217,7 +227,7 @@ int dbm_parse_duration_ms(long long *out, const char *option, const char *text)
     *out = (long long)(v * mult + 0.5);
     return 0;
 bad:
-    dbm_error_set(DBM_ECONFIG, "invalid duration '%s' for %s", text, option);
+    invalid_value("duration", text, option);
     dbm_error_hint("write a number with a unit: 500ms, 5s, 10m or 1h");
     return DBM_ECONFIG;
 }
@@ -230,7 +240,7 @@ int dbm_parse_count(long *out, const char *option, const char *text)
     errno = 0;
     v = strtol(text, &end, 10);
     if (end == text || *end || errno || v < 0) {
-        dbm_error_set(DBM_ECONFIG, "invalid number '%s' for %s", text, option);
+        invalid_value("number", text, option);
         dbm_error_hint("write a whole number, 0 or more");
         return DBM_ECONFIG;
     }

@@ -106,10 +106,12 @@ static char *pr_base_sha(gitcheck_state *c)
     sha = json_object_get(json_object_get(json_object_get(root, "pull_request"), "base"), "sha");
     if (json_is_string(sha))
         out = dbm_xstrdup(json_string_value(sha));
-    else if (!root)
+    else if (!root) {
+        char *why = dbm_printable(jerr.text); /* Jansson quotes bytes of the payload */
         dbm_warn("cannot read the event payload '%s': %s: pull request checks were skipped",
-                 gh->event_path, jerr.text);
-    else
+                 gh->event_path, why);
+        free(why);
+    } else
         dbm_warn("the event payload '%s' has no pull_request.base.sha: pull request checks were "
                  "skipped",
                  gh->event_path);

@@ -5,6 +5,7 @@
  * (supabase/migrations) do.
  */
 #include "common/error.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "migration/format.h"
 
@@ -27,12 +28,17 @@ static int mixed(const char *dir, const mig_entry *a, const char *a_layout, cons
                  const char *b_layout)
 {
     const char *af = mig_layout_folder_file(a->kind), *bf = mig_layout_folder_file(b->kind);
+    /* Names come from the directory: a newline in one must not make a second line. */
+    char *d = dbm_printable(dir), *an = dbm_printable(a->name), *bn = dbm_printable(b->name);
     int rc = dbm_error_set(DBM_ECONFIG,
                            "migrations directory '%s' mixes layouts: '%s%s%s' (%s) and "
                            "'%s%s%s' (%s)",
-                           dir, a->name, af ? "/" : "", af ? af : "", a_layout, b->name,
-                           bf ? "/" : "", bf ? bf : "", b_layout);
+                           d, an, af ? "/" : "", af ? af : "", a_layout, bn, bf ? "/" : "",
+                           bf ? bf : "", b_layout);
     dbm_error_hint("keep one format per directory, or set format to the one to read");
+    free(d);
+    free(an);
+    free(bn);
     return rc;
 }
 

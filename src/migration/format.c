@@ -285,6 +285,11 @@ const mig_format *mig_format_of(dbm_format format)
     return NULL;
 }
 
+const mig_format *mig_format_at(size_t i)
+{
+    return i < FORMAT_COUNT ? &formats[i] : NULL;
+}
+
 const mig_format *mig_format_of_layout(mig_layout layout)
 {
     for (size_t i = 0; i < FORMAT_COUNT; i++)
@@ -298,6 +303,7 @@ const mig_format *mig_format_of_layout(mig_layout layout)
 int dbm_format_parse(dbm_format *out, const char *name)
 {
     dbm_buf names = DBM_BUF_INIT;
+    char *shown;
     int rc;
 
     if (name && strcmp(name, "auto") == 0) {
@@ -313,9 +319,11 @@ int dbm_format_parse(dbm_format *out, const char *name)
     dbm_buf_puts(&names, "auto");
     for (size_t i = 0; i < FORMAT_COUNT; i++)
         dbm_buf_printf(&names, ", %s", formats[i].name);
-    rc = dbm_error_set(DBM_ECONFIG, "unknown format '%s'", name ? name : "");
+    shown = dbm_printable(name);
+    rc = dbm_error_set(DBM_ECONFIG, "unknown format '%s'", shown);
     dbm_error_hint("format is one of %s", dbm_buf_cstr(&names));
     dbm_buf_free(&names);
+    free(shown);
     return rc;
 }
 

@@ -122,6 +122,9 @@ int mig_atlas_order(mig_item_list *items, const mig_format *f, int dfd, const ch
 /* The row of `format`, or NULL for DBM_FORMAT_AUTO and values that are no format. */
 const mig_format *mig_format_of(dbm_format format);
 
+/* The row at index `i`, NULL past the last: for walking every format (tests, fuzzing). */
+const mig_format *mig_format_at(size_t i);
+
 /* The first row, in table order, whose migrations are in `layout`; NULL if none. */
 const mig_format *mig_format_of_layout(mig_layout layout);
 

@@ -247,12 +247,7 @@ static int from_web_identity_file(dbm_aws_credentials **out, const dbm_aws_optio
 
 /* ---- ECS (and EKS Pod Identity) container credentials ---- */
 
-/*
- * A full URI may name only a loopback address, the container agents' link-local
- * addresses, or an https server: the authorization token and the answer are
- * credentials. The same rule as the AWS SDKs'.
- */
-static int full_uri_allowed(const char *uri)
+int dbm_aws_full_uri_allowed(const char *uri)
 {
     static const char *const hosts[] = {"localhost",      "[::1]",          "169.254.170.2",
                                         "169.254.170.23", "[fd00:ec2::23]", NULL};
@@ -293,7 +288,7 @@ static int from_container(dbm_aws_credentials **out)
         return 0;
     if (rel) {
         url = dbm_xasprintf(ECS_HOST "%s%s", rel[0] == '/' ? "" : "/", rel);
-    } else if (!full_uri_allowed(full)) {
+    } else if (!dbm_aws_full_uri_allowed(full)) {
         rc = dbm_error_set(DBM_ECONFIG,
                            "AWS_CONTAINER_CREDENTIALS_FULL_URI must use https or a loopback "
                            "address");

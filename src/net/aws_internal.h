@@ -73,6 +73,24 @@ int dbm_ini_parse(const char *text, size_t len, const char *path, dbm_ini_fn fn,
 int dbm_aws_profile_credentials(dbm_aws_credentials **out, const char *region,
                                 const char *session_name);
 
+/*
+ * The credentials in the output of a credential_process (`len` bytes of
+ * JSON): Version 1, AccessKeyId, SecretAccessKey, optional SessionToken and
+ * Expiration (ISO 8601 UTC, not past). DBM_ECONFIG naming the profile and
+ * what is wrong with the output, which is never quoted (it holds secrets).
+ */
+int dbm_aws_process_credentials(dbm_aws_credentials **out, const char *text, size_t len,
+                                const char *profile_name);
+
+/* ---- URLs (aws.c, sts.c) ---- */
+
+/*
+ * Whether AWS_CONTAINER_CREDENTIALS_FULL_URI may be called: https, or http to
+ * a loopback address or the container agents' link-local addresses (the
+ * authorization token and the answer are credentials; the AWS SDKs' rule).
+ */
+int dbm_aws_full_uri_allowed(const char *uri);
+
 /* The region of the profile (config file), or NULL. Caller frees. */
 int dbm_aws_profile_region(char **out);
 

@@ -18,6 +18,7 @@
  */
 #include "net/aws_internal.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -419,9 +420,21 @@ static int resolve_profile(dbm_aws_credentials **out, const resolver *r, const c
 {
     profile p;
     const char *process;
+    char *shown = dbm_printable(name);
     int rc;
 
     *out = NULL;
+    /* Every message below names the profile: it must print as one line. */
+    if (strcmp(shown, name) != 0) {
+        rc = dbm_error_set(DBM_ECONFIG, "aws profile name '%s' holds a control character", shown);
+        if (needed_by)
+            dbm_error_hint("fix source_profile in aws profile '%s'", needed_by);
+        else
+            dbm_error_hint("fix AWS_PROFILE");
+        free(shown);
+        return rc;
+    }
+    free(shown);
     if ((rc = profile_load(&p, r->files, name)) < 0)
         goto done;
     if (!p.found) {

@@ -131,11 +131,10 @@ static int process_bad_output(const char *profile_name, const char *what)
     return rc;
 }
 
-/* The credentials in a credential_process's output. */
-static int process_credentials(dbm_aws_credentials **out, const dbm_buf *text,
-                               const char *profile_name)
+int dbm_aws_process_credentials(dbm_aws_credentials **out, const char *text, size_t len,
+                                const char *profile_name)
 {
-    json_t *root = json_loadb(dbm_buf_cstr(text), text->len, 0, NULL);
+    json_t *root = json_loadb(text, len, 0, NULL);
     json_t *version = json_object_get(root, "Version");
     const char *akid = json_string_value(json_object_get(root, "AccessKeyId"));
     const char *secret = json_string_value(json_object_get(root, "SecretAccessKey"));
@@ -191,7 +190,7 @@ int dbm_aws_credential_process(dbm_aws_credentials **out, const char *command,
                        "credential_process in the profile");
         free(line);
     } else {
-        rc = process_credentials(out, &text, profile_name);
+        rc = dbm_aws_process_credentials(out, dbm_buf_cstr(&text), text.len, profile_name);
     }
     dbm_buf_wipe(&text);
     dbm_buf_wipe(&err);

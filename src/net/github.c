@@ -60,9 +60,14 @@ static int pr_number(long *out, const dbm_github_comment_opts *cfg)
     *out = 0;
     if (!cfg->event_path || !*cfg->event_path)
         return 0;
-    if (!(root = json_load_file(cfg->event_path, 0, &jerr)))
-        return dbm_error_set(DBM_ECONFIG, "unable to read the event payload '%s': %s",
-                             cfg->event_path, jerr.text);
+    if (!(root = json_load_file(cfg->event_path, 0, &jerr))) {
+        /* Jansson quotes the bytes where it stopped, control characters included. */
+        char *why = dbm_printable(jerr.text);
+        int rc = dbm_error_set(DBM_ECONFIG, "unable to read the event payload '%s': %s",
+                               cfg->event_path, why);
+        free(why);
+        return rc;
+    }
     pr = json_object_get(root, "pull_request");
     num = json_object_get(pr, "number");
     if (json_is_integer(num) && json_integer_value(num) > 0)

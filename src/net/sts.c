@@ -276,11 +276,12 @@ static int sts_refused(const dbm_http_response *resp, xml_doc *doc, const dbm_st
         } else {
             rc = dbm_error_set(DBM_ECONNECT, "aws sts refused to assume role '%s': %s: %s",
                                call->role_arn, c, m);
+            /* The hints quote the code: as cleaned for one line, never as sent. */
             if (call->web_token)
-                web_identity_hint(code, call->audience ? call->audience : "sts.amazonaws.com",
+                web_identity_hint(c, call->audience ? call->audience : "sts.amazonaws.com",
                                   strcmp(call->source, "oidc-role") == 0);
             else
-                assume_role_hint(code, call->signer->source);
+                assume_role_hint(c, call->signer->source);
         }
         free(c);
         free(m);
@@ -389,9 +390,13 @@ int dbm_aws_sts_assume(dbm_aws_credentials **out, const dbm_sts_call *call)
     dbm_buf form = DBM_BUF_INIT;
     xml_doc *doc = NULL;
     char *url = sts_endpoint(call->region);
+    /* Messages name the role as one line: it comes from a profile file or an input. */
+    char *role = dbm_printable(call->role_arn);
+    dbm_sts_call shown = *call;
     int rc = 0;
 
     *out = NULL;
+    shown.role_arn = role;
     sts_form(&form, call);
     if (!call->web_token)
         rc = sign_call(headers, call, url, &form);
@@ -406,14 +411,14 @@ int dbm_aws_sts_assume(dbm_aws_credentials **out, const dbm_sts_call *call)
     if (rc < 0) {
         dbm_error_hint("AWS STS could not be reached to assume '%s'; check the network, or "
                        "AWS_ENDPOINT_URL_STS if it is set",
-                       call->role_arn);
+                       role);
         goto done;
     }
     doc = xml_parse(resp);
     if (resp->status != 200)
-        rc = sts_refused(resp, doc, call);
+        rc = sts_refused(resp, doc, &shown);
     else
-        rc = sts_credentials(out, doc, call);
+        rc = sts_credentials(out, doc, &shown);
 done:
     xml_free(doc);
     dbm_http_response_free(resp);
@@ -421,6 +426,7 @@ done:
     for (int i = 2; i < 5; i++)
         dbm_secret_free(headers[i]);
     free(url);
+    free(role);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 #include "net/tunnel.h"
 #include "net/tunnel_internal.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <libssh2.h>
@@ -34,23 +35,18 @@
 /* libssh2_init and libssh2_exit keep their count of users without a lock of their own. */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void bastion_addr_clear(dbm_bastion_addr *b)
+void dbm_bastion_addr_clear(dbm_bastion_addr *b)
 {
     free(b->user);
     free(b->host);
     memset(b, 0, sizeof(*b));
 }
 
-/*
- * Parse "user@host[:port]". The host may be a name, an IPv4 literal, a
- * bracketed IPv6 literal ("[::1]:2222") or a bare IPv6 literal ("::1",
- * port 22). Returns 0 or DBM_ECONFIG.
- */
-static int bastion_parse(dbm_bastion_addr *out, const char *text)
+int dbm_bastion_parse(dbm_bastion_addr *out, const char *text)
 {
     const char *at = strrchr(text, '@');
     const char *h, *colon, *end;
-    char *portend = NULL;
+    char *portend = NULL, *shown;
     long port = 22;
 
     memset(out, 0, sizeof(*out));
@@ -86,8 +82,10 @@ static int bastion_parse(dbm_bastion_addr *out, const char *text)
     out->port = (int)port;
     return 0;
 bad:
-    bastion_addr_clear(out);
-    dbm_error_set(DBM_ECONFIG, "ssh-bastion '%s' is not user@host[:port]", text);
+    dbm_bastion_addr_clear(out);
+    shown = dbm_printable(text); /* a value pasted with its line end stays one line */
+    dbm_error_set(DBM_ECONFIG, "ssh-bastion '%s' is not user@host[:port]", shown);
+    free(shown);
     dbm_error_hint("write it as deploy@bastion.example.com or deploy@203.0.113.10:2222 "
                    "([2001:db8::1]:2222 for an IPv6 address with a port)");
     return DBM_ECONFIG;
@@ -264,7 +262,7 @@ static int channel_first(dbm_tunnel *t)
 static int check_inputs(dbm_bastion_addr *b, const char *bastion, const char *private_key,
                         const char *known_hosts, const char *dest_host, int dest_port)
 {
-    int error = bastion_parse(b, bastion);
+    int error = dbm_bastion_parse(b, bastion);
 
     if (error)
         return error;
@@ -391,7 +389,7 @@ int dbm_tunnel_open(dbm_tunnel **out, const char *bastion, const char *private_k
 done:
     dbm_known_hosts_clear(&kh);
     dbm_secret_free(key);
-    bastion_addr_clear(&b);
+    dbm_bastion_addr_clear(&b);
     dbm_tunnel_free(t);
     return error;
 }

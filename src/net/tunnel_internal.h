@@ -50,6 +50,14 @@ typedef struct {
     int port;
 } dbm_bastion_addr;
 
+/*
+ * Parse "user@host[:port]". The host may be a name, an IPv4 literal, a
+ * bracketed IPv6 literal ("[::1]:2222") or a bare IPv6 literal ("::1",
+ * port 22). Returns 0, or DBM_ECONFIG with *out cleared.
+ */
+int dbm_bastion_parse(dbm_bastion_addr *out, const char *text);
+void dbm_bastion_addr_clear(dbm_bastion_addr *b);
+
 /* ---- tunnel.c ---- */
 
 /* libssh2's last error message for the session ("" when none); *code its code when not NULL. */

@@ -21,6 +21,7 @@
 #include "sql/parse_internal.h"
 
 #include "common/error.h"
+#include "common/log.h"
 #include "common/util.h"
 
 #include <jansson.h>
@@ -121,10 +122,16 @@ static size_t skip_space_and_comments(const char *s, size_t pos, size_t end)
 static int parse_error(int *err_line, int *err_col, const char *sql, size_t len,
                        const PgQueryError *e)
 {
+    /* PostgreSQL quotes the text near the error as is, line breaks included: keep one line. */
+    char *msg = dbm_printable(e->message ? e->message : "syntax error");
+    int rc;
+
     if (e->cursorpos > 0)
         dbm_sql_linecol(sql, len, dbm_sql_charpos_to_offset(sql, len, e->cursorpos), err_line,
                         err_col);
-    return dbm_error_set(DBM_EFAILED, "%s", e->message ? e->message : "syntax error");
+    rc = dbm_error_set(DBM_EFAILED, "%s", msg);
+    free(msg);
+    return rc;
 }
 
 /* Take statement node `node` ({"IndexStmt": {...}}): its tag and flags. */

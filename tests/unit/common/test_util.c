@@ -30,6 +30,18 @@ static void duration_parses_units(void **state)
     }
 }
 
+/* A value pasted with its line end is named on one line (found by fuzz/duration). */
+static void invalid_values_are_named_on_one_line(void **state)
+{
+    long long ms;
+    long n;
+
+    assert_int_equal(dbm_parse_duration_ms(&ms, "lock-timeout", "5s\r\n"), DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "invalid duration '5s?\?' for lock-timeout");
+    assert_int_equal(dbm_parse_count(&n, "lock-retries", "3\n"), DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "invalid number '3?' for lock-retries");
+}
+
 static void count_rejects_negative_and_garbage(void **state)
 {
     long n;
@@ -151,6 +163,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(duration_parses_units),
+        cmocka_unit_test(invalid_values_are_named_on_one_line),
         cmocka_unit_test(count_rejects_negative_and_garbage),
         cmocka_unit_test(buf_grows_and_detaches),
         cmocka_unit_test(utf8_validation_finds_first_bad_byte),

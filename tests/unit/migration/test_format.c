@@ -26,6 +26,9 @@ static void format_names_round_trip(void **state)
     assert_int_equal(dbm_format_parse(&f, "liquibase"), DBM_ECONFIG);
     assert_non_null(strstr(dbm_error_message(), "liquibase"));
     assert_non_null(strstr(dbm_error_hint_text(), "golang-migrate"));
+    /* a value pasted with its line end is named on one line (found by fuzz/duration) */
+    assert_int_equal(dbm_format_parse(&f, "flyway\n"), DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "unknown format 'flyway?'");
 }
 
 static int sign(int x)
@@ -101,6 +104,22 @@ static void every_format_has_one_row(void **state)
     assert_null(mig_format_of(DBM_FORMAT_AUTO));
     assert_null(mig_format_of((dbm_format)99));
     assert_string_equal(dbm_format_name((dbm_format)99), "unknown");
+}
+
+/* Walking the table by index gives every row once, in dbm_format order, then NULL. */
+static void table_walk_gives_every_row(void **state)
+{
+    size_t n = 0;
+
+    for (const mig_format *f; (f = mig_format_at(n)); n++) {
+        assert_ptr_equal(f, mig_format_of(f->format));
+        assert_int_equal(f->format, DBM_FORMAT_NATIVE + (int)n);
+    }
+    size_t names = 0;
+    while (dbm_format_names[names])
+        names++;
+    assert_int_equal(n, names - 1); /* every name but "auto" */
+    assert_null(mig_format_at(n + 1));
 }
 
 /* A layout is read as the first row that uses it: flat files as native. */
@@ -240,16 +259,30 @@ static void auto_rejects_mixed_layouts(void **state)
     free(sub);
 }
 
+/* File names are quoted on one line, whatever they hold (found by fuzz/migration_dir). */
+static void mixed_layouts_names_files_on_one_line(void **state)
+{
+    const char *dir = *state;
+
+    put(dir, "1_a\n::warning::x.up.sql", "select 1;\n");
+    put(dir, "2_b\f.sql", "-- migrate:up\nselect 2;\n");
+    assert_load_fails(dir, DBM_FORMAT_AUTO, DBM_ECONFIG, "'1_a?::warning::x.up.sql'", "'2_b?.sql'");
+    assert_null(strchr(dbm_error_message(), '\n'));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(format_names_round_trip),
         cmocka_unit_test(version_cmp_orders_each_format),
         cmocka_unit_test(every_format_has_one_row),
+        cmocka_unit_test(table_walk_gives_every_row),
         cmocka_unit_test(layout_is_read_as_its_first_row),
         cmocka_unit_test(each_row_reads_role_version_and_name),
         cmocka_unit_test_setup_teardown(auto_detects_each_layout, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(auto_rejects_mixed_layouts, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(mixed_layouts_names_files_on_one_line, setup_dir,
+                                        teardown_dir),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

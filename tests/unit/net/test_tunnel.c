@@ -412,6 +412,10 @@ static void tunnel_reports_unreachable_bastion_and_bad_address(void **state)
     assert_non_null(strstr(dbm_error_message(), "user@host[:port]"));
     assert_int_equal(open_with(&t, "u@h:99999", "keys/ed25519_openssh", "kh_all", f.pg_port),
                      DBM_ECONFIG);
+    /* a value pasted with its line end is named on one line (found by fuzz/url) */
+    assert_int_equal(open_with(&t, "u@\r\n", "keys/ed25519_openssh", "kh_all", f.pg_port),
+                     DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "ssh-bastion 'u@?\?' is not user@host[:port]");
     free(closed);
     free(bastion);
     fixture_clear(&f);

@@ -371,6 +371,9 @@ static void syntax_error_reports_position(void **state)
         {"SELECT '\xc3\xbc';\nSELECT '\xc3\xa9' FROM FROM t", "syntax error at or near \"FROM\"", 2,
          17},
         {"SELECT 1;\nSELECT 2;\nSELECT 3 +;\nSELECT 4;", "syntax error at or near \";\"", 3, 11},
+        /* PostgreSQL quotes the text as is: the message stays one line (found by fuzz/sql) */
+        {"SELECT \"x\n::warning::y\n",
+         "unterminated quoted identifier at or near \"\"x?::warning::y?\"", 1, 8},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

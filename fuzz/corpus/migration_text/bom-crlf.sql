@@ -1,0 +1,4 @@
+﻿-- migrate:up
+CREATE TABLE t (a int);
+-- migrate:down
+DROP TABLE t;

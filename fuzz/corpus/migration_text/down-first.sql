@@ -1,0 +1,4 @@
+-- migrate:down
+DROP TABLE t;
+-- migrate:up
+CREATE TABLE t (a int);
