@@ -96,6 +96,10 @@ int mig_format_detect(dbm_format *out, mig_entry_list *list, int dfd, const char
     mig_layout layout;
     int rc;
 
+    if ((f = mig_format_claiming(list, dfd)) != NULL) {
+        *out = f->format;
+        return 0;
+    }
     if ((rc = single_layout(&layout, list, dir)) < 0)
         return rc;
     if (layout == MIG_LAYOUT_FLAT)

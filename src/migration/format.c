@@ -229,12 +229,19 @@ static const mig_format formats[] = {
      .up = "migration.sql",
      .syntax = &mig_syntax_folder,
      .cmp = bytecmp},
+    {.format = DBM_FORMAT_SQITCH,
+     .name = "sqitch",
+     .cmp = native_cmp, /* the version is the change's position in sqitch.plan */
+     .load = mig_sqitch_load,
+     .claims = mig_sqitch_claims},
 };
 
 #define FORMAT_COUNT (sizeof(formats) / sizeof(formats[0]))
 
+/* clang-format off: one name a line */
 const char *const dbm_format_names[] = {"auto",   "native", "golang-migrate", "dbmate", "goose",
-                                        "flyway", "diesel", "prisma",         NULL};
+                                        "flyway", "diesel", "prisma",         "sqitch", NULL};
+/* clang-format on */
 _Static_assert(sizeof(dbm_format_names) / sizeof(dbm_format_names[0]) == FORMAT_COUNT + 2,
                "dbm_format_names names every row of formats[], and auto");
 
@@ -246,10 +253,18 @@ const mig_format *mig_format_of(dbm_format format)
     return NULL;
 }
 
+const mig_format *mig_format_claiming(const mig_entry_list *list, int dfd)
+{
+    for (size_t i = 0; i < FORMAT_COUNT; i++)
+        if (formats[i].claims && formats[i].claims(list, dfd))
+            return &formats[i];
+    return NULL;
+}
+
 const mig_format *mig_format_of_layout(mig_layout layout)
 {
     for (size_t i = 0; i < FORMAT_COUNT; i++)
-        if (formats[i].layout == layout)
+        if (layout != MIG_LAYOUT_NONE && formats[i].layout == layout)
             return &formats[i];
     return NULL;
 }

@@ -29,7 +29,8 @@ typedef enum {
     DBM_FORMAT_GOOSE,
     DBM_FORMAT_FLYWAY,
     DBM_FORMAT_DIESEL,
-    DBM_FORMAT_PRISMA
+    DBM_FORMAT_PRISMA,
+    DBM_FORMAT_SQITCH
 } dbm_format;
 
 /* "native", "golang-migrate", ... Returns 0, or DBM_ECONFIG naming the accepted values. */
@@ -54,6 +55,9 @@ typedef struct {
     bool no_transaction; /* a directive or metadata says: run outside a transaction */
     bool repeatable;     /* Flyway R__: after versioned ones, again when the checksum changes */
     char checksum[72];   /* "sha256:" + 64 hex digits of `up` */
+    char *verify;        /* Sqitch: the verify script, run after the up; NULL when none */
+    size_t verify_len;
+    char *verify_path; /* relative to the migrations directory, NULL when none */
 } dbm_migration;
 
 typedef struct {

@@ -37,8 +37,8 @@
 bool dbm_db_batchable(PGconn *conn, const dbm_migration *m, const dbm_stmt_list *stmts)
 {
     /* Before PostgreSQL 13, statement_timeout covered a whole message, not each statement. */
-    return !m->no_transaction && !stmts->manages_transaction && m->up_len <= BATCH_FILE_MAX &&
-           PQserverVersion(conn) >= 130000;
+    return !m->no_transaction && !stmts->manages_transaction && !m->verify &&
+           m->up_len <= BATCH_FILE_MAX && PQserverVersion(conn) >= 130000;
 }
 
 size_t dbm_db_batch_item_results(const dbm_batch_item *it)

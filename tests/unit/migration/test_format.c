@@ -10,8 +10,12 @@
 
 static void format_names_round_trip(void **state)
 {
-    static const char *names[] = {"auto",  "native", "golang-migrate", "dbmate",
-                                  "goose", "flyway", "diesel",         "prisma"};
+    /* clang-format off: one name a line */
+    static const char *names[] = {
+        "auto",   "native", "golang-migrate", "dbmate", "goose",
+        "flyway", "diesel", "prisma",         "sqitch",
+    };
+    /* clang-format on */
     dbm_format f;
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
