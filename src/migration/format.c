@@ -234,13 +234,29 @@ static const mig_format formats[] = {
      .cmp = native_cmp, /* the version is the change's position in sqitch.plan */
      .load = mig_sqitch_load,
      .claims = mig_sqitch_claims},
+    {.format = DBM_FORMAT_GRAPHILE_MIGRATE,
+     .name = "graphile-migrate",
+     .cmp = native_cmp,
+     .load = mig_graphile_load,
+     .claims = mig_graphile_claims},
 };
 
 #define FORMAT_COUNT (sizeof(formats) / sizeof(formats[0]))
 
-/* clang-format off: one name a line */
-const char *const dbm_format_names[] = {"auto",   "native", "golang-migrate", "dbmate", "goose",
-                                        "flyway", "diesel", "prisma",         "sqitch", NULL};
+/* One name a line. */
+/* clang-format off */
+const char *const dbm_format_names[] = {
+    "auto",
+    "native",
+    "golang-migrate",
+    "dbmate",
+    "goose",
+    "flyway",
+    "diesel",
+    "prisma",
+    "sqitch",
+    "graphile-migrate",
+    NULL};
 /* clang-format on */
 _Static_assert(sizeof(dbm_format_names) / sizeof(dbm_format_names[0]) == FORMAT_COUNT + 2,
                "dbm_format_names names every row of formats[], and auto");

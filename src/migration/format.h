@@ -101,6 +101,8 @@ struct mig_format {
 /* Rows with their own files (format_sqitch.c, format_graphile.c): load and claims hooks. */
 int mig_sqitch_load(mig_item_list *items, const mig_format *f, int dfd, const char *dir);
 bool mig_sqitch_claims(const mig_entry_list *list, int dfd);
+int mig_graphile_load(mig_item_list *items, const mig_format *f, int dfd, const char *dir);
+bool mig_graphile_claims(const mig_entry_list *list, int dfd);
 
 /* A new item of `items` (zeroed); its sort name is set to its path once that is known. */
 dbm_migration *mig_item_add(mig_item_list *items);

@@ -30,7 +30,8 @@ typedef enum {
     DBM_FORMAT_FLYWAY,
     DBM_FORMAT_DIESEL,
     DBM_FORMAT_PRISMA,
-    DBM_FORMAT_SQITCH
+    DBM_FORMAT_SQITCH,
+    DBM_FORMAT_GRAPHILE_MIGRATE
 } dbm_format;
 
 /* "native", "golang-migrate", ... Returns 0, or DBM_ECONFIG naming the accepted values. */
@@ -81,6 +82,26 @@ typedef struct {
  */
 int dbm_migrations_load(dbm_migration_set **out, const char *dir, dbm_format format);
 void dbm_migrations_free(dbm_migration_set *set);
+
+/* A placeholder's value: graphile-migrate's :NAME. */
+typedef struct {
+    const char *name; /* with or without its leading ':' */
+    const char *value;
+} dbm_placeholder;
+
+/*
+ * graphile-migrate's placeholders, in the up sections of a graphile-migrate
+ * set (other sets are left alone): every :NAME of `given` (db-migrate.yml's
+ * placeholders:), or when none is given of the "placeholders" of a .gmrc in
+ * the migrations directory or the one above it ("!ENV" takes the environment
+ * variable NAME), then :DATABASE_NAME and :DATABASE_OWNER when `database`
+ * and `owner` are not NULL, is replaced where a word boundary follows, the
+ * first name in that order winning, as graphile-migrate does. Names not given
+ * stay as written, so a second call can give the database's. Checksums stay
+ * those of the files. Returns 0.
+ */
+int dbm_migrations_placeholders(dbm_migration_set *set, const dbm_placeholder *given, size_t n,
+                                const char *database, const char *owner);
 
 /* The migration with that version, or NULL. */
 const dbm_migration *dbm_migrations_find(const dbm_migration_set *set, const char *version);

@@ -10,10 +10,18 @@
 
 static void format_names_round_trip(void **state)
 {
-    /* clang-format off: one name a line */
+    /* clang-format off */
     static const char *names[] = {
-        "auto",   "native", "golang-migrate", "dbmate", "goose",
-        "flyway", "diesel", "prisma",         "sqitch",
+        "auto",
+        "native",
+        "golang-migrate",
+        "dbmate",
+        "goose",
+        "flyway",
+        "diesel",
+        "prisma",
+        "sqitch",
+        "graphile-migrate",
     };
     /* clang-format on */
     dbm_format f;
