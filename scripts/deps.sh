@@ -2,7 +2,7 @@
 # deps.sh - install the Debian packages db-migrate needs to build, test or demo.
 #
 #   scripts/deps.sh build     compiler, libraries and headers
-#   scripts/deps.sh test      build + PostgreSQL, OpenSSH server, cmocka, bats, botocore
+#   scripts/deps.sh test      build + PostgreSQL, OpenSSH server, cmocka, bats, botocore, sqitch
 #   scripts/deps.sh container buildah, podman and debootstrap (image build, end-to-end test)
 #
 # Packages already present are not touched; apt-get runs only when one is missing.
@@ -12,7 +12,8 @@ build_pkgs=(gcc make pkg-config git libpq-dev libgit2-dev libcurl4-openssl-dev
   libjansson-dev libssh2-1-dev libssl-dev libexpat1-dev libyaml-dev)
 test_pkgs=(postgresql-15 postgresql-client-15 openssh-server openssh-client libcmocka-dev
   bats python3 python3-botocore clang-format valgrind openssl procps iproute2 nodejs npm python3-yaml jq
-  zsh mandoc)
+  zsh mandoc
+  sqitch libdbd-pg-perl)
 container_pkgs=(buildah debootstrap podman fuse-overlayfs)
 
 want=()

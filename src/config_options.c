@@ -12,8 +12,18 @@
 #include <string.h>
 
 static const char *const out_of_order_values[] = {"error", "allow", NULL};
-static const char *const adopt_from_values[] = {"golang-migrate", "dbmate", "goose", "flyway",
-                                                "diesel",         "prisma", NULL};
+/* clang-format off */
+static const char *const adopt_from_values[] = {
+    "golang-migrate",
+    "dbmate",
+    "goose",
+    "flyway",
+    "diesel",
+    "prisma",
+    "sqitch",
+    "graphile-migrate",
+    NULL};
+/* clang-format on */
 static const char *const auth_values[] = {"password", "aws-iam", NULL};
 static const char *const sslmode_values[] = {"disable",   "allow",       "prefer", "require",
                                              "verify-ca", "verify-full", NULL};

@@ -349,6 +349,7 @@ static void add_migration(mig_item_list *items, const char *rel, const char *nam
     m->name = name[d] == '-' ? dbm_xstrndup(name + d + 1, n - d - 1 - 4)
                              : dbm_xasprintf("%.*s.sql", (int)d, name);
     m->path = dbm_xstrdup(rel);
+    m->tool_hash = dbm_xstrdup(h->hash);
     mig_set_section(&m->up, &m->up_len, &m->up_line, text, h->body, len);
     /* /^--!\s*no-transaction\b/ on the body's first line */
     if (first >= 3 && memcmp(body, "--!", 3) == 0) {

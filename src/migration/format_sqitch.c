@@ -16,6 +16,7 @@
  *   only grow: a rework appends a new instance), the name its change name.
  */
 #include "common/error.h"
+#include "common/sha1.h"
 #include "common/util.h"
 #include "migration/format.h"
 #include "migration/read.h"
@@ -300,8 +301,9 @@ static char *registry_name(int dfd, const char *dir)
 }
 
 /* Read folder/fn into *text (substituted), NULL when the file does not exist and `optional`. */
-static int read_script(char **text, size_t *len, char **rel_out, int dfd, const char *dir,
-                       const char *folder, const char *fn, const char *registry, bool optional)
+static int read_script(char **text, size_t *len, char **rel_out, char **hash, int dfd,
+                       const char *dir, const char *folder, const char *fn, const char *registry,
+                       bool optional)
 {
     char *rel = dbm_xasprintf("%s/%s", folder, fn), *raw = NULL;
     int rc = mig_read_text(&raw, len, dfd, dir, rel, optional);
@@ -315,6 +317,10 @@ static int read_script(char **text, size_t *len, char **rel_out, int dfd, const 
         free(rel);
         return rc;
     }
+    if (hash) {
+        *hash = dbm_xmalloc(41);
+        dbm_sha1_hex(*hash, raw, *len);
+    }
     *text = substitute_psql(raw, "registry", registry);
     *len = strlen(*text);
     free(raw);
@@ -325,12 +331,12 @@ static int read_script(char **text, size_t *len, char **rel_out, int dfd, const 
 static int load_change(mig_item_list *items, const sq_plan *p, size_t i, int dfd, const char *dir,
                        const char *registry)
 {
-    char *fn = script_name(p, i, dfd), *text = NULL, *rel = NULL;
+    char *fn = script_name(p, i, dfd), *text = NULL, *rel = NULL, *hash = NULL;
     size_t len = 0;
     dbm_migration *m;
     int rc;
 
-    if ((rc = read_script(&text, &len, &rel, dfd, dir, "deploy", fn, registry, true)) < 0 ||
+    if ((rc = read_script(&text, &len, &rel, &hash, dfd, dir, "deploy", fn, registry, true)) < 0 ||
         !text) {
         if (rc == 0) {
             rc = dbm_error_set(DBM_ECONFIG,
@@ -349,8 +355,9 @@ static int load_change(mig_item_list *items, const sq_plan *p, size_t i, int dfd
     m->up = text;
     m->up_len = len;
     m->up_line = 1;
+    m->tool_hash = hash;
     rel = NULL;
-    if ((rc = read_script(&text, &len, &rel, dfd, dir, "revert", fn, registry, true)) == 0 &&
+    if ((rc = read_script(&text, &len, &rel, NULL, dfd, dir, "revert", fn, registry, true)) == 0 &&
         text) {
         m->down = text;
         m->down_len = len;
@@ -359,7 +366,7 @@ static int load_change(mig_item_list *items, const sq_plan *p, size_t i, int dfd
     }
     rel = NULL;
     if (rc == 0 &&
-        (rc = read_script(&text, &len, &rel, dfd, dir, "verify", fn, registry, true)) == 0 &&
+        (rc = read_script(&text, &len, &rel, NULL, dfd, dir, "verify", fn, registry, true)) == 0 &&
         text) {
         m->verify = text;
         m->verify_len = len;

@@ -44,6 +44,7 @@ static void migration_clear(dbm_migration *m)
     free(m->down_path);
     free(m->verify);
     free(m->verify_path);
+    free(m->tool_hash);
     memset(m, 0, sizeof(*m));
 }
 

@@ -59,6 +59,8 @@ typedef struct {
     char *verify;        /* Sqitch: the verify script, run after the up; NULL when none */
     size_t verify_len;
     char *verify_path; /* relative to the migrations directory, NULL when none */
+    char *tool_hash;   /* the other tool's own hash of the file, as its history records it:
+                          Sqitch's script_hash, graphile-migrate's "sha1:..."; NULL when none */
 } dbm_migration;
 
 typedef struct {

@@ -26,6 +26,10 @@ const char *dbm_adopt_note(dbm_format tool)
         return "adopted from diesel";
     case DBM_FORMAT_PRISMA:
         return "adopted from prisma";
+    case DBM_FORMAT_SQITCH:
+        return "adopted from sqitch";
+    case DBM_FORMAT_GRAPHILE_MIGRATE:
+        return "adopted from graphile-migrate";
     default:
         return "adopted";
     }
@@ -40,7 +44,10 @@ int dbm_adopt_plan_build(dbm_adopt_plan **out, dbm_report *report, PGconn *conn,
     int error;
 
     *out = NULL;
-    if ((error = dbm_adopt_read(&s, &found, conn, tool)) < 0)
+    if ((error = tool == DBM_FORMAT_SQITCH ? dbm_adopt_read_sqitch(&s, &found, conn, set)
+                 : tool == DBM_FORMAT_GRAPHILE_MIGRATE
+                     ? dbm_adopt_read_graphile(&s, &found, conn)
+                     : dbm_adopt_read(&s, &found, conn, tool)) < 0)
         goto done;
     if (!found) {
         const char *tool_name = dbm_format_name(tool);

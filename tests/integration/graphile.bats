@@ -68,3 +68,40 @@ teardown() { sql "DROP OWNED BY $APP_VISITOR; DROP ROLE $APP_VISITOR" >/dev/null
   run_dbm 2 plan --offline --migrations-dir "$M"
   [[ "$output" == *"000003.sql' does not follow 'committed/000002-index.sql'"* ]]
 }
+
+GRAPHILE_MIGRATE=${GRAPHILE_MIGRATE_BIN:-$REPO_ROOT/node_modules/.bin/graphile-migrate}
+
+@test "graphile-migrate: baseline --adopt-from imports the history the real graphile-migrate wrote" {
+  [ -x "$GRAPHILE_MIGRATE" ] || { echo "graphile-migrate is not installed: run 'npm install' (make check does)" >&2; return 1; }
+  need_corpus villeheikkila-Tastybytes
+  T="$CORPORA/villeheikkila-Tastybytes"
+  sed -n 's/^prelude:[[:space:]]*//p' "$T/SOURCE.txt" | psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" >/dev/null
+  # graphile-migrate runs the first 40 committed migrations, with the project's placeholders
+  mkdir -p "$WORK/gm/migrations/committed"
+  ls "$T/committed" | head -40 | while read -r f; do cp "$T/committed/$f" "$WORK/gm/migrations/committed/"; done
+  printf '{ "placeholders": { ":DATABASE_VISITOR": "tasted_visitor", ":DATABASE_AUTHENTICATOR": "tasted_authenticator" } }\n' \
+    > "$WORK/gm/.gmrc"
+  (cd "$WORK/gm" && DATABASE_URL="$DATABASE_URL" "$GRAPHILE_MIGRATE" migrate >/dev/null)
+  [ "$(sql "SELECT count(*) FROM graphile_migrate.migrations")" = 40 ]
+
+  { echo "placeholders:"
+    sed -n 's/^placeholder:[[:space:]]*\(:[A-Z0-9_]*\)=\(.*\)$/  "\1": "\2"/p' "$T/SOURCE.txt"; } > "$WORK/db-migrate.yml"
+  run_dbm 0 baseline --adopt-from graphile-migrate --migrations-dir "$T"
+  [[ "$output" == *"adopted 40 migrations from graphile_migrate.migrations (40 listed there); nothing was run"* ]]
+  [[ "$output" != *"adopt-edited"* ]] # the recorded hashes are the files' --! Hash
+  [ "$(sql "SELECT max(version) FROM db_migrate.migrations")" = 000040 ]
+
+  run_dbm 0 apply --migrations-dir "$T"
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE status = 'applied'")" = 317 ]
+  pg_dump_schema --restrict-key=expectedschema --exclude-schema=db_migrate --exclude-schema=graphile_migrate \
+    "$DATABASE_URL" | schema_diff "$T/expected-schema.sql" /dev/stdin
+}
+
+@test "graphile-migrate: a recorded hash that differs from the file's is named when adopting" {
+  run_dbm 0 apply --migrations-dir "$M"
+  sql "CREATE SCHEMA graphile_migrate; CREATE TABLE graphile_migrate.migrations (hash text primary key, previous_hash text references graphile_migrate.migrations, filename text not null, date timestamptz not null default now()); INSERT INTO graphile_migrate.migrations (hash, previous_hash, filename) VALUES ('sha1:0123', NULL, '000001.sql')"
+  sql "DROP SCHEMA db_migrate CASCADE"
+  run_dbm 0 baseline --adopt-from graphile-migrate --migrations-dir "$M"
+  [[ "$output" == *"000001.sql' differs from the file graphile-migrate applied (checksum sha1:0123)"* ]]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 1 ]
+}

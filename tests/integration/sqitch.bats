@@ -70,3 +70,47 @@ PLAN
   [[ "$output" == *"deploy/prices.sql' does not exist (change 'prices' of sqitch.plan line 5)"* ]]
   [[ "$output" == *"hint:"* ]]
 }
+
+# The chef-server corpus, deployed part-way by the real sqitch (Debian's package).
+sqitch_deploy_chef() {
+  need_corpus chef-chef-server
+  command -v sqitch >/dev/null || { echo "sqitch is not installed: scripts/deps.sh test installs it" >&2; return 1; }
+  cp -r "$CORPORA/chef-chef-server" "$WORK/chef"
+  chmod -R u+w "$WORK/chef"
+  C="$WORK/chef"
+  (cd "$C" && HOME="$WORK" SQITCH_FULLNAME=Test SQITCH_EMAIL=test@example.com \
+    sqitch deploy --verify --to-change "$1" "db:pg:${DATABASE_URL#postgresql:}" >/dev/null)
+}
+
+@test "sqitch: baseline --adopt-from sqitch imports the changes the real sqitch deployed, reworked ones too" {
+  sqitch_deploy_chef update_acl@HEAD^
+  # 12 of 13: the second update_acl (a reworked change) is the last deployed
+  [ "$(sql "SELECT count(*) FROM sqitch.changes")" = 12 ]
+
+  run_dbm 0 baseline --adopt-from sqitch --migrations-dir "$C"
+  [[ "$output" == *"adopted 12 migrations from sqitch.changes (12 listed there); nothing was run"* ]]
+  [[ "$output" != *"adopt-edited"* ]] # sqitch's script hashes match the files'
+  [ "$(sql "SELECT string_agg(version, ',' ORDER BY version::int) FROM db_migrate.migrations")" = 1,2,3,4,5,6,7,8,9,10,11,12 ]
+
+  run_dbm 0 apply --migrations-dir "$C"
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE status = 'applied'")" = 13 ]
+  pg_dump_schema --restrict-key=expectedschema --exclude-schema=db_migrate --exclude-schema=sqitch \
+    "$DATABASE_URL" | schema_diff "$C/expected-schema.sql" /dev/stdin
+}
+
+@test "sqitch: a deploy script edited since sqitch ran it is named by its script hash" {
+  sqitch_deploy_chef debug_schema
+  echo "-- edited" >> "$C/deploy/base.sql"
+  run_dbm 0 baseline --adopt-from sqitch --migrations-dir "$C"
+  [[ "$output" == *"deploy/base.sql' differs from the file sqitch applied (checksum "* ]]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 9 ]
+}
+
+@test "sqitch: a registry that does not follow sqitch.plan stops the import and says where" {
+  sqitch_deploy_chef clear_acl
+  sed -i 's/^groups_for_actor /renamed_change /' "$C/sqitch.plan"
+  mv "$C/deploy/groups_for_actor.sql" "$C/deploy/renamed_change.sql"
+  run_dbm 1 baseline --adopt-from sqitch --migrations-dir "$C"
+  [[ "$output" == *"deployed change 4 is 'groups_for_actor' where sqitch.plan has 'renamed_change'"* ]]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 0 ]
+}
