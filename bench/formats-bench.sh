@@ -3,7 +3,10 @@
 # trees, against `ls -R` of the same tree as the reference (a directory walk with no
 # file read):
 #   - crates.io's 285 diesel migrations (shared/corpora/rust-lang-crates.io);
-#   - 5,000 generated goose files (a CREATE TABLE and an index each, with Up/Down).
+#   - 5,000 generated goose files (a CREATE TABLE and an index each, with Up/Down);
+#   - chef-server's Sqitch project (13 changes of sqitch.plan, shared/corpora/chef-chef-server);
+#   - Tastybytes' 317 graphile-migrate files (hash chain checked; its placeholders given in
+#     db-migrate.yml as the corpus's SOURCE.txt says).
 # Each tree is a git repository with everything committed, and plan runs with
 # --deployed-ref HEAD: it reads, orders and checksums every file and diffs git, and
 # nothing changed since the deployed commit, so no file needs SQL checks. That is the
@@ -23,6 +26,11 @@ N=${BENCH_GOOSE_FILES:-5000}
 TMP=$(mktemp -d /tmp/dbm-fbench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 cp -r "$CORPORA/rust-lang-crates.io" "$TMP/diesel"
+cp -r "$CORPORA/chef-chef-server" "$TMP/sqitch"
+cp -r "$CORPORA/villeheikkila-Tastybytes" "$TMP/graphile"
+{ echo "placeholders:"
+  sed -n 's/^placeholder:[[:space:]]*\(:[A-Z0-9_]*\)=\(.*\)$/  "\1": "\2"/p' "$TMP/graphile/SOURCE.txt"
+} > "$TMP/graphile/db-migrate.yml"
 mkdir "$TMP/goose"
 python3 - "$TMP/goose" "$N" <<'PY'
 import sys
@@ -34,7 +42,7 @@ for i in range(1, n + 1):
                 f"CREATE INDEX item_{i}_owner_idx ON item_{i} (owner_id);\n\n"
                 f"-- +goose Down\nDROP TABLE item_{i};\n")
 PY
-for d in diesel goose; do
+for d in diesel goose sqitch graphile; do
   git -C "$TMP/$d" init -q && git -C "$TMP/$d" add -A &&
     git -C "$TMP/$d" -c user.name=bench -c user.email=bench@localhost commit -qm migrations
 done
@@ -52,7 +60,8 @@ median_ms() {
 unset DATABASE_URL PGHOST PGPORT PGDATABASE PGUSER DB_HOST GITHUB_ACTIONS
 status=0
 printf '%-44s %10s %10s %8s\n' "tree" "plan (ms)" "ls -R (ms)" "ratio"
-for t in "diesel:crates.io diesel (285 dirs)" "goose:goose ($N generated files)"; do
+for t in "diesel:crates.io diesel (285 dirs)" "goose:goose ($N generated files)" \
+  "sqitch:chef-server sqitch (13 changes)" "graphile:Tastybytes graphile-migrate (317 files)"; do
   dir=${t%%:*}; label=${t#*:}
   plan=$(cd "$TMP/$dir" && median_ms "$BIN" plan --offline --migrations-dir . --deployed-ref HEAD)
   full=$(cd "$TMP/$dir" && median_ms "$BIN" plan --offline --migrations-dir .)
