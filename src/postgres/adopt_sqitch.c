@@ -88,3 +88,38 @@ done:
     free(sql);
     return error;
 }
+
+int dbm_adopt_sqitch_edits(dbm_report *report, PGconn *conn, const dbm_migration_set *set,
+                           char *const *display, dbm_severity severity)
+{
+    dbm_adopt_source s;
+    bool found = false;
+    int error, edits = 0;
+
+    if (set->format != DBM_FORMAT_SQITCH)
+        return 0;
+    if ((error = dbm_adopt_read_sqitch(&s, &found, conn, set)) < 0) {
+        dbm_adopt_source_clear(&s);
+        return error;
+    }
+    for (size_t k = 0; found && k < s.count; k++) {
+        const dbm_adopt_entry *e = &s.items[k];
+        const dbm_migration *m = dbm_migrations_find(set, e->version);
+        const char *path;
+        dbm_finding *f;
+
+        if (e->state != DBM_ADOPT_APPLIED || !m || !m->tool_hash || !e->checksum ||
+            strcmp(e->checksum, m->tool_hash) == 0)
+            continue;
+        path = dbm_adopt_shown(display, set, (size_t)(m - set->items));
+        f = dbm_report_add_finding(report, severity, "edited-sqitch", path, 1, 0,
+                                   "'%s' was edited after Sqitch deployed it (%s.changes "
+                                   "script_hash %s, the file's %s)",
+                                   path, s.schema, e->checksum, m->tool_hash);
+        dbm_report_set(&f->hint, "Sqitch deployed another version of this script: restore it, "
+                                 "or put the change in a new change (sqitch rework)");
+        edits++;
+    }
+    dbm_adopt_source_clear(&s);
+    return edits;
+}

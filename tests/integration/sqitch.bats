@@ -114,3 +114,17 @@ sqitch_deploy_chef() {
   [[ "$output" == *"deployed change 4 is 'groups_for_actor' where sqitch.plan has 'renamed_change'"* ]]
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 0 ]
 }
+
+@test "sqitch: plan and verify compare the deploy scripts with the script hashes of Sqitch's registry" {
+  sqitch_deploy_chef debug_schema
+  run_dbm 0 plan --migrations-dir "$C"
+  [[ "$output" != *"edited-sqitch"* ]]
+  echo "-- edited" >> "$C/deploy/clear_acl.sql"
+  run_dbm 0 plan --migrations-dir "$C"
+  [[ "$output" == *"deploy/clear_acl.sql' was edited after Sqitch deployed it (sqitch.changes script_hash "* ]]
+  run_dbm 0 baseline --adopt-from sqitch --migrations-dir "$C"
+  # db-migrate's history took the file as it is now; Sqitch's registry still says otherwise
+  run_dbm 1 verify --migrations-dir "$C"
+  [[ "$output" == *"edited-sqitch"*"deploy/clear_acl.sql"* ]]
+  [[ "$output" == *"hint: Sqitch deployed another version of this script"* ]]
+}
