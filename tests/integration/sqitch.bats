@@ -128,3 +128,11 @@ sqitch_deploy_chef() {
   [[ "$output" == *"edited-sqitch"*"deploy/clear_acl.sql"* ]]
   [[ "$output" == *"hint: Sqitch deployed another version of this script"* ]]
 }
+
+@test "sqitch: a script without its own BEGIN holding CREATE INDEX CONCURRENTLY runs statement by statement, as psql runs it" {
+  printf '  \n%s\n' "items_idx [items] 2024-01-04T00:00:00Z Ann <ann@example.com> # index" >> "$M/sqitch.plan"
+  printf 'CREATE INDEX CONCURRENTLY items_id_idx ON items (id);\n' > "$M/deploy/items_idx.sql"
+  run_dbm 0 apply --migrations-dir "$M"
+  [ "$(sql "SELECT transactional FROM db_migrate.migrations WHERE name = 'items_idx'")" = f ]
+  [ "$(sql "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_id_idx'::regclass")" = t ]
+}
