@@ -52,19 +52,7 @@ fi
 DBMATE="$ROOT/node_modules/.bin/dbmate"
 
 mkdir -p "$TMP/m"
-python3 - "$TMP/m" "$N" "$TMP/reference.sql" <<'PY'
-import sys
-d, n, ref = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-with open(ref, "w") as r:
-    for i in range(1, n + 1):
-        body = (f"CREATE TABLE item_{i} (\n    id bigint PRIMARY KEY,\n    owner_id bigint NOT NULL,\n"
-                f"    name text NOT NULL,\n    created_at timestamptz NOT NULL DEFAULT now()\n);\n"
-                f"CREATE INDEX item_{i}_owner_idx ON item_{i} (owner_id);\n"
-                f"COMMENT ON TABLE item_{i} IS 'generated table {i}';\n")
-        with open(f"{d}/{20240101000000 + i}_item_{i}.sql", "w") as f:
-            f.write("-- migrate:up\n" + body + "\n-- migrate:down\nDROP TABLE item_%d;\n" % i)
-        r.write("BEGIN;\n" + body + "COMMIT;\n")
-PY
+python3 "$ROOT/scripts/gen-migrations.py" "$TMP/m" "$N" "$TMP/reference.sql"
 
 fresh() { echo "psql -X -q '$BASE/postgres' -c 'DROP DATABASE IF EXISTS $1' -c 'CREATE DATABASE $1'"; }
 m() { python3 "$ROOT/bench/measure.py" "$@"; }

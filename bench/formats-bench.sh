@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# formats-bench.sh BIN - reading migration formats: `plan --offline` over two large
-# trees, against `ls -R` of the same tree as the reference (a directory walk with no
-# file read):
+# formats-bench.sh BIN - reading migration formats: `plan --offline` over real and
+# generated trees, against `ls -R` of the same tree as the reference (a directory walk
+# with no file read):
 #   - crates.io's 285 diesel migrations (shared/corpora/rust-lang-crates.io);
-#   - 5,000 generated goose files (a CREATE TABLE and an index each, with Up/Down);
+#   - the sqlx, Drizzle, Supabase and Atlas sets of shared/corpora (atuin, Dokploy with its
+#     journal, leaflet placed at supabase/migrations, chainloop with its atlas.sum checked);
 #   - chef-server's Sqitch project (13 changes of sqitch.plan, shared/corpora/chef-chef-server);
 #   - Tastybytes' 317 graphile-migrate files (hash chain checked; its placeholders given in
-#     db-migrate.yml as the corpus's SOURCE.txt says).
+#     db-migrate.yml as the corpus's SOURCE.txt says);
+#   - 5,000 generated goose files (a CREATE TABLE and an index each, with Up/Down).
 # Each tree is a git repository with everything committed, and plan runs with
 # --deployed-ref HEAD: it reads, orders and checksums every file and diffs git, and
 # nothing changed since the deployed commit, so no file needs SQL checks. That is the
@@ -26,6 +28,12 @@ N=${BENCH_GOOSE_FILES:-5000}
 TMP=$(mktemp -d /tmp/dbm-fbench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 cp -r "$CORPORA/rust-lang-crates.io" "$TMP/diesel"
+cp -r "$CORPORA/atuinsh-atuin" "$TMP/sqlx"
+cp -r "$CORPORA/Dokploy-dokploy" "$TMP/drizzle"
+mkdir -p "$TMP/supabase/supabase"
+cp -r "$CORPORA/hyperlink-academy-leaflet" "$TMP/supabase/supabase/migrations"
+cp -r "$CORPORA/chainloop-dev-chainloop" "$TMP/atlas"
+rm -f "$TMP"/{sqlx,drizzle,atlas,supabase/supabase/migrations}/expected-schema.sql
 cp -r "$CORPORA/chef-chef-server" "$TMP/sqitch"
 cp -r "$CORPORA/villeheikkila-Tastybytes" "$TMP/graphile"
 { echo "placeholders:"
@@ -42,7 +50,7 @@ for i in range(1, n + 1):
                 f"CREATE INDEX item_{i}_owner_idx ON item_{i} (owner_id);\n\n"
                 f"-- +goose Down\nDROP TABLE item_{i};\n")
 PY
-for d in diesel goose sqitch graphile; do
+for d in diesel sqlx drizzle supabase atlas sqitch graphile goose; do
   git -C "$TMP/$d" init -q && git -C "$TMP/$d" add -A &&
     git -C "$TMP/$d" -c user.name=bench -c user.email=bench@localhost commit -qm migrations
 done
@@ -59,16 +67,22 @@ median_ms() {
 
 unset DATABASE_URL PGHOST PGPORT PGDATABASE PGUSER DB_HOST GITHUB_ACTIONS
 status=0
-printf '%-44s %10s %10s %8s\n' "tree" "plan (ms)" "ls -R (ms)" "ratio"
-for t in "diesel:crates.io diesel (285 dirs)" "goose:goose ($N generated files)" \
-  "sqitch:chef-server sqitch (13 changes)" "graphile:Tastybytes graphile-migrate (317 files)"; do
-  dir=${t%%:*}; label=${t#*:}
-  plan=$(cd "$TMP/$dir" && median_ms "$BIN" plan --offline --migrations-dir . --deployed-ref HEAD)
-  full=$(cd "$TMP/$dir" && median_ms "$BIN" plan --offline --migrations-dir .)
+printf '%-60s %10s %10s %8s\n' "tree" "plan (ms)" "ls -R (ms)" "ratio"
+# tree:migrations dir (in the tree):label
+for t in "diesel:.:crates.io diesel (285 dirs)" "sqlx:.:atuin sqlx (20 files)" \
+  "drizzle:.:Dokploy drizzle (186 in the journal)" \
+  "supabase:supabase/migrations:leaflet supabase (97 files)" \
+  "atlas:.:chainloop atlas (140 files, atlas.sum)" \
+  "sqitch:.:chef-server sqitch (13 changes)" \
+  "graphile:.:Tastybytes graphile-migrate (317 files)" "goose:.:goose ($N generated files)"; do
+  dir=${t%%:*}; rest=${t#*:}; mdir=${rest%%:*}; label=${rest#*:}
+  fmt=auto; [ "$dir" = sqlx ] && fmt=sqlx   # plain files: auto reads them as native
+  plan=$(cd "$TMP/$dir" && median_ms "$BIN" plan --offline --format "$fmt" --migrations-dir "$mdir" --deployed-ref HEAD)
+  full=$(cd "$TMP/$dir" && median_ms "$BIN" plan --offline --format "$fmt" --migrations-dir "$mdir")
   ls=$(median_ms ls -R "$TMP/$dir")
   ratio() { awk -v a="$1" -v b="$ls" 'BEGIN{printf "%.1fx", a / (b > 0 ? b : 0.001)}'; }
-  printf '%-44s %10s %10s %8s\n' "$label: read" "$plan" "$ls" "$(ratio "$plan")"
-  printf '%-44s %10s %10s %8s\n' "$label: read + parse + rules" "$full" "$ls" "$(ratio "$full")"
+  printf '%-60s %10s %10s %8s\n' "$label: read" "$plan" "$ls" "$(ratio "$plan")"
+  printf '%-60s %10s %10s %8s\n' "$label: read + parse + rules" "$full" "$ls" "$(ratio "$full")"
   if [ "$dir" = goose ] && awk -v a="$plan" -v t="$TARGET_MS" 'BEGIN{exit !(a > t)}'; then
     echo "target missed: reading $N files took $plan ms (target $TARGET_MS ms)"
     status=1

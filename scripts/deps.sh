@@ -2,8 +2,11 @@
 # deps.sh - install the Debian packages db-migrate needs to build, test or demo.
 #
 #   scripts/deps.sh build     compiler, libraries and headers
-#   scripts/deps.sh test      build + PostgreSQL, OpenSSH server, cmocka, bats, botocore, sqitch
+#   scripts/deps.sh test      build + PostgreSQL, PgBouncer, OpenSSH server, cmocka, bats, botocore,
+#                             sqitch
 #   scripts/deps.sh container buildah, podman and debootstrap (image build, end-to-end test)
+#   scripts/deps.sh docs      PostgreSQL, cmark-gfm, headless Chromium and fonts (make docs: the
+#                             README's pictures of the rendered summary)
 #
 # Packages already present are not touched; apt-get runs only when one is missing.
 set -euo pipefail
@@ -12,9 +15,11 @@ build_pkgs=(gcc make pkg-config git libpq-dev libgit2-dev libcurl4-openssl-dev
   libjansson-dev libssh2-1-dev libssl-dev libexpat1-dev libyaml-dev)
 test_pkgs=(postgresql-15 postgresql-client-15 openssh-server openssh-client libcmocka-dev
   bats python3 python3-botocore clang-format valgrind openssl procps iproute2 nodejs npm python3-yaml jq
-  zsh mandoc
+  zsh mandoc pgbouncer
   sqitch libdbd-pg-perl)
 container_pkgs=(buildah debootstrap podman fuse-overlayfs)
+docs_pkgs=(postgresql-15 postgresql-client-15 python3 cmark-gfm chromium fonts-noto-color-emoji
+  fonts-dejavu-core fonts-liberation)
 
 want=()
 for set in "$@"; do
@@ -22,7 +27,8 @@ for set in "$@"; do
     build) want+=("${build_pkgs[@]}") ;;
     test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
     container) want+=("${container_pkgs[@]}") ;;
-    *) echo "deps.sh: unknown set '$set' (build, test, container)" >&2; exit 2 ;;
+    docs) want+=("${docs_pkgs[@]}") ;;
+    *) echo "deps.sh: unknown set '$set' (build, test, container, docs)" >&2; exit 2 ;;
   esac
 done
 

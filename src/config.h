@@ -22,6 +22,9 @@
 
 typedef enum { DBM_AUTH_PASSWORD = 0, DBM_AUTH_AWS_IAM } dbm_auth;
 
+/* run-in: where the migrations run (DESIGN section 10). */
+typedef enum { DBM_RUN_IN_HERE = 0, DBM_RUN_IN_ECS, DBM_RUN_IN_LAMBDA } dbm_run_in;
+
 typedef struct {
     bool actions;       /* GITHUB_ACTIONS=true */
     char *sha;          /* GITHUB_SHA */
@@ -65,6 +68,7 @@ typedef struct {
     char *accept_edit; /* repair: the applied version whose edited file is accepted */
     char *adopt_from;
     char *expect_deployed;
+    char *expect_migrations; /* a migration/digest.h digest the files must match, or NULL */
 
     dbm_auth auth;
     char *aws_region, *role_to_assume, *role_session_name, *audience;
@@ -83,6 +87,27 @@ typedef struct {
     /* fail-on: the rule findings that fail plan and dry-run (exit 1) */
     enum { DBM_FAIL_ON_ERROR = 0, DBM_FAIL_ON_WARNING, DBM_FAIL_ON_NEVER } fail_on;
     bool log_json; /* log-format: json, one JSON object a line */
+
+    dbm_run_in run_in;
+    struct {
+        char *cluster, *service, *task_definition, *container, *image;
+        char *subnets, *security_groups; /* comma-separated */
+        char *assign_public_ip;          /* ENABLED or DISABLED; NULL: the service's */
+    } ecs;
+    char *lambda_function;
+    long long remote_timeout_ms; /* remote-timeout: how long the Action waits for a remote run */
+    bool report_in_log;          /* --report-in-log: the JSON report framed in the log, too */
+    /* The options a remote run takes from this one, as given (flag, input, config file):
+     * names from dbm_option_names or the command line's, values copied. */
+    struct {
+        const char *name;
+        char *value;
+    } remote_opts[24];
+    size_t nremote_opts;
+    /* Set by the Lambda runtime (command/lambda.h), not an option: the monotonic time
+     * (dbm_now_ms) by which the run must have answered; 0: none. */
+    long long deadline_ms;
+    long long deadline_margin_ms; /* kept back from the deadline to roll back and answer */
 
     dbm_github gh;
     dbm_config_file *file; /* db-migrate.yml as read: rules, targets, placeholders; NULL if none */

@@ -3,9 +3,13 @@
  * the table (command/table.c) -> report -> exit status.
  *
  * The only place that prints the run's error and maps error codes to exit
- * statuses (0 done, 1 failed or blocked, 2 usage, 3 connection, 4 run lock).
+ * statuses (0 done, 1 failed or blocked, 2 usage, 3 connection, 4 run lock,
+ * 128 + the signal when stopped by SIGTERM or SIGINT), except in a Lambda
+ * function: there the runtime's loop (command/lambda.h) answers each
+ * invocation with the status the run would have had.
  */
 #include "command/command.h"
+#include "command/lambda.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -70,6 +74,7 @@ static int run(const dbm_command_row *cmd, const dbm_config *cfg, int64_t starte
         emit.report_path = cfg->report_file;
         emit.server_url = cfg->gh.server_url;
         emit.repository = cfg->gh.repository;
+        emit.frame_in_log = cfg->report_in_log;
         emit.quiet_terminal = (cmd->flags & DBM_COMMAND_TERSE) && error == 0 && !cfg->verbose;
         if (dbm_report_emit(report, &emit) < 0)
             dbm_warn("%s", dbm_error_message());
@@ -83,8 +88,12 @@ int main(int argc, char **argv)
     int64_t started = dbm_now_ms();
     dbm_config *cfg = NULL;
     const dbm_command_row *cmd = NULL;
+    const char *lambda_api = dbm_getenv("AWS_LAMBDA_RUNTIME_API");
     int error;
 
+    /* In a Lambda function the image's entrypoint is the runtime, whatever its arguments. */
+    if (lambda_api)
+        return dbm_lambda_serve(lambda_api);
     if ((error = dbm_config_load(&cfg, argc, argv)) < 0)
         goto done;
     if (!strcmp(cfg->command, "help") || !strcmp(cfg->command, "version") ||

@@ -145,7 +145,8 @@ void dbm_check_free(dbm_run_ctx *ctx)
  * Parse a file's up section; add blocking findings for syntax errors and for
  * statements that cannot run in a transaction in a file without the
  * directive. Formats whose tools decide on their own (Flyway, and
- * golang-migrate/Prisma for a single-statement file) get that decision here.
+ * golang-migrate/Prisma/Supabase for a single-statement file, which they send
+ * as one query) get that decision here.
  */
 static void parse_one(dbm_run_ctx *ctx, size_t i)
 {
@@ -172,7 +173,8 @@ static void parse_one(dbm_run_ctx *ctx, size_t i)
     /* Sqitch: psql runs a script without its own BEGIN statement by statement. */
     if (fmt == DBM_FORMAT_FLYWAY ||
         (fmt == DBM_FORMAT_SQITCH && !ctx->parsed[i]->manages_transaction) ||
-        ((fmt == DBM_FORMAT_GOLANG_MIGRATE || fmt == DBM_FORMAT_PRISMA) &&
+        ((fmt == DBM_FORMAT_GOLANG_MIGRATE || fmt == DBM_FORMAT_PRISMA ||
+          fmt == DBM_FORMAT_SUPABASE) &&
          ctx->parsed[i]->count == 1)) {
         m->no_transaction = true;
         return;
@@ -189,8 +191,13 @@ static void parse_one(dbm_run_ctx *ctx, size_t i)
                        fmt == DBM_FORMAT_GOOSE ? "add '-- +goose NO TRANSACTION' to the file"
                        : fmt == DBM_FORMAT_DIESEL
                            ? "add 'run_in_transaction = false' to the migration's metadata.toml"
-                       : fmt == DBM_FORMAT_DBMATE
-                           ? "write '-- migrate:up transaction:false'"
+                       : fmt == DBM_FORMAT_DBMATE ? "write '-- migrate:up transaction:false'"
+                       : fmt == DBM_FORMAT_SQLX   ? "start the file with a line '-- no-transaction'"
+                       : fmt == DBM_FORMAT_ATLAS
+                           ? "start the file with '-- atlas:txmode none' and a blank line"
+                       : fmt == DBM_FORMAT_SUPABASE
+                           ? "move the statement to a file of its own (the CLI runs a file as one "
+                             "implicit transaction)"
                            : "add a line '-- migrate:no-transaction' to the file (it then runs "
                              "statement by statement, and a rerun resumes where it failed)");
         break;

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "postgres/dryrun.h"
+#include "postgres/progress.h"
 
 #include <stdlib.h>
 
@@ -42,7 +43,8 @@ static void log_dry_run(const dbm_mig_result *r)
  * Sets ran[i] when its statements ran; DBM_EFAILED (with the run's message)
  * when it failed.
  */
-static int dry_run_one(dbm_run_ctx *ctx, dbm_dryrun *dr, size_t i, bool *ran)
+static int dry_run_one(dbm_run_ctx *ctx, dbm_dryrun *dr, dbm_progress *progress, size_t i,
+                       bool *ran)
 {
     const dbm_migration *m = &ctx->set->items[i];
     dbm_report *rep = ctx->report;
@@ -52,7 +54,10 @@ static int dry_run_one(dbm_run_ctx *ctx, dbm_dryrun *dr, size_t i, bool *ran)
     r = dbm_report_add_migration(rep, m->version, m->name, ctx->display[i], DBM_MIG_PENDING);
     ctx->row[i] = rep->nmigs - 1;
     rep->pending_count++;
+    dbm_progress_begin(progress, ctx->display[i]);
     error = dbm_dryrun_migration(dr, r, m, ctx->parsed[i], ctx->display[i]);
+    dbm_progress_end(progress);
+    dbm_progress_blame(progress, r);
     dbm_run_excerpts(ctx, i, r);
     log_dry_run(r);
     if (error == DBM_EFAILED) {
@@ -73,19 +78,26 @@ static int dry_run_one(dbm_run_ctx *ctx, dbm_dryrun *dr, size_t i, bool *ran)
  */
 static int dry_run_files(dbm_run_ctx *ctx, dbm_dryrun *dr, bool *ran, bool *failed)
 {
-    int error;
+    dbm_progress *progress = NULL;
+    int error = 0;
 
+    if (dbm_run_any_pending(ctx))
+        dbm_progress_start(&progress, ctx->pg);
     for (size_t i = 0; i < ctx->set->count; i++) {
         if (!dbm_run_is_pending(ctx->state[i]) || *failed) {
             dbm_run_idle_row(ctx, i, *failed);
             continue;
         }
-        error = dry_run_one(ctx, dr, i, ran);
+        error = dry_run_one(ctx, dr, progress, i, ran);
         if (error == DBM_EFAILED)
             *failed = true;
         else if (error < 0)
-            return error;
+            break;
+        error = 0;
     }
+    dbm_progress_free(progress);
+    if (error < 0)
+        return error;
     for (size_t i = 0; ctx->history && i < ctx->history->count; i++) {
         const dbm_history_row *h = &ctx->history->rows[i];
         if (!dbm_migrations_find(ctx->set, h->version))

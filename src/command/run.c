@@ -6,10 +6,12 @@
 #include "command/run.h"
 #include "command/check.h"
 #include "command/comment.h"
+#include "command/remote.h"
 #include "common/error.h"
 #include "common/thread.h"
 #include "common/util.h"
 #include "git/check.h"
+#include "migration/digest.h"
 #include "postgres/adopt.h"
 #include "postgres/db.h"
 #include "postgres/history.h"
@@ -68,6 +70,19 @@ int dbm_run_load_files(dbm_run_ctx *ctx)
     ctx->row = dbm_xcalloc(ctx->set->count, sizeof(*ctx->row));
     for (size_t i = 0; i < ctx->set->count; i++)
         ctx->display[i] = display_path(ctx->cfg, ctx->set->items[i].path);
+    free(ctx->report->migrations_digest);
+    ctx->report->migrations_digest = dbm_migrations_digest(ctx->set);
+    /* A remote run on a stale image refuses before it connects: nothing runs. */
+    if (ctx->cfg->expect_migrations &&
+        (error = dbm_migrations_expect(ctx->set, ctx->cfg->expect_migrations)) < 0) {
+        if (error == DBM_EBLOCKED) {
+            dbm_finding *f = dbm_report_add_finding(ctx->report, DBM_SEV_ERROR, "expect-migrations",
+                                                    NULL, 0, 0, "%s", dbm_error_message());
+            dbm_report_set(&f->hint, dbm_error_hint_text());
+            dbm_report_set(&ctx->report->status, "blocked");
+        }
+        return error;
+    }
     return 0;
 }
 
@@ -153,22 +168,29 @@ int dbm_run_read_history(dbm_run_ctx *ctx)
 
 int dbm_run_lock(dbm_run_ctx *ctx)
 {
-    const char *schema = ctx->cfg->history_schema;
+    const dbm_config *cfg = ctx->cfg;
+    const char *schema = cfg->history_schema;
     char *sql = dbm_history_read_sql(ctx->pg, schema);
+    dbm_lock_opts opts = {.schema = schema,
+                          .wait_ms = cfg->run_lock_wait_ms,
+                          .command = ctx->report->command,
+                          .actor = cfg->gh.actor ? cfg->gh.actor : getenv("USER"),
+                          .git_sha = cfg->gh.sha,
+                          .run_url = cfg->gh.run_url};
     PGresult **res = NULL;
     int n = 0, error;
 
     /* A history read before the lock may be stale: read it again, in the lock's round trip. */
     dbm_history_free(ctx->history);
     ctx->history = NULL;
-    error = dbm_db_lock_with(&res, &n, ctx->pg, schema, ctx->cfg->run_lock_wait_ms, sql);
+    error = dbm_db_lock_with(&ctx->lock, &res, &n, ctx->pg, &opts, sql);
     if (error == 0)
         error = dbm_history_from_results(&ctx->history, ctx->pg, res, n);
     dbm_db_results_free(res, n);
     free(sql);
     if (error < 0 || (ctx->history->exists && ctx->history->current))
         return error;
-    if ((error = dbm_history_ensure(ctx->pg, ctx->cfg->history_schema)) == 0)
+    if ((error = dbm_history_ensure(ctx->pg, schema, cfg->run_lock_wait_ms)) == 0)
         ctx->history->exists = true;
     return error;
 }
@@ -182,6 +204,7 @@ int dbm_run_start(dbm_run_ctx *ctx, const char *command, long long *run_id)
     info.actor = ctx->cfg->gh.actor ? ctx->cfg->gh.actor : getenv("USER");
     info.event = ctx->cfg->gh.event_name;
     info.run_url = ctx->cfg->gh.run_url;
+    info.lease_token = dbm_db_lock_token(ctx->lock);
     return dbm_history_run_start(run_id, ctx->pg, ctx->cfg->history_schema, &info);
 }
 
@@ -283,6 +306,14 @@ void dbm_run_classify(dbm_run_ctx *ctx, bool missing_blocks)
                                  "re-created on a new database");
     }
     free(missing);
+    if (ctx->set->tool_check) {
+        /* the tool's own edit detection (atlas.sum): verify fails on it, as the tool would */
+        dbm_finding *f =
+            dbm_report_add_finding(ctx->report, missing_blocks ? DBM_SEV_ERROR : DBM_SEV_WARNING,
+                                   "tool-checksum", NULL, 0, 0, "%s", ctx->set->tool_check);
+        dbm_report_set(&f->hint, "restore the files, or run 'atlas migrate hash' if the change "
+                                 "is intended (atlas itself refuses to run until then)");
+    }
 }
 
 bool dbm_run_is_pending(dbm_run_state s)
@@ -505,7 +536,9 @@ int dbm_run_inspected(dbm_run_ctx *ctx)
 
 void dbm_run_ctx_free(dbm_run_ctx *ctx)
 {
-    /* The run lock is a session lock: closing the connection below releases it. */
+    /* The lease row goes first, while the connection is open; closing it ends the rest. */
+    dbm_db_lock_release(ctx->lock, ctx->pg);
+    ctx->lock = NULL;
     for (size_t i = 0; ctx->set && i < ctx->set->count; i++) {
         dbm_stmt_list_free(ctx->parsed[i]);
         free(ctx->display[i]);
@@ -546,6 +579,9 @@ int dbm_command_run(const dbm_command_row *cmd, const dbm_config *cfg, dbm_repor
         /* The files are read first, so that a problem with them is told first, as in a run. */
         if ((error = dbm_run_load_files(&ctx)) == 0)
             error = dbm_error_set(DBM_ECONFIG, "'%s' needs a database", cmd->name);
+    } else if (cfg->run_in != DBM_RUN_IN_HERE && cmd->needs_db &&
+               !(cmd->flags & DBM_COMMAND_NO_REPORT)) {
+        error = dbm_remote_run(&ctx, cmd->name);
     } else {
         error = cmd->fn(&ctx);
     }

@@ -1,5 +1,7 @@
 #include "common/error.h"
+#include "common/stop.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,8 @@ int dbm_error_exit_status(int code)
         return 3;
     case DBM_ELOCKED:
         return 4;
+    case DBM_ECANCELLED:
+        return 128 + (dbm_stop_signal() ? dbm_stop_signal() : SIGTERM);
     default:
         return 1;
     }

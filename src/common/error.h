@@ -17,13 +17,14 @@
 
 enum dbm_error_code {
     DBM_OK = 0,
-    DBM_EGENERIC = -1, /* internal or I/O failure: exit 1 */
-    DBM_ECONFIG = -2,  /* usage or configuration error: exit 2 */
-    DBM_ECONNECT = -3, /* cannot connect or authenticate: exit 3 */
-    DBM_ELOCKED = -4,  /* the run lock was not acquired in time: exit 4 */
-    DBM_EFAILED = -5,  /* a migration failed: exit 1 */
-    DBM_EBLOCKED = -6, /* plan/verify/apply found a blocking problem: exit 1 */
-    DBM_ENOTFOUND = -7 /* a looked-up thing does not exist (callers decide) */
+    DBM_EGENERIC = -1,  /* internal or I/O failure: exit 1 */
+    DBM_ECONFIG = -2,   /* usage or configuration error: exit 2 */
+    DBM_ECONNECT = -3,  /* cannot connect or authenticate: exit 3 */
+    DBM_ELOCKED = -4,   /* the run lock was not acquired in time, or lost: exit 4 */
+    DBM_EFAILED = -5,   /* a migration failed: exit 1 */
+    DBM_EBLOCKED = -6,  /* plan/verify/apply found a blocking problem: exit 1 */
+    DBM_ENOTFOUND = -7, /* a looked-up thing does not exist (callers decide) */
+    DBM_ECANCELLED = -8 /* stopped by SIGTERM or SIGINT (common/stop.h): exit 128 + signal */
 };
 
 /* Record a message for `code` and return `code`. Replaces any earlier error and hint. */
@@ -53,7 +54,10 @@ void dbm_error_save(dbm_saved_error *out);
 int dbm_error_raise(const dbm_saved_error *e);
 void dbm_saved_error_free(dbm_saved_error *e); /* the strings; code back to DBM_OK */
 
-/* The exit status for a code: 0, 1, 2, 3 or 4 (DESIGN section 7). */
+/*
+ * The exit status for a code: 0, 1, 2, 3 or 4 (DESIGN section 7); a run
+ * stopped by a signal exits 128 + the signal (143 for SIGTERM, 130 for SIGINT).
+ */
 int dbm_error_exit_status(int code);
 
 #endif

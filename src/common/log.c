@@ -112,14 +112,24 @@ void dbm_log_error(const char *message, const char *hint)
         fprintf(stderr, "hint: %s\n", hint);
 }
 
+void dbm_log_with(const char *message, const char *key, const char *json)
+{
+    json_t *e;
+
+    if (!log_json) {
+        put_line(dbm_log_stream(), message);
+        return;
+    }
+    e = json_object();
+    json_object_set_new(e, "level", json_string("info"));
+    json_object_set_new(e, "message", dbm_json_text(message));
+    json_object_set_new(e, key, json_loads(json, 0, NULL));
+    put_json(dbm_log_stream(), e);
+}
+
 void dbm_log_report(const char *headline, const char *report_json)
 {
-    json_t *e = json_object();
-
-    json_object_set_new(e, "level", json_string("info"));
-    json_object_set_new(e, "message", dbm_json_text(headline));
-    json_object_set_new(e, "report", json_loads(report_json, 0, NULL));
-    put_json(dbm_log_stream(), e);
+    dbm_log_with(headline, "report", report_json);
 }
 
 void dbm_warn(const char *fmt, ...)

@@ -35,6 +35,12 @@ bool dbm_log_json(void);
 /* The run's error and its hint (NULL: none) on stderr: "error: ..." lines, or one JSON object. */
 void dbm_log_error(const char *message, const char *hint);
 
+/*
+ * One log line; in JSON mode with `json` (a JSON text, such as an object) as
+ * the value of `key` beside "level" and "message".
+ */
+void dbm_log_with(const char *message, const char *key, const char *json);
+
 /* In JSON mode, the end of a run: {"level": "info", "message": headline, "report": {...}}. */
 void dbm_log_report(const char *headline, const char *report_json);
 

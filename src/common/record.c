@@ -43,10 +43,30 @@ void dbm_report_set(char **field, const char *value)
     free(old);
 }
 
+void dbm_blocker_clear(dbm_blocker *b)
+{
+    if (!b)
+        return;
+    free(b->application);
+    free(b->state);
+    free(b->query);
+    b->application = b->state = b->query = NULL;
+}
+
+char *dbm_blocker_describe(const dbm_blocker *b)
+{
+    return dbm_xasprintf("pid %d (application '%s', %s for %lld s)%s%s", b->pid,
+                         b->application ? b->application : "",
+                         b->state && *b->state ? b->state : "transaction open", b->age_s,
+                         b->query && *b->query ? ": " : "", b->query ? b->query : "");
+}
+
 static void free_error(dbm_error_info *e)
 {
     if (!e)
         return;
+    dbm_blocker_clear(e->blocker);
+    free(e->blocker);
     free(e->message);
     free(e->sqlstate);
     free(e->detail);
@@ -115,6 +135,7 @@ void dbm_report_free(dbm_report *r)
     free(r->status);
     free(r->database);
     free(r->migrations_dir);
+    free(r->migrations_digest);
     free(r->format);
     free(r->error);
     free(r);

@@ -53,13 +53,29 @@ typedef struct {
     char *sql;  /* one-line excerpt of the statement (dbm_excerpt), or NULL */
 } dbm_stmt_result;
 
+/* The session another one waited for: the holder of a lock it could not get. */
+typedef struct {
+    int pid;
+    char *application; /* application_name, "" when unset */
+    char *state;       /* pg_stat_activity.state: "active", "idle in transaction", ... */
+    char *query;       /* a one-line excerpt of its current or last query */
+    long long age_s;   /* how long its transaction (else its session) has been open */
+} dbm_blocker;
+
+/* Free b's strings (not b). Accepts NULL. */
+void dbm_blocker_clear(dbm_blocker *b);
+
+/* b as one line: "pid 123 (application 'x', idle in transaction for 12 s): QUERY". Caller frees. */
+char *dbm_blocker_describe(const dbm_blocker *b);
+
 typedef struct {
     char *message;
     char *sqlstate; /* NULL when the error did not come from the server */
     char *detail, *hint;
     char *file;
-    int line, column; /* in the file; 0 when unknown */
-    char *context;    /* a few lines of SQL around the failing line, with line numbers */
+    int line, column;     /* in the file; 0 when unknown */
+    char *context;        /* a few lines of SQL around the failing line, with line numbers */
+    dbm_blocker *blocker; /* a lock timeout: the session that held the lock, when seen */
 } dbm_error_info;
 
 typedef struct {
@@ -104,6 +120,7 @@ typedef struct {
     char *status;   /* applied, up-to-date, pending, failed, blocked */
     char *database; /* user@host:port/dbname, never a password; NULL offline */
     char *migrations_dir;
+    char *migrations_digest; /* migration/digest.h's digest of the files read, or NULL */
     char *format;
     struct {
         char *head, *deployed, *base; /* shas; base is the PR base for plans on pull requests */
@@ -116,6 +133,9 @@ typedef struct {
     dbm_finding *findings;
     size_t nfindings, capfindings;
     int applied_count, pending_count;
+    /* Stopped before a deadline (the Lambda runtime's) with migrations left to apply: the
+     * run is to be continued (the Lambda response's "continue"). */
+    bool incomplete;
     double duration_ms;
     char *error; /* the run's error when it ended in one (one line), else NULL */
 } dbm_report;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 typedef struct {
     void (*fn)(void *arg, size_t k);
@@ -46,7 +47,10 @@ struct dbm_job {
     void *arg;
     pthread_t thread;
     bool threaded;
+    bool at_start; /* no thread: run by dbm_job_start itself */
     _Atomic bool abandoned;
+    pthread_mutex_t mu; /* with `wake`: dbm_job_wait's sleep, cut short by dbm_job_abandon */
+    pthread_cond_t wake;
     int code;
     dbm_saved_error error;
 };
@@ -79,21 +83,52 @@ void dbm_job_start(dbm_job **out, int (*fn)(void *arg), void *arg)
 
     job->fn = fn;
     job->arg = arg;
+    pthread_mutex_init(&job->mu, NULL);
+    pthread_cond_init(&job->wake, NULL);
     job->threaded = pthread_create(&job->thread, NULL, job_main, job) == 0;
-    if (!job->threaded)
+    if (!job->threaded) {
+        job->at_start = true;
         run_job(job);
+    }
     *out = job;
 }
 
 void dbm_job_abandon(dbm_job *job)
 {
-    if (job)
-        job->abandoned = true;
+    if (!job)
+        return;
+    pthread_mutex_lock(&job->mu);
+    job->abandoned = true;
+    pthread_cond_broadcast(&job->wake);
+    pthread_mutex_unlock(&job->mu);
 }
 
 bool dbm_job_abandoned(void)
 {
     return current && current->abandoned;
+}
+
+bool dbm_job_wait(long long ms)
+{
+    dbm_job *job = current;
+    struct timespec until;
+
+    if (!job)
+        return false;
+    if (job->at_start)
+        return true;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(ms / 1000);
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&job->mu);
+    while (!job->abandoned && pthread_cond_timedwait(&job->wake, &job->mu, &until) == 0)
+        ;
+    pthread_mutex_unlock(&job->mu);
+    return job->abandoned;
 }
 
 int dbm_job_join(dbm_job *job)
@@ -106,6 +141,8 @@ int dbm_job_join(dbm_job *job)
     if (code < 0)
         dbm_error_raise(&job->error);
     dbm_saved_error_free(&job->error);
+    pthread_cond_destroy(&job->wake);
+    pthread_mutex_destroy(&job->mu);
     free(job);
     return code;
 }

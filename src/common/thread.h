@@ -51,6 +51,14 @@ void dbm_job_abandon(dbm_job *job);
 bool dbm_job_abandoned(void);
 
 /*
+ * Inside a job: sleep up to `ms` milliseconds, returning early once the job is
+ * abandoned. Returns whether it is abandoned; false at once on a thread that
+ * is not running a job, and true at once for a job run at start (no thread),
+ * whose starter cannot abandon it while it waits.
+ */
+bool dbm_job_wait(long long ms);
+
+/*
  * Wait for the job and free it. Returns fn's code; when it is an error, the
  * job's message and hint become this thread's (error.h).
  */

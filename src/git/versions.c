@@ -140,6 +140,13 @@ char *dbm_gitcheck_version_from_name(const gitcheck_state *c, const char *repo_p
             dbm_buf_putc(&v, *p == '_' ? '.' : *p);
         return v.len ? dbm_buf_detach(&v) : NULL;
     }
+    case DBM_FORMAT_ATLAS: /* the name without .sql up to its first '_' */
+    {
+        size_t n = strlen(base), us = strcspn(base, "_");
+        if (slash || n <= 4 || strcmp(base + n - 4, ".sql") != 0)
+            return NULL;
+        return dbm_xstrndup(base, us < n - 4 ? us : n - 4);
+    }
     default:
         if (strstr(base, ".down.") || strstr(base, "_down.") || strstr(base, ".undo."))
             return NULL;

@@ -1,7 +1,8 @@
 /*
  * The formats table, the names users give formats, and each format's version
  * order. The rules are those of shared/corpora/apply-with-psql.sh (the tools'
- * own behaviour); docs/formats.md has them for users.
+ * own behaviour); docs/formats.md has them for users. A format whose rules need
+ * more than a row and the shared syntaxes keeps its parts in format_<name>.c.
  */
 #include "migration/format.h"
 #include "common/error.h"
@@ -38,19 +39,19 @@ static int numcmp(const char *a, size_t an, const char *b, size_t bn)
     return c < 0 ? -1 : c > 0;
 }
 
-static int bytecmp(const char *a, const char *b)
+int mig_cmp_bytes(const char *a, const char *b)
 {
     int c = strcmp(a, b);
     return c < 0 ? -1 : c > 0;
 }
 
 /* Native, golang-migrate, goose: numbers of any length; bytewise when either is not a number. */
-static int native_cmp(const char *a, const char *b)
+int mig_cmp_native(const char *a, const char *b)
 {
     size_t an = strlen(a), bn = strlen(b);
 
     if (!all_digits(a, an) || !all_digits(b, bn))
-        return bytecmp(a, b);
+        return mig_cmp_bytes(a, b);
     return numcmp(a, an, b, bn);
 }
 
@@ -59,7 +60,7 @@ static int native_cmp(const char *a, const char *b)
  * followed by '_': compare as if each version had a '_' appended (which sorts
  * after every digit, so "10" comes before "1").
  */
-static int dbmate_cmp(const char *a, const char *b)
+int mig_cmp_dbmate(const char *a, const char *b)
 {
     const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
     unsigned int x, y;
@@ -97,15 +98,15 @@ static int flyway_cmp(const char *a, const char *b)
     bool ra = dbm_starts_with(a, "R__"), rb = dbm_starts_with(b, "R__");
 
     if (ra || rb)
-        return ra && rb ? bytecmp(a, b) : ra ? 1 : -1;
+        return ra && rb ? mig_cmp_bytes(a, b) : ra ? 1 : -1;
     while (*a || *b) {
         size_t an = strcspn(a, "."), bn = strcspn(b, ".");
         int c;
 
         if (!all_digits(a, an) && an != 0)
-            return bytecmp(a, b);
+            return mig_cmp_bytes(a, b);
         if (!all_digits(b, bn) && bn != 0)
-            return bytecmp(a, b);
+            return mig_cmp_bytes(a, b);
         c = numcmp(a, an, b, bn);
         if (c)
             return c;
@@ -159,7 +160,7 @@ static void dbmate_check(const mig_item_list *items)
 {
     for (size_t i = 1; i < items->count; i++) {
         const dbm_migration *a = &items->items[i - 1].m, *b = &items->items[i].m;
-        if (native_cmp(a->version, b->version) > 0) {
+        if (mig_cmp_native(a->version, b->version) > 0) {
             char *x = dbm_printable(a->path), *y = dbm_printable(b->path);
             dbm_warn("dbmate order runs '%s' before '%s' (versions compare as strings); set "
                      "format: native for numeric order",
@@ -181,7 +182,7 @@ static const mig_format formats[] = {
      .up = ".sql",
      .syntax = &mig_syntax_digits,
      .sections = &mig_sections_native,
-     .cmp = native_cmp,
+     .cmp = mig_cmp_native,
      .other = native_other},
     {.format = DBM_FORMAT_GOLANG_MIGRATE,
      .name = "golang-migrate",
@@ -189,14 +190,14 @@ static const mig_format formats[] = {
      .up = ".up.sql",
      .down = ".down.sql",
      .syntax = &mig_syntax_digits,
-     .cmp = native_cmp},
+     .cmp = mig_cmp_native},
     {.format = DBM_FORMAT_DBMATE,
      .name = "dbmate",
      .layout = MIG_LAYOUT_FLAT,
      .up = ".sql",
      .syntax = &mig_syntax_digits,
      .sections = &mig_sections_dbmate,
-     .cmp = dbmate_cmp,
+     .cmp = mig_cmp_dbmate,
      .check = dbmate_check},
     {.format = DBM_FORMAT_GOOSE,
      .name = "goose",
@@ -204,7 +205,7 @@ static const mig_format formats[] = {
      .up = ".sql",
      .syntax = &mig_syntax_digits,
      .sections = &mig_sections_goose,
-     .cmp = native_cmp,
+     .cmp = mig_cmp_native,
      .other = goose_other},
     {.format = DBM_FORMAT_FLYWAY,
      .name = "flyway",
@@ -228,15 +229,52 @@ static const mig_format formats[] = {
      .folders = true,
      .up = "migration.sql",
      .syntax = &mig_syntax_folder,
-     .cmp = bytecmp},
+     .cmp = mig_cmp_bytes},
+    {.format = DBM_FORMAT_SQLX, /* format_sqlx.c */
+     .name = "sqlx",
+     .layout = MIG_LAYOUT_FLAT,
+     .also = MIG_LAYOUT_GOLANG,
+     .up = ".sql",
+     .down = ".down.sql",
+     .syntax = &mig_syntax_sqlx,
+     .cmp = mig_cmp_native,
+     .other = mig_sqlx_other,
+     .each = mig_sqlx_each},
+    {.format = DBM_FORMAT_DRIZZLE, /* format_drizzle.c */
+     .name = "drizzle",
+     .layout = MIG_LAYOUT_FLAT,
+     .all_sql = true,
+     .marker = "meta/_journal.json",
+     .up = ".sql",
+     .syntax = &mig_syntax_drizzle,
+     .cmp = mig_cmp_native,
+     .order = mig_drizzle_order},
+    {.format = DBM_FORMAT_SUPABASE, /* format_supabase.c */
+     .name = "supabase",
+     .layout = MIG_LAYOUT_FLAT,
+     .up = ".sql",
+     .syntax = &mig_syntax_digits,
+     .cmp = mig_cmp_dbmate,
+     .order = mig_supabase_order,
+     .other = mig_supabase_other},
+    {.format = DBM_FORMAT_ATLAS, /* format_atlas.c */
+     .name = "atlas",
+     .layout = MIG_LAYOUT_FLAT,
+     .all_sql = true,
+     .marker = "atlas.sum",
+     .up = ".sql",
+     .syntax = &mig_syntax_atlas,
+     .cmp = mig_cmp_dbmate,
+     .order = mig_atlas_order,
+     .each = mig_atlas_each},
     {.format = DBM_FORMAT_SQITCH,
      .name = "sqitch",
-     .cmp = native_cmp, /* the version is the change's position in sqitch.plan */
+     .cmp = mig_cmp_native, /* the version is the change's position in sqitch.plan */
      .load = mig_sqitch_load,
      .claims = mig_sqitch_claims},
     {.format = DBM_FORMAT_GRAPHILE_MIGRATE,
      .name = "graphile-migrate",
-     .cmp = native_cmp,
+     .cmp = mig_cmp_native,
      .load = mig_graphile_load,
      .claims = mig_graphile_claims},
 };
@@ -254,6 +292,10 @@ const char *const dbm_format_names[] = {
     "flyway",
     "diesel",
     "prisma",
+    "sqlx",
+    "drizzle",
+    "supabase",
+    "atlas",
     "sqitch",
     "graphile-migrate",
     NULL};
@@ -323,5 +365,5 @@ const char *dbm_format_name(dbm_format format)
 int dbm_version_cmp(dbm_format format, const char *a, const char *b)
 {
     const mig_format *f = mig_format_of(format);
-    return f ? f->cmp(a, b) : native_cmp(a, b);
+    return f ? f->cmp(a, b) : mig_cmp_native(a, b);
 }

@@ -32,6 +32,7 @@ typedef struct {
     mig_item *items;
     size_t count;
     size_t cap;
+    char *tool_check; /* set by a row's `order`: the tool's own edit detection disagrees */
 } mig_item_list;
 
 /* What an entry of a format's layout is to the format. */
@@ -70,11 +71,14 @@ typedef struct {
 
 struct mig_format {
     dbm_format format;
-    const char *name;  /* as configured: "golang-migrate" */
-    mig_layout layout; /* the entries that hold its migrations */
-    bool folders;      /* one folder per migration; else one file (or an up/down pair) */
-    const char *up;    /* files: the suffix of an up's name; folders: the up file's name */
-    const char *down;  /* files: the suffix of a down's name; folders: the down file's; or NULL */
+    const char *name;   /* as configured: "golang-migrate" */
+    mig_layout layout;  /* the entries that hold its migrations */
+    mig_layout also;    /* a second layout it reads (sqlx: simple and .up/.down files), or NONE */
+    bool all_sql;       /* every *.sql file is a migration, whatever its layout (Atlas, Drizzle) */
+    const char *marker; /* a file whose presence makes auto-detection pick it, or NULL */
+    bool folders;       /* one folder per migration; else one file (or an up/down pair) */
+    const char *up;     /* files: the suffix of an up's name; folders: the up file's name */
+    const char *down;   /* files: the suffix of a down's name; folders: the down file's; or NULL */
     const mig_syntax *syntax;     /* version syntax */
     const mig_sections *sections; /* sections and directives in the text; NULL: all of it is up */
     mig_tx_file tx;               /* the transaction setting beside a migration */
@@ -88,15 +92,40 @@ struct mig_format {
     int (*other)(const mig_entry *e, const char *dir);
     /* Called once the set is loaded and ordered: warnings about it. */
     void (*check)(const mig_item_list *items);
+    /* Called for each migration read, with its entry's text: directives the sections miss. */
+    int (*each)(dbm_migration *m, const mig_entry *e, const char *dir);
     /*
      * A format kept in files of its own (sqitch.plan, committed/): reads the
      * migrations from the directory itself, in apply order, in place of the
-     * layout walk (then `order` and `other` are unused). NULL: the walk.
+     * layout walk (then `order`, `other` and `each` are unused). NULL: the walk.
      */
     int (*load)(mig_item_list *items, const mig_format *f, int dfd, const char *dir);
     /* Auto-detection ahead of layouts: whether the listed directory is this format's. */
     bool (*claims)(const mig_entry_list *list, int dfd);
 };
+
+/* Version orders the rows share: numbers of any length; dbmate's (file name) order; bytes. */
+int mig_cmp_native(const char *a, const char *b);
+int mig_cmp_dbmate(const char *a, const char *b);
+int mig_cmp_bytes(const char *a, const char *b);
+
+/* Sort items by `f->cmp`, then by entry name (the default order). */
+void mig_items_sort(mig_item_list *items, const mig_format *f);
+
+/* Free what item i holds, and drop it from the list (later items move up). */
+void mig_item_drop(mig_item_list *items, size_t i);
+
+/* The rows' own parts, one file per format (format_<name>.c). */
+extern const mig_syntax mig_syntax_sqlx;
+int mig_sqlx_each(dbm_migration *m, const mig_entry *e, const char *dir);
+int mig_sqlx_other(const mig_entry *e, const char *dir);
+extern const mig_syntax mig_syntax_drizzle;
+int mig_drizzle_order(mig_item_list *items, const mig_format *f, int dfd, const char *dir);
+int mig_supabase_order(mig_item_list *items, const mig_format *f, int dfd, const char *dir);
+int mig_supabase_other(const mig_entry *e, const char *dir);
+extern const mig_syntax mig_syntax_atlas;
+int mig_atlas_each(dbm_migration *m, const mig_entry *e, const char *dir);
+int mig_atlas_order(mig_item_list *items, const mig_format *f, int dfd, const char *dir);
 
 /* Rows with their own files (format_sqitch.c, format_graphile.c): load and claims hooks. */
 int mig_sqitch_load(mig_item_list *items, const mig_format *f, int dfd, const char *dir);

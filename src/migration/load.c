@@ -58,8 +58,11 @@ static bool holds_migration(const mig_format *f, const mig_entry *e, int dfd)
     char *rel;
     bool found;
 
-    if (!f->folders)
-        return !e->is_dir && e->kind == f->layout;
+    if (!f->folders) {
+        if (f->all_sql)
+            return !e->is_dir && mig_ends_with(e->name, strlen(e->name), ".sql");
+        return !e->is_dir && (e->kind == f->layout || (f->also && e->kind == f->also));
+    }
     if (!e->is_dir || e->kind == MIG_LAYOUT_NONE)
         return false;
     if (e->kind == f->layout)
@@ -154,6 +157,8 @@ static int load_up(mig_item_list *items, const mig_format *f, mig_entry *e, mig_
         return rc;
     if ((rc = read_down_file(m, f, e, dfd, dir)) < 0)
         return rc;
+    if (f->each && (rc = f->each(m, e, dir)) < 0)
+        return rc;
     return read_tx_file(m, f, e, dfd, dir);
 }
 
@@ -184,6 +189,19 @@ static int item_cmp(const void *a, const void *b, void *arg)
     return c ? c : strcmp(x->sort_name, y->sort_name);
 }
 
+void mig_items_sort(mig_item_list *items, const mig_format *f)
+{
+    if (items->count > 1)
+        qsort_r(items->items, items->count, sizeof(mig_item), item_cmp, (void *)f);
+}
+
+void mig_item_drop(mig_item_list *items, size_t i)
+{
+    migration_clear(&items->items[i].m);
+    memmove(&items->items[i], &items->items[i + 1], (items->count - i - 1) * sizeof(mig_item));
+    items->count--;
+}
+
 /* Apply order (the row's own, or by version then name); then no two may share a version. */
 static int order_items(mig_item_list *items, const mig_format *f, int dfd, const char *dir)
 {
@@ -192,8 +210,8 @@ static int order_items(mig_item_list *items, const mig_format *f, int dfd, const
     if (f->order) {
         if ((rc = f->order(items, f, dfd, dir)) < 0)
             return rc;
-    } else if (items->count > 1) {
-        qsort_r(items->items, items->count, sizeof(mig_item), item_cmp, (void *)f);
+    } else {
+        mig_items_sort(items, f);
     }
     for (size_t i = 1; i < items->count; i++) {
         const dbm_migration *a = &items->items[i - 1].m, *b = &items->items[i].m;
@@ -279,13 +297,15 @@ static dbm_migration_set *make_set(mig_item_list *items, dbm_format format, cons
         dbm_checksum(m->checksum, m->up, m->up_len);
     }
     items->count = 0;
+    set->tool_check = items->tool_check;
+    items->tool_check = NULL;
     return set;
 }
 
 int dbm_migrations_load(dbm_migration_set **out, const char *dir, dbm_format format)
 {
     mig_entry_list list = {NULL, 0, 0, NULL, NULL};
-    mig_item_list items = {NULL, 0, 0};
+    mig_item_list items = {NULL, 0, 0, NULL};
     const mig_format *f;
     int dfd = -1, rc;
 
@@ -313,6 +333,7 @@ done:
     for (size_t i = 0; i < items.count; i++)
         migration_clear(&items.items[i].m);
     free(items.items);
+    free(items.tool_check);
     mig_entry_list_free(&list);
     if (dfd >= 0)
         close(dfd);
@@ -327,6 +348,7 @@ void dbm_migrations_free(dbm_migration_set *set)
         migration_clear(&set->items[i]);
     free(set->items);
     free(set->dir);
+    free(set->tool_check);
     free(set);
 }
 

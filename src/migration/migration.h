@@ -1,7 +1,7 @@
 /*
  * migration.h - find, name, order, read and checksum migration files.
  *
- * A migration set is read whole from a directory in one of seven layouts
+ * A migration set is read whole from a directory in one of thirteen formats
  * (DESIGN section 4; the other tools' rules are those of
  * shared/corpora/apply-with-psql.sh). Reading does no SQL parsing: splitting
  * statements is sqlparse's job, running them is db's.
@@ -30,6 +30,10 @@ typedef enum {
     DBM_FORMAT_FLYWAY,
     DBM_FORMAT_DIESEL,
     DBM_FORMAT_PRISMA,
+    DBM_FORMAT_SQLX,
+    DBM_FORMAT_DRIZZLE,
+    DBM_FORMAT_SUPABASE,
+    DBM_FORMAT_ATLAS,
     DBM_FORMAT_SQITCH,
     DBM_FORMAT_GRAPHILE_MIGRATE
 } dbm_format;
@@ -52,11 +56,13 @@ typedef struct {
     char *down;  /* the down section or down file, NULL when there is none */
     size_t down_len;
     int down_line;
-    char *down_path;     /* file holding the down section (may equal path), NULL if none */
-    bool no_transaction; /* a directive or metadata says: run outside a transaction */
-    bool repeatable;     /* Flyway R__: after versioned ones, again when the checksum changes */
-    char checksum[72];   /* "sha256:" + 64 hex digits of `up` */
-    char *verify;        /* Sqitch: the verify script, run after the up; NULL when none */
+    char *down_path;      /* file holding the down section (may equal path), NULL if none */
+    bool no_transaction;  /* a directive or metadata says: run outside a transaction */
+    bool repeatable;      /* Flyway R__: after versioned ones, again when the checksum changes */
+    long long tool_stamp; /* Drizzle: the journal entry's "when" (its history's created_at) */
+    bool reset_session;   /* Supabase: the session's settings reset (RESET ALL) before it runs */
+    char checksum[72];    /* "sha256:" + 64 hex digits of `up` */
+    char *verify;         /* Sqitch: the verify script, run after the up; NULL when none */
     size_t verify_len;
     char *verify_path; /* relative to the migrations directory, NULL when none */
     char *tool_hash;   /* the other tool's own hash of the file, as its history records it:
@@ -68,6 +74,9 @@ typedef struct {
     size_t count;
     dbm_format format; /* the format used (resolved when AUTO was asked) */
     char *dir;
+    /* The tool's own edit detection disagrees with the files (atlas.sum): what it says, for
+     * plan and verify; NULL when it agrees or the tool has none. */
+    char *tool_check;
 } dbm_migration_set;
 
 /*

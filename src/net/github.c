@@ -213,8 +213,7 @@ done:
     return error;
 }
 
-/* The comment's body: marker, then the summary cut at a line end to fit. Caller frees. */
-static char *comment_body(const char *marker, const char *markdown)
+char *dbm_github_comment_body(const char *marker, const char *markdown)
 {
     dbm_buf b = DBM_BUF_INIT;
     size_t len = strlen(markdown);
@@ -223,8 +222,12 @@ static char *comment_body(const char *marker, const char *markdown)
     dbm_buf_printf(&b, "%s\n", marker);
     if (len > COMMENT_LIMIT) {
         size_t cut = COMMENT_LIMIT;
-        while (cut > 0 && markdown[cut - 1] != '\n')
+        /* At a line end when one is near, else never inside a UTF-8 character. */
+        while (cut > COMMENT_LIMIT - 4096 && markdown[cut - 1] != '\n')
             cut--;
+        if (markdown[cut - 1] != '\n')
+            for (cut = COMMENT_LIMIT; cut > 0 && ((unsigned char)markdown[cut] & 0xC0) == 0x80;)
+                cut--;
         dbm_buf_put(&b, markdown, cut);
         dbm_buf_puts(&b, "\n\n… cut to fit a comment; the job summary has everything.\n");
     } else {
@@ -280,7 +283,7 @@ int dbm_github_comment_post(const dbm_github_comment_opts *cfg, const char *mark
     marker = dbm_github_comment_marker(cfg);
     if ((error = find_comment(&id, &gh, marker)) < 0)
         goto done;
-    text = comment_body(marker, markdown ? markdown : "");
+    text = dbm_github_comment_body(marker, markdown ? markdown : "");
     payload = json_pack("{s:s}", "body", text);
     json = json_dumps(payload, JSON_COMPACT);
     if (id) {

@@ -29,6 +29,14 @@ typedef struct {
 char *dbm_github_comment_marker(const dbm_github_comment_opts *opts);
 
 /*
+ * The comment's body: the marker line, then `markdown`, cut when it is longer
+ * than the 60,000 bytes a comment keeps: at a line end within the last 4 KB
+ * before that, else at a character boundary, then a line saying so. Bytes that
+ * are not UTF-8 become '?'. Caller frees.
+ */
+char *dbm_github_comment_body(const char *marker, const char *markdown);
+
+/*
  * Create or update the comment on the pull request of the current event with
  * `markdown` (cut to fit GitHub's comment limit) and the marker. The pull
  * request number is read from the event payload (GITHUB_EVENT_PATH).

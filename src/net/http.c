@@ -175,7 +175,9 @@ static CURL *prepare(const dbm_http_request *req, struct curl_slist *headers, db
                      dbm_buf *head)
 {
     CURL *c = lc.easy_init();
-    long timeout = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
+    long timeout = req->timeout_ms > 0   ? req->timeout_ms
+                   : req->timeout_ms < 0 ? 0
+                                         : DEFAULT_TIMEOUT_MS;
     const char *method = req->method ? req->method : "GET";
 
     if (!c)
@@ -185,7 +187,7 @@ static CURL *prepare(const dbm_http_request *req, struct curl_slist *headers, db
     lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
     lc.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                   timeout < CONNECT_TIMEOUT_MS ? timeout : CONNECT_TIMEOUT_MS);
+                   timeout && timeout < CONNECT_TIMEOUT_MS ? timeout : CONNECT_TIMEOUT_MS);
     lc.easy_setopt(c, CURLOPT_USERAGENT, "db-migrate/" DBM_VERSION);
     lc.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     lc.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);

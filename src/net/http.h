@@ -16,7 +16,7 @@ typedef struct {
     const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
     const char *body;           /* may be NULL */
     size_t body_len;
-    long timeout_ms; /* whole request; 0: 30 s */
+    long timeout_ms; /* whole request; 0: 30 s; negative: none (a long poll) */
     int retries;     /* extra attempts; 0: none */
 } dbm_http_request;
 

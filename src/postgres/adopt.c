@@ -26,6 +26,14 @@ const char *dbm_adopt_note(dbm_format tool)
         return "adopted from diesel";
     case DBM_FORMAT_PRISMA:
         return "adopted from prisma";
+    case DBM_FORMAT_SQLX:
+        return "adopted from sqlx";
+    case DBM_FORMAT_DRIZZLE:
+        return "adopted from drizzle";
+    case DBM_FORMAT_SUPABASE:
+        return "adopted from supabase";
+    case DBM_FORMAT_ATLAS:
+        return "adopted from atlas";
     case DBM_FORMAT_SQITCH:
         return "adopted from sqitch";
     case DBM_FORMAT_GRAPHILE_MIGRATE:
@@ -51,7 +59,13 @@ int dbm_adopt_plan_build(dbm_adopt_plan **out, dbm_report *report, PGconn *conn,
         goto done;
     if (!found) {
         const char *tool_name = dbm_format_name(tool);
-        error = dbm_error_set(DBM_ECONFIG, "no %s history table '%s' in the search_path or public",
+        const char *only = dbm_adopt_schema(tool);
+        if (only)
+            error = dbm_error_set(DBM_ECONFIG, "no %s history table %s.%s", tool_name, only,
+                                  dbm_adopt_table(tool));
+        else
+            error =
+                dbm_error_set(DBM_ECONFIG, "no %s history table '%s' in the search_path or public",
                               tool_name, dbm_adopt_table(tool));
         dbm_error_hint("connect to the database %s migrated, with the search_path it used, or "
                        "choose the right adopt-from",
@@ -113,9 +127,10 @@ static void report_available(dbm_report *report, dbm_severity severity, dbm_form
 int dbm_adopt_scan(dbm_report *report, PGconn *conn, const dbm_migration_set *set,
                    dbm_severity severity)
 {
-    static const dbm_format tools[] = {DBM_FORMAT_GOLANG_MIGRATE, DBM_FORMAT_DBMATE,
-                                       DBM_FORMAT_GOOSE,          DBM_FORMAT_FLYWAY,
-                                       DBM_FORMAT_DIESEL,         DBM_FORMAT_PRISMA};
+    static const dbm_format tools[] = {
+        DBM_FORMAT_GOLANG_MIGRATE, DBM_FORMAT_DBMATE, DBM_FORMAT_GOOSE, DBM_FORMAT_FLYWAY,
+        DBM_FORMAT_DIESEL,         DBM_FORMAT_PRISMA, DBM_FORMAT_SQLX,  DBM_FORMAT_DRIZZLE,
+        DBM_FORMAT_SUPABASE,       DBM_FORMAT_ATLAS};
     bool present[sizeof(tools) / sizeof(tools[0])], any;
     int nfound = 0, error;
 

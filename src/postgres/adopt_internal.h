@@ -90,6 +90,31 @@ dbm_adopt_plan *dbm_adopt_match(dbm_report *report, const dbm_adopt_source *s, d
 void dbm_adopt_count(size_t *applied, size_t *unfinished, const char **current,
                      const dbm_adopt_source *s, const dbm_migration_set *set);
 
+/* --- adopt_sqlx.c, adopt_drizzle.c, adopt_supabase.c, adopt_atlas.c --- */
+
+/* Each tool's query over its table (`table`, quoted), and its rows as entries. */
+char *dbm_adopt_sqlx_sql(const char *table);
+void dbm_adopt_sqlx_rows(dbm_adopt_source *s, const PGresult *res);
+char *dbm_adopt_drizzle_sql(const char *table);
+void dbm_adopt_drizzle_rows(dbm_adopt_source *s, const PGresult *res);
+char *dbm_adopt_supabase_sql(const char *table);
+void dbm_adopt_supabase_rows(dbm_adopt_source *s, const PGresult *res);
+char *dbm_adopt_atlas_sql(const char *table);
+void dbm_adopt_atlas_rows(dbm_adopt_source *s, const PGresult *res);
+
+/* sqlx: whether `hex` is the SHA-384 of m's text (the checksum sqlx records). */
+bool dbm_adopt_sqlx_same(const char *hex, const dbm_migration *m);
+
+/*
+ * Drizzle's rows name no version: give each the version of the file with
+ * its hash, else of the journal entry with its "when" (created_at); a row
+ * matching neither gets a version no file has, shown as the row.
+ */
+void dbm_adopt_drizzle_resolve(dbm_adopt_source *s, const dbm_migration_set *set);
+
+/* The one schema a tool keeps its table in ("drizzle"), or NULL: the search_path's. */
+const char *dbm_adopt_schema(dbm_format tool);
+
 /* --- adopt_sqitch.c, adopt_graphile.c: tools whose history is not one table of versions --- */
 
 /*

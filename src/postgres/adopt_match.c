@@ -27,6 +27,28 @@ const char *dbm_adopt_table(dbm_format tool)
         return "sqitch.changes";
     case DBM_FORMAT_GRAPHILE_MIGRATE:
         return "graphile_migrate.migrations";
+    case DBM_FORMAT_SQLX:
+        return "_sqlx_migrations";
+    case DBM_FORMAT_DRIZZLE:
+        return "__drizzle_migrations";
+    case DBM_FORMAT_SUPABASE:
+        return "schema_migrations";
+    case DBM_FORMAT_ATLAS:
+        return "atlas_schema_revisions";
+    default:
+        return NULL;
+    }
+}
+
+const char *dbm_adopt_schema(dbm_format tool)
+{
+    switch (tool) {
+    case DBM_FORMAT_DRIZZLE:
+        return "drizzle";
+    case DBM_FORMAT_SUPABASE:
+        return "supabase_migrations";
+    case DBM_FORMAT_ATLAS:
+        return "atlas_schema_revisions";
     default:
         return NULL;
     }
@@ -271,8 +293,10 @@ static void take_applied(bool *take, dbm_report *report, const dbm_adopt_plan *p
     }
     take[at] = true;
     if (e->checksum &&
-        strcmp(e->checksum, set->items[at].tool_hash ? set->items[at].tool_hash
-                                                     : set->items[at].checksum + 7) != 0) {
+        (plan->tool == DBM_FORMAT_SQLX
+             ? !dbm_adopt_sqlx_same(e->checksum, &set->items[at])
+             : strcmp(e->checksum, set->items[at].tool_hash ? set->items[at].tool_hash
+                                                            : set->items[at].checksum + 7) != 0)) {
         const char *path = dbm_adopt_shown(display, set, (size_t)at);
         f = dbm_report_add_finding(report, DBM_SEV_WARNING, "adopt-edited", path, 0, 0,
                                    "'%s' differs from the file %s applied (checksum %s); "
@@ -308,6 +332,8 @@ dbm_adopt_plan *dbm_adopt_match(dbm_report *report, const dbm_adopt_source *s, d
 
     plan->tool = tool;
     plan->table = dbm_xasprintf("%s.%s", s->schema, s->name);
+    if (tool == DBM_FORMAT_DRIZZLE)
+        dbm_adopt_drizzle_resolve((dbm_adopt_source *)s, set);
     for (size_t k = 0; k < s->count; k++) {
         const dbm_adopt_entry *e = &s->items[k];
 

@@ -29,19 +29,21 @@ static PGresult *query(PGconn *conn, const char *sql, int n, const char *const *
  * public, then (any_schema) any other schema in name order. *schema is NULL
  * when there is none.
  */
-static int find_table(char **schema, PGconn *conn, const char *name, bool any_schema)
+static int find_table(char **schema, PGconn *conn, const char *name, bool any_schema,
+                      const char *only)
 {
-    const char *params[2] = {name, any_schema ? "t" : "f"};
+    const char *params[3] = {name, any_schema ? "t" : "f", only};
     PGresult *res =
         query(conn,
               "SELECT n.nspname FROM pg_catalog.pg_class c "
               "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
               "WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
-              "AND ($2::boolean OR n.nspname = ANY (pg_catalog.current_schemas(false)) "
-              "     OR n.nspname = 'public') "
+              "AND CASE WHEN $3::text IS NOT NULL THEN n.nspname = $3 ELSE "
+              "($2::boolean OR n.nspname = ANY (pg_catalog.current_schemas(false)) "
+              "     OR n.nspname = 'public') END "
               "ORDER BY array_position(pg_catalog.current_schemas(false), n.nspname) NULLS LAST, "
               "n.nspname <> 'public', n.nspname LIMIT 1",
-              2, params, "the catalog");
+              3, params, "the catalog");
     *schema = NULL;
     if (!res)
         return DBM_EGENERIC;
@@ -139,6 +141,14 @@ static char *select_sql(dbm_format tool, const char *table)
         return dbm_xasprintf("SELECT migration_name, checksum, finished_at IS NOT NULL, "
                              "rolled_back_at IS NOT NULL, logs FROM %s ORDER BY started_at, id",
                              table);
+    case DBM_FORMAT_SQLX:
+        return dbm_adopt_sqlx_sql(table);
+    case DBM_FORMAT_DRIZZLE:
+        return dbm_adopt_drizzle_sql(table);
+    case DBM_FORMAT_SUPABASE:
+        return dbm_adopt_supabase_sql(table);
+    case DBM_FORMAT_ATLAS:
+        return dbm_adopt_atlas_sql(table);
     default:
         return NULL;
     }
@@ -155,6 +165,14 @@ static void take_rows(dbm_adopt_source *s, const PGresult *res, dbm_format tool)
         for (int i = 0; i < PQntuples(res); i++)
             dbm_adopt_prisma_row(s, val(res, i, 0), val(res, i, 1), is_true(res, i, 2),
                                  is_true(res, i, 3), val(res, i, 4));
+    } else if (tool == DBM_FORMAT_SQLX) {
+        dbm_adopt_sqlx_rows(s, res);
+    } else if (tool == DBM_FORMAT_DRIZZLE) {
+        dbm_adopt_drizzle_rows(s, res);
+    } else if (tool == DBM_FORMAT_SUPABASE) {
+        dbm_adopt_supabase_rows(s, res);
+    } else if (tool == DBM_FORMAT_ATLAS) {
+        dbm_adopt_atlas_rows(s, res);
     } else if (tool == DBM_FORMAT_GOLANG_MIGRATE) {
         /* One row: the current version, dirty while its migration runs or after it failed. */
         if (PQntuples(res) > 0) {
@@ -183,7 +201,9 @@ int dbm_adopt_read(dbm_adopt_source *s, bool *found, PGconn *conn, dbm_format to
     if (!name)
         return dbm_error_set(DBM_ECONFIG, "adopt-from '%s' is not a tool db-migrate can adopt from",
                              dbm_format_name(tool));
-    if ((error = find_table(&s->schema, conn, name, tool == DBM_FORMAT_FLYWAY)) < 0 || !s->schema)
+    if ((error = find_table(&s->schema, conn, name, tool == DBM_FORMAT_FLYWAY,
+                            dbm_adopt_schema(tool))) < 0 ||
+        !s->schema)
         goto done;
     s->name = dbm_xstrdup(name);
     if ((error = check_owner(conn, s, tool)) < 0)

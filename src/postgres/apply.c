@@ -6,9 +6,11 @@
  * file that runs its own BEGIN/COMMIT as written.
  */
 #include "postgres/db_internal.h"
+#include "postgres/connect.h"
 #include "common/error.h"
 #include "postgres/history_internal.h"
 #include "common/log.h"
+#include "common/stop.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -89,9 +91,157 @@ static int statement_failed(dbm_mig_result *result, PGconn *conn, const dbm_migr
 }
 
 /*
+ * A signal asked the run to stop after statement `next` - 1 (0-based `next`
+ * is the first not run): the history row says a rerun resumes at `next`.
+ * DBM_ECANCELLED, or the history's error.
+ */
+static int stopped_between(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                           size_t next, size_t count, const dbm_apply_opts *opts, int64_t started)
+{
+    char *msg = dbm_xasprintf("cancelled by %s before statement %zu of %zu; a rerun resumes there",
+                              dbm_stop_signal_name(dbm_stop_signal()), next + 1, count);
+    int error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false,
+                                   "failed", (dbm_now_us() - started) / 1000, (int)next + 1, msg);
+
+    dbm_report_set_error(result, msg, NULL);
+    dbm_report_set(&result->error->file, opts->display_path);
+    free(msg);
+    return error < 0 ? error : DBM_ECANCELLED;
+}
+
+/*
+ * Statement n of `m` failed with the error already in result: recorded in the
+ * history row with the statement a rerun resumes at, and its claim ended as
+ * failed. DBM_EFAILED, or the history's error.
+ */
+static int record_failure(dbm_mig_result *result, PGconn *conn, const dbm_migration *m, int n,
+                          const dbm_apply_opts *opts, int64_t started)
+{
+    int error =
+        dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false, "failed",
+                           (dbm_now_us() - started) / 1000, n, result->error->message);
+
+    if (error == 0)
+        error = dbm_history_claim_end(conn, opts->schema, m->version, n, opts->run_id, "failed");
+    /* A lost connection is the statement's error, already in result. */
+    if (error < 0 && PQstatus(conn) == CONNECTION_BAD) {
+        dbm_error_clear();
+        error = 0;
+    }
+    return error == 0 ? DBM_EFAILED : error;
+}
+
+/*
+ * Statement n of `m` was claimed by another run that did not end it: a person
+ * must say whether it took effect (interrupted), or the other run may still be
+ * running it (busy). The migration fails without running it.
+ */
+static int claim_refused(dbm_mig_result *result, PGconn *conn, const dbm_migration *m, int n,
+                         dbm_claim_state state, const char *who, const dbm_apply_opts *opts,
+                         int64_t started)
+{
+    char *msg, *hint, *invalid = invalid_indexes_hint(conn);
+    dbm_error_info *e;
+
+    if (state == DBM_CLAIM_INTERRUPTED) {
+        msg = dbm_xasprintf("statement %d was interrupted: %s claimed it and ended without its "
+                            "outcome, so it may have taken effect",
+                            n, who ? who : "a run");
+        hint = dbm_xasprintf("check whether it took effect and undo it if it did%s%s%s; then "
+                             "'db-migrate repair --target-version %s' lets the next apply run "
+                             "it again",
+                             invalid ? " (" : "", invalid ? invalid : "", invalid ? ")" : "",
+                             m->version);
+    } else {
+        msg = dbm_xasprintf("statement %d is claimed by %s, which has not ended it", n,
+                            who ? who : "another run");
+        hint = dbm_xasprintf("another run may be running it: wait for it; if no run is, check "
+                             "the statement, then 'db-migrate repair --target-version %s'",
+                             m->version);
+    }
+    e = dbm_report_set_error(result, msg, NULL);
+    dbm_report_set(&e->hint, hint);
+    dbm_report_set(&e->file, opts->display_path);
+    free(msg);
+    free(hint);
+    free(invalid);
+    if (state != DBM_CLAIM_INTERRUPTED)
+        return DBM_EFAILED; /* the row may be a live run's progress: left alone */
+    return record_failure(result, conn, m, n, opts, started) == DBM_EFAILED ? DBM_EFAILED
+                                                                            : DBM_EGENERIC;
+}
+
+/*
+ * Statement i of a file outside a transaction that may run in one: in one
+ * with the end of its claim, so that a claim left unfinished means it did not
+ * take effect.
+ */
+static int run_with_claim(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                          const dbm_stmt *s, int n, const dbm_apply_opts *opts)
+{
+    dbm_stmt_list one;
+    char *done = dbm_history_sql_claim_done(conn, opts->schema, m->version, n, opts->run_id);
+    int error;
+
+    memset(&one, 0, sizeof(one));
+    one.items = (dbm_stmt *)s;
+    one.count = 1;
+    error =
+        dbm_db_run_transactional(result, conn, m->up, m->up_len, m->up_line, &one, &done, 1, opts);
+    free(done);
+    return error;
+}
+
+/*
+ * Statement i (0-based) of a file outside a transaction: claimed first, then
+ * recorded as in progress (a rerun resumes here), then run. Skipped when
+ * another run ran it already. 0, DBM_EFAILED (in result and the history), or
+ * the history's error.
+ */
+static int run_claimed(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                       const dbm_stmt_list *stmts, size_t i, const dbm_apply_opts *opts,
+                       int64_t started)
+{
+    const dbm_stmt *s = &stmts->items[i];
+    bool in_tx = !(s->flags & DBM_STMT_NO_TX);
+    int n = (int)i + 1, error;
+    dbm_claim_state state = DBM_CLAIM_BUSY;
+    char *who = NULL, *sql;
+    PGresult *res;
+
+    error = dbm_history_claim(&state, &who, conn, opts->schema, m->version, n, opts->run_id, in_tx);
+    if (error == 0 && state == DBM_CLAIM_DONE)
+        dbm_log("  '%s' statement %d was run to its end by %s: not run again", opts->display_path,
+                n, who ? who : "another run");
+    else if (error == 0 && state != DBM_CLAIM_MINE)
+        error = claim_refused(result, conn, m, n, state, who, opts, started);
+    free(who);
+    if (error < 0 || state != DBM_CLAIM_MINE)
+        return error;
+    if ((error =
+             dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false, "failed",
+                                0, n, "interrupted: the run stopped during this statement")) < 0)
+        return error;
+    if (in_tx) {
+        error = run_with_claim(result, conn, m, s, n, opts);
+        return error == DBM_EFAILED ? record_failure(result, conn, m, n, opts, started) : error;
+    }
+    sql = dbm_db_stmt_text(m->up, s);
+    res = run_retrying(conn, sql, i, opts);
+    free(sql);
+    if (res) {
+        error = statement_failed(result, conn, m, s, i, res, opts, started);
+        if (PQstatus(conn) != CONNECTION_BAD)
+            dbm_history_claim_end(conn, opts->schema, m->version, n, opts->run_id, "failed");
+        return error;
+    }
+    return dbm_history_claim_end(conn, opts->schema, m->version, n, opts->run_id, "done");
+}
+
+/*
  * A file outside a transaction: statement by statement from opts->resume_from,
- * each recorded as in progress before it runs, so a rerun resumes at the one
- * that failed or was interrupted.
+ * each claimed and recorded as in progress before it runs, so a rerun resumes
+ * at the one that failed or was interrupted, and no statement runs twice.
  */
 static int run_non_transactional(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                                  const dbm_stmt_list *stmts, const dbm_apply_opts *opts,
@@ -107,22 +257,16 @@ static int run_non_transactional(dbm_mig_result *result, PGconn *conn, const dbm
         dbm_report_set(&result->note, NULL);
         result->note = dbm_xasprintf("resumed at statement %zu of %zu", start + 1, stmts->count);
     }
+    /* A repeatable file runs again from its start: its earlier claims are spent. */
+    if (m->repeatable && start == 0 &&
+        (error = dbm_history_claims_clear(NULL, conn, opts->schema, m->version, false)) < 0)
+        goto done;
     for (size_t i = start; i < stmts->count; i++) {
-        const dbm_stmt *s = &stmts->items[i];
-        char *sql = dbm_db_stmt_text(m->up, s);
-        PGresult *res;
-
-        /* Progress first: if this process dies mid-statement, a rerun resumes here. */
-        if ((error = dbm_history_record(
-                 conn, opts->schema, m, opts->run_id, opts->git_sha, false, "failed", 0, (int)i + 1,
-                 "interrupted: the run stopped during this statement")) < 0) {
-            free(sql);
+        if ((error = run_claimed(result, conn, m, stmts, i, opts, started)) != 0)
             goto done;
-        }
-        res = run_retrying(conn, sql, i, opts);
-        free(sql);
-        if (res) {
-            error = statement_failed(result, conn, m, s, i, res, opts, started);
+        /* SIGTERM: this statement was left to finish; the next one is not started. */
+        if (dbm_stop_signal() && i + 1 < stmts->count) {
+            error = stopped_between(result, conn, m, i + 1, stmts->count, opts, started);
             goto done;
         }
     }
@@ -134,20 +278,52 @@ done:
     return error;
 }
 
-/* A file that runs its own BEGIN/COMMIT: sent as written, then recorded. */
+/*
+ * The text of a file that runs its own BEGIN/COMMIT, with its history row
+ * recorded inside its last transaction: before the COMMIT that ends the file,
+ * so the file's work and its row commit together, and a connection lost at
+ * the COMMIT never leaves work done but unrecorded, for a rerun to do again.
+ * NULL when the file does not end with COMMIT (its row is recorded after it).
+ * Caller frees.
+ */
+static char *as_written_recorded(PGconn *conn, const dbm_migration *m, const dbm_stmt_list *stmts,
+                                 const dbm_apply_opts *opts)
+{
+    const dbm_stmt *last = stmts->count ? &stmts->items[stmts->count - 1] : NULL;
+    dbm_buf b = DBM_BUF_INIT;
+    char *sql;
+
+    if (!last || !(last->flags & DBM_STMT_TX_CONTROL) || !last->tag ||
+        strcmp(last->tag, "COMMIT") != 0)
+        return NULL;
+    dbm_buf_put(&b, m->up, last->offset);
+    if (opts->replace_existing) {
+        sql = dbm_history_sql_delete(conn, opts->schema, m->version);
+        dbm_buf_printf(&b, "\n%s;", sql);
+        free(sql);
+    }
+    sql = dbm_history_sql_applied(conn, opts->schema, m, opts->run_id, opts->git_sha);
+    dbm_buf_printf(&b, "\n%s;\n", sql);
+    free(sql);
+    dbm_buf_puts(&b, m->up + last->offset);
+    return dbm_buf_detach(&b);
+}
+
+/* A file that runs its own BEGIN/COMMIT: sent as written, recorded in its last transaction. */
 static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                           const dbm_stmt_list *stmts, const dbm_apply_opts *opts, int64_t started)
 {
     char *set = dbm_db_session_timeouts(opts);
+    char *text = as_written_recorded(conn, m, stmts, opts);
     PGresult *res;
     int error;
 
     if ((error = dbm_db_exec_simple(conn, set)) < 0)
         goto done;
-    res = PQexec(conn, m->up);
+    res = PQexec(conn, text ? text : m->up);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
         PQresultStatus(res) != PGRES_EMPTY_QUERY) {
-        /* The position is relative to the whole text here. */
+        /* The position is relative to the whole text here (the row comes after the statements). */
         dbm_db_record_error(result, res, conn, m->up, m->up_len,
                             dbm_db_error_offset(res, m->up, m->up_len, 0), m->up_line,
                             opts->display_path);
@@ -166,10 +342,12 @@ static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migrat
         error = DBM_EFAILED;
         goto done;
     }
-    error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, true, "applied",
-                               (dbm_now_us() - started) / 1000, 0, NULL);
+    if (!text)
+        error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, true,
+                                   "applied", (dbm_now_us() - started) / 1000, 0, NULL);
 done:
     PQclear(PQexec(conn, DBM_DB_RESET_TIMEOUTS));
+    free(text);
     free(set);
     return error;
 }
@@ -211,6 +389,8 @@ int dbm_db_apply(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
 
     result->statement_count = (int)stmts->count;
     result->transactional = !m->no_transaction;
+    if (m->reset_session)
+        dbm_db_reset_session(conn);
     if (dbm_db_batchable(conn, m, stmts)) {
         dbm_batch_item item = {m, stmts, *opts};
         dbm_batch_hooks hooks = {single_row, single_done, result};

@@ -37,7 +37,7 @@
 bool dbm_db_batchable(PGconn *conn, const dbm_migration *m, const dbm_stmt_list *stmts)
 {
     /* Before PostgreSQL 13, statement_timeout covered a whole message, not each statement. */
-    return !m->no_transaction && !stmts->manages_transaction && !m->verify &&
+    return !m->no_transaction && !m->reset_session && !stmts->manages_transaction && !m->verify &&
            m->up_len <= BATCH_FILE_MAX && PQserverVersion(conn) >= 130000;
 }
 
@@ -85,6 +85,19 @@ static void batch_prepare(dbm_batch_msg *b, PGconn *conn, const char *schema)
     b->pre = 2;
 }
 
+/*
+ * What opens each item. The server sends a message's results when it ends,
+ * when its output buffer fills, or with a notice: so each item starts with
+ * one, and the results of the items before it, committed by then, reach the
+ * log as it starts rather than after the message's last item. (A migration
+ * that runs long would otherwise leave the log on an earlier one while later
+ * ones had committed.) client_min_messages is set for the notice to be sent,
+ * for the item's transaction only; the notice processor drops it.
+ */
+#define BATCH_FLUSH_SQL                                                                            \
+    "DO $db_migrate$BEGIN PERFORM set_config('client_min_messages', 'notice', true); "             \
+    "RAISE NOTICE '" DBM_DB_FLUSH_NOTICE "'; END$db_migrate$"
+
 /* Item `it` into the message, its statements' offsets from at[*nat] on. */
 static void batch_add_item(dbm_batch_msg *b, PGconn *conn, const dbm_batch_item *it, size_t *nat)
 {
@@ -95,7 +108,7 @@ static void batch_add_item(dbm_batch_msg *b, PGconn *conn, const dbm_batch_item 
                  : dbm_history_sql_applied(conn, it->opts.schema, it->m, it->opts.run_id,
                                            it->opts.git_sha);
 
-    dbm_buf_printf(&b->sql, "BEGIN;\n%s;\n", settings);
+    dbm_buf_printf(&b->sql, "%s;\nBEGIN;\n%s;\n", BATCH_FLUSH_SQL, settings);
     for (size_t i = 0; i < it->stmts->count; i++) {
         const dbm_stmt *st = &it->stmts->items[i];
         b->at[(*nat)++] = b->sql.len;
@@ -187,11 +200,11 @@ static int statements_one_by_one(dbm_mig_result *r, PGconn *conn, const dbm_batc
     return error;
 }
 
-/* A result where an item's BEGIN or COMMIT should be, that is not one. */
+/* A result where an item's DO, BEGIN or COMMIT should be, that is not one. */
 static bool wrong_tag(const PGresult *res, size_t pos, size_t nres)
 {
     const char *tag = PQcmdStatus((PGresult *)res);
-    return (pos == 0 && strcmp(tag, "BEGIN") != 0) ||
+    return (pos == 0 && strcmp(tag, "DO") != 0) || (pos == 1 && strcmp(tag, "BEGIN") != 0) ||
            (pos + 1 == nres && strcmp(tag, "COMMIT") != 0);
 }
 
@@ -328,6 +341,7 @@ typedef struct {
     size_t k;           /* the next item to send */
     size_t per_message; /* items to a message at most */
     bool one_by_one;    /* send item k a statement at a time */
+    bool no_flush;      /* the flush failed (no PL/pgSQL): every item a statement at a time */
     int attempt;        /* lock-timeout retries of item k so far */
 } batch_loop;
 
@@ -370,6 +384,11 @@ static int send_message(batch_loop *lp, PGconn *conn, const dbm_batch_item *item
             lp->per_message = 1;
         else
             lp->one_by_one = true;
+    } else if (!rd.mismatch && rd.err_pos == 0 && PQstatus(conn) == CONNECTION_OK) {
+        /* The item's flush failed, before its transaction began: a database without
+         * PL/pgSQL. The rest go a statement at a time, which needs none. */
+        lp->no_flush = true;
+        lp->k = rd.j;
     } else if (!rd.mismatch && strcmp(dbm_db_sqlstate(rd.err), DBM_LOCK_TIMEOUT_SQLSTATE) == 0 &&
                lp->attempt < items[rd.j].opts.lock_retries) {
         dbm_log("  lock timeout in '%s' (attempt %d of %ld); retrying",
@@ -408,7 +427,7 @@ int dbm_db_apply_batch(PGconn *conn, const dbm_batch_item *items, size_t n,
     while (lp.k < n) {
         const char *scs = PQparameterStatus(conn, "standard_conforming_strings");
 
-        if (lp.one_by_one || !scs || strcmp(scs, "on") != 0) {
+        if (lp.one_by_one || lp.no_flush || !scs || strcmp(scs, "on") != 0) {
             /*
              * The files were split with standard_conforming_strings on; with
              * it off the server reads backslashes in strings otherwise, and

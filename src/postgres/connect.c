@@ -445,6 +445,12 @@ static void watch_client(PGconn *pg)
         PQclear(PQexec(pg, "SET client_connection_check_interval = '1s'"));
 }
 
+void dbm_db_reset_session(PGconn *pg)
+{
+    PQclear(PQexec(pg, "RESET ALL"));
+    watch_client(pg);
+}
+
 /* DBM_ECONNECT for a connection that failed with `errmsg`: the database named, and a hint. */
 static int connect_failed(const dbm_conn *conn, const conn_setup *s, const char *errmsg,
                           const dbm_connect_opts *cfg)

@@ -49,4 +49,8 @@ const char *dbm_conn_user(dbm_conn *conn);
 /* Close the connection, then the tunnel. Accepts NULL. */
 void dbm_conn_free(dbm_conn *conn);
 
+/* RESET ALL, as the Supabase CLI does before each file, then the settings db-migrate keeps for
+ * the whole session (the client check of PostgreSQL 14 on). */
+void dbm_db_reset_session(PGconn *pg);
+
 #endif

@@ -20,10 +20,12 @@
 #include <libpq-fe.h>
 
 #define DBM_PQ_FUNCS(X)                                                                            \
+    X(PQbackendPID)                                                                                \
     X(PQclear)                                                                                     \
     X(PQcmdStatus)                                                                                 \
     X(PQcmdTuples)                                                                                 \
     X(PQconnectdbParams)                                                                           \
+    X(PQconninfo)                                                                                  \
     X(PQconninfoFree)                                                                              \
     X(PQconninfoParse)                                                                             \
     X(PQdb)                                                                                        \
@@ -34,6 +36,9 @@
     X(PQexec)                                                                                      \
     X(PQexecParams)                                                                                \
     X(PQexitPipelineMode)                                                                          \
+    X(PQcancel)                                                                                    \
+    X(PQgetCancel)                                                                                 \
+    X(PQfreeCancel)                                                                                \
     X(PQfinish)                                                                                    \
     X(PQfreemem)                                                                                   \
     X(PQgetCopyData)                                                                               \
@@ -79,10 +84,12 @@ int dbm_pq_load(void);
 int dbm_pq_library_version(void);
 
 #ifndef DBM_PQ_IMPL
+#define PQbackendPID         dbm_pq.PQbackendPID
 #define PQclear              dbm_pq.PQclear
 #define PQcmdStatus          dbm_pq.PQcmdStatus
 #define PQcmdTuples          dbm_pq.PQcmdTuples
 #define PQconnectdbParams    dbm_pq.PQconnectdbParams
+#define PQconninfo           dbm_pq.PQconninfo
 #define PQconninfoFree       dbm_pq.PQconninfoFree
 #define PQconninfoParse      dbm_pq.PQconninfoParse
 #define PQdb                 dbm_pq.PQdb
@@ -93,6 +100,9 @@ int dbm_pq_library_version(void);
 #define PQexec               dbm_pq.PQexec
 #define PQexecParams         dbm_pq.PQexecParams
 #define PQexitPipelineMode   dbm_pq.PQexitPipelineMode
+#define PQcancel             dbm_pq.PQcancel
+#define PQgetCancel          dbm_pq.PQgetCancel
+#define PQfreeCancel         dbm_pq.PQfreeCancel
 #define PQfinish             dbm_pq.PQfinish
 #define PQfreemem            dbm_pq.PQfreemem
 #define PQgetCopyData        dbm_pq.PQgetCopyData

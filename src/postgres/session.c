@@ -15,7 +15,7 @@
 
 static void notice_log(void *arg, const char *message)
 {
-    if (*(const bool *)arg) {
+    if (*(const bool *)arg && !strstr(message, DBM_DB_FLUSH_NOTICE)) {
         size_t n = strcspn(message, "\n");
         dbm_log("  %.*s", (int)n, message);
     }

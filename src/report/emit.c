@@ -25,17 +25,24 @@ static int write_file(const char *path, const char *text, bool append, const cha
     return 0;
 }
 
+/* Whether the log shows the report. A run that stopped before it read anything has only its
+ * error to tell. */
+static bool terminal_shown(const dbm_report *r, const dbm_emit_opts *opts)
+{
+    return !opts->quiet_terminal && (r->nmigs || r->nfindings);
+}
+
 /*
  * The run as plain text in the log (unless quiet), whatever else is written:
  * a job summary does not replace the log. Then the job summary's Markdown when
  * there is a summary file.
  */
+
 static int emit_summary(const dbm_report *r, const dbm_emit_opts *opts)
 {
     int error = 0;
 
-    /* A run that stopped before it read anything has only its error to tell. */
-    if (!opts->quiet_terminal && (r->nmigs || r->nfindings)) {
+    if (terminal_shown(r, opts)) {
         char *text = dbm_report_terminal(r, dbm_log_color() && !dbm_log_json());
         FILE *out = dbm_log_stream();
         fflush(stdout);
@@ -85,7 +92,13 @@ int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts)
 {
     int error = 0;
 
-    report_annotations(r);
+    /*
+     * Under Actions annotations mark the files on the pull request, and in a
+     * JSON log each is an event a pipeline can select. Elsewhere they are lines
+     * on stderr, which the plain-text report lists once already when shown.
+     */
+    if (dbm_in_actions() || dbm_log_json() || !terminal_shown(r, opts))
+        report_annotations(r);
     if (emit_summary(r, opts) < 0)
         error = DBM_EGENERIC;
     if (opts->output_path) {
@@ -96,5 +109,13 @@ int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts)
     }
     if (opts->report_path && emit_json(r, opts->report_path) < 0)
         error = DBM_EGENERIC;
+    if (opts->frame_in_log) {
+        char *json = dbm_report_json(r), *frame = dbm_report_frame(json);
+        fflush(stderr);
+        if (dbm_report_write("-", frame, "framed report") < 0)
+            error = DBM_EGENERIC;
+        free(frame);
+        free(json);
+    }
     return error;
 }

@@ -51,20 +51,33 @@ static json_t *json_statement(const dbm_stmt_result *s)
         json_array_append_new(rewrites, json_pack("{s:o, s:I}", "relation",
                                                   dbm_json_text(s->rewrites[l].relation), "bytes",
                                                   (json_int_t)s->rewrites[l].bytes));
-    return json_pack("{s:i, s:o, s:f, s:o, s:o, s:o}", "line", s->line, "tag", jstr(s->tag),
+    return json_pack("{s:i, s:o, s:f, s:o, s:o, s:o, s:o}", "line", s->line, "tag", jstr(s->tag),
                      "duration_ms", s->duration_ms, "locks", locks, "rewrites", rewrites, "note",
-                     dbm_json_text(s->note));
+                     dbm_json_text(s->note), "sql", dbm_json_text(s->sql));
 }
 
-/* A migration's error, or null. The SQL context is left to the summary. */
+/* The session a lock timeout waited for. */
+static json_t *json_blocker(const dbm_blocker *b)
+{
+    return json_pack("{s:i, s:o, s:o, s:o, s:I}", "pid", b->pid, "application",
+                     dbm_json_text(b->application), "state", dbm_json_text(b->state), "query",
+                     dbm_json_text(b->query), "age_s", (json_int_t)b->age_s);
+}
+
+/* A migration's error, or null; "context" is the SQL around the failing line. */
 static json_t *json_error(const dbm_error_info *e)
 {
+    json_t *je;
+
     if (!e)
         return json_null();
-    return json_pack("{s:o, s:o, s:o, s:i, s:i, s:o, s:o}", "message", dbm_json_text(e->message),
-                     "sqlstate", jstr(e->sqlstate), "file", dbm_json_text(e->file), "line", e->line,
-                     "column", e->column, "detail", dbm_json_text(e->detail), "hint",
-                     dbm_json_text(e->hint));
+    je = json_pack("{s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o}", "message", dbm_json_text(e->message),
+                   "sqlstate", jstr(e->sqlstate), "file", dbm_json_text(e->file), "line", e->line,
+                   "column", e->column, "detail", dbm_json_text(e->detail), "hint",
+                   dbm_json_text(e->hint), "context", dbm_json_text(e->context));
+    if (e->blocker)
+        json_object_set_new(je, "blocker", json_blocker(e->blocker));
+    return je;
 }
 
 /* One migration row; "diff" and "changed_by" only for edited deployed migrations. */
@@ -81,6 +94,9 @@ static json_t *json_migration(const dbm_mig_result *m)
     json_object_set_new(jm, "transactional", json_boolean(m->transactional));
     json_object_set_new(jm, "statement_count", json_integer(m->statement_count));
     json_object_set_new(jm, "note", dbm_json_text(m->note));
+    json_object_set_new(jm, "earlier", json_boolean(m->earlier));
+    json_object_set_new(jm, "applied_at", jstr(m->applied_at));
+    json_object_set_new(jm, "excerpt", dbm_json_text(m->excerpt));
     for (size_t k = 0; k < m->nstmts; k++)
         json_array_append_new(stmts, json_statement(&m->stmts[k]));
     json_object_set_new(jm, "statements", stmts);
@@ -120,6 +136,8 @@ char *dbm_report_json(const dbm_report *r)
     json_object_set_new(root, "database", dbm_json_text(r->database));
     json_object_set_new(root, "migrations_dir", dbm_json_text(r->migrations_dir));
     json_object_set_new(root, "format", jstr(r->format));
+    if (r->migrations_digest)
+        json_object_set_new(root, "migrations_digest", jstr(r->migrations_digest));
     json_object_set_new(root, "applied_count", json_integer(r->applied_count));
     json_object_set_new(root, "pending_count", json_integer(r->pending_count));
     json_object_set_new(root, "duration_ms", json_real(r->duration_ms));

@@ -367,7 +367,7 @@ static void put_errors(dbm_buf *b, const dbm_report *r)
             put_error(b, &r->migs[i]);
 }
 
-/* "- **rule** `file:line`: message (dry-run: verdict) — hint" */
+/* "- **rule** `file:line`: message (dry-run: verdict)", and the hint on a line of its own. */
 static void put_finding(dbm_buf *b, const dbm_finding *f)
 {
     dbm_buf_puts(b, "- **");
@@ -387,8 +387,10 @@ static void put_finding(dbm_buf *b, const dbm_finding *f)
         dbm_buf_puts(b, ")");
     }
     if (f->hint) {
-        dbm_buf_puts(b, " — ");
+        /* A hard line break (a backslash at the end of the line) inside the list item. */
+        dbm_buf_puts(b, "\\\n  ↳ _");
         report_md_text(b, f->hint);
+        dbm_buf_puts(b, "_");
     }
     dbm_buf_puts(b, "\n");
 }
@@ -443,12 +445,35 @@ static void put_diffs(dbm_buf *b, const dbm_report *r, size_t limit)
     }
 }
 
-/* "**Earlier:** 1000 migrations applied before this run; the newest is `1000` x (when)." */
+/* n with a comma between thousands: "1,000". */
+static void put_count(dbm_buf *b, size_t n)
+{
+    if (n >= 1000) {
+        put_count(b, n / 1000);
+        dbm_buf_printf(b, ",%03zu", n % 1000);
+    } else {
+        dbm_buf_printf(b, "%zu", n);
+    }
+}
+
+/* "2026-12-04T21:27:18Z" as "2026-12-04 21:27 UTC"; any other form as it is. */
+static void put_when(dbm_buf *b, const char *iso)
+{
+    if (strlen(iso) == 20 && iso[10] == 'T' && iso[19] == 'Z')
+        dbm_buf_printf(b, "%.10s %.5s UTC", iso, iso + 11);
+    else
+        report_md_text(b, iso);
+}
+
+/* "**Earlier:** 1,000 migrations applied before this run; the newest is `1000` x, applied (when)."
+ */
 static void put_history_line(dbm_buf *b, const dbm_report *r, size_t n)
 {
     const dbm_mig_result *newest = report_newest_earlier(r);
 
-    dbm_buf_printf(b, "**Earlier:** %zu migration%s ", n, n == 1 ? "" : "s");
+    dbm_buf_puts(b, "**Earlier:** ");
+    put_count(b, n);
+    dbm_buf_printf(b, " migration%s ", n == 1 ? "" : "s");
     if (newest->applied_at || !newest->note)
         dbm_buf_puts(b, "applied before this run");
     else
@@ -459,7 +484,7 @@ static void put_history_line(dbm_buf *b, const dbm_report *r, size_t n)
     report_md_text(b, newest->name);
     if (newest->applied_at) {
         dbm_buf_puts(b, ", applied ");
-        report_md_text(b, newest->applied_at);
+        put_when(b, newest->applied_at);
     }
     dbm_buf_puts(b, ".\n\n");
 }
@@ -478,10 +503,12 @@ static void put_history(dbm_buf *b, const dbm_report *r, size_t limit)
     put_history_line(b, r, n);
     if (b->len + room > limit)
         return;
+    dbm_buf_puts(b, "<details><summary>");
+    put_count(b, n);
     dbm_buf_printf(b,
-                   "<details><summary>%zu earlier migration%s</summary>\n\n"
+                   " earlier migration%s</summary>\n\n"
                    "| Version | Name | Applied | Duration |\n|---|---|---|---:|\n",
-                   n, n == 1 ? "" : "s");
+                   n == 1 ? "" : "s");
     for (size_t i = r->nmigs; i-- > 0;) {
         const dbm_mig_result *m = &r->migs[i];
         if (!m->earlier)

@@ -172,6 +172,28 @@ EOF
   [[ "$output" != *"not found"* ]]
 }
 
+@test "action image: as a Lambda container image, its entrypoint serves the Runtime API" {
+  # Lambda starts the image's entrypoint with AWS_LAMBDA_RUNTIME_API set; the fixture
+  # (fixtures/lambda_runtime.py) serves it events and checks the responses.
+  two_migrations
+  L=$T/lambda
+  mkdir -p "$L"
+  printf '{"command": "apply", "inputs": {"database-url": "%s", "migrations-dir": "migrations"}, "audit": {"actor": "octocat", "event": "push"}}' \
+    "$DATABASE_URL" >"$L/apply.json"
+  printf '{"command": "apply", "inputs": {"migration-dir": "x"}}' >"$L/bad.json"
+  # shellcheck disable=SC2086
+  run python3 "$BATS_TEST_DIRNAME/fixtures/lambda_runtime.py" "$L" 60000 3 "$L/apply.json" \
+    "$L/bad.json" -- buildah run --isolation chroot --workingdir /var/task -v "$WS:/var/task" \
+    --env 'AWS_LAMBDA_RUNTIME_API={api}' --env AWS_LAMBDA_LOG_FORMAT=JSON "$CTR" -- $ENTRYPOINT
+  if [ "$status" -ne 0 ]; then cat "$L/violations" "$L/stderr" "$L/stdout" >&2; return 1; fi
+  [ "$(sed -n 1p "$L/invocations.jsonl" | jq -r '.body.status + " " + (.body."exit-code" | tostring)')" = "applied 0" ]
+  [ "$(sed -n 2p "$L/invocations.jsonl" | jq -r .type)" = DbMigrate.InvalidEvent ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE status = 'applied'")" = 2 ]
+  [ "$(sql "SELECT actor || ' ' || event FROM db_migrate.runs")" = "octocat push" ]
+  # Its log is JSON lines, as the function's log format asks.
+  jq -e -s 'length > 0 and all(.[]; type == "object" and has("level"))' "$L/stdout"
+}
+
 @test "action deploy: apply on push runs the migrations, sets outputs, writes the summary" {
   # A directory other than the default: INPUT_MIGRATIONS-DIR, hyphen and all, reaches
   # the binary through buildah as through the runner.

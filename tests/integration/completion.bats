@@ -63,7 +63,7 @@ complete_bash() {
   [ "$(complete_bash db-migrate '' | sort)" = "$(sort <<<"$COMMANDS")" ]
   [ "$(complete_bash db-migrate -- | sort)" = "$(sort <<<"$OPTIONS")" ]
   [ "$(complete_bash db-migrate --migr)" = --migrations-dir ]
-  [ "$(complete_bash db-migrate --format d | tr '\n' ' ')" = "dbmate diesel " ]
+  [ "$(complete_bash db-migrate --format d | tr '\n' ' ')" = "dbmate diesel drizzle " ]
   [ "$(complete_bash db-migrate --log-format '' | tr '\n' ' ')" = "text json " ]
   [ "$(complete_bash db-migrate plan --fail-on w)" = warning ]
   [ "$(complete_bash db-migrate --out-of-order '' | tr '\n' ' ')" = "error allow " ]

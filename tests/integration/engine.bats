@@ -362,7 +362,7 @@ CREATE TABLE c (x int);
 CREATE INDEX CONCURRENTLY a_idx ON a (x);
 SQL
   run_dbm 1 apply
-  [[ "$output" == *"migrations/002_idx.sql:3:1: CREATE INDEX cannot run inside a transaction block"* ]]
+  [[ "$output" == *"needs-no-transaction  migrations/002_idx.sql:3: CREATE INDEX cannot run inside a transaction block"* ]]
   [[ "$output" == *"-- migrate:no-transaction"* ]]
   [ "$(sql "SELECT to_regclass('first') IS NULL")" = t ]
 }

@@ -39,8 +39,8 @@ head_bytes() { head -c "$2" "$1"; }
   [[ "$first" == *'| 🕓 | `001001` | index\_notes | pending |'* ]]
   [[ "$first" == *'`CREATE INDEX t_0001_note_idx ON t_0001 (note_text)`'* ]]
   [[ "$first" == *'**index-without-concurrently** `migrations/001001_index_notes.sql:1`'* ]]
-  [[ "$first" == *'**Earlier:** 1000 migrations applied before this run; the newest is `001000` add\_table\_1000\_with\_its\_columns\_and\_indexes'* ]]
-  grep -q '<details><summary>1000 earlier migrations</summary>' "$WORK/summary"
+  [[ "$first" == *'**Earlier:** 1,000 migrations applied before this run; the newest is `001000` add\_table\_1000\_with\_its\_columns\_and\_indexes'* ]]
+  grep -q '<details><summary>1,000 earlier migrations</summary>' "$WORK/summary"
   # The history is cut to the room left; the JSON report keeps every row.
   grep -q 'older in the JSON report' "$WORK/summary"
   [ "$(jq '.migrations | length' "$WORK/report.json")" = 1001 ]
@@ -181,7 +181,7 @@ head_bytes() { head -c "$2" "$1"; }
   run_dbm 0 plan
   run_dbm 0 plan --fail-on never
   run_dbm 1 plan --fail-on warning
-  [[ "$output" == *"error: migrations/001_index.sql:1:1: index \"accounts_email_idx\" on existing table"* ]]
+  [[ "$output" == *"index-without-concurrently  migrations/001_index.sql:1: index \"accounts_email_idx\" on existing table"* ]]
   [[ "$output" == *"error: plan found 1 blocking problem; nothing was applied"* ]]
   run_dbm 1 dry-run --fail-on warning
   [[ "$output" == *"dry-run found 1 blocking problem"* ]]
@@ -207,7 +207,7 @@ head_bytes() { head -c "$2" "$1"; }
   [[ "$output" == *"warnings (1):"* ]]
   printf 'rules:\n  index-without-concurrently: error\n' > db-migrate.yml
   run_dbm 1 plan
-  [[ "$output" == *"error: migrations/001_index.sql:1:1: index \"accounts_email_idx\" on existing table"* ]]
+  [[ "$output" == *"index-without-concurrently  migrations/001_index.sql:1: index \"accounts_email_idx\" on existing table"* ]]
   [[ "$output" == *"error: plan found 1 blocking problem; nothing was applied"* ]]
   # fail-on, as a flag, still decides what fails the run.
   run_dbm 0 plan --fail-on never

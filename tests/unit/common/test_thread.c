@@ -112,6 +112,31 @@ static void abandoned_job_sees_it_and_others_do_not(void **state)
     dbm_job_abandon(NULL);
 }
 
+/* Sleeps in dbm_job_wait for a minute unless abandoned; returns 1 when woken early. */
+static int sleeps_until_abandoned(void *arg)
+{
+    atomic_int *started = arg;
+
+    atomic_store(started, 1);
+    return dbm_job_wait(60000) ? 1 : 0;
+}
+
+static void job_wait_ends_at_once_when_abandoned(void **state)
+{
+    atomic_int started = 0;
+    dbm_job *job = NULL;
+    int64_t t0;
+
+    assert_false(dbm_job_wait(1)); /* not inside a job */
+    dbm_job_start(&job, sleeps_until_abandoned, &started);
+    while (!atomic_load(&started))
+        usleep(100);
+    t0 = dbm_now_ms();
+    dbm_job_abandon(job);
+    assert_int_equal(dbm_job_join(job), 1);
+    assert_true(dbm_now_ms() - t0 < 5000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +144,7 @@ int main(void)
         cmocka_unit_test(job_hands_its_error_to_the_joining_thread),
         cmocka_unit_test(job_that_succeeds_leaves_the_callers_error_alone),
         cmocka_unit_test(abandoned_job_sees_it_and_others_do_not),
+        cmocka_unit_test(job_wait_ends_at_once_when_abandoned),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,10 @@ static void format_names_round_trip(void **state)
         "flyway",
         "diesel",
         "prisma",
+        "sqlx",
+        "drizzle",
+        "supabase",
+        "atlas",
         "sqitch",
         "graphile-migrate",
     };
@@ -94,8 +98,9 @@ static void version_cmp_orders_each_format(void **state)
 static void every_format_has_one_row(void **state)
 {
     static const dbm_format all[] = {
-        DBM_FORMAT_NATIVE, DBM_FORMAT_GOLANG_MIGRATE, DBM_FORMAT_DBMATE, DBM_FORMAT_GOOSE,
-        DBM_FORMAT_FLYWAY, DBM_FORMAT_DIESEL,         DBM_FORMAT_PRISMA};
+        DBM_FORMAT_NATIVE,  DBM_FORMAT_GOLANG_MIGRATE, DBM_FORMAT_DBMATE, DBM_FORMAT_GOOSE,
+        DBM_FORMAT_FLYWAY,  DBM_FORMAT_DIESEL,         DBM_FORMAT_PRISMA, DBM_FORMAT_SQLX,
+        DBM_FORMAT_DRIZZLE, DBM_FORMAT_SUPABASE,       DBM_FORMAT_ATLAS};
 
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         const mig_format *f = mig_format_of(all[i]);

@@ -76,6 +76,8 @@ static void message_holds_each_step_of_the_transaction(void **state)
     assert_string_equal(b.name, "");
     assert_string_equal(
         dbm_buf_cstr(&b.sql),
+        "DO $db_migrate$BEGIN PERFORM set_config('client_min_messages', 'notice', true); "
+        "RAISE NOTICE 'db-migrate: next migration'; END$db_migrate$;\n"
         "BEGIN;\n"
         "SELECT set_config('lock_timeout', '5000ms', true), set_config('statement_timeout', "
         "'0ms', true), set_config('db_migrate.started_at', extract(epoch FROM "
@@ -91,10 +93,10 @@ static void message_holds_each_step_of_the_transaction(void **state)
         "true), '')::numeric, extract(epoch FROM now())) AS t0) AS start RETURNING "
         "duration_ms;\n"
         "COMMIT;\n");
-    /* BEGIN, settings, two statements, DELETE, INSERT, COMMIT */
-    assert_int_equal(dbm_db_batch_item_results(&f.items[0]), 7);
+    /* DO, BEGIN, settings, two statements, DELETE, INSERT, COMMIT */
+    assert_int_equal(dbm_db_batch_item_results(&f.items[0]), 8);
     f.items[0].opts.replace_existing = false;
-    assert_int_equal(dbm_db_batch_item_results(&f.items[0]), 6);
+    assert_int_equal(dbm_db_batch_item_results(&f.items[0]), 7);
     dbm_db_batch_free(&b);
     fixture_free(&f);
 }

@@ -296,7 +296,7 @@ static void findings_are_grouped_by_level_errors_first(void **state)
 
     assert_contains(md, "#### ❌ Errors (1)\n\n"
                         "- **edited-applied** `db/migrations/4_d.sql:1`: '4\\_d.sql' was edited "
-                        "after deploy — add a new migration instead\n\n"
+                        "after deploy\\\n  ↳ _add a new migration instead_\n\n"
                         "#### ⚠️ Warnings (1)\n\n"
                         "- **require-concurrent-index** `db/migrations/3_c.sql:2`: CREATE INDEX "
                         "blocks writes (dry-run: confirmed)\n\n"
@@ -454,7 +454,7 @@ static void history_is_one_line_and_a_collapsed_list_newest_first(void **state)
             "- **index-without-concurrently** `m/99999999_new_index.sql:1`: blocks writes\n\n"
             "**Earlier:** 2 migrations applied before this run; the newest is `00000001` "
             "migration\\_number\\_1\\_with\\_a\\_rather\\_long\\_name, applied "
-            "2026-01-01T00:00:01Z.\n\n"
+            "2026-01-01 00:00 UTC.\n\n"
             "<details><summary>2 earlier migrations</summary>\n\n"
             "| Version | Name | Applied | Duration |\n|---|---|---|---:|\n"
             "| `00000001` | migration\\_number\\_1\\_with\\_a\\_rather\\_long\\_name | "
@@ -568,6 +568,30 @@ static void summary_is_cut_at_the_limit_as_a_last_resort(void **state)
     dbm_report_free(r);
 }
 
+/* Whichever byte of a character the limit falls on, the cut keeps the text UTF-8. */
+static void summary_cut_never_splits_a_character(void **state)
+{
+    dbm_report *r = dbm_report_new("apply");
+    dbm_mig_result *m = dbm_report_add_migration(r, "1", "n", "f.sql", DBM_MIG_EDITED);
+    dbm_buf b = DBM_BUF_INIT;
+
+    /* One long line of 4-, 3- and 2-byte characters: no line end to cut at. */
+    dbm_buf_puts(&b, "+ ");
+    for (int k = 0; k < 4000; k++)
+        dbm_buf_puts(&b, "𝄞✓é");
+    m->diff = dbm_buf_detach(&b);
+    for (size_t limit = 5000; limit < 5018; limit++) {
+        dbm_emit_opts o = {.limit = limit};
+        char *md = dbm_report_markdown(r, &o);
+
+        assert_true(strlen(md) <= limit);
+        assert_true(strlen(md) > limit - 8 - strlen(CUT_TAIL));
+        assert_true(dbm_utf8_valid(md, strlen(md), NULL));
+        free(md);
+    }
+    dbm_report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -594,6 +618,7 @@ int main(void)
         cmocka_unit_test(a_change_past_the_limit_is_compact_then_points_to_the_json),
         cmocka_unit_test(statements_past_the_limit_point_to_the_json),
         cmocka_unit_test(summary_is_cut_at_the_limit_as_a_last_resort),
+        cmocka_unit_test(summary_cut_never_splits_a_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
