@@ -193,6 +193,17 @@ static int run_with_claim(dbm_mig_result *result, PGconn *conn, const dbm_migrat
 }
 
 /*
+ * A DO block or a procedure call may COMMIT inside (PL/pgSQL transaction
+ * control), which PostgreSQL allows only outside a transaction block: in a
+ * file outside a transaction it runs on its own, as a statement that cannot
+ * run in one does.
+ */
+static bool may_commit(const dbm_stmt *s)
+{
+    return s->tag && (strcmp(s->tag, "DO") == 0 || strcmp(s->tag, "CALL") == 0);
+}
+
+/*
  * Statement i (0-based) of a file outside a transaction: claimed first, then
  * recorded as in progress (a rerun resumes here), then run. Skipped when
  * another run ran it already. 0, DBM_EFAILED (in result and the history), or
@@ -203,7 +214,7 @@ static int run_claimed(dbm_mig_result *result, PGconn *conn, const dbm_migration
                        int64_t started)
 {
     const dbm_stmt *s = &stmts->items[i];
-    bool in_tx = !(s->flags & DBM_STMT_NO_TX);
+    bool in_tx = !(s->flags & DBM_STMT_NO_TX) && !may_commit(s);
     int n = (int)i + 1, error;
     dbm_claim_state state = DBM_CLAIM_BUSY;
     char *who = NULL, *sql;
