@@ -5,6 +5,9 @@
 #   - crates.io's 285 diesel migrations (shared/corpora/rust-lang-crates.io);
 #   - the sqlx, Drizzle, Supabase and Atlas sets of shared/corpora (atuin, Dokploy with its
 #     journal, leaflet placed at supabase/migrations, chainloop with its atlas.sum checked);
+#   - chef-server's Sqitch project (13 changes of sqitch.plan, shared/corpora/chef-chef-server);
+#   - Tastybytes' 317 graphile-migrate files (hash chain checked; its placeholders given in
+#     db-migrate.yml as the corpus's SOURCE.txt says);
 #   - 5,000 generated goose files (a CREATE TABLE and an index each, with Up/Down).
 # Each tree is a git repository with everything committed, and plan runs with
 # --deployed-ref HEAD: it reads, orders and checksums every file and diffs git, and
@@ -31,6 +34,11 @@ mkdir -p "$TMP/supabase/supabase"
 cp -r "$CORPORA/hyperlink-academy-leaflet" "$TMP/supabase/supabase/migrations"
 cp -r "$CORPORA/chainloop-dev-chainloop" "$TMP/atlas"
 rm -f "$TMP"/{sqlx,drizzle,atlas,supabase/supabase/migrations}/expected-schema.sql
+cp -r "$CORPORA/chef-chef-server" "$TMP/sqitch"
+cp -r "$CORPORA/villeheikkila-Tastybytes" "$TMP/graphile"
+{ echo "placeholders:"
+  sed -n 's/^placeholder:[[:space:]]*\(:[A-Z0-9_]*\)=\(.*\)$/  "\1": "\2"/p' "$TMP/graphile/SOURCE.txt"
+} > "$TMP/graphile/db-migrate.yml"
 mkdir "$TMP/goose"
 python3 - "$TMP/goose" "$N" <<'PY'
 import sys
@@ -42,7 +50,7 @@ for i in range(1, n + 1):
                 f"CREATE INDEX item_{i}_owner_idx ON item_{i} (owner_id);\n\n"
                 f"-- +goose Down\nDROP TABLE item_{i};\n")
 PY
-for d in diesel sqlx drizzle supabase atlas goose; do
+for d in diesel sqlx drizzle supabase atlas sqitch graphile goose; do
   git -C "$TMP/$d" init -q && git -C "$TMP/$d" add -A &&
     git -C "$TMP/$d" -c user.name=bench -c user.email=bench@localhost commit -qm migrations
 done
@@ -64,7 +72,9 @@ printf '%-60s %10s %10s %8s\n' "tree" "plan (ms)" "ls -R (ms)" "ratio"
 for t in "diesel:.:crates.io diesel (285 dirs)" "sqlx:.:atuin sqlx (20 files)" \
   "drizzle:.:Dokploy drizzle (186 in the journal)" \
   "supabase:supabase/migrations:leaflet supabase (97 files)" \
-  "atlas:.:chainloop atlas (140 files, atlas.sum)" "goose:.:goose ($N generated files)"; do
+  "atlas:.:chainloop atlas (140 files, atlas.sum)" \
+  "sqitch:.:chef-server sqitch (13 changes)" \
+  "graphile:.:Tastybytes graphile-migrate (317 files)" "goose:.:goose ($N generated files)"; do
   dir=${t%%:*}; rest=${t#*:}; mdir=${rest%%:*}; label=${rest#*:}
   fmt=auto; [ "$dir" = sqlx ] && fmt=sqlx   # plain files: auto reads them as native
   plan=$(cd "$TMP/$dir" && median_ms "$BIN" plan --offline --format "$fmt" --migrations-dir "$mdir" --deployed-ref HEAD)

@@ -12,9 +12,22 @@
 #include <string.h>
 
 static const char *const out_of_order_values[] = {"error", "allow", NULL};
-static const char *const adopt_from_values[] = {"golang-migrate", "dbmate", "goose", "flyway",
-                                                "diesel",         "prisma", "sqlx",  "drizzle",
-                                                "supabase",       "atlas",  NULL};
+/* clang-format off */
+static const char *const adopt_from_values[] = {
+    "golang-migrate",
+    "dbmate",
+    "goose",
+    "flyway",
+    "diesel",
+    "prisma",
+    "sqlx",
+    "drizzle",
+    "supabase",
+    "atlas",
+    "sqitch",
+    "graphile-migrate",
+    NULL};
+/* clang-format on */
 static const char *const auth_values[] = {"password", "aws-iam", NULL};
 static const char *const sslmode_values[] = {"disable",   "allow",       "prefer", "require",
                                              "verify-ca", "verify-full", NULL};

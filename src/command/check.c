@@ -170,9 +170,12 @@ static void parse_one(dbm_run_ctx *ctx, size_t i)
                                ctx->display[i]);
     if (!ctx->parsed[i]->has_no_tx || m->no_transaction)
         return;
-    if (fmt == DBM_FORMAT_FLYWAY || ((fmt == DBM_FORMAT_GOLANG_MIGRATE ||
-                                      fmt == DBM_FORMAT_PRISMA || fmt == DBM_FORMAT_SUPABASE) &&
-                                     ctx->parsed[i]->count == 1)) {
+    /* Sqitch: psql runs a script without its own BEGIN statement by statement. */
+    if (fmt == DBM_FORMAT_FLYWAY ||
+        (fmt == DBM_FORMAT_SQITCH && !ctx->parsed[i]->manages_transaction) ||
+        ((fmt == DBM_FORMAT_GOLANG_MIGRATE || fmt == DBM_FORMAT_PRISMA ||
+          fmt == DBM_FORMAT_SUPABASE) &&
+         ctx->parsed[i]->count == 1)) {
         m->no_transaction = true;
         return;
     }

@@ -10,6 +10,7 @@
 #include "command/check.h"
 #include "command/commands.h"
 #include "command/run.h"
+#include "postgres/adopt.h"
 
 int dbm_cmd_plan(dbm_run_ctx *ctx)
 {
@@ -20,8 +21,12 @@ int dbm_cmd_plan(dbm_run_ctx *ctx)
     if ((error = offline ? dbm_run_load_files(ctx) : dbm_run_load_files_and_connect(ctx)) < 0 ||
         (!offline && (error = dbm_run_read_history(ctx)) < 0))
         return error;
+    if (offline)
+        dbm_run_placeholders_offline(ctx);
     dbm_run_classify(ctx, false);
     if ((!offline && (error = dbm_run_adopt_scan(ctx, DBM_SEV_NOTICE)) < 0) ||
+        (!offline && (error = dbm_adopt_sqitch_edits(ctx->report, ctx->pg, ctx->set, ctx->display,
+                                                     DBM_SEV_WARNING)) < 0) ||
         (error = dbm_run_gitcheck(ctx, false)) < 0)
         return error;
     error = offline && (ctx->report->git.base || ctx->report->git.deployed)

@@ -17,8 +17,10 @@
 #include "postgres/history.h"
 #include "sql/rules.h"
 
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* --- reading and connecting --- */
 
@@ -31,11 +33,35 @@ static char *display_path(const dbm_config *cfg, const char *rel)
     return dbm_xasprintf("%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", rel);
 }
 
+/* graphile-migrate's placeholders from db-migrate.yml (else its .gmrc); the database's come later.
+ */
+static void file_placeholders(dbm_run_ctx *ctx)
+{
+    size_t n = 0;
+    const dbm_config_placeholder *cp = dbm_config_file_placeholders(ctx->cfg->file, &n);
+    dbm_placeholder *ph = dbm_xcalloc(n ? n : 1, sizeof(*ph));
+
+    for (size_t i = 0; i < n; i++)
+        ph[i] = (dbm_placeholder){cp[i].name, cp[i].value};
+    dbm_migrations_placeholders(ctx->set, ph, n, NULL, NULL);
+    free(ph);
+}
+
+void dbm_run_placeholders_offline(dbm_run_ctx *ctx)
+{
+    const struct passwd *pw = getpwuid(geteuid());
+    const char *user = getenv("PGUSER") ? getenv("PGUSER") : pw ? pw->pw_name : "postgres";
+    const char *db = getenv("PGDATABASE") ? getenv("PGDATABASE") : user;
+
+    dbm_migrations_placeholders(ctx->set, NULL, 0, db, user);
+}
+
 int dbm_run_load_files(dbm_run_ctx *ctx)
 {
     int error = dbm_migrations_load(&ctx->set, ctx->cfg->migrations_dir, ctx->cfg->format);
     if (error < 0)
         return error;
+    file_placeholders(ctx);
     dbm_report_set(&ctx->report->format, dbm_format_name(ctx->set->format));
     dbm_report_set(&ctx->report->migrations_dir, ctx->cfg->migrations_dir);
     ctx->state = dbm_xcalloc(ctx->set->count, sizeof(*ctx->state));
@@ -65,6 +91,8 @@ static void connected(dbm_run_ctx *ctx)
 {
     ctx->pg = dbm_conn_pg(ctx->conn);
     dbm_db_quiet_notices(ctx->pg, ctx->cfg->verbose);
+    dbm_migrations_placeholders(ctx->set, NULL, 0, dbm_conn_database(ctx->conn),
+                                dbm_conn_user(ctx->conn));
     dbm_report_set(&ctx->report->database, dbm_conn_describe(ctx->conn));
 }
 

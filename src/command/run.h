@@ -74,6 +74,13 @@ bool dbm_run_is_pending(dbm_run_state s);
 /* Read the migrations directory into ctx (the set, the per-file arrays). */
 int dbm_run_load_files(dbm_run_ctx *ctx);
 
+/*
+ * Without a connection, graphile-migrate's :DATABASE_NAME and :DATABASE_OWNER
+ * as libpq would default them (PGDATABASE, PGUSER, the login name), so the
+ * files parse; a connected run substitutes the session's.
+ */
+void dbm_run_placeholders_offline(dbm_run_ctx *ctx);
+
 /* Connect (the files are read already). DBM_ECONNECT and friends as dbm_connect says. */
 int dbm_run_connect(dbm_run_ctx *ctx);
 

@@ -5,6 +5,7 @@
  */
 #include "command/commands.h"
 #include "command/run.h"
+#include "postgres/adopt.h"
 
 #include <string.h>
 
@@ -39,5 +40,8 @@ int dbm_cmd_verify(dbm_run_ctx *ctx)
         return error;
     dbm_run_report_rows(ctx);
     add_failed(ctx);
+    if ((error = dbm_adopt_sqitch_edits(ctx->report, ctx->pg, ctx->set, ctx->display,
+                                        DBM_SEV_ERROR)) < 0)
+        return error;
     return dbm_run_inspected(ctx);
 }

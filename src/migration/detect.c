@@ -179,7 +179,7 @@ int mig_format_detect(dbm_format *out, mig_entry_list *list, int dfd, const char
     mig_layout layout;
     int rc;
 
-    if ((rc = marked_format(&f, dfd, dir)) < 0)
+    if ((f = mig_format_claiming(list, dfd)) == NULL && (rc = marked_format(&f, dfd, dir)) < 0)
         return rc;
     if (f) {
         *out = f->format;

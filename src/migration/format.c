@@ -267,13 +267,39 @@ static const mig_format formats[] = {
      .cmp = mig_cmp_dbmate,
      .order = mig_atlas_order,
      .each = mig_atlas_each},
+    {.format = DBM_FORMAT_SQITCH,
+     .name = "sqitch",
+     .cmp = mig_cmp_native, /* the version is the change's position in sqitch.plan */
+     .load = mig_sqitch_load,
+     .claims = mig_sqitch_claims},
+    {.format = DBM_FORMAT_GRAPHILE_MIGRATE,
+     .name = "graphile-migrate",
+     .cmp = mig_cmp_native,
+     .load = mig_graphile_load,
+     .claims = mig_graphile_claims},
 };
 
 #define FORMAT_COUNT (sizeof(formats) / sizeof(formats[0]))
 
+/* One name a line. */
+/* clang-format off */
 const char *const dbm_format_names[] = {
-    "auto",   "native", "golang-migrate", "dbmate",   "goose", "flyway", "diesel",
-    "prisma", "sqlx",   "drizzle",        "supabase", "atlas", NULL};
+    "auto",
+    "native",
+    "golang-migrate",
+    "dbmate",
+    "goose",
+    "flyway",
+    "diesel",
+    "prisma",
+    "sqlx",
+    "drizzle",
+    "supabase",
+    "atlas",
+    "sqitch",
+    "graphile-migrate",
+    NULL};
+/* clang-format on */
 _Static_assert(sizeof(dbm_format_names) / sizeof(dbm_format_names[0]) == FORMAT_COUNT + 2,
                "dbm_format_names names every row of formats[], and auto");
 
@@ -290,10 +316,18 @@ const mig_format *mig_format_at(size_t i)
     return i < FORMAT_COUNT ? &formats[i] : NULL;
 }
 
+const mig_format *mig_format_claiming(const mig_entry_list *list, int dfd)
+{
+    for (size_t i = 0; i < FORMAT_COUNT; i++)
+        if (formats[i].claims && formats[i].claims(list, dfd))
+            return &formats[i];
+    return NULL;
+}
+
 const mig_format *mig_format_of_layout(mig_layout layout)
 {
     for (size_t i = 0; i < FORMAT_COUNT; i++)
-        if (formats[i].layout == layout)
+        if (layout != MIG_LAYOUT_NONE && formats[i].layout == layout)
             return &formats[i];
     return NULL;
 }

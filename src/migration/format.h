@@ -94,6 +94,14 @@ struct mig_format {
     void (*check)(const mig_item_list *items);
     /* Called for each migration read, with its entry's text: directives the sections miss. */
     int (*each)(dbm_migration *m, const mig_entry *e, const char *dir);
+    /*
+     * A format kept in files of its own (sqitch.plan, committed/): reads the
+     * migrations from the directory itself, in apply order, in place of the
+     * layout walk (then `order`, `other` and `each` are unused). NULL: the walk.
+     */
+    int (*load)(mig_item_list *items, const mig_format *f, int dfd, const char *dir);
+    /* Auto-detection ahead of layouts: whether the listed directory is this format's. */
+    bool (*claims)(const mig_entry_list *list, int dfd);
 };
 
 /* Version orders the rows share: numbers of any length; dbmate's (file name) order; bytes. */
@@ -118,6 +126,18 @@ int mig_supabase_other(const mig_entry *e, const char *dir);
 extern const mig_syntax mig_syntax_atlas;
 int mig_atlas_each(dbm_migration *m, const mig_entry *e, const char *dir);
 int mig_atlas_order(mig_item_list *items, const mig_format *f, int dfd, const char *dir);
+
+/* Rows with their own files (format_sqitch.c, format_graphile.c): load and claims hooks. */
+int mig_sqitch_load(mig_item_list *items, const mig_format *f, int dfd, const char *dir);
+bool mig_sqitch_claims(const mig_entry_list *list, int dfd);
+int mig_graphile_load(mig_item_list *items, const mig_format *f, int dfd, const char *dir);
+bool mig_graphile_claims(const mig_entry_list *list, int dfd);
+
+/* A new item of `items` (zeroed); its sort name is set to its path once that is known. */
+dbm_migration *mig_item_add(mig_item_list *items);
+
+/* The first row whose `claims` hook takes the listed directory, or NULL. */
+const mig_format *mig_format_claiming(const mig_entry_list *list, int dfd);
 
 /* The row of `format`, or NULL for DBM_FORMAT_AUTO and values that are no format. */
 const mig_format *mig_format_of(dbm_format format);

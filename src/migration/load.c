@@ -27,6 +27,13 @@ static dbm_migration *add_item(mig_item_list *items, const char *sort_name)
     return &it->m;
 }
 
+dbm_migration *mig_item_add(mig_item_list *items)
+{
+    dbm_migration *m = add_item(items, "");
+    memset(m, 0, sizeof(*m));
+    return m;
+}
+
 static void migration_clear(dbm_migration *m)
 {
     free(m->version);
@@ -35,6 +42,9 @@ static void migration_clear(dbm_migration *m)
     free(m->up);
     free(m->down);
     free(m->down_path);
+    free(m->verify);
+    free(m->verify_path);
+    free(m->tool_hash);
     memset(m, 0, sizeof(*m));
 }
 
@@ -309,9 +319,12 @@ int dbm_migrations_load(dbm_migration_set **out, const char *dir, dbm_format for
         rc = dbm_error_set(DBM_EGENERIC, "unknown format %d", (int)format);
         goto done;
     }
-    if ((rc = load_ups(&items, f, &list, dfd, dir)) < 0 ||
-        (rc = order_items(&items, f, dfd, dir)) < 0 ||
-        (rc = attach_downs(&items, f, &list, dfd, dir)) < 0)
+    if (f->load) {
+        if ((rc = f->load(&items, f, dfd, dir)) < 0 || (rc = order_items(&items, f, dfd, dir)) < 0)
+            goto done;
+    } else if ((rc = load_ups(&items, f, &list, dfd, dir)) < 0 ||
+               (rc = order_items(&items, f, dfd, dir)) < 0 ||
+               (rc = attach_downs(&items, f, &list, dfd, dir)) < 0)
         goto done;
     if (f->check)
         f->check(&items);

@@ -1,7 +1,7 @@
 /*
  * migration.h - find, name, order, read and checksum migration files.
  *
- * A migration set is read whole from a directory in one of eleven formats
+ * A migration set is read whole from a directory in one of thirteen formats
  * (DESIGN section 4; the other tools' rules are those of
  * shared/corpora/apply-with-psql.sh). Reading does no SQL parsing: splitting
  * statements is sqlparse's job, running them is db's.
@@ -33,7 +33,9 @@ typedef enum {
     DBM_FORMAT_SQLX,
     DBM_FORMAT_DRIZZLE,
     DBM_FORMAT_SUPABASE,
-    DBM_FORMAT_ATLAS
+    DBM_FORMAT_ATLAS,
+    DBM_FORMAT_SQITCH,
+    DBM_FORMAT_GRAPHILE_MIGRATE
 } dbm_format;
 
 /* "native", "golang-migrate", ... Returns 0, or DBM_ECONFIG naming the accepted values. */
@@ -60,6 +62,11 @@ typedef struct {
     long long tool_stamp; /* Drizzle: the journal entry's "when" (its history's created_at) */
     bool reset_session;   /* Supabase: the session's settings reset (RESET ALL) before it runs */
     char checksum[72];    /* "sha256:" + 64 hex digits of `up` */
+    char *verify;         /* Sqitch: the verify script, run after the up; NULL when none */
+    size_t verify_len;
+    char *verify_path; /* relative to the migrations directory, NULL when none */
+    char *tool_hash;   /* the other tool's own hash of the file, as its history records it:
+                          Sqitch's script_hash, graphile-migrate's "sha1:..."; NULL when none */
 } dbm_migration;
 
 typedef struct {
@@ -86,6 +93,26 @@ typedef struct {
  */
 int dbm_migrations_load(dbm_migration_set **out, const char *dir, dbm_format format);
 void dbm_migrations_free(dbm_migration_set *set);
+
+/* A placeholder's value: graphile-migrate's :NAME. */
+typedef struct {
+    const char *name; /* with or without its leading ':' */
+    const char *value;
+} dbm_placeholder;
+
+/*
+ * graphile-migrate's placeholders, in the up sections of a graphile-migrate
+ * set (other sets are left alone): every :NAME of `given` (db-migrate.yml's
+ * placeholders:), or when none is given of the "placeholders" of a .gmrc in
+ * the migrations directory or the one above it ("!ENV" takes the environment
+ * variable NAME), then :DATABASE_NAME and :DATABASE_OWNER when `database`
+ * and `owner` are not NULL, is replaced where a word boundary follows, the
+ * first name in that order winning, as graphile-migrate does. Names not given
+ * stay as written, so a second call can give the database's. Checksums stay
+ * those of the files. Returns 0.
+ */
+int dbm_migrations_placeholders(dbm_migration_set *set, const dbm_placeholder *given, size_t n,
+                                const char *database, const char *owner);
 
 /* The migration with that version, or NULL. */
 const dbm_migration *dbm_migrations_find(const dbm_migration_set *set, const char *version);

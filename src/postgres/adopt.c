@@ -34,6 +34,10 @@ const char *dbm_adopt_note(dbm_format tool)
         return "adopted from supabase";
     case DBM_FORMAT_ATLAS:
         return "adopted from atlas";
+    case DBM_FORMAT_SQITCH:
+        return "adopted from sqitch";
+    case DBM_FORMAT_GRAPHILE_MIGRATE:
+        return "adopted from graphile-migrate";
     default:
         return "adopted";
     }
@@ -48,7 +52,10 @@ int dbm_adopt_plan_build(dbm_adopt_plan **out, dbm_report *report, PGconn *conn,
     int error;
 
     *out = NULL;
-    if ((error = dbm_adopt_read(&s, &found, conn, tool)) < 0)
+    if ((error = tool == DBM_FORMAT_SQITCH ? dbm_adopt_read_sqitch(&s, &found, conn, set)
+                 : tool == DBM_FORMAT_GRAPHILE_MIGRATE
+                     ? dbm_adopt_read_graphile(&s, &found, conn)
+                     : dbm_adopt_read(&s, &found, conn, tool)) < 0)
         goto done;
     if (!found) {
         const char *tool_name = dbm_format_name(tool);

@@ -74,6 +74,16 @@ int dbm_adopt_import(dbm_report *report, PGconn *conn, const char *schema,
                      const dbm_migration_set *set, char *const *display, const dbm_adopt_plan *plan,
                      long long run_id, const char *git_sha);
 
+/*
+ * Sqitch's own edit detection, for plan and verify: when `set` is a Sqitch
+ * project and the database has a Sqitch registry, a finding of `severity`
+ * (rule edited-sqitch) for each deployed change whose deploy script's SHA-1
+ * differs from the script_hash Sqitch recorded. Returns the number found,
+ * or DBM_EGENERIC when the registry cannot be read.
+ */
+int dbm_adopt_sqitch_edits(dbm_report *report, PGconn *conn, const dbm_migration_set *set,
+                           char *const *display, dbm_severity severity);
+
 /* "adopted from dbmate": the note recorded with each imported row. Static string. */
 const char *dbm_adopt_note(dbm_format tool);
 

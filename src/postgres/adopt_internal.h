@@ -115,6 +115,20 @@ void dbm_adopt_drizzle_resolve(dbm_adopt_source *s, const dbm_migration_set *set
 /* The one schema a tool keeps its table in ("drizzle"), or NULL: the search_path's. */
 const char *dbm_adopt_schema(dbm_format tool);
 
+/* --- adopt_sqitch.c, adopt_graphile.c: tools whose history is not one table of versions --- */
+
+/*
+ * Sqitch's registry (the schema holding changes, tags, events and projects,
+ * "sqitch" first): its changes in commit order, the j-th matched to the set's
+ * j-th change by name, checksum = script_hash; a change out of plan order is
+ * an unfinished entry saying where. *found is false without a registry.
+ */
+int dbm_adopt_read_sqitch(dbm_adopt_source *s, bool *found, PGconn *conn,
+                          const dbm_migration_set *set);
+
+/* graphile_migrate.migrations: version = filename without ".sql", checksum = hash. */
+int dbm_adopt_read_graphile(dbm_adopt_source *s, bool *found, PGconn *conn);
+
 /* --- adopt_read.c --- */
 
 /*

@@ -23,6 +23,10 @@ const char *dbm_adopt_table(dbm_format tool)
         return "__diesel_schema_migrations";
     case DBM_FORMAT_PRISMA:
         return "_prisma_migrations";
+    case DBM_FORMAT_SQITCH:
+        return "sqitch.changes";
+    case DBM_FORMAT_GRAPHILE_MIGRATE:
+        return "graphile_migrate.migrations";
     case DBM_FORMAT_SQLX:
         return "_sqlx_migrations";
     case DBM_FORMAT_DRIZZLE:
@@ -227,6 +231,10 @@ static const char *unfinished_hint(dbm_format tool)
         return "that migration failed part-way: complete or undo its changes by hand, then run "
                "'prisma migrate resolve --applied NAME' or '--rolled-back NAME' and run "
                "baseline --adopt-from prisma again";
+    case DBM_FORMAT_SQITCH:
+        return "the registry's deployed changes do not follow sqitch.plan: restore the plan "
+               "as it was deployed (or revert the changes with sqitch) and run baseline "
+               "--adopt-from sqitch again";
     default:
         return "finish or undo that migration with the old tool first";
     }
@@ -285,8 +293,10 @@ static void take_applied(bool *take, dbm_report *report, const dbm_adopt_plan *p
     }
     take[at] = true;
     if (e->checksum &&
-        (plan->tool == DBM_FORMAT_SQLX ? !dbm_adopt_sqlx_same(e->checksum, &set->items[at])
-                                       : strcmp(e->checksum, set->items[at].checksum + 7) != 0)) {
+        (plan->tool == DBM_FORMAT_SQLX
+             ? !dbm_adopt_sqlx_same(e->checksum, &set->items[at])
+             : strcmp(e->checksum, set->items[at].tool_hash ? set->items[at].tool_hash
+                                                            : set->items[at].checksum + 7) != 0)) {
         const char *path = dbm_adopt_shown(display, set, (size_t)at);
         f = dbm_report_add_finding(report, DBM_SEV_WARNING, "adopt-edited", path, 0, 0,
                                    "'%s' differs from the file %s applied (checksum %s); "

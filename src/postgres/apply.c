@@ -402,6 +402,8 @@ int dbm_db_apply(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
         error = run_as_written(result, conn, m, stmts, opts, started);
     else
         error = dbm_db_run_statements(result, conn, m, stmts, opts);
+    if (error == 0 && m->verify)
+        error = dbm_db_verify(result, conn, m, opts, started);
     result->duration_ms = (double)(dbm_now_us() - started) / 1000.0;
     result->status = error == 0 ? DBM_MIG_APPLIED : DBM_MIG_FAILED;
     return error;

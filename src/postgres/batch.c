@@ -37,7 +37,7 @@
 bool dbm_db_batchable(PGconn *conn, const dbm_migration *m, const dbm_stmt_list *stmts)
 {
     /* Before PostgreSQL 13, statement_timeout covered a whole message, not each statement. */
-    return !m->no_transaction && !m->reset_session && !stmts->manages_transaction &&
+    return !m->no_transaction && !m->reset_session && !stmts->manages_transaction && !m->verify &&
            m->up_len <= BATCH_FILE_MAX && PQserverVersion(conn) >= 130000;
 }
 

@@ -9,8 +9,9 @@
  * A statement that can run in a transaction runs in one with the end of its
  * claim, so an unfinished claim of such a statement means it did not take
  * effect and may be taken again. One that cannot (CREATE INDEX CONCURRENTLY,
- * VACUUM...) ends its claim in a statement after it: an unfinished claim may
- * hide a statement that ran, and is reported for a person to check.
+ * VACUUM..., or a DO block or CALL, which may COMMIT inside) ends its claim in
+ * a statement after it: an unfinished claim may hide a statement that ran, and
+ * is reported for a person to check.
  */
 #include "postgres/history_internal.h"
 #include "common/error.h"

@@ -520,6 +520,16 @@ PGconn *dbm_conn_pg(dbm_conn *conn)
     return conn->pg;
 }
 
+const char *dbm_conn_database(dbm_conn *conn)
+{
+    return PQdb(conn->pg);
+}
+
+const char *dbm_conn_user(dbm_conn *conn)
+{
+    return PQuser(conn->pg);
+}
+
 const char *dbm_conn_describe(const dbm_conn *conn)
 {
     return conn->describe;

@@ -42,6 +42,10 @@ PGconn *dbm_conn_pg(dbm_conn *conn);
 /* "user@host:port/dbname", for logs and the report: never a password. */
 const char *dbm_conn_describe(const dbm_conn *conn);
 
+/* The database and the user of the open session (libpq's PQdb, PQuser). Borrowed. */
+const char *dbm_conn_database(dbm_conn *conn);
+const char *dbm_conn_user(dbm_conn *conn);
+
 /* Close the connection, then the tunnel. Accepts NULL. */
 void dbm_conn_free(dbm_conn *conn);
 

@@ -112,6 +112,14 @@ void dbm_db_error_at(dbm_error_info *e, const char *detail, const char *hint, co
  * else the connection's first line, else "connection lost"), pointing at byte
  * `offset` of `text`.
  */
+/*
+ * apply_verify.c: run m's verify script after its up was applied and recorded;
+ * when it fails, run its down (Sqitch's revert), record the migration as
+ * failed and fill result. 0, DBM_EFAILED, or the history's error.
+ */
+int dbm_db_verify(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                  const dbm_apply_opts *opts, int64_t started);
+
 void dbm_db_record_error(dbm_mig_result *result, const PGresult *res, PGconn *conn,
                          const char *text, size_t len, size_t offset, int first_line,
                          const char *file);

@@ -51,6 +51,42 @@ done:
     return error;
 }
 
+/*
+ * A down section that runs its own BEGIN/COMMIT (a Sqitch revert script): sent
+ * as written, then the history row is deleted. A failure leaves the row.
+ */
+static int run_down_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                               const dbm_apply_opts *opts)
+{
+    PGresult *res = PQexec(conn, m->down);
+    ExecStatusType st = PQresultStatus(res);
+    int error = 0;
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+        dbm_db_record_error(result, res, conn, m->down, m->down_len,
+                            dbm_db_error_offset(res, m->down, m->down_len, 0), m->down_line,
+                            opts->display_path);
+        error = DBM_EFAILED;
+    }
+    PQclear(res);
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        if (error == 0) {
+            dbm_report_set_error(result,
+                                 "the down section left a transaction open (BEGIN "
+                                 "without COMMIT)",
+                                 NULL);
+            error = DBM_EFAILED;
+        }
+    }
+    if (error == 0 && (error = dbm_history_delete(conn, opts->schema, m->version)) == 0) {
+        char *note = dbm_history_sql_rolled_back(conn, opts->schema, opts->run_id, m->version);
+        error = dbm_db_exec_simple(conn, note);
+        free(note);
+    }
+    return error;
+}
+
 int dbm_db_rollback_one(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                         const dbm_stmt_list *down_stmts, const dbm_apply_opts *opts)
 {
@@ -62,7 +98,9 @@ int dbm_db_rollback_one(dbm_mig_result *result, PGconn *conn, const dbm_migratio
     o.display_path = m->down_path ? m->down_path : m->path;
     result->statement_count = (int)down_stmts->count;
     result->transactional = !(m->no_transaction || down_stmts->has_no_tx);
-    if (!result->transactional) {
+    if (down_stmts->manages_transaction) {
+        error = run_down_as_written(result, conn, m, &o);
+    } else if (!result->transactional) {
         error = run_down_statements(result, conn, m, down_stmts, &o);
     } else {
         /* The row goes, and the run's audit says why, with the section. */

@@ -155,3 +155,18 @@ PY
   run_dbm 0 apply --migrations-dir "$M"
   [ "$(sql "SELECT to_regclass('other.in_other') IS NOT NULL AND to_regclass('public.in_public') IS NOT NULL")" = t ]
 }
+
+@test "chef-server (Sqitch) builds the reference schema in plan order, reworked changes from their tagged files" {
+  apply_corpus chef-chef-server sqitch 13
+  [ "$(sql "SELECT name FROM db_migrate.migrations WHERE version = '13'")" = update_acl ]
+}
+
+@test "Tastybytes (graphile-migrate) builds the reference schema with its placeholders from db-migrate.yml" {
+  # The corpus's "placeholder:" lines are the project's .gmrc placeholders;
+  # :DATABASE_OWNER comes from the connection, as graphile-migrate does.
+  { echo "placeholders:"
+    sed -n 's/^placeholder:[[:space:]]*\(:[A-Z0-9_]*\)=\(.*\)$/  "\1": "\2"/p' \
+      "$CORPORA/villeheikkila-Tastybytes/SOURCE.txt"; } > "$WORK/db-migrate.yml"
+  apply_corpus villeheikkila-Tastybytes graphile-migrate 317
+  [ "$(sql "SELECT name FROM db_migrate.migrations WHERE version = '000001'")" = 000001.sql ]
+}

@@ -363,6 +363,19 @@ SQL
   [ "$(sql "SELECT count(*) FROM db_migrate.statements WHERE outcome = 'done'")" = 3 ]
 }
 
+@test "a non-transactional migration's DO block and procedure may COMMIT inside, as outside a transaction" {
+  write migrations/001_batches.sql <<'SQL'
+-- migrate:no-transaction
+CREATE TABLE t (x int);
+DO $$ BEGIN INSERT INTO t VALUES (1); COMMIT; INSERT INTO t VALUES (2); END $$;
+CREATE PROCEDURE fill() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO t VALUES (3); COMMIT; END $$;
+CALL fill();
+SQL
+  run_dbm 0 apply
+  [ "$(sql "SELECT string_agg(x::text, ',' ORDER BY x) FROM t")" = 1,2,3 ]
+  [ "$(sql "SELECT status FROM db_migrate.migrations")" = applied ]
+}
+
 @test "a failed CREATE INDEX CONCURRENTLY names the invalid index and the command that drops it" {
   sql "CREATE TABLE dup (x int); INSERT INTO dup VALUES (1), (1)"
   write migrations/001_unique.sql <<'SQL'

@@ -10,9 +10,24 @@
 
 static void format_names_round_trip(void **state)
 {
-    static const char *names[] = {"auto",  "native",  "golang-migrate", "dbmate",
-                                  "goose", "flyway",  "diesel",         "prisma",
-                                  "sqlx",  "drizzle", "supabase",       "atlas"};
+    /* clang-format off */
+    static const char *names[] = {
+        "auto",
+        "native",
+        "golang-migrate",
+        "dbmate",
+        "goose",
+        "flyway",
+        "diesel",
+        "prisma",
+        "sqlx",
+        "drizzle",
+        "supabase",
+        "atlas",
+        "sqitch",
+        "graphile-migrate",
+    };
+    /* clang-format on */
     dbm_format f;
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

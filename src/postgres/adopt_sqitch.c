@@ -1,0 +1,125 @@
+/*
+ * adopt_sqitch.c - Sqitch's registry as entries to adopt. Sqitch keeps the
+ * changes deployed now in <registry>.changes (sqitchers/sqitch
+ * lib/App/Sqitch/Engine/pg.pm: a row inserted by log_deploy_change, deleted
+ * by log_revert_change), with the SHA-1 of each deploy script in
+ * script_hash. It deploys in plan order, so the rows in commit order are the
+ * plan's first changes: row j is matched to the set's j-th change by name,
+ * and a row that is not where the plan says stops the import.
+ */
+#include "postgres/adopt_internal.h"
+#include "common/error.h"
+#include "common/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The registry schema: the one holding changes, tags and events, "sqitch" first. NULL: none. */
+static char *find_registry(PGconn *conn, int *error)
+{
+    PGresult *res = PQexec(conn, "SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE "
+                                 "(SELECT count(*) FROM pg_catalog.pg_class c WHERE "
+                                 "c.relnamespace = n.oid AND c.relkind IN ('r', 'p') AND "
+                                 "c.relname IN ('changes', 'tags', 'events', 'projects')) = 4 "
+                                 "ORDER BY n.nspname <> 'sqitch', n.nspname LIMIT 1");
+    char *schema = NULL;
+
+    *error = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        *error =
+            dbm_error_set(DBM_EGENERIC, "unable to read the catalog: %s", PQerrorMessage(conn));
+    else if (PQntuples(res) == 1)
+        schema = dbm_xstrdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return schema;
+}
+
+/* Row j (change `name`, deploy script hash `hash`) as an entry for the set's j-th change. */
+static void take_row(dbm_adopt_source *s, const dbm_migration_set *set, size_t j, const char *name,
+                     const char *hash, bool *stop)
+{
+    const dbm_migration *m = j < set->count ? &set->items[j] : NULL;
+    dbm_adopt_entry *e;
+
+    if (m && strcmp(m->name, name) == 0) {
+        e = dbm_adopt_source_add(s, m->version, DBM_ADOPT_APPLIED);
+        e->checksum = dbm_xstrdup(hash);
+        return;
+    }
+    /* Not in plan order: the plan was edited (or the registry is another project's). */
+    e = dbm_adopt_source_add(s, m ? m->version : "?", DBM_ADOPT_UNFINISHED);
+    e->detail =
+        m ? dbm_xasprintf("deployed change %zu is '%s' where sqitch.plan has '%s'", j + 1, name,
+                          m->name)
+          : dbm_xasprintf("deployed change %zu ('%s') is past the end of sqitch.plan", j + 1, name);
+    *stop = true;
+}
+
+int dbm_adopt_read_sqitch(dbm_adopt_source *s, bool *found, PGconn *conn,
+                          const dbm_migration_set *set)
+{
+    char *quoted = NULL, *sql = NULL;
+    PGresult *res = NULL;
+    bool stop = false;
+    int error;
+
+    memset(s, 0, sizeof(*s));
+    *found = false;
+    s->schema = find_registry(conn, &error);
+    if (error < 0 || !s->schema)
+        return error;
+    s->name = dbm_xstrdup("changes");
+    *found = true;
+    quoted = PQescapeIdentifier(conn, s->schema, strlen(s->schema));
+    sql = dbm_xasprintf("SELECT change, script_hash FROM %s.changes ORDER BY committed_at, "
+                        "change_id",
+                        quoted ? quoted : "sqitch");
+    res = PQexec(conn, sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        error = dbm_error_set(DBM_EGENERIC, "unable to read %s.changes: %s", s->schema,
+                              PQerrorMessage(conn));
+        goto done;
+    }
+    for (int j = 0; j < PQntuples(res) && !stop; j++)
+        take_row(s, set, (size_t)j, PQgetvalue(res, j, 0), PQgetvalue(res, j, 1), &stop);
+done:
+    PQclear(res);
+    PQfreemem(quoted);
+    free(sql);
+    return error;
+}
+
+int dbm_adopt_sqitch_edits(dbm_report *report, PGconn *conn, const dbm_migration_set *set,
+                           char *const *display, dbm_severity severity)
+{
+    dbm_adopt_source s;
+    bool found = false;
+    int error, edits = 0;
+
+    if (set->format != DBM_FORMAT_SQITCH)
+        return 0;
+    if ((error = dbm_adopt_read_sqitch(&s, &found, conn, set)) < 0) {
+        dbm_adopt_source_clear(&s);
+        return error;
+    }
+    for (size_t k = 0; found && k < s.count; k++) {
+        const dbm_adopt_entry *e = &s.items[k];
+        const dbm_migration *m = dbm_migrations_find(set, e->version);
+        const char *path;
+        dbm_finding *f;
+
+        if (e->state != DBM_ADOPT_APPLIED || !m || !m->tool_hash || !e->checksum ||
+            strcmp(e->checksum, m->tool_hash) == 0)
+            continue;
+        path = dbm_adopt_shown(display, set, (size_t)(m - set->items));
+        f = dbm_report_add_finding(report, severity, "edited-sqitch", path, 1, 0,
+                                   "'%s' was edited after Sqitch deployed it (%s.changes "
+                                   "script_hash %s, the file's %s)",
+                                   path, s.schema, e->checksum, m->tool_hash);
+        dbm_report_set(&f->hint, "Sqitch deployed another version of this script: restore it, "
+                                 "or put the change in a new change (sqitch rework)");
+        edits++;
+    }
+    dbm_adopt_source_clear(&s);
+    return edits;
+}
