@@ -3,7 +3,9 @@
 #   make            the release binary ./db-migrate (-O2)
 #   make check      install missing packages, build with ASan+UBSan, run every test
 #                   (PG=13|15|17|18: the integration suites against that PostgreSQL; 15 default)
+#                   (HOSTS=debian|ipv4|ipv6: every suite with that /etc/hosts, see below)
 #   make check-pg   the integration suites against PostgreSQL 13, 17 and 18 in turn
+#   make check-hosts the suites that connect to `localhost`, under each /etc/hosts in turn
 #   make demo       build, start a throwaway PostgreSQL, apply migrations-example/, show the summary
 #   make bench      benchmarks against a reference measured in the same run
 #   make format     clang-format the sources
@@ -66,13 +68,17 @@ ASAN_OBJS := $(patsubst src/%.c,build/asan/%.o,$(SRCS))
 ASAN_LIB_OBJS := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps deps-test check check-pg unit integration format format-check lint demo bench dist \
+.PHONY: all deps deps-test check check-pg check-hosts unit integration format format-check lint demo bench dist \
 	clean asan action-check dist-check
 
 # The PostgreSQL major the integration suites run against: 15 is the host's; 13, 17 and 18 run
 # from Debian roots that scripts/pg-root.sh builds on first use (about a minute each) and keeps.
 PG ?= 15
 PG_VERSIONS ?= 13 17 18
+# What `localhost` resolves to while the tests run (scripts/with-hosts.sh, a private mount
+# namespace): host (the machine's /etc/hosts, the default), debian (::1 then 127.0.0.1),
+# ipv4 (127.0.0.1 only), ipv6 (::1 only), or the path of a hosts file.
+HOSTS ?= host
 
 all: db-migrate
 
@@ -121,7 +127,8 @@ unit: $(UNIT_BINS)
 
 integration: build/asan/db-migrate
 	@scripts/pg-root.sh prepare $(PG)
-	@PG=$(PG) DBM_BIN=$(CURDIR)/build/asan/db-migrate tests/run-integration.sh
+	@PG=$(PG) DBM_BIN=$(CURDIR)/build/asan/db-migrate scripts/with-hosts.sh $(HOSTS) \
+	  tests/run-integration.sh
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -146,13 +153,19 @@ check: deps-test node_modules/.installed
 	@$(MAKE) --no-print-directory format-check lint build/asan/headers.ok action-check dist-check
 	@$(MAKE) --no-print-directory $(UNIT_BINS) build/asan/db-migrate
 	@scripts/pg-root.sh prepare $(PG)
-	@PG=$(PG) tests/run.sh $(UNIT_BINS)
+	@PG=$(PG) scripts/with-hosts.sh $(HOSTS) tests/run.sh $(UNIT_BINS)
 
 # The integration suites only (no unit tests, format or lint), once per major of PG_VERSIONS;
 # one total line per major.
 check-pg: deps-test node_modules/.installed
 	@$(MAKE) --no-print-directory -s build/asan/db-migrate
 	@scripts/check-pg.sh $(PG_VERSIONS)
+
+# The TLS, bastion and hosts suites with localhost as ::1 then 127.0.0.1, 127.0.0.1 only and
+# ::1 only; one total line per /etc/hosts.
+check-hosts: deps-test
+	@$(MAKE) --no-print-directory -s build/asan/db-migrate build/asan/tests/net/test_tunnel
+	@PG=$(PG) scripts/check-hosts.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory db-migrate
