@@ -468,16 +468,28 @@ static PGconn *connect_retrying(char **errmsg, char **tried, const conn_params *
 }
 
 /*
- * The server checks every second that the client is still there (PostgreSQL
- * 14 on, where the platform allows), for the whole session: a job cancelled or
- * killed in the middle of a statement stops the server within about a second
- * instead of letting it finish a statement that the next run, finding it
- * unrecorded, would run again. Failure to set it changes nothing.
+ * The session's settings, each only on a server that has it (one round trip; failure to set
+ * them changes nothing):
+ * - client_connection_check_interval (14 on): the server checks every second that the client
+ *   is still there, for the whole session: a job cancelled or killed in the middle of a
+ *   statement stops the server within about a second instead of letting it finish a
+ *   statement that the next run, finding it unrecorded, would run again.
+ * - idle_session_timeout = 0 (14 on): the session idles between lock-timeout retries and
+ *   while it waits for the run lock; a role's or database's timeout must not end it there.
+ * - transaction_timeout = 0 (17 on): a migration's time is bounded by statement-timeout
+ *   and lock-timeout, as on older servers, not by a role's or database's transaction_timeout
+ *   (pg_dump 17 turns it off for the same reason).
  */
-static void watch_client(PGconn *pg)
+static void session_settings(PGconn *pg)
 {
-    if (PQserverVersion(pg) >= 140000)
-        PQclear(PQexec(pg, "SET client_connection_check_interval = '1s'"));
+    int v = PQserverVersion(pg);
+
+    if (v >= 170000)
+        PQclear(PQexec(pg, "SET client_connection_check_interval = '1s'; "
+                           "SET idle_session_timeout = 0; SET transaction_timeout = 0"));
+    else if (v >= 140000)
+        PQclear(PQexec(pg, "SET client_connection_check_interval = '1s'; "
+                           "SET idle_session_timeout = 0"));
 }
 
 /*
@@ -559,7 +571,7 @@ int dbm_connect(dbm_conn **out, const dbm_connect_opts *cfg)
         error = connect_failed(conn, &s, errmsg, tried, cfg);
         goto done;
     }
-    watch_client(conn->pg);
+    session_settings(conn->pg);
     conn->describe = describe(conn->pg, &s.p, s.tunneled ? s.real_port : NULL);
     *out = conn;
     conn = NULL;
