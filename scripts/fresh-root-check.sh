@@ -2,8 +2,8 @@
 # fresh-root-check.sh [--keep] [--rebootstrap] [REPO [BRANCH]] - a new user's first run, in a
 # fresh Debian 12 root: clone, then exactly the README's two commands.
 #
-# In a new debootstrap --variant=minbase root of bookworm, with the host's Debian apt sources
-# and resolver and Debian's default /etc/hosts (localhost as 127.0.0.1 and ::1, as the
+# In a new debootstrap --variant=minbase root of bookworm, with the host's Debian apt sources,
+# resolver and local certificate authorities, and Debian's default /etc/hosts (localhost as 127.0.0.1 and ::1, as the
 # installer writes it), it installs git and make (what the README asks of a machine), runs
 # `git clone --branch BRANCH REPO` in root's home, then `make demo` and `make check` in the
 # clone, in a clean environment (HOME=/root, no LANG), and times each. Nothing is done by
@@ -88,12 +88,14 @@ if [ "$rebootstrap" = 1 ] || [ ! -s "$tarball" ]; then
   safe_rm "$tmp"
 fi
 root=$(mktemp -d "$cache/root.XXXXXX")
-chmod 755 "$root"
 tar -C "$root" --numeric-owner -xf "$tarball"
+# The root directory itself: mktemp's 0700 would keep every user but root out of it.
+chmod 755 "$root"
 say "fresh root $root ($(($(date +%s) - t0))s)"
 
 # What a Debian 12 machine has that a debootstrap root lacks: the archive's sources (the
-# host's), a resolver, an /etc/hosts as the installer writes it.
+# host's), a resolver, an /etc/hosts as the installer writes it, the site's certificate
+# authorities if any.
 cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/debian.sources"
 rm -f "$root/etc/apt/sources.list"
 # The host's view of its archive's Release dates (a mirror or snapshot may lag the clock).
@@ -102,6 +104,12 @@ for f in /etc/apt/apt.conf.d/*; do
     grep -h 'Check-Valid-Until\|Check-Date' "$f" >>"$root/etc/apt/apt.conf.d/90archive-dates"
 done
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The machine's own certificate authorities (a site's TLS proxy, say): a machine on this
+# network has them; ca-certificates adds them to the store when apt installs it.
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
 cat >"$root/etc/hosts" <<EOF
 127.0.0.1	localhost
 127.0.1.1	$(hostname)
@@ -157,9 +165,9 @@ status=${PIPESTATUS[0]}
 set -e
 [ "$status" -ne 90 ] || die "could not mount /proc, /sys or /dev in $root"
 
-demo=$(sed -n 's/^== make demo: //p' "$log" | tail -1)
-check=$(sed -n 's/^== make check: //p' "$log" | tail -1)
-total=$(grep -E '^total: [0-9]+ passed' "$log" | tail -1)
+demo=$(sed -n 's/^== make demo: //p' "$log" | tail -1) || true
+check=$(sed -n 's/^== make check: //p' "$log" | tail -1) || true
+total=$(grep -E '^total: [0-9]+ passed' "$log" | tail -1) || true
 if [ "$keep" = 1 ]; then
   say "root kept: $root (delete it with: rm -rf --one-file-system $root, once nothing runs in it)"
 else
