@@ -19,9 +19,9 @@
 # unpacks it into a new directory, so each run starts from a clean root. REPO is bound
 # read-only into the root at the same path.
 #
-# Mounts: /proc, /sys, /dev (with /dev/pts and /dev/shm) and REPO are mounted in the root in
-# a private mount namespace (unshare -m), unmounted at the end of the run, and gone with the
-# namespace anyway: the host never sees them. The root is deleted only when nothing is
+# Mounts: the root on itself, /proc, /sys, /dev (with /dev/pts and /dev/shm) and REPO are
+# mounted in the root in a private mount namespace (unshare -m), unmounted at the end of the
+# run, and gone with the namespace anyway: the host never sees them. The root is deleted only when nothing is
 # mounted in it and no process runs in it.
 #
 # Output: the run's log in $DBM_FRESH_ROOTS/last.log; the last lines are the times and
@@ -146,6 +146,9 @@ t1=$(date +%s)
 set +e
 unshare --mount --propagation private -- /bin/sh -c '
   r=$1; repo=$2
+  # The root is a mount point, as a machine'"'"'s / is: containers/storage (podman import,
+  # buildah) remounts / when it unpacks a layer.
+  mount --bind "$r" "$r" &&
   mount -t proc proc "$r/proc" &&
   mount --rbind /sys "$r/sys" &&
   mount --rbind /dev "$r/dev" &&
@@ -159,7 +162,7 @@ unshare --mount --propagation private -- /bin/sh -c '
     [ "$(readlink "$p/root" 2>/dev/null)" = "$r" ] && [ "${p#/proc/}" != $$ ] &&
       kill -9 "${p#/proc/}" 2>/dev/null
   done
-  umount -R "$r$repo" "$r/dev" "$r/sys" "$r/proc" 2>/dev/null
+  umount -R "$r" 2>/dev/null
   exit $rc' sh "$root" "$repo" 2>&1 | tee -a "$log" | grep -E '^(== |commit |deps.sh|total: |E: )'
 status=${PIPESTATUS[0]}
 set -e
