@@ -161,6 +161,7 @@ EOF
 @test "action image: entrypoint is the binary itself, its libraries resolve" {
   [ "$ENTRYPOINT" = "/usr/local/bin/db-migrate " ]
   run buildah run --isolation chroot "$CTR" -- /usr/local/bin/db-migrate --version
+  echo "db-migrate --version in the image said: $output" >&2
   [ "$status" -eq 0 ]
   [[ "$output" == *"$(cat "$REPO_ROOT/VERSION")"* ]]
   run buildah run --isolation chroot "$CTR" -- ldd /usr/local/bin/db-migrate
@@ -205,6 +206,7 @@ EOF
   event push '{"ref":"refs/heads/main"}'
   # An unset ${VAR} is a usage error naming the file's line.
   run_action 2 command=apply "database-url=$DATABASE_URL"
+  echo "the action said: $output" >&2
   [[ "$output" == *"error: config file 'db-migrate.yml' line 3: environment variable 'DBM_LOCK' is not set"* ]]
   printf 'migrations-dir: db/migrations\nhistory-schema: ops\n' >"$WS/db-migrate.yml"
   commit_all "config file without the variable"
