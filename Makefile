@@ -4,7 +4,9 @@
 #   make install    install them under $(DESTDIR)$(PREFIX) (default /usr/local)
 #   make check      install missing packages, build with ASan+UBSan, run every test
 #                   (PG=13|15|17|18: the integration suites against that PostgreSQL; 15 default)
+#                   (HOSTS=debian|ipv4|ipv6: every suite with that /etc/hosts, see below)
 #   make check-pg   the integration suites against PostgreSQL 13, 17 and 18 in turn
+#   make check-hosts the suites that connect to `localhost`, under each /etc/hosts in turn
 #   make demo       build, start a throwaway PostgreSQL, apply migrations-example/, show the summary
 #   make docs       regenerate docs/images/: the rendered summary and comment of a 1,000-migration
 #                   project (cmark-gfm, headless Chromium)
@@ -92,7 +94,7 @@ FUZZ_SECONDS ?= 600
 COV_CFLAGS := $(filter-out -Werror,$(BASE_CFLAGS)) -O0 -g -fprofile-instr-generate -fcoverage-mapping
 COV_LIB_OBJS := $(patsubst src/%.c,build/cov/obj/%.o,$(LIB_SRCS))
 
-.PHONY: all deps deps-test check check-pg unit integration format format-check lint demo bench soak \
+.PHONY: all deps deps-test check check-pg check-hosts unit integration format format-check lint demo bench soak \
 	docs dist clean asan action-check dist-check completions man install release \
 	fuzz-coverage fuzz-replay fuzz fuzz-build deps-fuzz
 
@@ -100,6 +102,10 @@ COV_LIB_OBJS := $(patsubst src/%.c,build/cov/obj/%.o,$(LIB_SRCS))
 # from Debian roots that scripts/pg-root.sh builds on first use (about a minute each) and keeps.
 PG ?= 15
 PG_VERSIONS ?= 13 17 18
+# What `localhost` resolves to while the tests run (scripts/with-hosts.sh, a private mount
+# namespace): host (the machine's /etc/hosts, the default), debian (::1 then 127.0.0.1),
+# ipv4 (127.0.0.1 only), ipv6 (::1 only), or the path of a hosts file.
+HOSTS ?= host
 
 all: db-migrate completions man
 
@@ -229,7 +235,8 @@ unit: $(UNIT_BINS)
 
 integration: build/asan/db-migrate
 	@scripts/pg-root.sh prepare $(PG)
-	@PG=$(PG) DBM_BIN=$(CURDIR)/build/asan/db-migrate tests/run-integration.sh
+	@PG=$(PG) DBM_BIN=$(CURDIR)/build/asan/db-migrate scripts/with-hosts.sh $(HOSTS) \
+	  tests/run-integration.sh
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -254,7 +261,7 @@ check: deps-test node_modules/.installed
 	@$(MAKE) --no-print-directory format-check lint build/asan/headers.ok action-check dist-check
 	@$(MAKE) --no-print-directory $(UNIT_BINS) $(FUZZ_REPLAY_BINS) build/asan/db-migrate
 	@scripts/pg-root.sh prepare $(PG)
-	@PG=$(PG) FUZZ_REPLAY_BINS="$(FUZZ_REPLAY_BINS)" tests/run.sh $(UNIT_BINS)
+	@PG=$(PG) FUZZ_REPLAY_BINS="$(FUZZ_REPLAY_BINS)" scripts/with-hosts.sh $(HOSTS) tests/run.sh $(UNIT_BINS)
 
 # The saved fuzz corpus through every harness's replay build (part of make check).
 fuzz-replay: $(FUZZ_REPLAY_BINS)
@@ -265,6 +272,12 @@ fuzz-replay: $(FUZZ_REPLAY_BINS)
 check-pg: deps-test node_modules/.installed
 	@$(MAKE) --no-print-directory -s build/asan/db-migrate
 	@scripts/check-pg.sh $(PG_VERSIONS)
+
+# The TLS, bastion and hosts suites with localhost as ::1 then 127.0.0.1, 127.0.0.1 only and
+# ::1 only; one total line per /etc/hosts.
+check-hosts: deps-test
+	@$(MAKE) --no-print-directory -s build/asan/db-migrate build/asan/tests/net/test_tunnel
+	@PG=$(PG) scripts/check-hosts.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory db-migrate

@@ -95,6 +95,58 @@ static const char *telling_attempt(const char *msg)
 }
 
 /*
+ * When no attempt was answered (every line says nobody was there): the addresses libpq
+ * tried, from its lines `connection to server at "NAME" (ADDR), port P failed: ...` (or
+ * `at "ADDR", port P` for a numeric host), as "A", "A and B" or "A, B and C" (caller
+ * frees). NULL when a server answered, or when no line resolved a name (the addresses
+ * would only repeat the hosts given).
+ */
+static char *tried_addresses(const char *msg)
+{
+    static const char lead[] = "connection to server at \"";
+    const char *addr[16], *line = msg;
+    size_t len[16];
+    int count = 0;
+    bool resolved = false;
+    dbm_buf out = DBM_BUF_INIT;
+
+    for (; line && *line;
+         line = line[strcspn(line, "\n")] ? line + strcspn(line, "\n") + 1 : NULL) {
+        size_t n = strcspn(line, "\n"), an;
+        const char *end, *a;
+        bool seen = false;
+
+        if (dbm_starts_with(line, "connection to server ") && !nobody_there(line, n))
+            return NULL; /* a server answered: its message is the one */
+        if (!dbm_starts_with(line, lead) ||
+            !(end = memchr(line + strlen(lead), '"', n - strlen(lead))))
+            continue;
+        a = line + strlen(lead);
+        an = (size_t)(end - a);
+        if (dbm_starts_with(end, "\" (") && memchr(end + 3, ')', n - (size_t)(end + 3 - line))) {
+            a = end + 3;
+            an = (size_t)((const char *)memchr(a, ')', n - (size_t)(a - line)) - a);
+            resolved = true;
+        }
+        for (int i = 0; i < count; i++)
+            seen = seen || (len[i] == an && memcmp(addr[i], a, an) == 0);
+        if (!seen && count < 16) {
+            addr[count] = a;
+            len[count++] = an;
+        }
+    }
+    if (!resolved)
+        return NULL;
+    for (int i = 0; i < count; i++)
+        dbm_buf_printf(&out, "%s%.*s",
+                       i == 0           ? ""
+                       : i == count - 1 ? " and "
+                                        : ", ",
+                       (int)len[i], addr[i]);
+    return dbm_buf_detach(&out);
+}
+
+/*
  * The first line of libpq's message (of the attempt that tells most), without libpq's own
  * "connection to server at "H" (A), port P failed: " prefix (our message names the database itself,
  * and through a tunnel libpq's address is the local end) nor the severity.
@@ -398,25 +450,29 @@ static int iam_password(conn_setup *s, const dbm_connect_opts *cfg)
 /*
  * Connect, retrying for wait_ms while the failure may be one that waiting
  * fixes (a database still starting). NULL when it never succeeded, with
- * *errmsg (caller frees) the first line of the last failure.
+ * *errmsg (caller frees) the first line of the last failure and *tried (caller
+ * frees) the addresses it tried when none answered (see tried_addresses).
  */
-static PGconn *connect_retrying(char **errmsg, const conn_params *p, long long wait_ms)
+static PGconn *connect_retrying(char **errmsg, char **tried, const conn_params *p,
+                                long long wait_ms)
 {
     int64_t deadline = dbm_now_ms() + wait_ms;
     int64_t delay = 250, left, sleep_ms;
 
     *errmsg = NULL;
+    *tried = NULL;
     for (;;) {
         PGconn *pg = PQconnectdbParams(p->keys, p->vals, 0);
         struct timespec ts;
 
-        if (pg && PQstatus(pg) == CONNECTION_OK) {
-            free(*errmsg);
-            *errmsg = NULL;
-            return pg;
-        }
         free(*errmsg);
+        free(*tried);
+        *errmsg = NULL;
+        *tried = NULL;
+        if (pg && PQstatus(pg) == CONNECTION_OK)
+            return pg;
         *errmsg = first_line(pg ? PQerrorMessage(pg) : "out of memory");
+        *tried = pg ? tried_addresses(PQerrorMessage(pg)) : NULL;
         PQfinish(pg);
         /* Refused credentials or a missing database do not fix themselves by waiting. */
         left = deadline - dbm_now_ms();
@@ -433,27 +489,59 @@ static PGconn *connect_retrying(char **errmsg, const conn_params *p, long long w
 }
 
 /*
- * The server checks every second that the client is still there (PostgreSQL
- * 14 on, where the platform allows), for the whole session: a job cancelled or
- * killed in the middle of a statement stops the server within about a second
- * instead of letting it finish a statement that the next run, finding it
- * unrecorded, would run again. Failure to set it changes nothing.
+ * The session's settings, each only on a server that has it (one round trip; failure to set
+ * them changes nothing):
+ * - client_connection_check_interval (14 on): the server checks every second that the client
+ *   is still there, for the whole session: a job cancelled or killed in the middle of a
+ *   statement stops the server within about a second instead of letting it finish a
+ *   statement that the next run, finding it unrecorded, would run again.
+ * - idle_session_timeout = 0 (14 on): the session idles between lock-timeout retries and
+ *   while it waits for the run lock; a role's or database's timeout must not end it there.
+ * - transaction_timeout = 0 (17 on): a migration's time is bounded by statement-timeout
+ *   and lock-timeout, as on older servers, not by a role's or database's transaction_timeout
+ *   (pg_dump 17 turns it off for the same reason).
  */
-static void watch_client(PGconn *pg)
+static void session_settings(PGconn *pg)
 {
-    if (PQserverVersion(pg) >= 140000)
-        PQclear(PQexec(pg, "SET client_connection_check_interval = '1s'"));
+    int v = PQserverVersion(pg);
+
+    if (v >= 170000)
+        PQclear(PQexec(pg, "SET client_connection_check_interval = '1s'; "
+                           "SET idle_session_timeout = 0; SET transaction_timeout = 0"));
+    else if (v >= 140000)
+        PQclear(PQexec(pg, "SET client_connection_check_interval = '1s'; "
+                           "SET idle_session_timeout = 0"));
 }
 
 void dbm_db_reset_session(PGconn *pg)
 {
     PQclear(PQexec(pg, "RESET ALL"));
-    watch_client(pg);
+    session_settings(pg);
 }
 
-/* DBM_ECONNECT for a connection that failed with `errmsg`: the database named, and a hint. */
+/*
+ * The hint when every address of a host name refused and all were IPv6: the name resolves
+ * to IPv6 only here (localhost as ::1 alone in /etc/hosts), and a server listening on
+ * 127.0.0.1 alone is not reached that way. false when it does not apply.
+ */
+static bool ipv6_only_hint(const char *host, const char *tried)
+{
+    if (!host || strchr(host, ',') || strchr(host, ':') || strchr(tried, '.'))
+        return false;
+    dbm_error_hint("nothing accepts connections at %s: check that the server runs and the "
+                   "port; '%s' resolves only to IPv6 here (/etc/hosts or DNS), so a server "
+                   "listening on IPv4 alone (127.0.0.1) is not reached by that name: give its "
+                   "IPv4 address in database-url, or add ::1 to the server's listen_addresses",
+                   tried, host);
+    return true;
+}
+
+/*
+ * DBM_ECONNECT for a connection that failed with `errmsg`: the database named, and a hint.
+ * tried: the addresses of the host name that all refused, if known (see tried_addresses).
+ */
 static int connect_failed(const dbm_conn *conn, const conn_setup *s, const char *errmsg,
-                          const dbm_connect_opts *cfg)
+                          const char *tried, const dbm_connect_opts *cfg)
 {
     char *who = describe(NULL, &s->p, s->tunneled ? s->real_port : NULL);
     char *relay = dbm_tunnel_relay_error(conn->tunnel);
@@ -464,6 +552,11 @@ static int connect_failed(const dbm_conn *conn, const conn_setup *s, const char 
                               who, relay);
         dbm_error_hint("check that the bastion allows TCP forwarding and reaches the database "
                        "host and port given in database-url");
+    } else if (tried && !s->tunneled && !params_get(&s->p, "hostaddr")) {
+        error =
+            dbm_error_set(DBM_ECONNECT, "unable to connect to '%s': %s at %s", who, errmsg, tried);
+        if (!ipv6_only_hint(params_get(&s->p, "host"), tried))
+            hint_for(errmsg, cfg, false);
     } else {
         error = dbm_error_set(DBM_ECONNECT, "unable to connect to '%s'%s: %s", who,
                               s->tunneled ? " through ssh-bastion" : "", errmsg);
@@ -478,7 +571,7 @@ int dbm_connect(dbm_conn **out, const dbm_connect_opts *cfg)
 {
     conn_setup s;
     dbm_conn *conn = NULL;
-    char *errmsg = NULL;
+    char *errmsg = NULL, *tried = NULL;
     int error;
 
     memset(&s, 0, sizeof(s));
@@ -500,17 +593,18 @@ int dbm_connect(dbm_conn **out, const dbm_connect_opts *cfg)
         goto done;
     if (cfg->aws_iam && (error = iam_password(&s, cfg)) != 0)
         goto done;
-    conn->pg = connect_retrying(&errmsg, &s.p, cfg->wait_ms);
+    conn->pg = connect_retrying(&errmsg, &tried, &s.p, cfg->wait_ms);
     if (!conn->pg) {
-        error = connect_failed(conn, &s, errmsg, cfg);
+        error = connect_failed(conn, &s, errmsg, tried, cfg);
         goto done;
     }
-    watch_client(conn->pg);
+    session_settings(conn->pg);
     conn->describe = describe(conn->pg, &s.p, s.tunneled ? s.real_port : NULL);
     *out = conn;
     conn = NULL;
 done:
     free(errmsg);
+    free(tried);
     setup_free(&s);
     dbm_conn_free(conn);
     return error;

@@ -169,6 +169,7 @@ EOF
     /bin/sh -c 'exec /usr/local/bin/db-migrate --version >/capture/out 2>&1'
   [ "$status" -eq 0 ]
   output=$(cat "$T/capture/out")
+  echo "db-migrate --version in the image said: $output" >&2
   [[ "$output" == *"$(cat "$REPO_ROOT/VERSION")"* ]]
   # libpq and libcurl are loaded at run time, not linked: --version loads both
   [[ "$output" == *$'\nlibpq '[0-9]* ]]
@@ -238,6 +239,7 @@ EOF
   event push '{"ref":"refs/heads/main"}'
   # An unset ${VAR} is a usage error naming the file's line.
   run_action 2 command=apply "database-url=$DATABASE_URL"
+  echo "the action said: $output" >&2
   [[ "$output" == *"error: config file 'db-migrate.yml' line 3: environment variable 'DBM_LOCK' is not set"* ]]
   printf 'migrations-dir: db/migrations\nhistory-schema: ops\n' >"$WS/db-migrate.yml"
   commit_all "config file without the variable"

@@ -6,10 +6,12 @@
 # with ssl=on (certificate for DNS:localhost signed by the test CA) whose
 # pg_hba lets the test user in only over TLS with SCRAM, and an
 # OpenSSH server on 127.0.0.1 with its own host keys and two ports: the first
-# allows TCP forwarding, the second (Match LocalPort) does not. It writes
+# allows TCP forwarding, the second (Match LocalPort) does not. The PostgreSQL
+# listens on 127.0.0.1 and ::1, as a server reached as "localhost" does, so the
+# tests pass whatever localhost resolves to (scripts/with-hosts.sh). It writes
 # client keys in several formats, known_hosts variants, and DIR/env: shell
 # assignments for everything a test needs. stop: stops both servers (by the
-# pids recorded in DIR) and removes DIR. Nothing listens beyond 127.0.0.1.
+# pids recorded in DIR) and removes DIR. Nothing listens beyond the loopback.
 set -euo pipefail
 
 cmd=${1:-}
@@ -69,9 +71,12 @@ start() {
   cat >pg_hba.conf <<EOF
 local all all trust
 host all postgres 127.0.0.1/32 trust
+host all postgres ::1/128 trust
 hostssl all dbm_user 127.0.0.1/32 scram-sha-256
+hostssl all dbm_user ::1/128 scram-sha-256
 EOF
-  pg_start ssl=on "ssl_cert_file=$DIR/server.crt" "ssl_key_file=$DIR/server.key" \
+  # Both loopback addresses (a machine without ::1 gets a warning in the log, no failure).
+  pg_start listen_addresses=127.0.0.1,::1 ssl=on "ssl_cert_file=$DIR/server.crt" "ssl_key_file=$DIR/server.key" \
     "hba_file=$DIR/pg_hba.conf" password_encryption=scram-sha-256
   DB_PASSWORD="pw-$(openssl rand -hex 12)"
   psql -X -q "$PGTEST_URL_BASE/postgres" -v ON_ERROR_STOP=1 >/dev/null <<EOF
