@@ -538,10 +538,32 @@ static int read_file(dbm_config *cfg, parsed_args *pa)
     return error;
 }
 
+/* Fleets: targets, parallel, fail-fast (DESIGN section 11). */
+static int read_fleet(dbm_config *cfg, const parsed_args *pa)
+{
+    const char *v = lookup(pa, "targets");
+    bool flag;
+    int error;
+
+    cfg->targets = dbm_xstrdup(v && *v ? v : NULL);
+    v = lookup(pa, "parallel");
+    if ((error = dbm_parse_count(&cfg->parallel, "parallel", v ? v : "4")) < 0)
+        return error;
+    if (cfg->parallel < 1 || cfg->parallel > 64) {
+        dbm_error_set(DBM_ECONFIG, "parallel '%s' is out of range", v);
+        dbm_error_hint("give a number of targets from 1 to 64");
+        return DBM_ECONFIG;
+    }
+    if ((error = parse_bool(&flag, "fail-fast", lookup(pa, "fail-fast"))) < 0)
+        return error;
+    cfg->fail_fast = flag;
+    return 0;
+}
+
 /* The steps of dbm_config_load, in the order their errors are reported. */
 static int (*const load_steps[])(dbm_config *cfg, const parsed_args *pa) = {
-    read_command, read_paths, read_timeouts, read_versions,
-    read_auth,    read_ssh,   read_tls,      read_reporting,
+    read_command, read_paths, read_timeouts,  read_versions, read_auth,
+    read_ssh,     read_tls,   read_reporting, read_fleet,
 };
 
 int dbm_config_load(dbm_config **out, int argc, char **argv)
@@ -595,6 +617,7 @@ void dbm_config_free(dbm_config *cfg)
     free(cfg->sslmode);
     free(cfg->sslrootcert);
     free(cfg->report_file);
+    free(cfg->targets);
     dbm_secret_free(cfg->github_token);
     free(cfg->gh.sha);
     free(cfg->gh.ref);

@@ -1,0 +1,316 @@
+/*
+ * fleet.c - one command over the config file's targets (DESIGN section 11).
+ *
+ * The targets the `targets` option selects (globs over names and groups) are
+ * run `parallel` at once, each on its own worker thread with its own copy of
+ * the configuration (its database-url), its own connection, run lock, history
+ * and record: each is dbm_command_run as a single database would be. Error
+ * state (error.h) and the log's target prefix (log.h) are per thread; the
+ * signal handler cancels every armed connection (postgres/cancel.h). One
+ * failing target stops the others only with fail-fast, and then only those not
+ * started yet. The fleet's record has a row per target, failures first; the
+ * run's code is the worst target's (fleet_rank).
+ */
+#include "command/command.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const dbm_config_target *target;
+    int code; /* the run's error code, DBM_OK when done */
+    char *outcome, *error;
+    dbm_report *detail;
+    double duration_ms;
+    bool ran;
+} fleet_item;
+
+typedef struct {
+    const dbm_command_row *cmd;
+    const dbm_config *cfg;
+    fleet_item *items;
+    size_t count, next;
+    bool failed; /* a target failed: with fail-fast, no more start */
+    pthread_mutex_t mu;
+} fleet;
+
+/* Whether one of the comma-separated globs matches the target's name or group. */
+static bool selected(const char *globs, const dbm_config_target *t)
+{
+    char *copy, *save = NULL;
+    bool hit = false;
+
+    if (!globs)
+        return true;
+    copy = dbm_xstrdup(globs);
+    for (char *g = strtok_r(copy, ",", &save); g && !hit; g = strtok_r(NULL, ",", &save)) {
+        g += strspn(g, " ");
+        g[strcspn(g, " ")] = '\0';
+        hit = *g && (fnmatch(g, t->name, 0) == 0 || (t->group && fnmatch(g, t->group, 0) == 0));
+    }
+    free(copy);
+    return hit;
+}
+
+/* Every glob must select something: a typo is exit 2, not a quiet run over nothing. */
+static int check_globs(const char *globs, const dbm_config_target *all, size_t n)
+{
+    char *copy = dbm_xstrdup(globs), *save = NULL;
+    int error = 0;
+
+    for (char *g = strtok_r(copy, ",", &save); g && !error; g = strtok_r(NULL, ",", &save)) {
+        bool hit = false;
+        g += strspn(g, " ");
+        g[strcspn(g, " ")] = '\0';
+        for (size_t i = 0; i < n && !hit; i++)
+            hit = selected(g, &all[i]);
+        if (*g && !hit) {
+            dbm_buf names = DBM_BUF_INIT;
+            for (size_t i = 0; i < n; i++)
+                dbm_buf_printf(&names, "%s%s%s%s", i ? ", " : "", all[i].name,
+                               all[i].group ? " in " : "", all[i].group ? all[i].group : "");
+            error = dbm_error_set(DBM_ECONFIG, "targets '%s' matches no target name or group", g);
+            dbm_error_hint("name targets or groups of the config file: %s", dbm_buf_cstr(&names));
+            dbm_buf_free(&names);
+        }
+    }
+    free(copy);
+    return error;
+}
+
+/* The outcome a target's run ended with, from its exit status and its record. */
+static const char *outcome_of(int status, const dbm_report *r)
+{
+    switch (status) {
+    case 0:
+        return r->status ? r->status : "up-to-date";
+    case 2:
+        return "error";
+    case 3:
+        return "unreachable";
+    case 4:
+        return "locked";
+    default:
+        if (status >= 128)
+            return "cancelled";
+        return r->status && !strcmp(r->status, "blocked") ? "blocked" : "failed";
+    }
+}
+
+/*
+ * How bad an exit status is, for the fleet's exit status and the order of its
+ * rows: stopped by a signal, then usage or configuration (2: nothing there is
+ * right), then a failed migration or blocking problem (1: a person must look),
+ * then cannot connect (3), then the run lock (4: another run is at work), then
+ * done (0).
+ */
+static int fleet_rank(int status)
+{
+    if (status >= 128)
+        return 6;
+    switch (status) {
+    case 2:
+        return 5;
+    case 1:
+        return 4;
+    case 3:
+        return 3;
+    case 4:
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+static void run_target(fleet *f, fleet_item *it)
+{
+    dbm_config tcfg = *f->cfg;
+    int64_t started = dbm_now_ms();
+    int status;
+
+    dbm_log_set_prefix(it->target->name);
+    it->detail = dbm_report_new(f->cmd->name);
+    tcfg.database_url = it->target->database_url;
+    tcfg.database_from_pgenv = false;
+    tcfg.report_file = NULL;
+    tcfg.comment_on_pr = false;
+    tcfg.gh.step_summary = NULL;
+    tcfg.gh.output = NULL;
+    if (!it->target->database_url) {
+        it->code = dbm_error_set(DBM_ECONFIG, "target '%s' has no database-url", it->target->name);
+    } else if (it->target->schemas) {
+        it->code = dbm_error_set(DBM_ECONFIG, "target '%s': schemas: is not supported yet",
+                                 it->target->name);
+    } else {
+        it->code = dbm_command_run(f->cmd, &tcfg, it->detail);
+    }
+    it->duration_ms = (double)(dbm_now_ms() - started);
+    it->detail->duration_ms = it->duration_ms;
+    status = dbm_error_exit_status(it->code);
+    if (it->code < 0) {
+        it->error = dbm_xstrdup(dbm_error_message());
+        dbm_report_set(&it->detail->error, it->error);
+        if (!it->detail->status)
+            dbm_report_set(&it->detail->status, "failed");
+    }
+    it->outcome = dbm_xstrdup(outcome_of(status, it->detail));
+    if (status != 0)
+        dbm_log("%s: %s", it->outcome, it->error ? it->error : "");
+    dbm_error_clear();
+    dbm_log_set_prefix(NULL);
+}
+
+static void *worker(void *arg)
+{
+    fleet *f = arg;
+
+    for (;;) {
+        fleet_item *it;
+        pthread_mutex_lock(&f->mu);
+        if (f->next >= f->count || (f->failed && f->cfg->fail_fast)) {
+            pthread_mutex_unlock(&f->mu);
+            return NULL;
+        }
+        it = &f->items[f->next++];
+        it->ran = true;
+        pthread_mutex_unlock(&f->mu);
+        run_target(f, it);
+        if (it->code < 0) {
+            pthread_mutex_lock(&f->mu);
+            f->failed = true;
+            pthread_mutex_unlock(&f->mu);
+        }
+    }
+}
+
+/* Run the items on min(parallel, count) threads (this one among them). */
+static void run_all(fleet *f)
+{
+    size_t n = (size_t)f->cfg->parallel < f->count ? (size_t)f->cfg->parallel : f->count;
+    pthread_t *threads = dbm_xcalloc(n ? n : 1, sizeof(*threads));
+    size_t started = 0;
+
+    for (size_t i = 1; i < n; i++)
+        if (pthread_create(&threads[started], NULL, worker, f) == 0)
+            started++;
+    worker(f);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
+}
+
+static int by_rank(const void *a, const void *b)
+{
+    const fleet_item *x = a, *y = b;
+    int rx = x->ran ? fleet_rank(dbm_error_exit_status(x->code)) : 1;
+    int ry = y->ran ? fleet_rank(dbm_error_exit_status(y->code)) : 1;
+
+    if (rx != ry)
+        return ry - rx;
+    return x < y ? -1 : x > y;
+}
+
+/* The fleet's record: a row per target, failures first; the counts summed. */
+static int record(fleet *f, dbm_report *report)
+{
+    int worst = DBM_OK, worst_rank = 0;
+    size_t bad = 0;
+    dbm_buf which = DBM_BUF_INIT;
+
+    for (size_t i = 0; i < f->count; i++) {
+        fleet_item *it = &f->items[i];
+        int rank = fleet_rank(dbm_error_exit_status(it->code));
+        if (it->ran && it->code < 0) {
+            dbm_buf_printf(&which, "%s%s (%s)", bad++ ? ", " : "", it->target->name, it->outcome);
+            if (rank > worst_rank || worst == DBM_OK) {
+                worst = it->code;
+                worst_rank = rank;
+            }
+        }
+    }
+    qsort(f->items, f->count, sizeof(*f->items), by_rank);
+    for (size_t i = 0; i < f->count; i++) {
+        fleet_item *it = &f->items[i];
+        dbm_target_result *t = dbm_report_add_target(report, it->target->name, it->target->group);
+        t->outcome = it->ran ? it->outcome : dbm_xstrdup("skipped");
+        t->exit_code = it->ran ? dbm_error_exit_status(it->code) : 0;
+        t->error =
+            it->ran ? it->error : dbm_xstrdup("not started: an earlier target failed (fail-fast)");
+        t->detail = it->detail;
+        t->duration_ms = it->duration_ms;
+        t->applied_count = it->detail ? it->detail->applied_count : 0;
+        t->pending_count = it->detail ? it->detail->pending_count : 0;
+        report->applied_count += t->applied_count;
+        report->pending_count += t->pending_count;
+    }
+    report->parallel = (int)f->cfg->parallel;
+    if (worst != DBM_OK)
+        dbm_error_set(worst, "%zu of %zu targets did not succeed: %s", bad, f->count,
+                      dbm_buf_cstr(&which));
+    dbm_buf_free(&which);
+    return worst;
+}
+
+/* The fleet's status: its worst failure, else applied, pending or up-to-date. */
+static const char *fleet_status(const dbm_report *r)
+{
+    bool applied = false, pending = false;
+
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const char *o = r->targets[i].outcome;
+        if (!strcmp(o, "cancelled") || !strcmp(o, "blocked"))
+            return o;
+        if (r->targets[i].exit_code != 0)
+            return "failed";
+        applied |= !strcmp(o, "applied");
+        pending |= !strcmp(o, "pending");
+    }
+    return applied ? "applied" : pending ? "pending" : "up-to-date";
+}
+
+bool dbm_command_is_fleet(const dbm_command_row *cmd, const dbm_config *cfg)
+{
+    size_t n;
+
+    dbm_config_file_targets(cfg->file, &n);
+    return n > 0 && (cmd->needs_db || !cfg->offline) && !(cmd->flags & DBM_COMMAND_NO_REPORT);
+}
+
+int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm_report *report)
+{
+    size_t n;
+    const dbm_config_target *all = dbm_config_file_targets(cfg->file, &n);
+    fleet f;
+    int error;
+
+    if (cfg->targets && (error = check_globs(cfg->targets, all, n)) < 0)
+        return error;
+    memset(&f, 0, sizeof(f));
+    f.cmd = cmd;
+    f.cfg = cfg;
+    f.items = dbm_xcalloc(n, sizeof(*f.items));
+    for (size_t i = 0; i < n; i++)
+        if (selected(cfg->targets, &all[i])) {
+            f.items[f.count++].target = &all[i];
+            dbm_mask(all[i].database_url);
+        }
+    if (f.count > 1 && strcmp(cmd->name, "apply") && strcmp(cmd->name, "plan") &&
+        strcmp(cmd->name, "status")) {
+        free(f.items);
+        dbm_error_set(DBM_ECONFIG, "'%s' does not run on several targets yet", cmd->name);
+        dbm_error_hint("select one target with --targets NAME (apply, plan and status take many)");
+        return DBM_ECONFIG;
+    }
+    pthread_mutex_init(&f.mu, NULL);
+    run_all(&f);
+    pthread_mutex_destroy(&f.mu);
+    error = record(&f, report);
+    dbm_report_set(&report->status, fleet_status(report));
+    free(f.items);
+    return error;
+}
