@@ -2,7 +2,7 @@
 # deps.sh - install the Debian packages db-migrate needs to build, test or demo.
 #
 #   scripts/deps.sh build     compiler, libraries and headers
-#   scripts/deps.sh test      build + PostgreSQL, OpenSSH server, cmocka, bats, botocore
+#   scripts/deps.sh test      build + PostgreSQL, PgBouncer, OpenSSH server, cmocka, bats, botocore
 #   scripts/deps.sh container buildah, podman and debootstrap (image build, end-to-end test)
 #   scripts/deps.sh docs      PostgreSQL, cmark-gfm, headless Chromium and fonts (make docs: the
 #                             README's pictures of the rendered summary)
@@ -14,7 +14,7 @@ build_pkgs=(gcc make pkg-config git libpq-dev libgit2-dev libcurl4-openssl-dev
   libjansson-dev libssh2-1-dev libssl-dev libexpat1-dev libyaml-dev)
 test_pkgs=(postgresql-15 postgresql-client-15 openssh-server openssh-client libcmocka-dev
   bats python3 python3-botocore clang-format valgrind openssl procps iproute2 nodejs npm python3-yaml jq
-  zsh mandoc)
+  zsh mandoc pgbouncer)
 container_pkgs=(buildah debootstrap podman fuse-overlayfs)
 docs_pkgs=(postgresql-15 postgresql-client-15 python3 cmark-gfm chromium fonts-noto-color-emoji
   fonts-dejavu-core fonts-liberation)

@@ -315,6 +315,26 @@ static bool stop_requested(apply_state *st)
 }
 
 /*
+ * Through a pooler the lease lives while the heartbeat renews it: when it
+ * could not, another run may have taken the lock over, and nothing more is
+ * started. DBM_ELOCKED naming the file not started.
+ */
+static int lease_kept(dbm_run_ctx *ctx, size_t i)
+{
+    int error;
+
+    if (!dbm_db_lock_lost(ctx->lock))
+        return 0;
+    error = dbm_error_set(DBM_ELOCKED,
+                          "the run lock of schema '%s' was lost before '%s': its lease could not "
+                          "be renewed in time and another run may hold it now",
+                          ctx->cfg->history_schema, ctx->display[i]);
+    dbm_error_hint("rerun once the other run is done; if the connection to the database is "
+                   "slow, raise DB_MIGRATE_LEASE_TTL (seconds, default 30)");
+    return error;
+}
+
+/*
  * Apply the pending files in order, each row in the report, up to the first
  * failure (st->failed; the rest are skipped), a signal (st->cancelled) or the
  * deadline (st->stopped). Returns 0, or an error that is not the failure of a
@@ -337,6 +357,8 @@ static int apply_files(apply_state *st)
                 idle_row(st, i);
             continue;
         }
+        if ((error = lease_kept(ctx, i)) < 0)
+            break;
         /* With --verbose each migration's notices are one collapsible group, and with a
          * deadline each is timed on its own: no batches. */
         if (!ctx->cfg->verbose && !ctx->cfg->deadline_ms &&
@@ -379,6 +401,7 @@ static int start_apply(dbm_run_ctx *ctx, dbm_run_info *info, long long *run_id)
     info->actor = cfg->gh.actor ? cfg->gh.actor : getenv("USER");
     info->event = cfg->gh.event_name;
     info->run_url = cfg->gh.run_url;
+    info->lease_token = dbm_db_lock_token(ctx->lock);
     /* A run with nothing to do is recorded in one statement. */
     if (!dbm_report_has_blocking(rep) && !dbm_run_any_pending(ctx))
         info->outcome = "up-to-date";

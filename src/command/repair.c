@@ -3,7 +3,10 @@
  * no migration SQL:
  *
  *   repair --target-version V   clear the failed record of V, so that the next
- *                               apply runs that migration from its start;
+ *                               apply runs that migration from its start; or,
+ *                               when a killed run left a statement of V
+ *                               unfinished, clear that statement's claim, so
+ *                               that the next apply runs it again;
  *   repair --accept-edit V      record the current checksum of applied V, whose
  *                               file was changed on purpose (a comment, a typo),
  *                               with the old and new checksums in runs.detail.
@@ -40,7 +43,7 @@ static int clear_failed(dbm_run_ctx *ctx)
 {
     const dbm_history_row *row = dbm_history_find(ctx->history, ctx->cfg->target_version);
     long long run_id;
-    int error;
+    int error, interrupted = 0;
 
     if (!row || strcmp(row->status, "failed") != 0) {
         dbm_error_set(DBM_ECONFIG, "version %s has no failed record to repair",
@@ -51,7 +54,19 @@ static int clear_failed(dbm_run_ctx *ctx)
         return DBM_ECONFIG;
     }
     if ((error = dbm_run_start(ctx, "repair", &run_id)) < 0 ||
-        (error = dbm_history_delete(ctx->pg, ctx->cfg->history_schema, row->version)) < 0)
+        (error = dbm_history_claims_clear(&interrupted, ctx->pg, ctx->cfg->history_schema,
+                                          row->version, true)) < 0)
+        return error;
+    /* A statement a killed run left unfinished, which a person has now checked: run it again. */
+    if (interrupted > 0) {
+        dbm_history_run_finish(ctx->pg, ctx->cfg->history_schema, run_id, "applied");
+        dbm_log("repaired %s: the claim of interrupted statement %d is cleared; the next apply "
+                "runs it again and goes on from there",
+                row->version, interrupted);
+        dbm_report_set(&ctx->report->status, "applied");
+        return 0;
+    }
+    if ((error = dbm_history_delete(ctx->pg, ctx->cfg->history_schema, row->version)) < 0)
         return error;
     dbm_history_run_finish(ctx->pg, ctx->cfg->history_schema, run_id, "applied");
     dbm_log("repaired %s: its failed record is cleared; the next apply runs it from the start",

@@ -139,22 +139,29 @@ int dbm_run_read_history(dbm_run_ctx *ctx)
 
 int dbm_run_lock(dbm_run_ctx *ctx)
 {
-    const char *schema = ctx->cfg->history_schema;
+    const dbm_config *cfg = ctx->cfg;
+    const char *schema = cfg->history_schema;
     char *sql = dbm_history_read_sql(ctx->pg, schema);
+    dbm_lock_opts opts = {.schema = schema,
+                          .wait_ms = cfg->run_lock_wait_ms,
+                          .command = ctx->report->command,
+                          .actor = cfg->gh.actor ? cfg->gh.actor : getenv("USER"),
+                          .git_sha = cfg->gh.sha,
+                          .run_url = cfg->gh.run_url};
     PGresult **res = NULL;
     int n = 0, error;
 
     /* A history read before the lock may be stale: read it again, in the lock's round trip. */
     dbm_history_free(ctx->history);
     ctx->history = NULL;
-    error = dbm_db_lock_with(&res, &n, ctx->pg, schema, ctx->cfg->run_lock_wait_ms, sql);
+    error = dbm_db_lock_with(&ctx->lock, &res, &n, ctx->pg, &opts, sql);
     if (error == 0)
         error = dbm_history_from_results(&ctx->history, ctx->pg, res, n);
     dbm_db_results_free(res, n);
     free(sql);
     if (error < 0 || (ctx->history->exists && ctx->history->current))
         return error;
-    if ((error = dbm_history_ensure(ctx->pg, ctx->cfg->history_schema)) == 0)
+    if ((error = dbm_history_ensure(ctx->pg, schema, cfg->run_lock_wait_ms)) == 0)
         ctx->history->exists = true;
     return error;
 }
@@ -168,6 +175,7 @@ int dbm_run_start(dbm_run_ctx *ctx, const char *command, long long *run_id)
     info.actor = ctx->cfg->gh.actor ? ctx->cfg->gh.actor : getenv("USER");
     info.event = ctx->cfg->gh.event_name;
     info.run_url = ctx->cfg->gh.run_url;
+    info.lease_token = dbm_db_lock_token(ctx->lock);
     return dbm_history_run_start(run_id, ctx->pg, ctx->cfg->history_schema, &info);
 }
 
@@ -499,7 +507,9 @@ int dbm_run_inspected(dbm_run_ctx *ctx)
 
 void dbm_run_ctx_free(dbm_run_ctx *ctx)
 {
-    /* The run lock is a session lock: closing the connection below releases it. */
+    /* The lease row goes first, while the connection is open; closing it ends the rest. */
+    dbm_db_lock_release(ctx->lock, ctx->pg);
+    ctx->lock = NULL;
     for (size_t i = 0; ctx->set && i < ctx->set->count; i++) {
         dbm_stmt_list_free(ctx->parsed[i]);
         free(ctx->display[i]);

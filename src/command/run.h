@@ -47,6 +47,7 @@ struct dbm_run_ctx {
     dbm_conn *conn;
     PGconn *pg; /* conn's, once connected */
     dbm_history *history;
+    struct dbm_db_lock *lock;     /* the run lock, once taken (postgres/db.h) */
     dbm_run_state *state;         /* per file */
     dbm_stmt_list **parsed;       /* per file; parsed for the files that are checked */
     char **display;               /* per file: the path users see */
@@ -171,7 +172,7 @@ const dbm_migration *dbm_run_find_target(dbm_run_ctx *ctx);
 /* Whether the run is for a pull_request* event. */
 bool dbm_run_on_pull_request(const dbm_config *cfg);
 
-/* Free what ctx holds (closing the connection releases the run lock); cfg and report stay. */
+/* Free what ctx holds, releasing the run lock first; cfg and report stay. */
 void dbm_run_ctx_free(dbm_run_ctx *ctx);
 
 #endif

@@ -20,7 +20,7 @@ enum dbm_error_code {
     DBM_EGENERIC = -1,  /* internal or I/O failure: exit 1 */
     DBM_ECONFIG = -2,   /* usage or configuration error: exit 2 */
     DBM_ECONNECT = -3,  /* cannot connect or authenticate: exit 3 */
-    DBM_ELOCKED = -4,   /* the run lock was not acquired in time: exit 4 */
+    DBM_ELOCKED = -4,   /* the run lock was not acquired in time, or lost: exit 4 */
     DBM_EFAILED = -5,   /* a migration failed: exit 1 */
     DBM_EBLOCKED = -6,  /* plan/verify/apply found a blocking problem: exit 1 */
     DBM_ENOTFOUND = -7, /* a looked-up thing does not exist (callers decide) */

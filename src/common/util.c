@@ -275,6 +275,18 @@ int64_t dbm_now_ms(void)
     return dbm_now_us() / 1000;
 }
 
+void dbm_sleep_ms(long long ms)
+{
+    struct timespec ts;
+
+    if (ms <= 0)
+        return;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
 /*
  * EVP_sha256() makes every digest look the algorithm up again in the provider
  * tables, which costs more than hashing a typical migration. Fetch it once.

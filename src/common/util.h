@@ -76,6 +76,8 @@ int dbm_read_file(char **out, size_t *len, const char *path);
 int64_t dbm_now_ms(void);
 /* Monotonic microseconds, for statement durations. */
 int64_t dbm_now_us(void);
+/* Sleep `ms` milliseconds (nothing when ms <= 0). */
+void dbm_sleep_ms(long long ms);
 
 /* A function of a library loaded on first use: its name, and where it goes in the table. */
 typedef struct {

@@ -110,9 +110,138 @@ static int stopped_between(dbm_mig_result *result, PGconn *conn, const dbm_migra
 }
 
 /*
+ * Statement n of `m` failed with the error already in result: recorded in the
+ * history row with the statement a rerun resumes at, and its claim ended as
+ * failed. DBM_EFAILED, or the history's error.
+ */
+static int record_failure(dbm_mig_result *result, PGconn *conn, const dbm_migration *m, int n,
+                          const dbm_apply_opts *opts, int64_t started)
+{
+    int error =
+        dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false, "failed",
+                           (dbm_now_us() - started) / 1000, n, result->error->message);
+
+    if (error == 0)
+        error = dbm_history_claim_end(conn, opts->schema, m->version, n, opts->run_id, "failed");
+    /* A lost connection is the statement's error, already in result. */
+    if (error < 0 && PQstatus(conn) == CONNECTION_BAD) {
+        dbm_error_clear();
+        error = 0;
+    }
+    return error == 0 ? DBM_EFAILED : error;
+}
+
+/*
+ * Statement n of `m` was claimed by another run that did not end it: a person
+ * must say whether it took effect (interrupted), or the other run may still be
+ * running it (busy). The migration fails without running it.
+ */
+static int claim_refused(dbm_mig_result *result, PGconn *conn, const dbm_migration *m, int n,
+                         dbm_claim_state state, const char *who, const dbm_apply_opts *opts,
+                         int64_t started)
+{
+    char *msg, *hint, *invalid = invalid_indexes_hint(conn);
+    dbm_error_info *e;
+
+    if (state == DBM_CLAIM_INTERRUPTED) {
+        msg = dbm_xasprintf("statement %d was interrupted: %s claimed it and ended without its "
+                            "outcome, so it may have taken effect",
+                            n, who ? who : "a run");
+        hint = dbm_xasprintf("check whether it took effect and undo it if it did%s%s%s; then "
+                             "'db-migrate repair --target-version %s' lets the next apply run "
+                             "it again",
+                             invalid ? " (" : "", invalid ? invalid : "", invalid ? ")" : "",
+                             m->version);
+    } else {
+        msg = dbm_xasprintf("statement %d is claimed by %s, which has not ended it", n,
+                            who ? who : "another run");
+        hint = dbm_xasprintf("another run may be running it: wait for it; if no run is, check "
+                             "the statement, then 'db-migrate repair --target-version %s'",
+                             m->version);
+    }
+    e = dbm_report_set_error(result, msg, NULL);
+    dbm_report_set(&e->hint, hint);
+    dbm_report_set(&e->file, opts->display_path);
+    free(msg);
+    free(hint);
+    free(invalid);
+    if (state != DBM_CLAIM_INTERRUPTED)
+        return DBM_EFAILED; /* the row may be a live run's progress: left alone */
+    return record_failure(result, conn, m, n, opts, started) == DBM_EFAILED ? DBM_EFAILED
+                                                                            : DBM_EGENERIC;
+}
+
+/*
+ * Statement i of a file outside a transaction that may run in one: in one
+ * with the end of its claim, so that a claim left unfinished means it did not
+ * take effect.
+ */
+static int run_with_claim(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                          const dbm_stmt *s, int n, const dbm_apply_opts *opts)
+{
+    dbm_stmt_list one;
+    char *done = dbm_history_sql_claim_done(conn, opts->schema, m->version, n, opts->run_id);
+    int error;
+
+    memset(&one, 0, sizeof(one));
+    one.items = (dbm_stmt *)s;
+    one.count = 1;
+    error =
+        dbm_db_run_transactional(result, conn, m->up, m->up_len, m->up_line, &one, &done, 1, opts);
+    free(done);
+    return error;
+}
+
+/*
+ * Statement i (0-based) of a file outside a transaction: claimed first, then
+ * recorded as in progress (a rerun resumes here), then run. Skipped when
+ * another run ran it already. 0, DBM_EFAILED (in result and the history), or
+ * the history's error.
+ */
+static int run_claimed(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
+                       const dbm_stmt_list *stmts, size_t i, const dbm_apply_opts *opts,
+                       int64_t started)
+{
+    const dbm_stmt *s = &stmts->items[i];
+    bool in_tx = !(s->flags & DBM_STMT_NO_TX);
+    int n = (int)i + 1, error;
+    dbm_claim_state state = DBM_CLAIM_BUSY;
+    char *who = NULL, *sql;
+    PGresult *res;
+
+    error = dbm_history_claim(&state, &who, conn, opts->schema, m->version, n, opts->run_id, in_tx);
+    if (error == 0 && state == DBM_CLAIM_DONE)
+        dbm_log("  '%s' statement %d was run to its end by %s: not run again", opts->display_path,
+                n, who ? who : "another run");
+    else if (error == 0 && state != DBM_CLAIM_MINE)
+        error = claim_refused(result, conn, m, n, state, who, opts, started);
+    free(who);
+    if (error < 0 || state != DBM_CLAIM_MINE)
+        return error;
+    if ((error =
+             dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false, "failed",
+                                0, n, "interrupted: the run stopped during this statement")) < 0)
+        return error;
+    if (in_tx) {
+        error = run_with_claim(result, conn, m, s, n, opts);
+        return error == DBM_EFAILED ? record_failure(result, conn, m, n, opts, started) : error;
+    }
+    sql = dbm_db_stmt_text(m->up, s);
+    res = run_retrying(conn, sql, i, opts);
+    free(sql);
+    if (res) {
+        error = statement_failed(result, conn, m, s, i, res, opts, started);
+        if (PQstatus(conn) != CONNECTION_BAD)
+            dbm_history_claim_end(conn, opts->schema, m->version, n, opts->run_id, "failed");
+        return error;
+    }
+    return dbm_history_claim_end(conn, opts->schema, m->version, n, opts->run_id, "done");
+}
+
+/*
  * A file outside a transaction: statement by statement from opts->resume_from,
- * each recorded as in progress before it runs, so a rerun resumes at the one
- * that failed or was interrupted.
+ * each claimed and recorded as in progress before it runs, so a rerun resumes
+ * at the one that failed or was interrupted, and no statement runs twice.
  */
 static int run_non_transactional(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                                  const dbm_stmt_list *stmts, const dbm_apply_opts *opts,
@@ -128,24 +257,13 @@ static int run_non_transactional(dbm_mig_result *result, PGconn *conn, const dbm
         dbm_report_set(&result->note, NULL);
         result->note = dbm_xasprintf("resumed at statement %zu of %zu", start + 1, stmts->count);
     }
+    /* A repeatable file runs again from its start: its earlier claims are spent. */
+    if (m->repeatable && start == 0 &&
+        (error = dbm_history_claims_clear(NULL, conn, opts->schema, m->version, false)) < 0)
+        goto done;
     for (size_t i = start; i < stmts->count; i++) {
-        const dbm_stmt *s = &stmts->items[i];
-        char *sql = dbm_db_stmt_text(m->up, s);
-        PGresult *res;
-
-        /* Progress first: if this process dies mid-statement, a rerun resumes here. */
-        if ((error = dbm_history_record(
-                 conn, opts->schema, m, opts->run_id, opts->git_sha, false, "failed", 0, (int)i + 1,
-                 "interrupted: the run stopped during this statement")) < 0) {
-            free(sql);
+        if ((error = run_claimed(result, conn, m, stmts, i, opts, started)) != 0)
             goto done;
-        }
-        res = run_retrying(conn, sql, i, opts);
-        free(sql);
-        if (res) {
-            error = statement_failed(result, conn, m, s, i, res, opts, started);
-            goto done;
-        }
         /* SIGTERM: this statement was left to finish; the next one is not started. */
         if (dbm_stop_signal() && i + 1 < stmts->count) {
             error = stopped_between(result, conn, m, i + 1, stmts->count, opts, started);

@@ -18,22 +18,60 @@
 #include <stdbool.h>
 
 /*
- * Take the session advisory lock for `schema`, waiting up to wait_ms (0: do
- * not wait) by trying again from an idle session, so a waiting run holds no
- * snapshot. DBM_ELOCKED when another session holds it past that, naming the
- * holder in this database from pg_stat_activity (pid, user, application,
- * client, since).
- * The lock lasts as long as the session: closing the connection releases it.
+ * The run lock (DESIGN section 5): the lease row in the history schema, taken
+ * and renewed in short transactions so that it holds through a
+ * transaction-mode pooler, plus the session advisory lock of earlier releases
+ * on a direct connection. lease.c's banner says how each kind of connection
+ * is told and kept alive.
+ */
+typedef struct dbm_db_lock dbm_db_lock;
+
+/* Who is taking the lock, named to the runs that wait for it (strings borrowed). */
+typedef struct {
+    const char *schema;
+    long long wait_ms; /* 0: do not wait */
+    const char *command, *actor, *git_sha, *run_url;
+} dbm_lock_opts;
+
+/*
+ * Take the run lock for opts->schema, creating the history tables first when
+ * they are missing (dbm_history_ensure), waiting up to wait_ms by trying
+ * again from an idle session, so a waiting run holds no snapshot. A lease
+ * left by a dead run is taken over (logged, naming it). DBM_ELOCKED when
+ * another run holds it past that, naming the run (run id, command, actor,
+ * host, since, commit, run URL), or for a run of an earlier release its
+ * session in this database (pid, user, application, client, since).
  *
  * `then_sql` (another module's statements, such as the history reads, which
  * should see the database as it is once the lock is held; NULL for none) is
- * sent in the same round trip. On success *res holds its results in order (*n
- * of them; fewer than its statements when one failed and ended the query);
- * free them with dbm_db_results_free. On a lock failure nothing is returned
- * (then_sql may have run: reads only belong there).
+ * sent in the same round trip when the lock is free. On success *lock is
+ * held until dbm_db_lock_release, and *res holds then_sql's results in order
+ * (*n of them; fewer than its statements when one failed and ended the
+ * query); free them with dbm_db_results_free. On a lock failure nothing is
+ * returned (then_sql may have run: reads only belong there).
  */
-int dbm_db_lock_with(PGresult ***res, int *n, PGconn *conn, const char *schema, long long wait_ms,
-                     const char *then_sql);
+int dbm_db_lock_with(dbm_db_lock **lock, PGresult ***res, int *n, PGconn *conn,
+                     const dbm_lock_opts *opts, const char *then_sql);
+
+/* The lease's token, which the run's `runs` row is linked with; NULL for NULL. */
+const char *dbm_db_lock_token(const dbm_db_lock *lock);
+
+/* Whether the run holds the lock on a direct connection (not through a pooler). */
+bool dbm_db_lock_direct(const dbm_db_lock *lock);
+
+/*
+ * Whether the lease was found taken by another run since it was taken (the
+ * heartbeat could not renew it in time): the run must stop before its next
+ * migration.
+ */
+bool dbm_db_lock_lost(const dbm_db_lock *lock);
+
+/*
+ * Release the lock: stop the heartbeat, delete the lease row, and on a direct
+ * session drop its advisory lock, so nothing stays behind on a pooled server
+ * connection. Accepts NULL; conn may be lost already (the lease then expires).
+ */
+void dbm_db_lock_release(dbm_db_lock *lock, PGconn *conn);
 void dbm_db_results_free(PGresult **res, int n);
 
 /* Route server NOTICEs to the log (verbose) or drop them. */

@@ -44,6 +44,45 @@ char *dbm_db_session_timeouts(const dbm_apply_opts *opts);
 /* Statement `s` of `text` as its own string. Caller frees. */
 char *dbm_db_stmt_text(const char *text, const dbm_stmt *s);
 
+/* --- lease.c --- */
+
+/* What the lease row says of the run taking it (borrowed). */
+typedef struct {
+    const char *command, *actor, *git_sha, *run_url, *host;
+} dbm_lease_who;
+
+/* One try at the lease, as dbm_lease_read found it. */
+typedef struct {
+    bool missing;           /* the lease table does not exist yet (a new or older history) */
+    bool adv_ok;            /* the advisory lock was had (for the session, or the transaction) */
+    bool got;               /* the lease is this run's */
+    char *took_over;        /* got, from a dead run: "run 3 (apply by ... UTC) after it expired" */
+    char *holder;           /* not got, held by a live run: "run 4: apply by ..." */
+    int holder_pid;         /* its backend when it is direct, else 0 */
+    long long expires_in_s; /* its lease's time left when it is not direct */
+} dbm_lease_try;
+
+/* A new lock for `schema` with a fresh token (not taken yet). */
+dbm_db_lock *dbm_lease_new(PGconn *conn, const char *schema);
+long long dbm_lease_key(const dbm_db_lock *lock);
+
+/*
+ * Two statements: the take (the advisory lock and the lease in one
+ * statement) and the read of the live holder when it is another run. Caller frees.
+ */
+char *dbm_lease_take_sql(PGconn *conn, const dbm_db_lock *lock, const dbm_lease_who *who);
+
+/*
+ * Their results into *t (freeing what it held); lock learns whether the
+ * connection is direct. DBM_EGENERIC for a failure other than a missing table.
+ */
+int dbm_lease_read(dbm_lease_try *t, PGconn *conn, dbm_db_lock *lock, const PGresult *take,
+                   const PGresult *holder);
+void dbm_lease_try_free(dbm_lease_try *t);
+
+/* Through a pooler: renew the lease from a second connection until released. */
+void dbm_lease_heartbeat_start(dbm_db_lock *lock, PGconn *conn);
+
 /* --- errors.c --- */
 
 /*

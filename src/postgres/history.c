@@ -68,43 +68,116 @@ static int exec_ok(PGconn *conn, const char *sql, const char *what)
     return error;
 }
 
-int dbm_history_ensure(PGconn *conn, const char *schema)
+/* The DDL of the history tables, for `s` quoted already. Caller frees. */
+static char *ensure_sql(const char *s)
+{
+    return dbm_xasprintf("CREATE SCHEMA IF NOT EXISTS %s;\n"
+                         "CREATE TABLE IF NOT EXISTS %s.runs (\n"
+                         "    id bigserial PRIMARY KEY,\n"
+                         "    command text NOT NULL,\n"
+                         "    started_at timestamptz NOT NULL,\n"
+                         "    finished_at timestamptz,\n"
+                         "    outcome text,\n"
+                         "    git_sha text,\n"
+                         "    deployed_sha text,\n"
+                         "    actor text,\n"
+                         "    event text,\n"
+                         "    run_url text,\n"
+                         "    db_user text NOT NULL DEFAULT current_user,\n"
+                         "    tool_version text NOT NULL);\n"
+                         "CREATE TABLE IF NOT EXISTS %s.migrations (\n"
+                         "    version text PRIMARY KEY,\n"
+                         "    name text NOT NULL,\n"
+                         "    checksum text NOT NULL,\n"
+                         "    applied_at timestamptz NOT NULL DEFAULT now(),\n"
+                         "    duration_ms bigint NOT NULL,\n"
+                         "    run_id bigint REFERENCES %s.runs(id),\n"
+                         "    git_sha text,\n"
+                         "    transactional boolean NOT NULL,\n"
+                         "    status text NOT NULL CHECK (status IN ('applied', 'failed')),\n"
+                         "    failed_statement int,\n"
+                         "    error text);\n"
+                         /* Added after the first release: older histories gain them here. */
+                         "ALTER TABLE %s.runs ADD COLUMN IF NOT EXISTS detail jsonb;\n"
+                         "CREATE TABLE IF NOT EXISTS %s.lease (\n"
+                         "    name text PRIMARY KEY,\n"
+                         "    token text NOT NULL,\n"
+                         "    run_id bigint,\n"
+                         "    command text,\n"
+                         "    actor text,\n"
+                         "    host text,\n"
+                         "    client_pid int,\n"
+                         "    git_sha text,\n"
+                         "    run_url text,\n"
+                         "    backend_pid int,\n"
+                         "    since timestamptz NOT NULL,\n"
+                         "    heartbeat_at timestamptz NOT NULL,\n"
+                         "    expires_at timestamptz NOT NULL);\n"
+                         "CREATE TABLE IF NOT EXISTS %s.statements (\n"
+                         "    version text NOT NULL,\n"
+                         "    statement int NOT NULL,\n"
+                         "    run_id bigint,\n"
+                         "    claimed_at timestamptz NOT NULL DEFAULT clock_timestamp(),\n"
+                         "    finished_at timestamptz,\n"
+                         "    outcome text CHECK (outcome IN ('done', 'failed')),\n"
+                         "    PRIMARY KEY (version, statement));\n"
+                         "COMMIT",
+                         s, s, s, s, s, s, s);
+}
+
+/* The result of `sql` (the last statement's) is a single 't'. */
+static bool exec_true(PGconn *conn, const char *sql, char **msg)
+{
+    PGresult *res = PQexec(conn, sql);
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+              strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        *msg = dbm_xstrdup(server_error(res, conn));
+    PQclear(res);
+    return ok;
+}
+
+/*
+ * Concurrent first runs would each find the schema missing and race in
+ * CREATE SCHEMA IF NOT EXISTS, which then fails with a unique violation: the
+ * DDL runs in a transaction holding a transaction-level advisory lock of its
+ * own key, which is sound through a transaction-mode pooler (it ends with the
+ * transaction). It is tried, not waited for, so that no waiting run holds a
+ * snapshot; creators hold it for milliseconds.
+ */
+int dbm_history_ensure(PGconn *conn, const char *schema, long long wait_ms)
 {
     char *s = quote_schema(conn, schema);
-    char *sql;
-    int error;
+    char *ddl = ensure_sql(s);
+    char *try = dbm_xasprintf("BEGIN; SET LOCAL lock_timeout = '30s'; "
+                              "SELECT pg_try_advisory_xact_lock(%lld)",
+                              dbm_history_ddl_key(schema));
+    int64_t deadline = dbm_now_ms() + (wait_ms > 0 ? wait_ms : 0) + 5000;
+    char *msg = NULL;
+    int error = 0;
 
-    sql = dbm_xasprintf("CREATE SCHEMA IF NOT EXISTS %s;\n"
-                        "CREATE TABLE IF NOT EXISTS %s.runs (\n"
-                        "    id bigserial PRIMARY KEY,\n"
-                        "    command text NOT NULL,\n"
-                        "    started_at timestamptz NOT NULL,\n"
-                        "    finished_at timestamptz,\n"
-                        "    outcome text,\n"
-                        "    git_sha text,\n"
-                        "    deployed_sha text,\n"
-                        "    actor text,\n"
-                        "    event text,\n"
-                        "    run_url text,\n"
-                        "    db_user text NOT NULL DEFAULT current_user,\n"
-                        "    tool_version text NOT NULL);\n"
-                        "CREATE TABLE IF NOT EXISTS %s.migrations (\n"
-                        "    version text PRIMARY KEY,\n"
-                        "    name text NOT NULL,\n"
-                        "    checksum text NOT NULL,\n"
-                        "    applied_at timestamptz NOT NULL DEFAULT now(),\n"
-                        "    duration_ms bigint NOT NULL,\n"
-                        "    run_id bigint REFERENCES %s.runs(id),\n"
-                        "    git_sha text,\n"
-                        "    transactional boolean NOT NULL,\n"
-                        "    status text NOT NULL CHECK (status IN ('applied', 'failed')),\n"
-                        "    failed_statement int,\n"
-                        "    error text);\n"
-                        /* Added after the first release: older histories gain it here. */
-                        "ALTER TABLE %s.runs ADD COLUMN IF NOT EXISTS detail jsonb;",
-                        s, s, s, s, s);
-    error = exec_ok(conn, sql, "create the history tables");
-    free(sql);
+    for (long long delay = 20;; delay = delay < 500 ? delay * 2 : 500) {
+        bool got = exec_true(conn, try, &msg);
+
+        if (got) {
+            error = exec_ok(conn, ddl, "create the history tables");
+            break;
+        }
+        PQclear(PQexec(conn, "ROLLBACK"));
+        if (msg || dbm_now_ms() >= deadline) {
+            error = dbm_error_set(msg ? DBM_EGENERIC : DBM_ELOCKED,
+                                  "unable to create the history tables: %s",
+                                  msg ? msg : "another run kept creating them");
+            break;
+        }
+        dbm_sleep_ms(delay);
+    }
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    free(msg);
+    free(try);
+    free(ddl);
     PQfreemem(s);
     return error;
 }
@@ -249,22 +322,30 @@ int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
     /*
      * Runs are recorded under the run lock, so a row still open is a run that
      * died (killed, or its connection lost): closed as abandoned, finished at
-     * its last recorded migration, in the same statement.
+     * its last recorded migration, in the same statement. A run named by a
+     * lease that is not this run's is left alone (its lease outlived a lock
+     * defeated somehow: it may be running).
      */
     char *sql = dbm_xasprintf(
         "WITH abandoned AS (UPDATE %s.runs r SET outcome = 'abandoned', finished_at = "
         "coalesce((SELECT max(m.applied_at) FROM %s.migrations m WHERE m.run_id = r.id), "
-        "r.started_at) WHERE r.finished_at IS NULL RETURNING r.id, r.started_at) "
-        "INSERT INTO %s.runs (command, started_at, git_sha, deployed_sha, "
+        "r.started_at) WHERE r.finished_at IS NULL AND NOT EXISTS (SELECT 1 FROM %s.lease l "
+        "WHERE l.run_id = r.id AND l.token IS DISTINCT FROM $9) RETURNING r.id, r.started_at), "
+        "ins AS (INSERT INTO %s.runs (command, started_at, git_sha, deployed_sha, "
         "actor, event, run_url, tool_version, outcome, finished_at) VALUES "
         "($1, now(), $2, $3, $4, $5, $6, $7, $8::text, CASE WHEN $8::text IS NULL "
-        "THEN NULL ELSE clock_timestamp() END) RETURNING id, (SELECT string_agg(format('%%s "
+        "THEN NULL ELSE clock_timestamp() END) RETURNING id), "
+        "lease AS (UPDATE %s.lease SET run_id = (SELECT id FROM ins) WHERE name = 'run' AND "
+        "token = $9 RETURNING 1) "
+        "SELECT (SELECT id FROM ins), (SELECT string_agg(format('%%s "
         "(started %%s)', id, to_char(started_at AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD HH24:MI:SS UTC')), ', ' ORDER BY id) FROM abandoned)",
-        s, s, s);
-    const char *params[8] = {info->command, info->git_sha, info->deployed_sha, info->actor,
-                             info->event,   info->run_url, DBM_VERSION,        info->outcome};
-    PGresult *res = PQexecParams(conn, sql, 8, NULL, params, NULL, NULL, 0);
+        "'YYYY-MM-DD HH24:MI:SS UTC')), ', ' ORDER BY id) FROM abandoned), "
+        "(SELECT count(*) FROM lease)",
+        s, s, s, s, s);
+    const char *params[9] = {info->command, info->git_sha, info->deployed_sha,
+                             info->actor,   info->event,   info->run_url,
+                             DBM_VERSION,   info->outcome, info->lease_token};
+    PGresult *res = PQexecParams(conn, sql, 9, NULL, params, NULL, NULL, 0);
     int error = 0;
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -417,7 +498,15 @@ int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m,
 
 int dbm_history_delete(PGconn *conn, const char *schema, const char *version)
 {
-    char *sql = dbm_history_sql_delete(conn, schema, version);
+    char *del = dbm_history_sql_delete(conn, schema, version);
+    char *s = quote_schema(conn, schema);
+    char *v = literal(conn, version);
+    /*
+     * The claims of a non-transactional migration's statements go with its
+     * row (repair, rollback): running the version again runs them again.
+     */
+    char *sql = dbm_xasprintf("WITH claims AS (DELETE FROM %s.statements WHERE version = %s) %s", s,
+                              v, del);
     PGresult *res = PQexec(conn, sql);
     int error = 0;
 
@@ -428,6 +517,9 @@ int dbm_history_delete(PGconn *conn, const char *schema, const char *version)
         error = dbm_error_set(DBM_ENOTFOUND, "version %s is not in the history", version);
     PQclear(res);
     free(sql);
+    free(del);
+    free(v);
+    PQfreemem(s);
     return error;
 }
 
@@ -471,10 +563,9 @@ int dbm_history_baseline(PGconn *conn, const char *schema, const dbm_migration *
     return error;
 }
 
-long long dbm_history_lock_key(const char *schema)
+/* FNV-1a 64 over a fixed prefix and the schema name: stable across releases. */
+static long long fnv_key(const char *prefix, const char *schema)
 {
-    /* FNV-1a 64 over a fixed prefix and the schema name: stable across releases. */
-    const char *prefix = "db-migrate:";
     unsigned long long h = 1469598103934665603ULL;
 
     for (const char *p = prefix; *p; p++)
@@ -482,6 +573,16 @@ long long dbm_history_lock_key(const char *schema)
     for (const char *p = schema; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     return (long long)h;
+}
+
+long long dbm_history_lock_key(const char *schema)
+{
+    return fnv_key("db-migrate:", schema);
+}
+
+long long dbm_history_ddl_key(const char *schema)
+{
+    return fnv_key("db-migrate-ddl:", schema);
 }
 
 /* --- the runs, for the history command --- */

@@ -36,22 +36,46 @@ int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema);
 char *dbm_history_read_sql(PGconn *conn, const char *schema);
 int dbm_history_from_results(dbm_history **out, PGconn *conn, PGresult *const *res, int n);
 
-/* Create the schema and tables when missing. Call with the run lock held. */
-int dbm_history_ensure(PGconn *conn, const char *schema);
+/*
+ * Create the schema and tables when missing, and add to a history of an
+ * earlier release what this one needs (runs.detail, the lease and statements
+ * tables). Safe for concurrent first runs, through a transaction-mode pooler
+ * too: one creates them, the others find them. wait_ms bounds the wait for
+ * another run creating them (DBM_ELOCKED past it).
+ */
+int dbm_history_ensure(PGconn *conn, const char *schema, long long wait_ms);
 
 typedef struct {
     const char *command, *git_sha, *deployed_sha, *actor, *event, *run_url;
-    const char *outcome; /* set: the run is recorded as already finished with it */
+    const char *outcome;     /* set: the run is recorded as already finished with it */
+    const char *lease_token; /* the run lock's lease, which is linked to the run's id */
 } dbm_run_info;
 
-/* Insert a `runs` row (finished at once when info->outcome is set); *run_id is its id. */
+/*
+ * Insert a `runs` row (finished at once when info->outcome is set); *run_id is
+ * its id, which the lease of info->lease_token names from then on. Call with
+ * the run lock held: every other run still open ended without recording its
+ * end (killed, or its connection lost) and is closed as abandoned, unless a
+ * live lease names it.
+ */
 int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
                           const dbm_run_info *info);
 /* Set finished_at and outcome (applied | up-to-date | failed). */
 int dbm_history_run_finish(PGconn *conn, const char *schema, long long run_id, const char *outcome);
 
-/* Delete a migration's row (rollback, repair). Returns DBM_ENOTFOUND when absent. */
+/*
+ * Delete a migration's row and its statements' claims (rollback, repair). Returns
+ * DBM_ENOTFOUND when the row is absent.
+ */
 int dbm_history_delete(PGconn *conn, const char *schema, const char *version);
+
+/*
+ * Delete the statement claims of `version` (all, or only those a run left
+ * unfinished): repair, and a repeatable migration run again. *cleared (when
+ * not NULL) is the first statement cleared, 0 for none.
+ */
+int dbm_history_claims_clear(int *cleared, PGconn *conn, const char *schema, const char *version,
+                             bool unfinished_only);
 
 /*
  * Record `m` as applied without running it (baseline), by run_id. `note` is

@@ -53,6 +53,36 @@ int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m,
 /* The SQL that deletes a row (rollback sends it with the down section). Caller frees. */
 char *dbm_history_sql_delete(PGconn *conn, const char *schema, const char *version);
 
+/* ---- claim.c: the statements of non-transactional migrations ---- */
+
+typedef enum {
+    DBM_CLAIM_MINE,       /* claimed for this run: run it */
+    DBM_CLAIM_DONE,       /* another run ran it to its end: skip it */
+    DBM_CLAIM_BUSY,       /* another run claimed it and has not ended it: it may be running */
+    DBM_CLAIM_INTERRUPTED /* a run claimed it and ended without its outcome */
+} dbm_claim_state;
+
+/*
+ * Claim statement n (1-based) of `version` for run_id, in a statement of its
+ * own. A claim that ended in failure is taken again; an unfinished one of
+ * another run only when `retake` (the statement runs in a transaction with
+ * dbm_history_sql_claim_done, so it cannot have taken effect without ending
+ * its claim). *who: for any state but MINE, "run 5 at 2026-... UTC" (caller
+ * frees; may stay NULL).
+ */
+int dbm_history_claim(dbm_claim_state *state, char **who, PGconn *conn, const char *schema,
+                      const char *version, int n, long long run_id, bool retake);
+/*
+ * The statement that ends claim n as done inside the statement's own
+ * transaction; it fails, rolling the transaction back, when the claim is no
+ * longer run_id's. Caller frees.
+ */
+char *dbm_history_sql_claim_done(PGconn *conn, const char *schema, const char *version, int n,
+                                 long long run_id);
+/* End claim n outside a transaction: outcome 'done' or 'failed'. */
+int dbm_history_claim_end(PGconn *conn, const char *schema, const char *version, int n,
+                          long long run_id, const char *outcome);
+
 /* ---- history_audit.c: runs.detail, what a rollback or a repair did ---- */
 
 /*
@@ -75,5 +105,7 @@ char *dbm_history_sql_rolled_back(PGconn *conn, const char *schema, long long ru
 
 /* The advisory-lock key for a history schema (stable across versions of this tool). */
 long long dbm_history_lock_key(const char *schema);
+/* The key of the transaction-level advisory lock that serializes creating the tables. */
+long long dbm_history_ddl_key(const char *schema);
 
 #endif

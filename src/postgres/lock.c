@@ -1,7 +1,8 @@
 /*
- * lock.c - the run lock: a session advisory lock per history schema, taken in
- * the same round trip as the reads that should see the database once it is
- * held, and waited for by trying again from an idle session.
+ * lock.c - taking the run lock: the lease (lease.c) and, on a direct
+ * connection, the session advisory lock, in the same round trip as the reads
+ * that should see the database once it is held; waited for by trying again
+ * from an idle session; the holder named when it is not free.
  */
 #include "postgres/db_internal.h"
 #include "common/error.h"
@@ -12,8 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-/* The session holding the advisory lock, as one line, or NULL. Caller frees. */
+/*
+ * The session holding the advisory lock (a run of an earlier release, which
+ * takes no lease), as one line, or NULL. Caller frees.
+ */
 static char *lock_holder(PGconn *conn, long long key)
 {
     char classid[16], objid[16];
@@ -48,21 +53,6 @@ void dbm_db_results_free(PGresult **res, int n)
     free(res);
 }
 
-/*
- * The lock's try followed by then_sql, as one query; *mine is how many
- * results are the lock's (then_sql's come after). Caller frees.
- *
- * The transaction is READ COMMITTED whatever the database's default, so the
- * reads see what a run that held the lock until just now applied.
- */
-static char *lock_sql(int *mine, long long key, const char *then_sql)
-{
-    *mine = 2;
-    return dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
-                         "SELECT pg_try_advisory_lock(%lld)%s%s",
-                         key, then_sql ? "; " : "", then_sql ? then_sql : "");
-}
-
 /* Send `sql` and gather all its results in order (*all: free with dbm_db_results_free). */
 static int send_and_gather(PGresult ***all, int *count, PGconn *conn, const char *sql)
 {
@@ -80,90 +70,106 @@ static int send_and_gather(PGresult ***all, int *count, PGconn *conn, const char
     return 0;
 }
 
-/*
- * *got: whether the lock statement (result mine - 1) was granted the lock;
- * false when another session holds it. DBM_EGENERIC when the statements
- * failed otherwise.
- */
-static int lock_granted(bool *got, PGconn *conn, PGresult *const *all, int count, int mine)
+/* What the lease row will say of this run. */
+typedef struct {
+    dbm_lease_who who;
+    char host[256];
+} lock_who;
+
+static void fill_who(lock_who *w, const dbm_lock_opts *o)
 {
-    const PGresult *r = count >= mine ? all[mine - 1] : count > 0 ? all[count - 1] : NULL;
-
-    if (count < mine && PQresultStatus(r) != PGRES_FATAL_ERROR)
-        return dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s", PQerrorMessage(conn));
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-        *got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    else
-        return dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s",
-                             r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                                 ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                                 : PQerrorMessage(conn));
-    return 0;
-}
-
-/* DBM_ELOCKED, naming the session that holds the lock when it is still there. */
-static int held_elsewhere(PGconn *conn, long long key, const char *schema)
-{
-    char *who = lock_holder(conn, key);
-    int error =
-        dbm_error_set(DBM_ELOCKED, "another run holds the migration lock for schema '%s' (%s)",
-                      schema, who ? who : "holder already gone");
-
-    dbm_error_hint("wait for that run to finish, raise run-lock-wait, or end the session "
-                   "with SELECT pg_terminate_backend(pid) if it is stuck");
-    free(who);
-    return error;
+    w->who.command = o->command;
+    w->who.actor = o->actor;
+    w->who.git_sha = o->git_sha;
+    w->who.run_url = o->run_url;
+    if (gethostname(w->host, sizeof(w->host)) != 0)
+        snprintf(w->host, sizeof(w->host), "%s", "unknown");
+    w->host[sizeof(w->host) - 1] = '\0';
+    w->who.host = w->host;
 }
 
 /*
- * One try (and then_sql after it, in the same round trip when given): *all
- * holds every result and *got says whether the lock was granted.
+ * One try: the take and the holder's read, then then_sql when given, in one
+ * round trip and one READ COMMITTED transaction (the reads see what a run
+ * that held the lock until just now applied). *t says what came of it;
+ * *all and *count hold every result, then_sql's from index 3.
  */
-static int try_once(PGresult ***all, int *count, bool *got, PGconn *conn, long long key,
-                    const char *then_sql, int *mine)
+static int try_once(dbm_lease_try *t, PGresult ***all, int *count, PGconn *conn, dbm_db_lock *lock,
+                    const lock_who *w, const char *then_sql)
 {
-    char *sql = lock_sql(mine, key, then_sql);
+    char *take = dbm_lease_take_sql(conn, lock, &w->who);
+    char *sql = dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; %s%s%s", take,
+                              then_sql ? "; " : "", then_sql ? then_sql : "");
     int error = send_and_gather(all, count, conn, sql);
 
+    if (error == 0 && *count < 2)
+        error =
+            dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s", PQerrorMessage(conn));
     if (error == 0)
-        error = lock_granted(got, conn, *all, *count, *mine);
+        error = dbm_lease_read(t, conn, lock, (*all)[1], *count > 2 ? (*all)[2] : NULL);
+    /* The session lock alone is no run lock: a live run through a pooler has the lease. */
+    if (error == 0 && t->adv_ok && !t->got && dbm_db_lock_direct(lock)) {
+        char *unlock = dbm_xasprintf("SELECT pg_advisory_unlock(%lld)", dbm_lease_key(lock));
+        PQclear(PQexec(conn, unlock));
+        free(unlock);
+    }
     free(sql);
+    free(take);
     return error;
 }
 
-/* The progress line of a long wait: for how long, and who holds the lock. */
-static void report_wait(PGconn *conn, long long key, const char *schema, int64_t waited_ms)
+/* The holder of a try that did not get the lock, as one line. Caller frees. */
+static char *holder_line(PGconn *conn, const dbm_db_lock *lock, const dbm_lease_try *t)
 {
-    char *who = lock_holder(conn, key);
+    char *who;
 
-    dbm_log("waiting for the run lock of schema '%s' for %lld s, held by %s", schema,
-            (long long)(waited_ms / 1000), who ? who : "a session that just ended");
-    free(who);
+    if (t->holder && t->holder_pid)
+        return dbm_xasprintf("%s; session pid %d", t->holder, t->holder_pid);
+    if (t->holder)
+        return dbm_xasprintf("%s; through a pooler", t->holder);
+    who = lock_holder(conn, dbm_lease_key(lock));
+    return who ? who : dbm_xstrdup("holder already gone");
 }
 
-static void sleep_ms(long long ms)
+/* DBM_ELOCKED, naming the run (or an earlier release's session) that holds the lock. */
+static int held_elsewhere(PGconn *conn, const dbm_db_lock *lock, const dbm_lease_try *t,
+                          const char *schema)
 {
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    char *who = holder_line(conn, lock, t);
+    int error = dbm_error_set(
+        DBM_ELOCKED, "another run holds the migration lock for schema '%s' (%s)", schema, who);
+
+    if (t->holder && !t->holder_pid)
+        dbm_error_hint("wait for that run to finish, or raise run-lock-wait; if it died, its "
+                       "lease expires in %lld s unless renewed, and the next run takes it over",
+                       t->expires_in_s);
+    else if (t->holder)
+        dbm_error_hint("wait for that run to finish, raise run-lock-wait, or end its session "
+                       "with SELECT pg_terminate_backend(%d) if it is stuck",
+                       t->holder_pid);
+    else
+        dbm_error_hint("wait for that run to finish, raise run-lock-wait, or end the session "
+                       "with SELECT pg_terminate_backend(pid) if it is stuck");
+    free(who);
+    return error;
 }
 
 /*
  * Wait for the lock until wait_ms from now, trying again and again: each try
- * is a statement of its own that returns at once, and between tries the
- * session is idle, outside any transaction. A run that waited on the server
- * (pg_advisory_lock) would hold a snapshot for as long as it waits, and the
- * holder's CREATE INDEX CONCURRENTLY waits for every snapshot older than its
- * build: each would wait for the other. The last try is made at the deadline.
+ * is a short transaction of its own, and between tries the session is idle,
+ * outside any transaction. A run that waited on the server (pg_advisory_lock)
+ * would hold a snapshot for as long as it waits, and the holder's CREATE
+ * INDEX CONCURRENTLY waits for every snapshot older than its build: each
+ * would wait for the other. The last try is made at the deadline.
  */
-static int poll_lock(bool *got, PGconn *conn, long long key, long long wait_ms, const char *schema)
+static int poll_lock(dbm_lease_try *t, PGconn *conn, dbm_db_lock *lock, const lock_who *w,
+                     const dbm_lock_opts *o)
 {
-    int64_t started = dbm_now_ms(), deadline = started + wait_ms, report = started + 5000;
+    int64_t started = dbm_now_ms(), deadline = started + o->wait_ms, report = started + 5000;
     long long delay = 50;
-    char *sql = dbm_xasprintf("SELECT pg_try_advisory_lock(%lld)", key);
     int error = 0;
 
-    *got = false;
-    while (!*got) {
+    while (!t->got) {
         int64_t left = deadline - dbm_now_ms();
         PGresult **all = NULL;
         int count = 0;
@@ -171,59 +177,102 @@ static int poll_lock(bool *got, PGconn *conn, long long key, long long wait_ms, 
         if (left <= 0)
             break;
         if (dbm_now_ms() >= report) {
-            report_wait(conn, key, schema, dbm_now_ms() - started);
+            char *who = holder_line(conn, lock, t);
+            dbm_log("waiting for the run lock of schema '%s' for %lld s, held by %s", o->schema,
+                    (long long)((dbm_now_ms() - started) / 1000), who);
+            free(who);
             report += 10000;
         }
-        sleep_ms(delay < left ? delay : left);
+        dbm_sleep_ms(delay < left ? delay : left);
         if (delay < 1000)
             delay = delay * 2 > 1000 ? 1000 : delay * 2;
-        if ((error = send_and_gather(&all, &count, conn, sql)) == 0)
-            error = lock_granted(got, conn, all, count, 1);
+        error = try_once(t, &all, &count, conn, lock, w, NULL);
         dbm_db_results_free(all, count);
-        if (error < 0)
+        if (error < 0 || t->missing)
             break;
     }
-    free(sql);
     return error;
 }
 
-int dbm_db_lock_with(PGresult ***res, int *n, PGconn *conn, const char *schema, long long wait_ms,
-                     const char *then_sql)
+/*
+ * The first try, creating the history tables when the lease table is missing
+ * (a new database, or a history of an earlier release) and trying again.
+ */
+static int first_try(dbm_lease_try *t, PGresult ***all, int *count, PGconn *conn, dbm_db_lock *lock,
+                     const lock_who *w, const dbm_lock_opts *o, const char *then_sql)
 {
-    long long key = dbm_history_lock_key(schema);
-    PGresult **all = NULL;
-    int count = 0, mine = 0, error;
-    bool got = false;
+    int error = try_once(t, all, count, conn, lock, w, then_sql);
 
+    if (error < 0 || !t->missing)
+        return error;
+    dbm_db_results_free(*all, *count);
+    *all = NULL;
+    *count = 0;
+    if ((error = dbm_history_ensure(conn, o->schema, o->wait_ms)) < 0 ||
+        (error = try_once(t, all, count, conn, lock, w, then_sql)) < 0)
+        return error;
+    if (t->missing)
+        return dbm_error_set(DBM_EGENERIC,
+                             "unable to take the run lock: the lease table of "
+                             "schema '%s' is missing after creating it",
+                             o->schema);
+    return 0;
+}
+
+int dbm_db_lock_with(dbm_db_lock **out, PGresult ***res, int *n, PGconn *conn,
+                     const dbm_lock_opts *o, const char *then_sql)
+{
+    dbm_db_lock *lock = dbm_lease_new(conn, o->schema);
+    dbm_lease_try t = {0};
+    lock_who w;
+    PGresult **all = NULL;
+    int count = 0, mine = 3, error;
+
+    *out = NULL;
     if (res) {
         *res = NULL;
         *n = 0;
     }
+    fill_who(&w, o);
     /* One round trip for everything when nobody holds the lock. */
-    if ((error = try_once(&all, &count, &got, conn, key, then_sql, &mine)) < 0)
+    if ((error = first_try(&t, &all, &count, conn, lock, &w, o, then_sql)) < 0)
         goto done;
-    if (!got && wait_ms > 0) {
+    if (!t.got && o->wait_ms > 0) {
         dbm_db_results_free(all, count);
         all = NULL;
         count = 0;
-        if ((error = poll_lock(&got, conn, key, wait_ms, schema)) < 0)
+        if ((error = poll_lock(&t, conn, lock, &w, o)) < 0)
             goto done;
-        /* Held now (a second hold of the same lock is harmless: the session's end frees both). */
-        if (got && then_sql &&
-            (error = try_once(&all, &count, &got, conn, key, then_sql, &mine)) < 0)
-            goto done;
+        /* Held now: the reads, after it. */
+        if (t.got && then_sql) {
+            char *sql =
+                dbm_xasprintf("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; %s", then_sql);
+            error = send_and_gather(&all, &count, conn, sql);
+            mine = 1;
+            free(sql);
+            if (error < 0)
+                goto done;
+        }
     }
-    if (!got) {
-        error = held_elsewhere(conn, key, schema);
+    if (!t.got) {
+        error = held_elsewhere(conn, lock, &t, o->schema);
         goto done;
     }
+    if (t.took_over)
+        dbm_log("notice: took over the run lease of %s", t.took_over);
+    if (!dbm_db_lock_direct(lock))
+        dbm_lease_heartbeat_start(lock, conn);
     if (then_sql && res) {
-        *n = count - mine;
+        *n = count > mine ? count - mine : 0;
         *res = dbm_xcalloc((size_t)*n + 1, sizeof(**res));
         memcpy(*res, all + mine, (size_t)*n * sizeof(**res));
-        count = mine;
+        count = count > mine ? mine : count;
     }
+    *out = lock;
+    lock = NULL;
 done:
+    dbm_lease_try_free(&t);
+    dbm_db_lock_release(lock, error < 0 ? conn : NULL);
     dbm_db_results_free(all, count);
     return error;
 }

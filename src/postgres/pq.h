@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 
 #define DBM_PQ_FUNCS(X)                                                                            \
+    X(PQbackendPID)                                                                                \
     X(PQclear)                                                                                     \
     X(PQcmdStatus)                                                                                 \
     X(PQcmdTuples)                                                                                 \
@@ -83,6 +84,7 @@ int dbm_pq_load(void);
 int dbm_pq_library_version(void);
 
 #ifndef DBM_PQ_IMPL
+#define PQbackendPID         dbm_pq.PQbackendPID
 #define PQclear              dbm_pq.PQclear
 #define PQcmdStatus          dbm_pq.PQcmdStatus
 #define PQcmdTuples          dbm_pq.PQcmdTuples

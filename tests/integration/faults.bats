@@ -208,7 +208,8 @@ terminate_sleeper() {
 }
 
 @test "a cut network is reported as the cause, and the rerun resumes after the dead run" {
-  # Cut once the run is recorded (INSERT 1) and statement 1 is claimed (INSERT 2), before it runs.
+  # Cut once statement 1 ran and statement 2 is claimed and recorded as in progress (the second
+  # INSERT: the progress rows), before it runs: the rerun takes its claim again and runs it.
   printf -- '-- migrate:no-transaction\nCREATE SEQUENCE s1;\nCREATE SEQUENCE s2;\n' > migrations/001_seqs.sql
   port=$(free_port)
   python3 "$BATS_TEST_DIRNAME/fixtures/cutproxy.py" "$port" "$PGTEST_PORT" INSERT 2 > "$WORK/proxy.out" 2>&1 3>&- &
@@ -218,6 +219,7 @@ terminate_sleeper() {
   [ "$status" -eq 1 ] || { echo "$output"; false; }
   [[ "$output" != *"record the end of the run"* ]]
   [[ "$(printf '%s\n' "$output" | grep '^error: ' | tail -1)" == *"server closed the connection unexpectedly"* ]] || { echo "$output"; false; }
+  [ "$(sql "SELECT string_agg(statement || ':' || coalesce(outcome, 'claimed'), ',' ORDER BY statement) FROM db_migrate.statements")" = "1:done,2:claimed" ]
   run_dbm 0 apply
   [[ "$output" == *"notice: closed run 1 ("*") as abandoned"* ]]
   [ "$(sql "SELECT count(*) FROM pg_class WHERE relname IN ('s1', 's2')")" = 2 ]

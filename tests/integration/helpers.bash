@@ -133,6 +133,63 @@ pg_stop() {
   rm -rf "$PGTEST_DIR"
 }
 
+# pgb_start [pool_size]: PgBouncer in transaction pooling mode in front of the test
+# PostgreSQL (pg_start first), in a temporary directory, as the postgres user. Exports
+# PGB_DIR, PGB_PORT and PGB_URL_BASE (PGTEST_URL_BASE's equivalent through the pooler).
+# Every database of the server is reachable by its name; each has pool_size server
+# connections (default 2), so the clients share them as a busy pooler's do.
+pgb_start() {
+  PGB_DIR=$(mktemp -d /tmp/dbm-pgb.XXXXXX)
+  PGB_PORT=$(free_port)
+  cat > "$PGB_DIR/pgbouncer.ini" <<INI
+[databases]
+* = host=127.0.0.1 port=$PGTEST_PORT
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGB_PORT
+unix_socket_dir = $PGB_DIR
+pidfile = $PGB_DIR/pgbouncer.pid
+logfile = $PGB_DIR/pgbouncer.log
+auth_type = trust
+auth_file = $PGB_DIR/users.txt
+admin_users = postgres
+pool_mode = transaction
+default_pool_size = ${1:-2}
+max_client_conn = 200
+server_reset_query =
+ignore_startup_parameters = extra_float_digits
+INI
+  printf '"postgres" ""\n' > "$PGB_DIR/users.txt"
+  chmod 755 "$PGB_DIR"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres "$PGB_DIR"
+  as_pg /usr/sbin/pgbouncer -d -q "$PGB_DIR/pgbouncer.ini" || {
+    cat "$PGB_DIR/pgbouncer.log" >&2
+    return 1
+  }
+  for _ in $(seq 50); do
+    psql -X -q -At "postgresql://postgres@127.0.0.1:$PGB_PORT/postgres" -c 'SELECT 1' >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  export PGB_DIR PGB_PORT PGB_URL_BASE="postgresql://postgres@127.0.0.1:$PGB_PORT"
+}
+
+pgb_stop() {
+  [ -n "${PGB_DIR:-}" ] || return 0
+  [ -f "$PGB_DIR/pgbouncer.pid" ] && kill "$(cat "$PGB_DIR/pgbouncer.pid")" 2>/dev/null
+  for _ in $(seq 50); do [ -f "$PGB_DIR/pgbouncer.pid" ] || break; sleep 0.1; done
+  rm -rf "$PGB_DIR"
+}
+
+# pgb_url: the test database (new_db) through PgBouncer.
+pgb_url() {
+  printf '%s/%s\n' "$PGB_URL_BASE" "$DBNAME"
+}
+
+# pgb_show WHAT: PgBouncer's admin console SHOW WHAT (pools, servers, clients...).
+pgb_show() {
+  psql -X -q -At "$PGB_URL_BASE/pgbouncer" -c "SHOW $1"
+}
+
 # pg_reload: the server rereads its configuration files (pg_hba.conf, postgresql.conf).
 pg_reload() {
   pg_tool pg_ctl -D "$PGTEST_DIR/data" reload >/dev/null

@@ -14,7 +14,7 @@
 #define SHA_001_002 "a636c8aadd00c5e586bb78b4310ab1cc03497ee5426073ab334498c71377bc5c"
 
 static dbm_migration items[3];
-static dbm_migration_set set = {items, 2, DBM_FORMAT_NATIVE, NULL};
+static dbm_migration_set set = {.items = items, .count = 2, .format = DBM_FORMAT_NATIVE};
 
 static void reset(void)
 {
@@ -29,7 +29,7 @@ static void reset(void)
 static void digest_is_sha256_of_versions_and_checksums(void **state)
 {
     char *d;
-    dbm_migration_set empty = {items, 0, DBM_FORMAT_NATIVE, NULL};
+    dbm_migration_set empty = {.items = items, .count = 0, .format = DBM_FORMAT_NATIVE};
 
     (void)state;
     reset();

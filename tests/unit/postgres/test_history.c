@@ -21,6 +21,27 @@ static void lock_key_is_stable_across_releases(void **state)
     assert_true(dbm_history_lock_key("ü") == -8060829352706566830LL);
 }
 
+static void ddl_key_differs_from_the_run_lock_key(void **state)
+{
+    /* Creating the tables must not wait for a run that holds the run lock's advisory lock. */
+    assert_true(dbm_history_ddl_key("db_migrate") != dbm_history_lock_key("db_migrate"));
+    assert_true(dbm_history_ddl_key("db_migrate") == dbm_history_ddl_key("db_migrate"));
+    assert_true(dbm_history_ddl_key("a") != dbm_history_ddl_key("b"));
+}
+
+static void claim_done_ends_only_this_runs_claim_in_its_transaction(void **state)
+{
+    char *sql = dbm_history_sql_claim_done(conn, "My \"Schema\"", "1'2", 3, 42);
+
+    assert_non_null(strstr(sql, "UPDATE \"My \"\"Schema\"\"\".statements SET outcome = 'done'"));
+    assert_non_null(strstr(sql, "WHERE version = '1''2' AND statement = 3 AND run_id = 42 AND "
+                                "outcome IS NULL"));
+    /* Not this run's any more: the cast fails, and the statement's transaction with it. */
+    assert_non_null(strstr(sql, "ELSE 'statement 3 of version ' || '1''2' || ' was claimed by "
+                                "another run' END)::int"));
+    free(sql);
+}
+
 static void delete_quotes_schema_and_version(void **state)
 {
     char *sql = dbm_history_sql_delete(conn, "My \"Schema\"", "1'2");
@@ -91,6 +112,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lock_key_is_stable_across_releases),
+        cmocka_unit_test(ddl_key_differs_from_the_run_lock_key),
+        cmocka_unit_test(claim_done_ends_only_this_runs_claim_in_its_transaction),
         cmocka_unit_test(delete_quotes_schema_and_version),
         cmocka_unit_test(prepared_insert_takes_the_values_as_parameters),
         cmocka_unit_test(history_reads_rows_then_the_last_deployed_commit),
