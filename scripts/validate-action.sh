@@ -31,7 +31,7 @@ inputs = """command migrations-dir format database-url history-schema lock-timeo
 statement-timeout wait run-lock-wait out-of-order deployed-ref target-version adopt-from
 expect-deployed expect-migrations auth aws-region role-to-assume role-session-name audience ssh-bastion
 ssh-private-key ssh-known-hosts sslmode sslrootcert report-file comment-on-pr github-token
-allow-apply-on-pull-request fail-on log-format targets parallel fail-fast""".split()
+allow-apply-on-pull-request fail-on log-format targets parallel shard fail-fast""".split()
 outputs = """status applied-count pending-count applied-versions deployed-sha report-file targets-count
 targets-failed targets-blocked targets-error targets-unreachable targets-locked targets-cancelled
 targets-skipped targets-applied targets-pending targets-up-to-date""".split()

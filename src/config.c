@@ -538,7 +538,30 @@ static int read_file(dbm_config *cfg, parsed_args *pa)
     return error;
 }
 
-/* Fleets: targets, parallel, fail-fast (DESIGN section 11). */
+/* shard I/N: this matrix job's share, 1 <= I <= N (the matrix's index counts from 1). */
+static int read_shard(dbm_config *cfg, const char *v)
+{
+    char *end;
+    long i, n;
+
+    if (!v || !*v)
+        return 0;
+    i = strtol(v, &end, 10);
+    if (end == v || *end != '/' || end[1] < '0' || end[1] > '9')
+        goto bad;
+    n = strtol(end + 1, &end, 10);
+    if (*end || i < 1 || n < 1 || i > n || n > 100000)
+        goto bad;
+    cfg->shard_index = i;
+    cfg->shard_count = n;
+    return 0;
+bad:
+    dbm_error_set(DBM_ECONFIG, "invalid value '%s' for shard", v);
+    dbm_error_hint("give I/N, this job's index from 1 to N, e.g. shard: ${{ matrix.shard }}/4");
+    return DBM_ECONFIG;
+}
+
+/* Fleets: targets, parallel, shard, fail-fast (DESIGN section 11). */
 static int read_fleet(dbm_config *cfg, const parsed_args *pa)
 {
     const char *v = lookup(pa, "targets");
@@ -557,7 +580,7 @@ static int read_fleet(dbm_config *cfg, const parsed_args *pa)
     if ((error = parse_bool(&flag, "fail-fast", lookup(pa, "fail-fast"))) < 0)
         return error;
     cfg->fail_fast = flag;
-    return 0;
+    return read_shard(cfg, lookup(pa, "shard"));
 }
 
 /* The steps of dbm_config_load, in the order their errors are reported. */

@@ -81,6 +81,8 @@ const dbm_option dbm_options[] = {
     {"targets", "GLOBS", "all targets of the config file",
      "fleet: the targets to run, by name or group, comma-separated globs", NULL, INPUT},
     {"parallel", "N", "4", "fleet: targets migrated at once (1 to 64)", NULL, INPUT},
+    {"shard", "I/N", NULL, "fleet: this job's share of the targets, I of N (a matrix job)", NULL,
+     INPUT},
     {"fail-fast", "BOOL", "false", "fleet: start no more targets after one fails", bool_values,
      INPUT | DBM_OPTION_BOOL},
     {"config", "FILE", "db-migrate.yml at the repository root", "the config file", NULL,

@@ -18,6 +18,7 @@
 
 #include <fnmatch.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,44 @@ static int check_globs(const char *globs, const dbm_config_target *all, size_t n
     }
     free(copy);
     return error;
+}
+
+/* A 64-bit hash of the target's name and a shard number: FNV-1a, then splitmix64's finish. */
+static uint64_t shard_weight(const char *name, long shard)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL; /* a separator no name holds */
+    for (int k = 0; k < 8; k++)
+        h = (h ^ (uint64_t)((unsigned long)shard >> (8 * k) & 0xff)) * 1099511628211ULL;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+}
+
+/*
+ * The shard (1..n) a target belongs to: rendezvous hashing, the shard with
+ * the highest weight for the name. It depends on the name and n alone, so
+ * adding or removing a target moves no other target, and going from n to
+ * n + 1 shards moves only the targets the new shard wins (about 1 in n + 1).
+ */
+static long shard_of(const char *name, long n)
+{
+    long best = 1;
+    uint64_t top = shard_weight(name, 1);
+
+    for (long j = 2; j <= n; j++) {
+        uint64_t w = shard_weight(name, j);
+        if (w > top) {
+            top = w;
+            best = j;
+        }
+    }
+    return best;
 }
 
 /* The outcome a target's run ended with, from its exit status and its record. */
@@ -295,7 +334,8 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
     f.cfg = cfg;
     f.items = dbm_xcalloc(n, sizeof(*f.items));
     for (size_t i = 0; i < n; i++)
-        if (selected(cfg->targets, &all[i])) {
+        if (selected(cfg->targets, &all[i]) &&
+            (!cfg->shard_count || shard_of(all[i].name, cfg->shard_count) == cfg->shard_index)) {
             f.items[f.count++].target = &all[i];
             dbm_mask(all[i].database_url);
         }

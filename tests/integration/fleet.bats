@@ -172,3 +172,33 @@ outcomes() { jq -r '.targets[] | "\(.name)=\(.outcome)"' "$1" | paste -sd' '; }
   run_dbm 0 verify --targets b --report-file r.json
   [ "$(outcomes r.json)" = "b=up-to-date" ]
 }
+
+# shard_names I/N: the targets shard I/N runs, from its report, sorted.
+shard_names() {
+  "$DBM" status --shard "$1" --report-file "s.json" >/dev/null 2>&1 || true
+  jq -r '.targets[].name' s.json | sort | paste -sd' '
+}
+
+@test "shards cover every target exactly once; an added target moves no other, an added shard few" {
+  for i in $(seq 1 30); do target "t$i" g "postgresql://postgres@127.0.0.1:1/t$i"; done
+  : > all
+  for i in 1 2 3; do shard_names "$i/3" | tr ' ' '\n' > "three.$i"; cat "three.$i" >> all; done
+  [ "$(sort all | paste -sd' ')" = "$(seq 1 30 | sed 's/^/t/' | sort | paste -sd' ')" ]
+  for i in 1 2 3; do [ "$(wc -l < "three.$i")" -ge 3 ]; done # no shard is nearly empty
+  # an added target: every other stays in its shard
+  target t31 g "postgresql://postgres@127.0.0.1:1/t31"
+  for i in 1 2 3; do [ "$(shard_names "$i/3" | tr ' ' '\n' | grep -vx t31)" = "$(cat "three.$i")" ]; done
+  # a fourth shard takes targets only from the others, and fewer than half of them
+  moved=0
+  for i in 1 2 3; do
+    shard_names "$i/4" | tr ' ' '\n' > "four.$i"
+    [ -z "$(comm -13 <(sort "three.$i" | grep -vx t31) <(sort "four.$i" | grep -vx t31))" ] # none gained
+    moved=$((moved + $(comm -23 <(sort "three.$i") <(sort "four.$i" | grep -vx t31) | wc -l)))
+  done
+  [ "$moved" -gt 0 ] && [ "$moved" -lt 15 ]
+  # the shard's selection is stable from run to run and combines with targets
+  [ "$(shard_names 2/3)" = "$(shard_names 2/3)" ]
+  run_dbm 2 status --shard 4/3
+  [[ "$output" == *"error: invalid value '4/3' for shard"* ]]
+  [[ "$output" == *"hint: give I/N"* ]]
+}
