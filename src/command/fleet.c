@@ -29,14 +29,16 @@ typedef struct {
     dbm_report *detail;
     double duration_ms;
     bool ran;
+    size_t stage;  /* its index in stages:, or the count of stages when none names its group */
+    char *skipped; /* why it was not started, when it was not */
 } fleet_item;
 
 typedef struct {
     const dbm_command_row *cmd;
     const dbm_config *cfg;
     fleet_item *items;
-    size_t count, next;
-    bool failed; /* a target failed: with fail-fast, no more start */
+    size_t count, next, end; /* the items; the next to start and the end of the running stage */
+    bool failed;             /* a target failed: with fail-fast, no more start */
     pthread_mutex_t mu;
 } fleet;
 
@@ -211,7 +213,7 @@ static void *worker(void *arg)
     for (;;) {
         fleet_item *it;
         pthread_mutex_lock(&f->mu);
-        if (f->next >= f->count || (f->failed && f->cfg->fail_fast)) {
+        if (f->next >= f->end || (f->failed && f->cfg->fail_fast)) {
             pthread_mutex_unlock(&f->mu);
             return NULL;
         }
@@ -230,7 +232,8 @@ static void *worker(void *arg)
 /* Run the items on min(parallel, count) threads (this one among them). */
 static void run_all(fleet *f)
 {
-    size_t n = (size_t)f->cfg->parallel < f->count ? (size_t)f->cfg->parallel : f->count;
+    size_t left = f->end - f->next;
+    size_t n = (size_t)f->cfg->parallel < left ? (size_t)f->cfg->parallel : left;
     pthread_t *threads = dbm_xcalloc(n ? n : 1, sizeof(*threads));
     size_t started = 0;
 
@@ -251,7 +254,9 @@ static int by_rank(const void *a, const void *b)
 
     if (rx != ry)
         return ry - rx;
-    return x < y ? -1 : x > y;
+    if (x->stage != y->stage)
+        return x->stage < y->stage ? -1 : 1;
+    return x->target < y->target ? -1 : x->target > y->target;
 }
 
 /* The fleet's record: a row per target, failures first; the counts summed. */
@@ -278,8 +283,9 @@ static int record(fleet *f, dbm_report *report)
         dbm_target_result *t = dbm_report_add_target(report, it->target->name, it->target->group);
         t->outcome = it->ran ? it->outcome : dbm_xstrdup("skipped");
         t->exit_code = it->ran ? dbm_error_exit_status(it->code) : 0;
-        t->error =
-            it->ran ? it->error : dbm_xstrdup("not started: an earlier target failed (fail-fast)");
+        t->error = it->ran       ? it->error
+                   : it->skipped ? it->skipped
+                                 : dbm_xstrdup("not started: an earlier target failed (fail-fast)");
         t->detail = it->detail;
         t->duration_ms = it->duration_ms;
         t->applied_count = it->detail ? it->detail->applied_count : 0;
@@ -312,6 +318,67 @@ static const char *fleet_status(const dbm_report *r)
     return applied ? "applied" : pending ? "pending" : "up-to-date";
 }
 
+/* The stage of a target: the first of stages: whose glob matches its group, else the last. */
+static size_t stage_of(const dbm_config_target *t, const char *const *stages, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (t->group && fnmatch(stages[k], t->group, 0) == 0)
+            return k;
+    return n;
+}
+
+/* Every stage names the group of some target: a typo is exit 2 before anything runs. */
+static int check_stages(const char *const *stages, size_t n, const dbm_config_target *all,
+                        size_t count)
+{
+    for (size_t k = 0; k < n; k++) {
+        bool hit = false;
+        for (size_t i = 0; i < count && !hit; i++)
+            hit = all[i].group && fnmatch(stages[k], all[i].group, 0) == 0;
+        if (!hit) {
+            dbm_error_set(DBM_ECONFIG, "stage '%s' matches no target's group", stages[k]);
+            dbm_error_hint("name a group of the targets (a glob such as 'eu-*' works too)");
+            return DBM_ECONFIG;
+        }
+    }
+    return 0;
+}
+
+static int by_stage(const void *a, const void *b)
+{
+    const fleet_item *x = a, *y = b;
+
+    if (x->stage != y->stage)
+        return x->stage < y->stage ? -1 : 1;
+    return x->target < y->target ? -1 : x->target > y->target;
+}
+
+/*
+ * Run the items stage by stage (one stage of all when there are none): a
+ * stage starts once the one before it is done, and not at all when a target
+ * of an earlier stage failed.
+ */
+static void run_stages(fleet *f, const char *const *stages, size_t nstages)
+{
+    qsort(f->items, f->count, sizeof(*f->items), by_stage);
+    for (size_t start = 0; start < f->count;) {
+        size_t end = start;
+        while (end < f->count && f->items[end].stage == f->items[start].stage)
+            end++;
+        if (f->failed && nstages) {
+            for (size_t i = start; i < f->count; i++)
+                if (!f->items[i].ran && !f->items[i].skipped)
+                    f->items[i].skipped =
+                        dbm_xstrdup("not started: a target of an earlier stage failed");
+            return;
+        }
+        f->next = start;
+        f->end = end;
+        run_all(f);
+        start = end;
+    }
+}
+
 bool dbm_command_is_fleet(const dbm_command_row *cmd, const dbm_config *cfg)
 {
     size_t n;
@@ -324,10 +391,13 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
 {
     size_t n;
     const dbm_config_target *all = dbm_config_file_targets(cfg->file, &n);
+    size_t nstages;
+    const char *const *stages = dbm_config_file_stages(cfg->file, &nstages);
     fleet f;
     int error;
 
-    if (cfg->targets && (error = check_globs(cfg->targets, all, n)) < 0)
+    if ((cfg->targets && (error = check_globs(cfg->targets, all, n)) < 0) ||
+        (error = check_stages(stages, nstages, all, n)) < 0)
         return error;
     memset(&f, 0, sizeof(f));
     f.cmd = cmd;
@@ -336,6 +406,7 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
     for (size_t i = 0; i < n; i++)
         if (selected(cfg->targets, &all[i]) &&
             (!cfg->shard_count || shard_of(all[i].name, cfg->shard_count) == cfg->shard_index)) {
+            f.items[f.count].stage = stage_of(&all[i], stages, nstages);
             f.items[f.count++].target = &all[i];
             dbm_mask(all[i].database_url);
         }
@@ -347,7 +418,7 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
         return DBM_ECONFIG;
     }
     pthread_mutex_init(&f.mu, NULL);
-    run_all(&f);
+    run_stages(&f, stages, nstages);
     pthread_mutex_destroy(&f.mu);
     error = record(&f, report);
     dbm_report_set(&report->status, fleet_status(report));

@@ -202,3 +202,33 @@ shard_names() {
   [[ "$output" == *"error: invalid value '4/3' for shard"* ]]
   [[ "$output" == *"hint: give I/N"* ]]
 }
+
+@test "stages run in order, canary first; a failed stage stops the later ones" {
+  target eu-1 eu "$(mkdb eu1)"
+  target can canary "$(mkdb can)"
+  target us-1 us "$(mkdb us1)"
+  target other none "$(mkdb other)"
+  printf 'stages:\n  - canary\n  - "eu*"\n  - us\n' >> db-migrate.yml
+  run_dbm 0 apply --parallel 4 --report-file r.json
+  [ "$(outcomes r.json)" = "can=applied eu-1=applied us-1=applied other=applied" ]
+  # each stage started after the one before it finished; targets in no stage run last
+  started() { db "$1" "SELECT extract(epoch FROM started_at) FROM db_migrate.runs"; }
+  finished() { db "$1" "SELECT extract(epoch FROM finished_at) FROM db_migrate.runs"; }
+  python3 -c "import sys; a=list(map(float, sys.argv[1:])); assert a[0] <= a[1] and a[2] <= a[3] and a[4] <= a[5], a" \
+    "$(finished can)" "$(started eu1)" "$(finished eu1)" "$(started us1)" "$(finished us1)" "$(started other)"
+
+  # a failed canary: nothing later starts, whatever fail-fast says
+  printf 'CREATE TABLE t3 (id int);\n' > migrations/003_t3.sql
+  db can "CREATE TABLE t3 (id int)"
+  run_dbm 1 apply --parallel 4 --report-file r.json
+  [ "$(outcomes r.json)" = "can=failed eu-1=skipped us-1=skipped other=skipped" ]
+  [ "$(jq -r '.targets[1].error' r.json)" = "not started: a target of an earlier stage failed" ]
+  [ "$(db eu1 "SELECT to_regclass('t3') IS NULL")" = t ]
+  # selecting past the canary runs the later stages
+  run_dbm 0 apply --targets 'eu*,us' --report-file r.json
+  [ "$(outcomes r.json)" = "eu-1=applied us-1=applied" ]
+  # a stage that names no group is exit 2
+  printf '  - uss\n' >> db-migrate.yml
+  run_dbm 2 plan
+  [[ "$output" == *"error: stage 'uss' matches no target's group"* ]]
+}
