@@ -14,6 +14,7 @@
 #include "command/command.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/stop.h"
 #include "common/util.h"
 
 #include <fnmatch.h>
@@ -213,7 +214,7 @@ static void *worker(void *arg)
     for (;;) {
         fleet_item *it;
         pthread_mutex_lock(&f->mu);
-        if (f->next >= f->end || (f->failed && f->cfg->fail_fast)) {
+        if (f->next >= f->end || (f->failed && f->cfg->fail_fast) || dbm_stop_signal()) {
             pthread_mutex_unlock(&f->mu);
             return NULL;
         }
@@ -285,7 +286,9 @@ static int record(fleet *f, dbm_report *report)
         t->exit_code = it->ran ? dbm_error_exit_status(it->code) : 0;
         t->error = it->ran       ? it->error
                    : it->skipped ? it->skipped
-                                 : dbm_xstrdup("not started: an earlier target failed (fail-fast)");
+                   : dbm_stop_signal()
+                       ? dbm_xstrdup("not started: the run was stopped")
+                       : dbm_xstrdup("not started: an earlier target failed (fail-fast)");
         t->detail = it->detail;
         t->duration_ms = it->duration_ms;
         t->applied_count = it->detail ? it->detail->applied_count : 0;
@@ -365,11 +368,12 @@ static void run_stages(fleet *f, const char *const *stages, size_t nstages)
         size_t end = start;
         while (end < f->count && f->items[end].stage == f->items[start].stage)
             end++;
-        if (f->failed && nstages) {
+        if ((f->failed && nstages) || dbm_stop_signal()) {
             for (size_t i = start; i < f->count; i++)
                 if (!f->items[i].ran && !f->items[i].skipped)
-                    f->items[i].skipped =
-                        dbm_xstrdup("not started: a target of an earlier stage failed");
+                    f->items[i].skipped = dbm_xstrdup(
+                        dbm_stop_signal() ? "not started: the run was stopped"
+                                          : "not started: a target of an earlier stage failed");
             return;
         }
         f->next = start;

@@ -232,3 +232,25 @@ shard_names() {
   run_dbm 2 plan
   [[ "$output" == *"error: stage 'uss' matches no target's group"* ]]
 }
+
+@test "SIGTERM cancels the statements running on every target and starts no more" {
+  printf 'CREATE TABLE t3 (id int);\nSELECT pg_sleep(60) AS fleet_slow;\n' > migrations/003_slow.sql
+  for t in a b c; do target "$t" g "$(mkdb "$t")"; done
+  "$DBM" apply --parallel 2 --report-file "$WORK/r.json" > "$WORK/out" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 300); do
+    [ "$(psql -X -At "$PGTEST_URL_BASE/postgres" -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%fleet_slow%' AND state = 'active' AND pid <> pg_backend_pid()")" = 2 ] && break
+    sleep 0.05
+  done
+  kill -TERM "$pid"
+  status=0
+  wait "$pid" || status=$?
+  cat "$WORK/out"
+  [ "$status" -eq 143 ]
+  [ "$(outcomes r.json)" = "a=cancelled b=cancelled c=skipped" ]
+  [ "$(jq -r '.targets[2].error' r.json)" = "not started: the run was stopped" ]
+  for t in a b; do
+    [ "$(db $t "SELECT to_regclass('t3') IS NULL")" = t ]
+    [ "$(db $t "SELECT outcome FROM db_migrate.runs")" = cancelled ]
+  done
+}
