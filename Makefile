@@ -9,6 +9,8 @@
 #   make docs       regenerate docs/images/: the rendered summary and comment of a 1,000-migration
 #                   project (cmark-gfm, headless Chromium)
 #   make bench      benchmarks against a reference measured in the same run
+#   make soak       8 runners apply 200 migrations under random kills for SOAK_SECONDS (180), then
+#                   check that each ran exactly once and nothing is left locked (bench/soak.sh)
 #   make format     clang-format the sources
 #   make dist       the release form of the action (dist/)
 #   make release    publish it: the image as :vX.Y.Z and :vX, then the git tags vX.Y.Z and vX
@@ -25,7 +27,7 @@ PKGS := libpq libgit2 libcurl jansson libssh2 libcrypto expat yaml-0.1
 # in a cache outside the clone; the system's libpg_query, if any, is never used. Goals that
 # compile nothing, or only in a sub-make once packages are installed, do not ask for it.
 NO_BUILD_GOALS := clean format format-check lint deps deps-test action-check dist dist-check \
-	check demo bench release docs
+	check demo bench soak release docs
 ifneq ($(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 PGQ_DIR := $(shell scripts/libpg-query.sh)
 $(if $(PGQ_DIR),,$(error libpg_query 18 is missing: scripts/libpg-query.sh failed (see above)))
@@ -71,8 +73,8 @@ ASAN_OBJS := $(patsubst src/%.c,build/asan/%.o,$(SRCS))
 ASAN_LIB_OBJS := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps deps-test check check-pg unit integration format format-check lint demo bench docs \
-	dist clean asan action-check dist-check completions man install release
+.PHONY: all deps deps-test check check-pg unit integration format format-check lint demo bench soak \
+	docs dist clean asan action-check dist-check completions man install release
 
 # The PostgreSQL major the integration suites run against: 15 is the host's; 13, 17 and 18 run
 # from Debian roots that scripts/pg-root.sh builds on first use (about a minute each) and keeps.
@@ -202,6 +204,10 @@ docs: deps
 bench: deps-test node_modules/.installed
 	@$(MAKE) --no-print-directory db-migrate
 	@bench/run.sh
+
+soak: deps-test
+	@$(MAKE) --no-print-directory db-migrate
+	@bench/soak.sh
 
 # action.yml, dist/ and the example workflows are valid; docs/action.md's tables are current.
 action-check:

@@ -6,7 +6,9 @@
 #   action.yml declares exactly the inputs of DESIGN section 3 (and the rows of the
 #   option table src/config_options.c marks as inputs) and the outputs of section 7, each input with a
 #   description and a default, and runs the Dockerfile;
-#   docs/action.md's inputs/outputs tables are current.
+#   docs/action.md's inputs/outputs tables are current;
+#   examples/*/cloudformation.yml hold together (scripts/validate-examples.py, and cfn-lint
+#   when it is installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +33,9 @@ inputs = """command migrations-dir format database-url history-schema lock-timeo
 statement-timeout wait run-lock-wait out-of-order deployed-ref target-version adopt-from
 expect-deployed expect-migrations auth aws-region role-to-assume role-session-name audience ssh-bastion
 ssh-private-key ssh-known-hosts sslmode sslrootcert report-file comment-on-pr github-token
-allow-apply-on-pull-request fail-on log-format targets parallel shard fail-fast""".split()
+allow-apply-on-pull-request fail-on log-format run-in ecs-cluster ecs-service ecs-task-definition
+ecs-container ecs-image ecs-subnets ecs-security-groups ecs-assign-public-ip lambda-function
+remote-timeout targets parallel shard fail-fast""".split()
 outputs = """status applied-count pending-count applied-versions deployed-sha report-file targets-count
 targets-failed targets-blocked targets-error targets-unreachable targets-locked targets-cancelled
 targets-skipped targets-applied targets-pending targets-up-to-date""".split()
@@ -98,4 +102,5 @@ sys.exit(1 if errors else 0)
 PY
 
 python3 scripts/gen-action-docs.py --check || status=1
+python3 scripts/validate-examples.py || status=1
 exit $status

@@ -5,6 +5,7 @@
  * the action.yml consistency check all read it.
  */
 #include "config.h"
+#include "config_remote.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/suggest.h"
@@ -67,6 +68,10 @@ static int parse_argv(parsed_args *pa, int argc, char **argv)
         const char *eq;
         const char *value = NULL;
 
+        /* An image whose entrypoint is db-migrate gets the command `db-migrate CMD ...` of
+         * a remote run (DESIGN section 10): a leading word naming the program is nothing. */
+        if (i == 1 && strcmp(arg, "db-migrate") == 0)
+            continue;
         if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
             if (pa->npositional == 3)
                 return dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", arg);
@@ -243,52 +248,6 @@ static void mask_secrets(const dbm_config *cfg)
                 dbm_mask(line);
         dbm_secret_free(copy);
     }
-}
-
-static void load_github(dbm_github *gh)
-{
-    const char *server = dbm_getenv("GITHUB_SERVER_URL");
-    const char *repo = dbm_getenv("GITHUB_REPOSITORY");
-    const char *run_id = dbm_getenv("GITHUB_RUN_ID");
-
-    gh->actions = dbm_in_actions();
-    gh->sha = dbm_xstrdup(dbm_getenv("GITHUB_SHA"));
-    gh->ref = dbm_xstrdup(dbm_getenv("GITHUB_REF"));
-    gh->actor = dbm_xstrdup(dbm_getenv("GITHUB_ACTOR"));
-    gh->event_name = dbm_xstrdup(dbm_getenv("GITHUB_EVENT_NAME"));
-    gh->event_path = dbm_xstrdup(dbm_getenv("GITHUB_EVENT_PATH"));
-    gh->server_url = dbm_xstrdup(server);
-    gh->api_url = dbm_xstrdup(dbm_getenv("GITHUB_API_URL") ? dbm_getenv("GITHUB_API_URL")
-                                                           : "https://api.github.com");
-    gh->repository = dbm_xstrdup(repo);
-    gh->workspace = dbm_xstrdup(dbm_getenv("GITHUB_WORKSPACE"));
-    gh->step_summary = dbm_xstrdup(dbm_getenv("GITHUB_STEP_SUMMARY"));
-    gh->output = dbm_xstrdup(dbm_getenv("GITHUB_OUTPUT"));
-    if (server && repo && run_id) {
-        const char *attempt = dbm_getenv("GITHUB_RUN_ATTEMPT");
-        gh->run_url = attempt ? dbm_xasprintf("%s/%s/actions/runs/%s/attempts/%s", server, repo,
-                                              run_id, attempt)
-                              : dbm_xasprintf("%s/%s/actions/runs/%s", server, repo, run_id);
-    }
-}
-
-/*
- * In Actions the report goes to the runner's temporary directory. Inside a
- * Docker action RUNNER_TEMP names the host's directory, which the runner
- * mounts at /github/runner_temp on recent versions; when neither exists here
- * there is no default report (set report-file to a path in the workspace).
- */
-static char *default_report_file(void)
-{
-    const char *dirs[] = {dbm_getenv("RUNNER_TEMP"), "/github/runner_temp"};
-    struct stat st;
-
-    if (!dbm_in_actions())
-        return NULL;
-    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-        if (dirs[i] && stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
-            return dbm_xasprintf("%s/db-migrate-report.json", dirs[i]);
-    return NULL;
 }
 
 /* `dir` as users see it: relative to the workspace, without "./"; "" for "." itself. */
@@ -487,7 +446,7 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
     bool flag;
     int error;
 
-    cfg->report_file = v ? dbm_xstrdup(v) : default_report_file();
+    cfg->report_file = v ? dbm_xstrdup(v) : dbm_config_default_report_file();
     if ((error = parse_bool(&flag, "comment-on-pr", lookup(pa, "comment-on-pr"))) < 0)
         return error;
     cfg->comment_on_pr = flag;
@@ -509,7 +468,7 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
     cfg->offline = lookup(pa, "offline") != NULL;
     cfg->verbose = lookup(pa, "verbose") != NULL;
     cfg->exit_code = lookup(pa, "exit-code") != NULL;
-    load_github(&cfg->gh);
+    dbm_config_load_github(&cfg->gh);
     cfg->shown_dir = shown_dir(cfg->migrations_dir, cfg->gh.workspace);
     return 0;
 }
@@ -583,10 +542,21 @@ static int read_fleet(dbm_config *cfg, const parsed_args *pa)
     return read_shard(cfg, lookup(pa, "shard"));
 }
 
+static const char *lookup_any(const void *pa, const char *name)
+{
+    return lookup(pa, name);
+}
+
+static int read_remote(dbm_config *cfg, const parsed_args *pa)
+{
+    cfg->report_in_log = lookup(pa, "report-in-log") != NULL;
+    return dbm_config_read_remote(cfg, lookup_any, pa);
+}
+
 /* The steps of dbm_config_load, in the order their errors are reported. */
 static int (*const load_steps[])(dbm_config *cfg, const parsed_args *pa) = {
     read_command, read_paths, read_timeouts,  read_versions, read_auth,
-    read_ssh,     read_tls,   read_reporting, read_fleet,
+    read_ssh,     read_tls,   read_reporting, read_remote,   read_fleet,
 };
 
 int dbm_config_load(dbm_config **out, int argc, char **argv)
@@ -630,6 +600,7 @@ void dbm_config_free(dbm_config *cfg)
     free(cfg->adopt_from);
     free(cfg->expect_deployed);
     free(cfg->expect_migrations);
+    dbm_config_remote_free(cfg);
     free(cfg->aws_region);
     free(cfg->role_to_assume);
     free(cfg->role_session_name);

@@ -22,6 +22,9 @@
 
 typedef enum { DBM_AUTH_PASSWORD = 0, DBM_AUTH_AWS_IAM } dbm_auth;
 
+/* run-in: where the migrations run (DESIGN section 10). */
+typedef enum { DBM_RUN_IN_HERE = 0, DBM_RUN_IN_ECS, DBM_RUN_IN_LAMBDA } dbm_run_in;
+
 typedef struct {
     bool actions;       /* GITHUB_ACTIONS=true */
     char *sha;          /* GITHUB_SHA */
@@ -85,6 +88,22 @@ typedef struct {
     enum { DBM_FAIL_ON_ERROR = 0, DBM_FAIL_ON_WARNING, DBM_FAIL_ON_NEVER } fail_on;
     bool log_json; /* log-format: json, one JSON object a line */
 
+    dbm_run_in run_in;
+    struct {
+        char *cluster, *service, *task_definition, *container, *image;
+        char *subnets, *security_groups; /* comma-separated */
+        char *assign_public_ip;          /* ENABLED or DISABLED; NULL: the service's */
+    } ecs;
+    char *lambda_function;
+    long long remote_timeout_ms; /* remote-timeout: how long the Action waits for a remote run */
+    bool report_in_log;          /* --report-in-log: the JSON report framed in the log, too */
+    /* The options a remote run takes from this one, as given (flag, input, config file):
+     * names from dbm_option_names or the command line's, values copied. */
+    struct {
+        const char *name;
+        char *value;
+    } remote_opts[24];
+    size_t nremote_opts;
     /* Fleets (DESIGN section 11): the config file's targets: selection, how many at once. */
     char *targets; /* comma-separated globs over target names and groups; NULL: all */
     long parallel; /* 1..64 */

@@ -21,6 +21,8 @@ static const char *const sslmode_values[] = {"disable",   "allow",       "prefer
 static const char *const bool_values[] = {"true", "false", NULL};
 static const char *const fail_on_values[] = {"error", "warning", "never", NULL};
 static const char *const log_format_values[] = {"text", "json", NULL};
+static const char *const run_in_values[] = {"here", "ecs", "lambda", NULL};
+static const char *const public_ip_values[] = {"ENABLED", "DISABLED", NULL};
 static const char *const generate_values[] = {"completion-bash", "completion-zsh", "man", NULL};
 
 #define INPUT DBM_OPTION_INPUT
@@ -78,6 +80,23 @@ const dbm_option dbm_options[] = {
      INPUT},
     {"log-format", "F", "text; json when AWS_LAMBDA_LOG_FORMAT=JSON",
      "the log: plain lines, or one JSON object a line", log_format_values, INPUT},
+    {"run-in", "WHERE", "here",
+     "where the run happens: here, an ECS Fargate task, a Lambda function", run_in_values, INPUT},
+    {"ecs-cluster", "C", "default", "run-in ecs: the cluster", NULL, INPUT},
+    {"ecs-service", "S", NULL, "run-in ecs: the service whose task definition and network it takes",
+     NULL, INPUT},
+    {"ecs-task-definition", "TD", "the service's", "run-in ecs: the task definition", NULL, INPUT},
+    {"ecs-container", "NAME", "the first essential one", "run-in ecs: the container to run in",
+     NULL, INPUT},
+    {"ecs-image", "IMAGE", NULL, "run-in ecs: register a revision with this image first", NULL,
+     INPUT},
+    {"ecs-subnets", "LIST", "the service's", "run-in ecs: subnets, comma-separated", NULL, INPUT},
+    {"ecs-security-groups", "LIST", "the service's", "run-in ecs: security groups, comma-separated",
+     NULL, INPUT},
+    {"ecs-assign-public-ip", "MODE", "DISABLED", "run-in ecs: give the task a public address",
+     public_ip_values, INPUT},
+    {"lambda-function", "F", NULL, "run-in lambda: the function's name or ARN", NULL, INPUT},
+    {"remote-timeout", "D", "1h", "wait this long for a remote run, then stop it", NULL, INPUT},
     {"targets", "GLOBS", "all targets of the config file",
      "fleet: the targets to run, by name or group, comma-separated globs", NULL, INPUT},
     {"parallel", "N", "4", "fleet: targets migrated at once (1 to 64)", NULL, INPUT},
@@ -94,6 +113,8 @@ const dbm_option dbm_options[] = {
      DBM_OPTION_SWITCH},
     {"exit-code", NULL, NULL, "status: exit 1 when migrations are pending or failed", NULL,
      DBM_OPTION_SWITCH},
+    {"report-in-log", NULL, NULL, "also print the JSON report framed in the log (in an ECS task)",
+     NULL, DBM_OPTION_SWITCH},
     {"help", NULL, NULL, "print this help (also -h)", NULL, DBM_OPTION_SWITCH},
     {"version", NULL, NULL, "print the version and the linked libraries' versions", NULL,
      DBM_OPTION_SWITCH},

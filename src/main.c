@@ -75,6 +75,7 @@ static int run(const dbm_command_row *cmd, const dbm_config *cfg, int64_t starte
         emit.report_path = cfg->report_file;
         emit.server_url = cfg->gh.server_url;
         emit.repository = cfg->gh.repository;
+        emit.frame_in_log = cfg->report_in_log;
         emit.quiet_terminal = (cmd->flags & DBM_COMMAND_TERSE) && error == 0 && !cfg->verbose;
         if (dbm_report_emit(report, &emit) < 0)
             dbm_warn("%s", dbm_error_message());

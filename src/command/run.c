@@ -6,6 +6,7 @@
 #include "command/run.h"
 #include "command/check.h"
 #include "command/comment.h"
+#include "command/remote.h"
 #include "common/error.h"
 #include "common/thread.h"
 #include "common/util.h"
@@ -550,6 +551,9 @@ int dbm_command_run(const dbm_command_row *cmd, const dbm_config *cfg, dbm_repor
         /* The files are read first, so that a problem with them is told first, as in a run. */
         if ((error = dbm_run_load_files(&ctx)) == 0)
             error = dbm_error_set(DBM_ECONFIG, "'%s' needs a database", cmd->name);
+    } else if (cfg->run_in != DBM_RUN_IN_HERE && cmd->needs_db &&
+               !(cmd->flags & DBM_COMMAND_NO_REPORT)) {
+        error = dbm_remote_run(&ctx, cmd->name);
     } else {
         error = cmd->fn(&ctx);
     }

@@ -35,6 +35,12 @@ typedef struct {
  */
 int dbm_aws_sts_assume(dbm_aws_credentials **out, const dbm_sts_call *call);
 
+/*
+ * The Host header libcurl sends for `url` (lowercase, without a default port)
+ * and its path ("/" when it has none), both for a signature. Caller frees both.
+ */
+void dbm_aws_url_host_path(char **host, char **path, const char *url);
+
 /* ---- shared config and credentials files (aws_profile.c) ---- */
 
 /*

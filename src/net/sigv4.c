@@ -252,10 +252,11 @@ done:
 
 /*
  * The canonical request of a header-signed call: no query, the signed headers
- * content-type, host, x-amz-date and x-amz-security-token (with a session
- * token), sorted as SigV4 wants them, and the payload's hash.
+ * content-type, host, x-amz-date, x-amz-security-token (with a session
+ * token) and x-amz-target (with a target), sorted as SigV4 wants them, and the payload's hash.
  */
-static void header_canonical_hash(char out[65], const dbm_sigv4_request *r, const char *amz_date)
+static void header_canonical_hash(char out[65], const dbm_sigv4_request *r, const char *amz_date,
+                                  const char *signed_headers)
 {
     dbm_buf canonical = DBM_BUF_INIT;
     char payload[65];
@@ -266,15 +267,16 @@ static void header_canonical_hash(char out[65], const dbm_sigv4_request *r, cons
                    r->path, r->content_type, r->host, amz_date);
     if (token)
         dbm_buf_printf(&canonical, "x-amz-security-token:%s\n", r->session_token);
-    dbm_buf_printf(&canonical, "\ncontent-type;host;x-amz-date%s\n%s",
-                   token ? ";x-amz-security-token" : "", payload);
+    if (r->target)
+        dbm_buf_printf(&canonical, "x-amz-target:%s\n", r->target);
+    dbm_buf_printf(&canonical, "\n%s\n%s", signed_headers, payload);
     dbm_sha256_hex(out, canonical.ptr, canonical.len);
     dbm_buf_wipe(&canonical);
 }
 
 int dbm_sigv4_sign_headers(char **authorization, char amz_date[17], const dbm_sigv4_request *r)
 {
-    char date[9], cr_hash[65], sig_hex[65];
+    char date[9], cr_hash[65], sig_hex[65], *signed_headers;
     dbm_buf to_sign = DBM_BUF_INIT;
     int rc;
 
@@ -284,16 +286,20 @@ int dbm_sigv4_sign_headers(char **authorization, char amz_date[17], const dbm_si
     rc = format_time(amz_date, date, r->now);
     if (rc < 0)
         return rc;
-    header_canonical_hash(cr_hash, r, amz_date);
+    signed_headers =
+        dbm_xasprintf("content-type;host;x-amz-date%s%s",
+                      r->session_token && *r->session_token ? ";x-amz-security-token" : "",
+                      r->target ? ";x-amz-target" : "");
+    header_canonical_hash(cr_hash, r, amz_date, signed_headers);
     dbm_buf_printf(&to_sign, ALGORITHM "\n%s\n%s/%s/%s/aws4_request\n%s", amz_date, date, r->region,
                    r->service, cr_hash);
     rc = signature_hex(sig_hex, r->secret_access_key, date, r->region, r->service, to_sign.ptr);
     if (rc == 0)
-        *authorization = dbm_xasprintf(
-            ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=content-type;host;"
-                      "x-amz-date%s, Signature=%s",
-            r->access_key_id, date, r->region, r->service,
-            r->session_token && *r->session_token ? ";x-amz-security-token" : "", sig_hex);
+        *authorization =
+            dbm_xasprintf(ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, "
+                                    "SignedHeaders=%s, Signature=%s",
+                          r->access_key_id, date, r->region, r->service, signed_headers, sig_hex);
+    free(signed_headers);
     dbm_buf_free(&to_sign);
     return rc;
 }

@@ -36,12 +36,14 @@ typedef struct {
     const char *region, *service;
     const char *access_key_id, *secret_access_key;
     const char *session_token; /* NULL for long-term keys; sent as X-Amz-Security-Token */
+    const char *target;        /* the X-Amz-Target header of a JSON API call; NULL: none */
     time_t now;
 } dbm_sigv4_request;
 
 /*
  * Sign `r` (no query string) with the headers content-type, host, x-amz-date
- * and, with a session token, x-amz-security-token. Writes the X-Amz-Date value
+ * and, with a session token, x-amz-security-token, and with a target,
+ * x-amz-target. Writes the X-Amz-Date value
  * to amz_date and the Authorization header's value to *authorization (caller
  * frees). DBM_ECONFIG without credentials.
  */

@@ -329,7 +329,7 @@ static int sts_credentials(dbm_aws_credentials **out, xml_doc *doc, const dbm_st
  * The Host header libcurl sends for `url` (lowercase, without a default port)
  * and the path, both for the signature. Caller frees both.
  */
-static void url_host_path(char **host, char **path, const char *url)
+void dbm_aws_url_host_path(char **host, char **path, const char *url)
 {
     const char *h = strstr(url, "://") ? strstr(url, "://") + 3 : url;
     size_t n = strcspn(h, "/?#");
@@ -356,7 +356,7 @@ static int sign_call(char *headers[6], const dbm_sts_call *call, const char *url
     const dbm_aws_credentials *c = call->signer;
     int rc;
 
-    url_host_path(&host, &path, url);
+    dbm_aws_url_host_path(&host, &path, url);
     rc = dbm_sigv4_sign_headers(&auth, amz_date,
                                 &(dbm_sigv4_request){.method = "POST",
                                                      .host = host,

@@ -278,20 +278,52 @@ done:
     return error;
 }
 
-/* A file that runs its own BEGIN/COMMIT: sent as written, then recorded. */
+/*
+ * The text of a file that runs its own BEGIN/COMMIT, with its history row
+ * recorded inside its last transaction: before the COMMIT that ends the file,
+ * so the file's work and its row commit together, and a connection lost at
+ * the COMMIT never leaves work done but unrecorded, for a rerun to do again.
+ * NULL when the file does not end with COMMIT (its row is recorded after it).
+ * Caller frees.
+ */
+static char *as_written_recorded(PGconn *conn, const dbm_migration *m, const dbm_stmt_list *stmts,
+                                 const dbm_apply_opts *opts)
+{
+    const dbm_stmt *last = stmts->count ? &stmts->items[stmts->count - 1] : NULL;
+    dbm_buf b = DBM_BUF_INIT;
+    char *sql;
+
+    if (!last || !(last->flags & DBM_STMT_TX_CONTROL) || !last->tag ||
+        strcmp(last->tag, "COMMIT") != 0)
+        return NULL;
+    dbm_buf_put(&b, m->up, last->offset);
+    if (opts->replace_existing) {
+        sql = dbm_history_sql_delete(conn, opts->schema, m->version);
+        dbm_buf_printf(&b, "\n%s;", sql);
+        free(sql);
+    }
+    sql = dbm_history_sql_applied(conn, opts->schema, m, opts->run_id, opts->git_sha);
+    dbm_buf_printf(&b, "\n%s;\n", sql);
+    free(sql);
+    dbm_buf_puts(&b, m->up + last->offset);
+    return dbm_buf_detach(&b);
+}
+
+/* A file that runs its own BEGIN/COMMIT: sent as written, recorded in its last transaction. */
 static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                           const dbm_stmt_list *stmts, const dbm_apply_opts *opts, int64_t started)
 {
     char *set = dbm_db_session_timeouts(opts);
+    char *text = as_written_recorded(conn, m, stmts, opts);
     PGresult *res;
     int error;
 
     if ((error = dbm_db_exec_simple(conn, set)) < 0)
         goto done;
-    res = PQexec(conn, m->up);
+    res = PQexec(conn, text ? text : m->up);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
         PQresultStatus(res) != PGRES_EMPTY_QUERY) {
-        /* The position is relative to the whole text here. */
+        /* The position is relative to the whole text here (the row comes after the statements). */
         dbm_db_record_error(result, res, conn, m->up, m->up_len,
                             dbm_db_error_offset(res, m->up, m->up_len, 0), m->up_line,
                             opts->display_path);
@@ -310,10 +342,12 @@ static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migrat
         error = DBM_EFAILED;
         goto done;
     }
-    error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, true, "applied",
-                               (dbm_now_us() - started) / 1000, 0, NULL);
+    if (!text)
+        error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, true,
+                                   "applied", (dbm_now_us() - started) / 1000, 0, NULL);
 done:
     PQclear(PQexec(conn, DBM_DB_RESET_TIMEOUTS));
+    free(text);
     free(set);
     return error;
 }

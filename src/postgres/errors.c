@@ -117,6 +117,24 @@ void dbm_db_fill_error(dbm_error_info *e, const PGresult *res, const char *text,
                   first_line, file);
 }
 
+/*
+ * The first line of the connection's message, without the severity libpq puts
+ * before a server's message ("FATAL:  terminating connection ..." when a
+ * backend was ended mid-query, which comes with no result fields). Caller frees.
+ */
+static char *connection_message(PGconn *conn)
+{
+    static const char *const severities[] = {"FATAL:  ", "ERROR:  ", "PANIC:  "};
+    const char *m = PQerrorMessage(conn);
+
+    for (size_t i = 0; i < sizeof(severities) / sizeof(*severities); i++)
+        if (strncmp(m, severities[i], strlen(severities[i])) == 0) {
+            m += strlen(severities[i]);
+            break;
+        }
+    return dbm_xstrndup(m, strcspn(m, "\n"));
+}
+
 void dbm_db_record_error(dbm_mig_result *result, const PGresult *res, PGconn *conn,
                          const char *text, size_t len, size_t offset, int first_line,
                          const char *file)
@@ -126,8 +144,7 @@ void dbm_db_record_error(dbm_mig_result *result, const PGresult *res, PGconn *co
     dbm_error_info *e;
 
     if (!msg) {
-        size_t n = strcspn(PQerrorMessage(conn), "\n");
-        conn_msg = dbm_xstrndup(PQerrorMessage(conn), n);
+        conn_msg = connection_message(conn);
         msg = *conn_msg ? conn_msg : "connection lost";
     }
     e = dbm_report_set_error(result, msg,

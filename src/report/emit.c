@@ -112,5 +112,13 @@ int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts)
     }
     if (opts->report_path && emit_json(r, opts->report_path) < 0)
         error = DBM_EGENERIC;
+    if (opts->frame_in_log) {
+        char *json = dbm_report_json(r), *frame = dbm_report_frame(json);
+        fflush(stderr);
+        if (dbm_report_write("-", frame, "framed report") < 0)
+            error = DBM_EGENERIC;
+        free(frame);
+        free(json);
+    }
     return error;
 }

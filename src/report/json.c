@@ -52,9 +52,9 @@ static json_t *json_statement(const dbm_stmt_result *s)
         json_array_append_new(rewrites, json_pack("{s:o, s:I}", "relation",
                                                   dbm_json_text(s->rewrites[l].relation), "bytes",
                                                   (json_int_t)s->rewrites[l].bytes));
-    return json_pack("{s:i, s:o, s:f, s:o, s:o, s:o}", "line", s->line, "tag", jstr(s->tag),
+    return json_pack("{s:i, s:o, s:f, s:o, s:o, s:o, s:o}", "line", s->line, "tag", jstr(s->tag),
                      "duration_ms", s->duration_ms, "locks", locks, "rewrites", rewrites, "note",
-                     dbm_json_text(s->note));
+                     dbm_json_text(s->note), "sql", dbm_json_text(s->sql));
 }
 
 /* The session a lock timeout waited for. */
@@ -65,17 +65,17 @@ static json_t *json_blocker(const dbm_blocker *b)
                      dbm_json_text(b->query), "age_s", (json_int_t)b->age_s);
 }
 
-/* A migration's error, or null. The SQL context is left to the summary. */
+/* A migration's error, or null; "context" is the SQL around the failing line. */
 static json_t *json_error(const dbm_error_info *e)
 {
     json_t *je;
 
     if (!e)
         return json_null();
-    je = json_pack("{s:o, s:o, s:o, s:i, s:i, s:o, s:o}", "message", dbm_json_text(e->message),
+    je = json_pack("{s:o, s:o, s:o, s:i, s:i, s:o, s:o, s:o}", "message", dbm_json_text(e->message),
                    "sqlstate", jstr(e->sqlstate), "file", dbm_json_text(e->file), "line", e->line,
                    "column", e->column, "detail", dbm_json_text(e->detail), "hint",
-                   dbm_json_text(e->hint));
+                   dbm_json_text(e->hint), "context", dbm_json_text(e->context));
     if (e->blocker)
         json_object_set_new(je, "blocker", json_blocker(e->blocker));
     return je;
@@ -95,6 +95,9 @@ static json_t *json_migration(const dbm_mig_result *m)
     json_object_set_new(jm, "transactional", json_boolean(m->transactional));
     json_object_set_new(jm, "statement_count", json_integer(m->statement_count));
     json_object_set_new(jm, "note", dbm_json_text(m->note));
+    json_object_set_new(jm, "earlier", json_boolean(m->earlier));
+    json_object_set_new(jm, "applied_at", jstr(m->applied_at));
+    json_object_set_new(jm, "excerpt", dbm_json_text(m->excerpt));
     for (size_t k = 0; k < m->nstmts; k++)
         json_array_append_new(stmts, json_statement(&m->stmts[k]));
     json_object_set_new(jm, "statements", stmts);

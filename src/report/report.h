@@ -33,6 +33,7 @@ typedef struct {
     const char *server_url, *repository; /* for commit links; may be NULL */
     bool quiet_terminal;                 /* don't print the summary on the terminal */
     size_t limit;                        /* the summary's bound in bytes; 0: DBM_SUMMARY_LIMIT */
+    bool frame_in_log; /* the JSON report framed on standard output too (dbm_report_frame) */
 } dbm_emit_opts;
 
 #define DBM_SUMMARY_LIMIT (63u * 1024u) /* under the 64 KiB DESIGN promises */
@@ -60,6 +61,32 @@ char *dbm_report_json(const dbm_report *r);
  * not be written (the run's own outcome is unchanged by that).
  */
 int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts);
+
+/* --- a report that travels from a remote run (remote.c) --- */
+
+/*
+ * The JSON report framed for a log that a caller reads back (run-in: ecs):
+ * a begin line with the length and SHA-256, base64 lines, an end line.
+ * Caller frees.
+ */
+char *dbm_report_frame(const char *json);
+
+/* Reads frames out of log lines, one line at a time. */
+typedef struct dbm_frame_reader dbm_frame_reader;
+dbm_frame_reader *dbm_frame_reader_new(void);
+/* Feed a line (without its newline); true when it is part of a frame, not for the log. */
+bool dbm_frame_reader_line(dbm_frame_reader *fr, const char *line);
+/* The JSON of the last complete, intact frame, or NULL. Borrowed. */
+const char *dbm_frame_reader_json(const dbm_frame_reader *fr);
+/* Whether the last frame begun was cut or did not match its length and digest. */
+bool dbm_frame_reader_broken(const dbm_frame_reader *fr);
+void dbm_frame_reader_free(dbm_frame_reader *fr); /* accepts NULL */
+
+/*
+ * Fill r (new and empty but for its command) from a JSON report (json.c's
+ * fields). DBM_EGENERIC when the text is not one.
+ */
+int dbm_report_from_json(dbm_report *r, const char *json, size_t len);
 
 /* --- the history command's runs (postgres/history.h's rows) --- */
 

@@ -17,10 +17,12 @@ setup() {
 
 write() { mkdir -p "$(dirname "$1")"; cat > "$1"; }
 
-# wait_for_query TEXT: until a session of the test database runs a query holding TEXT.
+# wait_for_query TEXT: until a session of the test database runs a query holding TEXT, or
+# db-migrate's session sleeps in pg_sleep (a batch's text can pass the 1 KB of it the server
+# keeps for display, and TEXT is then out of sight; each test's only sleep is TEXT's).
 wait_for_query() {
   for _ in $(seq 1 200); do
-    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE '%$1%' AND pid <> pg_backend_pid()")" != 0 ] && return 0
+    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND (query LIKE '%$1%' OR (wait_event = 'PgSleep' AND application_name = 'db-migrate')) AND pid <> pg_backend_pid()")" != 0 ] && return 0
     sleep 0.05
   done
   echo "no query with '$1' started" >&2

@@ -207,6 +207,18 @@ terminate_sleeper() {
 3|applied" ]
 }
 
+@test "a killed backend during a file that runs its own BEGIN/COMMIT is reported without libpq's severity prefix" {
+  printf 'BEGIN;\nCREATE TABLE a (x int);\nSELECT pg_sleep(5);\nCOMMIT;\n' > migrations/001_own_tx.sql
+  terminate_query '%pg_sleep(5)%' 3>&- &
+  BG_PIDS="$BG_PIDS $!"
+  run_dbm 1 apply
+  [ "$(printf '%s\n' "$output" | grep '^error: ' | tail -1)" = "error: unable to apply 'migrations/001_own_tx.sql': terminating connection due to administrator command" ] || { echo "$output"; false; }
+  [[ "$output" != *"FATAL:"* ]]
+  [ "$(sql "SELECT count(*) FROM pg_class WHERE relname = 'a'")" = 0 ]
+  run_dbm 0 apply
+  [ "$(sql "SELECT status FROM db_migrate.migrations")" = applied ]
+}
+
 @test "a cut network is reported as the cause, and the rerun resumes after the dead run" {
   # Cut once statement 1 ran and statement 2 is claimed and recorded as in progress (the second
   # INSERT: the progress rows), before it runs: the rerun takes its claim again and runs it.
@@ -224,4 +236,27 @@ terminate_sleeper() {
   [[ "$output" == *"notice: closed run 1 ("*") as abandoned"* ]]
   [ "$(sql "SELECT count(*) FROM pg_class WHERE relname IN ('s1', 's2')")" = 2 ]
   [ "$(sql "SELECT string_agg(outcome, ',' ORDER BY id) FROM db_migrate.runs")" = "abandoned,applied" ]
+}
+
+@test "a connection lost right after a file's own COMMIT does not run the file again" {
+  printf 'BEGIN;\nCREATE TABLE IF NOT EXISTS hits (x int);\nCREATE SEQUENCE IF NOT EXISTS hits_seq;\nINSERT INTO hits VALUES (1);\nCOMMIT;\n' > migrations/001_own_tx.sql
+  port=$(free_port)
+  # Cut at the file's COMMIT: the first one after its CREATE SEQUENCE.
+  python3 "$BATS_TEST_DIRNAME/fixtures/cutproxy.py" "$port" "$PGTEST_PORT" COMMIT 1 "CREATE SEQUENCE" > "$WORK/proxy.out" 2>&1 3>&- &
+  BG_PIDS="$BG_PIDS $!"
+  for _ in $(seq 50); do grep -q ready "$WORK/proxy.out" 2>/dev/null && break; sleep 0.1; done
+  run "$DBM" apply --database-url "postgresql://postgres@127.0.0.1:$port/$DBNAME?sslmode=disable"
+  [ "$status" -eq 1 ] || { echo "$output"; false; }
+  # The row was recorded in the file's own transaction, which committed.
+  [ "$(sql "SELECT count(*) FROM hits")" = 1 ]
+  [ "$(sql "SELECT status, transactional FROM db_migrate.migrations")" = "applied|t" ]
+  run_dbm 0 apply
+  [[ "$output" == *"up to date: nothing to apply"* ]]
+  [ "$(sql "SELECT count(*) FROM hits")" = 1 ]
+  # A failing statement rolls the row back with the file's work.
+  printf 'BEGIN;\nINSERT INTO hits VALUES (2);\nSELECT 1/0;\nCOMMIT;\n' > migrations/002_fails.sql
+  run_dbm 1 apply
+  [[ "$output" == *"error: unable to apply 'migrations/002_fails.sql': division by zero"* ]] || { echo "$output"; false; }
+  [ "$(sql "SELECT count(*) FROM hits")" = 1 ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 1 ]
 }

@@ -409,10 +409,63 @@ static void switches_and_booleans(void **state)
     dbm_config_free(cfg);
 }
 
+/* run-in: ecs's override is `db-migrate CMD ...`: on an image whose entrypoint is the
+ * binary, the leading word is nothing; anywhere else in the line it is an argument. */
+static void leading_program_word_is_ignored(void **state)
+{
+    dbm_config *cfg = NULL;
+
+    assert_int_equal(load(&cfg, "db-migrate", "status", "--lock-timeout", "2s", NULL), 0);
+    assert_string_equal(cfg->command, "status");
+    assert_null(cfg->args[0]);
+    dbm_config_free(cfg);
+    assert_int_equal(load(&cfg, "new", "db-migrate", NULL), 0);
+    assert_string_equal(cfg->command, "new");
+    assert_string_equal(cfg->args[0], "db-migrate");
+    dbm_config_free(cfg);
+}
+
+/* The remote options: run-in's values, what ecs and lambda need, what is forwarded. */
+static void remote_options_are_read_and_checked(void **state)
+{
+    dbm_config *cfg = NULL;
+
+    assert_int_equal(load(&cfg, NULL), 0);
+    assert_int_equal(cfg->run_in, DBM_RUN_IN_HERE);
+    assert_int_equal(cfg->remote_timeout_ms, 3600000);
+    dbm_config_free(cfg);
+    setenv("INPUT_RUN-IN", "ecs", 1);
+    setenv("INPUT_ECS-SERVICE", "api", 1);
+    setenv("INPUT_ECS-ASSIGN-PUBLIC-IP", "true", 1);
+    setenv("INPUT_LOCK-TIMEOUT", "9s", 1);
+    setenv("INPUT_DATABASE-URL", "postgresql://u:secret@h/db", 1);
+    assert_int_equal(load(&cfg, "--remote-timeout", "20m", NULL), 0);
+    assert_int_equal(cfg->run_in, DBM_RUN_IN_ECS);
+    assert_string_equal(cfg->ecs.service, "api");
+    assert_string_equal(cfg->ecs.assign_public_ip, "ENABLED");
+    assert_int_equal(cfg->remote_timeout_ms, 20 * 60000);
+    /* Forwarded: the lock timeout as given; never the connection string. */
+    assert_int_equal(cfg->nremote_opts, 1);
+    assert_string_equal(cfg->remote_opts[0].name, "lock-timeout");
+    assert_string_equal(cfg->remote_opts[0].value, "9s");
+    dbm_config_free(cfg);
+    unsetenv("INPUT_ECS-SERVICE");
+    assert_int_equal(load(&cfg, NULL), DBM_ECONFIG);
+    assert_non_null(strstr(dbm_error_message(), "ecs-task-definition or ecs-service"));
+    setenv("INPUT_RUN-IN", "lambda", 1);
+    assert_int_equal(load(&cfg, NULL), DBM_ECONFIG);
+    assert_non_null(strstr(dbm_error_message(), "lambda-function"));
+    setenv("INPUT_RUN-IN", "fargate", 1);
+    assert_int_equal(load(&cfg, NULL), DBM_ECONFIG);
+    assert_non_null(strstr(dbm_error_message(), "invalid value 'fargate' for run-in"));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, clean_env)
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(leading_program_word_is_ignored, clean_env),
+        cmocka_unit_test_setup(remote_options_are_read_and_checked, clean_env),
         T(migrations_dir_flag_beats_input_beats_default),
         T(inputs_are_read_with_hyphens_or_underscores),
         T(lock_timeout_flag_beats_input_beats_default),

@@ -119,9 +119,17 @@ static void every_listed_value_is_accepted_by_the_parser(void **state)
             dbm_config *cfg = NULL;
 
             assert_true(asprintf(&flag, "--%s=%s", o->name, o->values[i]) > 0);
-            char *argv[] = {(char *)"db-migrate", flag,           (char *)"--config",
-                            (char *)"/dev/null",  (char *)"plan", NULL};
-            if (dbm_config_load(&cfg, 5, argv) != 0)
+            /* What a remote run needs beside run-in, so that each run-in value loads. */
+            char *argv[] = {(char *)"db-migrate",
+                            flag,
+                            (char *)"--config",
+                            (char *)"/dev/null",
+                            (char *)"--ecs-task-definition=migrate",
+                            (char *)"--ecs-subnets=subnet-1",
+                            (char *)"--lambda-function=migrate",
+                            (char *)"plan",
+                            NULL};
+            if (dbm_config_load(&cfg, 8, argv) != 0)
                 fail_msg("%s: %s", flag, dbm_error_message());
             dbm_config_free(cfg);
             free(flag);

@@ -250,10 +250,51 @@ static void header_signature_matches_botocore_known_answer(void **state)
     assert_null(auth);
 }
 
+/*
+ * A JSON API call (ECS RunTask) signs its X-Amz-Target header too. The expected
+ * signatures are botocore's SigV4Auth for the same request at 2024-01-02T03:04:05Z.
+ */
+#define ECS_BODY "{\"cluster\":\"prod\",\"taskDefinition\":\"app:3\"}"
+
+static void header_signature_signs_the_target(void **state)
+{
+    dbm_sigv4_request r = {
+        .method = "POST",
+        .host = "ecs.eu-west-1.amazonaws.com",
+        .path = "/",
+        .content_type = "application/x-amz-json-1.1",
+        .body = ECS_BODY,
+        .body_len = strlen(ECS_BODY),
+        .region = "eu-west-1",
+        .service = "ecs",
+        .access_key_id = "AKIDEXAMPLE",
+        .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        .session_token = "session/token+=",
+        .target = "AmazonEC2ContainerServiceV20141113.RunTask",
+        .now = 1704164645,
+    };
+    char amz_date[17], *auth = NULL;
+
+    assert_int_equal(dbm_sigv4_sign_headers(&auth, amz_date, &r), 0);
+    assert_string_equal(
+        auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/eu-west-1/ecs/aws4_request, "
+              "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, "
+              "Signature=7e6d193b9fd489c9b8fb3007b213fa6fd8516ef5481550309d335657e82aca79");
+    free(auth);
+    r.session_token = NULL;
+    assert_int_equal(dbm_sigv4_sign_headers(&auth, amz_date, &r), 0);
+    assert_string_equal(
+        auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/eu-west-1/ecs/aws4_request, "
+              "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
+              "Signature=d973bda8af58e8e4e705fa351b0daaf63dda54bc179700c3ff7674858edf08fc");
+    free(auth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rds_token_matches_botocore_known_answer),
+        cmocka_unit_test(header_signature_signs_the_target),
         cmocka_unit_test(rds_token_signs_the_session_token),
         cmocka_unit_test(rds_token_changes_with_every_input),
         cmocka_unit_test(rds_token_rejects_bad_inputs),
