@@ -400,6 +400,11 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
     fleet f;
     int error;
 
+    if (cfg->run_in != DBM_RUN_IN_HERE) {
+        dbm_error_set(DBM_ECONFIG, "run-in other than 'here' does not run a fleet yet");
+        dbm_error_hint("run the fleet from a job that reaches the databases (run-in: here)");
+        return DBM_ECONFIG;
+    }
     if ((cfg->targets && (error = check_globs(cfg->targets, all, n)) < 0) ||
         (error = check_stages(stages, nstages, all, n)) < 0)
         return error;
