@@ -35,8 +35,10 @@ expect-deployed expect-migrations auth aws-region role-to-assume role-session-na
 ssh-private-key ssh-known-hosts sslmode sslrootcert report-file comment-on-pr github-token
 allow-apply-on-pull-request fail-on log-format run-in ecs-cluster ecs-service ecs-task-definition
 ecs-container ecs-image ecs-subnets ecs-security-groups ecs-assign-public-ip lambda-function
-remote-timeout""".split()
-outputs = "status applied-count pending-count applied-versions deployed-sha report-file".split()
+remote-timeout targets parallel shard fail-fast""".split()
+outputs = """status applied-count pending-count applied-versions deployed-sha report-file targets-count
+targets-failed targets-blocked targets-error targets-unreachable targets-locked targets-cancelled
+targets-skipped targets-applied targets-pending targets-up-to-date""".split()
 
 a = yaml.safe_load(open("action.yml", encoding="utf-8"))
 errors = []

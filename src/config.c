@@ -497,6 +497,51 @@ static int read_file(dbm_config *cfg, parsed_args *pa)
     return error;
 }
 
+/* shard I/N: this matrix job's share, 1 <= I <= N (the matrix's index counts from 1). */
+static int read_shard(dbm_config *cfg, const char *v)
+{
+    char *end;
+    long i, n;
+
+    if (!v || !*v)
+        return 0;
+    i = strtol(v, &end, 10);
+    if (end == v || *end != '/' || end[1] < '0' || end[1] > '9')
+        goto bad;
+    n = strtol(end + 1, &end, 10);
+    if (*end || i < 1 || n < 1 || i > n || n > 100000)
+        goto bad;
+    cfg->shard_index = i;
+    cfg->shard_count = n;
+    return 0;
+bad:
+    dbm_error_set(DBM_ECONFIG, "invalid value '%s' for shard", v);
+    dbm_error_hint("give I/N, this job's index from 1 to N, e.g. shard: ${{ matrix.shard }}/4");
+    return DBM_ECONFIG;
+}
+
+/* Fleets: targets, parallel, shard, fail-fast (DESIGN section 11). */
+static int read_fleet(dbm_config *cfg, const parsed_args *pa)
+{
+    const char *v = lookup(pa, "targets");
+    bool flag;
+    int error;
+
+    cfg->targets = dbm_xstrdup(v && *v ? v : NULL);
+    v = lookup(pa, "parallel");
+    if ((error = dbm_parse_count(&cfg->parallel, "parallel", v ? v : "4")) < 0)
+        return error;
+    if (cfg->parallel < 1 || cfg->parallel > 64) {
+        dbm_error_set(DBM_ECONFIG, "parallel '%s' is out of range", v);
+        dbm_error_hint("give a number of targets from 1 to 64");
+        return DBM_ECONFIG;
+    }
+    if ((error = parse_bool(&flag, "fail-fast", lookup(pa, "fail-fast"))) < 0)
+        return error;
+    cfg->fail_fast = flag;
+    return read_shard(cfg, lookup(pa, "shard"));
+}
+
 static const char *lookup_any(const void *pa, const char *name)
 {
     return lookup(pa, name);
@@ -511,7 +556,7 @@ static int read_remote(dbm_config *cfg, const parsed_args *pa)
 /* The steps of dbm_config_load, in the order their errors are reported. */
 static int (*const load_steps[])(dbm_config *cfg, const parsed_args *pa) = {
     read_command, read_paths, read_timeouts,  read_versions, read_auth,
-    read_ssh,     read_tls,   read_reporting, read_remote,
+    read_ssh,     read_tls,   read_reporting, read_remote,   read_fleet,
 };
 
 int dbm_config_load(dbm_config **out, int argc, char **argv)
@@ -566,6 +611,7 @@ void dbm_config_free(dbm_config *cfg)
     free(cfg->sslmode);
     free(cfg->sslrootcert);
     free(cfg->report_file);
+    free(cfg->targets);
     dbm_secret_free(cfg->github_token);
     free(cfg->gh.sha);
     free(cfg->gh.ref);

@@ -104,6 +104,12 @@ typedef struct {
         char *value;
     } remote_opts[24];
     size_t nremote_opts;
+    /* Fleets (DESIGN section 11): the config file's targets: selection, how many at once. */
+    char *targets; /* comma-separated globs over target names and groups; NULL: all */
+    long parallel; /* 1..64 */
+    long shard_index, shard_count; /* shard I/N: 1 <= I <= N; both 0 without shard */
+    bool fail_fast;                /* start no more targets after one failed */
+
     /* Set by the Lambda runtime (command/lambda.h), not an option: the monotonic time
      * (dbm_now_ms) by which the run must have answered; 0: none. */
     long long deadline_ms;

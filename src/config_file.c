@@ -43,6 +43,8 @@ struct dbm_config_file {
     size_t ntargets, captargets;
     dbm_config_placeholder *placeholders;
     size_t nplaceholders, capplaceholders;
+    char **stages;
+    size_t nstages, capstages;
 };
 
 /* What the walk needs: the document, and the path for messages. */
@@ -51,7 +53,7 @@ typedef struct {
     dbm_config_file *f;
 } walk;
 
-static const char *const sections[] = {"rules", "targets", "placeholders", NULL};
+static const char *const sections[] = {"rules", "targets", "stages", "placeholders", NULL};
 static const char *const target_keys[] = {"name", "group", "database-url", "schemas", NULL};
 
 static int line_of(const yaml_node_t *n)
@@ -288,6 +290,29 @@ static int read_targets(walk *w, const yaml_node_t *list)
     return 0;
 }
 
+/* stages: a list of group globs, in the order their targets run (section 11). */
+static int read_stages(walk *w, const yaml_node_t *list)
+{
+    int error;
+
+    if (list->type != YAML_SEQUENCE_NODE) {
+        at(w, list, "stages must be a list");
+        dbm_error_hint("write each stage as '- GROUP' (a glob over the targets' groups), canary "
+                       "first");
+        return DBM_ECONFIG;
+    }
+    for (yaml_node_item_t *i = list->data.sequence.items.start; i < list->data.sequence.items.top;
+         i++) {
+        char *value;
+        if ((error = string_value(&value, w, "a stage", yaml_document_get_node(w->doc, *i))) < 0)
+            return error;
+        dbm_array_grow((void **)&w->f->stages, &w->f->capstages, w->f->nstages + 1,
+                       sizeof(*w->f->stages));
+        w->f->stages[w->f->nstages++] = value;
+    }
+    return 0;
+}
+
 static int top_pair(walk *w, const yaml_node_t *k, const yaml_node_t *v, void *arg)
 {
     const char *key = scalar(k);
@@ -303,6 +328,8 @@ static int top_pair(walk *w, const yaml_node_t *k, const yaml_node_t *v, void *a
         return is_null(v) ? 0 : each_pair(w, v, "placeholders", placeholder_pair, NULL);
     if (!strcmp(key, "targets"))
         return is_null(v) ? 0 : read_targets(w, v);
+    if (!strcmp(key, "stages"))
+        return is_null(v) ? 0 : read_stages(w, v);
     for (const dbm_option *opt = dbm_options; opt->name; opt++)
         if ((opt->flags & DBM_OPTION_INPUT) && strcmp(opt->name, key) == 0)
             name = opt->name;
@@ -446,7 +473,16 @@ void dbm_config_file_free(dbm_config_file *f)
         dbm_secret_free(f->placeholders[i].value);
     }
     free(f->placeholders);
+    for (size_t i = 0; i < f->nstages; i++)
+        free(f->stages[i]);
+    free(f->stages);
     free(f);
+}
+
+const char *const *dbm_config_file_stages(const dbm_config_file *f, size_t *n)
+{
+    *n = f ? f->nstages : 0;
+    return *n ? (const char *const *)f->stages : NULL;
 }
 
 static const file_option *find_option(const dbm_config_file *f, const char *name)

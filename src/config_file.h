@@ -75,6 +75,9 @@ dbm_rule_level dbm_config_file_rule_level(const dbm_config_file *f, const char *
 const dbm_config_target *dbm_config_file_targets(const dbm_config_file *f, size_t *n);
 const dbm_config_placeholder *dbm_config_file_placeholders(const dbm_config_file *f, size_t *n);
 
+/* `stages:`: group globs in the order their targets run; *n is 0 (and NULL) when none. */
+const char *const *dbm_config_file_stages(const dbm_config_file *f, size_t *n);
+
 /* The linked libyaml's version ("0.2.5"), for --version. Static. */
 const char *dbm_config_file_library_version(void);
 

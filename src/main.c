@@ -60,7 +60,8 @@ static int run(const dbm_command_row *cmd, const dbm_config *cfg, int64_t starte
 {
     dbm_report *report = dbm_report_new(cmd->name);
     dbm_emit_opts emit;
-    int error = dbm_command_run(cmd, cfg, report);
+    int error = dbm_command_is_fleet(cmd, cfg) ? dbm_command_run_fleet(cmd, cfg, report)
+                                               : dbm_command_run(cmd, cfg, report);
 
     report->duration_ms = (double)(dbm_now_ms() - started);
     if (error < 0 && *dbm_error_message())

@@ -82,4 +82,21 @@ int dbm_command_generate(FILE *out, const char *what);
  */
 int dbm_command_run(const dbm_command_row *cmd, const dbm_config *cfg, dbm_report *report);
 
+/*
+ * Whether `cmd` runs on the config file's targets (DESIGN section 11): the
+ * file lists targets, and the command reports on a database (not `new` or
+ * `history`, nor a plan --offline).
+ */
+bool dbm_command_is_fleet(const dbm_command_row *cmd, const dbm_config *cfg);
+
+/*
+ * Run `cmd` on each target the `targets` option selects, `parallel` at once
+ * (fleet.c), filling report with a row per target (failures first) and each
+ * target's own record. Returns the worst target's code (an exit status of 2,
+ * then 1, then 3, then 4), its message naming the targets that did not succeed;
+ * DBM_ECONFIG before anything runs when a glob selects nothing, or when a
+ * command other than apply, plan and status is given several targets.
+ */
+int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm_report *report);
+
 #endif

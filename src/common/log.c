@@ -107,18 +107,33 @@ static void put_event(FILE *out, const char *level, const char *message, const c
     put_json(out, e);
 }
 
+static _Thread_local char prefix[128];
+
+void dbm_log_set_prefix(const char *name)
+{
+    snprintf(prefix, sizeof(prefix), "%s", name ? name : "");
+}
+
+/* text with this thread's prefix; caller frees. */
+static char *prefixed(const char *text)
+{
+    return *prefix ? dbm_xasprintf("[%s] %s", prefix, text) : dbm_xstrdup(text);
+}
+
 void dbm_log(const char *fmt, ...)
 {
     va_list ap;
-    char *text;
+    char *text, *line;
 
     va_start(ap, fmt);
     text = dbm_xvasprintf(fmt, ap);
     va_end(ap);
+    line = prefixed(text);
     if (log_json)
-        put_event(dbm_log_stream(), "INFO", text, NULL, 0, 0, NULL);
+        put_event(dbm_log_stream(), "INFO", line, NULL, 0, 0, NULL);
     else
-        put_line(dbm_log_stream(), text);
+        put_line(dbm_log_stream(), line);
+    free(line);
     free(text);
 }
 
@@ -161,6 +176,11 @@ void dbm_warn(const char *fmt, ...)
     va_start(ap, fmt);
     text = dbm_xvasprintf(fmt, ap);
     va_end(ap);
+    if (*prefix) {
+        char *line = prefixed(text);
+        free(text);
+        text = line;
+    }
     if (dbm_in_actions()) {
         dbm_annotate("warning", NULL, 0, 0, NULL, text);
     } else if (log_json) {

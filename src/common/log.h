@@ -47,6 +47,12 @@ void dbm_log_report(const char *headline, const char *report_json);
 /* Whether the log may use colour: its stream is a terminal and NO_COLOR is unset or empty. */
 bool dbm_log_color(void);
 
+/*
+ * This thread's log lines and warnings start with "[NAME] " (a fleet's
+ * target; in JSON, their message), until set again; NULL: none. Copied.
+ */
+void dbm_log_set_prefix(const char *name);
+
 /* One log line on the log's stream (a newline is added). */
 void dbm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -138,7 +138,27 @@ void dbm_report_free(dbm_report *r)
     free(r->migrations_digest);
     free(r->format);
     free(r->error);
+    for (size_t i = 0; i < r->ntargets; i++) {
+        free(r->targets[i].name);
+        free(r->targets[i].group);
+        free(r->targets[i].outcome);
+        free(r->targets[i].error);
+        dbm_report_free(r->targets[i].detail);
+    }
+    free(r->targets);
     free(r);
+}
+
+dbm_target_result *dbm_report_add_target(dbm_report *r, const char *name, const char *group)
+{
+    dbm_target_result *t;
+
+    dbm_array_grow((void **)&r->targets, &r->captargets, r->ntargets + 1, sizeof(*r->targets));
+    t = &r->targets[r->ntargets++];
+    memset(t, 0, sizeof(*t));
+    t->name = dbm_xstrdup(name);
+    t->group = dbm_xstrdup(group);
+    return t;
 }
 
 dbm_mig_result *dbm_report_add_migration(dbm_report *r, const char *version, const char *name,

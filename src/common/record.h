@@ -115,7 +115,23 @@ typedef struct {
     char *commit;
 } dbm_git_change_info;
 
+struct dbm_report;
+
+/*
+ * One target of a fleet (DESIGN section 11): its outcome and counts, and the
+ * full record of its own run.
+ */
 typedef struct {
+    char *name, *group; /* group NULL when none */
+    char *outcome;      /* its report's status, or unreachable, locked, error, skipped */
+    int exit_code;      /* what the run alone would have exited with (DESIGN section 7) */
+    int applied_count, pending_count;
+    double duration_ms;
+    char *error;               /* one line, or NULL */
+    struct dbm_report *detail; /* the target's own record; NULL when it was not run */
+} dbm_target_result;
+
+typedef struct dbm_report {
     char *command;  /* "apply", "plan", ... */
     char *status;   /* applied, up-to-date, pending, failed, blocked */
     char *database; /* user@host:port/dbname, never a password; NULL offline */
@@ -138,10 +154,17 @@ typedef struct {
     bool incomplete;
     double duration_ms;
     char *error; /* the run's error when it ended in one (one line), else NULL */
+    /* A fleet's run: a row per target, in the order they are shown (failures first). */
+    dbm_target_result *targets;
+    size_t ntargets, captargets;
+    int parallel; /* how many targets ran at once */
 } dbm_report;
 
 dbm_report *dbm_report_new(const char *command);
 void dbm_report_free(dbm_report *r); /* accepts NULL */
+
+/* Append a target's row (name and group copied); valid until the next add. */
+dbm_target_result *dbm_report_add_target(dbm_report *r, const char *name, const char *group);
 
 /* Set a string field of the report, copying value (NULL clears). */
 void dbm_report_set(char **field, const char *value);

@@ -29,7 +29,7 @@ static int write_file(const char *path, const char *text, bool append, const cha
  * error to tell. */
 static bool terminal_shown(const dbm_report *r, const dbm_emit_opts *opts)
 {
-    return !opts->quiet_terminal && (r->nmigs || r->nfindings);
+    return (!opts->quiet_terminal && (r->nmigs || r->nfindings)) || r->ntargets;
 }
 
 /*
@@ -43,7 +43,8 @@ static int emit_summary(const dbm_report *r, const dbm_emit_opts *opts)
     int error = 0;
 
     if (terminal_shown(r, opts)) {
-        char *text = dbm_report_terminal(r, dbm_log_color() && !dbm_log_json());
+        char *text = r->ntargets ? report_fleet_terminal(r)
+                                 : dbm_report_terminal(r, dbm_log_color() && !dbm_log_json());
         FILE *out = dbm_log_stream();
         fflush(stdout);
         if (dbm_log_json()) {
@@ -60,7 +61,9 @@ static int emit_summary(const dbm_report *r, const dbm_emit_opts *opts)
         free(text);
     }
     if (opts->summary_path) {
-        char *md = dbm_report_markdown(r, opts);
+        char *md = r->ntargets
+                       ? report_fleet_markdown(r, opts->limit ? opts->limit : DBM_SUMMARY_LIMIT)
+                       : dbm_report_markdown(r, opts);
         error = write_file(opts->summary_path, md, true, "job summary");
         free(md);
     }

@@ -6,6 +6,7 @@
 #include "report/report.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "report/render.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -147,6 +148,8 @@ char *dbm_report_json(const dbm_report *r)
         json_array_append_new(migs, json_migration(&r->migs[i]));
     json_object_set_new(root, "migrations", migs);
     json_object_set_new(root, "findings", json_findings(r));
+    if (r->ntargets)
+        json_object_update_missing_new(root, report_fleet_json(r));
     out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     return out ? out : dbm_xstrdup("{}");

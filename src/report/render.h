@@ -16,6 +16,8 @@
 #include "common/record.h"
 #include "common/util.h"
 
+#include <jansson.h>
+
 /* After a lock an earlier migration of the dry-run held already (dbm_lock.held_earlier). */
 #define DBM_REPORT_HELD_EARLIER "(held already by an earlier migration in this dry-run)"
 
@@ -94,5 +96,16 @@ void report_annotations(const dbm_report *r);
  * Caller frees.
  */
 char *report_outputs(const dbm_report *r, const char *report_path);
+
+/* --- a fleet's run (fleet.c): the record has targets --- */
+
+/* The plain-text account: the headline, a line per target, each failure's error. Caller frees. */
+char *report_fleet_terminal(const dbm_report *r);
+/* The job summary: the table, then each target's account collapsed, under limit bytes. */
+char *report_fleet_markdown(const dbm_report *r, size_t limit);
+/* {"parallel", "counts": {outcome: n}, "targets": [...]}, merged into the JSON report. */
+json_t *report_fleet_json(const dbm_report *r);
+/* targets-count and targets-OUTCOME=N lines for $GITHUB_OUTPUT. */
+void report_fleet_outputs(dbm_buf *b, const dbm_report *r);
 
 #endif

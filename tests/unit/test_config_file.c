@@ -103,7 +103,9 @@ static void options_of_each_type_are_read(void **state)
     dbm_config_free(cfg);
 }
 
-/* Every option that is an action input is a key of the file too, by the same name. */
+/* Every option that is an action input is a key of the file too, by the same name, but for
+ * `targets`: in the file that key is the fleet's list itself, and the selection among them is
+ * the flag's or the input's. */
 static void every_action_input_is_a_key_of_the_file(void **state)
 {
     size_t n = 0;
@@ -112,7 +114,7 @@ static void every_action_input_is_a_key_of_the_file(void **state)
         dbm_config_file *f = NULL;
         char *text;
 
-        if (!(o->flags & DBM_OPTION_INPUT))
+        if (!(o->flags & DBM_OPTION_INPUT) || !strcmp(o->name, "targets"))
             continue;
         text = dbm_xasprintf("%s: '%s'\n", o->name, o->values ? o->values[0] : "x");
         if (parse(&f, text) != 0)
@@ -327,6 +329,24 @@ static void targets_and_placeholders_are_checked_for_shape(void **state)
     assert_non_null(strstr(dbm_error_message(), "placeholder ':1x' is not a name"));
 }
 
+static void stages_are_a_list_of_group_globs(void **state)
+{
+    dbm_config_file *f = NULL;
+    const char *const *st;
+    size_t n;
+
+    assert_int_equal(parse(&f, "stages:\n  - canary\n  - 'eu-*'\n"), 0);
+    st = dbm_config_file_stages(f, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(st[0], "canary");
+    assert_string_equal(st[1], "eu-*");
+    dbm_config_file_free(f);
+    assert_int_equal(parse(&f, "stages: canary\n"), DBM_ECONFIG);
+    assert_non_null(strstr(dbm_error_message(), "line 1: stages must be a list"));
+    assert_int_equal(parse(&f, "stages:\n  - [a, b]\n"), DBM_ECONFIG);
+    assert_non_null(strstr(dbm_error_message(), "'a stage' takes a single value, not a list"));
+}
+
 /* Without --config the file is found at the root of the repository holding migrations-dir. */
 static void the_file_is_found_at_the_repository_root(void **state)
 {
@@ -373,6 +393,7 @@ int main(void)
         T(an_empty_file_or_none_sets_nothing),
         T(rules_take_a_level_per_rule),
         T(targets_and_placeholders_are_checked_for_shape),
+        T(stages_are_a_list_of_group_globs),
         T(the_file_is_found_at_the_repository_root),
     };
 #undef T

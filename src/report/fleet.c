@@ -1,0 +1,173 @@
+/*
+ * fleet.c - the renderings of a fleet's run (DESIGN section 11): a line per
+ * target (outcome, applied, pending, duration) in the record's order, which
+ * puts failures first; each target's own account collapsed under it in the
+ * job summary; the step outputs with a count per outcome; one JSON report
+ * with a targets[] array holding each target's own report.
+ */
+#include "common/json.h"
+#include "common/log.h"
+#include "report/render.h"
+#include "report/report.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The outcomes a target can end with, in the order the counts are told. */
+static const char *const outcomes[] = {"failed",  "blocked",    "error",   "unreachable",
+                                       "locked",  "cancelled",  "skipped", "applied",
+                                       "pending", "up-to-date", NULL};
+
+static size_t count_outcome(const dbm_report *r, const char *outcome)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->ntargets; i++)
+        n += strcmp(r->targets[i].outcome, outcome) == 0;
+    return n;
+}
+
+/* "5 targets: 1 failed, 1 unreachable, 3 applied" */
+static void headline(dbm_buf *b, const dbm_report *r)
+{
+    bool first = true;
+
+    dbm_buf_printf(b, "%s on %zu target%s: ", r->command, r->ntargets, r->ntargets == 1 ? "" : "s");
+    for (size_t k = 0; outcomes[k]; k++) {
+        size_t n = count_outcome(r, outcomes[k]);
+        if (n) {
+            dbm_buf_printf(b, "%s%zu %s", first ? "" : ", ", n, outcomes[k]);
+            first = false;
+        }
+    }
+    dbm_buf_printf(b, " (parallel %d)", r->parallel);
+}
+
+static void seconds(char *out, size_t size, double ms)
+{
+    snprintf(out, size, "%.1fs", ms / 1000.0);
+}
+
+char *report_fleet_terminal(const dbm_report *r)
+{
+    dbm_buf b = DBM_BUF_INIT;
+    size_t wname = strlen("target"), wout = strlen("outcome");
+
+    headline(&b, r);
+    dbm_buf_puts(&b, "\n\n");
+    for (size_t i = 0; i < r->ntargets; i++) {
+        size_t n = strlen(r->targets[i].name), o = strlen(r->targets[i].outcome);
+        wname = n > wname ? n : wname;
+        wout = o > wout ? o : wout;
+    }
+    dbm_buf_printf(&b, "  %-*s  %-*s  %7s  %7s  %8s\n", (int)wout, "outcome", (int)wname, "target",
+                   "applied", "pending", "duration");
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const dbm_target_result *t = &r->targets[i];
+        char dur[32];
+        char *name = dbm_printable(t->name);
+        seconds(dur, sizeof(dur), t->duration_ms);
+        dbm_buf_printf(&b, "  %-*s  %-*s  %7d  %7d  %8s\n", (int)wout, t->outcome, (int)wname, name,
+                       t->applied_count, t->pending_count, dur);
+        free(name);
+    }
+    for (size_t i = 0; i < r->ntargets; i++)
+        if (r->targets[i].error) {
+            char *name = dbm_printable(r->targets[i].name);
+            char *err = dbm_printable(r->targets[i].error);
+            dbm_buf_printf(&b, "%s%s: %s\n", i ? "" : "\n", name, err);
+            free(name);
+            free(err);
+        }
+    return dbm_buf_detach(&b);
+}
+
+char *report_fleet_markdown(const dbm_report *r, size_t limit)
+{
+    dbm_buf b = DBM_BUF_INIT;
+    dbm_buf head = DBM_BUF_INIT;
+
+    headline(&head, r);
+    dbm_buf_puts(&b, "## db-migrate: ");
+    report_md_text(&b, dbm_buf_cstr(&head));
+    dbm_buf_puts(&b, "\n\n| outcome | target | group | applied | pending | duration |\n"
+                     "| --- | --- | --- | ---: | ---: | ---: |\n");
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const dbm_target_result *t = &r->targets[i];
+        char dur[32];
+        seconds(dur, sizeof(dur), t->duration_ms);
+        dbm_buf_printf(&b, "| %s | ", t->outcome);
+        report_md_code(&b, t->name);
+        dbm_buf_puts(&b, " | ");
+        report_md_text(&b, t->group);
+        dbm_buf_printf(&b, " | %d | %d | %s |\n", t->applied_count, t->pending_count, dur);
+    }
+    dbm_buf_puts(&b, "\n");
+    /* Each target's account, collapsed, while there is room: the table above is whole. */
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const dbm_target_result *t = &r->targets[i];
+        char *text = t->detail ? dbm_report_terminal(t->detail, false) : NULL;
+        dbm_buf part = DBM_BUF_INIT;
+        dbm_buf_puts(&part, "<details><summary>");
+        report_html_text(&part, t->name);
+        dbm_buf_printf(&part, ": %s</summary>\n\n", t->outcome);
+        if (t->error) {
+            dbm_buf_puts(&part, "\n");
+            report_md_text(&part, t->error);
+            dbm_buf_puts(&part, "\n\n");
+        }
+        if (text && *text)
+            report_md_pre(&part, text);
+        dbm_buf_puts(&part, "\n</details>\n");
+        if (b.len + part.len + 64 < limit)
+            dbm_buf_puts(&b, dbm_buf_cstr(&part));
+        else if (b.len + 64 < limit) {
+            dbm_buf_puts(&b, "\n(more targets' details are in the JSON report)\n");
+            limit = 0;
+        }
+        dbm_buf_free(&part);
+        free(text);
+    }
+    dbm_buf_free(&head);
+    return dbm_buf_detach(&b);
+}
+
+json_t *report_fleet_json(const dbm_report *r)
+{
+    json_t *targets = json_array(), *counts = json_object();
+
+    for (size_t k = 0; outcomes[k]; k++)
+        json_object_set_new(counts, outcomes[k],
+                            json_integer((json_int_t)count_outcome(r, outcomes[k])));
+    json_t *fleet = json_object();
+
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const dbm_target_result *t = &r->targets[i];
+        char *detail = t->detail ? dbm_report_json(t->detail) : NULL;
+        json_t *o = json_object();
+        json_object_set_new(o, "name", dbm_json_text(t->name));
+        json_object_set_new(o, "group", dbm_json_text(t->group));
+        json_object_set_new(o, "outcome", json_string(t->outcome));
+        json_object_set_new(o, "exit_code", json_integer(t->exit_code));
+        json_object_set_new(o, "applied_count", json_integer(t->applied_count));
+        json_object_set_new(o, "pending_count", json_integer(t->pending_count));
+        json_object_set_new(o, "duration_ms", json_real(t->duration_ms));
+        json_object_set_new(o, "error", dbm_json_text(t->error));
+        json_object_set_new(o, "report", detail ? json_loads(detail, 0, NULL) : json_null());
+        json_array_append_new(targets, o);
+        free(detail);
+    }
+    json_object_set_new(fleet, "parallel", json_integer(r->parallel));
+    json_object_set_new(fleet, "counts", counts);
+    json_object_set_new(fleet, "targets", targets);
+    return fleet;
+}
+
+void report_fleet_outputs(dbm_buf *b, const dbm_report *r)
+{
+    dbm_buf_printf(b, "targets-count=%zu\n", r->ntargets);
+    for (size_t k = 0; outcomes[k]; k++)
+        dbm_buf_printf(b, "targets-%s=%zu\n", outcomes[k], count_outcome(r, outcomes[k]));
+}
