@@ -21,9 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fuzz_env(env);
     if (dbm_config_file_parse(&f, "db-migrate.yml", (const char *)data, size) == 0) {
-        for (size_t i = 0; dbm_option_names[i]; i++) {
-            const char *v = dbm_config_file_option(f, dbm_option_names[i]);
-            if (v && dbm_config_file_option_line(f, dbm_option_names[i]) < 1)
+        for (const dbm_option *o = dbm_options; o->name; o++) {
+            const char *v = dbm_config_file_option(f, o->name);
+            if (v && dbm_config_file_option_line(f, o->name) < 1)
                 FUZZ_FAIL();
         }
         for (size_t i = 0; dbm_rules[i].id; i++)

@@ -98,7 +98,7 @@ typedef struct {
     long long remote_timeout_ms; /* remote-timeout: how long the Action waits for a remote run */
     bool report_in_log;          /* --report-in-log: the JSON report framed in the log, too */
     /* The options a remote run takes from this one, as given (flag, input, config file):
-     * names from dbm_option_names or the command line's, values copied. */
+     * names from dbm_options (config_options.c), values copied. */
     struct {
         const char *name;
         char *value;
