@@ -108,14 +108,15 @@ run_action() {
     --env GITHUB_SERVER_URL=https://github.com --env GITHUB_API_URL=http://127.0.0.1:9
     --env RUNNER_TEMP=/github/runner_temp --env RUNNER_OS=Linux)
   # The entrypoint's output is caught in a file inside the container: under load, buildah run
-  # can end before it has copied the last of a process's output.
+  # can end before it has copied the last of a process's output. bash, not sh: dash drops the
+  # INPUT_* variables whose names hold a hyphen, which the runner passes and bash keeps.
   mkdir -p "$T/capture"
   # shellcheck disable=SC2086
   run buildah run --isolation chroot --workingdir /github/workspace \
     -v "$WS:/github/workspace" -v "$T/file_commands:/github/file_commands" \
     -v "$T/workflow:/github/workflow" -v "$T/home:/github/home" \
     -v "$T/runner_temp:/github/runner_temp" -v "$T/capture:/capture" \
-    "${envs[@]}" "$CTR" -- /bin/sh -c 'exec "$@" >/capture/out 2>&1' sh $ENTRYPOINT
+    "${envs[@]}" "$CTR" -- /bin/bash -c 'exec "$@" >/capture/out 2>&1' bash $ENTRYPOINT
   output=$(cat "$T/capture/out")
   if [ "$status" -ne "$want" ]; then
     echo "expected exit $want, got $status; inputs: $*" >&2
