@@ -58,10 +58,15 @@ static char *first_failure(const json_t *answer)
     const char *arn = dbm_aws_json_str(f, "arn"), *reason = dbm_aws_json_str(f, "reason");
     const char *detail = dbm_aws_json_str(f, "detail");
 
+    char *text, *line;
+
     if (!f)
         return NULL;
-    return dbm_xasprintf("%s%s%s%s%s%s", arn ? arn : "", arn ? ": " : "", reason ? reason : "?",
+    text = dbm_xasprintf("%s%s%s%s%s%s", arn ? arn : "", arn ? ": " : "", reason ? reason : "?",
                          detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+    line = dbm_printable(text); /* quoted in an error line */
+    free(text);
+    return line;
 }
 
 /* A comma-separated list as a JSON array of its trimmed, non-empty items. */
@@ -404,6 +409,11 @@ int dbm_ecs_poll(dbm_ecs_run *run, dbm_ecs_status *st)
         st->stopped_reason = dbm_xasprintf("%s: %s", reason, dbm_aws_json_str(c, "reason"));
     else
         st->stopped_reason = dbm_xstrdup(reason);
+    if (st->stopped_reason) { /* quoted in an error line */
+        char *line = dbm_printable(st->stopped_reason);
+        free(st->stopped_reason);
+        st->stopped_reason = line;
+    }
 done:
     json_decref(ans);
     return rc;
