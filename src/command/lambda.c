@@ -52,11 +52,13 @@ static int invalid(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int invalid(const char *fmt, ...)
 {
     va_list ap;
-    char *msg;
+    char *text, *msg;
 
     va_start(ap, fmt);
-    msg = dbm_xvasprintf(fmt, ap);
+    text = dbm_xvasprintf(fmt, ap);
     va_end(ap);
+    msg = dbm_printable(text); /* names from the event: one line whatever they hold */
+    free(text);
     dbm_error_set(DBM_ECONFIG, "%s", msg);
     free(msg);
     return DBM_ECONFIG;
@@ -90,6 +92,7 @@ static int check_input_name(const char *name)
     const dbm_option *opt = dbm_option_find(name);
     const char *names[128];
     const char *likely;
+    char *shown;
     size_t n = 0;
 
     if (opt && (opt->flags & DBM_OPTION_INPUT))
@@ -98,7 +101,9 @@ static int check_input_name(const char *name)
         if (o->flags & DBM_OPTION_INPUT)
             names[n++] = o->name;
     likely = dbm_suggest(name, names, n);
-    dbm_error_set(DBM_ECONFIG, "unknown input '%s' in the event", name);
+    shown = dbm_printable(name);
+    dbm_error_set(DBM_ECONFIG, "unknown input '%s' in the event", shown);
+    free(shown);
     if (likely)
         dbm_error_hint("did you mean '%s'?", likely);
     else
@@ -310,11 +315,32 @@ static int run(const dbm_command_row *cmd, const dbm_config *cfg, dbm_report *re
     return error;
 }
 
+int dbm_lambda_event_load(dbm_config **cfg, const dbm_command_row **cmd, const json_t *event)
+{
+    event_args args = {{NULL}, 0};
+    int error;
+
+    *cfg = NULL;
+    *cmd = NULL;
+    if ((error = event_argv(&args, event)) < 0 ||
+        (error = dbm_config_load(cfg, args.n, args.v)) < 0 ||
+        (error = set_audit(*cfg, json_object_get(event, "audit"))) < 0 ||
+        (error = dbm_command_find(cmd, (*cfg)->command)) < 0)
+        goto done;
+    error = dbm_command_check_args(*cmd, *cfg);
+done:
+    args_free(&args);
+    if (error < 0) {
+        dbm_config_free(*cfg);
+        *cfg = NULL;
+    }
+    return error;
+}
+
 /* One invocation, answered whatever happens. */
 static void invocation(const char *api, const dbm_lambda_invocation *inv, bool default_json)
 {
     json_t *event = json_loads(inv->event, 0, NULL);
-    event_args args = {{NULL}, 0};
     dbm_config *cfg = NULL;
     const dbm_command_row *cmd = NULL;
     dbm_report *report = NULL;
@@ -323,11 +349,7 @@ static void invocation(const char *api, const dbm_lambda_invocation *inv, bool d
     dbm_error_clear();
     dbm_stop_reset();
     dbm_log_use_json(default_json);
-    if ((error = event_argv(&args, event)) < 0 ||
-        (error = dbm_config_load(&cfg, args.n, args.v)) < 0 ||
-        (error = set_audit(cfg, json_object_get(event, "audit"))) < 0 ||
-        (error = dbm_command_find(&cmd, cfg->command)) < 0 ||
-        (error = dbm_command_check_args(cmd, cfg)) < 0) {
+    if ((error = dbm_lambda_event_load(&cfg, &cmd, event)) < 0) {
         answer_invalid(api, inv->request_id);
         goto done;
     }
@@ -339,7 +361,6 @@ static void invocation(const char *api, const dbm_lambda_invocation *inv, bool d
 done:
     dbm_report_free(report);
     dbm_config_free(cfg);
-    args_free(&args);
     json_decref(event);
 }
 

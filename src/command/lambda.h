@@ -34,6 +34,19 @@
 /* The errorType of an event that cannot become a run (exit status 2 for the caller). */
 #define DBM_LAMBDA_INVALID_EVENT "DbMigrate.InvalidEvent"
 
+#include "command/command.h"
+#include "config.h"
+
+#include <jansson.h>
+
+/*
+ * The configuration and command an event asks for (its argv over the
+ * environment and db-migrate.yml, then its audit), checked as a command line
+ * is. 0, or DBM_ECONFIG with the one-line error and hint of an invalid event;
+ * *cfg is the caller's (NULL on error).
+ */
+int dbm_lambda_event_load(dbm_config **cfg, const dbm_command_row **cmd, const json_t *event);
+
 /*
  * Serve invocations from the Runtime API at `api` (host:port) until the
  * Runtime API cannot be reached. Returns the process's exit status then

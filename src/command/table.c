@@ -5,6 +5,7 @@
 #include "command/command.h"
 #include "command/commands.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/suggest.h"
 #include "common/util.h"
 
@@ -41,6 +42,7 @@ int dbm_command_find(const dbm_command_row **out, const char *word)
 {
     dbm_buf names = DBM_BUF_INIT;
     const char *words[32], *likely;
+    char *shown;
     size_t n = 0;
 
     for (size_t i = 0; i < dbm_ncommands; i++)
@@ -55,7 +57,9 @@ int dbm_command_find(const dbm_command_row **out, const char *word)
             words[n++] = dbm_commands[i].name;
     }
     likely = dbm_suggest(word, words, n);
-    dbm_error_set(DBM_ECONFIG, "unknown command '%s'", word);
+    shown = dbm_printable(word); /* a word from an event or a script: one line */
+    dbm_error_set(DBM_ECONFIG, "unknown command '%s'", shown);
+    free(shown);
     if (likely)
         dbm_error_hint("did you mean '%s'? (commands: %s)", likely, dbm_buf_cstr(&names));
     else

@@ -54,10 +54,12 @@ static char *server_text(const char *text)
     return p;
 }
 
-/* The word after `marker` in `message` (up to a space or the end), or NULL. Caller frees. */
+/* The word after `marker` in `message` (up to a space or the end), printable, or NULL. Caller
+ * frees. */
 static char *word_after(const char *message, const char *marker)
 {
     const char *p = message ? strstr(message, marker) : NULL;
+    char *word, *printable;
     size_t n;
 
     if (!p)
@@ -66,7 +68,12 @@ static char *word_after(const char *message, const char *marker)
     n = strcspn(p, " \t\r\n");
     while (n > 0 && (p[n - 1] == '.' || p[n - 1] == ','))
         n--;
-    return n ? dbm_xstrndup(p, n) : NULL;
+    if (!n)
+        return NULL;
+    word = dbm_xstrndup(p, n);
+    printable = dbm_printable(word);
+    free(word);
+    return printable;
 }
 
 /*
@@ -82,7 +89,7 @@ static int refused(const dbm_http_response *resp, const dbm_aws_call *call)
     char *header = dbm_http_header(resp, "X-Amzn-ErrorType");
     const char *type = dbm_aws_json_str(root, "__type");
     const char *message = dbm_aws_json_str(root, "message");
-    char *code, *msg, *action = NULL, *resource = NULL;
+    char *raw_code, *code, *msg, *action = NULL, *resource = NULL;
     int rc;
 
     if (!type)
@@ -91,7 +98,9 @@ static int refused(const dbm_http_response *resp, const dbm_aws_call *call)
         message = dbm_aws_json_str(root, "Message");
     if (type && strchr(type, '#'))
         type = strchr(type, '#') + 1;
-    code = dbm_xstrndup(type ? type : "", type ? strcspn(type, ":") : 0);
+    raw_code = dbm_xstrndup(type ? type : "", type ? strcspn(type, ":") : 0);
+    code = server_text(raw_code);
+    free(raw_code);
     msg = server_text(message);
     if (call->quiet_code && strcmp(code, call->quiet_code) == 0) {
         rc = DBM_ENOTFOUND;

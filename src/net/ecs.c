@@ -58,10 +58,15 @@ static char *first_failure(const json_t *answer)
     const char *arn = dbm_aws_json_str(f, "arn"), *reason = dbm_aws_json_str(f, "reason");
     const char *detail = dbm_aws_json_str(f, "detail");
 
+    char *text, *line;
+
     if (!f)
         return NULL;
-    return dbm_xasprintf("%s%s%s%s%s%s", arn ? arn : "", arn ? ": " : "", reason ? reason : "?",
+    text = dbm_xasprintf("%s%s%s%s%s%s", arn ? arn : "", arn ? ": " : "", reason ? reason : "?",
                          detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+    line = dbm_printable(text); /* quoted in an error line */
+    free(text);
+    return line;
 }
 
 /* A comma-separated list as a JSON array of its trimmed, non-empty items. */
@@ -110,15 +115,32 @@ static int describe_service(dbm_ecs_run *run, const dbm_ecs_opts *o, char **td)
     return rc;
 }
 
+/* Text ECS sent that db-migrate names in a line: a string without control characters. */
+static bool one_line(const char *s)
+{
+    if (!s)
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
+/* A task definition as ECS describes it: an object with its ARN. */
+static bool task_def_ok(const json_t *td)
+{
+    return json_is_object(td) && one_line(dbm_aws_json_str(td, "taskDefinitionArn"));
+}
+
 static int describe_task_definition(dbm_ecs_run *run, const char *td)
 {
     json_t *ans = NULL;
     int rc = ecs_call(&ans, run, "DescribeTaskDefinition", json_pack("{s:s}", "taskDefinition", td),
                       td, RETRIES);
 
-    if (rc == 0 && !json_is_object(json_object_get(ans, "taskDefinition"))) {
+    if (rc == 0 && !task_def_ok(json_object_get(ans, "taskDefinition"))) {
         rc = dbm_error_set(DBM_ECONNECT, "unexpected answer from aws ecs DescribeTaskDefinition: "
-                                         "no taskDefinition");
+                                         "no taskDefinition with a taskDefinitionArn");
     } else if (rc == 0) {
         run->task_def = json_incref(json_object_get(ans, "taskDefinition"));
     }
@@ -136,7 +158,9 @@ static json_t *find_container(json_t *task_def, const char *name)
     {
         const char *n = dbm_aws_json_str(c, "name");
         json_t *essential = json_object_get(c, "essential");
-        if (name ? (n && strcmp(n, name) == 0) : !json_is_false(essential))
+        if (!one_line(n))
+            continue; /* ECS names every container: not one to run */
+        if (name ? strcmp(n, name) == 0 : !json_is_false(essential))
             return c;
     }
     return NULL;
@@ -167,9 +191,9 @@ static int register_with_image(dbm_ecs_run *run, const char *image)
     json_object_set_new(c, "image", json_string(image));
     rc = ecs_call(&ans, run, "RegisterTaskDefinition", req,
                   dbm_aws_json_str(run->task_def, "family"), 0);
-    if (rc == 0 && !json_is_object(json_object_get(ans, "taskDefinition")))
+    if (rc == 0 && !task_def_ok(json_object_get(ans, "taskDefinition")))
         rc = dbm_error_set(DBM_ECONNECT, "unexpected answer from aws ecs RegisterTaskDefinition: "
-                                         "no taskDefinition");
+                                         "no taskDefinition with a taskDefinitionArn");
     if (rc == 0) {
         json_decref(run->task_def);
         run->task_def = json_incref(json_object_get(ans, "taskDefinition"));
@@ -385,6 +409,11 @@ int dbm_ecs_poll(dbm_ecs_run *run, dbm_ecs_status *st)
         st->stopped_reason = dbm_xasprintf("%s: %s", reason, dbm_aws_json_str(c, "reason"));
     else
         st->stopped_reason = dbm_xstrdup(reason);
+    if (st->stopped_reason) { /* quoted in an error line */
+        char *line = dbm_printable(st->stopped_reason);
+        free(st->stopped_reason);
+        st->stopped_reason = line;
+    }
 done:
     json_decref(ans);
     return rc;

@@ -41,9 +41,9 @@ int dbm_lambda_next(dbm_lambda_invocation **out, const char *api)
     inv = dbm_xcalloc(1, sizeof(*inv));
     inv->request_id = dbm_http_header(resp, "Lambda-Runtime-Aws-Request-Id");
     if (resp->status != 200 || !inv->request_id || !*inv->request_id) {
-        error = dbm_error_set(DBM_ECONNECT,
-                              "the Lambda Runtime API answered the next invocation with HTTP %ld%s",
-                              resp->status, inv->request_id ? "" : " and no request id");
+        error = dbm_error_set(
+            DBM_ECONNECT, "the Lambda Runtime API answered the next invocation with HTTP %ld%s",
+            resp->status, inv->request_id && *inv->request_id ? "" : " and no request id");
         goto done;
     }
     if ((deadline = dbm_http_header(resp, "Lambda-Runtime-Deadline-Ms")))
