@@ -81,12 +81,14 @@ static int function_error(const dbm_lambda_result *r, const char *function)
 {
     const char *type = json_string_value(json_object_get(r->payload, "errorType"));
     const char *msg = json_string_value(json_object_get(r->payload, "errorMessage"));
-    char *line = dbm_printable(msg ? msg : "");
-    char *hint = strchr(line, '\n') ? strchr(line, '\n') : NULL;
+    /* Split at the first line end before cleaning: the runtime sends "error\nhint: ...". */
+    const char *nl = msg ? strchr(msg, '\n') : NULL;
+    char *first = nl ? dbm_xstrndup(msg, (size_t)(nl - msg)) : dbm_xstrdup(msg ? msg : "");
+    char *line = dbm_printable(first);
+    char *hint = nl ? dbm_printable(nl + 1) : NULL;
     int error;
 
-    if (hint)
-        *hint++ = '\0';
+    free(first);
     if (type && strcmp(type, INVALID_EVENT) == 0) {
         error = dbm_error_set(DBM_ECONFIG, "%s", line);
         if (hint)
@@ -103,6 +105,7 @@ static int function_error(const dbm_lambda_result *r, const char *function)
                            "(see docs/remote-runs.md), and its log above");
     }
     free(line);
+    free(hint);
     return error;
 }
 

@@ -175,12 +175,8 @@ static int sign(char *headers[], const dbm_aws_call *call, const char *url, cons
                                                      .session_token = c->session_token,
                                                      .target = target,
                                                      .now = time(NULL)});
-    if (rc == 0) {
-        headers[2] = dbm_xasprintf("X-Amz-Date: %s", amz_date);
-        headers[3] = dbm_xasprintf("Authorization: %s", auth);
-        if (c->session_token)
-            headers[4] = dbm_xasprintf("X-Amz-Security-Token: %s", c->session_token);
-    }
+    if (rc == 0)
+        dbm_aws_auth_headers(headers + 2, amz_date, auth, c->session_token);
     free(auth);
     free(host);
     free(path);

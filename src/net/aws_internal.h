@@ -41,6 +41,14 @@ int dbm_aws_sts_assume(dbm_aws_credentials **out, const dbm_sts_call *call);
  */
 void dbm_aws_url_host_path(char **host, char **path, const char *url);
 
+/*
+ * The headers a SigV4 signature adds, into out[0..2]: X-Amz-Date, Authorization
+ * and, with a session token, X-Amz-Security-Token (else out[2] is left alone).
+ * The caller frees them (they hold secrets: dbm_secret_free).
+ */
+void dbm_aws_auth_headers(char *out[3], const char *amz_date, const char *auth,
+                          const char *session_token);
+
 /* ---- shared config and credentials files (aws_profile.c) ---- */
 
 /*

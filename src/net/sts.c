@@ -349,6 +349,15 @@ void dbm_aws_url_host_path(char **host, char **path, const char *url)
     *path = *h == '/' ? dbm_xstrndup(h, strcspn(h, "?#")) : dbm_xstrdup("/");
 }
 
+void dbm_aws_auth_headers(char *out[3], const char *amz_date, const char *auth,
+                          const char *session_token)
+{
+    out[0] = dbm_xasprintf("X-Amz-Date: %s", amz_date);
+    out[1] = dbm_xasprintf("Authorization: %s", auth);
+    if (session_token)
+        out[2] = dbm_xasprintf("X-Amz-Security-Token: %s", session_token);
+}
+
 /* The SigV4 headers of an AssumeRole call into headers[2..5]; the caller frees them. */
 static int sign_call(char *headers[6], const dbm_sts_call *call, const char *url,
                      const dbm_buf *form)
@@ -371,12 +380,8 @@ static int sign_call(char *headers[6], const dbm_sts_call *call, const char *url
                                                      .secret_access_key = c->secret_access_key,
                                                      .session_token = c->session_token,
                                                      .now = call->now ? call->now : time(NULL)});
-    if (rc == 0) {
-        headers[2] = dbm_xasprintf("X-Amz-Date: %s", amz_date);
-        headers[3] = dbm_xasprintf("Authorization: %s", auth);
-        if (c->session_token)
-            headers[4] = dbm_xasprintf("X-Amz-Security-Token: %s", c->session_token);
-    }
+    if (rc == 0)
+        dbm_aws_auth_headers(headers + 2, amz_date, auth, c->session_token);
     free(auth);
     free(host);
     free(path);
