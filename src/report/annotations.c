@@ -2,6 +2,7 @@
  * annotations.c - failed migrations and findings as annotations: workflow
  * commands under GitHub Actions, "level: file:line:col: message" lines on
  * stderr elsewhere. common/log.c writes them and escapes their properties.
+ * A fleet's are a line per target (fleet.c).
  */
 #include "common/log.h"
 #include "report/render.h"
@@ -17,6 +18,11 @@ static char *with_hint(const char *message, const char *hint)
 void report_annotations(const dbm_report *r)
 {
     static const char *const level[] = {"notice", "warning", "error"};
+
+    if (r->ntargets) {
+        report_fleet_annotations(r);
+        return;
+    }
 
     for (size_t i = 0; i < r->nmigs; i++) {
         const dbm_error_info *e = r->migs[i].error;
