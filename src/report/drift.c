@@ -236,12 +236,18 @@ static bool same_group(const report_drift_row *a, const report_drift_row *b)
            (a->newest == b->newest || (a->newest && b->newest && !strcmp(a->newest, b->newest)));
 }
 
+/* Worst first; a target not compared last: its failure is told above the drift already. */
+static int rank(report_drift_state s)
+{
+    return s == REPORT_DRIFT_NOT_COMPARED ? -1 : (int)s;
+}
+
 static int by_group(const void *a, const void *b)
 {
     const report_drift_group *x = a, *y = b;
 
     if (x->first->state != y->first->state)
-        return x->first->state > y->first->state ? -1 : 1;
+        return rank(x->first->state) > rank(y->first->state) ? -1 : 1;
     if (x->count != y->count)
         return x->count > y->count ? -1 : 1;
     return x->first < y->first ? -1 : x->first > y->first;
@@ -285,14 +291,18 @@ void report_drift_group_names(dbm_buf *b, const report_drift *d, const report_dr
         dbm_buf_printf(b, " and %zu more", g->count - NAMES_SHOWN);
 }
 
-/* "1 failed, 2 behind, 3 clean" over the states present, worst first. */
+/* "1 failed, 2 behind, 3 clean, 1 not-compared": the states present, worst first. */
 void report_drift_counts(dbm_buf *b, const report_drift *d)
 {
+    static const report_drift_state order[] = {
+        REPORT_DRIFT_FAILED, REPORT_DRIFT_EDITED, REPORT_DRIFT_MISSING,     REPORT_DRIFT_BEHIND,
+        REPORT_DRIFT_AHEAD,  REPORT_DRIFT_CLEAN,  REPORT_DRIFT_NOT_COMPARED};
     bool first = true;
 
-    for (int s = REPORT_DRIFT_NSTATES - 1; s >= 0; s--)
-        if (d->count[s]) {
-            dbm_buf_printf(b, "%s%zu %s", first ? "" : ", ", d->count[s], state_names[s]);
+    for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+        if (d->count[order[k]]) {
+            dbm_buf_printf(b, "%s%zu %s", first ? "" : ", ", d->count[order[k]],
+                           state_names[order[k]]);
             first = false;
         }
 }
