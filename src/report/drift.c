@@ -151,6 +151,8 @@ static void classify(report_drift_row *w, const tally *all, size_t n, dbm_format
     for (size_t k = 0; k < r->nmigs; k++) {
         const dbm_mig_result *m = &r->migs[k];
         const tally *t = find(all, n, m->version);
+        if (!m->version)
+            continue;
         if (is_applied(m)) {
             w->napplied++;
             if (!w->newest || dbm_version_cmp(format, m->version, w->newest) > 0)

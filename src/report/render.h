@@ -85,7 +85,8 @@ void report_put_bytes(dbm_buf *b, long long n);
 
 /* --- annotations.c --- */
 
-/* One annotation per failed migration and per finding (common/log.h's dbm_annotate). */
+/* One annotation per failed migration and per finding (common/log.h's dbm_annotate); for a
+ * fleet, its targets' (report_fleet_annotations), then each distinct one of their files'. */
 void report_annotations(const dbm_report *r);
 
 /* --- outputs.c --- */

@@ -179,6 +179,8 @@ OUT
   [[ "$output" == *"::warning title=db-migrate%3A behind::drift: behind at 001: behind by 2: 002, 003"* ]]
   [[ "$output" == *"::warning title=db-migrate%3A edited::drift: edited at 003: edited after it was applied: 002"* ]]
   [ "$(printf '%s\n' "$output" | grep -c '^::warning title=db-migrate%3A ')" = 2 ]
+  # the edited file itself, as for one database
+  [ "$(printf '%s\n' "$output" | grep -c '^::error file=migrations/002_t2.sql,.*title=db-migrate%3A edited-applied::')" = 1 ]
 }
 
 @test "baseline, rollback and repair still take one target at a time" {

@@ -271,6 +271,25 @@ static void a_failed_target_is_an_error_and_drift_a_warning(void **state)
     dbm_report_free(r);
 }
 
+static void a_finding_on_many_targets_is_annotated_once(void **state)
+{
+    dbm_report *r = dbm_report_new("dry-run");
+    char *out;
+
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "t%d", i);
+        target(r, name, "pending", 0, "001:p");
+        dbm_report_add_finding(r->targets[i].detail, DBM_SEV_WARNING, "index-without-concurrently",
+                               "m/001.sql", 1, 1, "CREATE INDEX blocks writes");
+    }
+    out = fleet_annotations(r);
+    assert_string_equal(out, "::warning file=m/001.sql,line=1,col=1,title=db-migrate%3A "
+                             "index-without-concurrently::CREATE INDEX blocks writes\n");
+    free(out);
+    dbm_report_free(r);
+}
+
 static void annotations_are_capped(void **state)
 {
     dbm_report *r = dbm_report_new("apply");
@@ -306,6 +325,7 @@ int main(void)
         cmocka_unit_test(the_json_names_every_target),
         cmocka_unit_test(the_fleet_comment_stays_under_its_bound),
         cmocka_unit_test(a_failed_target_is_an_error_and_drift_a_warning),
+        cmocka_unit_test(a_finding_on_many_targets_is_annotated_once),
         cmocka_unit_test(annotations_are_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
