@@ -46,7 +46,8 @@ typedef struct {
     fleet_item *items;
     size_t count, next, end; /* the items; the next to start and the end of the running stage */
     size_t cap;
-    bool failed; /* a target failed: with fail-fast, no more start */
+    bool failed;             /* a target failed: with fail-fast, no more start */
+    dbm_fleet_globs *sglobs; /* the selection's "TARGET/SCHEMA" globs */
     pthread_mutex_t mu;
 } fleet;
 
@@ -530,6 +531,7 @@ static void add_schemas(fleet *f, const dbm_config_target *t, size_t stage)
         return;
     }
     dbm_log_set_prefix(NULL);
+    dbm_fleet_globs_match(f->sglobs, t->name, s->names, s->count);
     for (size_t k = 0; k < s->count; k++) {
         char *name = dbm_xasprintf("%s/%s", t->name, s->names[k]);
         if (!item_selected(cfg->targets, t, name) || !in_shard(cfg, name)) {
@@ -591,8 +593,13 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
     memset(&f, 0, sizeof(f));
     f.cmd = cmd;
     f.cfg = cfg;
+    f.sglobs = dbm_fleet_globs_new(cfg->targets);
     for (size_t i = 0; i < n; i++)
         add_target(&f, &all[i], stage_of(&all[i], stages, nstages));
+    if ((error = dbm_fleet_globs_check_free(f.sglobs)) < 0) {
+        items_free(&f);
+        return error;
+    }
     if (f.count > 1 && strcmp(cmd->name, "apply") && strcmp(cmd->name, "plan") &&
         strcmp(cmd->name, "status")) {
         items_free(&f);

@@ -9,6 +9,7 @@
 #include "postgres/tenants.h"
 #include "sql/ident.h"
 
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,5 +107,83 @@ int dbm_fleet_schema_settings(char **history, char **search_path, const dbm_conf
             t->search_path ? t->search_path : DBM_FLEET_SEARCH_PATH, schema, true);
     }
     free(tmpl);
+    return error;
+}
+
+/* --- the selection's "TARGET/SCHEMA" globs --- */
+
+struct dbm_fleet_globs {
+    struct schema_glob {
+        char *glob;
+        bool looked, hit; /* a target's schemas were read for it; one of them matched */
+        char *where;      /* the first target read for it, and a few of its schemas */
+    } * items;
+    size_t count, cap;
+};
+
+dbm_fleet_globs *dbm_fleet_globs_new(const char *targets)
+{
+    dbm_fleet_globs *f = dbm_xcalloc(1, sizeof(*f));
+    char *copy, *save = NULL;
+
+    if (!targets)
+        return f;
+    copy = dbm_xstrdup(targets);
+    for (char *g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+        g += strspn(g, " ");
+        g[strcspn(g, " ")] = '\0';
+        if (!strchr(g, '/'))
+            continue;
+        dbm_array_grow((void **)&f->items, &f->cap, f->count + 1, sizeof(*f->items));
+        f->items[f->count++] = (struct schema_glob){dbm_xstrdup(g), false, false, NULL};
+    }
+    free(copy);
+    return f;
+}
+
+void dbm_fleet_globs_match(dbm_fleet_globs *f, const char *target, char *const *names, size_t n)
+{
+    for (size_t i = 0; i < f->count; i++) {
+        struct schema_glob *g = &f->items[i];
+        char *part = dbm_xstrndup(g->glob, strcspn(g->glob, "/"));
+        bool mine = fnmatch(part, target, 0) == 0;
+        free(part);
+        if (!mine)
+            continue;
+        g->looked = true;
+        for (size_t k = 0; k < n && !g->hit; k++) {
+            char *name = dbm_xasprintf("%s/%s", target, names[k]);
+            g->hit = fnmatch(g->glob, name, 0) == 0;
+            free(name);
+        }
+        if (!g->where) {
+            dbm_buf b = DBM_BUF_INIT;
+            dbm_buf_printf(&b, "the schemas of %s: ", target);
+            for (size_t k = 0; k < n && k < 10; k++)
+                dbm_buf_printf(&b, "%s%s", k ? ", " : "", names[k]);
+            dbm_buf_puts(&b, n > 10 ? ", ..." : n ? "" : "none");
+            g->where = dbm_buf_detach(&b);
+        }
+    }
+}
+
+int dbm_fleet_globs_check_free(dbm_fleet_globs *f)
+{
+    int error = 0;
+
+    for (size_t i = 0; i < f->count; i++) {
+        struct schema_glob *g = &f->items[i];
+        if (!error && g->looked && !g->hit) {
+            char *shown = dbm_printable(g->where);
+            error = dbm_error_set(DBM_ECONFIG, "targets '%s' matches no schema of %.*s", g->glob,
+                                  (int)strcspn(g->glob, "/"), g->glob);
+            dbm_error_hint("%s", shown);
+            free(shown);
+        }
+        free(g->glob);
+        free(g->where);
+    }
+    free(f->items);
+    free(f);
     return error;
 }

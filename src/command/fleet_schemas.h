@@ -54,4 +54,17 @@ char *dbm_fleet_history_template(const dbm_config *cfg, const dbm_config_target 
 int dbm_fleet_schema_settings(char **history, char **search_path, const dbm_config *cfg,
                               const dbm_config_target *t, const char *schema);
 
+/*
+ * The selection's "TARGET/SCHEMA" globs (from the targets option; NULL: none),
+ * each to match a schema of a target its TARGET part names: a typo is exit 2,
+ * as a glob that names no target is. _match is told each schemas: target's
+ * schemas as read (before the shard takes its share); _check_free returns
+ * DBM_ECONFIG (a hint listing some of the target's schemas) for a glob whose
+ * targets were read and hold no match, else 0, and frees f.
+ */
+typedef struct dbm_fleet_globs dbm_fleet_globs;
+dbm_fleet_globs *dbm_fleet_globs_new(const char *targets);
+void dbm_fleet_globs_match(dbm_fleet_globs *f, const char *target, char *const *names, size_t n);
+int dbm_fleet_globs_check_free(dbm_fleet_globs *f);
+
 #endif
