@@ -29,11 +29,8 @@ static void literals_double_quotes_and_escape_backslashes(void **state)
     static const struct {
         const char *in, *want;
     } cases[] = {
-        {"\"t\", public", "'\"t\", public'"},
-        {"it's", "'it''s'"},
-        {"a\\b", "E'a\\\\b'"},
-        {"a\\'; --", "E'a\\\\''; --'"},
-        {"", "''"},
+        {"\"t\", public", "'\"t\", public'"}, {"it's", "'it''s'"}, {"a\\b", "E'a\\\\b'"},
+        {"a\\'; --", "E'a\\\\''; --'"},       {"", "''"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *got = dbm_sql_quote_literal(cases[i].in);
