@@ -49,8 +49,8 @@ char *dbm_db_tx_settings_prepare(const char *name, bool search_path)
 {
     char *sp = search_path_setting(search_path ? "$3" : NULL);
     char *select = dbm_xasprintf(TX_SETTINGS, "$1", "$2", sp);
-    char *sql = dbm_xasprintf("PREPARE %s (text, text%s) AS %s", name, search_path ? ", text" : "",
-                              select);
+    char *sql =
+        dbm_xasprintf("PREPARE %s (text, text%s) AS %s", name, search_path ? ", text" : "", select);
 
     free(sp);
     free(select);
