@@ -533,7 +533,10 @@ static void add_schemas(fleet *f, const dbm_config_target *t, size_t stage)
     dbm_log_set_prefix(NULL);
     dbm_fleet_globs_match(f->sglobs, t->name, s->names, s->count);
     for (size_t k = 0; k < s->count; k++) {
-        char *name = dbm_xasprintf("%s/%s", t->name, s->names[k]);
+        /* A schema's name is the database's: no control character reaches a log line. */
+        char *shown = dbm_printable(s->names[k]);
+        char *name = dbm_xasprintf("%s/%s", t->name, shown);
+        free(shown);
         if (!item_selected(cfg->targets, t, name) || !in_shard(cfg, name)) {
             free(name);
             continue;

@@ -152,9 +152,11 @@ void dbm_fleet_globs_match(dbm_fleet_globs *f, const char *target, char *const *
             continue;
         g->looked = true;
         for (size_t k = 0; k < n && !g->hit; k++) {
-            char *name = dbm_xasprintf("%s/%s", target, names[k]);
+            char *shown = dbm_printable(names[k]);
+            char *name = dbm_xasprintf("%s/%s", target, shown);
             g->hit = fnmatch(g->glob, name, 0) == 0;
             free(name);
+            free(shown);
         }
         if (!g->where) {
             dbm_buf b = DBM_BUF_INIT;

@@ -172,21 +172,24 @@ EOF
   [ -z "$(tables_of public)" ]
 }
 
-@test "odd schema names (uppercase, a space, quotes, SQL) are quoted, never run" {
-  tenants 'Tenant_Upper' 'tenant with space' 'tenant"quote' "tenant'; DROP TABLE public.keep; --" 'tenant\back'
+@test "odd schema names (uppercase, a space, quotes, SQL, a newline) are quoted, never run" {
+  tenants 'Tenant_Upper' 'tenant with space' 'tenant"quote' "tenant'; DROP TABLE public.keep; --" 'tenant\back' $'tenant\n::error::line'
   sql "CREATE TABLE public.keep (id int)"
   schemas_target app "select nspname from pg_namespace where nspname ilike 'tenant%' order by 1"
   printf 'CREATE TABLE t3 AS SELECT current_schema() AS s;\n' > migrations/003_where.sql
   run_dbm 0 apply --report-file r.json --parallel 3
-  [ "$(jq -r '[.targets[] | select(.outcome == "applied")] | length' r.json)" = 5 ]
-  for s in 'Tenant_Upper' 'tenant with space' 'tenant"quote' "tenant'; DROP TABLE public.keep; --" 'tenant\back'; do
+  [ "$(jq -r '[.targets[] | select(.outcome == "applied")] | length' r.json)" = 6 ]
+  # a newline in a name never starts a log line of its own (an Actions workflow command)
+  [[ "$output" == *"[app/tenant?::error::line] applied"* ]]
+  ! grep -q '^::error::' <<< "$output"
+  for s in 'Tenant_Upper' 'tenant with space' 'tenant"quote' "tenant'; DROP TABLE public.keep; --" 'tenant\back' $'tenant\n::error::line'; do
     [ "$(tables_of "$s")" = "migrations,runs,t3" ]
     q=${s//\"/\"\"}
     [ "$(sql "SELECT s FROM \"$q\".t3")" = "$s" ]
     [ "$(sql "SELECT count(*) FROM \"${q}_db_migrate\".migrations")" = 3 ]
   done
   [ "$(sql "SELECT to_regclass('public.keep') IS NOT NULL")" = t ]
-  [ "$(jq -r '.targets[].name' r.json | grep -c '^app/')" = 5 ]
+  [ "$(jq -r '.targets[].name' r.json | grep -c '^app/')" = 6 ]
   run_dbm 0 status --targets 'app/Tenant_*' --report-file r.json
   [ "$(outcomes r.json)" = "app/Tenant_Upper=up-to-date" ]
 }
