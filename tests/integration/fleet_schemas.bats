@@ -292,3 +292,36 @@ EOF
   pgb_stop
   [ "$status" = 0 ]
 }
+
+@test "files outside a transaction, sqitch's verify and revert scripts, dry-run and rollback use the tenant's search_path" {
+  tenants tenant_a tenant_b
+  printf -- '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY runs_id ON runs (id);\n' > migrations/003_concurrently.sql
+  printf 'BEGIN;\nCREATE TABLE own_tx AS SELECT current_schema() AS s;\nCOMMIT;\n' > migrations/004_own_tx.sql
+  schemas_target app "$TENANTS"
+  run_dbm 0 apply --report-file r.json
+  for s in tenant_a tenant_b; do
+    [ "$(sql "SELECT to_regclass('$s.runs_id') IS NOT NULL")" = t ]
+    [ "$(sql "SELECT s FROM $s.own_tx")" = "$s" ]
+  done
+  printf 'CREATE TABLE dry (id int);\nSELECT 1 FROM runs;\n' > migrations/005_dry.sql
+  run_dbm 0 dry-run --targets app/tenant_a --report-file r.json
+  [ "$(jq -r '.targets[0].outcome' r.json)" = pending ]
+  [ "$(sql "SELECT to_regclass('tenant_a.dry') IS NULL")" = t ]
+  rm migrations/005_dry.sql
+
+  # sqitch: deploy scripts with their own transaction, verify after each, revert on rollback
+  rm -rf migrations && mkdir -p migrations/deploy migrations/verify migrations/revert
+  printf '%%syntax-version=1.0.0\n%%project=shop\n\nitems 2024-01-01T00:00:00Z Ann <ann@example.com> # items\n' > migrations/sqitch.plan
+  printf 'BEGIN;\nCREATE TABLE items (id int PRIMARY KEY);\nCOMMIT;\n' > migrations/deploy/items.sql
+  printf 'BEGIN;\nSELECT id FROM items WHERE false;\nROLLBACK;\n' > migrations/verify/items.sql
+  printf 'DROP TABLE items;\n' > migrations/revert/items.sql
+  # a fresh history for them, {schema}_h; the old one's schemas are no tenants
+  sed -i 's|^targets:|history-schema: h\ntargets:|' db-migrate.yml
+  sed -i "s|^    schemas: .*|    schemas: \"select unnest(array['tenant_a', 'tenant_b'])\"|" db-migrate.yml
+  run_dbm 0 apply --report-file r.json
+  [ "$(outcomes r.json)" = "app/tenant_a=applied app/tenant_b=applied" ]
+  [ "$(sql "SELECT count(*) FROM pg_tables WHERE tablename = 'items' AND schemaname IN ('tenant_a', 'tenant_b')")" = 2 ]
+  [ "$(sql "SELECT count(*) FROM tenant_b_h.migrations WHERE status = 'applied'")" = 1 ]
+  run_dbm 0 rollback --targets app/tenant_b --target-version 0 --yes --report-file r.json
+  [ "$(sql "SELECT to_regclass('tenant_b.items') IS NULL AND to_regclass('tenant_a.items') IS NOT NULL")" = t ]
+}
