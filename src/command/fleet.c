@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/stop.h"
 #include "common/util.h"
+#include "git/diff.h"
 
 #include <fnmatch.h>
 #include <pthread.h>
@@ -611,7 +612,9 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
         return DBM_ECONFIG;
     }
     pthread_mutex_init(&f.mu, NULL);
+    dbm_git_hold(); /* each target checks the repository: set libgit2 up once */
     run_stages(&f, stages, nstages);
+    dbm_git_release();
     pthread_mutex_destroy(&f.mu);
     error = record(&f, report);
     dbm_report_set(&report->status, fleet_status(report));
