@@ -38,7 +38,7 @@ ecs-container ecs-image ecs-subnets ecs-security-groups ecs-assign-public-ip lam
 remote-timeout targets parallel shard fail-fast""".split()
 outputs = """status applied-count pending-count applied-versions deployed-sha report-file targets-count
 targets-failed targets-blocked targets-error targets-unreachable targets-locked targets-cancelled
-targets-skipped targets-applied targets-pending targets-up-to-date""".split()
+targets-skipped targets-applied targets-pending targets-up-to-date targets-no-schemas""".split()
 
 a = yaml.safe_load(open("action.yml", encoding="utf-8"))
 errors = []

@@ -109,6 +109,9 @@ typedef struct {
     long parallel; /* 1..64 */
     long shard_index, shard_count; /* shard I/N: 1 <= I <= N; both 0 without shard */
     bool fail_fast;                /* start no more targets after one failed */
+    /* Not an option: set by a fleet for one schema of a schemas: target, the search_path
+     * each migration runs with (a value such as "\"t\", public"); NULL: the session's. */
+    const char *search_path;
 
     /* Set by the Lambda runtime (command/lambda.h), not an option: the monotonic time
      * (dbm_now_ms) by which the run must have answered; 0: none. */

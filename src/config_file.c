@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/suggest.h"
 #include "common/util.h"
+#include "sql/ident.h"
 #include "sql/rules.h"
 
 #include <ctype.h>
@@ -54,7 +55,8 @@ typedef struct {
 } walk;
 
 static const char *const sections[] = {"rules", "targets", "stages", "placeholders", NULL};
-static const char *const target_keys[] = {"name", "group", "database-url", "schemas", NULL};
+static const char *const target_keys[] = {
+    "name", "group", "database-url", "schemas", "history-schema", "search-path", NULL};
 
 static int line_of(const yaml_node_t *n)
 {
@@ -246,15 +248,51 @@ static int target_pair(walk *w, const yaml_node_t *k, const yaml_node_t *v, void
 {
     dbm_config_target *t = arg;
     const char *key = scalar(k);
-    char **slot = !strcmp(key, "name")           ? &t->name
-                  : !strcmp(key, "group")        ? &t->group
-                  : !strcmp(key, "database-url") ? &t->database_url
-                  : !strcmp(key, "schemas")      ? &t->schemas
-                                                 : NULL;
+    char **slot = !strcmp(key, "name")             ? &t->name
+                  : !strcmp(key, "group")          ? &t->group
+                  : !strcmp(key, "database-url")   ? &t->database_url
+                  : !strcmp(key, "schemas")        ? &t->schemas
+                  : !strcmp(key, "history-schema") ? &t->history_schema
+                  : !strcmp(key, "search-path")    ? &t->search_path
+                                                   : NULL;
 
     if (!slot)
-        return unknown_key(w, k, " in a target", target_keys, 4);
+        return unknown_key(w, k, " in a target", target_keys, 6);
     return string_value(slot, w, key, v);
+}
+
+/*
+ * history-schema: and search-path: of a target shape what each schema of its
+ * schemas: query gets: without schemas: they mean nothing, and without
+ * {schema} every tenant would share one history (one lock, one set of rows)
+ * or run in one schema.
+ */
+static int check_schema_keys(walk *w, const yaml_node_t *item, dbm_config_target *t)
+{
+    const char *key = t->history_schema ? "history-schema" : "search-path";
+    const char *value = t->history_schema ? t->history_schema : t->search_path;
+
+    if (!value)
+        return 0;
+    if (!t->schemas) {
+        at(w, item, "target '%s' has %s: but no schemas:", t->name, key);
+        dbm_error_hint("%s: applies to each schema a schemas: query names; remove it, or add "
+                       "schemas: \"select ...\"",
+                       key);
+        return DBM_ECONFIG;
+    }
+    for (int k = 0; k < 2; k++) {
+        key = k ? "search-path" : "history-schema";
+        value = k ? t->search_path : t->history_schema;
+        if (value && !dbm_sql_has_schema(value)) {
+            at(w, item, "target '%s': %s '%s' does not hold {schema}", t->name, key, value);
+            dbm_error_hint("each schema needs its own: write {schema} where its name goes, "
+                           "e.g. %s",
+                           k ? "\"{schema}, public\"" : "\"{schema}_db_migrate\"");
+            return DBM_ECONFIG;
+        }
+    }
+    return 0;
 }
 
 /* targets: a list of mappings, each with a distinct name (section 11). */
@@ -283,6 +321,8 @@ static int read_targets(walk *w, const yaml_node_t *list)
             dbm_error_hint("give each target a 'name:'");
             return DBM_ECONFIG;
         }
+        if ((error = check_schema_keys(w, item, t)) < 0)
+            return error;
         for (size_t j = 0; j + 1 < w->f->ntargets; j++)
             if (strcmp(w->f->targets[j].name, t->name) == 0)
                 return at(w, item, "target '%s' is listed twice", t->name);
@@ -466,6 +506,8 @@ void dbm_config_file_free(dbm_config_file *f)
         free(f->targets[i].group);
         dbm_secret_free(f->targets[i].database_url);
         free(f->targets[i].schemas);
+        free(f->targets[i].history_schema);
+        free(f->targets[i].search_path);
     }
     free(f->targets);
     for (size_t i = 0; i < f->nplaceholders; i++) {

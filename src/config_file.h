@@ -29,6 +29,9 @@ typedef struct {
     char *group;        /* NULL when not given */
     char *database_url; /* NULL when not given; a secret (wiped when freed) */
     char *schemas;      /* a query whose rows name the schemas to migrate; NULL when not given */
+    /* With schemas: templates holding {schema}; NULL when not given (the fleet's defaults). */
+    char *history_schema; /* each schema's history schema, e.g. "{schema}_db_migrate" */
+    char *search_path;    /* each schema's search_path, e.g. "{schema}, public" */
     int line;
 } dbm_config_target;
 

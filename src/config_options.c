@@ -111,7 +111,9 @@ const dbm_option dbm_options[] = {
     {"lambda-function", "F", NULL, "run-in lambda: the function's name or ARN", NULL, INPUT},
     {"remote-timeout", "D", "1h", "wait this long for a remote run, then stop it", NULL, INPUT},
     {"targets", "GLOBS", "all targets of the config file",
-     "fleet: the targets to run, by name or group, comma-separated globs", NULL, INPUT},
+     "fleet: the targets to run, by name or group (TARGET/SCHEMA for a schemas: target's "
+     "schemas), comma-separated globs",
+     NULL, INPUT},
     {"parallel", "N", "4", "fleet: targets migrated at once (1 to 64)", NULL, INPUT},
     {"shard", "I/N", NULL, "fleet: this job's share of the targets, I of N (a matrix job)", NULL,
      INPUT},

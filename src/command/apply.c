@@ -81,6 +81,7 @@ static void apply_opts(const apply_state *st, size_t i, dbm_apply_opts *o)
     o->resume_from =
         ctx->state[i] == DBM_RUN_RESUME && m->no_transaction ? row->failed_statement : 0;
     o->display_path = ctx->display[i];
+    o->search_path = cfg->search_path;
 }
 
 static dbm_mig_result *apply_row(apply_state *st, size_t i)

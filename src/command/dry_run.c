@@ -124,8 +124,8 @@ int dbm_cmd_dry_run(dbm_run_ctx *ctx)
         goto done;
     }
     ran = dbm_xcalloc(ctx->set->count, sizeof(*ran));
-    if ((error = dbm_dryrun_begin(&dr, ctx->pg, cfg->lock_timeout_ms, cfg->statement_timeout_ms)) <
-            0 ||
+    if ((error = dbm_dryrun_begin(&dr, ctx->pg, cfg->lock_timeout_ms, cfg->statement_timeout_ms,
+                                  cfg->search_path)) < 0 ||
         (error = dry_run_files(ctx, dr, ran, &failed)) < 0)
         goto done;
     dbm_check_confirm(ctx, ran);

@@ -14,10 +14,12 @@
  */
 #include "command/command.h"
 #include "command/comment.h"
+#include "command/fleet_schemas.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/stop.h"
 #include "common/util.h"
+#include "git/diff.h"
 
 #include <fnmatch.h>
 #include <pthread.h>
@@ -27,7 +29,12 @@
 
 typedef struct {
     const dbm_config_target *target;
-    int code; /* the run's error code, DBM_OK when done */
+    char *name;   /* the target's name, or "target/schema" for a schema of a schemas: target */
+    char *schema; /* that schema; NULL for a database target and a schemas: target's own row */
+    bool exists;  /* the schema exists (the schemas: query's database has it) */
+    bool preset; /* its outcome was decided at the start: the schemas: query failed or named none */
+    size_t order; /* file order, then the schemas: query's */
+    int code;     /* the run's error code, DBM_OK when done */
     char *outcome, *error;
     dbm_report *detail;
     double duration_ms;
@@ -41,7 +48,9 @@ typedef struct {
     const dbm_config *cfg;
     fleet_item *items;
     size_t count, next, end; /* the items; the next to start and the end of the running stage */
+    size_t cap;
     bool failed;             /* a target failed: with fail-fast, no more start */
+    dbm_fleet_globs *sglobs; /* the selection's "TARGET/SCHEMA" globs */
     pthread_mutex_t mu;
 } fleet;
 
@@ -63,6 +72,50 @@ static bool selected(const char *globs, const dbm_config_target *t)
     return hit;
 }
 
+/* Whether one of the globs matches an item: its name ("target/schema"), its target's or group. */
+static bool item_selected(const char *globs, const dbm_config_target *t, const char *name)
+{
+    char *copy, *save = NULL;
+    bool hit = false;
+
+    if (!globs || selected(globs, t))
+        return true;
+    copy = dbm_xstrdup(globs);
+    for (char *g = strtok_r(copy, ",", &save); g && !hit; g = strtok_r(NULL, ",", &save)) {
+        g += strspn(g, " ");
+        g[strcspn(g, " ")] = '\0';
+        hit = *g && fnmatch(g, name, 0) == 0;
+    }
+    free(copy);
+    return hit;
+}
+
+/*
+ * Whether a schemas: target may hold selected schemas: a glob matches its name
+ * or group, or a glob "TARGET/SCHEMA" has a TARGET part that matches its name.
+ * Only then is its query run.
+ */
+static bool schemas_wanted(const char *globs, const dbm_config_target *t)
+{
+    char *copy, *save = NULL;
+    bool hit = false;
+
+    if (!globs || selected(globs, t))
+        return true;
+    copy = dbm_xstrdup(globs);
+    for (char *g = strtok_r(copy, ",", &save); g && !hit; g = strtok_r(NULL, ",", &save)) {
+        char *slash;
+        g += strspn(g, " ");
+        g[strcspn(g, " ")] = '\0';
+        if ((slash = strchr(g, '/')) != NULL) {
+            *slash = '\0';
+            hit = fnmatch(g, t->name, 0) == 0;
+        }
+    }
+    free(copy);
+    return hit;
+}
+
 /* Every glob must select something: a typo is exit 2, not a quiet run over nothing. */
 static int check_globs(const char *globs, const dbm_config_target *all, size_t n)
 {
@@ -74,7 +127,8 @@ static int check_globs(const char *globs, const dbm_config_target *all, size_t n
         g += strspn(g, " ");
         g[strcspn(g, " ")] = '\0';
         for (size_t i = 0; i < n && !hit; i++)
-            hit = selected(g, &all[i]);
+            hit = selected(g, &all[i]) ||
+                  (all[i].schemas && strchr(g, '/') && schemas_wanted(g, &all[i]));
         if (*g && !hit) {
             dbm_buf names = DBM_BUF_INIT;
             for (size_t i = 0; i < n; i++)
@@ -132,7 +186,7 @@ static const char *outcome_of(int status, const dbm_report *r)
 {
     switch (status) {
     case 0:
-        return r->status ? r->status : "up-to-date";
+        return r && r->status ? r->status : "up-to-date";
     case 2:
         return "error";
     case 3:
@@ -142,7 +196,7 @@ static const char *outcome_of(int status, const dbm_report *r)
     default:
         if (status >= 128)
             return "cancelled";
-        return r->status && !strcmp(r->status, "blocked") ? "blocked" : "failed";
+        return r && r->status && !strcmp(r->status, "blocked") ? "blocked" : "failed";
     }
 }
 
@@ -171,13 +225,48 @@ static int fleet_rank(int status)
     }
 }
 
+/* A target's failure in the log, with the hint that says what to do about it. */
+static void log_failure(const char *outcome, const char *error)
+{
+    dbm_log("%s: %s", outcome, error ? error : "");
+    if (dbm_error_hint_text())
+        dbm_log("hint: %s", dbm_error_hint_text());
+}
+
+/* One schema of a schemas: target, run as a database of its own with its own history. */
+static int run_schema(fleet *f, fleet_item *it, dbm_config *tcfg)
+{
+    char *history = NULL, *search_path = NULL;
+    int error;
+
+    if (!it->exists) {
+        char *shown = dbm_printable(it->schema);
+        error = dbm_error_set(DBM_ECONFIG, "schema '%s' does not exist", shown);
+        dbm_error_hint("create the tenant's schema first (db-migrate does not), or make the "
+                       "schemas: query return only schemas that exist");
+        free(shown);
+        return error;
+    }
+    if ((error = dbm_fleet_schema_settings(&history, &search_path, f->cfg, it->target,
+                                           it->schema)) == 0) {
+        tcfg->history_schema = history;
+        tcfg->search_path = search_path;
+        error = dbm_command_run(f->cmd, tcfg, it->detail);
+    }
+    free(history);
+    free(search_path);
+    return error;
+}
+
 static void run_target(fleet *f, fleet_item *it)
 {
     dbm_config tcfg = *f->cfg;
     int64_t started = dbm_now_ms();
     int status;
 
-    dbm_log_set_prefix(it->target->name);
+    if (it->preset)
+        return;
+    dbm_log_set_prefix(it->name);
     it->detail = dbm_report_new(f->cmd->name);
     tcfg.database_url = it->target->database_url;
     tcfg.database_from_pgenv = false;
@@ -185,14 +274,12 @@ static void run_target(fleet *f, fleet_item *it)
     tcfg.comment_on_pr = false;
     tcfg.gh.step_summary = NULL;
     tcfg.gh.output = NULL;
-    if (!it->target->database_url) {
+    if (!it->target->database_url)
         it->code = dbm_error_set(DBM_ECONFIG, "target '%s' has no database-url", it->target->name);
-    } else if (it->target->schemas) {
-        it->code = dbm_error_set(DBM_ECONFIG, "target '%s': schemas: is not supported yet",
-                                 it->target->name);
-    } else {
+    else if (it->schema)
+        it->code = run_schema(f, it, &tcfg);
+    else
         it->code = dbm_command_run(f->cmd, &tcfg, it->detail);
-    }
     it->duration_ms = (double)(dbm_now_ms() - started);
     it->detail->duration_ms = it->duration_ms;
     status = dbm_error_exit_status(it->code);
@@ -204,7 +291,7 @@ static void run_target(fleet *f, fleet_item *it)
     }
     it->outcome = dbm_xstrdup(outcome_of(status, it->detail));
     if (status != 0)
-        dbm_log("%s: %s", it->outcome, it->error ? it->error : "");
+        log_failure(it->outcome, it->error);
     dbm_error_clear();
     dbm_log_set_prefix(NULL);
 }
@@ -259,7 +346,7 @@ static int by_rank(const void *a, const void *b)
         return ry - rx;
     if (x->stage != y->stage)
         return x->stage < y->stage ? -1 : 1;
-    return x->target < y->target ? -1 : x->target > y->target;
+    return x->order < y->order ? -1 : x->order > y->order;
 }
 
 /* The fleet's record: a row per target, failures first; the counts summed. */
@@ -273,7 +360,7 @@ static int record(fleet *f, dbm_report *report)
         fleet_item *it = &f->items[i];
         int rank = fleet_rank(dbm_error_exit_status(it->code));
         if (it->ran && it->code < 0) {
-            dbm_buf_printf(&which, "%s%s (%s)", bad++ ? ", " : "", it->target->name, it->outcome);
+            dbm_buf_printf(&which, "%s%s (%s)", bad++ ? ", " : "", it->name, it->outcome);
             if (rank > worst_rank || worst == DBM_OK) {
                 worst = it->code;
                 worst_rank = rank;
@@ -283,7 +370,11 @@ static int record(fleet *f, dbm_report *report)
     qsort(f->items, f->count, sizeof(*f->items), by_rank);
     for (size_t i = 0; i < f->count; i++) {
         fleet_item *it = &f->items[i];
-        dbm_target_result *t = dbm_report_add_target(report, it->target->name, it->target->group);
+        dbm_target_result *t = dbm_report_add_target(report, it->name, it->target->group);
+        if (!it->ran) { /* a row decided at the start, in a stage that never started */
+            free(it->outcome);
+            free(it->error);
+        }
         t->outcome = it->ran ? it->outcome : dbm_xstrdup("skipped");
         t->exit_code = it->ran ? dbm_error_exit_status(it->code) : 0;
         t->error = it->ran       ? it->error
@@ -355,7 +446,7 @@ static int by_stage(const void *a, const void *b)
 
     if (x->stage != y->stage)
         return x->stage < y->stage ? -1 : 1;
-    return x->target < y->target ? -1 : x->target > y->target;
+    return x->order < y->order ? -1 : x->order > y->order;
 }
 
 /*
@@ -400,6 +491,101 @@ static bool many(const char *name)
     return false;
 }
 
+/* A new item for target t (its name given, or "t/schema"); it is f's. */
+static fleet_item *add_item(fleet *f, const dbm_config_target *t, char *name, size_t stage)
+{
+    fleet_item *it;
+
+    dbm_array_grow((void **)&f->items, &f->cap, f->count + 1, sizeof(*f->items));
+    it = &f->items[f->count];
+    memset(it, 0, sizeof(*it));
+    it->target = t;
+    it->name = name;
+    it->stage = stage;
+    it->order = f->count++;
+    return it;
+}
+
+static bool in_shard(const dbm_config *cfg, const char *name)
+{
+    return !cfg->shard_count || shard_of(name, cfg->shard_count) == cfg->shard_index;
+}
+
+/*
+ * A schemas: target's items: one per schema its query names that the
+ * selection and the shard take ("target/schema" is hashed). A query that
+ * fails gives one row for the target in every shard (each shard's share is
+ * unknown, so each fails); one that names no schema gives one row, "no-schemas",
+ * in the target's own shard.
+ */
+static void add_schemas(fleet *f, const dbm_config_target *t, size_t stage)
+{
+    const dbm_config *cfg = f->cfg;
+    dbm_fleet_schemas *s = NULL;
+    fleet_item *it;
+    int error;
+
+    if (!schemas_wanted(cfg->targets, t))
+        return;
+    dbm_log_set_prefix(t->name);
+    error = dbm_fleet_schemas_read(&s, cfg, t);
+    if (error < 0 || s->count == 0) {
+        if (error == 0 && !in_shard(cfg, t->name)) {
+            dbm_log_set_prefix(NULL);
+            dbm_fleet_schemas_free(s);
+            return;
+        }
+        it = add_item(f, t, dbm_xstrdup(t->name), stage);
+        it->preset = true;
+        it->code = error;
+        it->outcome =
+            dbm_xstrdup(error < 0 ? outcome_of(dbm_error_exit_status(error), NULL) : "no-schemas");
+        it->error = error < 0 ? dbm_xstrdup(dbm_error_message()) : NULL;
+        if (error < 0)
+            log_failure(it->outcome, it->error);
+        dbm_error_clear();
+        dbm_log_set_prefix(NULL);
+        dbm_fleet_schemas_free(s);
+        return;
+    }
+    dbm_log_set_prefix(NULL);
+    dbm_fleet_globs_match(f->sglobs, t->name, s->names, s->count);
+    for (size_t k = 0; k < s->count; k++) {
+        /* A schema's name is the database's: no control character reaches a log line. */
+        char *shown = dbm_printable(s->names[k]);
+        char *name = dbm_xasprintf("%s/%s", t->name, shown);
+        free(shown);
+        if (!item_selected(cfg->targets, t, name) || !in_shard(cfg, name)) {
+            free(name);
+            continue;
+        }
+        it = add_item(f, t, name, stage);
+        it->schema = s->names[k];
+        it->exists = s->exists[k];
+        s->names[k] = NULL;
+    }
+    dbm_fleet_schemas_free(s);
+}
+
+/* Target t's items, when the selection takes it: itself, or its schemas. */
+static void add_target(fleet *f, const dbm_config_target *t, size_t stage)
+{
+    dbm_mask(t->database_url);
+    if (t->schemas)
+        add_schemas(f, t, stage);
+    else if (selected(f->cfg->targets, t) && in_shard(f->cfg, t->name))
+        add_item(f, t, dbm_xstrdup(t->name), stage);
+}
+
+static void items_free(fleet *f)
+{
+    for (size_t i = 0; i < f->count; i++) {
+        free(f->items[i].name);
+        free(f->items[i].schema);
+    }
+    free(f->items);
+}
+
 bool dbm_command_is_fleet(const dbm_command_row *cmd, const dbm_config *cfg)
 {
     size_t n;
@@ -428,27 +614,28 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
     memset(&f, 0, sizeof(f));
     f.cmd = cmd;
     f.cfg = cfg;
-    f.items = dbm_xcalloc(n, sizeof(*f.items));
+    f.sglobs = dbm_fleet_globs_new(cfg->targets);
     for (size_t i = 0; i < n; i++)
-        if (selected(cfg->targets, &all[i]) &&
-            (!cfg->shard_count || shard_of(all[i].name, cfg->shard_count) == cfg->shard_index)) {
-            f.items[f.count].stage = stage_of(&all[i], stages, nstages);
-            f.items[f.count++].target = &all[i];
-            dbm_mask(all[i].database_url);
-        }
+        add_target(&f, &all[i], stage_of(&all[i], stages, nstages));
+    if ((error = dbm_fleet_globs_check_free(f.sglobs)) < 0) {
+        items_free(&f);
+        return error;
+    }
     if (f.count > 1 && !many(cmd->name)) {
-        free(f.items);
+        items_free(&f);
         dbm_error_set(DBM_ECONFIG, "'%s' runs on one target at a time", cmd->name);
         dbm_error_hint("select one target with --targets NAME (apply, plan, status, dry-run and "
                        "verify take many)");
         return DBM_ECONFIG;
     }
     pthread_mutex_init(&f.mu, NULL);
+    dbm_git_hold(); /* each target checks the repository: set libgit2 up once */
     run_stages(&f, stages, nstages);
+    dbm_git_release();
     pthread_mutex_destroy(&f.mu);
     error = record(&f, report);
     dbm_report_set(&report->status, fleet_status(report));
-    free(f.items);
+    items_free(&f);
     /* One comment for the fleet: each target's run posted none of its own. */
     if (cfg->comment_on_pr && (cmd->flags & DBM_COMMAND_PR_COMMENT))
         dbm_comment_post(cfg, report, error);

@@ -208,6 +208,7 @@ static int rollback_one(dbm_run_ctx *ctx, const rollback_list *l, size_t i, long
     o.lock_timeout_ms = cfg->lock_timeout_ms;
     o.statement_timeout_ms = cfg->statement_timeout_ms;
     o.lock_retries = cfg->lock_retries;
+    o.search_path = cfg->search_path;
     error = dbm_db_rollback_one(r, ctx->pg, m, l->down[i], &o);
     if (error == 0) {
         r->note = dbm_xstrdup("rolled back");

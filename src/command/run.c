@@ -112,6 +112,13 @@ static dbm_connect_opts connect_opts(const dbm_config *cfg)
     return o;
 }
 
+int dbm_run_connect_config(dbm_conn **out, const dbm_config *cfg)
+{
+    dbm_connect_opts opts = connect_opts(cfg);
+
+    return dbm_connect(out, &opts);
+}
+
 int dbm_run_connect(dbm_run_ctx *ctx)
 {
     dbm_connect_opts opts = connect_opts(ctx->cfg);

@@ -84,6 +84,10 @@ void dbm_run_placeholders_offline(dbm_run_ctx *ctx);
 /* Connect (the files are read already). DBM_ECONNECT and friends as dbm_connect says. */
 int dbm_run_connect(dbm_run_ctx *ctx);
 
+/* Open a connection as cfg says (its database-url, TLS, IAM, tunnel), outside any run;
+ * *out is the caller's (dbm_conn_free). As dbm_connect. */
+int dbm_run_connect_config(dbm_conn **out, const dbm_config *cfg);
+
 /*
  * Read the files while the connection opens on a second thread. A problem
  * with the files is reported first, as it would be if nothing ran in parallel.

@@ -273,7 +273,7 @@ static int run_non_transactional(dbm_mig_result *result, PGconn *conn, const dbm
     error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, false, "applied",
                                (dbm_now_us() - started) / 1000, 0, NULL);
 done:
-    PQclear(PQexec(conn, DBM_DB_RESET_TIMEOUTS));
+    dbm_db_session_reset(conn, opts);
     free(set);
     return error;
 }
@@ -346,7 +346,7 @@ static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migrat
         error = dbm_history_record(conn, opts->schema, m, opts->run_id, opts->git_sha, true,
                                    "applied", (dbm_now_us() - started) / 1000, 0, NULL);
 done:
-    PQclear(PQexec(conn, DBM_DB_RESET_TIMEOUTS));
+    dbm_db_session_reset(conn, opts);
     free(text);
     free(set);
     return error;

@@ -8,6 +8,7 @@
 #include "postgres/db_internal.h"
 #include "common/error.h"
 #include "common/util.h"
+#include "sql/ident.h"
 #include "postgres/history.h"
 #include "postgres/history_internal.h"
 
@@ -40,16 +41,38 @@ static PGresult *run_script(PGconn *conn, const char *text)
     return res;
 }
 
+/* A fleet's tenant: the scripts, as written, run with its search_path for the session. */
+static void session_search_path(PGconn *conn, const dbm_apply_opts *opts, bool set)
+{
+    char *lit, *sql;
+
+    if (!opts->search_path)
+        return;
+    if (!set) {
+        PQclear(PQexec(conn, "RESET search_path"));
+        return;
+    }
+    lit = dbm_sql_quote_literal(opts->search_path);
+    sql = dbm_xasprintf("SELECT set_config('search_path', %s, false)", lit);
+    PQclear(PQexec(conn, sql));
+    free(sql);
+    free(lit);
+}
+
 int dbm_db_verify(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                   const dbm_apply_opts *opts, int64_t started)
 {
-    PGresult *res = run_script(conn, m->verify);
+    PGresult *res;
     char *shown, *message;
     bool reverted = false;
     int error;
 
-    if (!res)
+    session_search_path(conn, opts, true);
+    res = run_script(conn, m->verify);
+    if (!res) {
+        session_search_path(conn, opts, false);
         return 0;
+    }
     shown = shown_path(opts->display_path, m);
     dbm_db_record_error(result, res, conn, m->verify, m->verify_len,
                         dbm_db_error_offset(res, m->verify, m->verify_len, 0), 1, shown);
@@ -59,6 +82,7 @@ int dbm_db_verify(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
         reverted = down == NULL;
         PQclear(down);
     }
+    session_search_path(conn, opts, false);
     message = dbm_xasprintf("verify script failed: %s (%s)", result->error->message,
                             !m->down   ? "no revert script: the deploy stays"
                             : reverted ? "the deploy was reverted"

@@ -65,7 +65,7 @@ static size_t batch_extent(dbm_batch_msg *b, const dbm_batch_item *items, size_t
 }
 
 /* The PREPAREs of the history and settings statements that open a larger message. */
-static void batch_prepare(dbm_batch_msg *b, PGconn *conn, const char *schema)
+static void batch_prepare(dbm_batch_msg *b, PGconn *conn, const dbm_apply_opts *opts)
 {
     static unsigned long prepared_seq;
     char *prep;
@@ -76,10 +76,10 @@ static void batch_prepare(dbm_batch_msg *b, PGconn *conn, const char *schema)
     snprintf(b->name, sizeof(b->name), "db_migrate_record_%ld_%lu", (long)getpid(), prepared_seq);
     snprintf(b->settings, sizeof(b->settings), "db_migrate_start_%ld_%lu", (long)getpid(),
              prepared_seq);
-    prep = dbm_history_sql_prepare(conn, schema, b->name);
+    prep = dbm_history_sql_prepare(conn, opts->schema, b->name);
     dbm_buf_printf(&b->sql, "%s;\n", prep);
     free(prep);
-    prep = dbm_db_tx_settings_prepare(b->settings);
+    prep = dbm_db_tx_settings_prepare(b->settings, opts->search_path != NULL);
     dbm_buf_printf(&b->sql, "%s;\n", prep);
     free(prep);
     b->pre = 2;
@@ -137,7 +137,7 @@ void dbm_db_batch_build(dbm_batch_msg *b, PGconn *conn, const dbm_batch_item *it
     b->at = dbm_xcalloc(nat + 1, sizeof(*b->at));
     b->base = dbm_xcalloc(b->end - first, sizeof(*b->base));
     if (b->end - first >= BATCH_PREPARE_MIN)
-        batch_prepare(b, conn, items[first].opts.schema);
+        batch_prepare(b, conn, &items[first].opts);
     nat = 0;
     for (size_t k = first; k < b->end; k++) {
         b->base[k - first] = nat;

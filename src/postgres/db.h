@@ -87,6 +87,8 @@ typedef struct {
     bool replace_existing;    /* a history row exists for this version (failed, or repeatable) */
     int resume_from;          /* non-transactional: 1-based statement to start at (0: first) */
     const char *display_path; /* the file as users see it (relative to the workspace) */
+    const char *search_path; /* search_path for the file's statements, as a value ("\"t\", public");
+                                NULL: the session's own */
 } dbm_apply_opts;
 
 /*

@@ -35,11 +35,12 @@ int dbm_db_exec_simple(PGconn *conn, const char *sql);
 void dbm_db_backoff(int attempt);
 
 /*
- * The SETs of opts' lock and statement timeouts for the session, for work
- * outside a transaction (reset with DBM_DB_RESET_TIMEOUTS). Caller frees.
+ * The SETs of opts' lock and statement timeouts (and search_path, when opts
+ * has one) for the session, for work outside a transaction; undone by
+ * dbm_db_session_reset. Caller frees.
  */
 char *dbm_db_session_timeouts(const dbm_apply_opts *opts);
-#define DBM_DB_RESET_TIMEOUTS "RESET lock_timeout; RESET statement_timeout"
+void dbm_db_session_reset(PGconn *conn, const dbm_apply_opts *opts);
 
 /* Statement `s` of `text` as its own string. Caller frees. */
 char *dbm_db_stmt_text(const char *text, const dbm_stmt *s);
@@ -140,7 +141,7 @@ void dbm_db_transactional_hint(dbm_mig_result *result, const PGresult *res, bool
  * Caller frees.
  */
 char *dbm_db_tx_settings_sql(const dbm_apply_opts *opts);
-char *dbm_db_tx_settings_prepare(const char *name);
+char *dbm_db_tx_settings_prepare(const char *name, bool search_path);
 char *dbm_db_tx_settings_execute(const char *name, const dbm_apply_opts *opts);
 
 /*

@@ -13,6 +13,7 @@
 #include "postgres/db.h"
 #include "common/error.h"
 #include "common/util.h"
+#include "sql/ident.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,16 +92,19 @@ static PGresult *query(PGconn *conn, const char *sql, int nparams, const char *c
 }
 
 int dbm_dryrun_begin(dbm_dryrun **out, PGconn *conn, long long lock_timeout_ms,
-                     long long statement_timeout_ms)
+                     long long statement_timeout_ms, const char *search_path)
 {
+    char *lit = search_path ? dbm_sql_quote_literal(search_path) : NULL;
     char *sql = dbm_xasprintf("BEGIN; SET LOCAL lock_timeout = '%lldms'; "
-                              "SET LOCAL statement_timeout = '%lldms'",
-                              lock_timeout_ms, statement_timeout_ms);
+                              "SET LOCAL statement_timeout = '%lldms'%s%s%s",
+                              lock_timeout_ms, statement_timeout_ms,
+                              lit ? "; SELECT set_config('search_path', " : "", lit ? lit : "",
+                              lit ? ", true)" : "");
     PGresult *res = PQexec(conn, sql);
     int error = 0;
 
     *out = NULL;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
         error = dbm_error_set(DBM_EGENERIC, "dry-run: unable to open the transaction: %s",
                               PQerrorMessage(conn));
         if (PQtransactionStatus(conn) != PQTRANS_IDLE)
@@ -112,6 +116,7 @@ int dbm_dryrun_begin(dbm_dryrun **out, PGconn *conn, long long lock_timeout_ms,
 done:
     PQclear(res);
     free(sql);
+    free(lit);
     return error;
 }
 

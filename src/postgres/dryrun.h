@@ -37,11 +37,12 @@
 typedef struct dbm_dryrun dbm_dryrun;
 
 /*
- * BEGIN and set the timeouts (0: none) on `conn`, which must be idle and is
+ * BEGIN and set the timeouts (0: none) and, when not NULL, the search_path
+ * (a value such as "\"t\", public") on `conn`, which must be idle and is
  * borrowed until dbm_dryrun_free. Returns 0 or DBM_EGENERIC.
  */
 int dbm_dryrun_begin(dbm_dryrun **out, PGconn *conn, long long lock_timeout_ms,
-                     long long statement_timeout_ms);
+                     long long statement_timeout_ms, const char *search_path);
 
 /*
  * Run one migration's up statements in the session, filling `result`: one

@@ -49,6 +49,8 @@
     X(PQhost)                                                                                      \
     X(PQmakeEmptyPGresult)                                                                         \
     X(PQntuples)                                                                                   \
+    X(PQnfields)                                                                                   \
+    X(PQftype)                                                                                     \
     X(PQparameterStatus)                                                                           \
     X(PQpipelineSync)                                                                              \
     X(PQport)                                                                                      \
@@ -113,6 +115,8 @@ int dbm_pq_library_version(void);
 #define PQlibVersion         dbm_pq.PQlibVersion
 #define PQmakeEmptyPGresult  dbm_pq.PQmakeEmptyPGresult
 #define PQntuples            dbm_pq.PQntuples
+#define PQnfields            dbm_pq.PQnfields
+#define PQftype              dbm_pq.PQftype
 #define PQparameterStatus    dbm_pq.PQparameterStatus
 #define PQpipelineSync       dbm_pq.PQpipelineSync
 #define PQport               dbm_pq.PQport

@@ -46,7 +46,7 @@ static int run_down_statements(dbm_mig_result *result, PGconn *conn, const dbm_m
         free(note);
     }
 done:
-    PQclear(PQexec(conn, DBM_DB_RESET_TIMEOUTS));
+    dbm_db_session_reset(conn, opts);
     free(set);
     return error;
 }

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "sql/ident.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,21 @@ void dbm_db_backoff(int attempt)
 
 char *dbm_db_session_timeouts(const dbm_apply_opts *opts)
 {
-    return dbm_xasprintf("SET lock_timeout = '%lldms'; SET statement_timeout = '%lldms'",
-                         opts->lock_timeout_ms, opts->statement_timeout_ms);
+    char *lit = opts->search_path ? dbm_sql_quote_literal(opts->search_path) : NULL;
+    char *sql = dbm_xasprintf("SET lock_timeout = '%lldms'; SET statement_timeout = '%lldms'%s%s%s",
+                              opts->lock_timeout_ms, opts->statement_timeout_ms,
+                              lit ? "; SELECT set_config('search_path', " : "", lit ? lit : "",
+                              lit ? ", false)" : "");
+
+    free(lit);
+    return sql;
+}
+
+void dbm_db_session_reset(PGconn *conn, const dbm_apply_opts *opts)
+{
+    PQclear(PQexec(conn, opts->search_path
+                             ? "RESET lock_timeout; RESET statement_timeout; RESET search_path"
+                             : "RESET lock_timeout; RESET statement_timeout"));
 }
 
 char *dbm_db_stmt_text(const char *text, const dbm_stmt *s)

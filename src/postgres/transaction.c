@@ -12,6 +12,7 @@
 #include "postgres/history_internal.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "sql/ident.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,30 +22,49 @@
 
 #define TX_SETTINGS                                                                                \
     "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, "            \
-    "true), " DBM_HISTORY_MARK_START
+    "true), %s" DBM_HISTORY_MARK_START
+
+/* The search_path's part of the settings: "" when the session's stays. */
+static char *search_path_setting(const char *value)
+{
+    return value ? dbm_xasprintf("set_config('search_path', %s, true), ", value) : dbm_xstrdup("");
+}
 
 char *dbm_db_tx_settings_sql(const dbm_apply_opts *opts)
 {
     char lock[32], stmt[32];
+    char *lit = opts->search_path ? dbm_sql_quote_literal(opts->search_path) : NULL;
+    char *sp = search_path_setting(lit);
+    char *sql;
 
     snprintf(lock, sizeof(lock), "'%lldms'", opts->lock_timeout_ms);
     snprintf(stmt, sizeof(stmt), "'%lldms'", opts->statement_timeout_ms);
-    return dbm_xasprintf(TX_SETTINGS, lock, stmt);
+    sql = dbm_xasprintf(TX_SETTINGS, lock, stmt, sp);
+    free(sp);
+    free(lit);
+    return sql;
 }
 
-char *dbm_db_tx_settings_prepare(const char *name)
+char *dbm_db_tx_settings_prepare(const char *name, bool search_path)
 {
-    char *select = dbm_xasprintf(TX_SETTINGS, "$1", "$2");
-    char *sql = dbm_xasprintf("PREPARE %s (text, text) AS %s", name, select);
+    char *sp = search_path_setting(search_path ? "$3" : NULL);
+    char *select = dbm_xasprintf(TX_SETTINGS, "$1", "$2", sp);
+    char *sql =
+        dbm_xasprintf("PREPARE %s (text, text%s) AS %s", name, search_path ? ", text" : "", select);
 
+    free(sp);
     free(select);
     return sql;
 }
 
 char *dbm_db_tx_settings_execute(const char *name, const dbm_apply_opts *opts)
 {
-    return dbm_xasprintf("EXECUTE %s('%lldms', '%lldms')", name, opts->lock_timeout_ms,
-                         opts->statement_timeout_ms);
+    char *lit = opts->search_path ? dbm_sql_quote_literal(opts->search_path) : NULL;
+    char *sql = dbm_xasprintf("EXECUTE %s('%lldms', '%lldms'%s%s)", name, opts->lock_timeout_ms,
+                              opts->statement_timeout_ms, lit ? ", " : "", lit ? lit : "");
+
+    free(lit);
+    return sql;
 }
 
 /* queries[0..n) one at a time; the first error result, or NULL, as run_queries. */

@@ -329,6 +329,35 @@ static void targets_and_placeholders_are_checked_for_shape(void **state)
     assert_non_null(strstr(dbm_error_message(), "placeholder ':1x' is not a name"));
 }
 
+static void schema_templates_need_schemas_and_the_mark(void **state)
+{
+    dbm_config_file *f = NULL;
+    const dbm_config_target *t;
+    size_t n;
+
+    assert_int_equal(parse(&f, "targets:\n"
+                               "  - name: app\n"
+                               "    schemas: select 1\n"
+                               "    history-schema: h_{schema}\n"
+                               "    search-path: \"{schema}, shared\"\n"),
+                     0);
+    t = dbm_config_file_targets(f, &n);
+    assert_string_equal(t[0].history_schema, "h_{schema}");
+    assert_string_equal(t[0].search_path, "{schema}, shared");
+    dbm_config_file_free(f);
+
+    assert_int_equal(parse(&f, "targets:\n  - name: a\n    search-path: \"{schema}\"\n"),
+                     DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "config file 'db-migrate.yml' line 2: target 'a' has "
+                                             "search-path: but no schemas:");
+    assert_int_equal(
+        parse(&f, "targets:\n  - name: a\n    schemas: select 1\n    history-schema: shared\n"),
+        DBM_ECONFIG);
+    assert_non_null(strstr(dbm_error_message(), "history-schema 'shared' does not hold {schema}"));
+    assert_int_equal(parse(&f, "targets:\n  - name: a\n    search_path: x\n"), DBM_ECONFIG);
+    assert_string_equal(dbm_error_hint_text(), "did you mean 'search-path'?");
+}
+
 static void stages_are_a_list_of_group_globs(void **state)
 {
     dbm_config_file *f = NULL;
@@ -393,6 +422,7 @@ int main(void)
         T(an_empty_file_or_none_sets_nothing),
         T(rules_take_a_level_per_rule),
         T(targets_and_placeholders_are_checked_for_shape),
+        T(schema_templates_need_schemas_and_the_mark),
         T(stages_are_a_list_of_group_globs),
         T(the_file_is_found_at_the_repository_root),
     };
