@@ -6,6 +6,7 @@
  * key=value strings, quoting and PG* defaults all behave exactly as in psql.
  */
 #include "postgres/connect.h"
+#include "postgres/message.h"
 #include "net/aws.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -154,6 +155,7 @@ static char *tried_addresses(const char *msg)
 static char *first_line(const char *msg)
 {
     const char *failed;
+    char *line;
     size_t n;
 
     if (!msg)
@@ -162,12 +164,10 @@ static char *first_line(const char *msg)
     if (dbm_starts_with(msg, "connection to server ") &&
         (failed = strstr(msg, " failed: ")) != NULL && failed < msg + strcspn(msg, "\n"))
         msg = failed + strlen(" failed: ");
-    if (dbm_starts_with(msg, "FATAL:  "))
-        msg += strlen("FATAL:  ");
     n = strcspn(msg, "\n");
-    while (n > 0 && (msg[n - 1] == ' ' || msg[n - 1] == '\r'))
-        n--;
-    return dbm_xstrndup(msg, n);
+    line = dbm_xmalloc(n + 1);
+    dbm_db_message_clean(line, n + 1, msg, n);
+    return line;
 }
 
 /* A failure that retrying for `wait` cannot fix: credentials, names, TLS. */

@@ -4,6 +4,7 @@
  * retries.
  */
 #include "postgres/db_internal.h"
+#include "postgres/message.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -41,10 +42,8 @@ int dbm_db_exec_simple(PGconn *conn, const char *sql)
     int error = 0;
 
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        error = dbm_error_set(DBM_EGENERIC, "unable to run '%s': %s", sql,
-                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-                                  ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-                                  : PQerrorMessage(conn));
+        error =
+            dbm_error_set(DBM_EGENERIC, "unable to run '%s': %s", sql, dbm_db_message(res, conn));
     PQclear(res);
     return error;
 }
