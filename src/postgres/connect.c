@@ -57,6 +57,16 @@ static const char *params_get(const conn_params *p, const char *key)
     return NULL;
 }
 
+/* A numeric parameter (0 when it is not set or not a number: libpq refuses that itself). */
+static int param_int(const conn_params *p, const char *key)
+{
+    const char *v = params_get(p, key);
+    char *end = NULL;
+    long n = v ? strtol(v, &end, 10) : 0;
+
+    return v && end != v && *end == '\0' && n > 0 && n <= 1000000000 ? (int)n : 0;
+}
+
 /* Whether a "connection to server ..." line says only that nothing answered there. */
 static bool nobody_there(const char *line, size_t n)
 {
@@ -334,6 +344,21 @@ static void setup_free(conn_setup *s)
 }
 
 /*
+ * How a database that stops answering without a reset (a network partition, a
+ * NAT or firewall that forgot the connection, a host that lost power) is
+ * noticed, unless database-url sets these: after 30 s with nothing received,
+ * a keepalive probe every 10 s, the connection dropped after 3 unanswered
+ * (within about a minute, or sooner through tcp_user_timeout), or when data
+ * sent goes unacknowledged for 60 s. A healthy server's kernel answers the
+ * probes however long a statement runs, and a statement that is running has no
+ * data waiting for acknowledgement, so neither ends a long migration.
+ */
+static const char *const keepalive_defaults[][2] = {
+    {"keepalives", "1"},       {"keepalives_idle", "30"},     {"keepalives_interval", "10"},
+    {"keepalives_count", "3"}, {"tcp_user_timeout", "60000"},
+};
+
+/*
  * s->p from database-url as libpq parses it (its password registered as a
  * secret), with this tool's defaults: application_name, connect_timeout and
  * gssencmode. DBM_ECONFIG when the string does not parse; its text is not
@@ -362,6 +387,9 @@ static int params_from_url(conn_setup *s, const char *database_url)
         params_set(&s->p, "application_name", "db-migrate");
     if (!params_get(&s->p, "connect_timeout"))
         params_set(&s->p, "connect_timeout", "10");
+    for (size_t i = 0; i < sizeof(keepalive_defaults) / sizeof(*keepalive_defaults); i++)
+        if (!params_get(&s->p, keepalive_defaults[i][0]))
+            params_set(&s->p, keepalive_defaults[i][0], keepalive_defaults[i][1]);
     /*
      * libpq's default gssencmode=prefer probes the Kerberos credential cache on
      * every connection; managed PostgreSQL encrypts with TLS, so the probe is
@@ -402,6 +430,15 @@ static int open_tunnel(dbm_conn *conn, conn_setup *s, const dbm_connect_opts *cf
         return error;
     if ((error = dbm_tunnel_open(&conn->tunnel, cfg->ssh_bastion, cfg->ssh_private_key,
                                  cfg->ssh_known_hosts, addr ? addr : host, (int)port)) != 0)
+        return error;
+    if ((error = dbm_tunnel_keepalive(conn->tunnel,
+                                      &(dbm_tcp_keepalive){
+                                          .on = param_int(&s->p, "keepalives"),
+                                          .idle_s = param_int(&s->p, "keepalives_idle"),
+                                          .interval_s = param_int(&s->p, "keepalives_interval"),
+                                          .count = param_int(&s->p, "keepalives_count"),
+                                          .user_timeout_ms = param_int(&s->p, "tcp_user_timeout"),
+                                      })) != 0)
         return error;
     /* libpq dials the local end; host= keeps the real name for verify-full. */
     snprintf(s->local_port, sizeof(s->local_port), "%d", dbm_tunnel_port(conn->tunnel));
