@@ -516,6 +516,24 @@ for i in range(40000): print("INSERT INTO big VALUES (%d, %s);" % (i, repr("x" *
   [[ "$output" == *"invalid duration 'bad' for lock-timeout"* ]]
 }
 
+@test "a duration in a form only C's strtod reads (0x10s, 1e3ms, +5s) is exit 2 naming the option" {
+  run_dbm 2 plan --offline --lock-timeout 0x10s
+  [ "${lines[0]}" = "error: invalid duration '0x10s' for lock-timeout" ]
+  [ "${lines[1]}" = "hint: write digits, an optional decimal fraction, then a unit (ms, s, m or h): 500ms, 1.5s, 10m, 1h; 0 for none" ]
+  [ "${#lines[@]}" -eq 2 ]
+  run_dbm 2 plan --offline --run-lock-wait 1e3ms
+  [ "${lines[0]}" = "error: invalid duration '1e3ms' for run-lock-wait" ]
+  run_dbm 2 plan --offline --statement-timeout=+5s
+  [ "${lines[0]}" = "error: invalid duration '+5s' for statement-timeout" ]
+  run_dbm 2 plan --offline --wait .5s
+  [ "${lines[0]}" = "error: invalid duration '.5s' for wait" ]
+  DB_MIGRATE_LEASE_TTL=1e3 run_dbm 2 plan --offline
+  [ "${lines[0]}" = "error: invalid DB_MIGRATE_LEASE_TTL '1e3': not whole seconds from 1 to 86400" ]
+  # every documented form still works
+  run_dbm 0 plan --offline --lock-timeout 500ms --statement-timeout 1.5s --run-lock-wait 10m --wait 0
+  DB_MIGRATE_LEASE_TTL=45 run_dbm 0 plan --offline --lock-timeout 1h
+}
+
 @test "action inputs with hyphens are read from INPUT_ variables" {
   mkdir -p db/sql
   printf 'CREATE TABLE from_input (id int);\n' > db/sql/001_a.sql
