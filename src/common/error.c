@@ -12,6 +12,35 @@ static _Thread_local char message[4096];
 static _Thread_local char hint[1024];
 static _Thread_local int last_code;
 
+/*
+ * Every message and hint is one line: a line break or tab (a server's or a
+ * library's text, a value quoted without dbm_printable) becomes one space,
+ * with the spaces around it; other control characters become '?', so no
+ * message can move the terminal's cursor; none is left at the end.
+ */
+static void one_line(char *s)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f') {
+            while (n > 0 && s[n - 1] == ' ')
+                n--;
+            while (s[i + 1] == ' ' || (s[i + 1] && strchr("\n\r\t\v\f", s[i + 1])))
+                i++;
+            if (n > 0)
+                s[n++] = ' ';
+            continue;
+        }
+        s[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    while (n > 0 && s[n - 1] == ' ')
+        n--;
+    s[n] = '\0';
+}
+
 int dbm_error_set(int code, const char *fmt, ...)
 {
     va_list ap;
@@ -19,6 +48,7 @@ int dbm_error_set(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
+    one_line(message);
     hint[0] = '\0';
     last_code = code;
     return code;
@@ -31,6 +61,7 @@ void dbm_error_hint(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(hint, sizeof(hint), fmt, ap);
     va_end(ap);
+    one_line(hint);
 }
 
 const char *dbm_error_message(void)

@@ -180,12 +180,23 @@ static char *first_line(const char *msg)
     return line;
 }
 
-/* A failure that retrying for `wait` cannot fix: credentials, names, TLS. */
+/*
+ * Whether libpq refused a parameter's value before trying any server
+ * ("invalid sslmode value: \"x\"", "invalid integer value \"x\" for
+ * connection option \"keepalives_idle\"", "invalid port number: \"x\""):
+ * the configuration is wrong, not the network.
+ */
+static bool bad_parameter(const char *msg)
+{
+    return dbm_starts_with(msg, "invalid ") && strchr(msg, '"') != NULL;
+}
+
+/* A failure that retrying for `wait` cannot fix: credentials, names, TLS, a bad parameter. */
 static bool permanent_failure(const char *msg)
 {
-    return strstr(msg, "authentication failed") || strstr(msg, "does not exist") ||
-           strstr(msg, "certificate") || strstr(msg, "no pg_hba.conf entry") ||
-           strstr(msg, "does not support SSL");
+    return bad_parameter(msg) || strstr(msg, "authentication failed") ||
+           strstr(msg, "does not exist") || strstr(msg, "certificate") ||
+           strstr(msg, "no pg_hba.conf entry") || strstr(msg, "does not support SSL");
 }
 
 /* A duration as --wait takes it: the largest unit that writes it whole (90000 -> "90s"). */
@@ -584,7 +595,11 @@ static int connect_failed(const dbm_conn *conn, const conn_setup *s, const char 
     char *relay = dbm_tunnel_relay_error(conn->tunnel);
     int error;
 
-    if (relay) {
+    if (bad_parameter(errmsg)) {
+        error = dbm_error_set(DBM_ECONFIG, "unable to connect to '%s': %s", who, errmsg);
+        dbm_error_hint("fix that parameter in database-url; libpq's parameters and their values: "
+                       "https://www.postgresql.org/docs/current/libpq-connect.html");
+    } else if (relay) {
         error = dbm_error_set(DBM_ECONNECT, "unable to connect to '%s' through ssh-bastion: %s",
                               who, relay);
         dbm_error_hint("check that the bastion allows TCP forwarding and reaches the database "

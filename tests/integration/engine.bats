@@ -555,6 +555,24 @@ for i in range(40000): print("INSERT INTO big VALUES (%d, %s);" % (i, repr("x" *
   [ $(( $(date +%s) - start )) -ge 1 ]
 }
 
+@test "a value libpq refuses in database-url is exit 2 naming it, at once despite --wait, without the password" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  start=$(date +%s)
+  run_dbm 2 apply --wait 30s --database-url "postgresql://postgres:s3cretpw@127.0.0.1:$PGTEST_PORT/$DBNAME?sslmode=bogus"
+  [ $(( $(date +%s) - start )) -lt 5 ]
+  [ "${lines[0]}" = "error: unable to connect to 'postgres@127.0.0.1:$PGTEST_PORT/$DBNAME': invalid sslmode value: \"bogus\"" ]
+  [[ "${lines[1]}" == "hint: fix that parameter in database-url; "* ]]
+  [ "${#lines[@]}" -eq 2 ]
+  run_dbm 2 apply --database-url "postgresql://postgres:s3cretpw@127.0.0.1:$PGTEST_PORT/$DBNAME?keepalives_idle=1e3"
+  [ "${lines[0]}" = "error: unable to connect to 'postgres@127.0.0.1:$PGTEST_PORT/$DBNAME': invalid integer value \"1e3\" for connection option \"keepalives_idle\"" ]
+  run_dbm 2 apply --database-url "postgresql://postgres:s3cretpw@127.0.0.1:99999/$DBNAME"
+  [[ "${lines[0]}" == *'invalid port number: "99999"' ]]
+  # A mistyped option is named without its value, which may be the URL.
+  run_dbm 2 apply --databse-url="postgresql://postgres:s3cretpw@127.0.0.1:$PGTEST_PORT/$DBNAME"
+  [ "${lines[0]}" = "error: unknown option '--databse-url'" ]
+  [[ "$output" != *s3cretpw* ]]
+}
+
 @test "a password in database-url is masked for the runner, and printed nowhere else" {
   printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
   export GITHUB_ACTIONS=true

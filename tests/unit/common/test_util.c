@@ -76,6 +76,30 @@ static void invalid_values_are_named_on_one_line(void **state)
     assert_string_equal(dbm_error_message(), "invalid number '3?' for lock-retries");
 }
 
+/* Whatever a message quotes (a server's text, a library's), it is printed as one line. */
+static void error_message_and_hint_are_one_line(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"unable to read: ERROR:  x\n", "unable to read: ERROR:  x"},
+        {"server closed the connection unexpectedly\n\tThis probably means ...\n",
+         "server closed the connection unexpectedly This probably means ..."},
+        {"a \r\n b", "a b"},
+        {"\nleading", "leading"},
+        {"'my  file.sql' kept", "'my  file.sql' kept"},
+        {"bell\a and escape\x1b[2J", "bell? and escape?[2J"},
+        {"trailing spaces   ", "trailing spaces"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(dbm_error_set(DBM_EGENERIC, "%s", cases[i].in), DBM_EGENERIC);
+        assert_string_equal(dbm_error_message(), cases[i].out);
+        dbm_error_hint("%s", cases[i].in);
+        assert_string_equal(dbm_error_hint_text(), cases[i].out);
+    }
+}
+
 static void count_rejects_negative_and_garbage(void **state)
 {
     long n;
@@ -204,6 +228,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(duration_parses_units),
+        cmocka_unit_test(error_message_and_hint_are_one_line),
         cmocka_unit_test(invalid_values_are_named_on_one_line),
         cmocka_unit_test(count_rejects_negative_and_garbage),
         cmocka_unit_test(buf_grows_and_detaches),
