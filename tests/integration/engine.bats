@@ -555,7 +555,7 @@ for i in range(40000): print("INSERT INTO big VALUES (%d, %s);" % (i, repr("x" *
   [ $(( $(date +%s) - start )) -ge 1 ]
 }
 
-@test "a value libpq refuses in database-url is exit 2 naming it, at once despite --wait, without the password" {
+@test "a value libpq refuses in database-url, or a URL without its option, is exit 2 without the password" {
   printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
   start=$(date +%s)
   run_dbm 2 apply --wait 30s --database-url "postgresql://postgres:s3cretpw@127.0.0.1:$PGTEST_PORT/$DBNAME?sslmode=bogus"
@@ -567,6 +567,12 @@ for i in range(40000): print("INSERT INTO big VALUES (%d, %s);" % (i, repr("x" *
   [ "${lines[0]}" = "error: unable to connect to 'postgres@127.0.0.1:$PGTEST_PORT/$DBNAME': invalid integer value \"1e3\" for connection option \"keepalives_idle\"" ]
   run_dbm 2 apply --database-url "postgresql://postgres:s3cretpw@127.0.0.1:99999/$DBNAME"
   [[ "${lines[0]}" == *'invalid port number: "99999"' ]]
+  # A connection string without its option is named without its password.
+  run_dbm 2 apply "postgresql://postgres:s3cretpw@127.0.0.1:$PGTEST_PORT/$DBNAME"
+  [ "${lines[0]}" = "error: unexpected argument 'postgresql://postgres:***@127.0.0.1:$PGTEST_PORT/$DBNAME'" ]
+  [ "${lines[1]}" = "hint: a connection string goes in --database-url (or DATABASE_URL, database-url in the Action)" ]
+  run_dbm 2 apply "host=127.0.0.1 password=s3cretpw dbname=x"
+  [ "${lines[0]}" = "error: unexpected argument 'host=127.0.0.1 password=*** dbname=x'" ]
   # A mistyped option is named without its value, which may be the URL.
   run_dbm 2 apply --databse-url="postgresql://postgres:s3cretpw@127.0.0.1:$PGTEST_PORT/$DBNAME"
   [ "${lines[0]}" = "error: unknown option '--databse-url'" ]

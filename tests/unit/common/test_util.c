@@ -100,6 +100,34 @@ static void error_message_and_hint_are_one_line(void **state)
     }
 }
 
+/* A connection string quoted by mistake loses its password, whatever message quotes it. */
+static void error_message_and_hint_hide_passwords(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"unexpected argument 'postgresql://app:s3cret@db:5432/x'",
+         "unexpected argument 'postgresql://app:***@db:5432/x'"},
+        {"postgres://app:p@ss@db/x?sslmode=require", "postgres://app:***@db/x?sslmode=require"},
+        {"'host=db password=s3cret dbname=x'", "'host=db password=*** dbname=x'"},
+        {"host=db password='s3 \\'cret' dbname=x", "host=db password='***' dbname=x"},
+        {"PASSWORD=s3cret", "PASSWORD=***"},
+        /* nothing to hide */
+        {"postgresql://app@db:5432/x", "postgresql://app@db:5432/x"},
+        {"https://github.com/o/r/actions/runs/1", "https://github.com/o/r/actions/runs/1"},
+        {"ssh://git@host:22/repo", "ssh://git@host:22/repo"},
+        {"the password= option", "the password= option"},
+        {"mypassword=x", "mypassword=x"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        dbm_error_set(DBM_ECONFIG, "%s", cases[i].in);
+        assert_string_equal(dbm_error_message(), cases[i].out);
+        dbm_error_hint("%s", cases[i].in);
+        assert_string_equal(dbm_error_hint_text(), cases[i].out);
+    }
+}
+
 static void count_rejects_negative_and_garbage(void **state)
 {
     long n;
@@ -229,6 +257,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(duration_parses_units),
         cmocka_unit_test(error_message_and_hint_are_one_line),
+        cmocka_unit_test(error_message_and_hint_hide_passwords),
         cmocka_unit_test(invalid_values_are_named_on_one_line),
         cmocka_unit_test(count_rejects_negative_and_garbage),
         cmocka_unit_test(buf_grows_and_detaches),
