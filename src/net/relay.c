@@ -281,8 +281,15 @@ static void relay_wait(dbm_tunnel *t)
     }
     /* A timeout, in case libssh2 holds data that no socket announces. */
     if (poll(pfd, n, 1000) > 0 && (pfd[2].revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+
         t->sock_closed = true;
-        relay_fail(t, "the bastion closed the ssh connection");
+        /* ETIMEDOUT: keepalives or tcp_user_timeout gave up on a bastion gone silent. */
+        if (getsockopt(t->sock, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == ETIMEDOUT)
+            relay_fail(t, "the bastion stopped answering");
+        else
+            relay_fail(t, "the bastion closed the ssh connection");
     }
     free(pfd);
 }

@@ -355,19 +355,24 @@ static void setup_free(conn_setup *s)
 }
 
 /*
- * How a database that stops answering without a reset (a network partition, a
- * NAT or firewall that forgot the connection, a host that lost power) is
- * noticed, unless database-url sets these: after 30 s with nothing received,
- * a keepalive probe every 10 s, the connection dropped after 3 unanswered
- * (within about a minute, or sooner through tcp_user_timeout), or when data
- * sent goes unacknowledged for 60 s. A healthy server's kernel answers the
- * probes however long a statement runs, and a statement that is running has no
- * data waiting for acknowledgement, so neither ends a long migration.
+ * Unless database-url sets them: a database gone silent without a reset (a
+ * partition, a NAT that forgot the connection) is dropped after 30 s with
+ * nothing received and 3 probes 10 s apart, or 60 s of unacknowledged data.
+ * A healthy server's kernel answers probes however long a statement runs.
  */
 static const char *const keepalive_defaults[][2] = {
     {"keepalives", "1"},       {"keepalives_idle", "30"},     {"keepalives_interval", "10"},
     {"keepalives_count", "3"}, {"tcp_user_timeout", "60000"},
 };
+
+/* Whether the loaded libpq has the parameter (tcp_user_timeout is libpq 12's). */
+static bool libpq_knows(const PQconninfoOption *parsed, const char *key)
+{
+    for (; parsed->keyword; parsed++)
+        if (strcmp(parsed->keyword, key) == 0)
+            return true;
+    return false;
+}
 
 /*
  * s->p from database-url as libpq parses it (its password registered as a
@@ -399,7 +404,8 @@ static int params_from_url(conn_setup *s, const char *database_url)
     if (!params_get(&s->p, "connect_timeout"))
         params_set(&s->p, "connect_timeout", "10");
     for (size_t i = 0; i < sizeof(keepalive_defaults) / sizeof(*keepalive_defaults); i++)
-        if (!params_get(&s->p, keepalive_defaults[i][0]))
+        if (!params_get(&s->p, keepalive_defaults[i][0]) &&
+            libpq_knows(s->parsed, keepalive_defaults[i][0]))
             params_set(&s->p, keepalive_defaults[i][0], keepalive_defaults[i][1]);
     /*
      * libpq's default gssencmode=prefer probes the Kerberos credential cache on

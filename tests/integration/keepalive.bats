@@ -3,7 +3,7 @@
 # connection): TCP keepalives and tcp_user_timeout end the run in bounded time, and a long
 # statement on a healthy connection is left alone. The client runs in a network namespace of
 # its own (unshare -n, or -rn in a user namespace when not root) and reaches the server through
-# fixtures/unixrelay.py, so iptables there drops the packets of that path alone.
+# fixtures/relay.py, so iptables there drops the packets of that path alone.
 
 load helpers
 
@@ -28,7 +28,7 @@ teardown() {
 in_netns() {
   cat > "$WORK/netns.sh" <<SH
 ip link set lo up || exit 90
-python3 "$BATS_TEST_DIRNAME/fixtures/unixrelay.py" 6543 "$PGTEST_DIR/.s.PGSQL.$PGTEST_PORT" > "$WORK/relay.out" 2>&1 &
+python3 "$BATS_TEST_DIRNAME/fixtures/relay.py" tcp:6543 "unix:$PGTEST_DIR/.s.PGSQL.$PGTEST_PORT" > "$WORK/relay.out" 2>&1 &
 relay=\$!
 for _ in \$(seq 50); do grep -q ready "$WORK/relay.out" 2>/dev/null && break; sleep 0.1; done
 start=\$(date +%s)
