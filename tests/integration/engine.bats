@@ -579,6 +579,14 @@ for i in range(40000): print("INSERT INTO big VALUES (%d, %s);" % (i, repr("x" *
   [[ "$output" != *s3cretpw* ]]
 }
 
+@test "--verbose shows a server notice as one line, without libpq's doubled space" {
+  printf 'DROP TABLE IF EXISTS nope;\nDO $$ BEGIN RAISE WARNING E%s; END $$;\n' "'two\\nlines'" > migrations/001_notices.sql
+  run_dbm 0 apply --verbose
+  [[ "$output" == *'  notice: table "nope" does not exist, skipping'* ]] || { echo "$output"; false; }
+  [[ "$output" == *"  warning: two"* ]] || { echo "$output"; false; }
+  [[ "$output" != *"NOTICE:"* && "$output" != *"WARNING:"* ]] || { echo "$output"; false; }
+}
+
 @test "a password in database-url is masked for the runner, and printed nowhere else" {
   printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
   export GITHUB_ACTIONS=true
