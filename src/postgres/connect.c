@@ -63,7 +63,6 @@ static int param_int(const conn_params *p, const char *key)
     const char *v = params_get(p, key);
     char *end = NULL;
     long n = v ? strtol(v, &end, 10) : 0;
-
     return v && end != v && *end == '\0' && n > 0 && n <= 1000000000 ? (int)n : 0;
 }
 
@@ -180,12 +179,7 @@ static char *first_line(const char *msg)
     return line;
 }
 
-/*
- * Whether libpq refused a parameter's value before trying any server
- * ("invalid sslmode value: \"x\"", "invalid integer value \"x\" for
- * connection option \"keepalives_idle\"", "invalid port number: \"x\""):
- * the configuration is wrong, not the network.
- */
+/* libpq refused a parameter before trying a server ("invalid sslmode value: \"x\""). */
 static bool bad_parameter(const char *msg)
 {
     return dbm_starts_with(msg, "invalid ") && strchr(msg, '"') != NULL;
@@ -355,10 +349,10 @@ static void setup_free(conn_setup *s)
 }
 
 /*
- * Unless database-url sets them: a database gone silent without a reset (a
- * partition, a NAT that forgot the connection) is dropped after 30 s with
- * nothing received and 3 probes 10 s apart, or 60 s of unacknowledged data.
- * A healthy server's kernel answers probes however long a statement runs.
+ * Unless database-url sets them: a database gone silent without a reset (a partition, a NAT that
+ * forgot the connection) is dropped after 30 s with nothing received and 3 probes 10 s apart, or
+ * 60 s of unacknowledged data. A healthy server's kernel answers probes however long a statement
+ * runs.
  */
 static const char *const keepalive_defaults[][2] = {
     {"keepalives", "1"},       {"keepalives_idle", "30"},     {"keepalives_interval", "10"},
@@ -368,10 +362,9 @@ static const char *const keepalive_defaults[][2] = {
 /* Whether the loaded libpq has the parameter (tcp_user_timeout is libpq 12's). */
 static bool libpq_knows(const PQconninfoOption *parsed, const char *key)
 {
-    for (; parsed->keyword; parsed++)
-        if (strcmp(parsed->keyword, key) == 0)
-            return true;
-    return false;
+    while (parsed->keyword && strcmp(parsed->keyword, key) != 0)
+        parsed++;
+    return parsed->keyword != NULL;
 }
 
 /*
@@ -680,6 +673,11 @@ const char *dbm_conn_database(dbm_conn *conn)
 const char *dbm_conn_user(dbm_conn *conn)
 {
     return PQuser(conn->pg);
+}
+
+char *dbm_conn_tunnel_error(dbm_conn *conn)
+{
+    return conn ? dbm_tunnel_relay_error(conn->tunnel) : NULL;
 }
 
 const char *dbm_conn_describe(const dbm_conn *conn)

@@ -279,5 +279,7 @@ SH
   [[ "$output" == *"exit=1 "* ]] || { echo "$output"; false; }
   [ "$(printf '%s\n' "$output" | sed -n 's/.*seconds=//p')" -le 15 ] || { echo "$output"; false; }
   assert_one_error "unable to apply 'migrations/002_sleep.sql': "
+  # libpq only saw the tunnel's local end close: the hint gives the cause.
+  [[ "$(grep '^hint: ' <<<"$output")" == "hint: through ssh-bastion: the bastion stopped answering: the connection timed out; "* ]] || { echo "$output"; false; }
   assert_no_secrets
 }
