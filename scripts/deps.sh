@@ -17,7 +17,7 @@ build_pkgs=(gcc make pkg-config git libpq-dev libgit2-dev libcurl4-openssl-dev
   libjansson-dev libssh2-1-dev libssl-dev libexpat1-dev libyaml-dev)
 test_pkgs=(postgresql-15 postgresql-client-15 openssh-server openssh-client libcmocka-dev
   bats python3 python3-botocore clang-format valgrind openssl procps iproute2 nodejs npm python3-yaml jq
-  zsh mandoc pgbouncer
+  zsh mandoc pgbouncer iptables
   sqitch libdbd-pg-perl)
 container_pkgs=(buildah debootstrap podman fuse-overlayfs)
 docs_pkgs=(postgresql-15 postgresql-client-15 python3 cmark-gfm chromium fonts-noto-color-emoji

@@ -326,6 +326,30 @@ static int parse_timeout_opt(long long *out, const parsed_args *pa, const char *
     return error;
 }
 
+/*
+ * DB_MIGRATE_LEASE_TTL, which the run lock reads (postgres/lease.c): whole
+ * seconds from 1 to 86400. Checked here so that a value such as "1e3" or
+ * "30s" is an error before connecting, not a silent 30.
+ */
+static int check_lease_ttl(void)
+{
+    const char *v = dbm_getenv("DB_MIGRATE_LEASE_TTL");
+    long s;
+
+    if (!v)
+        return 0;
+    if (dbm_parse_count(&s, "DB_MIGRATE_LEASE_TTL", v) < 0 || s < 1 || s > 86400) {
+        char *shown = dbm_printable(v);
+        dbm_error_set(DBM_ECONFIG,
+                      "invalid DB_MIGRATE_LEASE_TTL '%s': not whole seconds from 1 to 86400",
+                      shown);
+        dbm_error_hint("write a number of seconds, e.g. DB_MIGRATE_LEASE_TTL=30 (the default)");
+        free(shown);
+        return DBM_ECONFIG;
+    }
+    return 0;
+}
+
 static int read_timeouts(dbm_config *cfg, const parsed_args *pa)
 {
     const char *v;
@@ -338,6 +362,8 @@ static int read_timeouts(dbm_config *cfg, const parsed_args *pa)
         return error;
     v = lookup(pa, "lock-retries");
     if ((error = dbm_parse_count(&cfg->lock_retries, "lock-retries", v ? v : "3")) < 0)
+        return error;
+    if ((error = check_lease_ttl()) < 0)
         return error;
     v = lookup(pa, "out-of-order");
     if (v && (error = dbm_option_check_value("out-of-order", v)) < 0)

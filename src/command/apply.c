@@ -108,10 +108,18 @@ static void apply_finish(apply_state *st, size_t i, const dbm_mig_result *r, int
         /* Still not applied: it counts as pending for the outputs. */
         st->failed = true;
         st->ctx->report->pending_count++;
+        char *tunnel = dbm_conn_tunnel_error(st->ctx->conn);
+
         dbm_error_set(DBM_EFAILED, "unable to apply '%s': %s", st->ctx->display[i],
                       r->error ? r->error->message : "failed");
-        if (r->error && r->error->hint)
+        /* libpq only saw its local end close: the tunnel's failure is the cause. */
+        if (tunnel)
+            dbm_error_hint("through ssh-bastion: %s%s%s", tunnel,
+                           r->error && r->error->hint ? "; " : "",
+                           r->error && r->error->hint ? r->error->hint : "");
+        else if (r->error && r->error->hint)
             dbm_error_hint("%s", r->error->hint);
+        free(tunnel);
     } else if (error == 0) {
         st->applied++;
     }

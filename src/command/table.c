@@ -72,8 +72,14 @@ int dbm_command_check_args(const dbm_command_row *cmd, const dbm_config *cfg)
 {
     const char *extra = cmd->arg ? cfg->args[1] : cfg->args[0];
 
-    if (extra)
-        return dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", extra);
+    if (extra) {
+        int error = dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", extra);
+        /* the message hides its password; the hint says where it belongs */
+        if (strstr(extra, "://") || strstr(extra, "dbname=") || strstr(extra, "host="))
+            dbm_error_hint("a connection string goes in --database-url (or DATABASE_URL, "
+                           "database-url in the Action)");
+        return error;
+    }
     return cmd->check ? cmd->check(cfg, cmd->name) : 0;
 }
 

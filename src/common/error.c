@@ -2,15 +2,112 @@
 #include "common/stop.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Per thread: the connection is opened on a worker thread while files are read. */
-static _Thread_local char message[4096];
+#define MESSAGE_SIZE 4096
+static _Thread_local char message[MESSAGE_SIZE];
 static _Thread_local char hint[1024];
 static _Thread_local int last_code;
+
+/*
+ * Every message and hint is one line: a line break or tab (a server's or a
+ * library's text, a value quoted without dbm_printable) becomes one space,
+ * with the spaces around it; other control characters become '?', so no
+ * message can move the terminal's cursor; none is left at the end.
+ */
+static void one_line(char *s)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f') {
+            while (n > 0 && s[n - 1] == ' ')
+                n--;
+            while (s[i + 1] == ' ' || (s[i + 1] && strchr("\n\r\t\v\f", s[i + 1])))
+                i++;
+            if (n > 0)
+                s[n++] = ' ';
+            continue;
+        }
+        s[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    while (n > 0 && s[n - 1] == ' ')
+        n--;
+    s[n] = '\0';
+}
+
+/* Whether c ends a URL's authority or a conninfo value written without quotes. */
+static bool ends_value(char c)
+{
+    return c == '\0' || c == ' ' || c == '\'' || c == '"' || c == '/' || c == '?' || c == '#';
+}
+
+/*
+ * A password quoted by mistake (a connection string given where another
+ * value was expected, "unexpected argument 'postgresql://u:pw@h/db'") is
+ * replaced by "***": in a URL's user info (scheme://user:PASSWORD@host) and
+ * in a conninfo's password=VALUE or password='VALUE'. The last guard: values
+ * known to be secret are never put in a message to begin with.
+ */
+static void redact(char *s, size_t size)
+{
+    char out[MESSAGE_SIZE];
+    size_t n = 0, i = 0;
+
+    while (s[i] && n + 4 < sizeof(out)) {
+        const char *url = strncmp(s + i, "://", 3) == 0 ? s + i + 3 : NULL;
+        bool kv = strncasecmp(s + i, "password=", 9) == 0 &&
+                  (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\'' || s[i - 1] == '"');
+        size_t skip = 0, keep = 0;
+
+        if (url) {
+            size_t end = 0, at = 0, colon = 0;
+
+            while (!ends_value(url[end]))
+                end++;
+            for (size_t k = 0; k < end; k++)
+                if (url[k] == '@')
+                    at = k + 1;
+            for (size_t k = 0; at && k < at - 1 && !colon; k++)
+                if (url[k] == ':')
+                    colon = k + 1;
+            if (colon && at - 1 > colon) {
+                keep = 3 + colon;      /* "://user:" */
+                skip = at - 1 - colon; /* the password */
+            }
+        } else if (kv) {
+            const char *v = s + i + 9;
+
+            keep = 9;
+            if (*v == '\'') {
+                keep++;
+                while (v[1 + skip] && v[1 + skip] != '\'')
+                    skip += v[1 + skip] == '\\' && v[2 + skip] ? 2 : 1;
+            } else
+                while (v[skip] && v[skip] != ' ' && v[skip] != '\'' && v[skip] != '"')
+                    skip++;
+        }
+        if (skip == 0) {
+            out[n++] = s[i++];
+            continue;
+        }
+        for (size_t k = 0; k < keep && n + 4 < sizeof(out); k++)
+            out[n++] = s[i++];
+        memcpy(out + n, "***", 3);
+        n += 3;
+        i += skip;
+    }
+    out[n] = '\0';
+    snprintf(s, size, "%s", out);
+}
 
 int dbm_error_set(int code, const char *fmt, ...)
 {
@@ -19,6 +116,8 @@ int dbm_error_set(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
+    one_line(message);
+    redact(message, sizeof(message));
     hint[0] = '\0';
     last_code = code;
     return code;
@@ -31,6 +130,8 @@ void dbm_error_hint(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(hint, sizeof(hint), fmt, ap);
     va_end(ap);
+    one_line(hint);
+    redact(hint, sizeof(hint));
 }
 
 const char *dbm_error_message(void)

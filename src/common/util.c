@@ -200,35 +200,49 @@ static void invalid_value(const char *what, const char *text, const char *option
     free(shown);
 }
 
+/*
+ * The length of the number at the start of text: digits, then optionally a
+ * point and digits ("5", "1.5"); 0 when it does not start so. strtod alone
+ * would also take "0x10", "1e3", " 5", "+5", "inf" and "nan".
+ */
+static size_t number_length(const char *text)
+{
+    size_t n = strspn(text, "0123456789"), frac;
+
+    if (n == 0)
+        return 0;
+    if (text[n] != '.')
+        return n;
+    frac = strspn(text + n + 1, "0123456789");
+    return frac ? n + 1 + frac : 0;
+}
+
 int dbm_parse_duration_ms(long long *out, const char *option, const char *text)
 {
-    char *end = NULL;
-    double v;
-    double mult;
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"min", 60000}, {"h", 3600000}};
+    size_t n = number_length(text);
+    double v, mult = -1;
 
-    errno = 0;
-    v = strtod(text, &end);
-    if (end == text || errno || v < 0 || v != v)
+    /* More digits than any duration needs would only lose precision in the double. */
+    if (n == 0 || n > 20)
         goto bad;
-    if (strcmp(end, "ms") == 0)
-        mult = 1;
-    else if (strcmp(end, "s") == 0)
-        mult = 1000;
-    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-        mult = 60000;
-    else if (strcmp(end, "h") == 0)
-        mult = 3600000;
-    else if (*end == '\0' && v == 0)
-        mult = 0;
-    else
-        goto bad;
-    if (v * mult > 9.0e15)
+    v = strtod(text, NULL);
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(text + n, units[i].unit) == 0)
+            mult = units[i].ms;
+    if (text[n] == '\0' && v == 0)
+        mult = 0; /* a bare 0: none */
+    if (mult < 0 || v * mult > 9.0e15)
         goto bad;
     *out = (long long)(v * mult + 0.5);
     return 0;
 bad:
     invalid_value("duration", text, option);
-    dbm_error_hint("write a number with a unit: 500ms, 5s, 10m or 1h");
+    dbm_error_hint("write digits, an optional decimal fraction, then a unit (ms, s, m or h): "
+                   "500ms, 1.5s, 10m, 1h; 0 for none");
     return DBM_ECONFIG;
 }
 
@@ -238,8 +252,9 @@ int dbm_parse_count(long *out, const char *option, const char *text)
     long v;
 
     errno = 0;
-    v = strtol(text, &end, 10);
-    if (end == text || *end || errno || v < 0) {
+    /* Digits only: strtol would also take " 3", "+3" and "-0". */
+    v = text[0] >= '0' && text[0] <= '9' ? strtol(text, &end, 10) : -1;
+    if (end == text || !end || *end || errno || v < 0) {
         invalid_value("number", text, option);
         dbm_error_hint("write a whole number, 0 or more");
         return DBM_ECONFIG;

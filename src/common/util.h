@@ -56,13 +56,14 @@ void dbm_buf_free(dbm_buf *b);
 void dbm_buf_wipe(dbm_buf *b);
 
 /*
- * Parse a duration: a non-negative number followed by ms, s, m or h
- * ("500ms", "5s", "10m", "1h"); a bare "0" is zero. Writes milliseconds.
+ * Parse a duration: digits, optionally a point and more digits, then ms, s,
+ * m (or min) or h ("500ms", "1.5s", "10m", "1h"); a bare "0" is zero. Nothing
+ * else: no sign, space, exponent or hexadecimal. Writes milliseconds, rounded.
  * Returns 0, or DBM_ECONFIG with a message naming `option` and `text`.
  */
 int dbm_parse_duration_ms(long long *out, const char *option, const char *text);
 
-/* Parse a non-negative integer. Returns 0, or DBM_ECONFIG naming `option`. */
+/* Parse a non-negative integer (digits only). Returns 0, or DBM_ECONFIG naming `option`. */
 int dbm_parse_count(long *out, const char *option, const char *text);
 
 /*

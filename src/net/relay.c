@@ -47,15 +47,24 @@ char *dbm_tunnel_relay_error(dbm_tunnel *t)
     return msg;
 }
 
-/* Record the relay's first failure for dbm_tunnel_relay_error. */
+/* Record the relay's first failure, `line`, for dbm_tunnel_relay_error. */
+static void relay_fail_as(dbm_tunnel *t, const char *line)
+{
+    pthread_mutex_lock(&t->lock);
+    if (!t->relay_error)
+        t->relay_error = dbm_xstrdup(line);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* Record the relay's first failure: `what`, then libssh2's message. */
 static void relay_fail(dbm_tunnel *t, const char *what)
 {
     int code = 0;
     const char *msg = dbm_tunnel_session_error(t->session, &code);
-    pthread_mutex_lock(&t->lock);
-    if (!t->relay_error)
-        t->relay_error = dbm_xasprintf("%s: %s", what, *msg ? msg : "connection lost");
-    pthread_mutex_unlock(&t->lock);
+    char *line = dbm_xasprintf("%s: %s", what, *msg ? msg : "connection lost");
+
+    relay_fail_as(t, line);
+    free(line);
 }
 
 static void conn_close_fd(relay_conn *c)
@@ -281,8 +290,15 @@ static void relay_wait(dbm_tunnel *t)
     }
     /* A timeout, in case libssh2 holds data that no socket announces. */
     if (poll(pfd, n, 1000) > 0 && (pfd[2].revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+
         t->sock_closed = true;
-        relay_fail(t, "the bastion closed the ssh connection");
+        /* ETIMEDOUT: keepalives or tcp_user_timeout gave up on a bastion gone silent. */
+        if (getsockopt(t->sock, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == ETIMEDOUT)
+            relay_fail_as(t, "the bastion stopped answering: the connection timed out");
+        else
+            relay_fail(t, "the bastion closed the ssh connection");
     }
     free(pfd);
 }

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -392,6 +393,27 @@ done:
     dbm_bastion_addr_clear(&b);
     dbm_tunnel_free(t);
     return error;
+}
+
+int dbm_tunnel_keepalive(dbm_tunnel *t, const dbm_tcp_keepalive *k)
+{
+    int on = k->on != 0, rc = setsockopt(t->sock, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+
+    /* A value of 0 leaves the system's default, as libpq does. */
+    if (rc == 0 && on && k->idle_s > 0)
+        rc = setsockopt(t->sock, IPPROTO_TCP, TCP_KEEPIDLE, &k->idle_s, sizeof(k->idle_s));
+    if (rc == 0 && on && k->interval_s > 0)
+        rc = setsockopt(t->sock, IPPROTO_TCP, TCP_KEEPINTVL, &k->interval_s, sizeof(k->interval_s));
+    if (rc == 0 && on && k->count > 0)
+        rc = setsockopt(t->sock, IPPROTO_TCP, TCP_KEEPCNT, &k->count, sizeof(k->count));
+    if (rc == 0 && k->user_timeout_ms > 0)
+        rc = setsockopt(t->sock, IPPROTO_TCP, TCP_USER_TIMEOUT, &k->user_timeout_ms,
+                        sizeof(k->user_timeout_ms));
+    if (rc != 0)
+        return dbm_error_set(DBM_EGENERIC,
+                             "unable to set keepalives on the ssh-bastion connection: %s",
+                             strerror(errno));
+    return 0;
 }
 
 int dbm_tunnel_port(const dbm_tunnel *t)

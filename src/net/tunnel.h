@@ -21,6 +21,27 @@ typedef struct dbm_tunnel dbm_tunnel;
 int dbm_tunnel_open(dbm_tunnel **out, const char *bastion, const char *private_key,
                     const char *known_hosts, const char *dest_host, int dest_port);
 
+/*
+ * How a silent bastion is noticed: TCP keepalive probes after idle_s seconds
+ * with nothing received, every interval_s, count of them unanswered; and
+ * user_timeout_ms, how long sent data may go unacknowledged (0: the
+ * system's). on = false turns probes off. The values libpq takes as
+ * keepalives, keepalives_idle, keepalives_interval, keepalives_count and
+ * tcp_user_timeout, so database-url sets both.
+ */
+typedef struct {
+    int on;
+    int idle_s, interval_s, count;
+    int user_timeout_ms;
+} dbm_tcp_keepalive;
+
+/*
+ * Apply k to the connection to the bastion, so a network that stops
+ * delivering (no reset) ends the relay, and with it libpq's connection, in
+ * bounded time. 0, or DBM_EGENERIC when the system refuses an option.
+ */
+int dbm_tunnel_keepalive(dbm_tunnel *t, const dbm_tcp_keepalive *k);
+
 /* The local port libpq should connect to (hostaddr=127.0.0.1). */
 int dbm_tunnel_port(const dbm_tunnel *t);
 

@@ -3,6 +3,7 @@
  * reading (adopt_read.c) and the matching (adopt_match.c).
  */
 #include "postgres/adopt_internal.h"
+#include "postgres/message.h"
 #include "common/error.h"
 #include "postgres/history.h"
 #include "common/log.h"
@@ -178,7 +179,8 @@ int dbm_adopt_import(dbm_report *report, PGconn *conn, const char *schema,
     int error = 0;
 
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        error = dbm_error_set(DBM_EGENERIC, "unable to begin the import: %s", PQerrorMessage(conn));
+        error = dbm_error_set(DBM_EGENERIC, "unable to begin the import: %s",
+                              dbm_db_message(res, conn));
     PQclear(res);
     if (error < 0)
         return error;
@@ -197,8 +199,8 @@ int dbm_adopt_import(dbm_report *report, PGconn *conn, const char *schema,
     }
     res = PQexec(conn, error < 0 ? "ROLLBACK" : "COMMIT");
     if (error == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
-        error =
-            dbm_error_set(DBM_EGENERIC, "unable to commit the import: %s", PQerrorMessage(conn));
+        error = dbm_error_set(DBM_EGENERIC, "unable to commit the import: %s",
+                              dbm_db_message(res, conn));
     PQclear(res);
     if (error == 0) {
         for (size_t k = 0; k < plan->nimport; k++)

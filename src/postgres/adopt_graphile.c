@@ -6,6 +6,7 @@
  * hash the file's "--! Hash:", compared with the file's own.
  */
 #include "postgres/adopt_internal.h"
+#include "postgres/message.h"
 #include "common/error.h"
 #include "common/util.h"
 
@@ -25,7 +26,7 @@ int dbm_adopt_read_graphile(dbm_adopt_source *s, bool *found, PGconn *conn)
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         if (!state || (strcmp(state, "42P01") != 0 && strcmp(state, "3F000") != 0))
             error = dbm_error_set(DBM_EGENERIC, "unable to read graphile_migrate.migrations: %s",
-                                  PQerrorMessage(conn));
+                                  dbm_db_message(res, conn));
         PQclear(res);
         return error;
     }

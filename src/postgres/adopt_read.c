@@ -3,6 +3,7 @@
  * entries. Read-only queries; what the rows mean is adopt_match.c's.
  */
 #include "postgres/adopt_internal.h"
+#include "postgres/message.h"
 #include "common/error.h"
 #include "common/util.h"
 
@@ -15,9 +16,7 @@ static PGresult *query(PGconn *conn, const char *sql, int n, const char *const *
 {
     PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        dbm_error_set(DBM_EGENERIC, "unable to read %s: %s", what,
-                      msg ? msg : PQerrorMessage(conn));
+        dbm_error_set(DBM_EGENERIC, "unable to read %s: %s", what, dbm_db_message(res, conn));
         PQclear(res);
         return NULL;
     }

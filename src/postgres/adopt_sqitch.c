@@ -8,6 +8,7 @@
  * and a row that is not where the plan says stops the import.
  */
 #include "postgres/adopt_internal.h"
+#include "postgres/message.h"
 #include "common/error.h"
 #include "common/util.h"
 
@@ -26,8 +27,8 @@ static char *find_registry(PGconn *conn, int *error)
 
     *error = 0;
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        *error =
-            dbm_error_set(DBM_EGENERIC, "unable to read the catalog: %s", PQerrorMessage(conn));
+        *error = dbm_error_set(DBM_EGENERIC, "unable to read the catalog: %s",
+                               dbm_db_message(res, conn));
     else if (PQntuples(res) == 1)
         schema = dbm_xstrdup(PQgetvalue(res, 0, 0));
     PQclear(res);
@@ -77,7 +78,7 @@ int dbm_adopt_read_sqitch(dbm_adopt_source *s, bool *found, PGconn *conn,
     res = PQexec(conn, sql);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         error = dbm_error_set(DBM_EGENERIC, "unable to read %s.changes: %s", s->schema,
-                              PQerrorMessage(conn));
+                              dbm_db_message(res, conn));
         goto done;
     }
     for (int j = 0; j < PQntuples(res) && !stop; j++)

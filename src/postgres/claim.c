@@ -14,6 +14,7 @@
  * is reported for a person to check.
  */
 #include "postgres/history_internal.h"
+#include "postgres/message.h"
 #include "common/error.h"
 
 #include <stdio.h>
@@ -32,9 +33,7 @@ static char *lit(PGconn *conn, const char *s)
 
 static int claim_failed(PGconn *conn, const PGresult *res, const char *what)
 {
-    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-
-    return dbm_error_set(DBM_EGENERIC, "unable to %s: %s", what, msg ? msg : PQerrorMessage(conn));
+    return dbm_error_set(DBM_EGENERIC, "unable to %s: %s", what, dbm_db_message(res, conn));
 }
 
 int dbm_history_claim(dbm_claim_state *state, char **who, PGconn *conn, const char *schema,

@@ -6,6 +6,7 @@
  * key=value strings, quoting and PG* defaults all behave exactly as in psql.
  */
 #include "postgres/connect.h"
+#include "postgres/message.h"
 #include "net/aws.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -54,6 +55,15 @@ static const char *params_get(const conn_params *p, const char *key)
         if (strcmp(p->keys[i], key) == 0)
             return p->vals[i];
     return NULL;
+}
+
+/* A numeric parameter (0 when it is not set or not a number: libpq refuses that itself). */
+static int param_int(const conn_params *p, const char *key)
+{
+    const char *v = params_get(p, key);
+    char *end = NULL;
+    long n = v ? strtol(v, &end, 10) : 0;
+    return v && end != v && *end == '\0' && n > 0 && n <= 1000000000 ? (int)n : 0;
 }
 
 /* Whether a "connection to server ..." line says only that nothing answered there. */
@@ -154,6 +164,7 @@ static char *tried_addresses(const char *msg)
 static char *first_line(const char *msg)
 {
     const char *failed;
+    char *line;
     size_t n;
 
     if (!msg)
@@ -162,20 +173,24 @@ static char *first_line(const char *msg)
     if (dbm_starts_with(msg, "connection to server ") &&
         (failed = strstr(msg, " failed: ")) != NULL && failed < msg + strcspn(msg, "\n"))
         msg = failed + strlen(" failed: ");
-    if (dbm_starts_with(msg, "FATAL:  "))
-        msg += strlen("FATAL:  ");
     n = strcspn(msg, "\n");
-    while (n > 0 && (msg[n - 1] == ' ' || msg[n - 1] == '\r'))
-        n--;
-    return dbm_xstrndup(msg, n);
+    line = dbm_xmalloc(n + 1);
+    dbm_db_message_clean(line, n + 1, msg, n);
+    return line;
 }
 
-/* A failure that retrying for `wait` cannot fix: credentials, names, TLS. */
+/* libpq refused a parameter before trying a server ("invalid sslmode value: \"x\""). */
+static bool bad_parameter(const char *msg)
+{
+    return dbm_starts_with(msg, "invalid ") && strchr(msg, '"') != NULL;
+}
+
+/* A failure that retrying for `wait` cannot fix: credentials, names, TLS, a bad parameter. */
 static bool permanent_failure(const char *msg)
 {
-    return strstr(msg, "authentication failed") || strstr(msg, "does not exist") ||
-           strstr(msg, "certificate") || strstr(msg, "no pg_hba.conf entry") ||
-           strstr(msg, "does not support SSL");
+    return bad_parameter(msg) || strstr(msg, "authentication failed") ||
+           strstr(msg, "does not exist") || strstr(msg, "certificate") ||
+           strstr(msg, "no pg_hba.conf entry") || strstr(msg, "does not support SSL");
 }
 
 /* A duration as --wait takes it: the largest unit that writes it whole (90000 -> "90s"). */
@@ -334,6 +349,25 @@ static void setup_free(conn_setup *s)
 }
 
 /*
+ * Unless database-url sets them: a database gone silent without a reset (a partition, a NAT that
+ * forgot the connection) is dropped after 30 s with nothing received and 3 probes 10 s apart, or
+ * 60 s of unacknowledged data. A healthy server's kernel answers probes however long a statement
+ * runs.
+ */
+static const char *const keepalive_defaults[][2] = {
+    {"keepalives", "1"},       {"keepalives_idle", "30"},     {"keepalives_interval", "10"},
+    {"keepalives_count", "3"}, {"tcp_user_timeout", "60000"},
+};
+
+/* Whether the loaded libpq has the parameter (tcp_user_timeout is libpq 12's). */
+static bool libpq_knows(const PQconninfoOption *parsed, const char *key)
+{
+    while (parsed->keyword && strcmp(parsed->keyword, key) != 0)
+        parsed++;
+    return parsed->keyword != NULL;
+}
+
+/*
  * s->p from database-url as libpq parses it (its password registered as a
  * secret), with this tool's defaults: application_name, connect_timeout and
  * gssencmode. DBM_ECONFIG when the string does not parse; its text is not
@@ -362,6 +396,10 @@ static int params_from_url(conn_setup *s, const char *database_url)
         params_set(&s->p, "application_name", "db-migrate");
     if (!params_get(&s->p, "connect_timeout"))
         params_set(&s->p, "connect_timeout", "10");
+    for (size_t i = 0; i < sizeof(keepalive_defaults) / sizeof(*keepalive_defaults); i++)
+        if (!params_get(&s->p, keepalive_defaults[i][0]) &&
+            libpq_knows(s->parsed, keepalive_defaults[i][0]))
+            params_set(&s->p, keepalive_defaults[i][0], keepalive_defaults[i][1]);
     /*
      * libpq's default gssencmode=prefer probes the Kerberos credential cache on
      * every connection; managed PostgreSQL encrypts with TLS, so the probe is
@@ -402,6 +440,15 @@ static int open_tunnel(dbm_conn *conn, conn_setup *s, const dbm_connect_opts *cf
         return error;
     if ((error = dbm_tunnel_open(&conn->tunnel, cfg->ssh_bastion, cfg->ssh_private_key,
                                  cfg->ssh_known_hosts, addr ? addr : host, (int)port)) != 0)
+        return error;
+    if ((error = dbm_tunnel_keepalive(conn->tunnel,
+                                      &(dbm_tcp_keepalive){
+                                          .on = param_int(&s->p, "keepalives"),
+                                          .idle_s = param_int(&s->p, "keepalives_idle"),
+                                          .interval_s = param_int(&s->p, "keepalives_interval"),
+                                          .count = param_int(&s->p, "keepalives_count"),
+                                          .user_timeout_ms = param_int(&s->p, "tcp_user_timeout"),
+                                      })) != 0)
         return error;
     /* libpq dials the local end; host= keeps the real name for verify-full. */
     snprintf(s->local_port, sizeof(s->local_port), "%d", dbm_tunnel_port(conn->tunnel));
@@ -547,7 +594,11 @@ static int connect_failed(const dbm_conn *conn, const conn_setup *s, const char 
     char *relay = dbm_tunnel_relay_error(conn->tunnel);
     int error;
 
-    if (relay) {
+    if (bad_parameter(errmsg)) {
+        error = dbm_error_set(DBM_ECONFIG, "unable to connect to '%s': %s", who, errmsg);
+        dbm_error_hint("fix that parameter in database-url; libpq's parameters and their values: "
+                       "https://www.postgresql.org/docs/current/libpq-connect.html");
+    } else if (relay) {
         error = dbm_error_set(DBM_ECONNECT, "unable to connect to '%s' through ssh-bastion: %s",
                               who, relay);
         dbm_error_hint("check that the bastion allows TCP forwarding and reaches the database "
@@ -622,6 +673,11 @@ const char *dbm_conn_database(dbm_conn *conn)
 const char *dbm_conn_user(dbm_conn *conn)
 {
     return PQuser(conn->pg);
+}
+
+char *dbm_conn_tunnel_error(dbm_conn *conn)
+{
+    return conn ? dbm_tunnel_relay_error(conn->tunnel) : NULL;
 }
 
 const char *dbm_conn_describe(const dbm_conn *conn)

@@ -42,6 +42,13 @@ PGconn *dbm_conn_pg(dbm_conn *conn);
 /* "user@host:port/dbname", for logs and the report: never a password. */
 const char *dbm_conn_describe(const dbm_conn *conn);
 
+/*
+ * Why the SSH tunnel under the connection failed, as one line ("the bastion
+ * stopped answering: ..."), for a connection lost mid-run; NULL without
+ * ssh-bastion or while the tunnel is sound. Caller frees. Accepts NULL.
+ */
+char *dbm_conn_tunnel_error(dbm_conn *conn);
+
 /* The database and the user of the open session (libpq's PQdb, PQuser). Borrowed. */
 const char *dbm_conn_database(dbm_conn *conn);
 const char *dbm_conn_user(dbm_conn *conn);

@@ -10,6 +10,7 @@
  * scratch table would itself take locks and change the catalog.
  */
 #include "postgres/dryrun.h"
+#include "postgres/message.h"
 #include "postgres/db.h"
 #include "common/error.h"
 #include "common/util.h"
@@ -80,13 +81,11 @@ static PGresult *query(PGconn *conn, const char *sql, int nparams, const char *c
 {
     PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
-    const char *msg;
 
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return res;
-    msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
     dbm_error_set(DBM_EGENERIC, "dry-run: unable to measure the statement: %s",
-                  msg ? msg : PQerrorMessage(conn));
+                  dbm_db_message(res, conn));
     PQclear(res);
     return NULL;
 }
@@ -106,7 +105,7 @@ int dbm_dryrun_begin(dbm_dryrun **out, PGconn *conn, long long lock_timeout_ms,
     *out = NULL;
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
         error = dbm_error_set(DBM_EGENERIC, "dry-run: unable to open the transaction: %s",
-                              PQerrorMessage(conn));
+                              dbm_db_message(res, conn));
         if (PQtransactionStatus(conn) != PQTRANS_IDLE)
             PQclear(PQexec(conn, "ROLLBACK"));
         goto done;
@@ -154,17 +153,10 @@ static bool lock_held(const PGresult *before, const char *key)
 static void record_failure(dbm_mig_result *result, PGconn *conn, const PGresult *res,
                            const dbm_migration *m, const dbm_stmt *s, const char *display_path)
 {
-    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    char *conn_msg = NULL;
-    dbm_error_info *e;
+    dbm_error_info *e = dbm_report_set_error(result, dbm_db_message(res, conn),
+                                             PQresultErrorField(res, PG_DIAG_SQLSTATE));
 
-    if (!msg) {
-        conn_msg = dbm_xstrndup(PQerrorMessage(conn), strcspn(PQerrorMessage(conn), "\n"));
-        msg = *conn_msg ? conn_msg : "connection lost";
-    }
-    e = dbm_report_set_error(result, msg, PQresultErrorField(res, PG_DIAG_SQLSTATE));
     dbm_db_fill_error(e, res, m->up, m->up_len, s->offset, m->up_line, display_path);
-    free(conn_msg);
 }
 
 /*

@@ -9,6 +9,7 @@
  * of the file.
  */
 #include "postgres/db_internal.h"
+#include "postgres/message.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -117,42 +118,15 @@ void dbm_db_fill_error(dbm_error_info *e, const PGresult *res, const char *text,
                   first_line, file);
 }
 
-/*
- * The first line of the connection's message, without the severity libpq puts
- * before a server's message ("FATAL:  terminating connection ..." when a
- * backend was ended mid-query, which comes with no result fields). Caller frees.
- */
-static char *connection_message(PGconn *conn)
-{
-    static const char *const severities[] = {"FATAL:  ", "ERROR:  ", "PANIC:  "};
-    const char *m = PQerrorMessage(conn);
-
-    for (size_t i = 0; i < sizeof(severities) / sizeof(*severities); i++)
-        if (strncmp(m, severities[i], strlen(severities[i])) == 0) {
-            m += strlen(severities[i]);
-            break;
-        }
-    return dbm_xstrndup(m, strcspn(m, "\n"));
-}
-
 void dbm_db_record_error(dbm_mig_result *result, const PGresult *res, PGconn *conn,
                          const char *text, size_t len, size_t offset, int first_line,
                          const char *file)
 {
-    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    char *conn_msg = NULL;
-    dbm_error_info *e;
+    /* A backend ended mid-query ("FATAL:  terminating connection ...") leaves no result fields. */
+    dbm_error_info *e = dbm_report_set_error(result, dbm_db_message(res, conn),
+                                             PQresultErrorField(res, PG_DIAG_SQLSTATE));
 
-    if (!msg) {
-        conn_msg = connection_message(conn);
-        msg = *conn_msg ? conn_msg : "connection lost";
-    }
-    e = dbm_report_set_error(result, msg,
-                             PQresultErrorField(res, PG_DIAG_SQLSTATE)
-                                 ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
-                                 : NULL);
     fill_error_at(e, res, text, len, offset, first_line, file);
-    free(conn_msg);
 }
 
 void dbm_db_transactional_hint(dbm_mig_result *result, const PGresult *res, bool in_history)

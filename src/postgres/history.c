@@ -2,6 +2,7 @@
  * history.c - the history tables' SQL, and nothing else's.
  */
 #include "postgres/history_internal.h"
+#include "postgres/message.h"
 #include "common/error.h"
 #include "common/log.h"
 
@@ -32,23 +33,6 @@ static char *literal(PGconn *conn, const char *s)
 }
 
 /* Run a command; on failure record the server's message under `what`. */
-/*
- * The server's message for a failed `res`, else the first line of the
- * connection's (a lost connection has no result to read). Points into res or
- * a buffer of this thread's.
- */
-static const char *server_error(const PGresult *res, PGconn *conn)
-{
-    static _Thread_local char line[256];
-    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-
-    if (msg)
-        return msg;
-    msg = PQerrorMessage(conn);
-    snprintf(line, sizeof(line), "%.*s", (int)strcspn(msg, "\n"), msg);
-    return *line ? line : "connection lost";
-}
-
 static int exec_ok(PGconn *conn, const char *sql, const char *what)
 {
     PGresult *res = PQexec(conn, sql);
@@ -56,9 +40,7 @@ static int exec_ok(PGconn *conn, const char *sql, const char *what)
     int error = 0;
 
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        error =
-            dbm_error_set(DBM_EGENERIC, "unable to %s: %s", what, msg ? msg : PQerrorMessage(conn));
+        error = dbm_error_set(DBM_EGENERIC, "unable to %s: %s", what, dbm_db_message(res, conn));
         if (res && PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
             strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501") == 0)
             dbm_error_hint("the database user needs CREATE on the database (for the history "
@@ -133,7 +115,7 @@ static bool exec_true(PGconn *conn, const char *sql, char **msg)
               strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        *msg = dbm_xstrdup(server_error(res, conn));
+        *msg = dbm_xstrdup(dbm_db_message(res, conn));
     PQclear(res);
     return ok;
 }
@@ -275,10 +257,8 @@ int dbm_history_from_results(dbm_history **out, PGconn *conn, PGresult *const *r
         }
         if (i >= 2 && r && table_missing(r))
             break;
-        error = dbm_error_set(DBM_EGENERIC, "unable to read the history: %s",
-                              r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                                  ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                                  : PQerrorMessage(conn));
+        error =
+            dbm_error_set(DBM_EGENERIC, "unable to read the history: %s", dbm_db_message(r, conn));
         goto done;
     }
     h->exists = n >= 4 && PQresultStatus(res[3]) == PGRES_TUPLES_OK;
@@ -300,7 +280,8 @@ int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
     if (!PQsendQuery(conn, sql)) {
         *out = NULL;
         free(sql);
-        return dbm_error_set(DBM_EGENERIC, "unable to read the history: %s", PQerrorMessage(conn));
+        return dbm_error_set(DBM_EGENERIC, "unable to read the history: %s",
+                             dbm_db_message(NULL, conn));
     }
     while ((r = PQgetResult(conn)) != NULL) {
         if (n < 5)
@@ -350,7 +331,7 @@ int dbm_history_run_start(long long *run_id, PGconn *conn, const char *schema,
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         error =
-            dbm_error_set(DBM_EGENERIC, "unable to record the run: %s", server_error(res, conn));
+            dbm_error_set(DBM_EGENERIC, "unable to record the run: %s", dbm_db_message(res, conn));
     else
         *run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     if (error == 0 && !PQgetisnull(res, 0, 1))
@@ -485,7 +466,7 @@ int dbm_history_record(PGconn *conn, const char *schema, const dbm_migration *m,
     res = PQexecParams(conn, sql, 10, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         error = dbm_error_set(DBM_EGENERIC, "unable to record '%s' in the history: %s", m->path,
-                              server_error(res, conn));
+                              dbm_db_message(res, conn));
     else if (strcmp(PQcmdTuples(res), "1") != 0)
         error = dbm_error_set(DBM_EGENERIC,
                               "unable to record '%s': another run recorded version %s meanwhile",
@@ -512,7 +493,7 @@ int dbm_history_delete(PGconn *conn, const char *schema, const char *version)
 
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         error = dbm_error_set(DBM_EGENERIC, "unable to update the history: %s",
-                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+                              dbm_db_message(res, conn));
     else if (strcmp(PQcmdTuples(res), "0") == 0)
         error = dbm_error_set(DBM_ENOTFOUND, "version %s is not in the history", version);
     PQclear(res);
@@ -555,7 +536,7 @@ int dbm_history_baseline(PGconn *conn, const char *schema, const dbm_migration *
     res = PQexecParams(conn, sql, 7, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         error = dbm_error_set(DBM_EGENERIC, "unable to record '%s' in the history: %s", m->path,
-                              server_error(res, conn));
+                              dbm_db_message(res, conn));
     PQclear(res);
     free(origin);
     free(sql);
@@ -619,10 +600,9 @@ int dbm_history_runs(dbm_run_row **out, size_t *n, PGconn *conn, const char *sch
     *out = NULL;
     *n = 0;
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
         if (!table_missing(res))
             error = dbm_error_set(DBM_EGENERIC, "unable to read the runs: %s",
-                                  msg ? msg : PQerrorMessage(conn));
+                                  dbm_db_message(res, conn));
         goto done;
     }
     *n = (size_t)PQntuples(res);

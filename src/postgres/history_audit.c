@@ -8,6 +8,7 @@
  * {"accepted_edit": {"version", "old_checksum", "new_checksum"}} for a repair.
  */
 #include "postgres/history_internal.h"
+#include "postgres/message.h"
 #include "common/error.h"
 #include "common/util.h"
 
@@ -87,9 +88,7 @@ static int step(PGconn *conn, const char *sql, int nparams, const char *const *p
 
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         error = dbm_error_set(DBM_EGENERIC, "unable to update the history: %s",
-                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-                                  ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-                                  : PQerrorMessage(conn));
+                              dbm_db_message(res, conn));
     else if (rows)
         *rows = (int)strtol(PQcmdTuples(res), NULL, 10);
     PQclear(res);

@@ -18,6 +18,7 @@
  * second connection renews it: a dead run's lease expires after its TTL.
  */
 #include "postgres/db_internal.h"
+#include "postgres/message.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/thread.h"
@@ -195,9 +196,7 @@ int dbm_lease_read(dbm_lease_try *t, PGconn *conn, dbm_db_lock *lock, const PGre
         if (t->missing)
             return 0;
         return dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s",
-                             take && PQresultErrorField(take, PG_DIAG_MESSAGE_PRIMARY)
-                                 ? PQresultErrorField(take, PG_DIAG_MESSAGE_PRIMARY)
-                                 : PQerrorMessage(conn));
+                             dbm_db_message(take, conn));
     }
     t->adv_ok = strcmp(PQgetvalue(take, 0, 0), "t") == 0;
     lock->direct = strcmp(PQgetvalue(take, 0, 1), "t") == 0;

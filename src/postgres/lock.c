@@ -5,6 +5,7 @@
  * from an idle session; the holder named when it is not free.
  */
 #include "postgres/db_internal.h"
+#include "postgres/message.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "postgres/history_internal.h"
@@ -62,7 +63,8 @@ static int send_and_gather(PGresult ***all, int *count, PGconn *conn, const char
     *all = NULL;
     *count = 0;
     if (!PQsendQuery(conn, sql))
-        return dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s", PQerrorMessage(conn));
+        return dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s",
+                             dbm_db_message(NULL, conn));
     while ((r = PQgetResult(conn)) != NULL) {
         dbm_array_grow((void **)all, &cap, (size_t)*count + 1, sizeof(**all));
         (*all)[(*count)++] = r;
@@ -103,8 +105,8 @@ static int try_once(dbm_lease_try *t, PGresult ***all, int *count, PGconn *conn,
     int error = send_and_gather(all, count, conn, sql);
 
     if (error == 0 && *count < 2)
-        error =
-            dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s", PQerrorMessage(conn));
+        error = dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s",
+                              dbm_db_message(*count > 0 ? (*all)[*count - 1] : NULL, conn));
     if (error == 0)
         error = dbm_lease_read(t, conn, lock, (*all)[1], *count > 2 ? (*all)[2] : NULL);
     /* The session lock alone is no run lock: a live run through a pooler has the lease. */

@@ -4,6 +4,7 @@
  * retries.
  */
 #include "postgres/db_internal.h"
+#include "postgres/message.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -14,12 +15,25 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * A server notice under --verbose, as one line: libpq's "NOTICE:  text\n"
+ * (or WARNING, INFO, ...) becomes "notice: text", the detail lines after it
+ * left out.
+ */
 static void notice_log(void *arg, const char *message)
 {
-    if (*(const bool *)arg && !strstr(message, DBM_DB_FLUSH_NOTICE)) {
-        size_t n = strcspn(message, "\n");
-        dbm_log("  %.*s", (int)n, message);
-    }
+    char line[1024], severity[16];
+    size_t n = strspn(message, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+
+    if (!*(const bool *)arg || strstr(message, DBM_DB_FLUSH_NOTICE))
+        return;
+    if (n == 0 || n >= sizeof(severity) || strncmp(message + n, ":  ", 3) != 0)
+        n = 0;
+    for (size_t i = 0; i < n; i++)
+        severity[i] = (char)(message[i] - 'A' + 'a');
+    severity[n] = '\0';
+    dbm_db_message_clean(line, sizeof(line), message, strcspn(message, "\n"));
+    dbm_log("  %s%s%s", severity, n ? ": " : "", line);
 }
 
 void dbm_db_quiet_notices(PGconn *conn, bool verbose)
@@ -42,10 +56,8 @@ int dbm_db_exec_simple(PGconn *conn, const char *sql)
     int error = 0;
 
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        error = dbm_error_set(DBM_EGENERIC, "unable to run '%s': %s", sql,
-                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-                                  ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-                                  : PQerrorMessage(conn));
+        error =
+            dbm_error_set(DBM_EGENERIC, "unable to run '%s': %s", sql, dbm_db_message(res, conn));
     PQclear(res);
     return error;
 }

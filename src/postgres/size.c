@@ -2,6 +2,7 @@
  * size.c - a table's rows: counted when small, else the planner's estimate.
  */
 #include "postgres/size.h"
+#include "postgres/message.h"
 #include "common/error.h"
 #include "common/util.h"
 
@@ -26,7 +27,7 @@ int dbm_db_table_size(dbm_table_size *out, PGconn *conn, const char *schema, con
                        2, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         error = dbm_error_set(DBM_EGENERIC, "unable to read the size of '%s': %s", name,
-                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+                              dbm_db_message(res, conn));
         goto done;
     }
     if (PQntuples(res) != 1)
@@ -44,7 +45,7 @@ int dbm_db_table_size(dbm_table_size *out, PGconn *conn, const char *schema, con
     res = PQexec(conn, sql);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         error = dbm_error_set(DBM_EGENERIC, "unable to count the rows of '%s': %s", name,
-                              PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+                              dbm_db_message(res, conn));
     else
         out->rows = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 done:

@@ -516,6 +516,24 @@ for i in range(40000): print("INSERT INTO big VALUES (%d, %s);" % (i, repr("x" *
   [[ "$output" == *"invalid duration 'bad' for lock-timeout"* ]]
 }
 
+@test "a duration in a form only C's strtod reads (0x10s, 1e3ms, +5s) is exit 2 naming the option" {
+  run_dbm 2 plan --offline --lock-timeout 0x10s
+  [ "${lines[0]}" = "error: invalid duration '0x10s' for lock-timeout" ]
+  [ "${lines[1]}" = "hint: write digits, an optional decimal fraction, then a unit (ms, s, m or h): 500ms, 1.5s, 10m, 1h; 0 for none" ]
+  [ "${#lines[@]}" -eq 2 ]
+  run_dbm 2 plan --offline --run-lock-wait 1e3ms
+  [ "${lines[0]}" = "error: invalid duration '1e3ms' for run-lock-wait" ]
+  run_dbm 2 plan --offline --statement-timeout=+5s
+  [ "${lines[0]}" = "error: invalid duration '+5s' for statement-timeout" ]
+  run_dbm 2 plan --offline --wait .5s
+  [ "${lines[0]}" = "error: invalid duration '.5s' for wait" ]
+  DB_MIGRATE_LEASE_TTL=1e3 run_dbm 2 plan --offline
+  [ "${lines[0]}" = "error: invalid DB_MIGRATE_LEASE_TTL '1e3': not whole seconds from 1 to 86400" ]
+  # every documented form still works
+  run_dbm 0 plan --offline --lock-timeout 500ms --statement-timeout 1.5s --run-lock-wait 10m --wait 0
+  DB_MIGRATE_LEASE_TTL=45 run_dbm 0 plan --offline --lock-timeout 1h
+}
+
 @test "action inputs with hyphens are read from INPUT_ variables" {
   mkdir -p db/sql
   printf 'CREATE TABLE from_input (id int);\n' > db/sql/001_a.sql
@@ -535,6 +553,38 @@ for i in range(40000): print("INSERT INTO big VALUES (%d, %s);" % (i, repr("x" *
   start=$(date +%s)
   run_dbm 3 apply --database-url "postgresql://postgres@127.0.0.1:$port/x" --wait 2s
   [ $(( $(date +%s) - start )) -ge 1 ]
+}
+
+@test "a value libpq refuses in database-url, or a URL without its option, is exit 2 without the password" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  start=$(date +%s)
+  run_dbm 2 apply --wait 30s --database-url "postgresql://postgres:s3cretpw@127.0.0.1:$PGTEST_PORT/$DBNAME?sslmode=bogus"
+  [ $(( $(date +%s) - start )) -lt 5 ]
+  [ "${lines[0]}" = "error: unable to connect to 'postgres@127.0.0.1:$PGTEST_PORT/$DBNAME': invalid sslmode value: \"bogus\"" ]
+  [[ "${lines[1]}" == "hint: fix that parameter in database-url; "* ]]
+  [ "${#lines[@]}" -eq 2 ]
+  run_dbm 2 apply --database-url "postgresql://postgres:s3cretpw@127.0.0.1:$PGTEST_PORT/$DBNAME?keepalives_idle=1e3"
+  [ "${lines[0]}" = "error: unable to connect to 'postgres@127.0.0.1:$PGTEST_PORT/$DBNAME': invalid integer value \"1e3\" for connection option \"keepalives_idle\"" ]
+  run_dbm 2 apply --database-url "postgresql://postgres:s3cretpw@127.0.0.1:99999/$DBNAME"
+  [[ "${lines[0]}" == *'invalid port number: "99999"' ]]
+  # A connection string without its option is named without its password.
+  run_dbm 2 apply "postgresql://postgres:s3cretpw@127.0.0.1:$PGTEST_PORT/$DBNAME"
+  [ "${lines[0]}" = "error: unexpected argument 'postgresql://postgres:***@127.0.0.1:$PGTEST_PORT/$DBNAME'" ]
+  [ "${lines[1]}" = "hint: a connection string goes in --database-url (or DATABASE_URL, database-url in the Action)" ]
+  run_dbm 2 apply "host=127.0.0.1 password=s3cretpw dbname=x"
+  [ "${lines[0]}" = "error: unexpected argument 'host=127.0.0.1 password=*** dbname=x'" ]
+  # A mistyped option is named without its value, which may be the URL.
+  run_dbm 2 apply --databse-url="postgresql://postgres:s3cretpw@127.0.0.1:$PGTEST_PORT/$DBNAME"
+  [ "${lines[0]}" = "error: unknown option '--databse-url'" ]
+  [[ "$output" != *s3cretpw* ]]
+}
+
+@test "--verbose shows a server notice as one line, without libpq's doubled space" {
+  printf 'DROP TABLE IF EXISTS nope;\nDO $$ BEGIN RAISE WARNING E%s; END $$;\n' "'two\\nlines'" > migrations/001_notices.sql
+  run_dbm 0 apply --verbose
+  [[ "$output" == *'  notice: table "nope" does not exist, skipping'* ]] || { echo "$output"; false; }
+  [[ "$output" == *"  warning: two"* ]] || { echo "$output"; false; }
+  [[ "$output" != *"NOTICE:"* && "$output" != *"WARNING:"* ]] || { echo "$output"; false; }
 }
 
 @test "a password in database-url is masked for the runner, and printed nowhere else" {

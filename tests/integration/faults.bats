@@ -260,3 +260,38 @@ terminate_sleeper() {
   [ "$(sql "SELECT count(*) FROM hits")" = 1 ]
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 1 ]
 }
+
+# one_clean_line TEXT: the error line of a run's output, with no libpq severity, no blank line
+# after it (libpq's trailing newline) and no doubled space.
+one_clean_line() {
+  local line
+  line=$(printf '%s\n' "$1" | grep '^error: ' | tail -1)
+  [[ "$line" != *"FATAL:"* && "$line" != *"ERROR:"* && "$line" != *"  "* ]] || { echo "not clean: $line"; return 1; }
+  [ "$(printf '%s\n' "$1" | grep -A1 '^error: ' | tail -1 | grep -c '^$')" = 0 ] || { echo "blank line after: $1"; return 1; }
+}
+
+@test "a permission error reading another tool's history is one clean line, without libpq's severity" {
+  user=app_$RANDOM
+  sql "CREATE ROLE $user LOGIN; GRANT CREATE ON DATABASE $DBNAME TO $user;
+       CREATE SCHEMA graphile_migrate; CREATE TABLE graphile_migrate.migrations (filename text, hash text)"
+  mkdir -p migrations/committed
+  hash="sha1:$(printf '\nSELECT 1;' | python3 -c 'import sys,hashlib; print(hashlib.sha1((sys.stdin.read().strip()+"\n").encode()).hexdigest())')"
+  printf -- '--! Previous: -\n--! Hash: %s\n\nSELECT 1;\n' "$hash" > migrations/committed/000001.sql
+  run "$DBM" baseline --adopt-from graphile-migrate --migrations-dir migrations \
+    --database-url "postgresql://$user@127.0.0.1:$PGTEST_PORT/$DBNAME"
+  sql "DROP OWNED BY $user; DROP ROLE $user" >/dev/null
+  [ "$status" -eq 1 ] || { echo "$output"; false; }
+  [ "$(printf '%s\n' "$output" | grep '^error: ')" = "error: unable to read graphile_migrate.migrations: permission denied for schema graphile_migrate" ] || { echo "$output"; false; }
+  one_clean_line "$output"
+}
+
+@test "a permission error on the history schema is one clean line" {
+  user=app_$RANDOM
+  run_dbm 0 apply
+  sql "CREATE ROLE $user LOGIN" >/dev/null
+  run "$DBM" apply --database-url "postgresql://$user@127.0.0.1:$PGTEST_PORT/$DBNAME"
+  sql "DROP OWNED BY $user; DROP ROLE $user" >/dev/null
+  [ "$status" -eq 1 ] || { echo "$output"; false; }
+  [[ "$(printf '%s\n' "$output" | grep '^error: ')" == *"permission denied for schema db_migrate"* ]] || { echo "$output"; false; }
+  one_clean_line "$output"
+}

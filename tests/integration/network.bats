@@ -242,3 +242,44 @@ assert_one_error() {
   assert_one_error "dbm_user@localhost:$PGTEST_PORT/dbm_net' through ssh-bastion: password authentication failed"
   assert_no_secrets
 }
+
+@test "bastion: a bastion that stops answering mid-statement ends the run in seconds" {
+  # db-migrate runs in a network namespace of its own and reaches the bastion through two
+  # relays (a TCP port there, a Unix socket, the bastion's port here): iptables there cuts
+  # the SSH connection's packets, with no reset, while a migration sleeps on the server.
+  printf 'SELECT pg_sleep(600);\n' > migrations/002_sleep.sql
+  python3 "$BATS_TEST_DIRNAME/fixtures/relay.py" "unix:$WORK/ssh.sock" "tcp:$SSH_PORT" > "$WORK/relay.out" 2>&1 3>&- &
+  relay=$!
+  for _ in $(seq 50); do grep -q ready "$WORK/relay.out" 2>/dev/null && break; sleep 0.1; done
+  cat > "$WORK/netns.sh" <<SH
+ip link set lo up || exit 90
+python3 "$BATS_TEST_DIRNAME/fixtures/relay.py" "tcp:$SSH_PORT" "unix:$WORK/ssh.sock" > "$WORK/relay2.out" 2>&1 &
+relay2=\$!
+for _ in \$(seq 50); do grep -q ready "$WORK/relay2.out" 2>/dev/null && break; sleep 0.1; done
+"$DBM" apply --ssh-bastion "$BASTION" --sslmode verify-full --sslrootcert "$NET/ca.crt" \
+  --database-url "$URL?keepalives_idle=1&keepalives_interval=1&keepalives_count=2&tcp_user_timeout=3000" > "$WORK/run.out" 2>&1 &
+run=\$!
+for _ in \$(seq 200); do
+  [ "\$(psql -X -At -h "$PGTEST_DIR" -p "$PGTEST_PORT" -U postgres -d "$DB_NAME" -c "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")" = 1 ] && break
+  sleep 0.1
+done
+iptables -A INPUT -p tcp --dport $SSH_PORT -j DROP && iptables -A INPUT -p tcp --sport $SSH_PORT -j DROP || exit 91
+start=\$(date +%s)
+wait \$run
+code=\$?
+cat "$WORK/run.out"
+echo "exit=\$code seconds=\$(( \$(date +%s) - start ))"
+kill \$relay2
+SH
+  run env "INPUT_SSH-PRIVATE-KEY=$(cat "$NET/keys/ecdsa_pem")" "INPUT_SSH-KNOWN-HOSTS=$(cat "$NET/kh_all")" \
+    unshare -n bash "$WORK/netns.sh"
+  kill "$relay"
+  psql -X -q "$PGTEST_URL_BASE/$DB_NAME" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'" \
+    -c "DROP TABLE net_t; DROP SCHEMA db_migrate CASCADE" >/dev/null 2>&1
+  [[ "$output" == *"exit=1 "* ]] || { echo "$output"; false; }
+  [ "$(printf '%s\n' "$output" | sed -n 's/.*seconds=//p')" -le 15 ] || { echo "$output"; false; }
+  assert_one_error "unable to apply 'migrations/002_sleep.sql': "
+  # libpq only saw the tunnel's local end close: the hint gives the cause.
+  [[ "$(grep '^hint: ' <<<"$output")" == "hint: through ssh-bastion: the bastion stopped answering: the connection timed out; "* ]] || { echo "$output"; false; }
+  assert_no_secrets
+}

@@ -14,19 +14,53 @@ static void duration_parses_units(void **state)
     static const struct {
         const char *text;
         long long ms;
-    } ok[] = {{"0", 0},        {"500ms", 500},  {"5s", 5000}, {"1.5s", 1500},
-              {"10m", 600000}, {"1h", 3600000}, {"0s", 0}};
-    static const char *bad[] = {"5x", "", "s", "-1s", "5", "5 s", "nan", "1e99h"};
+    } ok[] = {{"0", 0},        {"500ms", 500},    {"5s", 5000},    {"1.5s", 1500},
+              {"10m", 600000}, {"10min", 600000}, {"1h", 3600000}, {"0s", 0},
+              {"0.5ms", 1},    {"00", 0},         {"0.0", 0},      {"596h", 2145600000},
+              {"007s", 7000},  {"2.25m", 135000}, {"0ms", 0},      {"1000ms", 1000}};
+    static const char *bad[] = {"5x",
+                                "",
+                                "s",
+                                "-1s",
+                                "5",
+                                "5 s",
+                                "nan",
+                                "1e99h",
+                                "0x10s",
+                                "1e3ms",
+                                "1E3s",
+                                "+5s",
+                                " 5s",
+                                "5s ",
+                                ".5s",
+                                "5.s",
+                                "5.",
+                                "inf",
+                                "infs",
+                                "0x0",
+                                "1,5s",
+                                "1.5.s",
+                                "5S",
+                                "5sec",
+                                "5ms5",
+                                "-0",
+                                "1h30m",
+                                "\t5s",
+                                "nans",
+                                "0e0",
+                                "123456789012345678901h"};
     long long ms;
 
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-        assert_int_equal(dbm_parse_duration_ms(&ms, "lock-timeout", ok[i].text), 0);
+        if (dbm_parse_duration_ms(&ms, "lock-timeout", ok[i].text) != 0)
+            fail_msg("'%s' refused: %s", ok[i].text, dbm_error_message());
         assert_int_equal(ms, ok[i].ms);
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(dbm_parse_duration_ms(&ms, "lock-timeout", bad[i]), DBM_ECONFIG);
+        if (dbm_parse_duration_ms(&ms, "lock-timeout", bad[i]) != DBM_ECONFIG)
+            fail_msg("'%s' accepted as %lld ms", bad[i], ms);
         assert_non_null(strstr(dbm_error_message(), "lock-timeout"));
-        assert_non_null(dbm_error_hint_text());
+        assert_non_null(strstr(dbm_error_hint_text(), "500ms, 1.5s, 10m, 1h"));
     }
 }
 
@@ -42,6 +76,58 @@ static void invalid_values_are_named_on_one_line(void **state)
     assert_string_equal(dbm_error_message(), "invalid number '3?' for lock-retries");
 }
 
+/* Whatever a message quotes (a server's text, a library's), it is printed as one line. */
+static void error_message_and_hint_are_one_line(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"unable to read: ERROR:  x\n", "unable to read: ERROR:  x"},
+        {"server closed the connection unexpectedly\n\tThis probably means ...\n",
+         "server closed the connection unexpectedly This probably means ..."},
+        {"a \r\n b", "a b"},
+        {"\nleading", "leading"},
+        {"'my  file.sql' kept", "'my  file.sql' kept"},
+        {"bell\a and escape\x1b[2J", "bell? and escape?[2J"},
+        {"trailing spaces   ", "trailing spaces"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(dbm_error_set(DBM_EGENERIC, "%s", cases[i].in), DBM_EGENERIC);
+        assert_string_equal(dbm_error_message(), cases[i].out);
+        dbm_error_hint("%s", cases[i].in);
+        assert_string_equal(dbm_error_hint_text(), cases[i].out);
+    }
+}
+
+/* A connection string quoted by mistake loses its password, whatever message quotes it. */
+static void error_message_and_hint_hide_passwords(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"unexpected argument 'postgresql://app:s3cret@db:5432/x'",
+         "unexpected argument 'postgresql://app:***@db:5432/x'"},
+        {"postgres://app:p@ss@db/x?sslmode=require", "postgres://app:***@db/x?sslmode=require"},
+        {"'host=db password=s3cret dbname=x'", "'host=db password=*** dbname=x'"},
+        {"host=db password='s3 \\'cret' dbname=x", "host=db password='***' dbname=x"},
+        {"PASSWORD=s3cret", "PASSWORD=***"},
+        /* nothing to hide */
+        {"postgresql://app@db:5432/x", "postgresql://app@db:5432/x"},
+        {"https://github.com/o/r/actions/runs/1", "https://github.com/o/r/actions/runs/1"},
+        {"ssh://git@host:22/repo", "ssh://git@host:22/repo"},
+        {"the password= option", "the password= option"},
+        {"mypassword=x", "mypassword=x"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        dbm_error_set(DBM_ECONFIG, "%s", cases[i].in);
+        assert_string_equal(dbm_error_message(), cases[i].out);
+        dbm_error_hint("%s", cases[i].in);
+        assert_string_equal(dbm_error_hint_text(), cases[i].out);
+    }
+}
+
 static void count_rejects_negative_and_garbage(void **state)
 {
     long n;
@@ -50,6 +136,13 @@ static void count_rejects_negative_and_garbage(void **state)
     assert_int_equal(dbm_parse_count(&n, "lock-retries", "-1"), DBM_ECONFIG);
     assert_int_equal(dbm_parse_count(&n, "lock-retries", "3x"), DBM_ECONFIG);
     assert_int_equal(dbm_parse_count(&n, "lock-retries", ""), DBM_ECONFIG);
+    assert_int_equal(dbm_parse_count(&n, "lock-retries", " 3"), DBM_ECONFIG);
+    assert_int_equal(dbm_parse_count(&n, "lock-retries", "+3"), DBM_ECONFIG);
+    assert_int_equal(dbm_parse_count(&n, "lock-retries", "0x3"), DBM_ECONFIG);
+    assert_int_equal(dbm_parse_count(&n, "lock-retries", "3 "), DBM_ECONFIG);
+    assert_int_equal(dbm_parse_count(&n, "lock-retries", "99999999999999999999"), DBM_ECONFIG);
+    assert_int_equal(dbm_parse_count(&n, "lock-retries", "007"), 0);
+    assert_int_equal(n, 7);
 }
 
 static void buf_grows_and_detaches(void **state)
@@ -163,6 +256,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(duration_parses_units),
+        cmocka_unit_test(error_message_and_hint_are_one_line),
+        cmocka_unit_test(error_message_and_hint_hide_passwords),
         cmocka_unit_test(invalid_values_are_named_on_one_line),
         cmocka_unit_test(count_rejects_negative_and_garbage),
         cmocka_unit_test(buf_grows_and_detaches),

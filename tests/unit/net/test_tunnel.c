@@ -12,9 +12,12 @@
 #include "net/tunnel.h"
 #include "common/util.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /*
@@ -172,6 +175,31 @@ static void query_through(dbm_tunnel *t, const char *extra_sql)
     PQfinish(pg);
     dbm_secret_free(pw);
     dbm_secret_free(conninfo);
+}
+
+/*
+ * This process's TCP socket to 127.0.0.1:port (the bastion), and its keepalive settings:
+ * on, idle, interval, count and TCP_USER_TIMEOUT. Fails the test when there is none.
+ */
+static void bastion_socket_options(int out[5], const char *port)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        struct sockaddr_in peer;
+        socklen_t len = sizeof(peer), ol = sizeof(int);
+        static const int opts[][2] = {{SOL_SOCKET, SO_KEEPALIVE},
+                                      {IPPROTO_TCP, TCP_KEEPIDLE},
+                                      {IPPROTO_TCP, TCP_KEEPINTVL},
+                                      {IPPROTO_TCP, TCP_KEEPCNT},
+                                      {IPPROTO_TCP, TCP_USER_TIMEOUT}};
+
+        if (getpeername(fd, (struct sockaddr *)&peer, &len) != 0 || peer.sin_family != AF_INET ||
+            ntohs(peer.sin_port) != (unsigned)strtol(port, NULL, 10))
+            continue;
+        for (int i = 0; i < 5; i++)
+            assert_int_equal(getsockopt(fd, opts[i][0], opts[i][1], &out[i], &ol), 0);
+        return;
+    }
+    fail_msg("no connection to the bastion's port %s", port);
 }
 
 static void tunnel_relays_tls_postgres_with_each_client_key(void **state)
@@ -591,6 +619,27 @@ static void connect_through_bastion_verifies_the_real_host_name(void **state)
         fail_msg("%s / %s", dbm_error_message(), dbm_error_hint_text());
     want = dbm_xasprintf("dbm_user@localhost:%s/dbm_net", f.pg_port);
     assert_string_equal(dbm_conn_describe(conn), want);
+    /* libpq's keepalive defaults hold for the bastion's connection too. */
+    {
+        int got[5], want_opts[5] = {1, 30, 10, 3, 60000};
+        char *port = fixture_get("SSH_PORT");
+
+        bastion_socket_options(got, port);
+        assert_memory_equal(got, want_opts, sizeof(got));
+        dbm_conn_free(conn);
+        conn = NULL;
+        /* database-url's own values win, for both */
+        dbm_secret_free(cfg->database_url);
+        cfg->database_url = dbm_xasprintf("postgresql://dbm_user:%s@localhost:%s/dbm_net?"
+                                          "keepalives_idle=7&keepalives_interval=2&"
+                                          "keepalives_count=5&tcp_user_timeout=9000",
+                                          pw, f.pg_port);
+        if (connect_with(&conn, cfg))
+            fail_msg("%s / %s", dbm_error_message(), dbm_error_hint_text());
+        bastion_socket_options(got, port);
+        assert_memory_equal(got, ((int[]){1, 7, 2, 5, 9000}), sizeof(got));
+        free(port);
+    }
     r = PQexec(dbm_conn_pg(conn), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
     assert_string_equal(PQgetvalue(r, 0, 0), "t");
