@@ -2,6 +2,7 @@
  * tenants.c - run a schemas: query and check what it returns.
  */
 #include "postgres/tenants.h"
+#include "postgres/message.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -36,9 +37,7 @@ void dbm_tenant_schemas_free(dbm_tenant_schemas *s)
 /* A failed query: the server's message, or a lost connection (exit 3). */
 static int query_failed(PGconn *conn, const PGresult *res)
 {
-    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    char *shown = dbm_xstrndup(msg ? msg : PQerrorMessage(conn),
-                               strcspn(msg ? msg : PQerrorMessage(conn), "\n"));
+    char *shown = dbm_xstrdup(dbm_db_message(res, conn));
 
     if (PQstatus(conn) == CONNECTION_BAD) {
         dbm_error_set(DBM_ECONNECT, "the connection was lost during the schemas: query: %s", shown);
