@@ -508,8 +508,11 @@ int dbm_run_blocked(dbm_report *r)
     for (size_t i = 0; i < r->nfindings; i++)
         n += r->findings[i].severity == DBM_SEV_ERROR && !same_file_before(r, i);
     dbm_report_set(&r->status, "blocked");
-    dbm_error_set(DBM_EBLOCKED, "%s found %zu blocking problem%s; nothing was applied", r->command,
-                  n, n == 1 ? "" : "s");
+    /* Only a command that changes the database says that it did not. */
+    dbm_error_set(
+        DBM_EBLOCKED, "%s found %zu blocking problem%s%s", r->command, n, n == 1 ? "" : "s",
+        strcmp(r->command, "apply") && strcmp(r->command, "rollback") ? ""
+                                                                      : "; nothing was applied");
     dbm_error_hint("see the errors above: each names the file and what to change");
     return DBM_EBLOCKED;
 }
