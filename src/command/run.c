@@ -513,7 +513,7 @@ int dbm_run_blocked(dbm_report *r)
         DBM_EBLOCKED, "%s found %zu blocking problem%s%s", r->command, n, n == 1 ? "" : "s",
         strcmp(r->command, "apply") && strcmp(r->command, "rollback") ? ""
                                                                       : "; nothing was applied");
-    dbm_error_hint("see the errors above: each names the file and what to change");
+    dbm_error_hint("each error listed names its file and what to change");
     return DBM_EBLOCKED;
 }
 

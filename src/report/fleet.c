@@ -50,9 +50,62 @@ static void headline(dbm_buf *b, const dbm_report *r)
     dbm_buf_printf(b, " (parallel %d)", r->parallel);
 }
 
+/*
+ * The "applied" column: what apply or rollback applied, or, for a command
+ * that only reads, how many migrations the target's history holds, which is
+ * what a person running status on a fleet asks (its run applied none).
+ */
+static int applied_shown(const dbm_report *r, const dbm_target_result *t)
+{
+    int n = 0;
+
+    if (!strcmp(r->command, "apply") || !strcmp(r->command, "rollback") || !t->detail)
+        return t->applied_count;
+    for (size_t k = 0; k < t->detail->nmigs; k++) {
+        dbm_mig_status st = t->detail->migs[k].status;
+        n += st == DBM_MIG_APPLIED || st == DBM_MIG_EDITED || st == DBM_MIG_MISSING;
+    }
+    return n;
+}
+
 static void seconds(char *out, size_t size, double ms)
 {
     snprintf(out, size, "%.1fs", ms / 1000.0);
+}
+
+/*
+ * A target's first blocking findings under its error line, each with its hint:
+ * the "errors above" its error points to, which its own run's view would show.
+ */
+static void term_findings(dbm_buf *b, const dbm_target_result *t)
+{
+    size_t shown = 0, more = 0;
+
+    for (size_t k = 0; t->detail && k < t->detail->nfindings; k++) {
+        const dbm_finding *f = &t->detail->findings[k];
+        char *msg;
+        if (report_finding_level(f) != DBM_SEV_ERROR)
+            continue;
+        if (shown == FINDINGS_SHOWN) {
+            more++;
+            continue;
+        }
+        shown++;
+        msg = dbm_printable(f->message);
+        dbm_buf_printf(b, "  %s  ", f->rule);
+        if (f->file)
+            dbm_buf_printf(b, f->line > 0 ? "%s:%d: " : "%s: ", f->file, f->line);
+        dbm_buf_printf(b, "%s\n", msg);
+        free(msg);
+        if (f->hint) {
+            msg = dbm_printable(f->hint);
+            dbm_buf_printf(b, "    hint: %s\n", msg);
+            free(msg);
+        }
+    }
+    if (more)
+        dbm_buf_printf(b, "  and %zu more: run the command with --targets on this target alone\n",
+                       more);
 }
 
 char *report_fleet_terminal(const dbm_report *r)
@@ -75,7 +128,7 @@ char *report_fleet_terminal(const dbm_report *r)
         char *name = dbm_printable(t->name);
         seconds(dur, sizeof(dur), t->duration_ms);
         dbm_buf_printf(&b, "  %-*s  %-*s  %7d  %7d  %8s\n", (int)wout, t->outcome, (int)wname, name,
-                       t->applied_count, t->pending_count, dur);
+                       applied_shown(r, t), t->pending_count, dur);
         free(name);
     }
     for (size_t i = 0; i < r->ntargets; i++)
@@ -83,6 +136,7 @@ char *report_fleet_terminal(const dbm_report *r)
             char *name = dbm_printable(r->targets[i].name);
             char *err = dbm_printable(r->targets[i].error);
             dbm_buf_printf(&b, "%s%s: %s\n", i ? "" : "\n", name, err);
+            term_findings(&b, &r->targets[i]);
             free(name);
             free(err);
         }
@@ -161,7 +215,7 @@ static void md_table(dbm_buf *b, const dbm_report *r, size_t limit)
         report_md_code(&row, t->name);
         dbm_buf_puts(&row, " | ");
         report_md_text(&row, t->group);
-        dbm_buf_printf(&row, " | %d | %d | %s |\n", t->applied_count, t->pending_count, dur);
+        dbm_buf_printf(&row, " | %d | %d | %s |\n", applied_shown(r, t), t->pending_count, dur);
         if (b->len + row.len + 256 > limit) {
             dbm_buf_printf(b, "\n(%zu more targets in the JSON report)\n", r->ntargets - i);
             dbm_buf_free(&row);

@@ -63,6 +63,13 @@ drift() { jq -r '.drift.targets[] | "\(.name)=\(.state)"' "$1" | paste -sd' '; }
   [ "$(jq -c '.drift | [.same, .newest, .compared, .counts.behind, .counts.edited]' status.json)" = '[false,"003",3,1,1]' ]
   [ "$(jq -c '.drift.targets[] | select(.name == "behind") | [.newest_applied, .applied_count, .behind]' status.json)" = '["001",1,["002","003"]]' ]
   [ "$(jq -c '.drift.targets[] | select(.name == "edited") | .edited' status.json)" = '["002"]' ]
+  # the table tells how many each history holds (a status applies none), and the
+  # blocked target's own error is listed under its line, with its hint
+  [[ "$output" == *"  blocked     edited        3        0"* ]]
+  [[ "$output" == *"  up-to-date  clean         3        0"* ]]
+  [[ "$output" == *"  pending     behind        1        2"* ]]
+  [[ "$output" == *"edited: status found 1 blocking problem"$'\n'"  edited-applied  migrations/002_t2.sql:1: "*"    hint: "* ]]
+  [[ "$output" != *"nothing was applied"* ]]
 
   run_dbm 1 plan --report-file plan.json
   [[ "$output" == *"Drift between targets: 1 edited, 1 behind, 1 clean"* ]]
