@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/stop.h"
 #include "common/util.h"
+#include "git/diff.h"
 
 #include <fnmatch.h>
 #include <pthread.h>
@@ -398,6 +399,7 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
     size_t nstages;
     const char *const *stages = dbm_config_file_stages(cfg->file, &nstages);
     fleet f;
+    bool held;
     int error;
 
     if (cfg->run_in != DBM_RUN_IN_HERE) {
@@ -427,7 +429,9 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
         return DBM_ECONFIG;
     }
     pthread_mutex_init(&f.mu, NULL);
+    held = dbm_git_hold(cfg->migrations_dir);
     run_stages(&f, stages, nstages);
+    dbm_git_release(held);
     pthread_mutex_destroy(&f.mu);
     error = record(&f, report);
     dbm_report_set(&report->status, fleet_status(report));

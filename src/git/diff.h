@@ -43,6 +43,15 @@ typedef struct dbm_git dbm_git;
 int dbm_git_open(dbm_git **out, const char *path);
 void dbm_git_free(dbm_git *g); /* accepts NULL */
 
+/*
+ * Keep libgit2 started from here to dbm_git_release, when `path` is inside a
+ * repository (true; false and nothing done when it is not). Each start of
+ * libgit2 loads the system's CA certificates, milliseconds of CPU: a fleet,
+ * which opens the repository once per target, holds it for all of them.
+ */
+bool dbm_git_hold(const char *path);
+void dbm_git_release(bool held);
+
 /* The working tree's absolute path, ending in '/' (NULL for a bare repository). */
 const char *dbm_git_workdir(const dbm_git *g);
 
