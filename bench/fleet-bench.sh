@@ -186,11 +186,13 @@ MATE_Q="SELECT count(*) FROM schema_migrations"
 
 : > "$TMP/p1"; : > "$TMP/p8"; : > "$TMP/p16"; : > "$TMP/mate"; : > "$TMP/n1"; : > "$TMP/n8"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# Each fresh run of db-migrate writes its JSON report (a target's mean time comes from it),
+# all three alike, so that their peaks of memory compare.
 cd "$P"
 for _ in $(seq "$REPS"); do
   run p1 "$BIN" apply --parallel 1 --report-file "$TMP/p1.json"; check "$NMIG" "$DBM_Q" "parallel 1"
   run p8 "$BIN" apply --parallel 8 --report-file "$TMP/p8.json"; check "$NMIG" "$DBM_Q" "parallel 8"
-  run p16 "$BIN" apply --parallel 16; check "$NMIG" "$DBM_Q" "parallel 16"
+  run p16 "$BIN" apply --parallel 16 --report-file "$TMP/p16.json"; check "$NMIG" "$DBM_Q" "parallel 16"
   again n1 "$BIN" apply --parallel 1; again n8 "$BIN" apply --parallel 8
   run mate "$TMP/loop.sh"; check "$NMIG" "$MATE_Q" "the dbmate loop"
 done
