@@ -33,13 +33,14 @@ as_pg "$PG_BIN/pg_ctl" -D "$TMP/data" -l "$TMP/log" -w \
   -o "-p $PORT -k $TMP -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c autovacuum=off" start >/dev/null
 BASE="postgresql://postgres@127.0.0.1:$PORT"
 
-# BENCH_RTT_MS=N: every tool reaches the server through bench/rttproxy.py, which adds N ms
+# BENCH_RTT_MS=N: every tool reaches the server through bench/rttproxy.c, which adds N ms
 # to each round trip, as a database in another network would (not part of `make bench`:
 # the targets are defined on loopback).
 RTT_MS=${BENCH_RTT_MS:-0}
 if [ "$RTT_MS" != 0 ]; then
   PPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  python3 "$ROOT/bench/rttproxy.py" "$PPORT" "$PORT" "$RTT_MS" > "$TMP/proxy.out" 2>&1 &
+  cc -O2 -o "$TMP/rttproxy" "$ROOT/bench/rttproxy.c"
+  "$TMP/rttproxy" "$PPORT" "$PORT" "$RTT_MS" > "$TMP/proxy.out" 2>&1 &
   PROXY=$!
   trap 'kill "$PROXY" 2>/dev/null || true; cleanup' EXIT
   for _ in $(seq 50); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""measure.py - run a command N times; print the median wall time (ms) and peak RSS (KiB).
+"""measure.py - run a command N times; print the median wall time (ms), peak RSS (KiB) and
+the median CPU time (ms, user and system, of the command and the children it waited for).
 
 usage: measure.py N [--setup 'shell command'] -- command args...
 The setup command runs before each repetition and is not timed (e.g. a fresh database).
-Output: one line "median_ms max_rss_kib".
+Output: one line "median_ms max_rss_kib median_cpu_ms".
 """
 import os, resource, subprocess, sys, time
 
@@ -16,7 +17,7 @@ def main():
         args = args[2:]
     if args and args[0] == "--":
         args = args[1:]
-    times, rss = [], 0
+    times, cpus, rss = [], [], 0
     for _ in range(n):
         if setup:
             subprocess.run(setup, shell=True, check=True, stdout=subprocess.DEVNULL)
@@ -35,7 +36,9 @@ def main():
         if os.waitstatus_to_exitcode(status) != 0:
             sys.exit("measure.py: command failed: %s" % " ".join(args))
         rss = max(rss, ru.ru_maxrss)
+        cpus.append((ru.ru_utime + ru.ru_stime) * 1000.0)
     times.sort()
-    print("%.1f %d" % (times[len(times) // 2], rss))
+    cpus.sort()
+    print("%.1f %d %.1f" % (times[len(times) // 2], rss, cpus[len(cpus) // 2]))
 
 main()

@@ -10,7 +10,7 @@ BIN=${DBM_BIN:-$ROOT/db-migrate}
 [ -x "$BIN" ] || { echo "bench: build ./db-migrate first (make)" >&2; exit 2; }
 missed=()
 for b in bench/apply-bench.sh bench/git-bench.sh bench/formats-bench.sh bench/action-bench.sh \
-  bench/fleet-schemas-bench.sh; do
+  bench/fleet-schemas-bench.sh bench/fleet-bench.sh; do
   [ -x "$b" ] || continue
   echo "== $b"
   "$b" "$BIN" || missed+=("$b")

@@ -477,7 +477,7 @@ int dbm_cmd_apply(dbm_run_ctx *ctx)
         goto done;
     /* A second connection tells what a long migration does, and who holds what it waits for. */
     if (dbm_run_any_pending(ctx))
-        dbm_progress_start(&st.progress, ctx->pg);
+        dbm_progress_start(&st.progress, ctx->pg, dbm_db_lock_direct(ctx->lock));
     error = apply_files(&st);
     dbm_progress_free(st.progress);
     dbm_db_cancel_uninstall();

@@ -83,7 +83,7 @@ static int dry_run_files(dbm_run_ctx *ctx, dbm_dryrun *dr, bool *ran, bool *fail
     int error = 0;
 
     if (dbm_run_any_pending(ctx))
-        dbm_progress_start(&progress, ctx->pg);
+        dbm_progress_start(&progress, ctx->pg, false);
     for (size_t i = 0; i < ctx->set->count; i++) {
         if (!dbm_run_is_pending(ctx->state[i]) || *failed) {
             dbm_run_idle_row(ctx, i, *failed);

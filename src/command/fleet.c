@@ -601,6 +601,7 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
     size_t nstages;
     const char *const *stages = dbm_config_file_stages(cfg->file, &nstages);
     fleet f;
+    bool held;
     int error;
 
     if (cfg->run_in != DBM_RUN_IN_HERE) {
@@ -629,9 +630,9 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
         return DBM_ECONFIG;
     }
     pthread_mutex_init(&f.mu, NULL);
-    dbm_git_hold(); /* each target checks the repository: set libgit2 up once */
+    held = dbm_git_hold(cfg->migrations_dir);
     run_stages(&f, stages, nstages);
-    dbm_git_release();
+    dbm_git_release(held);
     pthread_mutex_destroy(&f.mu);
     error = record(&f, report);
     dbm_report_set(&report->status, fleet_status(report));

@@ -44,13 +44,13 @@ int dbm_git_open(dbm_git **out, const char *path);
 void dbm_git_free(dbm_git *g); /* accepts NULL */
 
 /*
- * Keep libgit2 set up between dbm_git_open and the last dbm_git_free, for a
- * process that opens the repository many times (a fleet: once per target):
- * setting it up loads the system's CA certificates, most of a no-op check's
- * time. Each dbm_git_hold is undone by one dbm_git_release. Thread-safe.
+ * Keep libgit2 started from here to dbm_git_release, when `path` is inside a
+ * repository (true; false and nothing done when it is not). Each start of
+ * libgit2 loads the system's CA certificates, milliseconds of CPU: a fleet,
+ * which opens the repository once per target, holds it for all of them.
  */
-void dbm_git_hold(void);
-void dbm_git_release(void);
+bool dbm_git_hold(const char *path);
+void dbm_git_release(bool held);
 
 /* The working tree's absolute path, ending in '/' (NULL for a bare repository). */
 const char *dbm_git_workdir(const dbm_git *g);

@@ -213,6 +213,23 @@ done:
     return rc;
 }
 
+bool dbm_git_hold(const char *path)
+{
+    char *abs = absolute_path(path);
+    bool held = abs && (dbm_getenv("GIT_DIR") || dotgit_above(abs));
+
+    free(abs);
+    if (held)
+        git_libgit2_init();
+    return held;
+}
+
+void dbm_git_release(bool held)
+{
+    if (held)
+        git_libgit2_shutdown();
+}
+
 void dbm_git_free(dbm_git *g)
 {
     if (!g)
@@ -220,16 +237,6 @@ void dbm_git_free(dbm_git *g)
     git_repository_free(g->repo);
     free(g->workdir);
     free(g);
-    git_libgit2_shutdown();
-}
-
-void dbm_git_hold(void)
-{
-    git_libgit2_init();
-}
-
-void dbm_git_release(void)
-{
     git_libgit2_shutdown();
 }
 

@@ -26,6 +26,8 @@
 #define FAST_FOR_MS    2000
 #define IDLE_SAMPLE_MS 100
 #define QUERY_EXCERPT  160
+/* The second connection opens once a piece of work has run this long: most never do. */
+#define CONNECT_AFTER_MS 50
 
 struct dbm_progress {
     pthread_mutex_t mu;
@@ -227,7 +229,8 @@ static PGconn *watcher_connect(const dbm_progress *p)
 static int watch(void *arg)
 {
     dbm_progress *p = arg;
-    PGconn *conn = watcher_connect(p);
+    PGconn *conn = NULL;
+    bool tried = false;
     long long interval = IDLE_SAMPLE_MS;
 
     while (!dbm_job_wait(interval)) {
@@ -244,6 +247,14 @@ static int watch(void *arg)
         if (!busy) {
             interval = IDLE_SAMPLE_MS;
             continue;
+        }
+        if (!tried && dbm_now_ms() - since < CONNECT_AFTER_MS) {
+            interval = SAMPLE_FAST_MS;
+            continue;
+        }
+        if (!tried) {
+            conn = watcher_connect(p);
+            tried = true;
         }
         memset(&s, 0, sizeof(s));
         if (conn)
@@ -280,19 +291,25 @@ static void copy_params(dbm_progress *p, PGconn *conn)
     PQconninfoFree(opts);
 }
 
-void dbm_progress_start(dbm_progress **out, PGconn *conn)
+void dbm_progress_start(dbm_progress **out, PGconn *conn, bool direct)
 {
-    PGresult *res = PQexec(conn, "SELECT pg_backend_pid()");
+    PGresult *res = NULL;
     dbm_progress *p;
 
     *out = NULL;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        PQclear(res);
-        return;
+    if (!direct) {
+        res = PQexec(conn, "SELECT pg_backend_pid()");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+            PQclear(res);
+            return;
+        }
     }
     p = dbm_xcalloc(1, sizeof(*p));
     pthread_mutex_init(&p->mu, NULL);
-    snprintf(p->pid, sizeof(p->pid), "%s", PQgetvalue(res, 0, 0));
+    if (res)
+        snprintf(p->pid, sizeof(p->pid), "%s", PQgetvalue(res, 0, 0));
+    else
+        snprintf(p->pid, sizeof(p->pid), "%d", PQbackendPID(conn));
     PQclear(res);
     copy_params(p, conn);
     dbm_job_start(&p->job, watch, p);

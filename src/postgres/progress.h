@@ -3,7 +3,9 @@
  *
  * A watcher thread (common/thread.h) opens a second connection to the same
  * server, with the same parameters as the run's (application_name
- * "db-migrate progress"), and looks at the run's session in
+ * "db-migrate progress"), once a piece of work has run for 50 ms (most
+ * migrations are done before: a fleet of quick ones costs the servers no
+ * second session), and looks at the run's session in
  * pg_stat_activity while work is under way: PostgreSQL's progress views
  * (pg_stat_progress_create_index, _cluster, _vacuum) and, when the session
  * waits for a lock, the session holding it (pg_blocking_pids). Work that
@@ -25,11 +27,13 @@
 typedef struct dbm_progress dbm_progress;
 
 /*
- * Start watching `conn`'s session. Asks the server for the session's pid (one
- * round trip on conn); the second connection opens on the watcher thread.
- * *out is NULL when the pid cannot be read (then nothing is told).
+ * Start watching `conn`'s session. Its pid is libpq's when `direct` (the run
+ * lock found no pooler between: the connection's backend is the session);
+ * else the server is asked for it (one round trip on conn). The second
+ * connection opens on the watcher thread. *out is NULL when the pid cannot be
+ * read (then nothing is told).
  */
-void dbm_progress_start(dbm_progress **out, PGconn *conn);
+void dbm_progress_start(dbm_progress **out, PGconn *conn, bool direct);
 
 /*
  * Work `what` starts now (a migration file as users see it; copied): the

@@ -360,6 +360,48 @@ static void patch_is_a_unified_diff(void **state)
     fx_rm(repo);
 }
 
+/* How many times libgit2 is started now (git_libgit2_init returns the new count). */
+static int libgit2_starts(void)
+{
+    int n = git_libgit2_init();
+    git_libgit2_shutdown();
+    return n - 1;
+}
+
+/*
+ * A fleet holds libgit2 started across its targets' opens: each start loads the
+ * system's CA certificates. Outside a repository nothing is started.
+ */
+static void hold_keeps_libgit2_started_between_opens(void **state)
+{
+    char *repo = fx_repo();
+    char tmpl[] = "/tmp/dbm-git-test-XXXXXX";
+    char *outside = mkdtemp(tmpl);
+    int before = libgit2_starts();
+    dbm_git *g = NULL;
+    bool held;
+
+    (void)state;
+    assert_non_null(outside);
+    assert_false(dbm_git_hold(outside));
+    assert_int_equal(libgit2_starts(), before);
+    free(fx_commit(repo, "A"));
+    held = dbm_git_hold(repo);
+    assert_true(held);
+    assert_int_equal(libgit2_starts(), before + 1);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(dbm_git_open(&g, repo), 0);
+        assert_int_equal(libgit2_starts(), before + 2);
+        dbm_git_free(g);
+        /* still started: the next open does not start libgit2 again */
+        assert_int_equal(libgit2_starts(), before + 1);
+    }
+    dbm_git_release(held);
+    assert_int_equal(libgit2_starts(), before);
+    rmdir(outside);
+    fx_rm(repo);
+}
+
 static void open_discovers_from_a_subdirectory(void **state)
 {
     char *repo = fx_repo(), *a, *rel = NULL, *sub, *cwd;
@@ -532,6 +574,7 @@ int main(void)
         cmocka_unit_test(ancestry_detects_rewritten_history),
         cmocka_unit_test(patch_is_a_unified_diff),
         cmocka_unit_test(open_discovers_from_a_subdirectory),
+        cmocka_unit_test(hold_keeps_libgit2_started_between_opens),
         cmocka_unit_test(open_accepts_a_repository_owned_by_another_uid),
         cmocka_unit_test(shallow_clone_lacks_the_old_commit),
         cmocka_unit_test(list_dir_lists_files_recursively),
