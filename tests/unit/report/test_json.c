@@ -52,7 +52,8 @@ static void keys_keep_their_order(void **state)
     static const char *const keys[] = {
         "command", "status",        "database",      "migrations_dir",
         "format",  "applied_count", "pending_count", "duration_ms",
-        "error",   "git",           "migrations",    "findings"};
+        "error",   "exit_code",     "git",           "migrations",
+        "findings"};
     dbm_report *r = sample_report();
     char *text = dbm_report_json(r);
     const char *at = text;
