@@ -243,7 +243,7 @@ static int take_part(merge *m, dbm_report **part, const char *path)
     }
     if (check_digest(m, p->migrations_digest, path) < 0)
         return DBM_ECONFIG;
-    if (!p->ntargets)
+    if (!p->ntargets && !p->parallel) /* not a fleet's: a fleet's has parallel >= 1 */
         return take_single(m, part, path);
     if (p->parallel > m->merged->parallel)
         m->merged->parallel = p->parallel;

@@ -162,7 +162,7 @@ typedef struct dbm_report {
     /* A fleet's run: a row per target, in the order they are shown (failures first). */
     dbm_target_result *targets;
     size_t ntargets, captargets;
-    int parallel; /* how many targets ran at once */
+    int parallel; /* how many targets ran at once; >= 1 in a fleet's record, even without targets */
 } dbm_report;
 
 dbm_report *dbm_report_new(const char *command);

@@ -115,7 +115,8 @@ int dbm_report_fleet_close(dbm_report *r)
     size_t bad = 0;
     dbm_buf which = DBM_BUF_INIT;
 
-    qsort(r->targets, r->ntargets, sizeof(*r->targets), by_rank);
+    if (r->ntargets > 1)
+        qsort(r->targets, r->ntargets, sizeof(*r->targets), by_rank);
     r->applied_count = 0;
     r->pending_count = 0;
     for (size_t i = 0; i < r->ntargets; i++) {

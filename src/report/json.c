@@ -149,7 +149,7 @@ char *dbm_report_json(const dbm_report *r)
         json_array_append_new(migs, json_migration(&r->migs[i]));
     json_object_set_new(root, "migrations", migs);
     json_object_set_new(root, "findings", json_findings(r));
-    if (r->ntargets)
+    if (r->ntargets || r->parallel) /* a fleet's, even a shard that holds no target */
         json_object_update_missing_new(root, report_fleet_json(r));
     out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
