@@ -30,6 +30,11 @@ typedef struct {
     char *database_url; /* NULL when not given; a secret (wiped when freed) */
     char *schemas;      /* a query whose rows name the schemas to migrate; NULL when not given */
     int line;
+    /* "config file 'F' line N: environment variable 'V' is not set" when database-url names
+     * a variable this process does not have (database_url is then NULL), else NULL. Not an
+     * error when the file is read: a target another job or an ECS task migrates needs its
+     * variables there, not here (command/fleet.c refuses a target it runs with one). */
+    char *url_error;
 } dbm_config_target;
 
 typedef struct {

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/stop.h"
 #include "common/util.h"
+#include "git/diff.h"
 
 #include <fnmatch.h>
 #include <pthread.h>
@@ -311,14 +312,24 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
     fleet f;
     int error;
 
-    if (cfg->run_in != DBM_RUN_IN_HERE) {
-        dbm_error_set(DBM_ECONFIG, "run-in other than 'here' does not run a fleet yet");
-        dbm_error_hint("run the fleet from a job that reaches the databases (run-in: here)");
+    if (cfg->run_in == DBM_RUN_IN_LAMBDA || (cfg->run_in == DBM_RUN_IN_ECS && !cmd->needs_db)) {
+        dbm_error_set(DBM_ECONFIG, "run-in: %s does not run '%s' on a fleet",
+                      cfg->run_in == DBM_RUN_IN_ECS ? "ecs" : "lambda", cmd->name);
+        if (cfg->run_in == DBM_RUN_IN_ECS)
+            dbm_error_hint("plan the fleet offline here (--offline), or see its databases with "
+                           "status, which runs in the task");
+        else
+            dbm_error_hint("use run-in: ecs (a task runs this job's shard), or run-in: here from "
+                           "a job that reaches the databases");
         return DBM_ECONFIG;
     }
     if ((cfg->targets && (error = check_globs(cfg->targets, all, n)) < 0) ||
         (error = check_stages(stages, nstages, all, n)) < 0)
         return error;
+    /* One task runs this job's share (targets, shard, parallel and fail-fast travel with it,
+     * config_remote.c) inside the network; its fleet report comes home (remote.c). */
+    if (cfg->run_in == DBM_RUN_IN_ECS)
+        return dbm_command_run(cmd, cfg, report);
     memset(&f, 0, sizeof(f));
     f.cmd = cmd;
     f.cfg = cfg;
@@ -330,6 +341,15 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
             f.items[f.count++].target = &all[i];
             dbm_mask(all[i].database_url);
         }
+    for (size_t i = 0; i < f.count; i++)
+        if (f.items[i].target->url_error) {
+            dbm_error_set(DBM_ECONFIG, "%s", f.items[i].target->url_error);
+            dbm_error_hint("set it in the step's env for target '%s' (with run-in: ecs, the "
+                           "task's environment sets it instead)",
+                           f.items[i].target->name);
+            free(f.items);
+            return DBM_ECONFIG;
+        }
     if (f.count > 1 && strcmp(cmd->name, "apply") && strcmp(cmd->name, "plan") &&
         strcmp(cmd->name, "status")) {
         free(f.items);
@@ -338,7 +358,9 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
         return DBM_ECONFIG;
     }
     pthread_mutex_init(&f.mu, NULL);
+    dbm_git_hold();
     run_stages(&f, stages, nstages);
+    dbm_git_release();
     pthread_mutex_destroy(&f.mu);
     error = record(&f, report);
     free(f.items);

@@ -43,6 +43,16 @@ typedef struct dbm_git dbm_git;
 int dbm_git_open(dbm_git **out, const char *path);
 void dbm_git_free(dbm_git *g); /* accepts NULL */
 
+/*
+ * Keep libgit2 initialized while several threads open and free repositories
+ * (a fleet's workers). Each open initializes it and each free shuts it down;
+ * when one thread's shutdown brings the count to zero while another thread
+ * is at work, that thread's libgit2 state is orphaned and leaks. A hold
+ * keeps the count above zero until its release. Pairs; any thread.
+ */
+void dbm_git_hold(void);
+void dbm_git_release(void);
+
 /* The working tree's absolute path, ending in '/' (NULL for a bare repository). */
 const char *dbm_git_workdir(const dbm_git *g);
 

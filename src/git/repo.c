@@ -223,6 +223,16 @@ void dbm_git_free(dbm_git *g)
     git_libgit2_shutdown();
 }
 
+void dbm_git_hold(void)
+{
+    git_libgit2_init();
+}
+
+void dbm_git_release(void)
+{
+    git_libgit2_shutdown();
+}
+
 const char *dbm_git_workdir(const dbm_git *g)
 {
     return g->workdir;
