@@ -225,3 +225,59 @@ same_as_single() {
   "$DBM" report --report-file - s1.json s2.json s3.json s4.json 2>/dev/null > out.json
   [ "$(jq '.targets | length' out.json)" = 7 ]
 }
+
+# ---- examples/workflows/fleet.yml, its jobs' steps run as the runner runs them ----
+
+# job_step JOB VALUES: run the db-migrate step of the example's JOB (INPUT_* from its
+# `with:`, expressions from VALUES) in the Actions environment, then do what its
+# upload-artifact step does and download-artifact then does: copy the uploaded file to
+# reports/<artifact name>/.
+job_step() {
+  printf '%s' "$2" > values.json
+  python3 "$BATS_TEST_DIRNAME/fixtures/workflow_step.py" "$REPO_ROOT/examples/workflows/fleet.yml" \
+    "$1" values.json > inputs
+  mapfile -t inputs < inputs
+  run env GITHUB_ACTIONS=true GITHUB_WORKSPACE="$WORK" GITHUB_OUTPUT="$WORK/out-$1" \
+    GITHUB_STEP_SUMMARY="$WORK/summary-$1.md" "${inputs[@]}" "$DBM"
+  python3 - "$REPO_ROOT/examples/workflows/fleet.yml" "$1" values.json <<'PY'
+import json, os, re, shutil, sys, yaml
+wf = yaml.safe_load(open(sys.argv[1]))
+values = json.load(open(sys.argv[3]))
+expand = lambda t: re.sub(r"\$\{\{(.*?)\}\}", lambda m: values[m.group(1).strip()], str(t))
+for s in wf["jobs"][sys.argv[2]]["steps"]:
+    if s.get("uses", "").startswith("actions/upload-artifact") and "report" != sys.argv[2]:
+        name, path = expand(s["with"]["name"]), expand(s["with"]["path"])
+        if os.path.exists(path):
+            os.makedirs(os.path.join("reports", name), exist_ok=True)
+            shutil.copy(path, os.path.join("reports", name))
+PY
+}
+
+@test "examples/workflows/fleet.yml: the canary, four shards, then the report job over all" {
+  cp "$REPO_ROOT/examples/fleet/db-migrate.yml" .
+  for t in CANARY EU_1 EU_2 EU_3 US_1 US_2 US_3; do
+    psql -X -q "$PGTEST_URL_BASE/postgres" -c "CREATE DATABASE ${PFX}x_${t,,}" >/dev/null
+    export "${t}_DATABASE_URL=$PGTEST_URL_BASE/${PFX}x_${t,,}"
+  done
+  db x us_2 "CREATE TABLE t2 (id int)" # 002 fails on us-2
+  job_step canary '{}'
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '[.targets[].name] | join(" ")' db-migrate-canary.json)" = canary ]
+  shard_of_us2=
+  for i in 1 2 3 4; do
+    job_step migrate "{\"matrix.shard\": \"$i\"}"
+    jq -e '.targets[] | select(.name == "us-2")' "db-migrate-shard-$i.json" >/dev/null && shard_of_us2=$i
+    if [ "$shard_of_us2" = "$i" ]; then [ "$status" -eq 1 ]; else [ "$status" -eq 0 ]; fi
+  done
+  [ -n "$shard_of_us2" ]
+  [ "$(ls reports | paste -sd' ')" = "db-migrate-canary db-migrate-shard-1 db-migrate-shard-2 db-migrate-shard-3 db-migrate-shard-4" ]
+  job_step report '{}'
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"merged 5 reports: 7 targets"* ]]
+  [[ "$output" == *"1 of 7 targets did not succeed: us-2 (failed)"* ]]
+  [ "$(jq -r '[.targets[] | "\(.name)=\(.outcome)"] | join(" ")' db-migrate-fleet.json)" = \
+    "us-2=failed canary=applied eu-1=applied eu-2=applied eu-3=applied us-1=applied us-3=applied" ]
+  grep -qx 'targets-count=7' out-report
+  grep -qx 'targets-failed=1' out-report
+  grep -q '^## db-migrate: apply on 7 targets: 1 failed, 6 applied' summary-report.md
+}
