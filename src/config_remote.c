@@ -82,18 +82,15 @@ static int read_public_ip(dbm_config *cfg, const char *v)
  * process writes them), nor git's (the remote run has no repository). A fleet's
  * selection (targets, shard, parallel, fail-fast) travels: the task runs this job's shard.
  */
-static const char *const forwarded[] = {"migrations-dir", "format",
-                                        "history-schema", "lock-timeout",
-                                        "lock-retries",   "statement-timeout",
-                                        "wait",           "run-lock-wait",
-                                        "out-of-order",   "target-version",
-                                        "adopt-from",     "expect-deployed",
-                                        "auth",           "aws-region",
-                                        "sslmode",        "sslrootcert",
-                                        "fail-on",        "allow-apply-on-pull-request",
-                                        "accept-edit",    "targets",
-                                        "shard",          "parallel",
-                                        "fail-fast",      NULL};
+static const char *const forwarded[] = {
+    "migrations-dir", "format",        "history-schema",
+    "lock-timeout",   "lock-retries",  "statement-timeout",
+    "wait",           "run-lock-wait", "out-of-order",
+    "target-version", "adopt-from",    "expect-deployed",
+    "auth",           "aws-region",    "sslmode",
+    "sslrootcert",    "fail-on",       "allow-apply-on-pull-request",
+    "accept-edit",    "targets",       "shard",
+    "parallel",       "fail-fast",     NULL};
 
 static void read_forwarded(dbm_config *cfg, dbm_config_lookup_fn lookup, const void *pa)
 {

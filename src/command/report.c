@@ -206,7 +206,8 @@ static int take_single(merge *m, dbm_report **part, const char *path)
     int error;
 
     /* A report written before exit_code was recorded: its status says whether it failed. */
-    if (exit_code == 0 && p->status && (!strcmp(p->status, "failed") || !strcmp(p->status, "blocked")))
+    if (exit_code == 0 && p->status &&
+        (!strcmp(p->status, "failed") || !strcmp(p->status, "blocked")))
         exit_code = 1;
     memset(&t, 0, sizeof(t));
     t.name = single_name(path);

@@ -157,7 +157,7 @@ typedef struct dbm_report {
      * run is to be continued (the Lambda response's "continue"). */
     bool incomplete;
     double duration_ms;
-    char *error; /* the run's error when it ended in one (one line), else NULL */
+    char *error;   /* the run's error when it ended in one (one line), else NULL */
     int exit_code; /* the run's exit status (DESIGN section 7), set when it ends */
     /* A fleet's run: a row per target, in the order they are shown (failures first). */
     dbm_target_result *targets;
