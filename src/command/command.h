@@ -98,7 +98,8 @@ bool dbm_command_is_fleet(const dbm_command_row *cmd, const dbm_config *cfg);
  * target's own record. Returns the worst target's code (an exit status of 2,
  * then 1, then 3, then 4), its message naming the targets that did not succeed;
  * DBM_ECONFIG before anything runs when a glob selects nothing, or when a
- * command other than apply, plan and status is given several targets.
+ * command other than apply, plan, status, dry-run and verify is given several
+ * targets. With comment-on-pr, posts one comment for the fleet.
  */
 int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm_report *report);
 

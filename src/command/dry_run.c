@@ -53,6 +53,7 @@ static int dry_run_one(dbm_run_ctx *ctx, dbm_dryrun *dr, dbm_progress *progress,
 
     r = dbm_report_add_migration(rep, m->version, m->name, ctx->display[i], DBM_MIG_PENDING);
     ctx->row[i] = rep->nmigs - 1;
+    r->failed_before = ctx->state[i] == DBM_RUN_RESUME;
     rep->pending_count++;
     dbm_progress_begin(progress, ctx->display[i]);
     error = dbm_dryrun_migration(dr, r, m, ctx->parsed[i], ctx->display[i]);

@@ -9,9 +9,12 @@
  * signal handler cancels every armed connection (postgres/cancel.h). One
  * failing target stops the others only with fail-fast, and then only those not
  * started yet. The fleet's record has a row per target, failures first; the
- * run's code is the worst target's (common/record.h's dbm_fleet_rank).
+ * run's code is the worst target's (common/record.h's dbm_fleet_rank). A pull
+ * request gets one comment for the fleet; the drift between the targets is
+ * report/'s to tell.
  */
 #include "command/command.h"
+#include "command/comment.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/stop.h"
@@ -294,6 +297,21 @@ static void run_stages(fleet *f, const char *const *stages, size_t nstages)
     }
 }
 
+/*
+ * Whether the command runs on several targets: those that apply forward or
+ * only read. baseline, rollback and repair change one history by hand, to a
+ * version a person chose for that database: one target at a time.
+ */
+static bool many(const char *name)
+{
+    static const char *const cmds[] = {"apply", "plan", "status", "dry-run", "verify"};
+
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (!strcmp(name, cmds[i]))
+            return true;
+    return false;
+}
+
 bool dbm_command_is_fleet(const dbm_command_row *cmd, const dbm_config *cfg)
 {
     size_t n;
@@ -350,11 +368,11 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
             free(f.items);
             return DBM_ECONFIG;
         }
-    if (f.count > 1 && strcmp(cmd->name, "apply") && strcmp(cmd->name, "plan") &&
-        strcmp(cmd->name, "status")) {
+    if (f.count > 1 && !many(cmd->name)) {
         free(f.items);
-        dbm_error_set(DBM_ECONFIG, "'%s' does not run on several targets yet", cmd->name);
-        dbm_error_hint("select one target with --targets NAME (apply, plan and status take many)");
+        dbm_error_set(DBM_ECONFIG, "'%s' runs on one target at a time", cmd->name);
+        dbm_error_hint("select one target with --targets NAME (apply, plan, status, dry-run and "
+                       "verify take many)");
         return DBM_ECONFIG;
     }
     pthread_mutex_init(&f.mu, NULL);
@@ -364,5 +382,8 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
     pthread_mutex_destroy(&f.mu);
     error = record(&f, report);
     free(f.items);
+    /* One comment for the fleet: each target's run posted none of its own. */
+    if (cfg->comment_on_pr && (cmd->flags & DBM_COMMAND_PR_COMMENT))
+        dbm_comment_post(cfg, report, error);
     return error;
 }

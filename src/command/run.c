@@ -427,6 +427,7 @@ static void fill_row(dbm_run_ctx *ctx, size_t i, dbm_mig_result *r)
                                                        : "unchanged since the deployed commit");
         return;
     }
+    r->failed_before = ctx->state[i] == DBM_RUN_RESUME;
     if (ctx->state[i] == DBM_RUN_RESUME)
         r->note = dbm_xasprintf("failed before at statement %d: %s", row->failed_statement,
                                 row->error ? row->error : "");

@@ -95,6 +95,8 @@ typedef struct {
     bool earlier;
     char *applied_at; /* when an earlier run applied it (ISO 8601, UTC), or NULL */
     char *excerpt;    /* its statements, one excerpt a line (dbm_excerpt), or NULL */
+    /* Recorded as failed by an earlier run and not finished (apply resumes it); pending. */
+    bool failed_before;
 } dbm_mig_result;
 
 typedef enum { DBM_SEV_NOTICE = 0, DBM_SEV_WARNING, DBM_SEV_ERROR } dbm_severity;

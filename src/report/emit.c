@@ -61,9 +61,7 @@ static int emit_summary(const dbm_report *r, const dbm_emit_opts *opts)
         free(text);
     }
     if (opts->summary_path) {
-        char *md = r->ntargets
-                       ? report_fleet_markdown(r, opts->limit ? opts->limit : DBM_SUMMARY_LIMIT)
-                       : dbm_report_markdown(r, opts);
+        char *md = dbm_report_markdown(r, opts);
         error = write_file(opts->summary_path, md, true, "job summary");
         free(md);
     }

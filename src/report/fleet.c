@@ -3,7 +3,8 @@
  * target (outcome, applied, pending, duration) in the record's order, which
  * puts failures first; each target's own account collapsed under it in the
  * job summary; the step outputs with a count per outcome; one JSON report
- * with a targets[] array holding each target's own report.
+ * with a targets[] array holding each target's own report. A plan, status,
+ * dry-run or verify also tells the drift between the targets (drift.c).
  */
 #include "common/json.h"
 #include "common/log.h"
@@ -14,6 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define PROBLEMS_SHOWN 20 /* targets that did not succeed, listed before the table */
+#define FINDINGS_SHOWN 3  /* blocking findings listed per target */
+#define ANNOTATIONS    10 /* annotations of each level before "and N more" */
 
 /* The outcomes a target can end with, in the order the counts are told. */
 static const char *const outcomes[] = {"failed",  "blocked",    "error",   "unreachable",
@@ -81,32 +86,97 @@ char *report_fleet_terminal(const dbm_report *r)
             free(name);
             free(err);
         }
+    report_drift *d = report_drift_compute(r);
+    if (d) {
+        dbm_buf_puts(&b, "\n");
+        report_drift_terminal(&b, d);
+        report_drift_free(d);
+    }
     return dbm_buf_detach(&b);
 }
 
-char *report_fleet_markdown(const dbm_report *r, size_t limit)
+/* A target that did not succeed: its outcome, its error and its first blocking findings. */
+static void md_problem(dbm_buf *b, const dbm_target_result *t)
 {
-    dbm_buf b = DBM_BUF_INIT;
-    dbm_buf head = DBM_BUF_INIT;
+    size_t shown = 0;
 
-    headline(&head, r);
-    dbm_buf_puts(&b, "## db-migrate: ");
-    report_md_text(&b, dbm_buf_cstr(&head));
-    dbm_buf_puts(&b, "\n\n| outcome | target | group | applied | pending | duration |\n"
-                     "| --- | --- | --- | ---: | ---: | ---: |\n");
+    dbm_buf_puts(b, "- ");
+    report_md_code(b, t->name);
+    dbm_buf_printf(b, " **%s**", t->outcome);
+    if (t->error) {
+        dbm_buf_puts(b, ": ");
+        report_md_text(b, t->error);
+    }
+    dbm_buf_puts(b, "\n");
+    for (size_t k = 0; t->detail && k < t->detail->nfindings; k++) {
+        const dbm_finding *f = &t->detail->findings[k];
+        if (report_finding_level(f) != DBM_SEV_ERROR)
+            continue;
+        if (shown++ == FINDINGS_SHOWN) {
+            dbm_buf_puts(b, "  - and more in its details\n");
+            break;
+        }
+        dbm_buf_printf(b, "  - **%s**", f->rule);
+        if (f->file) {
+            dbm_buf_puts(b, " ");
+            report_md_code(b, f->file);
+        }
+        dbm_buf_puts(b, ": ");
+        report_md_text(b, f->message);
+        dbm_buf_puts(b, "\n");
+    }
+}
+
+/* The targets that did not succeed, before anything else: a person has to look at them. */
+static void md_problems(dbm_buf *b, const dbm_report *r)
+{
+    size_t bad = 0;
+
     for (size_t i = 0; i < r->ntargets; i++) {
         const dbm_target_result *t = &r->targets[i];
+        if (t->exit_code == 0)
+            continue;
+        if (bad++ == 0)
+            dbm_buf_puts(b, "### Did not succeed\n\n");
+        if (bad <= PROBLEMS_SHOWN)
+            md_problem(b, t);
+    }
+    if (bad > PROBLEMS_SHOWN)
+        dbm_buf_printf(b, "- and %zu more targets (in the table below)\n", bad - PROBLEMS_SHOWN);
+    if (bad)
+        dbm_buf_puts(b, "\n");
+}
+
+/* A row per target while there is room (a summary stays under its bound); failures come first. */
+static void md_table(dbm_buf *b, const dbm_report *r, size_t limit)
+{
+    dbm_buf_puts(b, "| outcome | target | group | applied | pending | duration |\n"
+                    "| --- | --- | --- | ---: | ---: | ---: |\n");
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const dbm_target_result *t = &r->targets[i];
+        dbm_buf row = DBM_BUF_INIT;
         char dur[32];
         seconds(dur, sizeof(dur), t->duration_ms);
-        dbm_buf_printf(&b, "| %s | ", t->outcome);
-        report_md_code(&b, t->name);
-        dbm_buf_puts(&b, " | ");
-        report_md_text(&b, t->group);
-        dbm_buf_printf(&b, " | %d | %d | %s |\n", t->applied_count, t->pending_count, dur);
+        dbm_buf_printf(&row, "| %s | ", t->outcome);
+        report_md_code(&row, t->name);
+        dbm_buf_puts(&row, " | ");
+        report_md_text(&row, t->group);
+        dbm_buf_printf(&row, " | %d | %d | %s |\n", t->applied_count, t->pending_count, dur);
+        if (b->len + row.len + 256 > limit) {
+            dbm_buf_printf(b, "\n(%zu more targets in the JSON report)\n", r->ntargets - i);
+            dbm_buf_free(&row);
+            break;
+        }
+        dbm_buf_puts(b, dbm_buf_cstr(&row));
+        dbm_buf_free(&row);
     }
-    dbm_buf_puts(&b, "\n");
-    /* Each target's account, collapsed, while there is room: the table above is whole. */
-    for (size_t i = 0; i < r->ntargets; i++) {
+    dbm_buf_puts(b, "\n");
+}
+
+/* Each target's account, collapsed, while there is room. */
+static void md_details(dbm_buf *b, const dbm_report *r, size_t limit)
+{
+    for (size_t i = 0; i < r->ntargets && limit; i++) {
         const dbm_target_result *t = &r->targets[i];
         char *text = t->detail ? dbm_report_terminal(t->detail, false) : NULL;
         dbm_buf part = DBM_BUF_INIT;
@@ -121,16 +191,46 @@ char *report_fleet_markdown(const dbm_report *r, size_t limit)
         if (text && *text)
             report_md_pre(&part, text);
         dbm_buf_puts(&part, "\n</details>\n");
-        if (b.len + part.len + 64 < limit)
-            dbm_buf_puts(&b, dbm_buf_cstr(&part));
-        else if (b.len + 64 < limit) {
-            dbm_buf_puts(&b, "\n(more targets' details are in the JSON report)\n");
+        if (b->len + part.len + 64 < limit)
+            dbm_buf_puts(b, dbm_buf_cstr(&part));
+        else if (b->len + 64 < limit) {
+            dbm_buf_puts(b, "\n(more targets' details are in the JSON report)\n");
             limit = 0;
         }
         dbm_buf_free(&part);
         free(text);
     }
+}
+
+/*
+ * The job summary (or the pull request's comment): the headline, the targets
+ * that did not succeed with their blocking findings, the drift, the table,
+ * then each target collapsed; under limit bytes.
+ */
+char *report_fleet_markdown(const dbm_report *r, size_t limit)
+{
+    static const char cut[] = "\n\n… summary cut; the JSON report has everything.\n";
+    dbm_buf b = DBM_BUF_INIT, head = DBM_BUF_INIT;
+    report_drift *d = report_drift_compute(r);
+
+    headline(&head, r);
+    dbm_buf_puts(&b, "## db-migrate: ");
+    report_md_text(&b, dbm_buf_cstr(&head));
+    dbm_buf_puts(&b, "\n\n");
     dbm_buf_free(&head);
+    md_problems(&b, r);
+    if (d)
+        report_drift_markdown(&b, d, limit / 4);
+    report_drift_free(d);
+    md_table(&b, r, limit);
+    md_details(&b, r, limit);
+    if (b.len > limit) {
+        size_t at = limit - sizeof(cut);
+        while (at > 0 && ((unsigned char)b.ptr[at] & 0xC0) == 0x80)
+            at--;
+        dbm_buf_truncate(&b, at);
+        dbm_buf_puts(&b, cut);
+    }
     return dbm_buf_detach(&b);
 }
 
@@ -161,6 +261,10 @@ json_t *report_fleet_json(const dbm_report *r)
         json_array_append_new(targets, o);
         free(detail);
     }
+    report_drift *d = report_drift_compute(r);
+    if (d)
+        json_object_set_new(fleet, "drift", report_drift_json(d));
+    report_drift_free(d);
     json_object_set_new(fleet, "parallel", json_integer(r->parallel));
     json_object_set_new(fleet, "counts", counts);
     json_object_set_new(fleet, "targets", targets);
@@ -172,4 +276,56 @@ void report_fleet_outputs(dbm_buf *b, const dbm_report *r)
     dbm_buf_printf(b, "targets-count=%zu\n", r->ntargets);
     for (size_t k = 0; outcomes[k]; k++)
         dbm_buf_printf(b, "targets-%s=%zu\n", outcomes[k], count_outcome(r, outcomes[k]));
+}
+
+/* "db-migrate: NAME" with the target's name on one line. Caller frees. */
+static char *target_title(const char *name)
+{
+    char *shown = dbm_printable(name), *title = dbm_xasprintf("db-migrate: %s", shown);
+
+    free(shown);
+    return title;
+}
+
+/* The line after the capped annotations of a level: "and 12 more targets did not succeed". */
+static void more(size_t n, const char *level, const char *what)
+{
+    char *msg = dbm_xasprintf("and %zu more target%s %s", n, n == 1 ? "" : "s", what);
+
+    dbm_annotate(level, NULL, 0, 0, "db-migrate", msg);
+    free(msg);
+}
+
+void report_fleet_annotations(const dbm_report *r)
+{
+    report_drift *d = report_drift_compute(r);
+    size_t bad = 0, drifted = 0;
+
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const dbm_target_result *t = &r->targets[i];
+        if (t->exit_code == 0 || bad++ >= ANNOTATIONS)
+            continue;
+        char *title = target_title(t->name);
+        char *msg = dbm_xasprintf("%s: %s", t->outcome, t->error ? t->error : "see the summary");
+        dbm_annotate("error", NULL, 0, 0, title, msg);
+        free(title);
+        free(msg);
+    }
+    if (bad > ANNOTATIONS)
+        more(bad - ANNOTATIONS, "error", "did not succeed (see the summary)");
+    for (size_t i = 0; d && i < d->n; i++) {
+        const report_drift_row *w = &d->rows[i];
+        if (w->state == REPORT_DRIFT_CLEAN || w->state == REPORT_DRIFT_NOT_COMPARED ||
+            w->state == REPORT_DRIFT_AHEAD || drifted++ >= ANNOTATIONS)
+            continue;
+        char *title = target_title(w->target->name);
+        char *msg = dbm_xasprintf("drift: %s at %s: %s", report_drift_state_name(w->state),
+                                  w->newest ? w->newest : "nothing applied", w->differs);
+        dbm_annotate("warning", NULL, 0, 0, title, msg);
+        free(title);
+        free(msg);
+    }
+    if (drifted > ANNOTATIONS)
+        more(drifted - ANNOTATIONS, "warning", "drifted from the others (see the summary)");
+    report_drift_free(d);
 }

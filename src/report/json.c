@@ -106,6 +106,8 @@ static json_t *json_migration(const dbm_mig_result *m)
         json_object_set_new(jm, "diff", dbm_json_text(m->diff));
     if (m->changed_by)
         json_object_set_new(jm, "changed_by", jstr(m->changed_by));
+    if (m->failed_before)
+        json_object_set_new(jm, "failed_before", json_true());
     return jm;
 }
 

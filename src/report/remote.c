@@ -195,6 +195,7 @@ static void read_migration(dbm_report *r, const json_t *jm)
     m->transactional = json_is_true(json_object_get(jm, "transactional"));
     m->statement_count = num_int(jm, "statement_count");
     m->earlier = json_is_true(json_object_get(jm, "earlier"));
+    m->failed_before = json_is_true(json_object_get(jm, "failed_before"));
     dbm_report_set(&m->note, str(jm, "note"));
     dbm_report_set(&m->diff, str(jm, "diff"));
     dbm_report_set(&m->changed_by, str(jm, "changed_by"));

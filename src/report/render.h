@@ -85,7 +85,8 @@ void report_put_bytes(dbm_buf *b, long long n);
 
 /* --- annotations.c --- */
 
-/* One annotation per failed migration and per finding (common/log.h's dbm_annotate). */
+/* One annotation per failed migration and per finding (common/log.h's dbm_annotate); for a
+ * fleet, its targets' (report_fleet_annotations), then each distinct one of their files'. */
 void report_annotations(const dbm_report *r);
 
 /* --- outputs.c --- */
@@ -107,5 +108,69 @@ char *report_fleet_markdown(const dbm_report *r, size_t limit);
 json_t *report_fleet_json(const dbm_report *r);
 /* targets-count and targets-OUTCOME=N lines for $GITHUB_OUTPUT. */
 void report_fleet_outputs(dbm_buf *b, const dbm_report *r);
+/* One ::error per target that did not succeed, one ::warning per drifted target; capped. */
+void report_fleet_annotations(const dbm_report *r);
+
+/* --- drift between a fleet's targets (drift.c) --- */
+
+/* A target's state among the others, least worrying first. */
+typedef enum {
+    REPORT_DRIFT_CLEAN = 0,    /* has applied what the others have, no more, no less */
+    REPORT_DRIFT_AHEAD,        /* applied versions most compared targets have pending */
+    REPORT_DRIFT_BEHIND,       /* pending versions another compared target has applied */
+    REPORT_DRIFT_MISSING,      /* an applied version whose file is gone */
+    REPORT_DRIFT_EDITED,       /* an applied version whose file changed since */
+    REPORT_DRIFT_FAILED,       /* a version an earlier run left failed, not finished */
+    REPORT_DRIFT_NOT_COMPARED, /* it did not read its history (down, locked, misconfigured) */
+    REPORT_DRIFT_NSTATES
+} report_drift_state;
+
+typedef struct {
+    const char **v; /* versions, borrowed from the target's record, in its order */
+    size_t n, cap;
+} report_drift_list;
+
+typedef struct {
+    const dbm_target_result *target; /* borrowed */
+    report_drift_state state;        /* its worst */
+    const char *newest;              /* its newest applied version, or NULL */
+    size_t napplied;
+    report_drift_list behind, ahead, edited, missing, failed;
+    char *differs; /* one line: "behind by 2: 002, 003", "" when clean */
+} report_drift_row;
+
+typedef struct {
+    report_drift_row *rows; /* one per target, in the record's order */
+    size_t n, compared;
+    size_t count[REPORT_DRIFT_NSTATES];
+    const char *newest; /* the newest version applied on any compared target */
+    bool same;          /* every compared target clean (so all at the same versions) */
+} report_drift;
+
+/* Rows of one state, newest version and difference. */
+typedef struct {
+    const report_drift_row *first;
+    size_t count;
+} report_drift_group;
+
+const char *report_drift_state_name(report_drift_state s);
+/* The drift of a fleet's plan, status, dry-run or verify on two or more targets, else NULL. */
+report_drift *report_drift_compute(const dbm_report *r);
+void report_drift_free(report_drift *d); /* accepts NULL */
+/* The rows grouped, worst state first, then the largest group. Caller frees the array. */
+report_drift_group *report_drift_groups(const report_drift *d, size_t *n);
+/* The group's target names, the first ten then "and N more"; md: as code spans. */
+void report_drift_group_names(dbm_buf *b, const report_drift *d, const report_drift_group *g,
+                              bool md);
+/* "1 failed, 2 behind, 3 clean": the states present, worst first. */
+void report_drift_counts(dbm_buf *b, const report_drift *d);
+/* "all 5 targets at 003, clean" for a fleet without drift. */
+void report_drift_same_line(dbm_buf *b, const report_drift *d);
+/* {"same", "newest", "compared", "counts", "targets": [...]} (docs/fleets.md). */
+json_t *report_drift_json(const report_drift *d);
+/* The plain-text section: a heading line, then a line per group. */
+void report_drift_terminal(dbm_buf *b, const report_drift *d);
+/* The Markdown section, under `room` bytes. */
+void report_drift_markdown(dbm_buf *b, const report_drift *d, size_t room);
 
 #endif

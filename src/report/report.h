@@ -42,7 +42,9 @@ typedef struct {
  * Render the job-summary Markdown, change first (DESIGN section 7), under
  * opts->limit bytes whatever the history's size: the rows of the change and
  * the error-level findings come before the history, which is one line and a
- * collapsed list cut to what room is left. Caller frees.
+ * collapsed list cut to what room is left. A fleet's record (targets) gets the
+ * fleet's summary: failures, drift, a row per target, each target collapsed.
+ * Caller frees.
  */
 char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts);
 

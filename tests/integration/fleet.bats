@@ -166,8 +166,8 @@ outcomes() { jq -r '.targets[] | "\(.name)=\(.outcome)"' "$1" | paste -sd' '; }
   [[ "$output" == *"hint: give a number of targets from 1 to 64"* ]]
   run_dbm 2 apply --fail-fast maybe
   [ "${lines[0]%%:*}" = error ]
-  run_dbm 2 verify
-  [[ "$output" == *"error: 'verify' does not run on several targets yet"* ]]
+  run_dbm 2 rollback
+  [[ "$output" == *"error: 'rollback' runs on one target at a time"* ]]
   run_dbm 2 apply --run-in lambda --lambda-function f
   [[ "$output" == *"error: run-in: lambda does not run 'apply' on a fleet"* ]]
   run_dbm 0 apply --targets b

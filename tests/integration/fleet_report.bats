@@ -150,7 +150,8 @@ same_as_single() {
     INPUT_REPORT_FILE=merged.json
   run_dbm 1
   [[ "$output" == *"merged 2 reports: 7 targets"* ]]
-  [[ "$output" == *"::error file=migrations/002_t2.sql,line=1,col=1,title=db-migrate%3A t2 failed::relation \"t2\" already exists"* ]]
+  [[ "$output" == *"::error file=migrations/002_t2.sql,line=1,col=1,title=Migration failed::relation \"t2\" already exists"* ]]
+  [[ "$output" == *"::error title=db-migrate%3A t2::failed: unable to apply"* ]]
   [ "$(jq '.targets | length' merged.json)" = 7 ]
   grep -q '| failed | `t2` | eu |' summary.md
   grep -qx 'targets-count=7' out

@@ -159,7 +159,8 @@ norm_text() { sed -E "s/${PFX}[ab]_/DB_/g; s/[0-9]+(\.[0-9]+)? ?m?s\b/T/g; s/ +/
   GITHUB_STEP_SUMMARY=$WORK/merged.md GITHUB_OUTPUT=$WORK/merged.out \
     run_dbm 1 report --report-file merged.json shard1.json shard2.json
   [[ "$output" == *"1 of 5 targets did not succeed: t4 (failed)"* ]]
-  [[ "$output" == *"::error file=migrations/002_t2.sql,line=1,col=1,title=db-migrate%3A t4 failed::"* ]]
+  [[ "$output" == *"::error file=migrations/002_t2.sql,line=1,col=1,title=Migration failed::"* ]]
+  [[ "$output" == *"::error title=db-migrate%3A t4::failed: "* ]]
   # the single task's report, with the fields only a run here adds (git, the local checks)
   # dropped, equals the merge
   diff <(jq 'del(.git, .findings, .migrations_dir)' single.json | norm_json /dev/stdin) \
