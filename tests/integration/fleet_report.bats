@@ -127,6 +127,21 @@ same_as_single() {
   grep -qx 'targets-unreachable=1' merged.out
 }
 
+@test "status shards merged tell the drift between targets as one status run does" {
+  for set in a b; do use $set; run_dbm 0 apply --targets t1,t5; done # the others are behind
+  use a
+  mkdir -p a
+  for i in 1 2 3; do
+    GITHUB_STEP_SUMMARY=a/summary$i.md GITHUB_OUTPUT=a/out$i run_dbm 0 status --shard $i/3 --report-file a/st$i.json
+  done
+  use b
+  GITHUB_STEP_SUMMARY=single.md GITHUB_OUTPUT=single.out run_dbm 0 status --report-file single.json
+  merged 0 a/st1.json a/st2.json a/st3.json
+  same_as_single
+  [ "$(jq -r '.drift.counts.behind, .drift.counts.ahead' merged.json | paste -sd' ')" = "5 2" ]
+  [[ "$output" == *"Drift between targets: "*"5 behind"* ]]
+}
+
 @test "the merged exit status is the worst target's: a shard that could not connect exits 3" {
   sed -i 's|${URL_t6}|postgresql://postgres@127.0.0.1:1/nothing|' db-migrate.yml
   use a
