@@ -114,9 +114,11 @@ ecs_args() {
 
 norm_json() {
   jq -S --arg p "$PFX" 'walk(if type == "object" then del(.duration_ms, .applied_at) else . end)
-    | walk(if type == "string" then gsub($p + "[ab]_"; "DB_") | gsub("[0-9]+(\\.[0-9]+)? ?m?s\\b"; "T") else . end)' "$1"
+    | walk(if type == "string" then gsub($p + "[ab]_"; "DB_") | gsub("[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+Z?"; "TS") | gsub("[0-9]+(\\.[0-9]+)? ?m?s\\b"; "T") else . end)' "$1"
 }
-norm_text() { sed -E "s/${PFX}[ab]_/DB_/g; s/[0-9]+(\.[0-9]+)? ?m?s\b/T/g; s/ +/ /g" "$1"; }
+norm_text() {
+  sed -E "s/${PFX}[ab]_/DB_/g; s/[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+Z?/TS/g; s/[0-9]+(\.[0-9]+)? ?m?s\b/T/g; s/ +/ /g" "$1"
+}
 
 @test "ecs: each shard runs in one task; the shards' reports merged equal one task's fleet" {
   db a t4 "CREATE TABLE t2 (id int)" # 002 fails on t4, in set a and set b
