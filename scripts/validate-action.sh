@@ -32,7 +32,7 @@ import re, sys, yaml
 inputs = """command migrations-dir format database-url history-schema lock-timeout lock-retries
 statement-timeout wait run-lock-wait out-of-order deployed-ref target-version adopt-from
 expect-deployed expect-migrations auth aws-region role-to-assume role-session-name audience ssh-bastion
-ssh-private-key ssh-known-hosts sslmode sslrootcert report-file comment-on-pr github-token
+ssh-private-key ssh-known-hosts sslmode sslrootcert report-file reports comment-on-pr github-token
 allow-apply-on-pull-request fail-on log-format run-in ecs-cluster ecs-service ecs-task-definition
 ecs-container ecs-image ecs-subnets ecs-security-groups ecs-assign-public-ip lambda-function
 remote-timeout targets parallel shard fail-fast""".split()

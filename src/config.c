@@ -26,7 +26,7 @@ typedef struct {
 typedef struct {
     flag_value flags[64];
     size_t nflags;
-    const char *positional[3];
+    const char **positional; /* argc entries: the command word and its arguments */
     size_t npositional;
     const dbm_config_file *file; /* db-migrate.yml, NULL when there is none */
 } parsed_args;
@@ -73,8 +73,6 @@ static int parse_argv(parsed_args *pa, int argc, char **argv)
         if (i == 1 && strcmp(arg, "db-migrate") == 0)
             continue;
         if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
-            if (pa->npositional == 3)
-                return dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", arg);
             pa->positional[pa->npositional++] = arg;
             continue;
         }
@@ -283,8 +281,12 @@ static int read_command(dbm_config *cfg, const parsed_args *pa)
     /* In the Action, choosing `command: rollback` is the confirmation. */
     cfg->yes = lookup(pa, "yes") != NULL ||
                (dbm_in_actions() && !pa->npositional && cmd && strcmp(cmd, "rollback") == 0);
+    /* NULL-terminated, and args[0] and args[1] are there to read even when absent. */
+    cfg->nargs = pa->npositional ? pa->npositional - 1 : 0;
+    cfg->args = dbm_xcalloc(cfg->nargs + 2, sizeof(*cfg->args));
     for (size_t i = 1; i < pa->npositional; i++)
         cfg->args[i - 1] = dbm_xstrdup(pa->positional[i]);
+    cfg->reports = dbm_xstrdup(lookup(pa, "reports"));
     return 0;
 }
 
@@ -592,6 +594,7 @@ int dbm_config_load(dbm_config **out, int argc, char **argv)
     int error;
 
     memset(&pa, 0, sizeof(pa));
+    pa.positional = dbm_xcalloc((size_t)(argc > 0 ? argc : 1), sizeof(*pa.positional));
     *out = NULL;
     if ((error = parse_argv(&pa, argc, argv)) < 0 || (error = read_file(cfg, &pa)) < 0)
         goto done;
@@ -604,6 +607,7 @@ int dbm_config_load(dbm_config **out, int argc, char **argv)
 done:
     for (size_t i = 0; i < pa.nflags; i++)
         dbm_secret_free(pa.flags[i].value);
+    free(pa.positional);
     dbm_config_free(cfg);
     return error;
 }
@@ -613,8 +617,10 @@ void dbm_config_free(dbm_config *cfg)
     if (!cfg)
         return;
     free(cfg->command);
-    free(cfg->args[0]);
-    free(cfg->args[1]);
+    for (size_t i = 0; cfg->args && cfg->args[i]; i++)
+        free(cfg->args[i]);
+    free(cfg->args);
+    free(cfg->reports);
     free(cfg->generate);
     free(cfg->migrations_dir);
     free(cfg->shown_dir);

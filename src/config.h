@@ -42,9 +42,13 @@ typedef struct {
 } dbm_github;
 
 typedef struct {
-    char *command;   /* the command word: the first argument, else the command input, else "plan";
-                        "help", "version" or "generate" for --help, --version and --generate */
-    char *args[2];   /* the arguments after the command word (`new NAME`), NULL when absent */
+    char *command; /* the command word: the first argument, else the command input, else "plan";
+                      "help", "version" or "generate" for --help, --version and --generate */
+    /* The arguments after the command word (`new NAME`, `report FILE...`): nargs of them,
+     * NULL-terminated; args[0] and args[1] are NULL when absent. */
+    char **args;
+    size_t nargs;
+    char *reports;   /* reports: globs of JSON reports for `report` (glob(3)), or NULL */
     bool no_command; /* a bare call outside Actions: command is "help", printed as an error */
     char *generate;  /* --generate's value (command is then "generate"), else NULL */
 

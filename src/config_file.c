@@ -152,6 +152,22 @@ static int expand(char **out, const walk *w, const yaml_node_t *n)
     return 0;
 }
 
+/* The name of the first ${NAME} in text whose variable is not set, or NULL. Caller frees. */
+static char *unset_variable(const char *text)
+{
+    for (const char *p = strstr(text, "${"); p; p = strstr(p + 2, "${")) {
+        const char *end = strchr(p + 2, '}');
+        char *name;
+        if (!end || end == p + 2)
+            return NULL; /* expand() tells that one */
+        name = dbm_xstrndup(p + 2, (size_t)(end - p - 2));
+        if (!dbm_getenv(name))
+            return name;
+        free(name);
+    }
+    return NULL;
+}
+
 /* A scalar value, expanded; anything else (a list, a mapping) is an error. */
 static int string_value(char **out, const walk *w, const char *key, const yaml_node_t *v)
 {
@@ -258,6 +274,18 @@ static int target_pair(walk *w, const yaml_node_t *k, const yaml_node_t *v, void
 
     if (!slot)
         return unknown_key(w, k, " in a target", target_keys, 6);
+    if (slot == &t->database_url && v->type == YAML_SCALAR_NODE) {
+        char *name = unset_variable(scalar(v));
+        if (name) {
+            char *shown = dbm_printable(name);
+            t->url_error = dbm_xasprintf("config file '%s' line %d: environment variable '%s' is "
+                                         "not set",
+                                         w->f->path, line_of(v), shown);
+            free(shown);
+            free(name);
+            return 0;
+        }
+    }
     return string_value(slot, w, key, v);
 }
 
@@ -505,6 +533,7 @@ void dbm_config_file_free(dbm_config_file *f)
         free(f->targets[i].name);
         free(f->targets[i].group);
         dbm_secret_free(f->targets[i].database_url);
+        free(f->targets[i].url_error);
         free(f->targets[i].schemas);
         free(f->targets[i].history_schema);
         free(f->targets[i].search_path);

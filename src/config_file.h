@@ -33,6 +33,11 @@ typedef struct {
     char *history_schema; /* each schema's history schema, e.g. "{schema}_db_migrate" */
     char *search_path;    /* each schema's search_path, e.g. "{schema}, public" */
     int line;
+    /* "config file 'F' line N: environment variable 'V' is not set" when database-url names
+     * a variable this process does not have (database_url is then NULL), else NULL. Not an
+     * error when the file is read: a target another job or an ECS task migrates needs its
+     * variables there, not here (command/fleet.c refuses a target it runs with one). */
+    char *url_error;
 } dbm_config_target;
 
 typedef struct {

@@ -84,6 +84,8 @@ const dbm_option dbm_options[] = {
      INPUT | DBM_OPTION_FILE},
     {"report-file", "FILE", "$RUNNER_TEMP/db-migrate-report.json in Actions, none elsewhere",
      "write the JSON report here; - is standard output", NULL, INPUT | DBM_OPTION_FILE},
+    {"reports", "GLOBS", NULL,
+     "report: the JSON reports to merge, globs separated by spaces, commas or lines", NULL, INPUT},
     {"comment-on-pr", "BOOL", "false", "keep one sticky comment with the plan on the pull request",
      bool_values, INPUT | DBM_OPTION_BOOL},
     {"github-token", "TOKEN", "GITHUB_TOKEN", "token for the pull-request comment", NULL, INPUT},

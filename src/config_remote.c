@@ -79,18 +79,18 @@ static int read_public_ip(dbm_config *cfg, const char *v)
  * The options a remote run gets as they were given here. Not the connection
  * (the task or function has its own, and a password must not travel in an
  * override), the role, the bastion, the report and the PR comment (this
- * process writes them), nor git's (the remote run has no repository).
+ * process writes them), nor git's (the remote run has no repository). A fleet's
+ * selection (targets, shard, parallel, fail-fast) travels: the task runs this job's shard.
  */
-static const char *const forwarded[] = {"migrations-dir", "format",
-                                        "history-schema", "lock-timeout",
-                                        "lock-retries",   "statement-timeout",
-                                        "wait",           "run-lock-wait",
-                                        "out-of-order",   "target-version",
-                                        "adopt-from",     "expect-deployed",
-                                        "auth",           "aws-region",
-                                        "sslmode",        "sslrootcert",
-                                        "fail-on",        "allow-apply-on-pull-request",
-                                        "accept-edit",    NULL};
+static const char *const forwarded[] = {
+    "migrations-dir", "format",        "history-schema",
+    "lock-timeout",   "lock-retries",  "statement-timeout",
+    "wait",           "run-lock-wait", "out-of-order",
+    "target-version", "adopt-from",    "expect-deployed",
+    "auth",           "aws-region",    "sslmode",
+    "sslrootcert",    "fail-on",       "allow-apply-on-pull-request",
+    "accept-edit",    "targets",       "shard",
+    "parallel",       "fail-fast",     NULL};
 
 static void read_forwarded(dbm_config *cfg, dbm_config_lookup_fn lookup, const void *pa)
 {

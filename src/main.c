@@ -64,6 +64,7 @@ static int run(const dbm_command_row *cmd, const dbm_config *cfg, int64_t starte
                                                : dbm_command_run(cmd, cfg, report);
 
     report->duration_ms = (double)(dbm_now_ms() - started);
+    report->exit_code = dbm_error_exit_status(error);
     if (error < 0 && *dbm_error_message())
         dbm_report_set(&report->error, dbm_error_message());
     if (error < 0 && !report->status)

@@ -27,6 +27,9 @@ typedef struct dbm_run_ctx dbm_run_ctx;
 #define DBM_COMMAND_NO_REPORT  0x1 /* writes no report (summary, outputs, JSON) */
 #define DBM_COMMAND_PR_COMMENT 0x2 /* with comment-on-pr, its summary goes to the pull request */
 #define DBM_COMMAND_TERSE      0x4 /* its log tells a run that went well: no table on a terminal */
+/* reads JSON reports, not a database: any number of arguments (FILE...), never a fleet's
+ * run nor a remote one */
+#define DBM_COMMAND_FILES 0x8
 
 typedef struct {
     const char *name;            /* the command word */

@@ -21,6 +21,7 @@ int dbm_cmd_rollback(dbm_run_ctx *ctx);
 int dbm_cmd_repair(dbm_run_ctx *ctx);
 int dbm_cmd_new(dbm_run_ctx *ctx);
 int dbm_cmd_history(dbm_run_ctx *ctx);
+int dbm_cmd_report(dbm_run_ctx *ctx);
 
 /* "'NAME' needs --target-version" (rollback, repair). */
 int dbm_command_check_target(const dbm_config *cfg, const char *name);
@@ -28,6 +29,8 @@ int dbm_command_check_target(const dbm_config *cfg, const char *name);
 int dbm_cmd_baseline_check(const dbm_config *cfg, const char *name);
 /* repair needs --target-version or --accept-edit, and not two different versions. */
 int dbm_cmd_repair_check(const dbm_config *cfg, const char *name);
+/* report needs files: arguments, or the reports option's globs. */
+int dbm_cmd_report_check(const dbm_config *cfg, const char *name);
 /* new needs the name of the migration: "'new' needs a name". */
 int dbm_cmd_new_check(const dbm_config *cfg, const char *name);
 

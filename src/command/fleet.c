@@ -9,8 +9,9 @@
  * signal handler cancels every armed connection (postgres/cancel.h). One
  * failing target stops the others only with fail-fast, and then only those not
  * started yet. The fleet's record has a row per target, failures first; the
- * run's code is the worst target's (fleet_rank). A pull request gets one
- * comment for the fleet; the drift between the targets is report/'s to tell.
+ * run's code is the worst target's (common/record.h's dbm_fleet_rank). A pull
+ * request gets one comment for the fleet; the drift between the targets is
+ * report/'s to tell.
  */
 #include "command/command.h"
 #include "command/comment.h"
@@ -181,50 +182,6 @@ static long shard_of(const char *name, long n)
     return best;
 }
 
-/* The outcome a target's run ended with, from its exit status and its record. */
-static const char *outcome_of(int status, const dbm_report *r)
-{
-    switch (status) {
-    case 0:
-        return r && r->status ? r->status : "up-to-date";
-    case 2:
-        return "error";
-    case 3:
-        return "unreachable";
-    case 4:
-        return "locked";
-    default:
-        if (status >= 128)
-            return "cancelled";
-        return r && r->status && !strcmp(r->status, "blocked") ? "blocked" : "failed";
-    }
-}
-
-/*
- * How bad an exit status is, for the fleet's exit status and the order of its
- * rows: stopped by a signal, then usage or configuration (2: nothing there is
- * right), then a failed migration or blocking problem (1: a person must look),
- * then cannot connect (3), then the run lock (4: another run is at work), then
- * done (0).
- */
-static int fleet_rank(int status)
-{
-    if (status >= 128)
-        return 6;
-    switch (status) {
-    case 2:
-        return 5;
-    case 1:
-        return 4;
-    case 3:
-        return 3;
-    case 4:
-        return 2;
-    default:
-        return 0;
-    }
-}
-
 /* A target's failure in the log, with the hint that says what to do about it. */
 static void log_failure(const char *outcome, const char *error)
 {
@@ -283,13 +240,14 @@ static void run_target(fleet *f, fleet_item *it)
     it->duration_ms = (double)(dbm_now_ms() - started);
     it->detail->duration_ms = it->duration_ms;
     status = dbm_error_exit_status(it->code);
+    it->detail->exit_code = status;
     if (it->code < 0) {
         it->error = dbm_xstrdup(dbm_error_message());
         dbm_report_set(&it->detail->error, it->error);
         if (!it->detail->status)
             dbm_report_set(&it->detail->status, "failed");
     }
-    it->outcome = dbm_xstrdup(outcome_of(status, it->detail));
+    it->outcome = dbm_xstrdup(dbm_target_outcome(status, it->detail->status));
     if (status != 0)
         log_failure(it->outcome, it->error);
     dbm_error_clear();
@@ -336,38 +294,12 @@ static void run_all(fleet *f)
     free(threads);
 }
 
-static int by_rank(const void *a, const void *b)
-{
-    const fleet_item *x = a, *y = b;
-    int rx = x->ran ? fleet_rank(dbm_error_exit_status(x->code)) : 1;
-    int ry = y->ran ? fleet_rank(dbm_error_exit_status(y->code)) : 1;
-
-    if (rx != ry)
-        return ry - rx;
-    if (x->stage != y->stage)
-        return x->stage < y->stage ? -1 : 1;
-    return x->order < y->order ? -1 : x->order > y->order;
-}
-
-/* The fleet's record: a row per target, failures first; the counts summed. */
+/* The fleet's record: a row per target, in the order dbm_report_fleet_close gives them. */
 static int record(fleet *f, dbm_report *report)
 {
-    int worst = DBM_OK, worst_rank = 0;
-    size_t bad = 0;
-    dbm_buf which = DBM_BUF_INIT;
+    size_t n;
+    const dbm_config_target *all = dbm_config_file_targets(f->cfg->file, &n);
 
-    for (size_t i = 0; i < f->count; i++) {
-        fleet_item *it = &f->items[i];
-        int rank = fleet_rank(dbm_error_exit_status(it->code));
-        if (it->ran && it->code < 0) {
-            dbm_buf_printf(&which, "%s%s (%s)", bad++ ? ", " : "", it->name, it->outcome);
-            if (rank > worst_rank || worst == DBM_OK) {
-                worst = it->code;
-                worst_rank = rank;
-            }
-        }
-    }
-    qsort(f->items, f->count, sizeof(*f->items), by_rank);
     for (size_t i = 0; i < f->count; i++) {
         fleet_item *it = &f->items[i];
         dbm_target_result *t = dbm_report_add_target(report, it->name, it->target->group);
@@ -386,32 +318,11 @@ static int record(fleet *f, dbm_report *report)
         t->duration_ms = it->duration_ms;
         t->applied_count = it->detail ? it->detail->applied_count : 0;
         t->pending_count = it->detail ? it->detail->pending_count : 0;
-        report->applied_count += t->applied_count;
-        report->pending_count += t->pending_count;
+        t->stage = it->stage;
+        t->position = (size_t)(it->target - all);
     }
     report->parallel = (int)f->cfg->parallel;
-    if (worst != DBM_OK)
-        dbm_error_set(worst, "%zu of %zu targets did not succeed: %s", bad, f->count,
-                      dbm_buf_cstr(&which));
-    dbm_buf_free(&which);
-    return worst;
-}
-
-/* The fleet's status: its worst failure, else applied, pending or up-to-date. */
-static const char *fleet_status(const dbm_report *r)
-{
-    bool applied = false, pending = false;
-
-    for (size_t i = 0; i < r->ntargets; i++) {
-        const char *o = r->targets[i].outcome;
-        if (!strcmp(o, "cancelled") || !strcmp(o, "blocked"))
-            return o;
-        if (r->targets[i].exit_code != 0)
-            return "failed";
-        applied |= !strcmp(o, "applied");
-        pending |= !strcmp(o, "pending");
-    }
-    return applied ? "applied" : pending ? "pending" : "up-to-date";
+    return dbm_report_fleet_close(report);
 }
 
 /* The stage of a target: the first of stages: whose glob matches its group, else the last. */
@@ -456,7 +367,8 @@ static int by_stage(const void *a, const void *b)
  */
 static void run_stages(fleet *f, const char *const *stages, size_t nstages)
 {
-    qsort(f->items, f->count, sizeof(*f->items), by_stage);
+    if (f->count > 1)
+        qsort(f->items, f->count, sizeof(*f->items), by_stage);
     for (size_t start = 0; start < f->count;) {
         size_t end = start;
         while (end < f->count && f->items[end].stage == f->items[start].stage)
@@ -538,8 +450,8 @@ static void add_schemas(fleet *f, const dbm_config_target *t, size_t stage)
         it = add_item(f, t, dbm_xstrdup(t->name), stage);
         it->preset = true;
         it->code = error;
-        it->outcome =
-            dbm_xstrdup(error < 0 ? outcome_of(dbm_error_exit_status(error), NULL) : "no-schemas");
+        it->outcome = dbm_xstrdup(error < 0 ? dbm_target_outcome(dbm_error_exit_status(error), NULL)
+                                            : "no-schemas");
         it->error = error < 0 ? dbm_xstrdup(dbm_error_message()) : NULL;
         if (error < 0)
             log_failure(it->outcome, it->error);
@@ -571,6 +483,12 @@ static void add_schemas(fleet *f, const dbm_config_target *t, size_t stage)
 static void add_target(fleet *f, const dbm_config_target *t, size_t stage)
 {
     dbm_mask(t->database_url);
+    if (t->url_error) { /* told before anything runs, when the selection takes the target */
+        if (t->schemas ? schemas_wanted(f->cfg->targets, t)
+                       : selected(f->cfg->targets, t) && in_shard(f->cfg, t->name))
+            add_item(f, t, dbm_xstrdup(t->name), stage);
+        return;
+    }
     if (t->schemas)
         add_schemas(f, t, stage);
     else if (selected(f->cfg->targets, t) && in_shard(f->cfg, t->name))
@@ -591,7 +509,8 @@ bool dbm_command_is_fleet(const dbm_command_row *cmd, const dbm_config *cfg)
     size_t n;
 
     dbm_config_file_targets(cfg->file, &n);
-    return n > 0 && (cmd->needs_db || !cfg->offline) && !(cmd->flags & DBM_COMMAND_NO_REPORT);
+    return n > 0 && (cmd->needs_db || !cfg->offline) &&
+           !(cmd->flags & (DBM_COMMAND_NO_REPORT | DBM_COMMAND_FILES));
 }
 
 int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm_report *report)
@@ -604,14 +523,24 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
     bool held;
     int error;
 
-    if (cfg->run_in != DBM_RUN_IN_HERE) {
-        dbm_error_set(DBM_ECONFIG, "run-in other than 'here' does not run a fleet yet");
-        dbm_error_hint("run the fleet from a job that reaches the databases (run-in: here)");
+    if (cfg->run_in == DBM_RUN_IN_LAMBDA || (cfg->run_in == DBM_RUN_IN_ECS && !cmd->needs_db)) {
+        dbm_error_set(DBM_ECONFIG, "run-in: %s does not run '%s' on a fleet",
+                      cfg->run_in == DBM_RUN_IN_ECS ? "ecs" : "lambda", cmd->name);
+        if (cfg->run_in == DBM_RUN_IN_ECS)
+            dbm_error_hint("plan the fleet offline here (--offline), or see its databases with "
+                           "status, which runs in the task");
+        else
+            dbm_error_hint("use run-in: ecs (a task runs this job's shard), or run-in: here from "
+                           "a job that reaches the databases");
         return DBM_ECONFIG;
     }
     if ((cfg->targets && (error = check_globs(cfg->targets, all, n)) < 0) ||
         (error = check_stages(stages, nstages, all, n)) < 0)
         return error;
+    /* One task runs this job's share (targets, shard, parallel and fail-fast travel with it,
+     * config_remote.c) inside the network; its fleet report comes home (remote.c). */
+    if (cfg->run_in == DBM_RUN_IN_ECS)
+        return dbm_command_run(cmd, cfg, report);
     memset(&f, 0, sizeof(f));
     f.cmd = cmd;
     f.cfg = cfg;
@@ -622,6 +551,15 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
         items_free(&f);
         return error;
     }
+    for (size_t i = 0; i < f.count; i++)
+        if (f.items[i].target->url_error) {
+            dbm_error_set(DBM_ECONFIG, "%s", f.items[i].target->url_error);
+            dbm_error_hint("set it in the step's env for target '%s' (with run-in: ecs, the "
+                           "task's environment sets it instead)",
+                           f.items[i].target->name);
+            items_free(&f);
+            return DBM_ECONFIG;
+        }
     if (f.count > 1 && !many(cmd->name)) {
         items_free(&f);
         dbm_error_set(DBM_ECONFIG, "'%s' runs on one target at a time", cmd->name);
@@ -635,7 +573,6 @@ int dbm_command_run_fleet(const dbm_command_row *cmd, const dbm_config *cfg, dbm
     dbm_git_release(held);
     pthread_mutex_destroy(&f.mu);
     error = record(&f, report);
-    dbm_report_set(&report->status, fleet_status(report));
     items_free(&f);
     /* One comment for the fleet: each target's run posted none of its own. */
     if (cfg->comment_on_pr && (cmd->flags & DBM_COMMAND_PR_COMMENT))

@@ -142,6 +142,19 @@ static void remap(char **field, const char *remote_dir, const char *shown_dir)
     *field = p;
 }
 
+/* The files of r's rows and findings as the repository has them; its directory this run's. */
+static void remap_report(dbm_report *r, const char *shown, const char *local_dir)
+{
+    for (size_t i = 0; i < r->nmigs; i++) {
+        remap(&r->migs[i].file, r->migrations_dir, shown);
+        if (r->migs[i].error)
+            remap(&r->migs[i].error->file, r->migrations_dir, shown);
+    }
+    for (size_t i = 0; i < r->nfindings; i++)
+        remap(&r->findings[i].file, r->migrations_dir, shown);
+    dbm_report_set(&r->migrations_dir, local_dir);
+}
+
 /* Whether r has a finding of this rule on this file and line. */
 static bool has_finding(const dbm_report *r, const dbm_finding *f)
 {
@@ -191,14 +204,11 @@ int dbm_remote_take_report(dbm_run_ctx *ctx, const char *json, size_t len)
         dbm_report_free(remote);
         return error;
     }
-    for (size_t i = 0; i < remote->nmigs; i++) {
-        remap(&remote->migs[i].file, remote->migrations_dir, shown);
-        if (remote->migs[i].error)
-            remap(&remote->migs[i].error->file, remote->migrations_dir, shown);
-    }
-    for (size_t i = 0; i < remote->nfindings; i++)
-        remap(&remote->findings[i].file, remote->migrations_dir, shown);
-    dbm_report_set(&remote->migrations_dir, ctx->report->migrations_dir);
+    remap_report(remote, shown, ctx->report->migrations_dir);
+    /* A fleet's run (a shard in one task): each target's own report too. */
+    for (size_t i = 0; i < remote->ntargets; i++)
+        if (remote->targets[i].detail)
+            remap_report(remote->targets[i].detail, shown, ctx->report->migrations_dir);
     keep_local(remote, ctx->report);
     tmp = *ctx->report;
     *ctx->report = *remote;

@@ -32,6 +32,9 @@ const dbm_command_row dbm_commands[] = {
      .check = dbm_cmd_repair_check},
     {"history", dbm_cmd_history, true, "the audited runs, newest first",
      .flags = DBM_COMMAND_NO_REPORT},
+    {"report", dbm_cmd_report, false,
+     "merge JSON reports (fleet shards, matrix jobs) into one summary, outputs and report",
+     .arg = "FILE...", .check = dbm_cmd_report_check, .flags = DBM_COMMAND_FILES},
     {"new", dbm_cmd_new, false, "create <migrations-dir>/<UTC timestamp>_NAME.sql", .arg = "NAME",
      .check = dbm_cmd_new_check, .flags = DBM_COMMAND_NO_REPORT},
 };
@@ -70,7 +73,8 @@ int dbm_command_find(const dbm_command_row **out, const char *word)
 
 int dbm_command_check_args(const dbm_command_row *cmd, const dbm_config *cfg)
 {
-    const char *extra = cmd->arg ? cfg->args[1] : cfg->args[0];
+    size_t allowed = (cmd->flags & DBM_COMMAND_FILES) ? cfg->nargs : cmd->arg ? 1 : 0;
+    const char *extra = allowed < cfg->nargs ? cfg->args[allowed] : NULL;
 
     if (extra) {
         int error = dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", extra);

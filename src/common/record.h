@@ -131,6 +131,10 @@ typedef struct {
     double duration_ms;
     char *error;               /* one line, or NULL */
     struct dbm_report *detail; /* the target's own record; NULL when it was not run */
+    /* Its place in the fleet's order (dbm_report_fleet_close): its stage's index in stages:
+     * (the count of stages when none names its group), and its position in targets:. Both
+     * are the config file's, so the shards of one fleet agree on them. */
+    size_t stage, position;
 } dbm_target_result;
 
 typedef struct dbm_report {
@@ -155,11 +159,12 @@ typedef struct dbm_report {
      * run is to be continued (the Lambda response's "continue"). */
     bool incomplete;
     double duration_ms;
-    char *error; /* the run's error when it ended in one (one line), else NULL */
+    char *error;   /* the run's error when it ended in one (one line), else NULL */
+    int exit_code; /* the run's exit status (DESIGN section 7), set when it ends */
     /* A fleet's run: a row per target, in the order they are shown (failures first). */
     dbm_target_result *targets;
     size_t ntargets, captargets;
-    int parallel; /* how many targets ran at once */
+    int parallel; /* how many targets ran at once; >= 1 in a fleet's record, even without targets */
 } dbm_report;
 
 dbm_report *dbm_report_new(const char *command);
@@ -167,6 +172,35 @@ void dbm_report_free(dbm_report *r); /* accepts NULL */
 
 /* Append a target's row (name and group copied); valid until the next add. */
 dbm_target_result *dbm_report_add_target(dbm_report *r, const char *name, const char *group);
+
+/*
+ * A fleet's record, shared by a fleet's run (command/fleet.c) and the merge of
+ * its shards' reports (command/report.c), so that both tell a fleet alike.
+ */
+
+/*
+ * How bad a target's exit status is, for the fleet's exit status and the
+ * order of its rows: stopped by a signal (6), then usage or configuration
+ * (5: nothing there is right), then a failed migration or blocking problem
+ * (4: a person must look), then cannot connect (3), then the run lock (2:
+ * another run is at work), then done (0). A target not started ranks 1.
+ */
+int dbm_fleet_rank(int exit_status);
+
+/* The outcome a target ended with, from its exit status and its own report's status
+ * (NULL when it has none): that status, or error, unreachable, locked, cancelled, blocked,
+ * failed. Borrowed. */
+const char *dbm_target_outcome(int exit_status, const char *status);
+
+/*
+ * Close a fleet's record once its rows are added: put them in order (the
+ * worst rank first, then by stage, position and name), sum their applied
+ * and pending counts into r's, and set r->status (the worst failure, else
+ * applied, pending or up-to-date). Returns DBM_OK, or the code of the worst
+ * target's exit status with the message "N of M targets did not succeed:
+ * NAME (OUTCOME), ..." recorded (common/error.h).
+ */
+int dbm_report_fleet_close(dbm_report *r);
 
 /* Set a string field of the report, copying value (NULL clears). */
 void dbm_report_set(char **field, const char *value);

@@ -309,6 +309,8 @@ json_t *report_fleet_json(const dbm_report *r)
         json_object_set_new(o, "pending_count", json_integer(t->pending_count));
         json_object_set_new(o, "duration_ms", json_real(t->duration_ms));
         json_object_set_new(o, "error", dbm_json_text(t->error));
+        json_object_set_new(o, "stage", json_integer((json_int_t)t->stage));
+        json_object_set_new(o, "position", json_integer((json_int_t)t->position));
         json_object_set_new(o, "report", detail ? json_loads(detail, 0, NULL) : json_null());
         json_array_append_new(targets, o);
         free(detail);

@@ -145,12 +145,13 @@ char *dbm_report_json(const dbm_report *r)
     json_object_set_new(root, "pending_count", json_integer(r->pending_count));
     json_object_set_new(root, "duration_ms", json_real(r->duration_ms));
     json_object_set_new(root, "error", dbm_json_text(r->error));
+    json_object_set_new(root, "exit_code", json_integer(r->exit_code));
     json_object_set_new(root, "git", json_git(r));
     for (size_t i = 0; i < r->nmigs; i++)
         json_array_append_new(migs, json_migration(&r->migs[i]));
     json_object_set_new(root, "migrations", migs);
     json_object_set_new(root, "findings", json_findings(r));
-    if (r->ntargets)
+    if (r->ntargets || r->parallel) /* a fleet's, even a shard that holds no target */
         json_object_update_missing_new(root, report_fleet_json(r));
     out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);

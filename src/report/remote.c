@@ -247,24 +247,53 @@ static void read_git(dbm_report *r, const json_t *git)
     }
 }
 
-int dbm_report_from_json(dbm_report *r, const char *json, size_t len)
+static void read_report(dbm_report *r, const json_t *root);
+
+/* targets[]: each row, and the target's own report under it (a fleet's report, fleet.c). */
+static void read_targets(dbm_report *r, const json_t *root)
 {
-    json_t *root = json_loadb(json, len, 0, NULL), *v;
+    json_t *v;
     size_t i;
 
-    if (!json_is_object(root) || !str(root, "command") || !str(root, "status")) {
-        json_decref(root);
-        return dbm_error_set(DBM_EGENERIC, "the remote run's report is not a db-migrate report");
+    r->parallel = num_int(root, "parallel");
+    json_array_foreach(json_object_get(root, "targets"), i, v)
+    {
+        dbm_target_result *t;
+        json_t *detail = json_object_get(v, "report");
+        if (!str(v, "name") || !str(v, "outcome"))
+            continue;
+        t = dbm_report_add_target(r, str(v, "name"), str(v, "group"));
+        t->outcome = dbm_xstrdup(str(v, "outcome"));
+        t->exit_code = num_int(v, "exit_code");
+        t->applied_count = num_int(v, "applied_count");
+        t->pending_count = num_int(v, "pending_count");
+        t->duration_ms = num(v, "duration_ms");
+        t->error = dbm_xstrdup(str(v, "error"));
+        t->stage = (size_t)json_integer_value(json_object_get(v, "stage"));
+        t->position = (size_t)json_integer_value(json_object_get(v, "position"));
+        if (json_is_object(detail)) {
+            t->detail = dbm_report_new(str(detail, "command"));
+            read_report(t->detail, detail);
+        }
     }
+}
+
+static void read_report(dbm_report *r, const json_t *root)
+{
+    json_t *v;
+    size_t i;
+
     dbm_report_set(&r->command, str(root, "command"));
     dbm_report_set(&r->status, str(root, "status"));
     dbm_report_set(&r->database, str(root, "database"));
     dbm_report_set(&r->migrations_dir, str(root, "migrations_dir"));
+    dbm_report_set(&r->migrations_digest, str(root, "migrations_digest"));
     dbm_report_set(&r->format, str(root, "format"));
     dbm_report_set(&r->error, str(root, "error"));
     r->applied_count = num_int(root, "applied_count");
     r->pending_count = num_int(root, "pending_count");
     r->duration_ms = num(root, "duration_ms");
+    r->exit_code = num_int(root, "exit_code");
     read_git(r, json_object_get(root, "git"));
     json_array_foreach(json_object_get(root, "migrations"), i, v)
     {
@@ -274,6 +303,18 @@ int dbm_report_from_json(dbm_report *r, const char *json, size_t len)
     {
         read_finding(r, v);
     }
+    read_targets(r, root);
+}
+
+int dbm_report_from_json(dbm_report *r, const char *json, size_t len)
+{
+    json_t *root = json_loadb(json, len, 0, NULL);
+
+    if (!json_is_object(root) || !str(root, "command") || !str(root, "status")) {
+        json_decref(root);
+        return dbm_error_set(DBM_EGENERIC, "the remote run's report is not a db-migrate report");
+    }
+    read_report(r, root);
     json_decref(root);
     return 0;
 }

@@ -32,5 +32,5 @@ setup() {
   [ "${lines[0]}" = "error: unknown option '--migration-dir'" ]
   [ "${lines[1]}" = "hint: did you mean '--migrations-dir'?" ]
   run_dbm 2 frobnicate
-  [ "${lines[1]}" = "hint: use one of: plan, apply, dry-run, status, verify, baseline, rollback, repair, history, new" ]
+  [ "${lines[1]}" = "hint: use one of: plan, apply, dry-run, status, verify, baseline, rollback, repair, history, report, new" ]
 }

@@ -59,7 +59,7 @@ complete_bash() {
   "$DBM" --generate completion-bash >"$WORK/db-migrate.bash"
   bash -n "$WORK/db-migrate.bash"
   [ "$(complete_bash db-migrate ap)" = apply ]
-  [ "$(complete_bash db-migrate r | tr '\n' ' ')" = "rollback repair " ]
+  [ "$(complete_bash db-migrate r | tr '\n' ' ')" = "rollback repair report " ]
   [ "$(complete_bash db-migrate '' | sort)" = "$(sort <<<"$COMMANDS")" ]
   [ "$(complete_bash db-migrate -- | sort)" = "$(sort <<<"$OPTIONS")" ]
   [ "$(complete_bash db-migrate --migr)" = --migrations-dir ]

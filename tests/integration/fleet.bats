@@ -169,7 +169,7 @@ outcomes() { jq -r '.targets[] | "\(.name)=\(.outcome)"' "$1" | paste -sd' '; }
   run_dbm 2 rollback
   [[ "$output" == *"error: 'rollback' runs on one target at a time"* ]]
   run_dbm 2 apply --run-in lambda --lambda-function f
-  [[ "$output" == *"error: run-in other than 'here' does not run a fleet yet"* ]]
+  [[ "$output" == *"error: run-in: lambda does not run 'apply' on a fleet"* ]]
   run_dbm 0 apply --targets b
   run_dbm 0 verify --targets b --report-file r.json
   [ "$(outcomes r.json)" = "b=up-to-date" ]

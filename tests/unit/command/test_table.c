@@ -110,6 +110,8 @@ static void help_lists_the_commands_then_the_options(void **state)
         "  repair                   clear the failed record of --target-version, or record "
         "--accept-edit's edited file\n"
         "  history                  the audited runs, newest first\n"
+        "  report FILE...           merge JSON reports (fleet shards, matrix jobs) into one "
+        "summary, outputs and report\n"
         "  new NAME                 create <migrations-dir>/<UTC timestamp>_NAME.sql\n"
         "\n";
     char *text = usage_text(), *options = NULL;
@@ -132,11 +134,11 @@ static void unknown_command_hint_lists_every_command(void **state)
     assert_null(cmd);
     assert_string_equal(dbm_error_message(), "unknown command 'frobnicate'");
     assert_string_equal(dbm_error_hint_text(), "use one of: plan, apply, dry-run, status, verify, "
-                                               "baseline, rollback, repair, history, new");
+                                               "baseline, rollback, repair, history, report, new");
     assert_int_equal(dbm_command_find(&cmd, "aply"), DBM_ECONFIG);
     assert_string_equal(dbm_error_hint_text(), "did you mean 'apply'? (commands: plan, apply, "
                                                "dry-run, status, verify, baseline, rollback, "
-                                               "repair, history, new)");
+                                               "repair, history, report, new)");
     assert_int_equal(dbm_command_find(&cmd, "dry-run"), 0);
     assert_string_equal(cmd->name, "dry-run");
 }
@@ -151,6 +153,18 @@ static void arguments_are_checked_per_command(void **state)
     assert_string_equal(dbm_error_message(), "unexpected argument 'b'");
     assert_int_equal(check_line(config_of("plan", "a", "b", NULL)), DBM_ECONFIG);
     assert_string_equal(dbm_error_message(), "unexpected argument 'a'");
+    assert_int_equal(check_line(config_of("new", "a", "b", "c", NULL)), DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "unexpected argument 'b'");
+
+    /* report takes any number of files, and needs one (or the reports option's globs) */
+    unsetenv("INPUT_REPORTS");
+    assert_int_equal(check_line(config_of("report", NULL)), DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "'report' needs the JSON reports to merge");
+    assert_non_null(dbm_error_hint_text());
+    assert_int_equal(check_line(config_of("report", "a.json", "b.json", "c.json", "d.json", NULL)),
+                     0);
+    assert_int_equal(check_line(config_of("report", "--reports", "r/*/*.json", NULL)), 0);
+    assert_int_equal(check_line(config_of("report", "--reports", " ,\n", NULL)), DBM_ECONFIG);
 
     for (const char *const *c = (const char *const[]){"baseline", "repair", NULL}; *c; c++) {
         char *want = dbm_xasprintf("'%s' needs --target-version", *c);
@@ -172,11 +186,12 @@ static void arguments_are_checked_per_command(void **state)
                      0);
 }
 
-static void only_plan_and_new_run_without_a_database(void **state)
+static void only_plan_new_and_report_run_without_a_database(void **state)
 {
     for (size_t i = 0; i < dbm_ncommands; i++) {
-        bool offline_ok =
-            !strcmp(dbm_commands[i].name, "plan") || !strcmp(dbm_commands[i].name, "new");
+        bool offline_ok = !strcmp(dbm_commands[i].name, "plan") ||
+                          !strcmp(dbm_commands[i].name, "new") ||
+                          !strcmp(dbm_commands[i].name, "report");
         assert_int_equal(dbm_commands[i].needs_db, !offline_ok);
     }
 }
@@ -190,7 +205,7 @@ int main(void)
         cmocka_unit_test(help_lists_the_commands_then_the_options),
         cmocka_unit_test(unknown_command_hint_lists_every_command),
         cmocka_unit_test(arguments_are_checked_per_command),
-        cmocka_unit_test(only_plan_and_new_run_without_a_database),
+        cmocka_unit_test(only_plan_new_and_report_run_without_a_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,9 +50,9 @@ static void top_level_fields_say_what_the_run_did(void **state)
 static void keys_keep_their_order(void **state)
 {
     static const char *const keys[] = {
-        "command", "status",        "database",      "migrations_dir",
-        "format",  "applied_count", "pending_count", "duration_ms",
-        "error",   "git",           "migrations",    "findings"};
+        "command",       "status",        "database",    "migrations_dir", "format",
+        "applied_count", "pending_count", "duration_ms", "error",          "exit_code",
+        "git",           "migrations",    "findings"};
     dbm_report *r = sample_report();
     char *text = dbm_report_json(r);
     const char *at = text;

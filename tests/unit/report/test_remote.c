@@ -41,6 +41,41 @@ static void report_survives_the_trip_through_json(void **state)
     dbm_report_free(r);
 }
 
+/* A fleet's report (a shard in an ECS task, or one merged) read back: every row, its detail. */
+static void fleet_report_survives_the_trip_through_json(void **state)
+{
+    dbm_report *r = dbm_report_new("apply"), *back = dbm_report_new(NULL);
+    dbm_target_result *t;
+    char *json, *again;
+
+    r->parallel = 3;
+    t = dbm_report_add_target(r, "eu-1", "eu");
+    t->outcome = dbm_xstrdup("failed");
+    t->exit_code = 1;
+    t->error = dbm_xstrdup("unable to apply '2_b.sql'");
+    t->stage = 1;
+    t->position = 4;
+    t->detail = sample_report();
+    t = dbm_report_add_target(r, "us-1", NULL);
+    t->outcome = dbm_xstrdup("skipped");
+    dbm_report_fleet_close(r);
+    dbm_error_clear();
+    r->exit_code = 1;
+    json = dbm_report_json(r);
+    assert_int_equal(dbm_report_from_json(back, json, strlen(json)), 0);
+    assert_int_equal(back->ntargets, 2);
+    assert_int_equal(back->parallel, 3);
+    assert_int_equal(back->targets[0].position, 4);
+    assert_non_null(back->targets[0].detail);
+    assert_null(back->targets[1].detail);
+    again = dbm_report_json(back);
+    assert_string_equal(again, json);
+    free(again);
+    free(json);
+    dbm_report_free(back);
+    dbm_report_free(r);
+}
+
 static void from_json_refuses_what_is_not_a_report(void **state)
 {
     static const char *const bad[] = {"", "[]", "{\"status\": \"applied\"}", "not json", NULL};
@@ -111,6 +146,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(report_survives_the_trip_through_json),
+        cmocka_unit_test(fleet_report_survives_the_trip_through_json),
         cmocka_unit_test(from_json_refuses_what_is_not_a_report),
         cmocka_unit_test(frame_round_trips_among_log_lines),
         cmocka_unit_test(frame_cut_or_changed_is_broken),

@@ -1,0 +1,292 @@
+/*
+ * report.c - `db-migrate report FILE...` (DESIGN section 2): merge the JSON
+ * reports of a fleet's shards (or of matrix jobs, a database each) into one
+ * fleet report, as one process running every target would have written it.
+ *
+ * The files are the arguments, then the files the `reports` option's globs
+ * match (glob(3): the Action cannot rely on a shell). A fleet's report gives
+ * its targets[] rows; a single database's report is one row, named after its
+ * file: the file name without ".json", or, for the default name
+ * db-migrate-report.json, the directory it is in (download-artifact puts each
+ * artifact in a directory of its name). The rows are closed as a fleet's run
+ * closes them (common/record.h: failures first, counts summed, the fleet's
+ * status, the worst target's code), and main.c writes the summary, outputs,
+ * annotations, JSON report and terminal view from the record as for a run.
+ *
+ * Refused with exit 2 before anything is written: a file missing or not a
+ * db-migrate report, reports of different commands or of different
+ * migrations (their digests differ: shards of different commits), and a
+ * target in two files (overlapping shards, or one file given twice under two
+ * names).
+ */
+#include "command/commands.h"
+#include "command/run.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "report/report.h"
+
+#include <glob.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_NAME "db-migrate-report"
+
+typedef struct {
+    char **paths;
+    size_t n, cap;
+} file_list;
+
+static void add_path(file_list *l, const char *path)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->paths[i], path) == 0)
+            return; /* a file two globs match is read once */
+    dbm_array_grow((void **)&l->paths, &l->cap, l->n + 1, sizeof(*l->paths));
+    l->paths[l->n++] = dbm_xstrdup(path);
+}
+
+static void free_list(file_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->paths[i]);
+    free(l->paths);
+}
+
+/* The reports option: globs separated by spaces, commas or newlines, each matching a file. */
+static int expand_globs(file_list *l, const char *globs)
+{
+    char *copy = dbm_xstrdup(globs), *save = NULL;
+    int error = 0;
+
+    for (char *g = strtok_r(copy, " ,\t\r\n", &save); g && !error;
+         g = strtok_r(NULL, " ,\t\r\n", &save)) {
+        glob_t gl;
+        int rc = glob(g, GLOB_BRACE | GLOB_TILDE_CHECK, NULL, &gl);
+        if (rc == 0) {
+            for (size_t i = 0; i < gl.gl_pathc; i++)
+                add_path(l, gl.gl_pathv[i]);
+        } else {
+            error = dbm_error_set(DBM_ECONFIG, "reports '%s' matches no file", g);
+            dbm_error_hint("download the shards' reports first (actions/download-artifact) and "
+                           "give their path, e.g. reports: 'reports/*/*.json'");
+        }
+        globfree(&gl);
+    }
+    free(copy);
+    return error;
+}
+
+int dbm_cmd_report_check(const dbm_config *cfg, const char *name)
+{
+    if (cfg->nargs > 0 || (cfg->reports && cfg->reports[strspn(cfg->reports, " ,\t\r\n")]))
+        return 0;
+    dbm_error_set(DBM_ECONFIG, "'%s' needs the JSON reports to merge", name);
+    dbm_error_hint("run: db-migrate report shard-1.json shard-2.json (in the Action, "
+                   "reports: 'reports/*/*.json')");
+    return DBM_ECONFIG;
+}
+
+/* The name of a single database's report: its file's, or its directory's for the default. */
+static char *single_name(const char *path)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t n = strlen(base);
+
+    if (n > 5 && strcmp(base + n - 5, ".json") == 0)
+        n -= 5;
+    if (n == strlen(DEFAULT_NAME) && strncmp(base, DEFAULT_NAME, n) == 0 && base > path) {
+        const char *end = base - 1, *dir = end;
+        while (dir > path && dir[-1] != '/')
+            dir--;
+        if (end > dir)
+            return dbm_xasprintf("%.*s", (int)(end - dir), dir);
+    }
+    return dbm_xasprintf("%.*s", (int)n, base);
+}
+
+/* Read one file into a record: missing, unreadable, not JSON, not a report are exit 2. */
+static int read_part(dbm_report **out, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    json_t *root;
+    json_error_t jerr;
+    int error;
+
+    *out = NULL;
+    if ((error = dbm_read_file(&text, &len, path)) < 0) {
+        dbm_error_set(DBM_ECONFIG, "%s '%s'",
+                      error == DBM_ENOTFOUND ? "no report file" : "unable to read the report",
+                      path);
+        dbm_error_hint("give the JSON reports the runs wrote (their report-file)");
+        return DBM_ECONFIG;
+    }
+    root = json_loadb(text, len, 0, &jerr);
+    if (!root) {
+        error = dbm_error_set(DBM_ECONFIG, "'%s' is not JSON: %s (line %d, column %d)", path,
+                              jerr.text, jerr.line, jerr.column);
+    } else if (!json_is_object(root) || !json_is_string(json_object_get(root, "command")) ||
+               !json_is_string(json_object_get(root, "status")) ||
+               !(json_is_array(json_object_get(root, "migrations")) ||
+                 json_is_array(json_object_get(root, "targets")))) {
+        error = dbm_error_set(DBM_ECONFIG, "'%s' is not a db-migrate report", path);
+    } else {
+        *out = dbm_report_new(NULL);
+        error = dbm_report_from_json(*out, text, len);
+    }
+    if (error < 0)
+        dbm_error_hint("give the JSON reports the runs wrote (their report-file), not a job "
+                       "summary or a log");
+    json_decref(root);
+    free(text);
+    return error < 0 ? DBM_ECONFIG : 0;
+}
+
+typedef struct {
+    dbm_report *merged;
+    const char **owner; /* the file each merged row came from */
+    size_t capowner;
+    const char *command_file, *digest, *digest_file;
+} merge;
+
+/* Every part is of one command, and of one set of migrations where its report tells it. */
+static int check_digest(merge *m, const char *digest, const char *path)
+{
+    if (!digest)
+        return 0;
+    if (!m->digest) {
+        m->digest = digest;
+        m->digest_file = path;
+        return 0;
+    }
+    if (strcmp(m->digest, digest) == 0)
+        return 0;
+    dbm_error_set(DBM_ECONFIG, "'%s' and '%s' are reports of different migrations (%.19s, %.19s)",
+                  m->digest_file, path, m->digest, digest);
+    dbm_error_hint("merge the reports of one workflow run: its shards all migrate one commit's "
+                   "files");
+    return DBM_ECONFIG;
+}
+
+/* Move row t (its strings and detail) into the merged record, refusing a target seen before. */
+static int take_row(merge *m, dbm_target_result *t, const char *path)
+{
+    dbm_report *r = m->merged;
+    dbm_target_result *row;
+
+    for (size_t i = 0; i < r->ntargets; i++)
+        if (strcmp(r->targets[i].name, t->name) == 0) {
+            dbm_error_set(DBM_ECONFIG, "target '%s' is in two reports: '%s' and '%s'", t->name,
+                          m->owner[i], path);
+            dbm_error_hint("each target belongs to one shard: give each shard's report once, "
+                           "with the same shard count N in every job (shard: I/N)");
+            return DBM_ECONFIG;
+        }
+    if (t->detail && t->detail->migrations_digest &&
+        check_digest(m, t->detail->migrations_digest, path) < 0)
+        return DBM_ECONFIG;
+    row = dbm_report_add_target(r, NULL, NULL);
+    free(row->name);
+    free(row->group);
+    *row = *t;
+    memset(t, 0, sizeof(*t));
+    dbm_array_grow((void **)&m->owner, &m->capowner, r->ntargets, sizeof(*m->owner));
+    m->owner[r->ntargets - 1] = path;
+    return 0;
+}
+
+/* A single database's report as one row; the part itself becomes the row's detail. */
+static int take_single(merge *m, dbm_report **part, const char *path)
+{
+    dbm_report *p = *part;
+    dbm_target_result t;
+    int exit_code = p->exit_code;
+    int error;
+
+    /* A report written before exit_code was recorded: its status says whether it failed. */
+    if (exit_code == 0 && p->status &&
+        (!strcmp(p->status, "failed") || !strcmp(p->status, "blocked")))
+        exit_code = 1;
+    memset(&t, 0, sizeof(t));
+    t.name = single_name(path);
+    t.outcome = dbm_xstrdup(dbm_target_outcome(exit_code, p->status));
+    t.exit_code = exit_code;
+    t.applied_count = p->applied_count;
+    t.pending_count = p->pending_count;
+    t.duration_ms = p->duration_ms;
+    t.error = dbm_xstrdup(p->error);
+    t.detail = p;
+    *part = NULL;
+    error = take_row(m, &t, path);
+    free(t.name);
+    free(t.group);
+    free(t.outcome);
+    free(t.error);
+    dbm_report_free(t.detail);
+    return error;
+}
+
+static int take_part(merge *m, dbm_report **part, const char *path)
+{
+    dbm_report *p = *part;
+    int error = 0;
+
+    if (!m->command_file) {
+        dbm_report_set(&m->merged->command, p->command);
+        m->command_file = path;
+    } else if (strcmp(m->merged->command, p->command) != 0) {
+        dbm_error_set(DBM_ECONFIG, "'%s' is a report of '%s', '%s' of '%s'", m->command_file,
+                      m->merged->command, path, p->command);
+        dbm_error_hint("merge the reports of one command (the shards of one matrix job)");
+        return DBM_ECONFIG;
+    }
+    if (check_digest(m, p->migrations_digest, path) < 0)
+        return DBM_ECONFIG;
+    if (!p->ntargets && !p->parallel) /* not a fleet's: a fleet's has parallel >= 1 */
+        return take_single(m, part, path);
+    if (p->parallel > m->merged->parallel)
+        m->merged->parallel = p->parallel;
+    for (size_t i = 0; i < p->ntargets && !error; i++)
+        error = take_row(m, &p->targets[i], path);
+    return error;
+}
+
+int dbm_cmd_report(dbm_run_ctx *ctx)
+{
+    const dbm_config *cfg = ctx->cfg;
+    file_list files = {NULL, 0, 0};
+    dbm_report **parts = NULL;
+    merge m;
+    dbm_report tmp;
+    int error = 0;
+
+    memset(&m, 0, sizeof(m));
+    m.merged = dbm_report_new(ctx->report->command);
+    for (size_t i = 0; i < cfg->nargs; i++)
+        add_path(&files, cfg->args[i]);
+    if (cfg->reports && (error = expand_globs(&files, cfg->reports)) < 0)
+        goto done;
+    parts = dbm_xcalloc(files.n ? files.n : 1, sizeof(*parts));
+    for (size_t i = 0; i < files.n && !error; i++)
+        error = read_part(&parts[i], files.paths[i]);
+    for (size_t i = 0; i < files.n && !error; i++)
+        error = take_part(&m, &parts[i], files.paths[i]);
+    if (error < 0)
+        goto done; /* nothing merged is told: it would be part of the fleet */
+    dbm_log("merged %zu report%s: %zu target%s", files.n, files.n == 1 ? "" : "s",
+            m.merged->ntargets, m.merged->ntargets == 1 ? "" : "s");
+    error = dbm_report_fleet_close(m.merged);
+    tmp = *ctx->report;
+    *ctx->report = *m.merged;
+    *m.merged = tmp;
+done:
+    dbm_report_free(m.merged);
+    for (size_t i = 0; parts && i < files.n; i++)
+        dbm_report_free(parts[i]);
+    free(parts);
+    free(m.owner);
+    free_list(&files);
+    return error;
+}
