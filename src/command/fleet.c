@@ -55,40 +55,59 @@ typedef struct {
     pthread_mutex_t mu;
 } fleet;
 
-/* Whether one of the comma-separated globs matches the target's name or group. */
-static bool selected(const char *globs, const dbm_config_target *t)
+/* What a glob of the selection is matched against, and whether it is a hit. */
+typedef bool glob_test(char *glob, const dbm_config_target *t, const char *name);
+
+/* Whether one of the comma-separated globs (spaces around each dropped) passes test. */
+static bool any_glob(const char *globs, glob_test *test, const dbm_config_target *t,
+                     const char *name)
 {
-    char *copy, *save = NULL;
+    char *copy = dbm_xstrdup(globs), *save = NULL;
     bool hit = false;
 
-    if (!globs)
-        return true;
-    copy = dbm_xstrdup(globs);
     for (char *g = strtok_r(copy, ",", &save); g && !hit; g = strtok_r(NULL, ",", &save)) {
         g += strspn(g, " ");
         g[strcspn(g, " ")] = '\0';
-        hit = *g && (fnmatch(g, t->name, 0) == 0 || (t->group && fnmatch(g, t->group, 0) == 0));
+        hit = *g && test(g, t, name);
     }
     free(copy);
     return hit;
 }
 
+static bool names_target(char *g, const dbm_config_target *t, const char *name)
+{
+    (void)name;
+    return fnmatch(g, t->name, 0) == 0 || (t->group && fnmatch(g, t->group, 0) == 0);
+}
+
+static bool names_item(char *g, const dbm_config_target *t, const char *name)
+{
+    (void)t;
+    return fnmatch(g, name, 0) == 0;
+}
+
+/* "TARGET/SCHEMA": its TARGET part names t. */
+static bool names_schemas_of(char *g, const dbm_config_target *t, const char *name)
+{
+    char *slash = strchr(g, '/');
+
+    (void)name;
+    if (!slash)
+        return false;
+    *slash = '\0';
+    return fnmatch(g, t->name, 0) == 0;
+}
+
+/* Whether one of the comma-separated globs matches the target's name or group. */
+static bool selected(const char *globs, const dbm_config_target *t)
+{
+    return !globs || any_glob(globs, names_target, t, NULL);
+}
+
 /* Whether one of the globs matches an item: its name ("target/schema"), its target's or group. */
 static bool item_selected(const char *globs, const dbm_config_target *t, const char *name)
 {
-    char *copy, *save = NULL;
-    bool hit = false;
-
-    if (!globs || selected(globs, t))
-        return true;
-    copy = dbm_xstrdup(globs);
-    for (char *g = strtok_r(copy, ",", &save); g && !hit; g = strtok_r(NULL, ",", &save)) {
-        g += strspn(g, " ");
-        g[strcspn(g, " ")] = '\0';
-        hit = *g && fnmatch(g, name, 0) == 0;
-    }
-    free(copy);
-    return hit;
+    return selected(globs, t) || any_glob(globs, names_item, t, name);
 }
 
 /*
@@ -98,23 +117,7 @@ static bool item_selected(const char *globs, const dbm_config_target *t, const c
  */
 static bool schemas_wanted(const char *globs, const dbm_config_target *t)
 {
-    char *copy, *save = NULL;
-    bool hit = false;
-
-    if (!globs || selected(globs, t))
-        return true;
-    copy = dbm_xstrdup(globs);
-    for (char *g = strtok_r(copy, ",", &save); g && !hit; g = strtok_r(NULL, ",", &save)) {
-        char *slash;
-        g += strspn(g, " ");
-        g[strcspn(g, " ")] = '\0';
-        if ((slash = strchr(g, '/')) != NULL) {
-            *slash = '\0';
-            hit = fnmatch(g, t->name, 0) == 0;
-        }
-    }
-    free(copy);
-    return hit;
+    return selected(globs, t) || any_glob(globs, names_schemas_of, t, NULL);
 }
 
 /* Every glob must select something: a typo is exit 2, not a quiet run over nothing. */
