@@ -28,6 +28,9 @@ teardown() {
 in_netns() {
   cat > "$WORK/netns.sh" <<SH
 ip link set lo up || exit 90
+# emptied here, not by the relay's own redirection: that runs in the background job, so the
+# wait below could read the "ready" of this test's previous relay and connect too soon
+: > "$WORK/relay.out"
 python3 "$BATS_TEST_DIRNAME/fixtures/relay.py" tcp:6543 "unix:$PGTEST_DIR/.s.PGSQL.$PGTEST_PORT" > "$WORK/relay.out" 2>&1 &
 relay=\$!
 for _ in \$(seq 50); do grep -q ready "$WORK/relay.out" 2>/dev/null && break; sleep 0.1; done
