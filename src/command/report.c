@@ -170,6 +170,18 @@ static int check_digest(merge *m, const char *digest, const char *path)
     return DBM_ECONFIG;
 }
 
+/*
+ * Whether two rows of one name are one fact every shard tells: a failure
+ * decided at the fleet's start, before any run (a schemas: query that failed,
+ * whose schemas no shard can share out), so no row of its own report, the
+ * same outcome and the same error. Any other repeat is overlapping shards.
+ */
+static bool same_failure_at_start(const dbm_target_result *a, const dbm_target_result *b)
+{
+    return !a->detail && !b->detail && a->exit_code != 0 && a->exit_code == b->exit_code &&
+           !strcmp(a->outcome, b->outcome) && a->error && b->error && !strcmp(a->error, b->error);
+}
+
 /* Move row t (its strings and detail) into the merged record, refusing a target seen before. */
 static int take_row(merge *m, dbm_target_result *t, const char *path)
 {
@@ -178,6 +190,8 @@ static int take_row(merge *m, dbm_target_result *t, const char *path)
 
     for (size_t i = 0; i < r->ntargets; i++)
         if (strcmp(r->targets[i].name, t->name) == 0) {
+            if (same_failure_at_start(&r->targets[i], t))
+                return 0;
             dbm_error_set(DBM_ECONFIG, "target '%s' is in two reports: '%s' and '%s'", t->name,
                           m->owner[i], path);
             dbm_error_hint("each target belongs to one shard: give each shard's report once, "

@@ -103,6 +103,22 @@ same_as_single() {
   diff <(norm_json merged.json) <(norm_json again.json)
 }
 
+@test "a schemas: query that failed, told by every shard, is one row of the merge" {
+  # its schemas cannot be shared out, so each shard reports the target; the merge keeps one
+  printf '  - name: saas\n    database-url: ${URL_t1}\n    schemas: "SELECT 1, 2"\n' >> db-migrate.yml
+  shards a 3
+  [ "$SHARD_STATUS" = "2 2 2" ]
+  for i in 1 2 3; do [ "$(jq -r '.targets[] | select(.name == "saas") | .outcome' a/shard$i.json)" = error ]; done
+  single b 2
+  merged 2 a/shard1.json a/shard2.json a/shard3.json
+  [ "$(jq '[.targets[] | select(.name == "saas")] | length' merged.json)" = 1 ]
+  same_as_single
+  # a target that ran, in two reports, is still overlapping shards
+  cp a/shard1.json a/copy.json
+  run_dbm 2 report a/shard1.json a/copy.json
+  [[ "$output" == *"is in two reports"* ]] || { echo "$output"; false; }
+}
+
 @test "with a failed migration and a target down, the merge fails as the single run does" {
   # both in the last stage, so that no stage is left out in one shard and run in another
   for set in a b; do db $set t5 "CREATE TABLE t2 (id int)"; done # 002 fails on t5
