@@ -447,7 +447,7 @@ static void add_schemas(fleet *f, const dbm_config_target *t, size_t stage)
     if (error < 0 || s->count == 0) {
         if (error == 0 && !in_shard(cfg, t->name)) {
             dbm_log_set_prefix(NULL);
-            dbm_fleet_schemas_free(s);
+            dbm_tenant_schemas_free(s);
             return;
         }
         it = add_item(f, t, dbm_xstrdup(t->name), stage);
@@ -460,7 +460,7 @@ static void add_schemas(fleet *f, const dbm_config_target *t, size_t stage)
             log_failure(it->outcome, it->error);
         dbm_error_clear();
         dbm_log_set_prefix(NULL);
-        dbm_fleet_schemas_free(s);
+        dbm_tenant_schemas_free(s);
         return;
     }
     dbm_log_set_prefix(NULL);
@@ -479,7 +479,7 @@ static void add_schemas(fleet *f, const dbm_config_target *t, size_t stage)
         it->exists = s->exists[k];
         s->names[k] = NULL;
     }
-    dbm_fleet_schemas_free(s);
+    dbm_tenant_schemas_free(s);
 }
 
 /* Target t's items, when the selection takes it: itself, or its schemas. */

@@ -21,31 +21,22 @@ char *dbm_fleet_history_template(const dbm_config *cfg, const dbm_config_target 
                              : dbm_xasprintf("{schema}_%s", cfg->history_schema);
 }
 
-void dbm_fleet_schemas_free(dbm_fleet_schemas *s)
+/* Leave out of q the history schemas the template makes; returns how many. */
+static size_t keep_tenants(dbm_tenant_schemas *q, const char *tmpl)
 {
-    if (!s)
-        return;
-    for (size_t i = 0; i < s->count; i++)
-        free(s->names[i]);
-    free(s->names);
-    free(s->exists);
-    free(s);
-}
+    size_t kept = 0, skipped = 0;
 
-/* The query's names into *s, without the history schemas the template makes. */
-static void keep_tenants(dbm_fleet_schemas *s, dbm_tenant_schemas *q, const char *tmpl)
-{
-    s->names = dbm_xcalloc(q->count + 1, sizeof(*s->names));
-    s->exists = dbm_xcalloc(q->count + 1, sizeof(*s->exists));
     for (size_t i = 0; i < q->count; i++) {
         if (dbm_sql_schema_template_matches(tmpl, q->names[i])) {
-            s->skipped++;
+            free(q->names[i]);
+            skipped++;
             continue;
         }
-        s->exists[s->count] = q->exists[i];
-        s->names[s->count++] = q->names[i];
-        q->names[i] = NULL;
+        q->exists[kept] = q->exists[i];
+        q->names[kept++] = q->names[i];
     }
+    q->count = kept;
+    return skipped;
 }
 
 int dbm_fleet_schemas_read(dbm_fleet_schemas **out, const dbm_config *cfg,
@@ -55,6 +46,7 @@ int dbm_fleet_schemas_read(dbm_fleet_schemas **out, const dbm_config *cfg,
     dbm_conn *conn = NULL;
     dbm_tenant_schemas *q = NULL;
     char *tmpl = NULL;
+    size_t skipped;
     int error;
 
     *out = NULL;
@@ -69,15 +61,12 @@ int dbm_fleet_schemas_read(dbm_fleet_schemas **out, const dbm_config *cfg,
         (error = dbm_db_tenant_schemas(&q, dbm_conn_pg(conn), t->schemas)) < 0)
         goto done;
     tmpl = dbm_fleet_history_template(cfg, t);
-    *out = dbm_xcalloc(1, sizeof(**out));
-    keep_tenants(*out, q, tmpl);
-    dbm_log("the schemas: query names %zu schema%s%s", (*out)->count, (*out)->count == 1 ? "" : "s",
-            (*out)->skipped ? " (and history schemas, left out)" : "");
+    skipped = keep_tenants(q, tmpl);
+    dbm_log("the schemas: query names %zu schema%s%s", q->count, q->count == 1 ? "" : "s",
+            skipped ? " (and history schemas, left out)" : "");
+    *out = q;
+    q = NULL;
 done:
-    for (size_t i = 0; q && i < q->count; i++)
-        free(q->names[i]);
-    if (q)
-        q->count = 0;
     dbm_tenant_schemas_free(q);
     dbm_conn_free(conn);
     free(tmpl);

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "config_file.h"
+#include "postgres/tenants.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,13 +22,8 @@
 /* The search_path a schema gets when its target does not say. */
 #define DBM_FLEET_SEARCH_PATH "{schema}, public"
 
-/* What a schemas: query gave: the names to migrate and whether each exists. */
-typedef struct {
-    char **names;
-    bool *exists;
-    size_t count;
-    size_t skipped; /* names left out: history schemas of the target's own template */
-} dbm_fleet_schemas;
+/* What a schemas: query gave (postgres/tenants.h): the names to migrate, whether each exists. */
+typedef dbm_tenant_schemas dbm_fleet_schemas;
 
 /*
  * Connect to target t's database (cfg's other connection options) and run its
@@ -39,8 +35,6 @@ typedef struct {
  */
 int dbm_fleet_schemas_read(dbm_fleet_schemas **out, const dbm_config *cfg,
                            const dbm_config_target *t);
-
-void dbm_fleet_schemas_free(dbm_fleet_schemas *s);
 
 /* The history schema template of target t: its history-schema:, else "{schema}_" and cfg's.
  * Caller frees. */
