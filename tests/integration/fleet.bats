@@ -24,20 +24,8 @@ for c in b"db-migrate:db_migrate":
 print(h - (1 << 64) if h >= (1 << 63) else h)'
 }
 
-# mkdb NAME: a fresh database "$PFX_NAME"; prints its URL.
-mkdb() {
-  psql -X -q "$PGTEST_URL_BASE/postgres" -c "CREATE DATABASE ${PFX}_$1" >/dev/null
-  echo "$PGTEST_URL_BASE/${PFX}_$1"
-}
-
 # db NAME QUERY: a query on the fleet's database NAME.
 db() { psql -X -q -At "$PGTEST_URL_BASE/${PFX}_$1" -c "$2"; }
-
-# target NAME GROUP URL: one entry of targets:, appended to db-migrate.yml.
-target() {
-  [ -f db-migrate.yml ] || echo "targets:" > db-migrate.yml
-  printf '  - name: %s\n    group: %s\n    database-url: %s\n' "$1" "$2" "$3" >> db-migrate.yml
-}
 
 # The five-target fleet: two that apply, one down, one whose migration fails, one locked.
 five_targets() {

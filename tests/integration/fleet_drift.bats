@@ -21,27 +21,15 @@ teardown() {
   if [ -n "${FIXTURE_PID:-}" ]; then kill "$FIXTURE_PID" 2>/dev/null || true; wait "$FIXTURE_PID" 2>/dev/null || true; fi
 }
 
-# mkdb NAME: a fresh database "$PFX_NAME"; prints its URL.
-mkdb() {
-  psql -X -q "$PGTEST_URL_BASE/postgres" -c "CREATE DATABASE ${PFX}_$1" >/dev/null
-  echo "$PGTEST_URL_BASE/${PFX}_$1"
-}
-
 # db NAME QUERY: a query on the fleet's database NAME.
 db() { psql -X -q -At "$PGTEST_URL_BASE/${PFX}_$1" -c "$2"; }
-
-# target NAME URL: one entry of targets:, appended to db-migrate.yml.
-target() {
-  [ -f db-migrate.yml ] || echo "targets:" > db-migrate.yml
-  printf '  - name: %s\n    database-url: %s\n' "$1" "$2" >> db-migrate.yml
-}
 
 # The three-target fleet: every target has 001; clean and edited have 002 and 003 too,
 # behind has them pending; edited's history holds another checksum for 002.
 three_targets() {
-  target behind "$(mkdb behind)"
-  target clean "$(mkdb clean)"
-  target edited "$(mkdb edited)"
+  target behind "" "$(mkdb behind)"
+  target clean "" "$(mkdb clean)"
+  target edited "" "$(mkdb edited)"
   run_dbm 0 apply
   printf 'CREATE TABLE t2 (id int);\n' > migrations/002_t2.sql
   printf 'CREATE TABLE t3 (id int);\n' > migrations/003_t3.sql
@@ -111,8 +99,8 @@ drift() { jq -r '.drift.targets[] | "\(.name)=\(.state)"' "$1" | paste -sd' '; }
 }
 
 @test "dry-run runs each target's own pending migrations and rolls every one back" {
-  target fresh "$(mkdb fresh)"
-  target behind "$(mkdb behind)"
+  target fresh "" "$(mkdb fresh)"
+  target behind "" "$(mkdb behind)"
   run_dbm 0 apply --targets behind
   printf 'CREATE TABLE t2 (id int);\nALTER TABLE t1 ADD COLUMN n int NOT NULL DEFAULT 0;\n' > migrations/002_t2.sql
   run_dbm 0 dry-run --report-file dry.json --parallel 2
@@ -131,8 +119,8 @@ drift() { jq -r '.drift.targets[] | "\(.name)=\(.state)"' "$1" | paste -sd' '; }
 }
 
 @test "fail-on applies to every target of a fleet's dry-run" {
-  target a "$(mkdb a)"
-  target b "$(mkdb b)"
+  target a "" "$(mkdb a)"
+  target b "" "$(mkdb b)"
   printf 'CREATE INDEX t1_id ON t1 (id);\n' > migrations/002_index.sql
   run_dbm 0 dry-run
   run_dbm 1 dry-run --fail-on warning --report-file dry.json
@@ -177,7 +165,7 @@ OUT
 
 @test "in Actions each target that did not succeed is an error annotation, drift a warning" {
   three_targets
-  target down "postgresql://postgres@127.0.0.1:1/nothing"
+  target down "" "postgresql://postgres@127.0.0.1:1/nothing"
   export GITHUB_ACTIONS=true
   run_dbm 1 verify
   [ "$(printf '%s\n' "$output" | grep -c '^::error title=db-migrate%3A ')" = 2 ]
@@ -191,8 +179,8 @@ OUT
 }
 
 @test "baseline, rollback and repair still take one target at a time" {
-  target a "$(mkdb a)"
-  target b "$(mkdb b)"
+  target a "" "$(mkdb a)"
+  target b "" "$(mkdb b)"
   for cmd in "baseline --target-version 001" "rollback" "repair --target-version 001"; do
     # shellcheck disable=SC2086
     run_dbm 2 $cmd
@@ -203,7 +191,7 @@ OUT
 }
 
 @test "thirty databases: identical states are one line each in the terminal" {
-  for i in $(seq -w 1 30); do target "t$i" "$(mkdb "t$i")"; done
+  for i in $(seq -w 1 30); do target "t$i" "" "$(mkdb "t$i")"; done
   run_dbm 0 apply --parallel 8
   printf 'CREATE TABLE t2 (id int);\n' > migrations/002_t2.sql
   run_dbm 0 apply --parallel 8 --targets 't0*,t1*,t2*'

@@ -241,3 +241,19 @@ run_dbm() {
     return 1
   fi
 }
+
+# Fleets (db-migrate.yml's targets:): databases named "${PFX}_NAME", PFX set by the suite.
+# mkdb NAME: a fresh database; prints its URL.
+mkdb() {
+  psql -X -q "$PGTEST_URL_BASE/postgres" -c "CREATE DATABASE ${PFX}_$1" >/dev/null
+  echo "$PGTEST_URL_BASE/${PFX}_$1"
+}
+
+# target NAME GROUP URL: one entry of targets: (no group when GROUP is ""), appended to
+# db-migrate.yml.
+target() {
+  [ -f db-migrate.yml ] || echo "targets:" > db-migrate.yml
+  printf '  - name: %s\n' "$1" >> db-migrate.yml
+  [ -z "$2" ] || printf '    group: %s\n' "$2" >> db-migrate.yml
+  printf '    database-url: %s\n' "$3" >> db-migrate.yml
+}
