@@ -257,3 +257,28 @@ target() {
   [ -z "$2" ] || printf '    group: %s\n' "$2" >> db-migrate.yml
   printf '    database-url: %s\n' "$3" >> db-migrate.yml
 }
+
+# remote_fixture_start: tests/fixtures/remote_fixture.py (STS, ECS, Logs, Lambda) serving
+# $WORK/fixture.json, its requests logged to $WORK/requests.jsonl; AWS_ENDPOINT_URL points at
+# it. It runs until fixture_check closes its input.
+remote_fixture_start() {
+  : > "$WORK/requests.jsonl"
+  rm -f "$WORK/fixture.in" "$WORK/fixture.port"
+  mkfifo "$WORK/fixture.in"
+  python3 "$REPO_ROOT/tests/fixtures/remote_fixture.py" "$WORK/fixture.json" \
+    < "$WORK/fixture.in" > "$WORK/fixture.port" 2> "$WORK/fixture.err" &
+  FIXTURE_PID=$!
+  exec {FIXTURE_FD}> "$WORK/fixture.in"
+  for _ in $(seq 100); do [ -s "$WORK/fixture.port" ] && break; sleep 0.1; done
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$WORK/fixture.port")"
+}
+
+# fixture_check: stop the fixture; fail when any request was not as the API wants it.
+fixture_check() {
+  exec {FIXTURE_FD}>&-
+  local rc=0
+  wait "$FIXTURE_PID" || rc=$?
+  FIXTURE_PID=
+  [ "$rc" = 0 ] || { cat "$WORK/fixture.err" >&2; return 1; }
+}
+

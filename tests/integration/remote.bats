@@ -83,23 +83,7 @@ fixture_start() {
  "deny": $DENY,$oidc
  "requests": "$WORK/requests.jsonl"}
 JSON
-  : > "$WORK/requests.jsonl"
-  mkfifo "$WORK/fixture.in"
-  python3 "$REPO_ROOT/tests/fixtures/remote_fixture.py" "$WORK/fixture.json" \
-    < "$WORK/fixture.in" > "$WORK/fixture.port" 2> "$WORK/fixture.err" &
-  FIXTURE_PID=$!
-  exec {FIXTURE_FD}> "$WORK/fixture.in"
-  for _ in $(seq 100); do [ -s "$WORK/fixture.port" ] && break; sleep 0.1; done
-  export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$WORK/fixture.port")"
-}
-
-# fixture_check: stop the fixture; fail when any request was not as the API wants it.
-fixture_check() {
-  exec {FIXTURE_FD}>&-
-  local rc=0
-  wait "$FIXTURE_PID" || rc=$?
-  FIXTURE_PID=
-  [ "$rc" = 0 ] || { cat "$WORK/fixture.err" >&2; return 1; }
+  remote_fixture_start
 }
 
 # requests OP: the bodies of the calls of OP, one JSON a line.
