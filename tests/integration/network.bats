@@ -259,8 +259,11 @@ for _ in \$(seq 50); do grep -q ready "$WORK/relay2.out" 2>/dev/null && break; s
 "$DBM" apply --ssh-bastion "$BASTION" --sslmode verify-full --sslrootcert "$NET/ca.crt" \
   --database-url "$URL?keepalives_idle=1&keepalives_interval=1&keepalives_count=2&tcp_user_timeout=3000" > "$WORK/run.out" 2>&1 &
 run=\$!
+# The server sleeps in 002, and 001's results have come through the tunnel (they are on
+# their way while the server starts 002: cutting before they arrive blames 001).
 for _ in \$(seq 200); do
-  [ "\$(psql -X -At -h "$PGTEST_DIR" -p "$PGTEST_PORT" -U postgres -d "$DB_NAME" -c "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")" = 1 ] && break
+  [ "\$(psql -X -At -h "$PGTEST_DIR" -p "$PGTEST_PORT" -U postgres -d "$DB_NAME" -c "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")" = 1 ] &&
+    grep -q '^applied  migrations/001_net_t.sql' "$WORK/run.out" && break
   sleep 0.1
 done
 iptables -A INPUT -p tcp --dport $SSH_PORT -j DROP && iptables -A INPUT -p tcp --sport $SSH_PORT -j DROP || exit 91
