@@ -100,6 +100,12 @@ struct mig_format {
      * layout walk (then `order`, `other` and `each` are unused). NULL: the walk.
      */
     int (*load)(mig_item_list *items, const mig_format *f, int dfd, const char *dir);
+    /*
+     * The tool's own hash of a migration's up file from its bytes as they are on disk, for
+     * dbm_migration.tool_hash (tool_hash.c); caller frees. NULL: the tool records none, or the
+     * row's `load` sets it.
+     */
+    char *(*tool_hash)(const char *raw, size_t len);
     /* Auto-detection ahead of layouts: whether the listed directory is this format's. */
     bool (*claims)(const mig_entry_list *list, int dfd);
 };
@@ -132,6 +138,12 @@ int mig_sqitch_load(mig_item_list *items, const mig_format *f, int dfd, const ch
 bool mig_sqitch_claims(const mig_entry_list *list, int dfd);
 int mig_graphile_load(mig_item_list *items, const mig_format *f, int dfd, const char *dir);
 bool mig_graphile_claims(const mig_entry_list *list, int dfd);
+
+/* The other tools' hashes of a file's bytes (tool_hash.c): sqlx's SHA-384, Drizzle's SHA-256,
+ * and Prisma's three accepted SHA-256s (the file's, CRLF as LF, LF as CRLF), space-separated. */
+char *mig_tool_hash_sqlx(const char *raw, size_t len);
+char *mig_tool_hash_drizzle(const char *raw, size_t len);
+char *mig_tool_hash_prisma(const char *raw, size_t len);
 
 /* A new item of `items` (zeroed); its sort name is set to its path once that is known. */
 dbm_migration *mig_item_add(mig_item_list *items);

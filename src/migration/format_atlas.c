@@ -7,8 +7,9 @@
  * ("-- atlas:txmode none", "atlas:delimiter", "atlas:nolint", ...) count only
  * in the comment lines at the top of the file that a blank line separates
  * from the statements (LocalFile.comments); atlas.sum (NewHashFile) holds,
- * per file, base64 of a running SHA-256 over the name and bytes of every file
- * up to it, and on its first line "h1:" and the SHA-256 of those lines.
+ * per file, base64 of a running SHA-256 over the name and bytes (as they are
+ * on disk: CRLF and a BOM count) of every file up to it, and on its first
+ * line "h1:" and the SHA-256 of those lines.
  * From cmd/atlas/internal/cmdapi/migrate.go: the default --tx-mode is
  * "file", one transaction per file; "none" runs statement by statement.
  */
@@ -193,21 +194,29 @@ static char *b64_digest(EVP_MD_CTX *ctx)
  * file in name order, then the total over the lines. What differs is named
  * in items->tool_check, for plan and verify: it is atlas's own edit
  * detection (atlas refuses to run until the directory is hashed again).
+ * Returns 0, or DBM_EGENERIC when a file cannot be read again.
  */
-static void sum_verify(const sum_file *s, mig_item_list *items, const char *dir)
+static int sum_verify(const sum_file *s, mig_item_list *items, int dfd, const char *dir)
 {
     EVP_MD_CTX *run = EVP_MD_CTX_new(), *total = EVP_MD_CTX_new();
     const char *bad = NULL;
     char *h;
+    int rc = 0;
 
     EVP_DigestInit_ex(run, EVP_sha256(), NULL);
     EVP_DigestInit_ex(total, EVP_sha256(), NULL);
     for (size_t i = 0; i < items->count; i++) {
         const mig_item *it = &items->items[i];
         const sum_line *l = sum_find(s, it->sort_name);
+        char *raw = NULL;
+        size_t raw_len = 0;
 
+        /* LocalFile.Bytes(): the file as it is, CRLF and BOM kept */
+        if ((rc = mig_read_raw(&raw, &raw_len, dfd, dir, it->m.path)) < 0)
+            break;
         EVP_DigestUpdate(run, it->sort_name, strlen(it->sort_name));
-        EVP_DigestUpdate(run, it->m.up, it->m.up_len);
+        EVP_DigestUpdate(run, raw, raw_len);
+        free(raw);
         h = b64_digest(run);
         if (!bad && (!l || strcmp(l->hash, h) != 0))
             bad = it->sort_name;
@@ -221,7 +230,7 @@ static void sum_verify(const sum_file *s, mig_item_list *items, const char *dir)
     if (!bad && strcmp(h, s->total) != 0)
         bad = SUM_FILE;
     free(h);
-    if (bad) {
+    if (bad && rc == 0) {
         char *shown = dbm_printable(bad);
         items->tool_check = dbm_xasprintf("'%s/" SUM_FILE "' does not match the files (first at "
                                           "'%s'): a file was edited, added or removed since "
@@ -231,6 +240,7 @@ static void sum_verify(const sum_file *s, mig_item_list *items, const char *dir)
     }
     EVP_MD_CTX_free(run);
     EVP_MD_CTX_free(total);
+    return rc;
 }
 
 int mig_atlas_order(mig_item_list *items, const mig_format *f, int dfd, const char *dir)
@@ -256,7 +266,7 @@ int mig_atlas_order(mig_item_list *items, const mig_format *f, int dfd, const ch
             free(shown);
             mig_item_drop(items, k);
         }
-        sum_verify(&sum, items, dir);
+        rc = sum_verify(&sum, items, dfd, dir);
     }
     free(text);
     sum_free(&sum);

@@ -296,9 +296,34 @@ static void chain_hash(char out[46], const char *previous, const char *body, siz
     dbm_buf_free(&b);
 }
 
+/*
+ * The body as graphile-migrate hashes it: the file's bytes after the headers, a CRLF body's
+ * CRs kept (it splits lines at LF only). Headers ending in CRLF are no headers to it: it
+ * refuses the file, and so does this. *raw (caller frees) holds the body at *off.
+ */
+static int raw_body(char **raw, size_t *off, size_t *len, int dfd, const char *dir, const char *rel,
+                    const char *text, const gm_headers *h)
+{
+    size_t n = 0, bom;
+    int rc = mig_read_raw(raw, &n, dfd, dir, rel);
+
+    if (rc < 0)
+        return rc;
+    bom = n >= 3 && memcmp(*raw, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    if (n - bom < h->body || memcmp(*raw + bom, text, h->body) != 0)
+        return bad_file(dir, rel,
+                        "has '--!' header lines ending in CRLF, which graphile-migrate "
+                        "does not read as headers",
+                        "check the file out with LF line endings, as graphile-migrate wrote it "
+                        "(.gitattributes: *.sql text eol=lf)");
+    *off = bom + h->body;
+    *len = n - *off;
+    return 0;
+}
+
 /* The chain at one file: its Previous names the last file's Hash, its Hash its body's. */
 static int check_chain(const gm_headers *h, const char *last_hash, const char *last_rel,
-                       const char *text, size_t len, const char *dir, const char *rel)
+                       const char *body, size_t body_len, const char *dir, const char *rel)
 {
     char computed[46], *what;
     int rc;
@@ -317,7 +342,7 @@ static int check_chain(const gm_headers *h, const char *last_hash, const char *l
         free(what);
         return rc;
     }
-    chain_hash(computed, h->previous, text + h->body, len - h->body);
+    chain_hash(computed, h->previous, body, body_len);
     if (strcmp(computed, h->hash) != 0 && !h->allow_invalid) {
         what = dbm_xasprintf("was edited after it was committed: its body hashes to %s, its "
                              "'--! Hash:' header says %s",
@@ -379,16 +404,18 @@ int mig_graphile_load(mig_item_list *items, const mig_format *f, int dfd, const 
     for (size_t i = 0; i < count && rc == 0; i++) {
         char *rel =
             strcmp(sub, ".") == 0 ? dbm_xstrdup(names[i]) : dbm_xasprintf("%s/%s", sub, names[i]);
-        char *text = NULL;
-        size_t len = 0;
+        char *text = NULL, *raw = NULL;
+        size_t len = 0, off = 0, body_len = 0;
         gm_headers h;
 
         memset(&h, 0, sizeof(h));
         if ((rc = mig_read_text(&text, &len, dfd, dir, rel, false)) == 0 &&
             (rc = parse_headers(&h, text, len, dir, rel)) == 0 &&
-            (rc = check_chain(&h, last_hash, last_rel, text, len, dir, rel)) == 0)
+            (rc = raw_body(&raw, &off, &body_len, dfd, dir, rel, text, &h)) == 0 &&
+            (rc = check_chain(&h, last_hash, last_rel, raw + off, body_len, dir, rel)) == 0)
             add_migration(items, rel, names[i], text, len, &h);
         free(text);
+        free(raw);
         free(h.previous);
         free(last_hash);
         free(last_rel);

@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "migration/format.h"
 #include "migration/read.h"
+#include "migration/sqitch_id.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +40,14 @@ typedef struct {
     char *name;
     char *tags; /* "@a @b": the tag lines after it, in plan order, space-separated */
     int line;
+    bool has_meta; /* the line has its date and planner: meta is set */
+    mig_sqitch_meta meta;
 } sq_change;
 
 typedef struct {
     sq_change *items;
     size_t count, cap;
+    char *project, *uri; /* the %project and %uri pragmas, NULL when absent */
 } sq_plan;
 
 static void plan_free(sq_plan *p)
@@ -51,13 +55,44 @@ static void plan_free(sq_plan *p)
     for (size_t i = 0; i < p->count; i++) {
         free(p->items[i].name);
         free(p->items[i].tags);
+        mig_sqitch_meta_free(&p->items[i].meta);
     }
     free(p->items);
+    free(p->project);
+    free(p->uri);
 }
 
 static bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* A pragma line after its '%': %project and %uri are kept, for the change ids. */
+static void pragma(sq_plan *p, const char *line)
+{
+    const char *hash = strchr(line, '#'), *end = hash ? hash : line + strlen(line);
+    const char *eq = memchr(line, '=', (size_t)(end - line)), *v, *name = line;
+    size_t n;
+    char **slot;
+
+    while (end > line && is_space(end[-1]))
+        end--;
+    if (!eq)
+        return;
+    while (is_space(*name))
+        name++;
+    n = (size_t)(eq - name);
+    while (n && is_space(name[n - 1]))
+        n--;
+    slot = n == 7 && strncmp(name, "project", 7) == 0 ? &p->project
+           : n == 3 && strncmp(name, "uri", 3) == 0   ? &p->uri
+                                                      : NULL;
+    for (v = eq + 1; v < end && is_space(*v); v++)
+        ;
+    if (!slot || v >= end)
+        return;
+    free(*slot);
+    *slot = dbm_xstrndup(v, (size_t)(end - v));
 }
 
 /* The plan's change lines in order. DBM_ECONFIG for a tag before any change or a bad name. */
@@ -74,9 +109,13 @@ static int parse_plan(sq_plan *p, char *text, const char *dir)
         lineno++;
         while (is_space(*line))
             line++;
-        if (!*line || *line == '#' || *line == '%')
+        if (*line == '%') {
+            pragma(p, line + 1);
             continue;
-        tok = strcspn(line, " \t\r");
+        }
+        if (!*line || *line == '#')
+            continue;
+        tok = strcspn(line, " \t\r[#");
         if (*line == '@') {
             sq_change *c;
             if (p->count == 0) {
@@ -94,8 +133,12 @@ static int parse_plan(sq_plan *p, char *text, const char *dir)
             }
             continue;
         }
-        if (*line == '+' || *line == '-')
-            line++, tok--;
+        if (*line == '+' || *line == '-') { /* the operator, blanks allowed after it */
+            line++;
+            while (is_space(*line))
+                line++;
+            tok = strcspn(line, " \t\r[#");
+        }
         if (tok == 0) {
             int rc =
                 dbm_error_set(DBM_ECONFIG, "'%s/%s' line %d: no change name", dir, PLAN, lineno);
@@ -103,9 +146,11 @@ static int parse_plan(sq_plan *p, char *text, const char *dir)
             return rc;
         }
         dbm_array_grow((void **)&p->items, &p->cap, p->count + 1, sizeof(sq_change));
+        memset(&p->items[p->count], 0, sizeof(sq_change));
         p->items[p->count].name = dbm_xstrndup(line, tok);
-        p->items[p->count].tags = NULL;
-        p->items[p->count++].line = lineno;
+        p->items[p->count].line = lineno;
+        p->items[p->count].has_meta = mig_sqitch_meta_parse(&p->items[p->count].meta, line + tok);
+        p->count++;
     }
     return 0;
 }
@@ -317,9 +362,17 @@ static int read_script(char **text, size_t *len, char **rel_out, char **hash, in
         free(rel);
         return rc;
     }
-    if (hash) {
+    if (hash) { /* Change.pm's _deploy_hash: the file's bytes as they are, '<:raw' */
+        char *bytes = NULL;
+        size_t n = 0;
+        if ((rc = mig_read_raw(&bytes, &n, dfd, dir, rel)) < 0) {
+            free(raw);
+            free(rel);
+            return rc;
+        }
         *hash = dbm_xmalloc(41);
-        dbm_sha1_hex(*hash, raw, *len);
+        dbm_sha1_hex(*hash, bytes, n);
+        free(bytes);
     }
     *text = substitute_psql(raw, "registry", registry);
     *len = strlen(*text);
@@ -329,7 +382,7 @@ static int read_script(char **text, size_t *len, char **rel_out, char **hash, in
 }
 
 static int load_change(mig_item_list *items, const sq_plan *p, size_t i, int dfd, const char *dir,
-                       const char *registry)
+                       const char *registry, char *id)
 {
     char *fn = script_name(p, i, dfd), *text = NULL, *rel = NULL, *hash = NULL;
     size_t len = 0;
@@ -346,6 +399,7 @@ static int load_change(mig_item_list *items, const sq_plan *p, size_t i, int dfd
             dbm_error_hint("add the deploy script, or remove the change from %s", PLAN);
         }
         free(fn);
+        free(id);
         return rc;
     }
     m = mig_item_add(items);
@@ -356,6 +410,7 @@ static int load_change(mig_item_list *items, const sq_plan *p, size_t i, int dfd
     m->up_len = len;
     m->up_line = 1;
     m->tool_hash = hash;
+    m->tool_id = id;
     rel = NULL;
     if ((rc = read_script(&text, &len, &rel, NULL, dfd, dir, "revert", fn, registry, true)) == 0 &&
         text) {
@@ -376,9 +431,25 @@ static int load_change(mig_item_list *items, const sq_plan *p, size_t i, int dfd
     return rc;
 }
 
+/* Change i's Sqitch id, its parent's being `parent`; NULL when the plan does not give it (no
+ * %project, a line without its date or planner, or a parent without an id). Caller frees. */
+static char *change_id(const sq_plan *p, size_t i, const char *parent)
+{
+    const sq_change *c = &p->items[i];
+    char *info, *id;
+
+    if (!p->project || !c->has_meta || (i > 0 && !parent))
+        return NULL;
+    info = mig_sqitch_info(p->project, p->uri, c->name, parent, &c->meta);
+    id = dbm_xmalloc(41);
+    mig_sqitch_id(id, info);
+    free(info);
+    return id;
+}
+
 int mig_sqitch_load(mig_item_list *items, const mig_format *f, int dfd, const char *dir)
 {
-    sq_plan plan = {NULL, 0, 0};
+    sq_plan plan = {NULL, 0, 0, NULL, NULL};
     char *text = NULL, *registry = NULL;
     size_t len;
     int rc;
@@ -389,8 +460,10 @@ int mig_sqitch_load(mig_item_list *items, const mig_format *f, int dfd, const ch
     if ((rc = parse_plan(&plan, text, dir)) < 0)
         goto done;
     registry = registry_name(dfd, dir);
-    for (size_t i = 0; i < plan.count && rc == 0; i++)
-        rc = load_change(items, &plan, i, dfd, dir, registry);
+    for (size_t i = 0; i < plan.count && rc == 0; i++) {
+        char *id = change_id(&plan, i, i > 0 ? items->items[items->count - 1].m.tool_id : NULL);
+        rc = load_change(items, &plan, i, dfd, dir, registry, id); /* takes id */
+    }
 done:
     plan_free(&plan);
     free(registry);

@@ -45,6 +45,7 @@ static void migration_clear(dbm_migration *m)
     free(m->verify);
     free(m->verify_path);
     free(m->tool_hash);
+    free(m->tool_id);
     memset(m, 0, sizeof(*m));
 }
 
@@ -159,6 +160,14 @@ static int load_up(mig_item_list *items, const mig_format *f, mig_entry *e, mig_
         return rc;
     if (f->each && (rc = f->each(m, e, dir)) < 0)
         return rc;
+    if (f->tool_hash) { /* the tool hashes the file's bytes, not the normalized text */
+        char *raw = NULL;
+        size_t raw_len = 0;
+        if ((rc = mig_read_raw(&raw, &raw_len, dfd, dir, m->path)) < 0)
+            return rc;
+        m->tool_hash = f->tool_hash(raw, raw_len);
+        free(raw);
+    }
     return read_tx_file(m, f, e, dfd, dir);
 }
 

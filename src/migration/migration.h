@@ -8,7 +8,8 @@
  *
  * Text is normalized on load: a leading UTF-8 BOM is dropped and CRLF becomes
  * LF, so the bytes hashed for the checksum are the bytes sent to the server,
- * and line numbers are unchanged.
+ * and line numbers are unchanged. The other tools' own hashes (tool_hash) are
+ * computed as each tool computes them, most of the file's bytes as they are.
  *
  * This is the header other folders include. Inside the folder, each format is
  * a row of one table (format.h) that a single loader (load.c) walks; read.h,
@@ -65,8 +66,14 @@ typedef struct {
     char *verify;         /* Sqitch: the verify script, run after the up; NULL when none */
     size_t verify_len;
     char *verify_path; /* relative to the migrations directory, NULL when none */
-    char *tool_hash;   /* the other tool's own hash of the file, as its history records it:
-                          Sqitch's script_hash, graphile-migrate's "sha1:..."; NULL when none */
+    char *tool_hash;   /* the other tool's own hash of the file, as its history records it,
+                          computed as the tool does (of the bytes on disk, CRLF and BOM kept,
+                          where the tool hashes those): Sqitch's script_hash, graphile-migrate's
+                          "sha1:...", sqlx's SHA-384, Drizzle's SHA-256 (hex); for Prisma, the
+                          SHA-256s it accepts (the file's, with CRLF as LF, with LF as CRLF),
+                          space-separated; NULL when none */
+    char *tool_id;     /* Sqitch: the change id (SHA-1 of the change's info text), as
+                          <registry>.changes.change_id records it; NULL for other formats */
 } dbm_migration;
 
 typedef struct {
@@ -124,6 +131,9 @@ const dbm_migration *dbm_migrations_find(const dbm_migration_set *set, const cha
  * all versioned; Prisma: bytewise.
  */
 int dbm_version_cmp(dbm_format format, const char *a, const char *b);
+
+/* Whether `hash` is one of the space-separated hashes of `list` (a tool_hash; NULL: none). */
+bool dbm_tool_hash_lists(const char *list, const char *hash);
 
 /* Checksum of section text as DESIGN section 4 defines it, into out[72]. */
 void dbm_checksum(char out[72], const char *text, size_t len);

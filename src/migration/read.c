@@ -164,13 +164,9 @@ static int check_text(const char *buf, size_t len, const char *dir, const char *
     return 0;
 }
 
-/*
- * Syscalls dominate loading thousands of small files: one read into a stack
- * buffer usually gets the whole file, so there is no fstat and no second read.
- * The path shown in messages is built only when there is something to say.
- */
-int mig_read_text(char **out, size_t *out_len, int dfd, const char *dir, const char *rel,
-                  bool optional)
+/* The file's bytes as they are on disk, NUL-terminated. */
+static int read_bytes(char **out, size_t *out_len, int dfd, const char *dir, const char *rel,
+                      bool optional)
 {
     char *buf = NULL;
     size_t len = 0, cap = 0;
@@ -186,9 +182,7 @@ int mig_read_text(char **out, size_t *out_len, int dfd, const char *dir, const c
         goto done;
     if (cap > 0 && (rc = read_rest(&buf, &len, cap, fd, dir, rel)) < 0)
         goto done;
-    len = normalize(buf, len);
-    if ((rc = check_text(buf, len, dir, rel)) < 0)
-        goto done;
+    buf[len] = '\0';
     *out = buf;
     *out_len = len;
     buf = NULL;
@@ -196,4 +190,33 @@ done:
     close(fd);
     free(buf);
     return rc;
+}
+
+/*
+ * Syscalls dominate loading thousands of small files: one read into a stack
+ * buffer usually gets the whole file, so there is no fstat and no second read.
+ * The path shown in messages is built only when there is something to say.
+ */
+int mig_read_text(char **out, size_t *out_len, int dfd, const char *dir, const char *rel,
+                  bool optional)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = read_bytes(&buf, &len, dfd, dir, rel, optional);
+
+    if (rc < 0)
+        return rc;
+    len = normalize(buf, len);
+    if ((rc = check_text(buf, len, dir, rel)) < 0) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *out_len = len;
+    return 0;
+}
+
+int mig_read_raw(char **out, size_t *out_len, int dfd, const char *dir, const char *rel)
+{
+    return read_bytes(out, out_len, dfd, dir, rel, false);
 }

@@ -22,6 +22,14 @@
 int mig_read_text(char **out, size_t *out_len, int dfd, const char *dir, const char *rel,
                   bool optional);
 
+/*
+ * Read the file `rel` whole as it is on disk: no BOM dropped, CRLF kept, no
+ * encoding check. For the other tools' own hashes, which are of the file's
+ * bytes (sqlx, Drizzle, Sqitch, Atlas). *out (caller frees) is NUL-terminated.
+ * Errors: DBM_EGENERIC for I/O (a missing file included).
+ */
+int mig_read_raw(char **out, size_t *out_len, int dfd, const char *dir, const char *rel);
+
 /* The 1-based line of `s` that holds byte `offset`. */
 int mig_line_of(const char *s, size_t offset);
 

@@ -3,7 +3,7 @@
  *
  * drizzle-orm/src/pg-core/dialect.ts (migrate) writes (id serial, hash
  * text, created_at bigint): hash is the SHA-256 (hex) of the migration
- * file's text, created_at the journal entry's "when". A row names no file:
+ * file's bytes (tool_hash.c), created_at the journal entry's "when". A row names no file:
  * it is matched to the file with its hash, else (a file edited after it
  * ran) to the journal entry with its "when", kept in the migration as
  * tool_stamp.
@@ -37,7 +37,7 @@ void dbm_adopt_drizzle_resolve(dbm_adopt_source *s, const dbm_migration_set *set
 
         for (size_t i = 0; i < set->count; i++) {
             const dbm_migration *m = &set->items[i];
-            if (e->checksum && strcmp(m->checksum + 7, e->checksum) == 0 && !by_hash)
+            if (e->checksum && m->tool_hash && strcmp(m->tool_hash, e->checksum) == 0 && !by_hash)
                 by_hash = m;
             if (m->tool_stamp == when && !by_when)
                 by_when = m;

@@ -102,9 +102,6 @@ void dbm_adopt_supabase_rows(dbm_adopt_source *s, const PGresult *res);
 char *dbm_adopt_atlas_sql(const char *table);
 void dbm_adopt_atlas_rows(dbm_adopt_source *s, const PGresult *res);
 
-/* sqlx: whether `hex` is the SHA-384 of m's text (the checksum sqlx records). */
-bool dbm_adopt_sqlx_same(const char *hex, const dbm_migration *m);
-
 /*
  * Drizzle's rows name no version: give each the version of the file with
  * its hash, else of the journal entry with its "when" (created_at); a row
@@ -119,9 +116,10 @@ const char *dbm_adopt_schema(dbm_format tool);
 
 /*
  * Sqitch's registry (the schema holding changes, tags, events and projects,
- * "sqitch" first): its changes in commit order, the j-th matched to the set's
- * j-th change by name, checksum = script_hash; a change out of plan order is
- * an unfinished entry saying where. *found is false without a registry.
+ * "sqitch" first): its changes in commit order, each matched to the set's
+ * change with its change_id (dbm_migration.tool_id), checksum = script_hash;
+ * the first row no change has the id of is an unfinished entry saying what
+ * differs, and ends the list. *found is false without a registry.
  */
 int dbm_adopt_read_sqitch(dbm_adopt_source *s, bool *found, PGconn *conn,
                           const dbm_migration_set *set);

@@ -271,6 +271,14 @@ static void take_up_to(bool *take, dbm_report *report, const dbm_adopt_plan *pla
     }
 }
 
+/* Whether the tool's recorded checksum is the file's: the tool's own hash of it when the format
+ * has one (computed as the tool does, CRLF and all), else db-migrate's SHA-256 (hex). */
+static bool same_file(const char *checksum, const dbm_migration *m)
+{
+    return m->tool_hash ? dbm_tool_hash_lists(m->tool_hash, checksum)
+                        : strcmp(checksum, m->checksum + 7) == 0;
+}
+
 /*
  * An applied entry: its file (at, or -1) is taken; a warning when there is
  * none, or when the tool recorded another checksum for it.
@@ -292,11 +300,7 @@ static void take_applied(bool *take, dbm_report *report, const dbm_adopt_plan *p
         return;
     }
     take[at] = true;
-    if (e->checksum &&
-        (plan->tool == DBM_FORMAT_SQLX
-             ? !dbm_adopt_sqlx_same(e->checksum, &set->items[at])
-             : strcmp(e->checksum, set->items[at].tool_hash ? set->items[at].tool_hash
-                                                            : set->items[at].checksum + 7) != 0)) {
+    if (e->checksum && !same_file(e->checksum, &set->items[at])) {
         const char *path = dbm_adopt_shown(display, set, (size_t)at);
         f = dbm_report_add_finding(report, DBM_SEV_WARNING, "adopt-edited", path, 0, 0,
                                    "'%s' differs from the file %s applied (checksum %s); "

@@ -3,9 +3,11 @@
  * changes deployed now in <registry>.changes (sqitchers/sqitch
  * lib/App/Sqitch/Engine/pg.pm: a row inserted by log_deploy_change, deleted
  * by log_revert_change), with the SHA-1 of each deploy script in
- * script_hash. It deploys in plan order, so the rows in commit order are the
- * plan's first changes: row j is matched to the set's j-th change by name,
- * and a row that is not where the plan says stops the import.
+ * script_hash. A row is matched to the change whose id (change_id, the SHA-1
+ * of the change's plan line and its parent's id: sqitch_id.h) it records, so
+ * a change reworked several times is told apart by its id, and a plan edited
+ * or reordered since Sqitch deployed it stops the import at the first row no
+ * change of the plan has the id of, saying what differs.
  */
 #include "postgres/adopt_internal.h"
 #include "postgres/message.h"
@@ -35,24 +37,49 @@ static char *find_registry(PGconn *conn, int *error)
     return schema;
 }
 
-/* Row j (change `name`, deploy script hash `hash`) as an entry for the set's j-th change. */
-static void take_row(dbm_adopt_source *s, const dbm_migration_set *set, size_t j, const char *name,
-                     const char *hash, bool *stop)
+/* The set's change whose Sqitch id is `id`, or NULL. */
+static const dbm_migration *by_id(const dbm_migration_set *set, const char *id)
 {
-    const dbm_migration *m = j < set->count ? &set->items[j] : NULL;
+    for (size_t i = 0; i < set->count; i++)
+        if (set->items[i].tool_id && strcmp(set->items[i].tool_id, id) == 0)
+            return &set->items[i];
+    return NULL;
+}
+
+/*
+ * Row j (change `name` with id `id`, deploy script hash `hash`) as an entry: the set's change
+ * with that id. An id names the change's plan line and, through its parent, every line above
+ * it, so a row no change has the id of means the plan was edited above or at that change.
+ */
+static void take_row(dbm_adopt_source *s, const dbm_migration_set *set, size_t j, const char *id,
+                     const char *name, const char *hash, bool *stop)
+{
+    const dbm_migration *m = by_id(set, id), *at = j < set->count ? &set->items[j] : NULL;
     dbm_adopt_entry *e;
 
-    if (m && strcmp(m->name, name) == 0) {
+    if (m) {
         e = dbm_adopt_source_add(s, m->version, DBM_ADOPT_APPLIED);
         e->checksum = dbm_xstrdup(hash);
         return;
     }
-    /* Not in plan order: the plan was edited (or the registry is another project's). */
-    e = dbm_adopt_source_add(s, m ? m->version : "?", DBM_ADOPT_UNFINISHED);
-    e->detail =
-        m ? dbm_xasprintf("deployed change %zu is '%s' where sqitch.plan has '%s'", j + 1, name,
-                          m->name)
-          : dbm_xasprintf("deployed change %zu ('%s') is past the end of sqitch.plan", j + 1, name);
+    e = dbm_adopt_source_add(s, at ? at->version : "?", DBM_ADOPT_UNFINISHED);
+    if (!at)
+        e->detail = dbm_xasprintf("deployed change %zu ('%s', change_id %s) is past the end of "
+                                  "sqitch.plan",
+                                  j + 1, name, id);
+    else if (strcmp(at->name, name) != 0)
+        e->detail = dbm_xasprintf("deployed change %zu is '%s' where sqitch.plan has '%s'", j + 1,
+                                  name, at->name);
+    else if (!at->tool_id)
+        e->detail = dbm_xasprintf("deployed change %zu '%s' has change_id %s; sqitch.plan line "
+                                  "has no id (a %%project pragma, and a date and planner on "
+                                  "this line and every change line above it, are needed)",
+                                  j + 1, name, id);
+    else
+        e->detail = dbm_xasprintf("deployed change %zu '%s' has change_id %s where sqitch.plan "
+                                  "gives %s: its plan line, or one above it, was edited or "
+                                  "reordered since Sqitch deployed it",
+                                  j + 1, name, id, at->tool_id);
     *stop = true;
 }
 
@@ -72,8 +99,8 @@ int dbm_adopt_read_sqitch(dbm_adopt_source *s, bool *found, PGconn *conn,
     s->name = dbm_xstrdup("changes");
     *found = true;
     quoted = PQescapeIdentifier(conn, s->schema, strlen(s->schema));
-    sql = dbm_xasprintf("SELECT change, script_hash FROM %s.changes ORDER BY committed_at, "
-                        "change_id",
+    sql = dbm_xasprintf("SELECT change_id, change, script_hash FROM %s.changes ORDER BY "
+                        "committed_at, change_id",
                         quoted ? quoted : "sqitch");
     res = PQexec(conn, sql);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -82,7 +109,8 @@ int dbm_adopt_read_sqitch(dbm_adopt_source *s, bool *found, PGconn *conn,
         goto done;
     }
     for (int j = 0; j < PQntuples(res) && !stop; j++)
-        take_row(s, set, (size_t)j, PQgetvalue(res, j, 0), PQgetvalue(res, j, 1), &stop);
+        take_row(s, set, (size_t)j, PQgetvalue(res, j, 0), PQgetvalue(res, j, 1),
+                 PQgetvalue(res, j, 2), &stop);
 done:
     PQclear(res);
     PQfreemem(quoted);

@@ -6,11 +6,11 @@
  * migration without a transaction is still running or after it failed),
  * checksum (bytea, SHA-384 of the file), execution_time. A false success is
  * what sqlx calls a dirty version: it refuses to go on until it is fixed.
+ * The checksum is compared with the file's own SHA-384 (tool_hash.c).
  */
 #include "postgres/adopt_internal.h"
 #include "common/util.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,18 +33,4 @@ void dbm_adopt_sqlx_rows(dbm_adopt_source *s, const PGresult *res)
         else if (!PQgetisnull(res, i, 2))
             e->checksum = dbm_xstrdup(PQgetvalue(res, i, 2));
     }
-}
-
-/* Whether `hex` is the SHA-384 of the migration's text, sqlx's checksum. */
-bool dbm_adopt_sqlx_same(const char *hex, const dbm_migration *m)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    char mine[2 * EVP_MAX_MD_SIZE + 1];
-
-    EVP_Digest(m->up, m->up_len, md, &n, EVP_sha384(), NULL);
-    for (unsigned int i = 0; i < n; i++)
-        snprintf(mine + 2 * i, 3, "%02x", md[i]);
-    mine[2 * n] = '\0';
-    return strcmp(hex, mine) == 0;
 }

@@ -76,6 +76,25 @@ sqlx_history() {
   apply_is_up_to_date --format sqlx
 }
 
+@test "sqlx: CRLF files are compared by sqlx's SHA-384 of their bytes, CRLF and BOM kept" {
+  M="$WORK/migrations"
+  printf 'CREATE TABLE crlf_a (id int);\r\nCREATE TABLE crlf_b (id int);\r\n' > "$M/20240101000000_crlf.sql"
+  printf '\xef\xbb\xbfCREATE TABLE bom_a (id int);\n' > "$M/20240102000000_bom.sql"
+  run_dbm 0 apply --format sqlx --migrations-dir "$M"
+  sql "SET client_min_messages = warning; DROP SCHEMA db_migrate CASCADE"
+  # the checksums sqlx writes: Sha384::digest of fs::read_to_string, every byte (sha384sum)
+  sqlx_history
+  run_dbm 0 baseline --adopt-from sqlx --format sqlx --migrations-dir "$M"
+  [[ "$output" == *"adopted 2 migrations from "*"_sqlx_migrations"* ]]
+  [[ "$output" != *"adopt-edited"* ]]
+  # the same text with LF endings is another file to sqlx (it would refuse it: VersionMismatch)
+  sql "SET client_min_messages = warning; DROP SCHEMA db_migrate CASCADE"
+  printf 'CREATE TABLE crlf_a (id int);\nCREATE TABLE crlf_b (id int);\n' > "$M/20240101000000_crlf.sql"
+  run_dbm 0 baseline --adopt-from sqlx --format sqlx --migrations-dir "$M"
+  [[ "$output" == *"20240101000000_crlf.sql' differs from the file sqlx applied"* ]]
+  [[ "$output" != *"20240102000000_bom.sql' differs"* ]]
+}
+
 @test "sqlx: a reversible pair applies, and rollback runs its .down.sql" {
   printf 'CREATE TABLE a (id int);\n' > migrations/20240101000000_create_a.up.sql
   printf 'DROP TABLE a;\n' > migrations/20240101000000_create_a.down.sql
@@ -105,6 +124,22 @@ sqlx_history() {
   apply_is_up_to_date
   pg_dump_schema --restrict-key=expectedschema --exclude-schema=db_migrate --exclude-schema=drizzle \
     "$DATABASE_URL" | schema_diff "$M/expected-schema.sql" /dev/stdin
+}
+
+@test "drizzle: a CRLF file drizzle-orm applied is matched by drizzle's hash of its bytes" {
+  command -v node >/dev/null && [ -d "$REPO_ROOT/node_modules/drizzle-orm" ] ||
+    { echo "drizzle-orm is not installed: run 'npm install' (make check does)" >&2; return 1; }
+  mkdir -p "$WORK/d/meta"
+  printf '{"version":"7","dialect":"postgresql","entries":[{"idx":0,"version":"7","when":1700000000000,"tag":"0000_a","breakpoints":true},{"idx":1,"version":"7","when":1700000000001,"tag":"0001_b","breakpoints":true}]}' > "$WORK/d/meta/_journal.json"
+  printf 'CREATE TABLE a (id int);\r\n--> statement-breakpoint\r\nCREATE TABLE a2 (id int);\r\n' > "$WORK/d/0000_a.sql"
+  printf 'CREATE TABLE b (id int);\r\n' > "$WORK/d/0001_b.sql"
+  # drizzle-orm's migrator writes the hashes: SHA-256 of readFileSync(...).toString()
+  node "$DRIZZLE_MIGRATE" "$DATABASE_URL" "$WORK/d"
+  [ "$(sql "SELECT hash FROM drizzle.__drizzle_migrations ORDER BY id LIMIT 1")" = "$(sha256sum < "$WORK/d/0000_a.sql" | cut -c1-64)" ]
+  M="$WORK/d"
+  run_dbm 0 baseline --adopt-from drizzle --migrations-dir "$M"
+  [[ "$output" == *"adopted 2 migrations from drizzle.__drizzle_migrations"* ]]
+  [[ "$output" != *"adopt-edited"* ]]
 }
 
 @test "drizzle: a row matching no file is warned about and not imported" {
@@ -181,4 +216,38 @@ atlas_history() {
   run_dbm 0 baseline --adopt-from atlas --migrations-dir "$M"
   [ "$(imported_rows atlas)" = 140 ]
   apply_is_up_to_date
+}
+
+# atlas_sum DIR: DIR/atlas.sum as Atlas's NewHashFile and HashFile.MarshalText write it
+# (sql/migrate/dir.go): per file in name order, base64 of a running SHA-256 over each name and
+# the file's bytes; first line "h1:" and base64 SHA-256 over every name and line hash.
+atlas_sum() {
+  python3 - "$1" <<'PY'
+import base64, hashlib, os, sys
+d = sys.argv[1]
+run, total, lines = hashlib.sha256(), hashlib.sha256(), []
+for n in sorted(f for f in os.listdir(d) if f.endswith(".sql")):
+    run.update(n.encode())
+    run.update(open(os.path.join(d, n), "rb").read())
+    h = base64.b64encode(run.copy().digest()).decode()
+    total.update(n.encode())
+    total.update(h.encode())
+    lines.append(f"{n} h1:{h}")
+with open(os.path.join(d, "atlas.sum"), "w") as f:
+    f.write("h1:" + base64.b64encode(total.digest()).decode() + "\n" + "\n".join(lines) + "\n")
+PY
+}
+
+@test "atlas: atlas.sum is checked against the files' bytes, CRLF kept, as Atlas hashes them" {
+  M="$WORK/migrations"
+  printf 'CREATE TABLE crlf_a (id int);\r\n' > "$M/20240101000000_a.sql"
+  printf '\xef\xbb\xbfCREATE TABLE bom_b (id int);\r\n' > "$M/20240102000000_b.sql"
+  atlas_sum "$M"
+  run_dbm 0 plan --format atlas --migrations-dir "$M"
+  [[ "$output" != *"tool-checksum"* ]]
+  [[ "$output" != *"does not match the files"* ]]
+  # the same files with LF endings are edited files to Atlas
+  printf 'CREATE TABLE crlf_a (id int);\n' > "$M/20240101000000_a.sql"
+  run_dbm 0 plan --format atlas --migrations-dir "$M"
+  [[ "$output" == *"atlas.sum' does not match the files (first at '20240101000000_a.sql')"* ]]
 }

@@ -262,6 +262,33 @@ prisma_history() {
   apply_is_up_to_date
 }
 
+@test "prisma: CRLF and LF files match a checksum taken with either line ending, as Prisma accepts" {
+  mkdir -p "$WORK/p/01_crlf" "$WORK/p/02_lf" "$WORK/p/03_bom"
+  M="$WORK/p"
+  printf 'CREATE TABLE crlf_a (id int);\r\nCREATE TABLE crlf_b (id int);\r\n' > "$M/01_crlf/migration.sql"
+  printf 'CREATE TABLE lf_a (id int);\n' > "$M/02_lf/migration.sql"
+  printf '\xef\xbb\xbfCREATE TABLE bom_a (id int);\r\n' > "$M/03_bom/migration.sql"
+  run_dbm 0 apply --format prisma --migrations-dir "$M"
+  sql "SET client_min_messages = warning; DROP SCHEMA db_migrate CASCADE"
+  # checksum.rs: SHA-256 of the file as it is (sha256sum)
+  prisma_history "$M"
+  run_dbm 0 baseline --adopt-from prisma --migrations-dir "$M"
+  [[ "$output" != *"adopt-edited"* ]]
+  [ "$(imported_rows prisma)" = 3 ]
+  # script_matches_checksum also takes the file with CRLF as LF and with LF as CRLF
+  sql "SET client_min_messages = warning; DROP SCHEMA db_migrate CASCADE"
+  sql "UPDATE _prisma_migrations SET checksum = '$(printf 'CREATE TABLE crlf_a (id int);\nCREATE TABLE crlf_b (id int);\n' | sha256sum | cut -c1-64)' WHERE migration_name = '01_crlf';
+       UPDATE _prisma_migrations SET checksum = '$(printf 'CREATE TABLE lf_a (id int);\r\n' | sha256sum | cut -c1-64)' WHERE migration_name = '02_lf'"
+  run_dbm 0 baseline --adopt-from prisma --migrations-dir "$M"
+  [[ "$output" != *"adopt-edited"* ]]
+  [ "$(imported_rows prisma)" = 3 ]
+  # without its BOM the file is another file to Prisma
+  sql "SET client_min_messages = warning; DROP SCHEMA db_migrate CASCADE"
+  sql "UPDATE _prisma_migrations SET checksum = '$(printf 'CREATE TABLE bom_a (id int);\r\n' | sha256sum | cut -c1-64)' WHERE migration_name = '03_bom'"
+  run_dbm 0 baseline --adopt-from prisma --migrations-dir "$M"
+  [[ "$output" == *"03_bom/migration.sql' differs from the file prisma applied"* ]]
+}
+
 @test "prisma: an unfinished migration blocks the import, and an edited file is warned about" {
   copy_corpus umami-software-umami
   reference_apply

@@ -105,3 +105,38 @@ GRAPHILE_MIGRATE=${GRAPHILE_MIGRATE_BIN:-$REPO_ROOT/node_modules/.bin/graphile-m
   [[ "$output" == *"000001.sql' differs from the file graphile-migrate applied (checksum sha1:0123)"* ]]
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 1 ]
 }
+
+# gm_commit NAME BODY PREV: a committed file with LF headers, its hash computed by
+# graphile-migrate's own calculateHash (dist/hash.js) over BODY as given (CRLF kept).
+gm_commit() {
+  node -e '
+    const { calculateHash } = require(process.argv[1]);
+    const [name, body, prev] = process.argv.slice(2);
+    const hash = calculateHash(body, prev === "-" ? null : prev);
+    require("fs").writeFileSync(name, `--! Previous: ${prev}\n--! Hash: ${hash}\n\n${body}`);
+    console.log(hash);' "$REPO_ROOT/node_modules/graphile-migrate/dist/hash.js" "$@"
+}
+
+@test "graphile-migrate: a CRLF body is hashed with its CRs, as graphile-migrate hashes it" {
+  [ -x "$GRAPHILE_MIGRATE" ] || { echo "graphile-migrate is not installed: run 'npm install' (make check does)" >&2; return 1; }
+  mkdir -p "$WORK/crlf/migrations/committed"
+  cd "$WORK/crlf/migrations/committed"
+  h1=$(gm_commit 000001.sql $'CREATE TABLE crlf_a (id int);\r\nCREATE TABLE crlf_b (id int);\r\n' -)
+  gm_commit 000002.sql $'ALTER TABLE crlf_a ADD COLUMN note text;\r\n' "$h1" >/dev/null
+  cd "$WORK"
+  echo '{}' > "$WORK/crlf/.gmrc"
+  # the real graphile-migrate checks the chain as it applies the files
+  (cd "$WORK/crlf" && DATABASE_URL="$DATABASE_URL" "$GRAPHILE_MIGRATE" migrate >/dev/null)
+  [ "$(sql "SELECT count(*) FROM graphile_migrate.migrations")" = 2 ]
+  run_dbm 0 plan --migrations-dir "$WORK/crlf/migrations"
+  run_dbm 0 baseline --adopt-from graphile-migrate --migrations-dir "$WORK/crlf/migrations"
+  [[ "$output" == *"adopted 2 migrations from graphile_migrate.migrations"* ]]
+  [[ "$output" != *"adopt-edited"* ]]
+}
+
+@test "graphile-migrate: CRLF header lines, which graphile-migrate cannot read, are a one-line error" {
+  sed -i 's/$/\r/' "$M/committed/000001.sql"
+  run_dbm 2 plan --offline --migrations-dir "$M"
+  [[ "$output" == *"000001.sql' has '--!' header lines ending in CRLF, which graphile-migrate does not read as headers"* ]]
+  [[ "$output" == *"hint: check the file out with LF line endings"* ]]
+}

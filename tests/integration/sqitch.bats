@@ -136,3 +136,103 @@ sqitch_deploy_chef() {
   [ "$(sql "SELECT transactional FROM db_migrate.migrations WHERE name = 'items_idx'")" = f ]
   [ "$(sql "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_id_idx'::regclass")" = t ]
 }
+
+# sqitch deploy DIR [TO]: the real sqitch deploys the project in DIR (all of it, or up to TO).
+real_sqitch_deploy() {
+  command -v sqitch >/dev/null || { echo "sqitch is not installed: scripts/deps.sh test installs it" >&2; return 1; }
+  (cd "$1" && HOME="$WORK" SQITCH_FULLNAME=Test SQITCH_EMAIL=test@example.com \
+    sqitch deploy ${2:+--to-change "$2"} "db:pg:${DATABASE_URL#postgresql:}" >/dev/null)
+}
+
+@test "sqitch: change ids are Sqitch's, for every change of every Sqitch corpus" {
+  local n=0 plan c deployed
+  for plan in "$CORPORA"/*/sqitch.plan; do
+    [ -f "$plan" ] || continue
+    c=$(basename "$(dirname "$plan")")
+    n=$((n + 1))
+    new_db
+    cp -r "$CORPORA/$c" "$WORK/$c"
+    chmod -R u+w "$WORK/$c"
+    real_sqitch_deploy "$WORK/$c"
+    deployed=$(sql "SELECT count(*) FROM sqitch.changes")
+    [ "$deployed" -gt 0 ]
+    # adoption matches sqitch.changes rows by change_id only: every row finds its change
+    run_dbm 0 baseline --adopt-from sqitch --migrations-dir "$WORK/$c"
+    [[ "$output" == *"adopted $deployed migrations from sqitch.changes ($deployed listed there)"* ]]
+    [[ "$output" != *"adopt-edited"* ]]
+  done
+  [ "$n" -gt 0 ] || skip "no Sqitch corpus under $CORPORA: set DBM_CORPORA to a checkout of the shared corpora"
+}
+
+# A plan with what goes into a change id: %uri, requires, conflicts, another project's prefix,
+# notes with escapes, reworked changes, non-ASCII names and planners, blanks Sqitch keeps.
+write_id_plan() {
+  cat > "$M/sqitch.plan" <<'PLAN'
+%syntax-version=1.0.0
+%project=café
+%uri=HTTPS://Example.COM:443
+
+items 2024-01-01T00:00:00Z Ann Lee <ann@example.com> # items table\nsecond line \\ and a backslash
+prices [items] 2024-01-02T00:00:00Z Ann <ann@example.com> # prices
+@v1 2024-01-03T00:00:00Z Ann <ann@example.com> # release
+crème_brûlée [café:items prices !other:legacy] 2024-01-04T00:00:00Z Zoë Ünal <zoe@example.com>
+  +  tidy   2024-01-05T00:00:00Z   Bob  <bob@example.com>   #   spaced   
+prices [prices@v1] 2024-01-06T00:00:00Z Ann <ann@example.com># reworked
+PLAN
+  cp "$M/deploy/prices.sql" "$M/deploy/prices@v1.sql"
+  cp "$M/revert/prices.sql" "$M/revert/prices@v1.sql"
+  printf 'CREATE TABLE "crème" (id int);\n' > "$M/deploy/crème_brûlée.sql"
+  printf 'DROP TABLE "crème";\n' > "$M/revert/crème_brûlée.sql"
+  printf 'SELECT 1;\n' > "$M/deploy/tidy.sql"
+  printf 'SELECT 1;\n' > "$M/revert/tidy.sql"
+  printf 'CREATE OR REPLACE VIEW price_list AS SELECT * FROM prices;\n' > "$M/deploy/prices.sql"
+  printf 'DROP VIEW price_list;\n' > "$M/revert/prices.sql"
+}
+
+@test "sqitch: change ids with uri, requires, conflicts, notes, reworked changes and non-ASCII names are Sqitch's" {
+  write_id_plan
+  real_sqitch_deploy "$M"
+  [ "$(sql "SELECT count(*) FROM sqitch.changes")" = 5 ]
+  run_dbm 0 baseline --adopt-from sqitch --migrations-dir "$M"
+  [[ "$output" == *"adopted 5 migrations from sqitch.changes (5 listed there)"* ]]
+  [ "$(sql "SELECT string_agg(version || ':' || name, ' ' ORDER BY version::int) FROM db_migrate.migrations")" = "1:items 2:prices 3:crème_brûlée 4:tidy 5:prices" ]
+}
+
+@test "sqitch: a plan line edited after Sqitch deployed it stops the import, naming both change ids" {
+  write_id_plan
+  real_sqitch_deploy "$M"
+  id=$(sql "SELECT change_id FROM sqitch.changes WHERE change = 'crème_brûlée'")
+  # same names in the same order: only the id tells the planner was changed
+  sed -i 's/Zoë Ünal/Zoe Unal/' "$M/sqitch.plan"
+  run_dbm 1 baseline --adopt-from sqitch --migrations-dir "$M"
+  [[ "$output" == *"deployed change 3 'crème_brûlée' has change_id $id where sqitch.plan gives "* ]]
+  [[ "$output" == *"was edited or reordered since Sqitch deployed it"* ]]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 0 ]
+}
+
+@test "sqitch: a plan rewritten above the deployed changes is caught by their ids, though names and positions match" {
+  write_id_plan
+  real_sqitch_deploy "$M" prices@v1
+  # a rebased plan: the first line's date changed, so every id from it on did
+  sed -i 's/^items 2024-01-01/items 2024-01-09/' "$M/sqitch.plan"
+  run_dbm 1 baseline --adopt-from sqitch --migrations-dir "$M"
+  [[ "$output" == *"deployed change 1 'items' has change_id "* ]]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 0 ]
+}
+
+@test "sqitch: a CRLF deploy script is compared by the bytes Sqitch hashed, CRLF kept" {
+  # Change.pm's _deploy_hash: SHA-1 of the file read '<:raw'
+  printf 'BEGIN;\r\nCREATE TABLE items (id int PRIMARY KEY);\r\nCOMMIT;\r\n' > "$M/deploy/items.sql"
+  printf '\xef\xbb\xbfCREATE TABLE prices (item int REFERENCES items, cents int);\r\n' > "$M/deploy/prices.sql"
+  real_sqitch_deploy "$M"
+  [ "$(sql "SELECT script_hash FROM sqitch.changes WHERE change = 'items'")" = "$(sha1sum < "$M/deploy/items.sql" | cut -c1-40)" ]
+  run_dbm 0 plan --migrations-dir "$M"
+  [[ "$output" != *"edited-sqitch"* ]]
+  run_dbm 0 baseline --adopt-from sqitch --migrations-dir "$M"
+  [[ "$output" == *"adopted 2 migrations from sqitch.changes"* ]]
+  [[ "$output" != *"adopt-edited"* ]]
+  # the same script with LF endings is another script to Sqitch
+  printf 'BEGIN;\nCREATE TABLE items (id int PRIMARY KEY);\nCOMMIT;\n' > "$M/deploy/items.sql"
+  run_dbm 0 plan --migrations-dir "$M"
+  [[ "$output" == *"deploy/items.sql' was edited after Sqitch deployed it"* ]]
+}

@@ -2,6 +2,7 @@
 
 #include "dirfixture.h"
 
+#include "migration/format.h"
 #include "migration/read.h"
 
 #include <fcntl.h>
@@ -123,6 +124,58 @@ static void read_text_normalizes_in_place(void **state)
     close(dfd);
 }
 
+/* The other tools hash the file's bytes: CRLF and a BOM change their hashes, not db-migrate's.
+ * Expected values: sha384sum / sha256sum of the same bytes. */
+static void tool_hashes_are_of_the_bytes_on_disk(void **state)
+{
+    const char *dir = *state;
+    dbm_migration_set *set;
+    char *raw = NULL;
+    size_t len = 0;
+    int dfd;
+
+    put(dir, "1_lf.sql", "SELECT 1;\n");
+    put(dir, "2_crlf.sql", "\xef\xbb\xbfSELECT 1;\r\n");
+    set = load_ok(dir, DBM_FORMAT_SQLX);
+    assert_string_equal(set->items[0].checksum, set->items[1].checksum);
+    assert_string_equal(
+        set->items[0].tool_hash,
+        "24454095d8d7876ca8e842f34296ca645c83e0f7b50f048c99db4b2ff4da659267afc4ef3e9"
+        "94f3d74e18c741165d931");
+    assert_string_equal(
+        set->items[1].tool_hash,
+        "e7120aba455d6ba140ccdf4b195b13b90512d6323220e31eb293181cc077ac61723ed7e9cfd"
+        "247fa137c61b7acdbda32");
+    dbm_migrations_free(set);
+
+    dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_int_equal(mig_read_raw(&raw, &len, dfd, dir, "2_crlf.sql"), 0);
+    assert_int_equal(len, 14);
+    assert_memory_equal(raw, "\xef\xbb\xbfSELECT 1;\r\n", 15);
+    free(raw);
+    assert_true(mig_read_raw(&raw, &len, dfd, dir, "missing.sql") < 0);
+    close(dfd);
+}
+
+/* Prisma takes the file's SHA-256, or that of the file with CRLF as LF, or with LF as CRLF. */
+static void prisma_hashes_are_the_three_it_accepts(void **state)
+{
+    char *h = mig_tool_hash_prisma("A;\r\nB;\n", 7);
+
+    (void)state;
+    assert_string_equal(h, "2fdaa8dc997f9bbdbfa38f1f36e5dce70bf76d5e2492175114a14498d3c88a00 "
+                           "6184b6bafda3bd09bb422c2fad6941c35383f59353765a0e3b2c2e335faf79c5 "
+                           "86fc101c7c4cb0ef6258c89342325448a74a3e6da2cc17d51b1c83608e9b562e");
+    assert_true(
+        dbm_tool_hash_lists(h, "6184b6bafda3bd09bb422c2fad6941c35383f59353765a0e3b2c2e335faf79c5"));
+    assert_false(dbm_tool_hash_lists(h, "6184b6bafda3bd09"));
+    assert_false(dbm_tool_hash_lists(NULL, "6184"));
+    free(h);
+    h = mig_tool_hash_drizzle("SELECT 1;\r\n", 11);
+    assert_string_equal(h, "d3cd5042f97738960d802ad6b3a548dfa18152215118ba18f04493bc6944b0e4");
+    free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +187,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(huge_file_loads, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(read_text_missing_file, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(read_text_normalizes_in_place, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(tool_hashes_are_of_the_bytes_on_disk, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test(prisma_hashes_are_the_three_it_accepts),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
