@@ -363,15 +363,34 @@ static int by_stage(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* Whether a command only reads the databases: it looks at every target, whatever failed. */
+static bool reads_only(const char *name)
+{
+    static const char *const cmds[] = {"plan", "status", "dry-run", "verify"};
+
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (!strcmp(name, cmds[i]))
+            return true;
+    return false;
+}
+
 /*
  * Run the items stage by stage (one stage of all when there are none): a
  * stage starts once the one before it is done, and not at all when a target
- * of an earlier stage failed.
+ * of an earlier stage failed. Stages guard changes: a command that only reads
+ * (plan, status, dry-run, verify) runs every target as one stage, so a canary
+ * that is down hides nothing of the others.
  */
 static void run_stages(fleet *f, const char *const *stages, size_t nstages)
 {
     if (f->count > 1)
         qsort(f->items, f->count, sizeof(*f->items), by_stage);
+    if (reads_only(f->cmd->name)) {
+        f->next = 0;
+        f->end = f->count;
+        run_all(f);
+        return;
+    }
     for (size_t start = 0; start < f->count;) {
         size_t end = start;
         while (end < f->count && f->items[end].stage == f->items[start].stage)
