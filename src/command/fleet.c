@@ -51,6 +51,7 @@ typedef struct {
     size_t count, next, end; /* the items; the next to start and the end of the running stage */
     size_t cap;
     bool failed;             /* a target failed: with fail-fast, no more start */
+    size_t selected;         /* the items the selection took, before the shard took its share */
     dbm_fleet_globs *sglobs; /* the selection's "TARGET/SCHEMA" globs */
     pthread_mutex_t mu;
 } fleet;
@@ -325,6 +326,9 @@ static int record(fleet *f, dbm_report *report)
         t->position = (size_t)(it->target - all);
     }
     report->parallel = (int)f->cfg->parallel;
+    report->shard.index = f->cfg->shard_index;
+    report->shard.count = f->cfg->shard_count;
+    report->targets_selected = f->selected;
     return dbm_report_fleet_close(report);
 }
 
@@ -445,6 +449,13 @@ static bool in_shard(const dbm_config *cfg, const char *name)
     return !cfg->shard_count || shard_of(name, cfg->shard_count) == cfg->shard_index;
 }
 
+/* A selected item named name: counted, and whether it is in this job's shard. */
+static bool take(fleet *f, const char *name)
+{
+    f->selected++;
+    return in_shard(f->cfg, name);
+}
+
 /*
  * A schemas: target's items: one per schema its query names that the
  * selection and the shard take ("target/schema" is hashed). A query that
@@ -464,7 +475,9 @@ static void add_schemas(fleet *f, const dbm_config_target *t, size_t stage)
     dbm_log_set_prefix(t->name);
     error = dbm_fleet_schemas_read(&s, cfg, t);
     if (error < 0 || s->count == 0) {
-        if (error == 0 && !in_shard(cfg, t->name)) {
+        if (error < 0)
+            f->selected++; /* a row in every shard: each shard's share is unknown */
+        if (error == 0 && !take(f, t->name)) {
             dbm_log_set_prefix(NULL);
             dbm_tenant_schemas_free(s);
             return;
@@ -489,7 +502,7 @@ static void add_schemas(fleet *f, const dbm_config_target *t, size_t stage)
         char *shown = dbm_printable(s->names[k]);
         char *name = dbm_xasprintf("%s/%s", t->name, shown);
         free(shown);
-        if (!item_selected(cfg->targets, t, name) || !in_shard(cfg, name)) {
+        if (!item_selected(cfg->targets, t, name) || !take(f, name)) {
             free(name);
             continue;
         }
@@ -506,14 +519,17 @@ static void add_target(fleet *f, const dbm_config_target *t, size_t stage)
 {
     dbm_mask(t->database_url);
     if (t->url_error) { /* told before anything runs, when the selection takes the target */
-        if (t->schemas ? schemas_wanted(f->cfg->targets, t)
-                       : selected(f->cfg->targets, t) && in_shard(f->cfg, t->name))
+        bool wanted = t->schemas ? schemas_wanted(f->cfg->targets, t)
+                                 : selected(f->cfg->targets, t) && take(f, t->name);
+        if (wanted && t->schemas)
+            f->selected++; /* in every shard, as a query that failed */
+        if (wanted)
             add_item(f, t, dbm_xstrdup(t->name), stage);
         return;
     }
     if (t->schemas)
         add_schemas(f, t, stage);
-    else if (selected(f->cfg->targets, t) && in_shard(f->cfg, t->name))
+    else if (selected(f->cfg->targets, t) && take(f, t->name))
         add_item(f, t, dbm_xstrdup(t->name), stage);
 }
 

@@ -537,7 +537,7 @@ char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts)
     size_t limit = opts && opts->limit ? opts->limit : DBM_SUMMARY_LIMIT;
     dbm_buf b = DBM_BUF_INIT;
 
-    if (r->ntargets)
+    if (dbm_report_is_fleet(r))
         return report_fleet_markdown(r, limit);
     put_headline(&b, r);
     put_change(&b, r, limit);

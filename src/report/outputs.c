@@ -65,7 +65,7 @@ char *report_outputs(const dbm_report *r, const char *report_path)
     output_line(&b, "applied-versions", versions);
     output_line(&b, "deployed-sha", deployed_sha(r));
     output_line(&b, "report-file", report_path ? report_path : "");
-    if (r->ntargets)
+    if (dbm_report_is_fleet(r))
         report_fleet_outputs(&b, r);
     free(versions);
     return dbm_buf_detach(&b);
