@@ -97,6 +97,7 @@ same_as_single() {
   same_as_single
   [ "$(jq -r '.status, .applied_count, .counts.applied, .exit_code' merged.json | paste -sd' ')" = "applied 14 7 0" ]
   grep -qx 'targets-applied=7' merged.out
+  grep -qx 'applied-versions=001,002' merged.out # applied-count=14: each target's, summed
   grep -qx "report-file=merged.json" merged.out
   # the order of the files does not matter
   run_dbm 0 report --report-file again.json a/shard3.json a/shard1.json a/shard2.json
