@@ -475,6 +475,7 @@ static int read_reporting(dbm_config *cfg, const parsed_args *pa)
     int error;
 
     cfg->report_file = v ? dbm_xstrdup(v) : dbm_config_default_report_file();
+    cfg->report_file_given = v != NULL;
     if ((error = parse_bool(&flag, "comment-on-pr", lookup(pa, "comment-on-pr"))) < 0)
         return error;
     cfg->comment_on_pr = flag;

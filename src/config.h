@@ -81,6 +81,7 @@ typedef struct {
     char *sslmode, *sslrootcert;
 
     char *report_file;
+    bool report_file_given; /* set by a flag, an input or the config file, not the default */
     bool comment_on_pr;
     char *github_token;
     bool allow_apply_on_pull_request;

@@ -16,9 +16,12 @@
 #include "config.h"
 #include "report/report.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The error, and its hint, on stderr (and as an annotation in Actions). */
 static void print_error(void)
@@ -55,11 +58,77 @@ static int print_info(const dbm_config *cfg)
     return 0;
 }
 
+/*
+ * The run's code once its report is written (emitted: what dbm_report_emit
+ * returned). A report the run was asked for (report-file set) that could not
+ * be written is an error: a shard's report lost unnoticed would leave its
+ * targets out of the fleet's merge. A run that went well exits 2 for it (the
+ * option names a file that cannot be written); a run that failed keeps its
+ * own code, and both errors are told. Another file (the summary, the outputs,
+ * the default report) is a warning.
+ */
+static int report_lost(int error, int emitted, const dbm_saved_error *run_error)
+{
+    if (emitted == 0)
+        return error;
+    if (emitted != DBM_ECONFIG) {
+        dbm_warn("%s", dbm_error_message());
+        return error;
+    }
+    dbm_error_hint("set report-file to a path in a directory that exists and can be written");
+    if (error == 0)
+        return DBM_ECONFIG;
+    dbm_log_error(dbm_error_message(), dbm_error_hint_text());
+    dbm_error_raise(run_error); /* main prints the run's own error last */
+    return error;
+}
+
+/*
+ * A report-file that cannot be written is exit 2 before anything runs: its
+ * directory must exist, and the file, when it exists, must open for writing
+ * (opened to append, so that it is not changed). "-" is standard output.
+ */
+static int check_report_file(const dbm_config *cfg)
+{
+    const char *path = cfg->report_file, *slash, *why = NULL;
+    char *dir;
+    struct stat st;
+    FILE *f;
+
+    if (!path || !cfg->report_file_given || strcmp(path, "-") == 0)
+        return 0;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            why = "it is a directory";
+        else if (!(f = fopen(path, "a")))
+            why = strerror(errno);
+        else
+            fclose(f);
+    } else {
+        slash = strrchr(path, '/');
+        dir = slash ? dbm_xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+                    : dbm_xstrdup(".");
+        if (stat(dir, &st) != 0)
+            why = errno == ENOENT ? "its directory does not exist" : strerror(errno);
+        else if (!S_ISDIR(st.st_mode))
+            why = "its directory is not a directory";
+        else if (access(dir, W_OK | X_OK) != 0)
+            why = strerror(errno);
+        free(dir);
+    }
+    if (!why)
+        return 0;
+    dbm_error_set(DBM_ECONFIG, "unable to write the report to '%s': %s", path, why);
+    dbm_error_hint("set report-file to a path in a directory that exists and can be written");
+    return DBM_ECONFIG;
+}
+
 /* Run the command and emit its report (unless it writes none); returns the command's code. */
 static int run(const dbm_command_row *cmd, const dbm_config *cfg, int64_t started)
 {
     dbm_report *report = dbm_report_new(cmd->name);
     dbm_emit_opts emit;
+    dbm_saved_error run_error;
     int error = dbm_command_is_fleet(cmd, cfg) ? dbm_command_run_fleet(cmd, cfg, report)
                                                : dbm_command_run(cmd, cfg, report);
 
@@ -78,8 +147,10 @@ static int run(const dbm_command_row *cmd, const dbm_config *cfg, int64_t starte
         emit.repository = cfg->gh.repository;
         emit.frame_in_log = cfg->report_in_log;
         emit.quiet_terminal = (cmd->flags & DBM_COMMAND_TERSE) && error == 0 && !cfg->verbose;
-        if (dbm_report_emit(report, &emit) < 0)
-            dbm_warn("%s", dbm_error_message());
+        emit.report_required = cfg->report_file_given;
+        dbm_error_save(&run_error);
+        error = report_lost(error, dbm_report_emit(report, &emit), &run_error);
+        dbm_saved_error_free(&run_error);
     }
     dbm_report_free(report);
     return error;
@@ -108,7 +179,8 @@ int main(int argc, char **argv)
     if (cfg->report_file && strcmp(cfg->report_file, "-") == 0)
         dbm_log_use_stderr(true);
     if ((error = dbm_command_find(&cmd, cfg->command)) < 0 ||
-        (error = dbm_command_check_args(cmd, cfg)) < 0)
+        (error = dbm_command_check_args(cmd, cfg)) < 0 ||
+        (!(cmd->flags & DBM_COMMAND_NO_REPORT) && (error = check_report_file(cfg)) < 0))
         goto done;
     error = run(cmd, cfg, started);
 done:

@@ -51,6 +51,7 @@ typedef struct {
     size_t count, next, end; /* the items; the next to start and the end of the running stage */
     size_t cap;
     bool failed;             /* a target failed: with fail-fast, no more start */
+    size_t selected;         /* the items the selection took, before the shard took its share */
     dbm_fleet_globs *sglobs; /* the selection's "TARGET/SCHEMA" globs */
     pthread_mutex_t mu;
 } fleet;
@@ -325,6 +326,9 @@ static int record(fleet *f, dbm_report *report)
         t->position = (size_t)(it->target - all);
     }
     report->parallel = (int)f->cfg->parallel;
+    report->shard.index = f->cfg->shard_index;
+    report->shard.count = f->cfg->shard_count;
+    report->targets_selected = f->selected;
     return dbm_report_fleet_close(report);
 }
 
@@ -363,15 +367,34 @@ static int by_stage(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* Whether a command only reads the databases: it looks at every target, whatever failed. */
+static bool reads_only(const char *name)
+{
+    static const char *const cmds[] = {"plan", "status", "dry-run", "verify"};
+
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (!strcmp(name, cmds[i]))
+            return true;
+    return false;
+}
+
 /*
  * Run the items stage by stage (one stage of all when there are none): a
  * stage starts once the one before it is done, and not at all when a target
- * of an earlier stage failed.
+ * of an earlier stage failed. Stages guard changes: a command that only reads
+ * (plan, status, dry-run, verify) runs every target as one stage, so a canary
+ * that is down hides nothing of the others.
  */
 static void run_stages(fleet *f, const char *const *stages, size_t nstages)
 {
     if (f->count > 1)
         qsort(f->items, f->count, sizeof(*f->items), by_stage);
+    if (reads_only(f->cmd->name)) {
+        f->next = 0;
+        f->end = f->count;
+        run_all(f);
+        return;
+    }
     for (size_t start = 0; start < f->count;) {
         size_t end = start;
         while (end < f->count && f->items[end].stage == f->items[start].stage)
@@ -426,6 +449,13 @@ static bool in_shard(const dbm_config *cfg, const char *name)
     return !cfg->shard_count || shard_of(name, cfg->shard_count) == cfg->shard_index;
 }
 
+/* A selected item named name: counted, and whether it is in this job's shard. */
+static bool take(fleet *f, const char *name)
+{
+    f->selected++;
+    return in_shard(f->cfg, name);
+}
+
 /*
  * A schemas: target's items: one per schema its query names that the
  * selection and the shard take ("target/schema" is hashed). A query that
@@ -445,7 +475,9 @@ static void add_schemas(fleet *f, const dbm_config_target *t, size_t stage)
     dbm_log_set_prefix(t->name);
     error = dbm_fleet_schemas_read(&s, cfg, t);
     if (error < 0 || s->count == 0) {
-        if (error == 0 && !in_shard(cfg, t->name)) {
+        if (error < 0)
+            f->selected++; /* a row in every shard: each shard's share is unknown */
+        if (error == 0 && !take(f, t->name)) {
             dbm_log_set_prefix(NULL);
             dbm_tenant_schemas_free(s);
             return;
@@ -470,7 +502,7 @@ static void add_schemas(fleet *f, const dbm_config_target *t, size_t stage)
         char *shown = dbm_printable(s->names[k]);
         char *name = dbm_xasprintf("%s/%s", t->name, shown);
         free(shown);
-        if (!item_selected(cfg->targets, t, name) || !in_shard(cfg, name)) {
+        if (!item_selected(cfg->targets, t, name) || !take(f, name)) {
             free(name);
             continue;
         }
@@ -487,14 +519,17 @@ static void add_target(fleet *f, const dbm_config_target *t, size_t stage)
 {
     dbm_mask(t->database_url);
     if (t->url_error) { /* told before anything runs, when the selection takes the target */
-        if (t->schemas ? schemas_wanted(f->cfg->targets, t)
-                       : selected(f->cfg->targets, t) && in_shard(f->cfg, t->name))
+        bool wanted = t->schemas ? schemas_wanted(f->cfg->targets, t)
+                                 : selected(f->cfg->targets, t) && take(f, t->name);
+        if (wanted && t->schemas)
+            f->selected++; /* in every shard, as a query that failed */
+        if (wanted)
             add_item(f, t, dbm_xstrdup(t->name), stage);
         return;
     }
     if (t->schemas)
         add_schemas(f, t, stage);
-    else if (selected(f->cfg->targets, t) && in_shard(f->cfg, t->name))
+    else if (selected(f->cfg->targets, t) && take(f, t->name))
         add_item(f, t, dbm_xstrdup(t->name), stage);
 }
 

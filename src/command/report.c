@@ -28,6 +28,8 @@
 
 #include <glob.h>
 #include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +108,155 @@ static char *single_name(const char *path)
     return dbm_xasprintf("%.*s", (int)n, base);
 }
 
+#define SHARDS_MAX 100000 /* the largest N of shard: I/N (config.c) */
+
+/* What a JSON value is, for an error naming a field of the wrong kind. */
+static const char *kind_of(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
+    }
+}
+
+/* Record that field of path is not what it should be (want: "an array", ...). */
+static int bad_field(const char *path, const char *field, const json_t *v, const char *want)
+{
+    dbm_error_set(DBM_ECONFIG, "'%s' is not a db-migrate report: its field '%s' is %s, not %s",
+                  path, field, v ? kind_of(v) : "missing", want);
+    dbm_error_hint("give the JSON reports as the runs wrote them (their report-file): this one "
+                   "was changed or written by something else");
+    return DBM_ECONFIG;
+}
+
+/* Whether o[key] is absent or passes test. */
+static bool absent_or(const json_t *o, const char *key, int (*test)(const json_t *))
+{
+    json_t *v = json_object_get(o, key);
+    return !v || test(v);
+}
+
+static int is_array(const json_t *v)
+{
+    return json_is_array(v);
+}
+
+static int is_integer(const json_t *v)
+{
+    return json_is_integer(v);
+}
+
+static int is_object_or_null(const json_t *v)
+{
+    return json_is_object(v) || json_is_null(v);
+}
+
+/* An integer o[key] from lo to hi. */
+static bool int_in(const json_t *o, const char *key, json_int_t lo, json_int_t hi)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi;
+}
+
+/* targets[]: objects with a name and an outcome; their counts integers, their report an object. */
+static int check_targets(const json_t *root, const char *path)
+{
+    static const char *const ints[] = {"exit_code", "applied_count", "pending_count", "stage",
+                                       "position"};
+    json_t *v;
+    size_t i;
+    char field[64];
+
+    json_array_foreach(json_object_get(root, "targets"), i, v)
+    {
+        snprintf(field, sizeof(field), "targets[%zu]", i);
+        if (!json_is_object(v))
+            return bad_field(path, field, v, "an object");
+        snprintf(field, sizeof(field), "targets[%zu].name", i);
+        if (!json_is_string(json_object_get(v, "name")))
+            return bad_field(path, field, json_object_get(v, "name"), "a string");
+        snprintf(field, sizeof(field), "targets[%zu].outcome", i);
+        if (!json_is_string(json_object_get(v, "outcome")))
+            return bad_field(path, field, json_object_get(v, "outcome"), "a string");
+        for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++) {
+            snprintf(field, sizeof(field), "targets[%zu].%s", i, ints[k]);
+            if (!absent_or(v, ints[k], is_integer))
+                return bad_field(path, field, json_object_get(v, ints[k]), "an integer");
+        }
+        snprintf(field, sizeof(field), "targets[%zu].report", i);
+        if (!absent_or(v, "report", is_object_or_null))
+            return bad_field(path, field, json_object_get(v, "report"), "an object");
+    }
+    return 0;
+}
+
+/* shard {index, count} of a shard's report, shards {count, merged[]} of a merge of them. */
+static int check_shards(const json_t *root, const char *path)
+{
+    json_t *shard = json_object_get(root, "shard"), *shards = json_object_get(root, "shards"), *v;
+    size_t i;
+
+    if (shard && !json_is_object(shard))
+        return bad_field(path, "shard", shard, "an object");
+    if (shard && !int_in(shard, "count", 1, SHARDS_MAX))
+        return bad_field(path, "shard.count", json_object_get(shard, "count"),
+                         "an integer from 1 to 100000");
+    if (shard && !int_in(shard, "index", 1, json_integer_value(json_object_get(shard, "count"))))
+        return bad_field(path, "shard.index", json_object_get(shard, "index"),
+                         "an integer from 1 to shard.count");
+    if (shards && !json_is_object(shards))
+        return bad_field(path, "shards", shards, "an object");
+    if (shards && !int_in(shards, "count", 1, SHARDS_MAX))
+        return bad_field(path, "shards.count", json_object_get(shards, "count"),
+                         "an integer from 1 to 100000");
+    if (shards && !json_is_array(json_object_get(shards, "merged")))
+        return bad_field(path, "shards.merged", json_object_get(shards, "merged"), "an array");
+    json_array_foreach(shards ? json_object_get(shards, "merged") : NULL, i, v)
+    {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > json_integer_value(json_object_get(shards, "count")))
+            return bad_field(path, "shards.merged", v, "a list of shard indices");
+    }
+    return 0;
+}
+
+/*
+ * The fields the merge reads have the kinds the runs write: a report changed
+ * by hand or cut is refused naming the field, not merged as nothing.
+ */
+static int check_shape(const json_t *root, const char *path)
+{
+    static const char *const arrays[] = {"migrations", "findings", "targets"};
+    static const char *const ints[] = {"exit_code", "applied_count", "pending_count", "parallel",
+                                       "targets_selected"};
+
+    for (size_t k = 0; k < sizeof(arrays) / sizeof(arrays[0]); k++)
+        if (!absent_or(root, arrays[k], is_array))
+            return bad_field(path, arrays[k], json_object_get(root, arrays[k]), "an array");
+    for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++)
+        if (!absent_or(root, ints[k], is_integer))
+            return bad_field(path, ints[k], json_object_get(root, ints[k]), "an integer");
+    if (json_object_get(root, "targets") && !int_in(root, "parallel", 1, INT32_MAX))
+        return bad_field(path, "parallel", json_object_get(root, "parallel"),
+                         "a positive integer (a fleet's report has targets[] and parallel)");
+    if (check_targets(root, path) < 0 || check_shards(root, path) < 0)
+        return DBM_ECONFIG;
+    return 0;
+}
+
 /* Read one file into a record: missing, unreadable, not JSON, not a report are exit 2. */
 static int read_part(dbm_report **out, const char *path)
 {
@@ -132,6 +283,10 @@ static int read_part(dbm_report **out, const char *path)
                !(json_is_array(json_object_get(root, "migrations")) ||
                  json_is_array(json_object_get(root, "targets")))) {
         error = dbm_error_set(DBM_ECONFIG, "'%s' is not a db-migrate report", path);
+    } else if ((error = check_shape(root, path)) < 0) {
+        json_decref(root);
+        free(text);
+        return DBM_ECONFIG; /* its own hint */
     } else {
         *out = dbm_report_new(NULL);
         error = dbm_report_from_json(*out, text, len);
@@ -149,6 +304,9 @@ typedef struct {
     const char **owner; /* the file each merged row came from */
     size_t capowner;
     const char *command_file, *digest, *digest_file;
+    const char **shard_owner; /* the file each merged shard came from */
+    size_t capshard_owner;
+    const char *count_file; /* the first file that told the shard count */
 } merge;
 
 /* Every part is of one command, and of one set of migrations where its report tells it. */
@@ -242,6 +400,67 @@ static int take_single(merge *m, dbm_report **part, const char *path)
     return error;
 }
 
+/* A shard's index into the merge, refusing one seen before. */
+static int take_shard(merge *m, long index, const char *path)
+{
+    dbm_report *r = m->merged;
+
+    for (size_t k = 0; k < r->shard.nmerged; k++)
+        if (r->shard.merged[k] == index) {
+            dbm_error_set(DBM_ECONFIG, "shard %ld/%ld is in two reports: '%s' and '%s'", index,
+                          r->shard.count, m->shard_owner[k], path);
+            dbm_error_hint("give each shard's report once");
+            return DBM_ECONFIG;
+        }
+    dbm_array_grow((void **)&r->shard.merged, &r->shard.capmerged, r->shard.nmerged + 1,
+                   sizeof(*r->shard.merged));
+    dbm_array_grow((void **)&m->shard_owner, &m->capshard_owner, r->shard.nmerged + 1,
+                   sizeof(*m->shard_owner));
+    m->shard_owner[r->shard.nmerged] = path;
+    r->shard.merged[r->shard.nmerged++] = index;
+    return 0;
+}
+
+/* Every shard's report is of one count N (told before its rows, which would overlap). */
+static int check_count(merge *m, const dbm_report *p, const char *path)
+{
+    dbm_report *r = m->merged;
+
+    if (!p->shard.count)
+        return 0;
+    if (!m->count_file) {
+        r->shard.count = p->shard.count;
+        m->count_file = path;
+    } else if (r->shard.count != p->shard.count) {
+        dbm_error_set(DBM_ECONFIG, "'%s' is a shard of %ld, '%s' of %ld", m->count_file,
+                      r->shard.count, path, p->shard.count);
+        dbm_error_hint("merge the shards of one matrix: every job with the same N in shard: I/N");
+        return DBM_ECONFIG;
+    }
+    return 0;
+}
+
+/*
+ * The shards a part holds (a shard's report: one; a merge of them: those it
+ * merged). A fleet's report without shard is no shard's: a canary's job of
+ * its own, say.
+ */
+static int take_shards(merge *m, const dbm_report *p, const char *path)
+{
+    dbm_report *r = m->merged;
+    int error = 0;
+
+    if (p->targets_selected > r->targets_selected)
+        r->targets_selected = p->targets_selected;
+    if (!p->shard.count)
+        return 0;
+    if (p->shard.index)
+        return take_shard(m, p->shard.index, path);
+    for (size_t k = 0; k < p->shard.nmerged && !error; k++)
+        error = take_shard(m, p->shard.merged[k], path);
+    return error;
+}
+
 static int take_part(merge *m, dbm_report **part, const char *path)
 {
     dbm_report *p = *part;
@@ -262,9 +481,47 @@ static int take_part(merge *m, dbm_report **part, const char *path)
         return take_single(m, part, path);
     if (p->parallel > m->merged->parallel)
         m->merged->parallel = p->parallel;
+    if (check_count(m, p, path) < 0)
+        return DBM_ECONFIG;
     for (size_t i = 0; i < p->ntargets && !error; i++)
         error = take_row(m, &p->targets[i], path);
-    return error;
+    return error < 0 ? error : take_shards(m, p, path);
+}
+
+#define MISSING_NAMED 10 /* missing shards named in the error */
+
+/*
+ * A merge that lacks a shard's report cannot tell that shard's targets: it
+ * fails (exit 2, the merge's input is incomplete) naming the shards missing,
+ * and says it beside the targets' own failures, so that the final job of a
+ * matrix goes red when a shard's job wrote or uploaded no report. error is
+ * what closing the rows gave.
+ */
+static int missing_shards(dbm_report *r, int error)
+{
+    long miss[MISSING_NAMED];
+    size_t n = dbm_report_shards_missing(r, miss, MISSING_NAMED);
+    dbm_buf which = DBM_BUF_INIT;
+    char *targets;
+
+    if (!n)
+        return error;
+    for (size_t k = 0; k < n && k < MISSING_NAMED; k++)
+        dbm_buf_printf(&which, "%s%ld", k ? ", " : "", miss[k]);
+    if (n > MISSING_NAMED)
+        dbm_buf_printf(&which, " and %zu more", n - MISSING_NAMED);
+    targets = error < 0 ? dbm_xstrdup(dbm_error_message()) : NULL;
+    dbm_error_set(error == DBM_ECANCELLED ? DBM_ECANCELLED : DBM_ECONFIG,
+                  "no report of shard%s %s of %ld: %zu of %ld shards merged, their targets are "
+                  "not in the merge%s%s",
+                  n == 1 ? "" : "s", dbm_buf_cstr(&which), r->shard.count, r->shard.nmerged,
+                  r->shard.count, targets ? "; " : "", targets ? targets : "");
+    dbm_error_hint("give every shard's report: a job whose report is missing stopped before "
+                   "writing it, or did not upload it (actions/upload-artifact with if: always())");
+    dbm_report_set(&r->status, "failed");
+    dbm_buf_free(&which);
+    free(targets);
+    return error == DBM_ECANCELLED ? DBM_ECANCELLED : DBM_ECONFIG;
 }
 
 int dbm_cmd_report(dbm_run_ctx *ctx)
@@ -291,7 +548,7 @@ int dbm_cmd_report(dbm_run_ctx *ctx)
         goto done; /* nothing merged is told: it would be part of the fleet */
     dbm_log("merged %zu report%s: %zu target%s", files.n, files.n == 1 ? "" : "s",
             m.merged->ntargets, m.merged->ntargets == 1 ? "" : "s");
-    error = dbm_report_fleet_close(m.merged);
+    error = missing_shards(m.merged, dbm_report_fleet_close(m.merged));
     tmp = *ctx->report;
     *ctx->report = *m.merged;
     *m.merged = tmp;
@@ -301,6 +558,7 @@ done:
         dbm_report_free(parts[i]);
     free(parts);
     free(m.owner);
+    free(m.shard_owner);
     free_list(&files);
     return error;
 }

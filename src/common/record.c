@@ -120,6 +120,7 @@ void dbm_report_free(dbm_report *r)
         free(f->status);
     }
     free(r->findings);
+    free(r->shard.merged);
     for (size_t i = 0; i < r->git.nchanges; i++) {
         free(r->git.changes[i].kind);
         free(r->git.changes[i].path);

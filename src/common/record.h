@@ -165,6 +165,16 @@ typedef struct dbm_report {
     dbm_target_result *targets;
     size_t ntargets, captargets;
     int parallel; /* how many targets ran at once; >= 1 in a fleet's record, even without targets */
+    /* A shard's run (shard: I/N): index I and count N. A merge of shards' reports: the count N
+     * (index 0) and the shards it holds, so that the ones missing are told. All 0 otherwise. */
+    struct {
+        long index, count;
+        long *merged;
+        size_t nmerged, capmerged;
+    } shard;
+    /* A fleet's run: the targets its selection took before a shard took its share (the most
+     * any of the merged reports tells); 0 when not known. */
+    size_t targets_selected;
 } dbm_report;
 
 dbm_report *dbm_report_new(const char *command);
@@ -201,6 +211,17 @@ const char *dbm_target_outcome(int exit_status, const char *status);
  * NAME (OUTCOME), ..." recorded (common/error.h).
  */
 int dbm_report_fleet_close(dbm_report *r);
+
+/* Whether r is a fleet's record: rows of targets, or a fleet's run that holds none (a shard
+ * of a fleet whose share is empty). */
+bool dbm_report_is_fleet(const dbm_report *r);
+
+/*
+ * The shards a merge of shards' reports lacks: the indices from 1 to
+ * r->shard.count that r->shard.merged does not hold, written to out (at most
+ * max of them; out may be NULL with max 0). Returns how many there are.
+ */
+size_t dbm_report_shards_missing(const dbm_report *r, long *out, size_t max);
 
 /* Set a string field of the report, copying value (NULL clears). */
 void dbm_report_set(char **field, const char *value);

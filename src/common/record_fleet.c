@@ -138,3 +138,30 @@ int dbm_report_fleet_close(dbm_report *r)
     dbm_buf_free(&which);
     return worst;
 }
+
+bool dbm_report_is_fleet(const dbm_report *r)
+{
+    return r->ntargets > 0 || r->parallel > 0;
+}
+
+size_t dbm_report_shards_missing(const dbm_report *r, long *out, size_t max)
+{
+    size_t n = 0;
+    bool *held;
+
+    if (r->shard.index || r->shard.count < 1)
+        return 0; /* a shard's own run, or no shard at all */
+    held = dbm_xcalloc((size_t)r->shard.count + 1, sizeof(*held));
+    for (size_t k = 0; k < r->shard.nmerged; k++)
+        if (r->shard.merged[k] >= 1 && r->shard.merged[k] <= r->shard.count)
+            held[r->shard.merged[k]] = true;
+    for (long i = 1; i <= r->shard.count; i++) {
+        if (held[i])
+            continue;
+        if (n < max)
+            out[n] = i;
+        n++;
+    }
+    free(held);
+    return n;
+}

@@ -10,6 +10,7 @@
 #include "report/render.h"
 #include "report/report.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,14 @@ static int write_file(const char *path, const char *text, bool append, const cha
 {
     FILE *f = fopen(path, append ? "a" : "w");
     if (!f)
-        return dbm_error_set(DBM_EGENERIC, "unable to write the %s to '%s'", what, path);
-    fputs(text, f);
-    if (fclose(f) != 0)
-        return dbm_error_set(DBM_EGENERIC, "unable to write the %s to '%s'", what, path);
+        return dbm_error_set(DBM_EGENERIC, "unable to write the %s to '%s': %s", what, path,
+                             strerror(errno));
+    /* A write that failed while buffering (a report larger than the buffer) is told by
+     * ferror: fclose may then have nothing left to fail on. */
+    bool bad = fputs(text, f) == EOF || ferror(f);
+    if (fclose(f) != 0 || bad)
+        return dbm_error_set(DBM_EGENERIC, "unable to write the %s to '%s': %s", what, path,
+                             strerror(errno));
     return 0;
 }
 
@@ -29,7 +34,7 @@ static int write_file(const char *path, const char *text, bool append, const cha
  * error to tell. */
 static bool terminal_shown(const dbm_report *r, const dbm_emit_opts *opts)
 {
-    return (!opts->quiet_terminal && (r->nmigs || r->nfindings)) || r->ntargets;
+    return (!opts->quiet_terminal && (r->nmigs || r->nfindings)) || dbm_report_is_fleet(r);
 }
 
 /*
@@ -43,8 +48,9 @@ static int emit_summary(const dbm_report *r, const dbm_emit_opts *opts)
     int error = 0;
 
     if (terminal_shown(r, opts)) {
-        char *text = r->ntargets ? report_fleet_terminal(r)
-                                 : dbm_report_terminal(r, dbm_log_color() && !dbm_log_json());
+        char *text = dbm_report_is_fleet(r)
+                         ? report_fleet_terminal(r)
+                         : dbm_report_terminal(r, dbm_log_color() && !dbm_log_json());
         FILE *out = dbm_log_stream();
         fflush(stdout);
         if (dbm_log_json()) {
@@ -92,6 +98,7 @@ static int emit_json(const dbm_report *r, const char *path)
 int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts)
 {
     int error = 0;
+    dbm_saved_error lost = {DBM_OK, NULL, NULL};
 
     /*
      * Under Actions annotations mark the files on the pull request, and in a
@@ -108,8 +115,11 @@ int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts)
             error = DBM_EGENERIC;
         free(outputs);
     }
-    if (opts->report_path && emit_json(r, opts->report_path) < 0)
+    if (opts->report_path && emit_json(r, opts->report_path) < 0) {
         error = DBM_EGENERIC;
+        if (opts->report_required)
+            dbm_error_save(&lost);
+    }
     if (opts->frame_in_log) {
         char *json = dbm_report_json(r), *frame = dbm_report_frame(json);
         fflush(stderr);
@@ -117,6 +127,11 @@ int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts)
             error = DBM_EGENERIC;
         free(frame);
         free(json);
+    }
+    if (lost.code != DBM_OK) { /* the report's failure, whatever else failed after it */
+        dbm_error_raise(&lost);
+        dbm_saved_error_free(&lost);
+        return DBM_ECONFIG;
     }
     return error;
 }

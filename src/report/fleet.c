@@ -34,12 +34,34 @@ static size_t count_outcome(const dbm_report *r, const char *outcome)
     return n;
 }
 
+#define MISSING_SHOWN 10 /* missing shards named in the headline */
+
+/* "; no report of shards 2, 4 of 5": the shards a merge lacks. */
+static void missing_shards(dbm_buf *b, const dbm_report *r)
+{
+    long miss[MISSING_SHOWN];
+    size_t n = dbm_report_shards_missing(r, miss, MISSING_SHOWN);
+
+    if (!n)
+        return;
+    dbm_buf_printf(b, "; no report of shard%s ", n == 1 ? "" : "s");
+    for (size_t k = 0; k < n && k < MISSING_SHOWN; k++)
+        dbm_buf_printf(b, "%s%ld", k ? ", " : "", miss[k]);
+    if (n > MISSING_SHOWN)
+        dbm_buf_printf(b, " and %zu more", n - MISSING_SHOWN);
+    dbm_buf_printf(b, " of %ld", r->shard.count);
+}
+
 /* "5 targets: 1 failed, 1 unreachable, 3 applied" */
 static void headline(dbm_buf *b, const dbm_report *r)
 {
     bool first = true;
 
     dbm_buf_printf(b, "%s on %zu target%s: ", r->command, r->ntargets, r->ntargets == 1 ? "" : "s");
+    if (!r->ntargets && r->shard.index)
+        dbm_buf_printf(b, "shard %ld/%ld has no targets", r->shard.index, r->shard.count);
+    else if (!r->ntargets)
+        dbm_buf_puts(b, "none");
     for (size_t k = 0; outcomes[k]; k++) {
         size_t n = count_outcome(r, outcomes[k]);
         if (n) {
@@ -47,6 +69,7 @@ static void headline(dbm_buf *b, const dbm_report *r)
             first = false;
         }
     }
+    missing_shards(b, r);
     dbm_buf_printf(b, " (parallel %d)", r->parallel);
 }
 
@@ -114,7 +137,9 @@ char *report_fleet_terminal(const dbm_report *r)
     size_t wname = strlen("target"), wout = strlen("outcome");
 
     headline(&b, r);
-    dbm_buf_puts(&b, "\n\n");
+    dbm_buf_puts(&b, r->ntargets ? "\n\n" : "\n");
+    if (!r->ntargets)
+        return dbm_buf_detach(&b);
     for (size_t i = 0; i < r->ntargets; i++) {
         size_t n = strlen(r->targets[i].name), o = strlen(r->targets[i].outcome);
         wname = n > wname ? n : wname;
@@ -276,7 +301,8 @@ char *report_fleet_markdown(const dbm_report *r, size_t limit)
     if (d)
         report_drift_markdown(&b, d, limit / 4);
     report_drift_free(d);
-    md_table(&b, r, limit);
+    if (r->ntargets)
+        md_table(&b, r, limit);
     md_details(&b, r, limit);
     if (b.len > limit) {
         size_t at = limit - sizeof(cut);
@@ -286,6 +312,23 @@ char *report_fleet_markdown(const dbm_report *r, size_t limit)
         dbm_buf_puts(&b, cut);
     }
     return dbm_buf_detach(&b);
+}
+
+/* A merge of shards' reports: {"count": N, "merged": [...], "missing": [...]}. */
+static json_t *shards_json(const dbm_report *r)
+{
+    json_t *merged = json_array(), *missing = json_array();
+    size_t n = dbm_report_shards_missing(r, NULL, 0);
+    long *miss = dbm_xcalloc(n ? n : 1, sizeof(*miss));
+
+    dbm_report_shards_missing(r, miss, n);
+    for (size_t k = 0; k < r->shard.nmerged; k++)
+        json_array_append_new(merged, json_integer((json_int_t)r->shard.merged[k]));
+    for (size_t k = 0; k < n; k++)
+        json_array_append_new(missing, json_integer((json_int_t)miss[k]));
+    free(miss);
+    return json_pack("{s:I, s:o, s:o}", "count", (json_int_t)r->shard.count, "merged", merged,
+                     "missing", missing);
 }
 
 json_t *report_fleet_json(const dbm_report *r)
@@ -320,6 +363,15 @@ json_t *report_fleet_json(const dbm_report *r)
         json_object_set_new(fleet, "drift", report_drift_json(d));
     report_drift_free(d);
     json_object_set_new(fleet, "parallel", json_integer(r->parallel));
+    if (r->shard.index)
+        json_object_set_new(fleet, "shard",
+                            json_pack("{s:I, s:I}", "index", (json_int_t)r->shard.index, "count",
+                                      (json_int_t)r->shard.count));
+    else if (dbm_report_shards_missing(r, NULL, 0)) /* whole, it is the fleet's report */
+        json_object_set_new(fleet, "shards", shards_json(r));
+    if (r->targets_selected)
+        json_object_set_new(fleet, "targets_selected",
+                            json_integer((json_int_t)r->targets_selected));
     json_object_set_new(fleet, "counts", counts);
     json_object_set_new(fleet, "targets", targets);
     return fleet;

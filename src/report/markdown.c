@@ -185,34 +185,152 @@ static void put_change_row(dbm_buf *b, const dbm_mig_result *m, bool locks, bool
 }
 
 /*
- * One row per migration of the change (not of earlier runs): with its
- * statements up to half the limit, compact up to seven eighths, then a line
- * pointing at the JSON report.
+ * How much a row of the change matters when the table must be cut: what
+ * failed, was edited, went missing or was not run for a reason (0), then what
+ * is pending (1), and last what applied as it should (2), the rows cut first.
  */
-static void put_change(dbm_buf *b, const dbm_report *r, size_t limit)
+static int row_tier(const dbm_mig_result *m)
 {
-    size_t n = r->nmigs - report_count_earlier(r), shown = 0;
-    bool locks;
+    if (m->error || m->note || m->failed_before)
+        return 0;
+    if (m->status == DBM_MIG_APPLIED)
+        return 2;
+    return m->status == DBM_MIG_PENDING ? 1 : 0;
+}
 
-    if (!n)
+static size_t row_size(const dbm_mig_result *m, bool locks, bool compact)
+{
+    dbm_buf row = DBM_BUF_INIT;
+    size_t n;
+
+    put_change_row(&row, m, locks, compact);
+    n = row.len;
+    dbm_buf_free(&row);
+    return n;
+}
+
+enum { ROW_CUT = 0, ROW_COMPACT, ROW_FULL };
+
+/* The line standing for a run of rows cut, from..to, the versions of its first and last. */
+static void put_cut_line(dbm_buf *b, const dbm_report *r, size_t from, size_t to, size_t n,
+                         bool all_applied, bool locks)
+{
+    dbm_buf_printf(b, "| | … | %zu more%s in the JSON report: ", n, all_applied ? " applied" : "");
+    report_md_code(b, r->migs[from].version);
+    if (n > 1) {
+        dbm_buf_puts(b, " to ");
+        report_md_code(b, r->migs[to].version);
+    }
+    dbm_buf_printf(b, " | | | |%s\n", locks ? " |" : "");
+}
+
+#define CUT_LINE 200 /* the most a cut line takes (two versions of 64 bytes and the words) */
+
+/*
+ * How the count of cut runs changes when row k of the change (rows[k], an
+ * index into r->migs) goes from cut to shown (+1 when it splits a run, -1
+ * when it was a run alone); the reverse for shown to cut.
+ */
+static int runs_change(const unsigned char *mode, const size_t *rows, size_t n, size_t k)
+{
+    bool before = k > 0 && mode[rows[k - 1]] == ROW_CUT;
+    bool after = k + 1 < n && mode[rows[k + 1]] == ROW_CUT;
+
+    return before && after ? 1 : !before && !after ? -1 : 0;
+}
+
+/* Show row k of the change as how (compact or full) when it fits in room; true when it does. */
+static bool show_row(const dbm_report *r, const size_t *rows, size_t n, size_t k, int how,
+                     bool locks, size_t room, unsigned char *mode, size_t *used, size_t *runs)
+{
+    const dbm_mig_result *m = &r->migs[rows[k]];
+    size_t now = mode[rows[k]] == ROW_CUT ? 0 : row_size(m, locks, mode[rows[k]] == ROW_COMPACT);
+    size_t then = row_size(m, locks, how == ROW_COMPACT);
+    size_t runs_then = *runs;
+
+    if (mode[rows[k]] == ROW_CUT)
+        runs_then = (size_t)((long)*runs + runs_change(mode, rows, n, k));
+    if (*used - now + then + CUT_LINE * runs_then > room)
+        return false;
+    mode[rows[k]] = (unsigned char)how;
+    *used = *used - now + then;
+    *runs = runs_then;
+    return true;
+}
+
+/*
+ * Which rows the table shows within room bytes (mode[i] for r->migs[i]; rows
+ * are the change's indices, n of them), with room for the lines standing for
+ * the rows cut: the rows that matter (tier 0) compact; then rows with their
+ * statements, tier by tier in version order, while the table stays under four
+ * sevenths of room; then the other rows compact, tier by tier, while they fit.
+ */
+static void plan_rows(const dbm_report *r, unsigned char *mode, const size_t *rows, size_t n,
+                      bool locks, size_t used, size_t room)
+{
+    size_t runs = n ? 1 : 0; /* all cut: one run */
+    bool full = true;
+
+    for (size_t k = 0; k < n; k++)
+        if (row_tier(&r->migs[rows[k]]) == 0)
+            show_row(r, rows, n, k, ROW_COMPACT, locks, room, mode, &used, &runs);
+    for (int tier = 0; tier <= 2 && full; tier++)
+        for (size_t k = 0; k < n && full; k++)
+            if (row_tier(&r->migs[rows[k]]) == tier)
+                full = show_row(r, rows, n, k, ROW_FULL, locks, room / 7 * 4, mode, &used, &runs);
+    for (int tier = 0; tier <= 2; tier++)
+        for (size_t k = 0; k < n; k++)
+            if (row_tier(&r->migs[rows[k]]) == tier && mode[rows[k]] == ROW_CUT)
+                show_row(r, rows, n, k, ROW_COMPACT, locks, room, mode, &used, &runs);
+}
+
+/*
+ * One row per migration of the change (not of earlier runs), in version
+ * order, within room bytes. When they do not all fit, the rows that matter
+ * stay (row_tier: failed, edited, not run for a reason, then pending) and
+ * the applied rows are what is cut, each run of rows cut one line naming its
+ * versions; rows show their statements while there is room for it.
+ */
+static void put_change(dbm_buf *b, const dbm_report *r, size_t room)
+{
+    static const char head_locks[] =
+        "| | Version | Name | Status | Duration | Statements | Locks |\n"
+        "|---|---|---|---|---:|---|---|\n";
+    static const char head[] = "| | Version | Name | Status | Duration | Statements |\n"
+                               "|---|---|---|---|---:|---|\n";
+    size_t n = 0, cut = 0, from = 0;
+    bool locks, all_applied = true;
+    unsigned char *mode;
+    size_t *rows;
+
+    if (r->nmigs == report_count_earlier(r))
         return;
     locks = any_locks(r);
-    dbm_buf_puts(b, locks ? "| | Version | Name | Status | Duration | Statements | Locks |\n"
-                            "|---|---|---|---|---:|---|---|\n"
-                          : "| | Version | Name | Status | Duration | Statements |\n"
-                            "|---|---|---|---|---:|---|\n");
-    for (size_t i = 0; i < r->nmigs; i++) {
-        if (r->migs[i].earlier)
+    mode = dbm_xcalloc(r->nmigs, sizeof(*mode));
+    rows = dbm_xcalloc(r->nmigs, sizeof(*rows));
+    for (size_t i = 0; i < r->nmigs; i++)
+        if (!r->migs[i].earlier)
+            rows[n++] = i;
+    plan_rows(r, mode, rows, n, locks, sizeof(head_locks), room);
+    dbm_buf_puts(b, locks ? head_locks : head);
+    for (size_t k = 0; k <= n; k++) {
+        if (k < n && mode[rows[k]] == ROW_CUT) {
+            if (!cut++)
+                from = k;
+            all_applied &= r->migs[rows[k]].status == DBM_MIG_APPLIED;
             continue;
-        if (b->len > limit * 7 / 8) {
-            dbm_buf_printf(b, "| | … | %zu more in the JSON report | | | |%s\n", n - shown,
-                           locks ? " |" : "");
-            break;
         }
-        put_change_row(b, &r->migs[i], locks, b->len > limit / 2);
-        shown++;
+        if (cut) {
+            put_cut_line(b, r, rows[from], rows[k - 1], cut, all_applied, locks);
+            cut = 0;
+            all_applied = true;
+        }
+        if (k < n)
+            put_change_row(b, &r->migs[rows[k]], locks, mode[rows[k]] != ROW_FULL);
     }
     dbm_buf_puts(b, "\n");
+    free(rows);
+    free(mode);
 }
 
 /* The findings about one statement (file and line), as "rule (verdict)" items. */
@@ -534,15 +652,25 @@ static void put_history(dbm_buf *b, const dbm_report *r, size_t limit)
 
 char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts)
 {
-    size_t limit = opts && opts->limit ? opts->limit : DBM_SUMMARY_LIMIT;
-    dbm_buf b = DBM_BUF_INIT;
+    size_t limit = opts && opts->limit ? opts->limit : DBM_SUMMARY_LIMIT, room;
+    dbm_buf b = DBM_BUF_INIT, after = DBM_BUF_INIT;
 
-    if (r->ntargets)
+    if (dbm_report_is_fleet(r))
         return report_fleet_markdown(r, limit);
+    /*
+     * The errors and findings are written first, aside, within five eighths of
+     * the limit: they and the rows that matter are what the summary keeps, and
+     * the table of the change (whose applied rows give way) takes the room
+     * left of seven eighths.
+     */
     put_headline(&b, r);
-    put_change(&b, r, limit);
-    put_errors(&b, r);
-    put_findings(&b, r, limit);
+    put_errors(&after, r);
+    put_findings(&after, r, limit / 8 * 5);
+    room = b.len + after.len + limit / 8 < limit / 8 * 7 ? limit / 8 * 7 - b.len - after.len
+                                                         : limit / 8;
+    put_change(&b, r, room);
+    dbm_buf_put(&b, after.ptr ? after.ptr : "", after.len);
+    dbm_buf_free(&after);
     put_statements(&b, r, limit);
     put_diffs(&b, r, limit);
     put_history(&b, r, limit);

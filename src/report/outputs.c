@@ -3,6 +3,7 @@
  * status, counts, the versions applied, the commit now deployed and where the
  * JSON report is. emit.c writes the text to the file.
  */
+#include "migration/migration.h"
 #include "report/render.h"
 
 #include <stdio.h>
@@ -30,17 +31,65 @@ static void output_count(dbm_buf *b, const char *name, int n)
     output_line(b, name, text);
 }
 
+/* Whether m was applied in full by this run. */
+static bool applied_now(const dbm_mig_result *m)
+{
+    return m->status == DBM_MIG_APPLIED && !m->note;
+}
+
 /* The versions applied in full by this run, comma-separated. Caller frees. */
 static char *applied_versions(const dbm_report *r)
 {
     dbm_buf versions = DBM_BUF_INIT;
 
     for (size_t i = 0; i < r->nmigs; i++)
-        if (r->migs[i].status == DBM_MIG_APPLIED && !r->migs[i].note) {
+        if (applied_now(&r->migs[i])) {
             if (versions.len)
                 dbm_buf_putc(&versions, ',');
             dbm_buf_puts(&versions, r->migs[i].version);
         }
+    return dbm_buf_detach(&versions);
+}
+
+static int by_version(const void *a, const void *b, void *format)
+{
+    return dbm_version_cmp(*(dbm_format *)format, *(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * A fleet's: every version this run applied on some target, once, in the
+ * migrations' order (the union; each target's own list is its report's).
+ * Caller frees.
+ */
+static char *fleet_applied_versions(const dbm_report *r)
+{
+    const char **all = NULL;
+    size_t n = 0, cap = 0;
+    dbm_buf versions = DBM_BUF_INIT;
+    dbm_format sort_format = DBM_FORMAT_NATIVE;
+
+    for (size_t i = 0; i < r->ntargets; i++) {
+        const dbm_report *d = r->targets[i].detail;
+        for (size_t k = 0; d && k < d->nmigs; k++) {
+            if (!applied_now(&d->migs[k]))
+                continue;
+            for (int f = DBM_FORMAT_NATIVE; d->format && f <= DBM_FORMAT_GRAPHILE_MIGRATE; f++)
+                if (!strcmp(d->format, dbm_format_name((dbm_format)f)))
+                    sort_format = (dbm_format)f;
+            dbm_array_grow((void **)&all, &cap, n + 1, sizeof(*all));
+            all[n++] = d->migs[k].version;
+        }
+    }
+    if (n > 1)
+        qsort_r(all, n, sizeof(*all), by_version, &sort_format);
+    for (size_t i = 0; i < n; i++) {
+        if (i && by_version(&all[i - 1], &all[i], &sort_format) == 0)
+            continue;
+        if (versions.len)
+            dbm_buf_putc(&versions, ',');
+        dbm_buf_puts(&versions, all[i]);
+    }
+    free(all);
     return dbm_buf_detach(&versions);
 }
 
@@ -57,7 +106,7 @@ static const char *deployed_sha(const dbm_report *r)
 char *report_outputs(const dbm_report *r, const char *report_path)
 {
     dbm_buf b = DBM_BUF_INIT;
-    char *versions = applied_versions(r);
+    char *versions = dbm_report_is_fleet(r) ? fleet_applied_versions(r) : applied_versions(r);
 
     output_line(&b, "status", r->status ? r->status : "failed");
     output_count(&b, "applied-count", r->applied_count);
@@ -65,7 +114,7 @@ char *report_outputs(const dbm_report *r, const char *report_path)
     output_line(&b, "applied-versions", versions);
     output_line(&b, "deployed-sha", deployed_sha(r));
     output_line(&b, "report-file", report_path ? report_path : "");
-    if (r->ntargets)
+    if (dbm_report_is_fleet(r))
         report_fleet_outputs(&b, r);
     free(versions);
     return dbm_buf_detach(&b);

@@ -249,6 +249,12 @@ static void read_git(dbm_report *r, const json_t *git)
 
 static void read_report(dbm_report *r, const json_t *root);
 
+/* o[a][b], or NULL. */
+static json_t *member(const json_t *o, const char *a, const char *b)
+{
+    return json_object_get(json_object_get(o, a), b);
+}
+
 /* targets[]: each row, and the target's own report under it (a fleet's report, fleet.c). */
 static void read_targets(dbm_report *r, const json_t *root)
 {
@@ -256,6 +262,19 @@ static void read_targets(dbm_report *r, const json_t *root)
     size_t i;
 
     r->parallel = num_int(root, "parallel");
+    r->targets_selected = (size_t)json_integer_value(json_object_get(root, "targets_selected"));
+    if (json_is_object(json_object_get(root, "shard"))) {
+        r->shard.index = (long)json_integer_value(member(root, "shard", "index"));
+        r->shard.count = (long)json_integer_value(member(root, "shard", "count"));
+    } else if (json_is_object(json_object_get(root, "shards"))) {
+        r->shard.count = (long)json_integer_value(member(root, "shards", "count"));
+        json_array_foreach(member(root, "shards", "merged"), i, v)
+        {
+            dbm_array_grow((void **)&r->shard.merged, &r->shard.capmerged, r->shard.nmerged + 1,
+                           sizeof(*r->shard.merged));
+            r->shard.merged[r->shard.nmerged++] = (long)json_integer_value(v);
+        }
+    }
     json_array_foreach(json_object_get(root, "targets"), i, v)
     {
         dbm_target_result *t;

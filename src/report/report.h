@@ -33,7 +33,8 @@ typedef struct {
     const char *server_url, *repository; /* for commit links; may be NULL */
     bool quiet_terminal;                 /* don't print the summary on the terminal */
     size_t limit;                        /* the summary's bound in bytes; 0: DBM_SUMMARY_LIMIT */
-    bool frame_in_log; /* the JSON report framed on standard output too (dbm_report_frame) */
+    bool frame_in_log;    /* the JSON report framed on standard output too (dbm_report_frame) */
+    bool report_required; /* the report was asked for: not writing it is an error, not a warning */
 } dbm_emit_opts;
 
 #define DBM_SUMMARY_LIMIT (63u * 1024u) /* under the 64 KiB DESIGN promises */
@@ -59,8 +60,9 @@ char *dbm_report_json(const dbm_report *r);
 
 /*
  * Write the annotations for findings and failures, the summary, the step
- * outputs and the JSON report. Returns 0, or DBM_EGENERIC when a file could
- * not be written (the run's own outcome is unchanged by that).
+ * outputs and the JSON report. Returns 0; DBM_ECONFIG when the JSON report
+ * could not be written and opts->report_required (its message recorded); or
+ * DBM_EGENERIC when another file could not be written.
  */
 int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts);
 

@@ -223,6 +223,24 @@ shard_names() {
   [[ "$output" == *"error: stage 'uss' matches no target's group"* ]]
 }
 
+@test "read-only commands look at every target: a canary that is down skips no later stage" {
+  target down canary "postgresql://postgres@127.0.0.1:1/nothing"
+  target eu-1 eu "$(mkdb eu1)"
+  target eu-2 eu "$(mkdb eu2)"
+  printf 'stages: [canary, eu]\n' >> db-migrate.yml
+  "$DBM" apply --targets eu-1 --report-file /dev/null >/dev/null 2>&1
+  for cmd in status plan verify dry-run; do
+    run_dbm 3 "$cmd" --report-file r.json
+    echo "$cmd: $(outcomes r.json)"
+    [ "$(outcomes r.json)" = "down=unreachable eu-1=up-to-date eu-2=pending" ]
+    [ "$(jq -r '.counts.skipped' r.json)" = 0 ]
+    [ "$(jq -r '.drift.compared' r.json)" = 2 ]
+  done
+  # apply still stops at the failed stage
+  run_dbm 3 apply --report-file r.json
+  [ "$(outcomes r.json)" = "down=unreachable eu-1=skipped eu-2=skipped" ]
+}
+
 @test "SIGTERM cancels the statements running on every target and starts no more" {
   printf 'CREATE TABLE t3 (id int);\nSELECT pg_sleep(60) AS fleet_slow;\n' > migrations/003_slow.sql
   for t in a b c; do target "$t" g "$(mkdb "$t")"; done

@@ -97,6 +97,7 @@ same_as_single() {
   same_as_single
   [ "$(jq -r '.status, .applied_count, .counts.applied, .exit_code' merged.json | paste -sd' ')" = "applied 14 7 0" ]
   grep -qx 'targets-applied=7' merged.out
+  grep -qx 'applied-versions=001,002' merged.out # applied-count=14: each target's, summed
   grep -qx "report-file=merged.json" merged.out
   # the order of the files does not matter
   run_dbm 0 report --report-file again.json a/shard3.json a/shard1.json a/shard2.json
@@ -249,11 +250,100 @@ same_as_single() {
   [ ! -s merged.json ] || [ "$(jq '.targets | length' merged.json)" = 0 ]
 }
 
+@test "a shard's report missing: the merge is written, names the shard and exits 2" {
+  shards a 3
+  [ "$SHARD_STATUS" = "0 0 0" ]
+  # each shard's report says which shard it is, and how many targets the selection took
+  for i in 1 2 3; do
+    [ "$(jq -c .shard a/shard$i.json)" = "{\"index\":$i,\"count\":3}" ]
+    [ "$(jq .targets_selected a/shard$i.json)" = 7 ]
+  done
+  merged 2 a/shard1.json a/shard3.json
+  [[ "$output" == *"; no report of shard 2 of 3 (parallel 2)"* ]]
+  [[ "$output" == *"error: no report of shard 2 of 3: 2 of 3 shards merged, their targets are not in the merge"* ]]
+  [[ "$output" == *"hint: give every shard's report"* ]]
+  [ "$(jq -c .shards merged.json)" = '{"count":3,"merged":[1,3],"missing":[2]}' ]
+  [ "$(jq -r '.status, .exit_code' merged.json | paste -sd' ')" = "failed 2" ]
+  grep -qx 'status=failed' merged.out
+  grep -q 'no report of shard 2 of 3' merged.md
+  # that merge and the missing shard merge into the whole fleet
+  run_dbm 0 report --report-file whole.json merged.json a/shard2.json
+  [ "$(jq -c .shards whole.json)" = null ] # whole: the report of the fleet
+  [ "$(jq '.targets | length' whole.json)" = 7 ]
+  # shards of two different counts do not merge
+  use a
+  run_dbm 0 apply --shard 1/2 --report-file other.json
+  run_dbm 2 report a/shard1.json other.json
+  [ "${lines[0]}" = "error: 'a/shard1.json' is a shard of 3, 'other.json' of 2" ]
+}
+
+@test "a shard with no targets says so and writes targets-count=0" {
+  use a
+  for i in $(seq 100); do
+    GITHUB_STEP_SUMMARY=empty.md GITHUB_OUTPUT=empty.out run_dbm 0 apply --shard "$i/100" --report-file empty.json
+    [ "$(jq '.targets | length' empty.json)" != 0 ] || break
+    rm -f empty.md empty.out
+  done
+  [ "$(jq '.targets | length' empty.json)" = 0 ]
+  [[ "$output" == *"apply on 0 targets: shard $i/100 has no targets (parallel 4)"* ]]
+  grep -qx 'targets-count=0' empty.out
+  grep -qx 'status=up-to-date' empty.out
+  grep -q "shard $i/100 has no targets" empty.md
+  [ "$(jq -c '.shard, .targets_selected' empty.json | paste -sd' ')" = "{\"index\":$i,\"count\":100} 7" ]
+}
+
+@test "a report of the wrong shape is exit 2 naming the file and the field" {
+  use a
+  run_dbm 0 apply --shard 1/2 --report-file s1.json
+  jq '.targets = "nope"' s1.json > bad.json
+  run_dbm 2 report bad.json
+  [ "${lines[0]}" = "error: 'bad.json' is not a db-migrate report: its field 'targets' is a string, not an array" ]
+  [[ "${lines[1]}" == "hint: give the JSON reports as the runs wrote them"* ]]
+  jq '.targets[0].name = 3' s1.json > bad.json
+  run_dbm 2 report bad.json
+  [ "${lines[0]}" = "error: 'bad.json' is not a db-migrate report: its field 'targets[0].name' is an integer, not a string" ]
+  jq 'del(.targets[0].outcome)' s1.json > bad.json
+  run_dbm 2 report bad.json
+  [ "${lines[0]}" = "error: 'bad.json' is not a db-migrate report: its field 'targets[0].outcome' is missing, not a string" ]
+  jq '.shard.index = 3' s1.json > bad.json
+  run_dbm 2 report bad.json
+  [ "${lines[0]}" = "error: 'bad.json' is not a db-migrate report: its field 'shard.index' is an integer, not an integer from 1 to shard.count" ]
+  jq '.migrations = {}' s1.json > bad.json
+  run_dbm 2 report bad.json
+  [ "${lines[0]}" = "error: 'bad.json' is not a db-migrate report: its field 'migrations' is an object, not an array" ]
+}
+
+@test "a report-file that cannot be written is an error: before the run, or after it" {
+  use a
+  # a directory that does not exist: exit 2 before anything runs
+  run_dbm 2 apply --shard 1/2 --report-file nodir/s1.json
+  [ "${lines[0]}" = "error: unable to write the report to 'nodir/s1.json': its directory does not exist" ]
+  [[ "${lines[1]}" == "hint: set report-file to a path"* ]]
+  [ "$(db a t2 "SELECT to_regclass('db_migrate.runs') IS NULL")" = t ]
+  run_dbm 2 report --report-file nodir/m.json a.json
+  [ "${lines[0]}" = "error: unable to write the report to 'nodir/m.json': its directory does not exist" ]
+  # a write that fails after the run: the run went well, the lost report is exit 2
+  run_dbm 2 apply --report-file /dev/full
+  [[ "$output" == *"apply on 7 targets: 7 applied"* ]]
+  [[ "$output" == *"error: unable to write the report to '/dev/full': No space left on device"* ]]
+  # a run that failed keeps its own exit status, and tells both
+  sed -i 's|${URL_t6}|postgresql://postgres@127.0.0.1:1/nothing|' db-migrate.yml
+  run_dbm 3 status --report-file /dev/full
+  [[ "$output" == *"error: unable to write the report to '/dev/full'"* ]]
+  [[ "$output" == *"error: 1 of 7 targets did not succeed: t6 (unreachable)"* ]]
+}
+
 @test "a merged report merges again, and --report-file - writes it to standard output" {
   use a
   for i in 1 2 3 4; do run_dbm 0 apply --shard $i/4 --report-file s$i.json; done
-  run_dbm 0 report --report-file m12.json s1.json s2.json
-  run_dbm 0 report --report-file m34.json s3.json s4.json
+  # a merge of some shards fails, naming the others, and merges again with the rest
+  run_dbm 2 report --report-file m12.json s1.json s2.json
+  [[ "$output" == *"error: no report of shards 3, 4 of 4: 2 of 4 shards merged"* ]]
+  run_dbm 2 report --report-file m34.json s3.json s4.json
+  [ "$(jq -c .shards m34.json)" = '{"count":4,"merged":[3,4],"missing":[1,2]}' ]
+  run_dbm 2 report --report-file m.json m12.json s3.json
+  run_dbm 2 report m12.json m.json
+  [[ "$output" == *"is in two reports"* ]]
   run_dbm 0 report --report-file all.json m12.json m34.json
   run_dbm 0 report --report-file direct.json s1.json s2.json s3.json s4.json
   diff <(norm_json direct.json) <(norm_json all.json)

@@ -63,6 +63,31 @@ head_bytes() { head -c "$2" "$1"; }
   [[ "$output" == *"applied  migrations/001001_index_notes.sql (1 statement"* ]]
 }
 
+@test "an apply of 1,003 migrations whose last fails: the failed row and every warning stay, applied rows give way" {
+  for i in $(seq 1 1002); do
+    printf 'CREATE TABLE "t_%04d" (id int, note_text text);\n' "$i" > "migrations/$(printf '%06d' "$i")_add_table_${i}_with_its_columns_and_indexes.sql"
+  done
+  # two warnings (an index built without CONCURRENTLY), and a last migration that fails
+  printf 'CREATE INDEX t_0009_idx ON t_0009 (id);\n' >> migrations/000010_add_table_10_with_its_columns_and_indexes.sql
+  printf 'CREATE INDEX t_0899_idx ON t_0899 (id);\n' >> migrations/000900_add_table_900_with_its_columns_and_indexes.sql
+  printf 'CREATE TABLE t_0001 (id int);\n' > migrations/001003_add_a_table_that_exists.sql
+  export GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY="$WORK/summary"
+  run_dbm 1 apply --report-file "$WORK/report.json"
+  [ "$(stat -c %s "$WORK/summary")" -lt 65536 ]
+  [ "$(jq '[.migrations[] | select(.status == "applied")] | length' "$WORK/report.json")" = 1002 ]
+  grep -q '^| ❌ | `001003` | add\\_a\\_table\\_that\\_exists | failed |' "$WORK/summary"
+  grep -q 'relation &quot;t\\_0001&quot; already exists' "$WORK/summary"
+  grep -q '^#### ⚠️ Warnings (2)' "$WORK/summary"
+  grep -q 'migrations/000010_add_table_10_with_its_columns_and_indexes.sql:2' "$WORK/summary"
+  grep -q 'migrations/000900_add_table_900_with_its_columns_and_indexes.sql:2' "$WORK/summary"
+  ! grep -q '^- … ' "$WORK/summary"
+  # the applied rows that do not fit are one line, before the failed row; every row is counted
+  cut=$(grep '^| | … | [0-9]* more applied in the JSON report: `0' "$WORK/summary")
+  n=$(sed -E 's/^\| \| … \| ([0-9]+) more.*/\1/' <<< "$cut")
+  [ $(( $(grep -c '^| ✅ | `' "$WORK/summary") + n )) = 1002 ]
+  [ "$(grep -n '^| | … |' "$WORK/summary" | cut -d: -f1)" -lt "$(grep -n '^| ❌ |' "$WORK/summary" | cut -d: -f1)" ]
+}
+
 @test "the pull-request comment of a plan over 1,000 applied shows the pending migration in its first 4 KB" {
   thousand_applied_one_pending
   GH="$WORK/gh"; mkdir -p "$GH"

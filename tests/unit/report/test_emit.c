@@ -134,7 +134,8 @@ static void unwritable_files_fail_without_stopping_the_others(void **state)
     out = emit_quietly(r, &o, DBM_EGENERIC);
     free(out);
     assert_string_equal(dbm_error_message(),
-                        "unable to write the step outputs to '/nonexistent-dir/output'");
+                        "unable to write the step outputs to '/nonexistent-dir/output': "
+                        "No such file or directory");
     text = sample_read_file(report);
     assert_non_null(text);
     assert_true(strncmp(text, "{\n  \"command\": \"apply\"", 22) == 0);
@@ -146,7 +147,16 @@ static void unwritable_files_fail_without_stopping_the_others(void **state)
     out = emit_quietly(r, &o, DBM_EGENERIC);
     free(out);
     assert_string_equal(dbm_error_message(),
-                        "unable to write the report to '/nonexistent-dir/report.json'");
+                        "unable to write the report to '/nonexistent-dir/report.json': "
+                        "No such file or directory");
+    /* a report asked for: its failure is the one told, and an error */
+    o.output_path = "/nonexistent-dir/output";
+    o.report_required = true;
+    out = emit_quietly(r, &o, DBM_ECONFIG);
+    free(out);
+    assert_string_equal(dbm_error_message(),
+                        "unable to write the report to '/nonexistent-dir/report.json': "
+                        "No such file or directory");
     free(report);
     dbm_report_free(r);
 }

@@ -524,6 +524,62 @@ static void a_change_past_the_limit_is_compact_then_points_to_the_json(void **st
     dbm_report_free(r);
 }
 
+/*
+ * An apply of 1,003 migrations on a fresh database, the last failing, with warnings: the
+ * table cannot hold every row, and the applied rows are what gives way. The failed row, its
+ * error and every finding stay, all under the limit.
+ */
+static void a_long_apply_keeps_the_failed_row_and_findings_and_cuts_applied_rows(void **state)
+{
+    dbm_report *r = dbm_report_new("apply");
+    char v[32], name[80], row[64];
+    dbm_mig_result *m = NULL;
+    char *md;
+    const char *more;
+    long shown = 0;
+
+    dbm_report_set(&r->status, "failed");
+    for (int i = 1; i <= 1003; i++) {
+        snprintf(v, sizeof(v), "%08d", i);
+        snprintf(name, sizeof(name), "create_table_number_%d", i);
+        m = dbm_report_add_migration(r, v, name, "f.sql",
+                                     i < 1003 ? DBM_MIG_APPLIED : DBM_MIG_FAILED);
+        m->statement_count = 1;
+        m->duration_ms = 2;
+        dbm_report_set(&m->excerpt, "CREATE TABLE a_table_with_a_rather_long_name (id int)");
+    }
+    dbm_report_set_error(m, "relation \"t\" already exists", "42P07");
+    r->applied_count = 1002;
+    dbm_report_add_finding(r, DBM_SEV_WARNING, "require-lock-timeout", "migrations/00000010.sql", 1,
+                           1, "the first warning");
+    dbm_report_add_finding(r, DBM_SEV_WARNING, "prefer-bigint", "migrations/00000900.sql", 1, 1,
+                           "the second warning");
+    dbm_report_add_finding(r, DBM_SEV_ERROR, "ban-drop-table", "migrations/00001003.sql", 1, 1,
+                           "the error finding");
+    md = render(r);
+    assert_true(strlen(md) <= DBM_SUMMARY_LIMIT);
+    assert_contains(md, "| ❌ | `00001003` | create\\_table\\_number\\_1003 | failed |");
+    assert_contains(md, "already exists (SQLSTATE 42P07)");
+    assert_contains(md, "#### ⚠️ Warnings (2)");
+    assert_contains(md, "the first warning");
+    assert_contains(md, "the second warning");
+    assert_contains(md, "the error finding");
+    assert_null(strstr(md, "more in the JSON report\n"));
+    /* the first applied rows are shown, then one line for the rest, before the failed row */
+    assert_contains(md, "| ✅ | `00000001` |");
+    more = strstr(md, "| | … | ");
+    assert_non_null(more);
+    assert_contains(more, " more applied in the JSON report: `");
+    assert_true(more < strstr(md, "| ❌ | `00001003`"));
+    for (int i = 1; i <= 1003; i++) {
+        snprintf(row, sizeof(row), "| `%08d` |", i);
+        shown += strstr(md, row) != NULL;
+    }
+    assert_int_equal(shown + strtol(more + strlen("| | … | "), NULL, 10), 1003);
+    free(md);
+    dbm_report_free(r);
+}
+
 static void statements_past_the_limit_point_to_the_json(void **state)
 {
     dbm_report *r = dbm_report_new("dry-run");
@@ -616,6 +672,7 @@ int main(void)
         cmocka_unit_test(history_is_one_line_and_a_collapsed_list_newest_first),
         cmocka_unit_test(a_long_history_keeps_the_summary_under_the_limit_and_the_change_first),
         cmocka_unit_test(a_change_past_the_limit_is_compact_then_points_to_the_json),
+        cmocka_unit_test(a_long_apply_keeps_the_failed_row_and_findings_and_cuts_applied_rows),
         cmocka_unit_test(statements_past_the_limit_point_to_the_json),
         cmocka_unit_test(summary_is_cut_at_the_limit_as_a_last_resort),
         cmocka_unit_test(summary_cut_never_splits_a_character),

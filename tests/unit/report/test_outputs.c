@@ -155,6 +155,64 @@ static void outputs_are_appended_to_the_file(void **state)
     dbm_report_free(r);
 }
 
+/* A fleet's target row with its own report, holding the migrations given "version:status". */
+static void add_target(dbm_report *r, const char *name, const char *const *migs, size_t n)
+{
+    dbm_target_result *t = dbm_report_add_target(r, name, NULL);
+    int applied = 0;
+
+    t->outcome = dbm_xstrdup("applied");
+    t->detail = dbm_report_new("apply");
+    dbm_report_set(&t->detail->format, "native");
+    for (size_t i = 0; i < n; i++) {
+        bool now = strchr(migs[i], 'A') != NULL;
+        char *v = dbm_xstrndup(migs[i], strcspn(migs[i], ":"));
+        dbm_report_add_migration(t->detail, v, "m", "m.sql",
+                                 now ? DBM_MIG_APPLIED : DBM_MIG_PENDING);
+        applied += now;
+        free(v);
+    }
+    t->applied_count = t->detail->applied_count = applied;
+}
+
+static void fleet_applied_versions_are_the_union_over_targets_in_version_order(void **state)
+{
+    dbm_report *r = dbm_report_new("apply");
+    const char *const a[] = {"9:A", "10:A"}, *const b[] = {"2:A", "9:A", "10:A", "11:P"};
+    const char *const c[] = {"10:P"};
+    char *out;
+
+    r->parallel = 4;
+    add_target(r, "a", a, 2);
+    add_target(r, "b", b, 4);
+    add_target(r, "c", c, 1);
+    assert_int_equal(dbm_report_fleet_close(r), 0);
+    out = outputs_of(r, NULL);
+    /* 10 after 9: versions compare as numbers; each version once however many applied it */
+    assert_non_null(strstr(out, "\napplied-count=5\n"));
+    assert_non_null(strstr(out, "\napplied-versions=2,9,10\n"));
+    assert_non_null(strstr(out, "\ntargets-count=3\n"));
+    free(out);
+    dbm_report_free(r);
+}
+
+static void an_empty_shard_writes_targets_count_zero(void **state)
+{
+    dbm_report *r = dbm_report_new("apply");
+    char *out;
+
+    r->parallel = 4;
+    r->shard.index = 3;
+    r->shard.count = 100;
+    assert_int_equal(dbm_report_fleet_close(r), 0);
+    out = outputs_of(r, NULL);
+    assert_non_null(strstr(out, "status=up-to-date\n"));
+    assert_non_null(strstr(out, "\napplied-versions=\n"));
+    assert_non_null(strstr(out, "\ntargets-count=0\n"));
+    free(out);
+    dbm_report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +221,8 @@ int main(void)
         cmocka_unit_test(applied_versions_list_only_rows_applied_in_full),
         cmocka_unit_test(multi_line_values_use_the_delimiter_form),
         cmocka_unit_test(outputs_are_appended_to_the_file),
+        cmocka_unit_test(fleet_applied_versions_are_the_union_over_targets_in_version_order),
+        cmocka_unit_test(an_empty_shard_writes_targets_count_zero),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
