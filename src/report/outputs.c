@@ -30,13 +30,14 @@ static void output_count(dbm_buf *b, const char *name, int n)
     output_line(b, name, text);
 }
 
-/* The versions applied in full by this run, comma-separated. Caller frees. */
-static char *applied_versions(const dbm_report *r)
+/* The versions of migrations this run left with status st (applied: in full), comma-separated.
+ * Caller frees. */
+static char *versions_with(const dbm_report *r, dbm_mig_status st)
 {
     dbm_buf versions = DBM_BUF_INIT;
 
     for (size_t i = 0; i < r->nmigs; i++)
-        if (r->migs[i].status == DBM_MIG_APPLIED && !r->migs[i].note) {
+        if (r->migs[i].status == st && (st != DBM_MIG_APPLIED || !r->migs[i].note)) {
             if (versions.len)
                 dbm_buf_putc(&versions, ',');
             dbm_buf_puts(&versions, r->migs[i].version);
@@ -57,12 +58,18 @@ static const char *deployed_sha(const dbm_report *r)
 char *report_outputs(const dbm_report *r, const char *report_path)
 {
     dbm_buf b = DBM_BUF_INIT;
-    char *versions = applied_versions(r);
+    char *versions = versions_with(r, DBM_MIG_APPLIED);
 
     output_line(&b, "status", r->status ? r->status : "failed");
     output_count(&b, "applied-count", r->applied_count);
     output_count(&b, "pending-count", r->pending_count);
     output_line(&b, "applied-versions", versions);
+    if (r->command && !strcmp(r->command, "rollback")) {
+        char *undone = versions_with(r, DBM_MIG_ROLLED_BACK);
+        output_count(&b, "rolled-back-count", r->rolled_back_count);
+        output_line(&b, "rolled-back-versions", undone);
+        free(undone);
+    }
     output_line(&b, "deployed-sha", deployed_sha(r));
     output_line(&b, "report-file", report_path ? report_path : "");
     if (r->ntargets)
