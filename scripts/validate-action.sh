@@ -36,9 +36,10 @@ ssh-private-key ssh-known-hosts sslmode sslrootcert report-file reports comment-
 allow-apply-on-pull-request fail-on log-format run-in ecs-cluster ecs-service ecs-task-definition
 ecs-container ecs-image ecs-subnets ecs-security-groups ecs-assign-public-ip lambda-function
 remote-timeout targets parallel shard fail-fast""".split()
-outputs = """status applied-count pending-count applied-versions deployed-sha report-file targets-count
-targets-failed targets-blocked targets-error targets-unreachable targets-locked targets-cancelled
-targets-skipped targets-applied targets-pending targets-up-to-date targets-no-schemas""".split()
+outputs = """status applied-count pending-count applied-versions rolled-back-count rolled-back-versions
+deployed-sha report-file targets-count targets-failed targets-blocked targets-error targets-unreachable
+targets-locked targets-cancelled targets-skipped targets-applied targets-rolled-back targets-pending
+targets-up-to-date targets-no-schemas""".split()
 
 a = yaml.safe_load(open("action.yml", encoding="utf-8"))
 errors = []

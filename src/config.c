@@ -365,6 +365,12 @@ static int read_timeouts(dbm_config *cfg, const parsed_args *pa)
     v = lookup(pa, "lock-retries");
     if ((error = dbm_parse_count(&cfg->lock_retries, "lock-retries", v ? v : "3")) < 0)
         return error;
+    /* Each retry waits lock-timeout and a backoff: past 100, a run would wait for hours. */
+    if (cfg->lock_retries > DBM_LOCK_RETRIES_MAX) {
+        dbm_error_set(DBM_ECONFIG, "lock-retries '%s' is out of range", v);
+        dbm_error_hint("give a number of retries from 0 to %d", DBM_LOCK_RETRIES_MAX);
+        return DBM_ECONFIG;
+    }
     if ((error = check_lease_ttl()) < 0)
         return error;
     v = lookup(pa, "out-of-order");
@@ -521,6 +527,7 @@ static int read_file(dbm_config *cfg, parsed_args *pa)
         path = found = dbm_config_file_default_path(given(pa, "migrations-dir"),
                                                     dbm_getenv("GITHUB_WORKSPACE"));
     error = dbm_config_file_read(&cfg->file, path, found != NULL);
+    cfg->config_path = dbm_xstrdup(path);
     free(found);
     pa->file = cfg->file;
     return error;
@@ -549,6 +556,11 @@ bad:
     return DBM_ECONFIG;
 }
 
+static const char *lookup_any(const void *pa, const char *name)
+{
+    return lookup(pa, name);
+}
+
 /* Fleets: targets, parallel, shard, fail-fast (DESIGN section 11). */
 static int read_fleet(dbm_config *cfg, const parsed_args *pa)
 {
@@ -568,12 +580,9 @@ static int read_fleet(dbm_config *cfg, const parsed_args *pa)
     if ((error = parse_bool(&flag, "fail-fast", lookup(pa, "fail-fast"))) < 0)
         return error;
     cfg->fail_fast = flag;
-    return read_shard(cfg, lookup(pa, "shard"));
-}
-
-static const char *lookup_any(const void *pa, const char *name)
-{
-    return lookup(pa, name);
+    if ((error = read_shard(cfg, lookup(pa, "shard"))) < 0)
+        return error;
+    return dbm_config_check_fleet(cfg, lookup_any, pa);
 }
 
 static int read_remote(dbm_config *cfg, const parsed_args *pa)
@@ -645,6 +654,7 @@ void dbm_config_free(dbm_config *cfg)
     free(cfg->sslrootcert);
     free(cfg->report_file);
     free(cfg->targets);
+    free(cfg->config_path);
     dbm_secret_free(cfg->github_token);
     free(cfg->gh.sha);
     free(cfg->gh.ref);

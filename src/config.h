@@ -14,6 +14,9 @@
 #ifndef DBM_CONFIG_H
 #define DBM_CONFIG_H
 
+/* The most retries lock-retries takes (each waits lock-timeout and a backoff). */
+#define DBM_LOCK_RETRIES_MAX 100
+
 #include "config_file.h"
 #include "migration/migration.h"
 
@@ -61,7 +64,7 @@ typedef struct {
     char *history_schema;
 
     long long lock_timeout_ms;
-    long lock_retries;
+    long lock_retries; /* 0..DBM_LOCK_RETRIES_MAX */
     long long statement_timeout_ms;
     long long wait_ms;
     long long run_lock_wait_ms;
@@ -125,6 +128,7 @@ typedef struct {
 
     dbm_github gh;
     dbm_config_file *file; /* db-migrate.yml as read: rules, targets, placeholders; NULL if none */
+    char *config_path;     /* where db-migrate.yml was looked for (read or not); NULL for --help */
 } dbm_config;
 
 /*

@@ -435,6 +435,31 @@ static int yaml_error(const yaml_parser_t *p, const char *path)
     return DBM_ECONFIG;
 }
 
+/*
+ * The settings are one document: a second one ("---" and more keys) would be
+ * read by nothing, its settings silently lost. An empty one after a trailing
+ * "---" holds nothing to lose.
+ */
+static int no_second_document(yaml_parser_t *parser, const char *path)
+{
+    yaml_document_t doc;
+    yaml_node_t *root;
+    int error = 0;
+
+    if (!yaml_parser_load(parser, &doc))
+        return yaml_error(parser, path);
+    root = yaml_document_get_root_node(&doc);
+    if (root && !is_null(root)) {
+        error = dbm_error_set(DBM_ECONFIG,
+                              "config file '%s' line %zu: a second YAML document; db-migrate.yml "
+                              "holds one",
+                              path, doc.start_mark.line + 1);
+        dbm_error_hint("merge its keys into the first document and remove the '---' line");
+    }
+    yaml_document_delete(&doc);
+    return error;
+}
+
 int dbm_config_file_parse(dbm_config_file **out, const char *path, const char *text, size_t len)
 {
     yaml_parser_t parser;
@@ -461,6 +486,8 @@ int dbm_config_file_parse(dbm_config_file **out, const char *path, const char *t
     if (root && !is_null(root))
         error = each_pair(&w, root, "the file", top_pair, NULL);
     yaml_document_delete(&doc);
+    if (error == 0)
+        error = no_second_document(&parser, path);
     yaml_parser_delete(&parser);
     if (error < 0)
         dbm_config_file_free(f);

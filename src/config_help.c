@@ -74,7 +74,11 @@ void dbm_config_options_usage(FILE *out)
         dbm_buf_free(&text);
         free(flag);
     }
-    fputs("\ndurations: 500ms, 5s, 10m, 1h. Exit status: 0 done, 1 failed or blocked, 2 usage,\n"
-          "3 cannot connect, 4 run lock not acquired.\n",
-          out);
+    fputs(
+        "\ndurations: 500ms, 5s, 10m, 1h. Exit status: 0 done, 1 failed or blocked, 2 usage,\n"
+        "3 cannot connect, 4 run lock not acquired.\n"
+        "targets, shard, parallel and fail-fast choose among the targets: of db-migrate.yml;\n"
+        "without any loaded they are an error (exit 2), not ignored. apply, rollback, repair and\n"
+        "baseline refuse pull_request events unless allow-apply-on-pull-request is true.\n",
+        out);
 }

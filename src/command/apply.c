@@ -386,17 +386,6 @@ static int apply_files(apply_state *st)
     return error;
 }
 
-/* A pull request's database is rarely disposable: apply runs on one only when allowed. */
-static int refuse_on_pull_request(const dbm_config *cfg)
-{
-    if (!dbm_run_on_pull_request(cfg) || cfg->allow_apply_on_pull_request)
-        return 0;
-    dbm_error_set(DBM_ECONFIG, "apply refuses to run on '%s' events", cfg->gh.event_name);
-    dbm_error_hint("use command: plan or dry-run on pull requests, or set "
-                   "allow-apply-on-pull-request: true if this database is disposable");
-    return DBM_ECONFIG;
-}
-
 /* Record the run's start in the history (info is kept for its outcome and commit). */
 static int start_apply(dbm_run_ctx *ctx, dbm_run_info *info, long long *run_id)
 {
@@ -458,8 +447,6 @@ int dbm_cmd_apply(dbm_run_ctx *ctx)
 
     memset(&st, 0, sizeof(st));
     st.ctx = ctx;
-    if ((error = refuse_on_pull_request(ctx->cfg)) < 0)
-        return error;
     if ((error = dbm_run_prepare(ctx, true)) < 0 ||
         /* Another tool migrated this database: running everything again would fail or worse. */
         (error = dbm_run_adopt_scan(ctx, DBM_SEV_ERROR)) < 0 ||

@@ -102,6 +102,12 @@ static int baseline(dbm_run_ctx *ctx)
         n++;
     }
     ctx->report->applied_count = n;
+    if (n)
+        dbm_log("baselined %d migration%s up to %s; nothing was run", n, n == 1 ? "" : "s",
+                cfg->target_version);
+    else
+        dbm_log("nothing to baseline: every migration up to %s is recorded already",
+                cfg->target_version);
     dbm_history_run_finish(ctx->pg, cfg->history_schema, run_id, n ? "applied" : "up-to-date");
     dbm_report_set(&ctx->report->status, n ? "applied" : "up-to-date");
     return 0;

@@ -142,6 +142,31 @@ void dbm_check_free(dbm_run_ctx *ctx)
 }
 
 /*
+ * A file without statements is recorded as applied (a placeholder some tools
+ * need), with a notice. But one still holding exactly what `new` wrote was
+ * never written: recording it would make the migration written into it later
+ * an edit of an applied one. That blocks.
+ */
+static void empty_file(dbm_run_ctx *ctx, size_t i)
+{
+    char *path = dbm_xasprintf("%s/%s", ctx->set->dir, ctx->set->items[i].path);
+    dbm_finding *f;
+
+    if (dbm_migration_is_new_template(path)) {
+        f = dbm_report_add_finding(ctx->report, DBM_SEV_ERROR, "unwritten-migration",
+                                   ctx->display[i], 1, 0,
+                                   "still the template 'db-migrate new' wrote: applying it "
+                                   "would record a migration that runs nothing");
+        dbm_report_set(&f->hint, "write the migration, or delete the file");
+    } else {
+        dbm_report_add_finding(ctx->report, DBM_SEV_NOTICE, "empty-migration", ctx->display[i], 1,
+                               0, "'%s' has no statements; it will be recorded as applied",
+                               ctx->display[i]);
+    }
+    free(path);
+}
+
+/*
  * Parse a file's up section; add blocking findings for syntax errors and for
  * statements that cannot run in a transaction in a file without the
  * directive. Formats whose tools decide on their own (Flyway, and
@@ -165,9 +190,7 @@ static void parse_one(dbm_run_ctx *ctx, size_t i)
         return;
     }
     if (ctx->parsed[i]->count == 0)
-        dbm_report_add_finding(ctx->report, DBM_SEV_NOTICE, "empty-migration", ctx->display[i], 1,
-                               0, "'%s' has no statements; it will be recorded as applied",
-                               ctx->display[i]);
+        empty_file(ctx, i);
     if (!ctx->parsed[i]->has_no_tx || m->no_transaction)
         return;
     /* Sqitch: psql runs a script without its own BEGIN statement by statement. */

@@ -30,6 +30,9 @@ typedef struct dbm_run_ctx dbm_run_ctx;
 /* reads JSON reports, not a database: any number of arguments (FILE...), never a fleet's
  * run nor a remote one */
 #define DBM_COMMAND_FILES 0x8
+/* changes the database or its history: refused on pull_request* events unless
+ * allow-apply-on-pull-request is true */
+#define DBM_COMMAND_WRITES 0x10
 
 typedef struct {
     const char *name;            /* the command word */
@@ -55,7 +58,9 @@ int dbm_command_find(const dbm_command_row **out, const char *word);
 
 /*
  * Check the command line for `cmd`: no argument after the word beyond what
- * the row takes ("unexpected argument 'x'"), then the row's own check.
+ * the row takes ("unexpected argument 'x'"), --exit-code only for status, a
+ * command that writes (DBM_COMMAND_WRITES) not on a pull_request* event
+ * unless allow-apply-on-pull-request, then the row's own check.
  * Returns 0 or DBM_ECONFIG.
  */
 int dbm_command_check_args(const dbm_command_row *cmd, const dbm_config *cfg);

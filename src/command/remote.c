@@ -279,14 +279,7 @@ int dbm_remote_run(dbm_run_ctx *ctx, const char *name)
     char *digest = NULL;
     int error;
 
-    /* Refused here as apply refuses it, before anything starts in AWS. */
-    if (!strcmp(name, "apply") && dbm_run_on_pull_request(ctx->cfg) &&
-        !ctx->cfg->allow_apply_on_pull_request) {
-        dbm_error_set(DBM_ECONFIG, "apply refuses to run on '%s' events", ctx->cfg->gh.event_name);
-        dbm_error_hint("use command: plan or dry-run on pull requests, or set "
-                       "allow-apply-on-pull-request: true if this database is disposable");
-        return DBM_ECONFIG;
-    }
+    /* A write on a pull request was refused before (dbm_command_check_args). */
     if ((error = check_here(ctx, writes)) < 0)
         return error;
     digest = dbm_xstrdup(ctx->report->migrations_digest);

@@ -211,9 +211,11 @@ static int rollback_one(dbm_run_ctx *ctx, const rollback_list *l, size_t i, long
     o.search_path = cfg->search_path;
     error = dbm_db_rollback_one(r, ctx->pg, m, l->down[i], &o);
     if (error == 0) {
-        r->note = dbm_xstrdup("rolled back");
+        /* Undone, not applied: its status says so, and it is pending again. */
+        r->status = DBM_MIG_ROLLED_BACK;
         dbm_log("rolled back %s", ctx->display[k]);
-        ctx->report->applied_count++;
+        ctx->report->rolled_back_count++;
+        ctx->report->pending_count++;
         return 0;
     }
     dbm_error_set(DBM_EFAILED, "unable to roll back '%s': %s", ctx->display[k],
@@ -256,6 +258,10 @@ int dbm_cmd_rollback(dbm_run_ctx *ctx)
     if ((error = dbm_run_load_files(ctx)) < 0 || (error = dbm_run_connect(ctx)) < 0 ||
         (error = dbm_run_lock(ctx)) < 0 || (error = dbm_run_read_history(ctx)) < 0)
         return error;
+    for (size_t i = 0; i < ctx->set->count; i++)
+        if (!ctx->set->items[i].repeatable &&
+            !dbm_history_find(ctx->history, ctx->set->items[i].version))
+            ctx->report->pending_count++;
     if ((error = prepare(ctx, &l)) == DBM_ENOTFOUND) {
         dbm_report_set(&ctx->report->status, "up-to-date");
         error = 0;
@@ -265,8 +271,8 @@ int dbm_cmd_rollback(dbm_run_ctx *ctx)
         goto done;
     for (size_t i = 0; i < l.count && error == 0; i++)
         error = rollback_one(ctx, &l, i, run_id);
-    dbm_history_run_finish(ctx->pg, schema, run_id, error ? "failed" : "applied");
-    dbm_report_set(&ctx->report->status, error ? "failed" : "applied");
+    dbm_history_run_finish(ctx->pg, schema, run_id, error ? "failed" : "rolled-back");
+    dbm_report_set(&ctx->report->status, error ? "failed" : "rolled-back");
 done:
     for (size_t i = 0; i < l.count; i++)
         dbm_stmt_list_free(l.down[i]);

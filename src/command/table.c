@@ -4,6 +4,7 @@
  */
 #include "command/command.h"
 #include "command/commands.h"
+#include "command/run.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/suggest.h"
@@ -17,19 +18,20 @@ const dbm_command_row dbm_commands[] = {
     {"plan", dbm_cmd_plan, false, "list pending, applied, edited and missing migrations",
      .flags = DBM_COMMAND_PR_COMMENT},
     {"apply", dbm_cmd_apply, true, "apply pending migrations in version order",
-     .flags = DBM_COMMAND_TERSE},
+     .flags = DBM_COMMAND_TERSE | DBM_COMMAND_WRITES},
     {"dry-run", dbm_cmd_dry_run, true, "run pending migrations in a transaction and roll back",
      .flags = DBM_COMMAND_PR_COMMENT},
     {"status", dbm_cmd_status, true, "the history joined with the files", .flags = 0},
     {"verify", dbm_cmd_verify, true, "check applied checksums against the files (exit 1 on drift)",
      .flags = 0},
     {"baseline", dbm_cmd_baseline, true, "record migrations up to --target-version as applied",
-     .check = dbm_cmd_baseline_check},
+     .check = dbm_cmd_baseline_check, .flags = DBM_COMMAND_WRITES},
     {"rollback", dbm_cmd_rollback, true,
-     "undo the last migration, or those newer than --target-version (0: all)", .flags = 0},
+     "undo the last migration, or those newer than --target-version (0: all)",
+     .flags = DBM_COMMAND_WRITES},
     {"repair", dbm_cmd_repair, true,
      "clear the failed record of --target-version, or record --accept-edit's edited file",
-     .check = dbm_cmd_repair_check},
+     .check = dbm_cmd_repair_check, .flags = DBM_COMMAND_WRITES},
     {"history", dbm_cmd_history, true, "the audited runs, newest first",
      .flags = DBM_COMMAND_NO_REPORT},
     {"report", dbm_cmd_report, false,
@@ -71,19 +73,66 @@ int dbm_command_find(const dbm_command_row **out, const char *word)
     return DBM_ECONFIG;
 }
 
+/*
+ * A pull request's database is rarely disposable, and the event runs code the
+ * pull request changed: what writes to the database or its history runs on
+ * one only when allow-apply-on-pull-request says so.
+ */
+static int refuse_on_pull_request(const dbm_command_row *cmd, const dbm_config *cfg)
+{
+    int error;
+
+    if (!(cmd->flags & DBM_COMMAND_WRITES) || !dbm_run_on_pull_request(cfg) ||
+        cfg->allow_apply_on_pull_request)
+        return 0;
+    error = dbm_error_set(DBM_ECONFIG, "%s refuses to run on '%s' events", cmd->name,
+                          cfg->gh.event_name);
+    if (strcmp(cmd->name, "apply") == 0)
+        dbm_error_hint("use command: plan or dry-run on pull requests, or set "
+                       "allow-apply-on-pull-request: true if this database is disposable");
+    else
+        dbm_error_hint("run %s from a push or workflow_dispatch workflow, or set "
+                       "allow-apply-on-pull-request: true if this database is disposable",
+                       cmd->name);
+    return error;
+}
+
+/* --exit-code turns status's pending migrations into exit 1; no other command reads it. */
+static int check_exit_code(const dbm_command_row *cmd, const dbm_config *cfg)
+{
+    int error;
+
+    if (!cfg->exit_code || strcmp(cmd->name, "status") == 0)
+        return 0;
+    error = dbm_error_set(DBM_ECONFIG, "--exit-code is an option of status, not of %s", cmd->name);
+    if (strcmp(cmd->name, "plan") == 0 || strcmp(cmd->name, "dry-run") == 0 ||
+        strcmp(cmd->name, "verify") == 0)
+        dbm_error_hint("%s exits 1 on its own when it finds a blocking problem (see --fail-on); "
+                       "drop --exit-code, or run 'db-migrate status --exit-code' to fail on "
+                       "pending migrations",
+                       cmd->name);
+    else
+        dbm_error_hint("drop --exit-code, or run 'db-migrate status --exit-code' to fail on "
+                       "pending migrations");
+    return error;
+}
+
 int dbm_command_check_args(const dbm_command_row *cmd, const dbm_config *cfg)
 {
     size_t allowed = (cmd->flags & DBM_COMMAND_FILES) ? cfg->nargs : cmd->arg ? 1 : 0;
     const char *extra = allowed < cfg->nargs ? cfg->args[allowed] : NULL;
+    int error;
 
     if (extra) {
-        int error = dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", extra);
+        error = dbm_error_set(DBM_ECONFIG, "unexpected argument '%s'", extra);
         /* the message hides its password; the hint says where it belongs */
         if (strstr(extra, "://") || strstr(extra, "dbname=") || strstr(extra, "host="))
             dbm_error_hint("a connection string goes in --database-url (or DATABASE_URL, "
                            "database-url in the Action)");
         return error;
     }
+    if ((error = check_exit_code(cmd, cfg)) < 0 || (error = refuse_on_pull_request(cmd, cfg)) < 0)
+        return error;
     return cmd->check ? cmd->check(cfg, cmd->name) : 0;
 }
 

@@ -23,6 +23,8 @@ const char *dbm_mig_status_name(dbm_mig_status status)
         return "edited";
     case DBM_MIG_MISSING:
         return "missing";
+    case DBM_MIG_ROLLED_BACK:
+        return "rolled-back";
     case DBM_MIG_PENDING:
     default:
         return "pending";

@@ -22,7 +22,8 @@ typedef enum {
     DBM_MIG_FAILED,
     DBM_MIG_SKIPPED,
     DBM_MIG_EDITED,
-    DBM_MIG_MISSING
+    DBM_MIG_MISSING,
+    DBM_MIG_ROLLED_BACK /* this run undid it (rollback): pending again */
 } dbm_mig_status;
 
 const char *dbm_mig_status_name(dbm_mig_status status);
@@ -139,7 +140,7 @@ typedef struct {
 
 typedef struct dbm_report {
     char *command;  /* "apply", "plan", ... */
-    char *status;   /* applied, up-to-date, pending, failed, blocked */
+    char *status;   /* applied, up-to-date, pending, failed, blocked, rolled-back */
     char *database; /* user@host:port/dbname, never a password; NULL offline */
     char *migrations_dir;
     char *migrations_digest; /* migration/digest.h's digest of the files read, or NULL */
@@ -155,6 +156,7 @@ typedef struct dbm_report {
     dbm_finding *findings;
     size_t nfindings, capfindings;
     int applied_count, pending_count;
+    int rolled_back_count; /* migrations this run undid (rollback); never counted as applied */
     /* Stopped before a deadline (the Lambda runtime's) with migrations left to apply: the
      * run is to be continued (the Lambda response's "continue"). */
     bool incomplete;

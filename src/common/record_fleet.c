@@ -73,10 +73,10 @@ static int by_rank(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* The fleet's status: its worst failure, else applied, pending or up-to-date. */
+/* The fleet's status: its worst failure, else applied, rolled-back, pending or up-to-date. */
 static const char *fleet_status(const dbm_report *r)
 {
-    bool applied = false, pending = false;
+    bool applied = false, pending = false, undone = false;
 
     for (size_t i = 0; i < r->ntargets; i++) {
         const char *o = r->targets[i].outcome;
@@ -86,8 +86,9 @@ static const char *fleet_status(const dbm_report *r)
             return "failed";
         applied |= !strcmp(o, "applied");
         pending |= !strcmp(o, "pending");
+        undone |= !strcmp(o, "rolled-back");
     }
-    return applied ? "applied" : pending ? "pending" : "up-to-date";
+    return applied ? "applied" : undone ? "rolled-back" : pending ? "pending" : "up-to-date";
 }
 
 /* The error code whose exit status a target had (error.h's dbm_error_exit_status, reversed). */
@@ -119,10 +120,12 @@ int dbm_report_fleet_close(dbm_report *r)
         qsort(r->targets, r->ntargets, sizeof(*r->targets), by_rank);
     r->applied_count = 0;
     r->pending_count = 0;
+    r->rolled_back_count = 0;
     for (size_t i = 0; i < r->ntargets; i++) {
         const dbm_target_result *t = &r->targets[i];
         r->applied_count += t->applied_count;
         r->pending_count += t->pending_count;
+        r->rolled_back_count += t->detail ? t->detail->rolled_back_count : 0;
         if (t->exit_code == 0)
             continue;
         dbm_buf_printf(&which, "%s%s (%s)", bad++ ? ", " : "", t->name, t->outcome);

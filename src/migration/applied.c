@@ -111,24 +111,30 @@ static const char **sorted_versions(size_t *n, const dbm_history *h, dbm_format 
     return v;
 }
 
-/* The hint of a target that is not recorded: the likely version, the nearest ones. */
+/*
+ * The hint of a target that is not recorded: the likely version, the nearest
+ * ones. rollback undoes what is newer than the target, so a version is only
+ * offered when it undoes no more than the target would: none older than an
+ * applied version below the target (a typo's "did you mean 1?" for 5 would
+ * undo 2 and 3 too).
+ */
 static void hint_nearest(const char *target, const char **v, size_t n, dbm_format format)
 {
     const char *likely = dbm_suggest(target, v, n);
     size_t len = strlen(target), below = 0;
+    bool numeric = len > 0 && strspn(target, "0123456789.") == len;
     dbm_buf b = DBM_BUF_INIT;
 
+    while (numeric && below < n && dbm_version_cmp(format, v[below], target) < 0)
+        below++;
+    if (likely && numeric && below > 0 && dbm_version_cmp(format, likely, v[below - 1]) < 0)
+        likely = NULL;
     if (likely)
         dbm_buf_printf(&b, "did you mean %s? ", likely);
-    if (len > 0 && strspn(target, "0123456789.") == len) {
-        while (below < n && dbm_version_cmp(format, v[below], target) < 0)
-            below++;
-        if (below == n)
-            dbm_buf_printf(&b, "it is newer than every applied version; the newest is %s",
-                           v[n - 1]);
-        else if (below == 0)
+    if (numeric) {
+        if (below == 0)
             dbm_buf_printf(&b, "it is older than every applied version; the oldest is %s", v[0]);
-        else
+        else if (below < n)
             dbm_buf_printf(&b, "the applied versions nearest to it are %s and %s", v[below - 1],
                            v[below]);
     } else {
@@ -139,6 +145,15 @@ static void hint_nearest(const char *target, const char **v, size_t n, dbm_forma
     dbm_buf_puts(&b, "; 0 rolls back every one");
     dbm_error_hint("%s", dbm_buf_cstr(&b));
     dbm_buf_free(&b);
+}
+
+/* Whether target is newer than every recorded version (v sorted, n > 0). */
+static bool newer_than_all(const char *target, const char **v, size_t n, dbm_format format)
+{
+    size_t len = strlen(target);
+
+    return len > 0 && strspn(target, "0123456789.") == len &&
+           dbm_version_cmp(format, v[n - 1], target) < 0;
 }
 
 int dbm_history_rollback_boundary(const char **out, const dbm_history *h, dbm_format format,
@@ -170,6 +185,16 @@ int dbm_history_rollback_boundary(const char **out, const dbm_history *h, dbm_fo
                               "nothing was rolled back",
                               target);
         dbm_error_hint("run 'db-migrate status' to see the history");
+        goto done;
+    }
+    if (newer_than_all(target, v, n, format)) {
+        /* Nothing is newer than it: any version offered here would undo more than asked. */
+        error = dbm_error_set(DBM_ECONFIG,
+                              "target-version %s is newer than every applied version (the newest "
+                              "is %s): there is nothing to roll back; nothing was rolled back",
+                              target, v[n - 1]);
+        dbm_error_hint("rollback undoes the migrations newer than --target-version; run "
+                       "'db-migrate status' to see which are applied");
         goto done;
     }
     error = dbm_error_set(DBM_ECONFIG,

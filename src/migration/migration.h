@@ -145,4 +145,10 @@ void dbm_checksum(char out[72], const char *text, size_t len);
  */
 int dbm_migration_new_file(char **out_path, const char *dir, const char *name, time_t now);
 
+/*
+ * Whether the file at `path` still holds exactly the template `new` writes:
+ * created, never written. False when it differs or cannot be read.
+ */
+bool dbm_migration_is_new_template(const char *path);
+
 #endif

@@ -110,6 +110,21 @@ static int free_version(char stamp[32], DIR *d, time_t now)
     return DBM_ECONFIG;
 }
 
+bool dbm_migration_is_new_template(const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    bool same;
+
+    if (dbm_read_file(&text, &len, path) < 0) {
+        dbm_error_clear();
+        return false;
+    }
+    same = len == sizeof(new_template) - 1 && memcmp(text, new_template, len) == 0;
+    free(text);
+    return same;
+}
+
 /* Create `path` (never overwriting) holding the template; on failure nothing is left behind. */
 static int write_template(const char *path)
 {

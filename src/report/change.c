@@ -87,8 +87,9 @@ report_tone report_headline_tone(const dbm_report *r, const report_risk *risk)
     if (risk->bytes >= 0 || report_lock_rank(risk->mode) == 8 ||
         report_count_level(r, DBM_SEV_ERROR) > 0)
         return REPORT_RISK;
-    /* Warnings are a matter for review; once applied they are history. */
-    if (r->pending_count > 0 ||
+    /* Warnings are a matter for review; once applied they are history. What a rollback
+     * undid is pending again, as it asked. */
+    if ((r->pending_count > 0 && strcmp(st, "rolled-back") != 0) ||
         (report_count_level(r, DBM_SEV_WARNING) > 0 && strcmp(st, "applied") != 0))
         return REPORT_NOTE;
     return REPORT_OK;
@@ -191,8 +192,9 @@ static void put_lead_head(dbm_buf *b, const dbm_report *r, const report_risk *ri
         dbm_buf_printf(b, "takes %s on ", risk->mode);
         put_name(b, risk->relation, md);
     } else if (!(!strcmp(st, "pending") && r->pending_count) &&
-               !(!strcmp(st, "applied") && r->applied_count)) {
-        /* "pending" and "applied" are said by the counts that follow. */
+               !(!strcmp(st, "applied") && r->applied_count) &&
+               !(!strcmp(st, "rolled-back") && r->rolled_back_count)) {
+        /* "pending", "applied" and "rolled-back" are said by the counts that follow. */
         dbm_buf_puts(b, st);
     }
 }
@@ -204,6 +206,8 @@ void report_put_lead(dbm_buf *out, const dbm_report *r, const report_risk *risk,
     dbm_buf lead = DBM_BUF_INIT, *b = &lead;
 
     put_lead_head(b, r, risk, md);
+    if (r->rolled_back_count)
+        put_count(b, (size_t)r->rolled_back_count, "rolled back", "rolled back");
     if (r->applied_count)
         put_count(b, (size_t)r->applied_count, "applied", "applied");
     if (r->pending_count)

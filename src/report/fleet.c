@@ -21,9 +21,9 @@
 #define ANNOTATIONS    10 /* annotations of each level before "and N more" */
 
 /* The outcomes a target can end with, in the order the counts are told. */
-static const char *const outcomes[] = {"failed",  "blocked",    "error",      "unreachable",
-                                       "locked",  "cancelled",  "skipped",    "applied",
-                                       "pending", "up-to-date", "no-schemas", NULL};
+static const char *const outcomes[] = {
+    "failed",  "blocked",     "error",   "unreachable", "locked",     "cancelled", "skipped",
+    "applied", "rolled-back", "pending", "up-to-date",  "no-schemas", NULL};
 
 static size_t count_outcome(const dbm_report *r, const char *outcome)
 {

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 static json_t *jstr(const char *s)
 {
@@ -143,6 +144,8 @@ char *dbm_report_json(const dbm_report *r)
         json_object_set_new(root, "migrations_digest", jstr(r->migrations_digest));
     json_object_set_new(root, "applied_count", json_integer(r->applied_count));
     json_object_set_new(root, "pending_count", json_integer(r->pending_count));
+    if (!strcmp(r->command ? r->command : "", "rollback"))
+        json_object_set_new(root, "rolled_back_count", json_integer(r->rolled_back_count));
     json_object_set_new(root, "duration_ms", json_real(r->duration_ms));
     json_object_set_new(root, "error", dbm_json_text(r->error));
     json_object_set_new(root, "exit_code", json_integer(r->exit_code));

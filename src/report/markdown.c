@@ -42,6 +42,8 @@ static const char *mig_icon(dbm_mig_status s)
         return "❓";
     case DBM_MIG_SKIPPED:
         return "⏭️";
+    case DBM_MIG_ROLLED_BACK:
+        return "↩️";
     default:
         return "🕓";
     }

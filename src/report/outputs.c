@@ -37,13 +37,14 @@ static bool applied_now(const dbm_mig_result *m)
     return m->status == DBM_MIG_APPLIED && !m->note;
 }
 
-/* The versions applied in full by this run, comma-separated. Caller frees. */
-static char *applied_versions(const dbm_report *r)
+/* The versions of migrations this run left with status st (applied: in full), comma-separated.
+ * Caller frees. */
+static char *versions_with(const dbm_report *r, dbm_mig_status st)
 {
     dbm_buf versions = DBM_BUF_INIT;
 
     for (size_t i = 0; i < r->nmigs; i++)
-        if (applied_now(&r->migs[i])) {
+        if (r->migs[i].status == st && (st != DBM_MIG_APPLIED || applied_now(&r->migs[i]))) {
             if (versions.len)
                 dbm_buf_putc(&versions, ',');
             dbm_buf_puts(&versions, r->migs[i].version);
@@ -106,12 +107,19 @@ static const char *deployed_sha(const dbm_report *r)
 char *report_outputs(const dbm_report *r, const char *report_path)
 {
     dbm_buf b = DBM_BUF_INIT;
-    char *versions = dbm_report_is_fleet(r) ? fleet_applied_versions(r) : applied_versions(r);
+    char *versions =
+        dbm_report_is_fleet(r) ? fleet_applied_versions(r) : versions_with(r, DBM_MIG_APPLIED);
 
     output_line(&b, "status", r->status ? r->status : "failed");
     output_count(&b, "applied-count", r->applied_count);
     output_count(&b, "pending-count", r->pending_count);
     output_line(&b, "applied-versions", versions);
+    if (r->command && !strcmp(r->command, "rollback")) {
+        char *undone = versions_with(r, DBM_MIG_ROLLED_BACK);
+        output_count(&b, "rolled-back-count", r->rolled_back_count);
+        output_line(&b, "rolled-back-versions", undone);
+        free(undone);
+    }
     output_line(&b, "deployed-sha", deployed_sha(r));
     output_line(&b, "report-file", report_path ? report_path : "");
     if (dbm_report_is_fleet(r))

@@ -176,8 +176,9 @@ static void read_statement(dbm_mig_result *m, const json_t *js)
 
 static dbm_mig_status status_of(const char *name)
 {
-    static const dbm_mig_status all[] = {DBM_MIG_PENDING, DBM_MIG_APPLIED, DBM_MIG_FAILED,
-                                         DBM_MIG_SKIPPED, DBM_MIG_EDITED,  DBM_MIG_MISSING};
+    static const dbm_mig_status all[] = {DBM_MIG_PENDING,    DBM_MIG_APPLIED, DBM_MIG_FAILED,
+                                         DBM_MIG_SKIPPED,    DBM_MIG_EDITED,  DBM_MIG_MISSING,
+                                         DBM_MIG_ROLLED_BACK};
     for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++)
         if (strcmp(dbm_mig_status_name(all[i]), name) == 0)
             return all[i];
@@ -311,6 +312,7 @@ static void read_report(dbm_report *r, const json_t *root)
     dbm_report_set(&r->error, str(root, "error"));
     r->applied_count = num_int(root, "applied_count");
     r->pending_count = num_int(root, "pending_count");
+    r->rolled_back_count = num_int(root, "rolled_back_count");
     r->duration_ms = num(root, "duration_ms");
     r->exit_code = num_int(root, "exit_code");
     read_git(r, json_object_get(root, "git"));

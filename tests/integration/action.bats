@@ -278,6 +278,13 @@ EOF
   [[ "$output" == *allow-apply-on-pull-request* ]]
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 2 ]
   [ -z "$(sql "SELECT 1 FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'name'")" ]
+  # command: rollback confirms itself in the Action: on a pull request the event guard refuses it.
+  run_action 2 command=rollback "database-url=$DATABASE_URL"
+  [[ "$output" == *"rollback refuses to run on 'pull_request' events"* ]]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 2 ]
+  # The fleet inputs without targets: in db-migrate.yml stop the step instead of being ignored.
+  run_action 2 command=status targets=canary "database-url=$DATABASE_URL"
+  [[ "$output" == *"targets needs targets: in db-migrate.yml"* ]]
 }
 
 @test "action failure: annotation, exit 1, outputs and summary; the rerun after the fix resumes" {

@@ -619,6 +619,68 @@ for i in range(40000): print("INSERT INTO big VALUES (%d, %s);" % (i, repr("x" *
   GITHUB_EVENT_NAME=pull_request run_dbm 0 apply --allow-apply-on-pull-request true
 }
 
+@test "rollback, repair and baseline refuse to run on pull_request events unless allowed" {
+  printf -- '-- migrate:up\nCREATE TABLE a (x int);\n-- migrate:down\nDROP TABLE a;\n' > migrations/001_a.sql
+  printf -- '-- migrate:up\nCREATE TABLE b (x int);\n-- migrate:down\nDROP TABLE b;\n' > migrations/002_b.sql
+  run_dbm 0 apply
+  # In the Action, command: rollback is the confirmation: only the event guard stands.
+  GITHUB_ACTIONS=true GITHUB_WORKSPACE=$WORK GITHUB_EVENT_NAME=pull_request INPUT_COMMAND=rollback run_dbm 2
+  [[ "$output" == *"rollback refuses to run on 'pull_request' events"* ]]
+  [[ "$output" == *"run rollback from a push or workflow_dispatch workflow, or set allow-apply-on-pull-request: true"* ]]
+  [ "$(sql "SELECT to_regclass('b') IS NOT NULL")" = t ]
+  GITHUB_EVENT_NAME=pull_request_target run_dbm 2 repair --target-version 002
+  [[ "$output" == *"repair refuses to run on 'pull_request_target' events"* ]]
+  GITHUB_EVENT_NAME=pull_request run_dbm 2 repair --accept-edit 002
+  GITHUB_EVENT_NAME=pull_request run_dbm 2 baseline --target-version 002
+  [[ "$output" == *"baseline refuses to run on 'pull_request' events"* ]]
+  [ "$(sql "SELECT count(*) FROM db_migrate.runs")" = 1 ]
+  # Reads still run; the opt-in lets the writes run on a disposable database.
+  GITHUB_EVENT_NAME=pull_request run_dbm 0 status
+  GITHUB_EVENT_NAME=pull_request run_dbm 0 rollback --yes --allow-apply-on-pull-request true
+  [ "$(sql "SELECT to_regclass('b') IS NULL")" = t ]
+}
+
+@test "rollback reports what it undid as rolled back, not applied" {
+  for v in 1 2 3; do
+    printf -- '-- migrate:up\nCREATE TABLE t%s (x int);\n-- migrate:down\nDROP TABLE t%s;\n' $v $v > migrations/00${v}_t$v.sql
+  done
+  run_dbm 0 apply
+  GITHUB_OUTPUT=$WORK/out GITHUB_STEP_SUMMARY=$WORK/summary run_dbm 0 rollback --yes --report-file r.json
+  [[ "$output" == *"rolled-back  003"* ]]
+  [[ "$output" != *"applied  003"* ]]
+  grep -qx 'status=rolled-back' out
+  grep -qx 'applied-count=0' out
+  grep -qx 'applied-versions=' out
+  grep -qx 'rolled-back-count=1' out
+  grep -qx 'rolled-back-versions=003' out
+  # It is pending again, as status says.
+  grep -qx 'pending-count=1' out
+  grep -qx '### ✅ db-migrate rollback: 1 rolled back · 1 pending' summary
+  grep -q '| ↩️ | `003` | t3 | rolled-back |' summary
+  ! grep -q '1 applied' summary
+  [ "$(jq -r '.status, .applied_count, .rolled_back_count, (.migrations[] | select(.version == "003") | .status)' r.json | paste -sd' ')" = "rolled-back 0 1 rolled-back" ]
+  [ "$(sql "SELECT outcome FROM db_migrate.runs ORDER BY id DESC LIMIT 1")" = rolled-back ]
+  run_dbm 0 status
+  [[ "$output" == *"pending  003"* ]]
+  GITHUB_OUTPUT=$WORK/out2 run_dbm 0 rollback --target-version 1 --yes
+  grep -qx 'rolled-back-versions=002' out2
+  grep -qx 'pending-count=2' out2
+  # A target newer than every applied version undoes nothing, and offers no older one.
+  run_dbm 2 rollback --target-version 5 --yes
+  [ "${lines[0]}" = "error: target-version 5 is newer than every applied version (the newest is 001): there is nothing to roll back; nothing was rolled back" ]
+  [[ "$output" != *"did you mean"* ]]
+  [ "$(sql "SELECT string_agg(version, ',') FROM db_migrate.migrations")" = 001 ]
+}
+
+@test "baseline says what it recorded, and that there was nothing to record" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  printf 'CREATE TABLE b (x int);\n' > migrations/002_b.sql
+  run_dbm 0 baseline --target-version 2
+  [[ "$output" == *"baselined 2 migrations up to 2; nothing was run"* ]]
+  run_dbm 0 baseline --target-version 2
+  [[ "$output" == *"nothing to baseline: every migration up to 2 is recorded already"* ]]
+}
+
 @test "baseline records without running, repair clears a failed record, rollback runs down sections newest first" {
   write migrations/001_a.sql <<'SQL'
 -- migrate:up
@@ -667,6 +729,26 @@ SQL
   grep -q -- '-- migrate:up' "migrations/$f"
   grep -q -- '-- migrate:down' "migrations/$f"
   run_dbm 2 new "!!!"
+}
+
+@test "a file still holding new's template blocks apply; an empty file written by hand does not" {
+  run_dbm 0 new add_projects_table
+  f=$(ls migrations)
+  run_dbm 1 plan
+  [[ "$output" == *"unwritten-migration  migrations/$f:1: still the template 'db-migrate new' wrote: applying it would record a migration that runs nothing"* ]]
+  [[ "$output" == *"hint: write the migration, or delete the file"* ]]
+  run_dbm 1 apply
+  [[ "$output" == *"unwritten-migration  migrations/$f:1: still the template"* ]]
+  [[ "$output" == *"hint: write the migration, or delete the file"* ]]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 0 ]
+  # Written, it applies; an empty file that is not the template keeps its notice.
+  printf -- '-- migrate:up\nCREATE TABLE projects (id int);\n-- migrate:down\nDROP TABLE projects;\n' > "migrations/$f"
+  : > migrations/99990101000000_placeholder.sql
+  run_dbm 0 plan
+  [[ "$output" == *"empty-migration  migrations/99990101000000_placeholder.sql:1"* ]]
+  [[ "$output" != *"unwritten-migration"* ]]
+  run_dbm 0 apply
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 2 ]
 }
 
 @test "status and plan list applied and pending migrations" {

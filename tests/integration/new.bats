@@ -31,5 +31,8 @@ setup() {
   wait
   [ "$(ls migrations | wc -l)" = 7 ]
   [ "$(ls migrations | cut -c1-14 | sort -u | wc -l)" = 7 ]
-  run_dbm 0 plan --offline
+  # The set loads (no two versions alike); its only errors are the templates, not yet written.
+  run_dbm 1 plan --offline
+  [[ "$output" == *"blocked by 7 errors · 7 pending"* ]]
+  [ "$(echo "$output" | grep -c '^  unwritten-migration ')" = 7 ]
 }

@@ -32,7 +32,7 @@ golang_set() {
     "rolled back migrations/003_t3.up.sql rolled back migrations/002_t2.up.sql " ]
   [ "$(versions)" = "001" ]
   [ "$(sql "SELECT to_regclass('t1') IS NOT NULL AND to_regclass('t2') IS NULL AND to_regclass('t3') IS NULL")" = t ]
-  [ "$(sql "SELECT command, outcome FROM db_migrate.runs ORDER BY id DESC LIMIT 1")" = "rollback|applied" ]
+  [ "$(sql "SELECT command, outcome FROM db_migrate.runs ORDER BY id DESC LIMIT 1")" = "rollback|rolled-back" ]
   # The rolled-back migrations are pending again and apply as before.
   run_dbm 0 apply
   [ "$(versions)" = "001,002,003" ]
@@ -131,10 +131,11 @@ untouched() {
 @test "a fat-fingered target is exit 2 naming the nearest applied versions, and every table and row stays" {
   native_set
   run_dbm 0 apply
-  # A typo of 20251204212540 (2026 for 2025): newer than every applied version.
+  # A typo of 20251204212540 (2026 for 2025): newer than every applied version, so it undoes
+  # nothing, and no version is offered (the one it looks like would undo more).
   run_dbm 2 rollback --target-version 20261204212540 --yes
-  [ "${lines[0]}" = "error: target-version 20261204212540 is not an applied version; nothing was rolled back" ]
-  [ "${lines[1]}" = "hint: did you mean 20251204212540? it is newer than every applied version; the newest is 20251205093000; 0 rolls back every one" ]
+  [ "${lines[0]}" = "error: target-version 20261204212540 is newer than every applied version (the newest is 20251205093000): there is nothing to roll back; nothing was rolled back" ]
+  [ "${lines[1]}" = "hint: rollback undoes the migrations newer than --target-version; run 'db-migrate status' to see which are applied" ]
   untouched
   run_dbm 2 rollback --target-version 20251204999999 --yes
   [[ "$output" == *"the applied versions nearest to it are 20251204212540 and 20251205093000"* ]]

@@ -232,6 +232,8 @@ static void bad_values_are_config_errors_naming_the_option(void **state)
         {"--wait", "-1s", "wait"},
         {"--run-lock-wait", "10", "run-lock-wait"},
         {"--lock-retries", "-1", "lock-retries"},
+        {"--lock-retries", "99999999999", "lock-retries '99999999999' is out of range"},
+        {"--lock-retries", "101", "lock-retries"},
         {"--out-of-order", "sometimes", "out-of-order"},
         {"--fail-on", "notice", "fail-on"},
         {"--format", "liquibase", "liquibase"},

@@ -235,6 +235,15 @@ static void bad_yaml_names_its_line(void **state)
     assert_non_null(strstr(dbm_error_message(), "line 2: not valid YAML"));
     assert_int_equal(parse(&f, "- a\n- b\n"), DBM_ECONFIG);
     assert_non_null(strstr(dbm_error_message(), "line 1: the file must be a mapping"));
+    /* A second document would be read by nothing: its line is named. */
+    assert_int_equal(parse(&f, "format: goose\n---\nlock-timeout: 5s\n"), DBM_ECONFIG);
+    assert_null(f);
+    assert_string_equal(dbm_error_message(), "config file 'db-migrate.yml' line 2: a second YAML "
+                                             "document; db-migrate.yml holds one");
+    /* "---" before the one document, or after it with nothing, is one document. */
+    assert_int_equal(parse(&f, "---\nformat: goose\n---\n"), 0);
+    dbm_config_file_free(f);
+    f = NULL;
 }
 
 static void an_empty_file_or_none_sets_nothing(void **state)

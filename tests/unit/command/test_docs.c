@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* What --generate writes for `what`. Caller frees. */
 static char *generated(const char *what)
@@ -111,6 +112,14 @@ static void every_option_and_value_is_in_the_completions_and_the_man_page(void *
 /* The completions offer values the parser takes: each fixed value loads, a made-up one not. */
 static void every_listed_value_is_accepted_by_the_parser(void **state)
 {
+    /* A config file with a target, so that the fleet's options (fail-fast) have one. */
+    char path[] = "/tmp/dbm-docs-XXXXXX";
+    int fd = mkstemp(path);
+    static const char text[] = "targets:\n  - name: a\n    database-url: postgresql:///a\n";
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+    close(fd);
     for (const dbm_option *o = dbm_options; o->name; o++) {
         if (!o->values || !(o->flags & DBM_OPTION_INPUT))
             continue;
@@ -123,7 +132,7 @@ static void every_listed_value_is_accepted_by_the_parser(void **state)
             char *argv[] = {(char *)"db-migrate",
                             flag,
                             (char *)"--config",
-                            (char *)"/dev/null",
+                            path,
                             (char *)"--ecs-task-definition=migrate",
                             (char *)"--ecs-subnets=subnet-1",
                             (char *)"--lambda-function=migrate",
@@ -136,6 +145,7 @@ static void every_listed_value_is_accepted_by_the_parser(void **state)
         }
         assert_int_equal(dbm_option_check_value(o->name, "no-such-value"), DBM_ECONFIG);
     }
+    unlink(path);
 }
 
 static void generate_names_what_it_takes(void **state)

@@ -186,6 +186,56 @@ static void arguments_are_checked_per_command(void **state)
                      0);
 }
 
+static void what_writes_is_refused_on_pull_requests_unless_allowed(void **state)
+{
+    static const struct {
+        const char *command, *arg, *value;
+        bool writes;
+    } rows[] = {
+        {"apply", NULL, NULL, true},
+        {"rollback", NULL, NULL, true},
+        {"repair", "--target-version", "1", true},
+        {"repair", "--accept-edit", "1", true},
+        {"baseline", "--target-version", "1", true},
+        {"plan", NULL, NULL, false},
+        {"dry-run", NULL, NULL, false},
+        {"status", NULL, NULL, false},
+        {"verify", NULL, NULL, false},
+        {"history", NULL, NULL, false},
+    };
+
+    for (const char *const *ev = (const char *const[]){"pull_request", "pull_request_target", NULL};
+         *ev; ev++) {
+        setenv("GITHUB_EVENT_NAME", *ev, 1);
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            char *want = dbm_xasprintf("%s refuses to run on '%s' events", rows[i].command, *ev);
+            assert_int_equal(
+                check_line(config_of(rows[i].command, rows[i].arg, rows[i].value, NULL)),
+                rows[i].writes ? DBM_ECONFIG : 0);
+            if (rows[i].writes) {
+                assert_string_equal(dbm_error_message(), want);
+                assert_non_null(strstr(dbm_error_hint_text(), "allow-apply-on-pull-request"));
+            }
+            assert_int_equal(check_line(config_of(rows[i].command, "--allow-apply-on-pull-request",
+                                                  "true", rows[i].arg, rows[i].value, NULL)),
+                             0);
+            free(want);
+        }
+    }
+    setenv("GITHUB_EVENT_NAME", "push", 1);
+    assert_int_equal(check_line(config_of("rollback", NULL)), 0);
+    unsetenv("GITHUB_EVENT_NAME");
+}
+
+static void exit_code_is_for_status_alone(void **state)
+{
+    assert_int_equal(check_line(config_of("status", "--exit-code", NULL)), 0);
+    assert_int_equal(check_line(config_of("plan", "--exit-code", NULL)), DBM_ECONFIG);
+    assert_string_equal(dbm_error_message(), "--exit-code is an option of status, not of plan");
+    assert_non_null(strstr(dbm_error_hint_text(), "plan exits 1 on its own"));
+    assert_int_equal(check_line(config_of("apply", "--exit-code", NULL)), DBM_ECONFIG);
+}
+
 static void only_plan_new_and_report_run_without_a_database(void **state)
 {
     for (size_t i = 0; i < dbm_ncommands; i++) {
@@ -205,6 +255,8 @@ int main(void)
         cmocka_unit_test(help_lists_the_commands_then_the_options),
         cmocka_unit_test(unknown_command_hint_lists_every_command),
         cmocka_unit_test(arguments_are_checked_per_command),
+        cmocka_unit_test(what_writes_is_refused_on_pull_requests_unless_allowed),
+        cmocka_unit_test(exit_code_is_for_status_alone),
         cmocka_unit_test(only_plan_new_and_report_run_without_a_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,9 +56,13 @@ static void rollback_boundary_names_the_nearest_versions_of_a_bad_target(void **
     static const struct {
         const char *target, *message, *hint;
     } cases[] = {
-        {"20261204212540", "target-version 20261204212540 is not an applied version",
-         "did you mean 20251204212540? it is newer than every applied version; the newest is "
-         "20251206000000; 0 rolls back every one"},
+        /* A typo of the oldest, but newer than every one: no version undoes less than it,
+         * so none is offered (the oldest would undo two more). */
+        {"20261204212540",
+         "target-version 20261204212540 is newer than every applied version (the newest is "
+         "20251206000000): there is nothing to roll back",
+         "rollback undoes the migrations newer than --target-version; run 'db-migrate status' to "
+         "see which are applied"},
         {"20251204999999", "target-version 20251204999999 is not an applied version",
          "the applied versions nearest to it are 20251204212540 and 20251205093000; 0 rolls back "
          "every one"},
@@ -80,6 +84,22 @@ static void rollback_boundary_names_the_nearest_versions_of_a_bad_target(void **
         assert_non_null(strstr(dbm_error_message(), cases[i].message));
         assert_string_equal(dbm_error_hint_text(), cases[i].hint);
     }
+}
+
+static void rollback_boundary_never_offers_a_version_that_undoes_more(void **state)
+{
+    static const char *const v[] = {"1", "2", "3"};
+    dbm_history_row rows[3];
+    dbm_history h = make_history(rows, v, 3);
+    const char *b = "unchanged";
+
+    /* 5 undoes nothing; "did you mean 1?" would undo 2 and 3. */
+    assert_int_equal(dbm_history_rollback_boundary(&b, &h, DBM_FORMAT_NATIVE, "5"), DBM_ECONFIG);
+    assert_null(b);
+    assert_string_equal(dbm_error_message(),
+                        "target-version 5 is newer than every applied version (the newest is 3): "
+                        "there is nothing to roll back; nothing was rolled back");
+    assert_null(strstr(dbm_error_hint_text(), "did you mean"));
 }
 
 static void rollback_boundary_compares_in_the_format_order(void **state)
@@ -112,6 +132,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rollback_boundary_without_target_undoes_the_newest_alone),
         cmocka_unit_test(rollback_boundary_names_the_nearest_versions_of_a_bad_target),
+        cmocka_unit_test(rollback_boundary_never_offers_a_version_that_undoes_more),
         cmocka_unit_test(rollback_boundary_compares_in_the_format_order),
         cmocka_unit_test(was_rolled_back_reads_the_audit),
     };
