@@ -140,11 +140,10 @@ char *report_fleet_terminal(const dbm_report *r)
             free(name);
             free(err);
         }
-    report_drift *d = report_drift_compute(r);
+    const report_drift *d = report_fleet_drift(r);
     if (d) {
         dbm_buf_puts(&b, "\n");
         report_drift_terminal(&b, d);
-        report_drift_free(d);
     }
     return dbm_buf_detach(&b);
 }
@@ -265,7 +264,7 @@ char *report_fleet_markdown(const dbm_report *r, size_t limit)
 {
     static const char cut[] = "\n\n… summary cut; the JSON report has everything.\n";
     dbm_buf b = DBM_BUF_INIT, head = DBM_BUF_INIT;
-    report_drift *d = report_drift_compute(r);
+    const report_drift *d = report_fleet_drift(r);
 
     headline(&head, r);
     dbm_buf_puts(&b, "## db-migrate: ");
@@ -275,7 +274,6 @@ char *report_fleet_markdown(const dbm_report *r, size_t limit)
     md_problems(&b, r);
     if (d)
         report_drift_markdown(&b, d, limit / 4);
-    report_drift_free(d);
     md_table(&b, r, limit);
     md_details(&b, r, limit);
     if (b.len > limit) {
@@ -315,10 +313,9 @@ json_t *report_fleet_json(const dbm_report *r)
         json_array_append_new(targets, o);
         free(detail);
     }
-    report_drift *d = report_drift_compute(r);
+    const report_drift *d = report_fleet_drift(r);
     if (d)
         json_object_set_new(fleet, "drift", report_drift_json(d));
-    report_drift_free(d);
     json_object_set_new(fleet, "parallel", json_integer(r->parallel));
     json_object_set_new(fleet, "counts", counts);
     json_object_set_new(fleet, "targets", targets);
@@ -352,7 +349,7 @@ static void more(size_t n, const char *level, const char *what)
 
 void report_fleet_annotations(const dbm_report *r)
 {
-    report_drift *d = report_drift_compute(r);
+    const report_drift *d = report_fleet_drift(r);
     size_t bad = 0, drifted = 0;
 
     for (size_t i = 0; i < r->ntargets; i++) {
@@ -381,5 +378,4 @@ void report_fleet_annotations(const dbm_report *r)
     }
     if (drifted > ANNOTATIONS)
         more(drifted - ANNOTATIONS, "warning", "drifted from the others (see the summary)");
-    report_drift_free(d);
 }
