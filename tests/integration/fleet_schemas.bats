@@ -366,3 +366,20 @@ EOF
   # schemas by the scan, and the history lives where it did
   [ "$(tables_of tenant_b)" = "migrations,runs,schema_migrations" ]
 }
+
+@test "as root in a checkout owned by another uid, parallel 8 tenants all run their git checks" {
+  [ "$(id -u)" -eq 0 ] || skip "the Action's container case: root on the runner's checkout"
+  export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+  export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+  tenants $(seq -f 'tenant_%02g' 1 24)
+  schemas_target app "$TENANTS"
+  git init -q -b main . && git add -A && git commit -q -m migrations
+  head=$(git rev-parse HEAD)
+  chown -R 1234:1234 "$WORK"
+  for round in 1 2 3; do
+    run_dbm 0 plan --parallel 8 --report-file "$BATS_TEST_TMPDIR/r.json"
+    # every tenant read the repository: its head, and no ownership error or skipped check
+    [ "$(jq -r '[.targets[] | select(.outcome == "pending" and .report.git.head == "'"$head"'")] | length' "$BATS_TEST_TMPDIR/r.json")" = 24 ]
+    [ "$(jq -r '[.targets[].report.findings[]? | select(.rule == "not-a-git-repo")] | length' "$BATS_TEST_TMPDIR/r.json")" = 0 ]
+  done
+}
