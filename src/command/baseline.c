@@ -53,7 +53,7 @@ static int adopt(dbm_run_ctx *ctx)
         (error = adopt_needs_empty_history(ctx)) < 0)
         return error;
     if ((error = dbm_adopt_plan_build(&plan, ctx->report, ctx->pg, ctx->set, ctx->display, tool,
-                                      cfg->target_version)) < 0)
+                                      cfg->target_version, cfg->search_path)) < 0)
         goto done;
     if (plan->nblocked) {
         error = dbm_run_blocked(ctx->report);

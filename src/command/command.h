@@ -40,6 +40,8 @@ typedef struct {
     bool needs_db;               /* cannot run without a database: --offline is refused */
     const char *help;            /* its line in --help */
     const char *arg;             /* the argument it takes, as --help names it; NULL: none */
+    const char *files; /* a glob of the files its arguments name, which the shell completions
+                          offer (with directories); NULL: none */
     /* Checks of the configuration before anything runs (DBM_ECONFIG naming what is
      * missing), called with the row's name; NULL: none. */
     int (*check)(const dbm_config *cfg, const char *name);

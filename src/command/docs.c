@@ -124,10 +124,30 @@ static const char bash_tail[] =
     "        COMPREPLY=($(compgen -W \"$commands\" -- \"$cur\"))\n"
     "    else\n"
     "        COMPREPLY=()\n"
-    "    fi\n"
-    "    return 0\n"
-    "}\n"
-    "complete -F _db_migrate db-migrate\n";
+    "        # the command's arguments: the files it reads, and directories to reach them\n"
+    "        case $cmd in\n";
+
+static const char bash_end[] = "        esac\n"
+                               "    fi\n"
+                               "    return 0\n"
+                               "}\n"
+                               "complete -F _db_migrate db-migrate\n";
+
+/* A case per command whose arguments are files: those its glob matches, and directories. */
+static void bash_argument_cases(FILE *out)
+{
+    for (size_t i = 0; i < dbm_ncommands; i++) {
+        const dbm_command_row *c = &dbm_commands[i];
+        if (!c->files)
+            continue;
+        fprintf(out,
+                "        %s)\n"
+                "            compopt -o filenames 2>/dev/null\n"
+                "            mapfile -t COMPREPLY < <({ compgen -d -- \"$cur\"\n"
+                "                compgen -f -X '!%s' -- \"$cur\"; } | sort -u) ;;\n",
+                c->name, c->files);
+    }
+}
 
 static void generate_bash(FILE *out)
 {
@@ -136,6 +156,8 @@ static void generate_bash(FILE *out)
     fputs(bash_find_value, out);
     bash_value_cases(out);
     fputs(bash_tail, out);
+    bash_argument_cases(out);
+    fputs(bash_end, out);
 }
 
 /* ---- zsh ------------------------------------------------------------------------------- */
@@ -197,13 +219,24 @@ static void generate_zsh(FILE *out)
         zsh_text(out, dbm_commands[i].help);
         fputs("'\n", out);
     }
-    fputs("  )\n  _arguments -S \\\n", out);
+    fputs("  )\n  local curcontext=$curcontext state line\n  _arguments -S \\\n", out);
     for (const dbm_option *o = dbm_options; o->name; o++)
         if (shown_flag(o))
             zsh_option(out, o);
     fputs("    '1:command:->command' \\\n"
-          "    '*:argument: '\n"
-          "  [[ $state == command ]] && _describe -t commands 'db-migrate command' commands\n"
+          "    '*:argument:->argument'\n"
+          "  case $state in\n"
+          "  command) _describe -t commands 'db-migrate command' commands ;;\n"
+          "  argument)\n"
+          "    # the command's arguments: the files it reads\n"
+          "    case $line[1] in\n",
+          out);
+    for (size_t i = 0; i < dbm_ncommands; i++)
+        if (dbm_commands[i].files)
+            fprintf(out, "    %s) _files -g '%s' ;;\n", dbm_commands[i].name,
+                    dbm_commands[i].files);
+    fputs("    esac ;;\n"
+          "  esac\n"
           "}\n"
           "\n"
           "if [[ $funcstack[1] == _db-migrate ]]; then\n"

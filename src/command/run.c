@@ -344,7 +344,8 @@ int dbm_run_adopt_scan(dbm_run_ctx *ctx, dbm_severity severity)
 
     if (ctx->history->count > 0)
         return 0;
-    found = dbm_adopt_scan(ctx->report, ctx->pg, ctx->set, severity);
+    /* A tenant's (a schemas: target's) other tool kept its table in the tenant's schema. */
+    found = dbm_adopt_scan(ctx->report, ctx->pg, ctx->set, severity, ctx->cfg->search_path);
     return found < 0 ? found : 0;
 }
 

@@ -36,7 +36,8 @@ const dbm_command_row dbm_commands[] = {
      .flags = DBM_COMMAND_NO_REPORT},
     {"report", dbm_cmd_report, false,
      "merge JSON reports (fleet shards, matrix jobs) into one summary, outputs and report",
-     .arg = "FILE...", .check = dbm_cmd_report_check, .flags = DBM_COMMAND_FILES},
+     .arg = "FILE...", .files = "*.json", .check = dbm_cmd_report_check,
+     .flags = DBM_COMMAND_FILES},
     {"new", dbm_cmd_new, false, "create <migrations-dir>/<UTC timestamp>_NAME.sql", .arg = "NAME",
      .check = dbm_cmd_new_check, .flags = DBM_COMMAND_NO_REPORT},
 };

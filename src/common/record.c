@@ -149,13 +149,23 @@ void dbm_report_free(dbm_report *r)
         dbm_report_free(r->targets[i].detail);
     }
     free(r->targets);
+    dbm_report_drop_drift(r);
     free(r);
+}
+
+void dbm_report_drop_drift(dbm_report *r)
+{
+    if (r->drift_free)
+        r->drift_free(r->drift);
+    r->drift = NULL;
+    r->drift_free = NULL;
 }
 
 dbm_target_result *dbm_report_add_target(dbm_report *r, const char *name, const char *group)
 {
     dbm_target_result *t;
 
+    dbm_report_drop_drift(r); /* it points into the rows, which may move */
     dbm_array_grow((void **)&r->targets, &r->captargets, r->ntargets + 1, sizeof(*r->targets));
     t = &r->targets[r->ntargets++];
     memset(t, 0, sizeof(*t));

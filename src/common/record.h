@@ -177,6 +177,12 @@ typedef struct dbm_report {
     /* A fleet's run: the targets its selection took before a shard took its share (the most
      * any of the merged reports tells); 0 when not known. */
     size_t targets_selected;
+    /* The drift between the targets, as report/ computes it from the rows above: built by
+     * the first rendering that needs it and kept for the others (drift_free set once it is
+     * built, drift then possibly NULL). dbm_report_fleet_close and dbm_report_add_target
+     * drop it; dbm_report_free frees it with drift_free. */
+    void *drift;
+    void (*drift_free)(void *drift);
 } dbm_report;
 
 dbm_report *dbm_report_new(const char *command);
@@ -184,6 +190,9 @@ void dbm_report_free(dbm_report *r); /* accepts NULL */
 
 /* Append a target's row (name and group copied); valid until the next add. */
 dbm_target_result *dbm_report_add_target(dbm_report *r, const char *name, const char *group);
+
+/* Free and forget r's kept drift (r->drift): the rows it was read from are changing. */
+void dbm_report_drop_drift(dbm_report *r);
 
 /*
  * A fleet's record, shared by a fleet's run (command/fleet.c) and the merge of
@@ -208,9 +217,10 @@ const char *dbm_target_outcome(int exit_status, const char *status);
  * Close a fleet's record once its rows are added: put them in order (the
  * worst rank first, then by stage, position and name), sum their applied
  * and pending counts into r's, and set r->status (the worst failure, else
- * applied, pending or up-to-date). Returns DBM_OK, or the code of the worst
- * target's exit status with the message "N of M targets did not succeed:
- * NAME (OUTCOME), ..." recorded (common/error.h).
+ * applied, pending or up-to-date); a drift kept from before is dropped.
+ * Returns DBM_OK, or the code of the worst target's exit status with the
+ * message "N of M targets did not succeed: NAME (OUTCOME), ..." recorded
+ * (common/error.h).
  */
 int dbm_report_fleet_close(dbm_report *r);
 

@@ -116,6 +116,7 @@ int dbm_report_fleet_close(dbm_report *r)
     size_t bad = 0;
     dbm_buf which = DBM_BUF_INIT;
 
+    dbm_report_drop_drift(r); /* the rows move: a drift kept from before points into them */
     if (r->ntargets > 1)
         qsort(r->targets, r->ntargets, sizeof(*r->targets), by_rank);
     r->applied_count = 0;

@@ -35,7 +35,8 @@ typedef struct dbm_git dbm_git;
  * working tree or git directory) belongs to another uid -- the GitHub Actions
  * container case, a workspace checked out by the runner's user -- libgit2's
  * owner validation is turned off for this open only and restored after.
- * Otherwise it stays on.
+ * Otherwise it stays on. Threads may open at once (a fleet's workers do):
+ * the opens take turns, so none sees the setting another one chose.
  *
  * Returns 0; DBM_ENOTFOUND when `path` is in no repository (message recorded);
  * DBM_EGENERIC when the repository cannot be opened. Free with dbm_git_free.

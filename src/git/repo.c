@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,16 @@ static char *workdir_of(git_repository *repo)
     return out;
 }
 
+/*
+ * libgit2's owner validation is one setting for the whole process, read by
+ * every open. A fleet's workers open the repository at once (parallel: N):
+ * without this lock one would restore validation while another opens with it
+ * meant off (an ownership error), or save the other's "off" and restore that
+ * (validation off for good). The lock covers the save, the open and the
+ * restore, and every open, so none reads a setting meant for another.
+ */
+static pthread_mutex_t owner_validation_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Open the repository at `gitdir` (found by discovery), owner validation as dbm_git_open says. */
 static int repo_open(dbm_git **out, const char *gitdir)
 {
@@ -148,6 +159,7 @@ static int repo_open(dbm_git **out, const char *gitdir)
     int rc = 0, validation = 1;
     bool restore = owner_validation_unneeded(gitdir, &workdir_parent);
 
+    pthread_mutex_lock(&owner_validation_lock);
     if (restore) {
         git_libgit2_opts(GIT_OPT_GET_OWNER_VALIDATION, &validation);
         git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
@@ -166,6 +178,7 @@ static int repo_open(dbm_git **out, const char *gitdir)
     }
     if (restore)
         git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, validation);
+    pthread_mutex_unlock(&owner_validation_lock);
     free(workdir_parent);
     *out = g;
     return rc;

@@ -44,19 +44,69 @@ const char *dbm_adopt_note(dbm_format tool)
     }
 }
 
+/* The session as it was before tenant_begin (the setting and the transaction gone). */
+static void tenant_end(PGconn *conn, const char *search_path, bool own)
+{
+    if (search_path)
+        PQclear(PQexec(conn, own ? "ROLLBACK"
+                                 : "ROLLBACK TO SAVEPOINT dbm_adopt_search_path; "
+                                   "RELEASE SAVEPOINT dbm_adopt_search_path"));
+}
+
+/*
+ * A tenant's search_path while its tables are looked for: the other tool's
+ * table of a tenant of a schemas: target is in the tenant's schema, not where
+ * the session's own search_path points. The setting is local to a read-only
+ * transaction (a savepoint inside one already open) that tenant_end rolls
+ * back, so the session keeps its own and, through PgBouncer's transaction
+ * pooling, the reads run on the server connection that has it. *own: the
+ * transaction is this one's. Nothing with NULL.
+ */
+static int tenant_begin(PGconn *conn, const char *search_path, bool *own)
+{
+    const char *params[1] = {search_path};
+    PGresult *res;
+    bool begun;
+    int error = 0;
+
+    *own = PQtransactionStatus(conn) == PQTRANS_IDLE;
+    if (!search_path)
+        return 0;
+    res = PQexec(conn, *own ? "BEGIN READ ONLY" : "SAVEPOINT dbm_adopt_search_path");
+    begun = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (begun) {
+        PQclear(res);
+        res = PQexecParams(conn, "SELECT pg_catalog.set_config('search_path', $1, true)", 1, NULL,
+                           params, NULL, NULL, 0);
+    }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        error = dbm_error_set(DBM_EGENERIC, "unable to look in the search_path '%s': %s",
+                              search_path, dbm_db_message(res, conn));
+    PQclear(res);
+    if (error < 0 && begun)
+        tenant_end(conn, search_path, *own);
+    return error;
+}
+
 int dbm_adopt_plan_build(dbm_adopt_plan **out, dbm_report *report, PGconn *conn,
                          const dbm_migration_set *set, char *const *display, dbm_format tool,
-                         const char *target_version)
+                         const char *target_version, const char *search_path)
 {
     dbm_adopt_source s;
-    bool found = false;
+    bool found = false, own;
     int error;
 
     *out = NULL;
-    if ((error = tool == DBM_FORMAT_SQITCH ? dbm_adopt_read_sqitch(&s, &found, conn, set)
-                 : tool == DBM_FORMAT_GRAPHILE_MIGRATE
-                     ? dbm_adopt_read_graphile(&s, &found, conn)
-                     : dbm_adopt_read(&s, &found, conn, tool)) < 0)
+    memset(&s, 0, sizeof(s));
+    if (tool == DBM_FORMAT_SQITCH)
+        error = dbm_adopt_read_sqitch(&s, &found, conn, set);
+    else if (tool == DBM_FORMAT_GRAPHILE_MIGRATE)
+        error = dbm_adopt_read_graphile(&s, &found, conn);
+    else if ((error = tenant_begin(conn, search_path, &own)) == 0) {
+        error = dbm_adopt_read(&s, &found, conn, tool, search_path != NULL);
+        tenant_end(conn, search_path, own);
+    }
+    if (error < 0)
         goto done;
     if (!found) {
         const char *tool_name = dbm_format_name(tool);
@@ -126,19 +176,23 @@ static void report_available(dbm_report *report, dbm_severity severity, dbm_form
  * database feels.
  */
 int dbm_adopt_scan(dbm_report *report, PGconn *conn, const dbm_migration_set *set,
-                   dbm_severity severity)
+                   dbm_severity severity, const char *search_path)
 {
     static const dbm_format tools[] = {
         DBM_FORMAT_GOLANG_MIGRATE, DBM_FORMAT_DBMATE, DBM_FORMAT_GOOSE, DBM_FORMAT_FLYWAY,
         DBM_FORMAT_DIESEL,         DBM_FORMAT_PRISMA, DBM_FORMAT_SQLX,  DBM_FORMAT_DRIZZLE,
         DBM_FORMAT_SUPABASE,       DBM_FORMAT_ATLAS};
-    bool present[sizeof(tools) / sizeof(tools[0])], any;
+    bool present[sizeof(tools) / sizeof(tools[0])], any, own;
     int nfound = 0, error;
 
     if ((error = dbm_adopt_tables_present(present, &any, conn, tools,
                                           sizeof(tools) / sizeof(tools[0]))) < 0)
         return error;
-    for (size_t t = 0; any && t < sizeof(tools) / sizeof(tools[0]); t++) {
+    if (!any)
+        return 0;
+    if ((error = tenant_begin(conn, search_path, &own)) < 0)
+        return error;
+    for (size_t t = 0; t < sizeof(tools) / sizeof(tools[0]) && error == 0; t++) {
         dbm_adopt_source s;
         bool found = false;
         size_t applied, unfinished;
@@ -146,25 +200,22 @@ int dbm_adopt_scan(dbm_report *report, PGconn *conn, const dbm_migration_set *se
 
         if (!present[t])
             continue;
-        error = dbm_adopt_read(&s, &found, conn, tools[t]);
+        error = dbm_adopt_read(&s, &found, conn, tools[t], search_path != NULL);
         if (error == DBM_ECONFIG) {
             /* schema_migrations belongs to the other tool of that name. */
             dbm_error_clear();
-            dbm_adopt_source_clear(&s);
-            continue;
-        }
-        if (error < 0) {
-            dbm_adopt_source_clear(&s);
-            return error;
-        }
-        dbm_adopt_count(&applied, &unfinished, &current, &s, set);
-        if (found && (applied || unfinished)) {
-            report_available(report, severity, tools[t], &s, applied, unfinished, current);
-            nfound++;
+            error = 0;
+        } else if (error == 0) {
+            dbm_adopt_count(&applied, &unfinished, &current, &s, set);
+            if (found && (applied || unfinished)) {
+                report_available(report, severity, tools[t], &s, applied, unfinished, current);
+                nfound++;
+            }
         }
         dbm_adopt_source_clear(&s);
     }
-    return nfound;
+    tenant_end(conn, search_path, own);
+    return error < 0 ? error : nfound;
 }
 
 /*

@@ -11,6 +11,10 @@
  * (__diesel_schema_migrations) and prisma (_prisma_migrations: finished and
  * not rolled back). A table is looked for in the schemas of the session's
  * search_path in order, then public; a Flyway table also in any other schema.
+ * A tenant of a fleet's schemas: target passes its own search_path: the
+ * tables are looked for there (then public, and no other schema for Flyway:
+ * another schema is another tenant's), the session's search_path set to it
+ * for the search and reset after.
  *
  * This module only reads those tables and matches their versions to the
  * files; it never writes to them. Recording the imported rows is history.c's
@@ -44,13 +48,16 @@ typedef struct {
  * to it (by the set's order) are imported, and no repeatables. `display`
  * gives each file's path as users see it (may be NULL: the set's paths).
  *
+ * `search_path` is a tenant's (a value such as "\"tenant_a\", public"), or NULL
+ * for the session's own.
+ *
  * *out belongs to the caller. Errors: DBM_ECONFIG when the table is absent
  * or has another tool's shape (naming what was found); DBM_EGENERIC when
- * reading it fails.
+ * reading it (or setting the search_path) fails.
  */
 int dbm_adopt_plan_build(dbm_adopt_plan **out, dbm_report *report, PGconn *conn,
                          const dbm_migration_set *set, char *const *display, dbm_format tool,
-                         const char *target_version);
+                         const char *target_version, const char *search_path);
 void dbm_adopt_plan_free(dbm_adopt_plan *plan);
 
 /*
@@ -58,11 +65,12 @@ void dbm_adopt_plan_free(dbm_adopt_plan *plan);
  * that lists applied versions (rule adopt-available), naming the table, the
  * count, and `baseline --adopt-from TOOL`. For plan when db-migrate's
  * history is empty (a notice) and for apply (an error: running the whole
- * set over a migrated database would run it twice). Returns the number of
+ * set over a migrated database would run it twice). `search_path` is a
+ * tenant's, or NULL (as for dbm_adopt_plan_build). Returns the number of
  * tables found, or DBM_EGENERIC when the catalog cannot be read.
  */
 int dbm_adopt_scan(dbm_report *report, PGconn *conn, const dbm_migration_set *set,
-                   dbm_severity severity);
+                   dbm_severity severity, const char *search_path);
 
 /*
  * Record each file of `plan` as applied by run_id in the history in `schema`

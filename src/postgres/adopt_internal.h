@@ -131,11 +131,14 @@ int dbm_adopt_read_graphile(dbm_adopt_source *s, bool *found, PGconn *conn);
 
 /*
  * Read `tool`'s table into `s` (emptied first; clear it whatever the result).
- * *found is false when the table does not exist. DBM_ECONFIG for a tool
- * db-migrate cannot adopt from, or when a schema_migrations table belongs to
- * the other tool that uses that name; DBM_EGENERIC when reading fails.
+ * *found is false when the table does not exist. With `tenant` (the session's
+ * search_path is a tenant's), a Flyway table is looked for on the search_path
+ * and in public only, not in any schema: another schema is another tenant's.
+ * DBM_ECONFIG for a tool db-migrate cannot adopt from, or when a
+ * schema_migrations table belongs to the other tool that uses that name;
+ * DBM_EGENERIC when reading fails.
  */
-int dbm_adopt_read(dbm_adopt_source *s, bool *found, PGconn *conn, dbm_format tool);
+int dbm_adopt_read(dbm_adopt_source *s, bool *found, PGconn *conn, dbm_format tool, bool tenant);
 
 /*
  * Which of tools[0..n)'s history table names exist in any schema, in one

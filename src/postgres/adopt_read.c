@@ -188,7 +188,7 @@ static void take_rows(dbm_adopt_source *s, const PGresult *res, dbm_format tool)
     }
 }
 
-int dbm_adopt_read(dbm_adopt_source *s, bool *found, PGconn *conn, dbm_format tool)
+int dbm_adopt_read(dbm_adopt_source *s, bool *found, PGconn *conn, dbm_format tool, bool tenant)
 {
     const char *name = dbm_adopt_table(tool);
     char *table = NULL, *sql = NULL, *what = NULL;
@@ -200,7 +200,7 @@ int dbm_adopt_read(dbm_adopt_source *s, bool *found, PGconn *conn, dbm_format to
     if (!name)
         return dbm_error_set(DBM_ECONFIG, "adopt-from '%s' is not a tool db-migrate can adopt from",
                              dbm_format_name(tool));
-    if ((error = find_table(&s->schema, conn, name, tool == DBM_FORMAT_FLYWAY,
+    if ((error = find_table(&s->schema, conn, name, tool == DBM_FORMAT_FLYWAY && !tenant,
                             dbm_adopt_schema(tool))) < 0 ||
         !s->schema)
         goto done;

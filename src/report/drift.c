@@ -3,9 +3,10 @@
  * from the targets' own records: which target is behind (pending migrations
  * another target has applied), which is ahead (applied migrations that more
  * targets have pending than applied: a canary, say), which has an applied migration whose file was
- * edited, one whose file is gone, or a migration an earlier run left failed. Computed where it is
- * rendered, from the record alone, so a report merged from shards' JSON reports tells the same
- * drift as the run that wrote them.
+ * edited, one whose file is gone, or a migration an earlier run left failed. Computed from the
+ * record alone, so a report merged from shards' JSON reports tells the same drift as the run
+ * that wrote them; once per closed record, by the first rendering that needs it, and kept on
+ * the record for the others (report_fleet_drift).
  */
 #include "common/json.h"
 #include "common/util.h"
@@ -211,6 +212,24 @@ report_drift *report_drift_compute(const dbm_report *r)
     free(all);
     d->same = d->compared > 0 && d->count[REPORT_DRIFT_CLEAN] == d->compared;
     return d;
+}
+
+static void drift_free(void *d)
+{
+    report_drift_free(d);
+}
+
+const report_drift *report_fleet_drift(const dbm_report *r)
+{
+    /* Kept on the record as a cache: the record's rows, what the renderers read, are not
+     * changed, and a change to them (a new target, closing again) drops it. */
+    dbm_report *kept = (dbm_report *)r;
+
+    if (!kept->drift_free) {
+        kept->drift = report_drift_compute(r);
+        kept->drift_free = drift_free;
+    }
+    return kept->drift;
 }
 
 void report_drift_free(report_drift *d)

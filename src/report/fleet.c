@@ -165,11 +165,10 @@ char *report_fleet_terminal(const dbm_report *r)
             free(name);
             free(err);
         }
-    report_drift *d = report_drift_compute(r);
+    const report_drift *d = report_fleet_drift(r);
     if (d) {
         dbm_buf_puts(&b, "\n");
         report_drift_terminal(&b, d);
-        report_drift_free(d);
     }
     return dbm_buf_detach(&b);
 }
@@ -290,7 +289,7 @@ char *report_fleet_markdown(const dbm_report *r, size_t limit)
 {
     static const char cut[] = "\n\n… summary cut; the JSON report has everything.\n";
     dbm_buf b = DBM_BUF_INIT, head = DBM_BUF_INIT;
-    report_drift *d = report_drift_compute(r);
+    const report_drift *d = report_fleet_drift(r);
 
     headline(&head, r);
     dbm_buf_puts(&b, "## db-migrate: ");
@@ -300,7 +299,6 @@ char *report_fleet_markdown(const dbm_report *r, size_t limit)
     md_problems(&b, r);
     if (d)
         report_drift_markdown(&b, d, limit / 4);
-    report_drift_free(d);
     if (r->ntargets)
         md_table(&b, r, limit);
     md_details(&b, r, limit);
@@ -358,10 +356,9 @@ json_t *report_fleet_json(const dbm_report *r)
         json_array_append_new(targets, o);
         free(detail);
     }
-    report_drift *d = report_drift_compute(r);
+    const report_drift *d = report_fleet_drift(r);
     if (d)
         json_object_set_new(fleet, "drift", report_drift_json(d));
-    report_drift_free(d);
     json_object_set_new(fleet, "parallel", json_integer(r->parallel));
     if (r->shard.index)
         json_object_set_new(fleet, "shard",
@@ -404,7 +401,7 @@ static void more(size_t n, const char *level, const char *what)
 
 void report_fleet_annotations(const dbm_report *r)
 {
-    report_drift *d = report_drift_compute(r);
+    const report_drift *d = report_fleet_drift(r);
     size_t bad = 0, drifted = 0;
 
     for (size_t i = 0; i < r->ntargets; i++) {
@@ -433,5 +430,4 @@ void report_fleet_annotations(const dbm_report *r)
     }
     if (drifted > ANNOTATIONS)
         more(drifted - ANNOTATIONS, "warning", "drifted from the others (see the summary)");
-    report_drift_free(d);
 }

@@ -156,6 +156,14 @@ typedef struct {
 const char *report_drift_state_name(report_drift_state s);
 /* The drift of a fleet's plan, status, dry-run or verify on two or more targets, else NULL. */
 report_drift *report_drift_compute(const dbm_report *r);
+/*
+ * The drift of the closed fleet record r, as report_drift_compute gives it,
+ * computed on the first call and kept on r (r->drift) for every later one:
+ * the terminal, summary, JSON and annotations of one record read one
+ * computation. Borrowed from r: valid until r is freed, closed again or given
+ * another target. Not for threads sharing r.
+ */
+const report_drift *report_fleet_drift(const dbm_report *r);
 void report_drift_free(report_drift *d); /* accepts NULL */
 /* The rows grouped, worst state first, then the largest group. Caller frees the array. */
 report_drift_group *report_drift_groups(const report_drift *d, size_t *n);

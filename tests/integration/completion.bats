@@ -105,6 +105,33 @@ complete_bash() {
   [ "$(zc db-migrate -- | sort -u)" = "$(sort -u <<<"$OPTIONS")" ]
 }
 
+@test "report FILE... completes JSON reports and directories, in bash and zsh" {
+  mkdir -p "$WORK/reps/shards" "$WORK/reps/logs"
+  touch "$WORK/reps/shard1.json" "$WORK/reps/shard2.json" "$WORK/reps/notes.txt" "$WORK/reps/shards/3.json"
+  "$DBM" --generate completion-bash >"$WORK/db-migrate.bash"
+  cd "$WORK/reps"
+  [ "$(complete_bash db-migrate report '' | tr '\n' ' ')" = "logs shard1.json shard2.json shards " ]
+  [ "$(complete_bash db-migrate report sh | tr '\n' ' ')" = "shard1.json shard2.json shards " ]
+  [ "$(complete_bash db-migrate report shards/ | tr '\n' ' ')" = "shards/3.json " ]
+  # after a first file, after options, and with an option's value before the command
+  [ "$(complete_bash db-migrate report shard1.json shard2 | tr '\n' ' ')" = "shard2.json " ]
+  [ "$(complete_bash db-migrate --format dbmate report --verbose shard2 | tr '\n' ' ')" = "shard2.json " ]
+  [ "$(complete_bash db-migrate report --verb)" = --verbose ]
+  # a command that reads no files offers none
+  [ -z "$(complete_bash db-migrate apply '')" ]
+  [ -z "$(complete_bash db-migrate new '')" ]
+
+  command -v zsh || skip "zsh is not installed (scripts/deps.sh test installs it)"
+  mkdir "$WORK/zfunc"
+  "$DBM" --generate completion-zsh >"$WORK/zfunc/_db-migrate"
+  zc() { timeout 30 zsh -f "$BATS_TEST_DIRNAME/zsh-complete.zsh" "$WORK/zfunc" "$*" | sort -u; }
+  [ "$(zc db-migrate report '' | tr '\n' ' ')" = "logs shard1.json shard2.json shards " ]
+  [ "$(zc db-migrate report shard1.json sh | tr '\n' ' ')" = "shard1.json shard2.json shards " ]
+  [ "$(zc db-migrate --format dbmate report --verbose sh | tr '\n' ' ')" = "shard1.json shard2.json shards " ]
+  [ "$(zc db-migrate report --verb)" = --verbose ]
+  [ -z "$(zc db-migrate apply '')" ]
+}
+
 @test "the man page passes mandoc's lint and lists every command and option" {
   command -v mandoc || skip "mandoc is not installed (scripts/deps.sh test installs it)"
   SOURCE_DATE_EPOCH=1764892800 "$DBM" --generate man >"$WORK/db-migrate.1"

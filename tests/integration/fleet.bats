@@ -193,6 +193,29 @@ shard_names() {
   [[ "$output" == *"hint: give I/N"* ]]
 }
 
+@test "shard: only digits I/N with 1 <= I <= N <= 1000, from the flag, the input or the file" {
+  target a g "postgresql://postgres@127.0.0.1:1/a"
+  for v in ' 1/4' '+1/4' '1/ 4' '1/+4' '1/4 ' '01/4' '1/04' '-1/4' '1' '1/' '1/4/2' '0x1/4'; do
+    run_dbm 2 status --shard "$v"
+    [ "${lines[0]}" = "error: invalid value '$v' for shard: write I/N with digits only (no space, sign or leading zero)" ]
+    [[ "${lines[1]}" == "hint: give I/N, this job's index from 1 to N (N at most 1000)"* ]]
+    [ "${#lines[@]}" -eq 2 ]
+  done
+  run_dbm 2 status --shard 0/4
+  [ "${lines[0]}" = "error: invalid value '0/4' for shard: I and N count from 1" ]
+  run_dbm 2 status --shard 1/1001
+  [ "${lines[0]}" = "error: invalid value '1/1001' for shard: N is more than 1000" ]
+  # the input and the config file are read alike
+  INPUT_SHARD='+2/3' run_dbm 2 status
+  [ "${lines[0]}" = "error: invalid value '+2/3' for shard: write I/N with digits only (no space, sign or leading zero)" ]
+  echo "shard: '3/2'" >> db-migrate.yml
+  run_dbm 2 status
+  [ "${lines[0]}" = "error: invalid value '3/2' for shard: I is greater than N" ]
+  # a good value still runs the shard (the target is down: exit 3, not 2)
+  run_dbm 3 status --shard 1/1 --report-file r.json
+  [ "$(jq -r '.targets[].name' r.json)" = a ]
+}
+
 @test "stages run in order, canary first; a failed stage stops the later ones" {
   target eu-1 eu "$(mkdb eu1)"
   target can canary "$(mkdb can)"

@@ -325,3 +325,61 @@ EOF
   run_dbm 0 rollback --targets app/tenant_b --target-version 0 --yes --report-file r.json
   [ "$(sql "SELECT to_regclass('tenant_b.items') IS NULL AND to_regclass('tenant_a.items') IS NOT NULL")" = t ]
 }
+
+@test "another tool's history in a tenant's schema is found there: plan tells it, apply refuses it, baseline adopts it" {
+  tenants tenant_a tenant_b tenant_c
+  # dbmate migrated tenant_b (its schema_migrations: version varchar, no dirty column);
+  # flyway migrated tenant_c. Neither table is on the session's own search_path.
+  sql "CREATE TABLE tenant_b.runs (id int); CREATE TABLE tenant_b.migrations (id int);
+       CREATE INDEX ON tenant_b.runs (id);
+       CREATE TABLE tenant_b.schema_migrations (version varchar(128) PRIMARY KEY);
+       INSERT INTO tenant_b.schema_migrations VALUES ('001'), ('002')"
+  sql "CREATE TABLE tenant_c.flyway_schema_history (installed_rank int PRIMARY KEY,
+         version varchar(50), description varchar(200) NOT NULL, type varchar(20) NOT NULL,
+         script varchar(1000) NOT NULL, checksum int, installed_by varchar(100) NOT NULL,
+         installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL,
+         success boolean NOT NULL);
+       INSERT INTO tenant_c.flyway_schema_history VALUES
+         (1, '001', 'runs', 'SQL', 'V001__runs.sql', 0, 'me', now(), 1, true)"
+  schemas_target app "$TENANTS"
+
+  # plan: a notice on the tenant whose schema holds the table, none on the others
+  run_dbm 0 plan --report-file r.json
+  found() { jq -r --arg t "$1" '.targets[] | select(.name == $t) | .report.findings[]? | select(.rule | startswith("adopt")) | "\(.rule) \(.severity): \(.message)"' r.json; }
+  [ -z "$(found app/tenant_a)" ]
+  [ "$(found app/tenant_b)" = "adopt-available notice: found dbmate's history table tenant_b.schema_migrations listing 2 applied versions; 'db-migrate baseline --adopt-from dbmate' imports it" ]
+  [ "$(found app/tenant_c)" = "adopt-available notice: found flyway's history table tenant_c.flyway_schema_history listing 1 applied version; 'db-migrate baseline --adopt-from flyway' imports it" ]
+
+  # apply refuses those two, as it refuses a single database another tool migrated
+  run_dbm 1 apply --report-file r.json
+  [ "$(outcomes r.json)" = "app/tenant_b=blocked app/tenant_c=blocked app/tenant_a=applied" ]
+  [ "$(sql "SELECT count(*) FROM tenant_b_db_migrate.migrations")" = 0 ]
+  [ "$(sql "SELECT to_regclass('tenant_c.runs') IS NULL")" = t ]
+
+  # baseline --adopt-from reads the tenant's own table
+  run_dbm 0 baseline --adopt-from dbmate --targets app/tenant_b
+  [[ "$output" == *"adopted 2 migrations from tenant_b.schema_migrations (2 listed there); nothing was run"* ]]
+  [ "$(sql "SELECT string_agg(version, ',' ORDER BY version) FROM tenant_b_db_migrate.migrations WHERE status = 'applied'")" = "001,002" ]
+  run_dbm 0 apply --targets 'app/tenant_[ab]' --report-file r.json
+  [ "$(outcomes r.json)" = "app/tenant_a=up-to-date app/tenant_b=up-to-date" ]
+  # the session's search_path is the server's again: nothing was created in the tenant's
+  # schemas by the scan, and the history lives where it did
+  [ "$(tables_of tenant_b)" = "migrations,runs,schema_migrations" ]
+}
+
+@test "as root in a checkout owned by another uid, parallel 8 tenants all run their git checks" {
+  [ "$(id -u)" -eq 0 ] || skip "the Action's container case: root on the runner's checkout"
+  export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+  export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+  tenants $(seq -f 'tenant_%02g' 1 24)
+  schemas_target app "$TENANTS"
+  git init -q -b main . && git add -A && git commit -q -m migrations
+  head=$(git rev-parse HEAD)
+  chown -R 1234:1234 "$WORK"
+  for round in 1 2 3; do
+    run_dbm 0 plan --parallel 8 --report-file "$BATS_TEST_TMPDIR/r.json"
+    # every tenant read the repository: its head, and no ownership error or skipped check
+    [ "$(jq -r '[.targets[] | select(.outcome == "pending" and .report.git.head == "'"$head"'")] | length' "$BATS_TEST_TMPDIR/r.json")" = 24 ]
+    [ "$(jq -r '[.targets[].report.findings[]? | select(.rule == "not-a-git-repo")] | length' "$BATS_TEST_TMPDIR/r.json")" = 0 ]
+  done
+}

@@ -466,6 +466,71 @@ static void remote_options_are_read_and_checked(void **state)
     assert_non_null(strstr(dbm_error_message(), "invalid value 'fargate' for run-in"));
 }
 
+/* shard I/N: digits only, 1 <= I <= N <= 1000; anything else is exit 2 saying what is wrong. */
+static void shard_is_strict_digits_i_of_n(void **state)
+{
+    static const struct {
+        const char *value;
+        long index, count; /* 0, 0: refused */
+        const char *why;
+    } cases[] = {
+        {"1/4", 1, 4, NULL},
+        {"4/4", 4, 4, NULL},
+        {"1/1", 1, 1, NULL},
+        {"10/1000", 10, 1000, NULL},
+        {" 1/4", 0, 0, "digits only"},
+        {"+1/4", 0, 0, "digits only"},
+        {"1/ 4", 0, 0, "digits only"},
+        {"1/+4", 0, 0, "digits only"},
+        {"1 /4", 0, 0, "digits only"},
+        {"1/4 ", 0, 0, "digits only"},
+        {"1/4\n", 0, 0, "digits only"},
+        {"01/4", 0, 0, "leading zero"},
+        {"1/04", 0, 0, "leading zero"},
+        {"-1/4", 0, 0, "digits only"},
+        {"1/-4", 0, 0, "digits only"},
+        {"1", 0, 0, "digits only"},
+        {"1/", 0, 0, "digits only"},
+        {"/4", 0, 0, "digits only"},
+        {"1/4/8", 0, 0, "digits only"},
+        {"0x1/4", 0, 0, "digits only"},
+        {"0/4", 0, 0, "count from 1"},
+        {"0/0", 0, 0, "count from 1"},
+        {"5/4", 0, 0, "I is greater than N"},
+        {"1/1001", 0, 0, "N is more than 1000"},
+        {"1/99999999999999999999999", 0, 0, "N is more than 1000"},
+    };
+    dbm_config *cfg = NULL;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = load(&cfg, "status", "--shard", cases[i].value, NULL);
+        if (!cases[i].why) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(cfg->shard_index, cases[i].index);
+            assert_int_equal(cfg->shard_count, cases[i].count);
+            dbm_config_free(cfg);
+            cfg = NULL;
+            continue;
+        }
+        if (rc != DBM_ECONFIG)
+            fail_msg("shard '%s' was accepted", cases[i].value);
+        assert_true(strncmp(dbm_error_message(), "invalid value '", 15) == 0);
+        assert_non_null(strstr(dbm_error_message(), "' for shard: "));
+        if (!strstr(dbm_error_message(), cases[i].why))
+            fail_msg("shard '%s': %s", cases[i].value, dbm_error_message());
+        assert_null(strchr(dbm_error_message(), '\n')); /* one line */
+        assert_non_null(strstr(dbm_error_hint_text(), "give I/N"));
+        dbm_error_clear();
+    }
+    /* The input reads the same way. */
+    setenv("INPUT_SHARD", "+2/3", 1);
+    assert_int_equal(load(&cfg, "status", NULL), DBM_ECONFIG);
+    setenv("INPUT_SHARD", "2/3", 1);
+    assert_int_equal(load(&cfg, "status", NULL), 0);
+    assert_int_equal(cfg->shard_index, 2);
+    dbm_config_free(cfg);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, clean_env)
@@ -485,6 +550,7 @@ int main(void)
         T(command_word_is_positional_then_input_then_plan),
         T(unknown_option_suggests_the_likely_one),
         T(switches_and_booleans),
+        T(shard_is_strict_digits_i_of_n),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

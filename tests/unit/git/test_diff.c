@@ -7,6 +7,7 @@
 
 #include <git2.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -486,6 +487,65 @@ static void open_accepts_a_repository_owned_by_another_uid(void **state)
     fx_rm(repo);
 }
 
+#define OPENERS    8  /* a fleet's parallel: 8 */
+#define OPENS_EACH 40 /* opens per thread */
+
+typedef struct {
+    const char *repo, *head;
+    int failed; /* opens that failed, or found another head */
+} opener;
+
+static void *open_many(void *arg)
+{
+    opener *o = arg;
+
+    for (int i = 0; i < OPENS_EACH; i++) {
+        dbm_git *g = NULL;
+        char out[DBM_GIT_SHA_LEN + 1];
+        if (dbm_git_open(&g, o->repo) < 0 || dbm_git_head(out, g) < 0 || strcmp(out, o->head))
+            o->failed++;
+        dbm_git_free(g);
+        dbm_error_clear();
+    }
+    return NULL;
+}
+
+/*
+ * A fleet's workers open the repository at once (parallel: N), each as root
+ * on the runner's checkout: no open may see the owner validation another one
+ * restored, and validation is on again once they are all done.
+ */
+static void concurrent_opens_of_another_uids_repository_all_succeed(void **state)
+{
+    char *repo = fx_repo(), *a;
+    pthread_t threads[OPENERS];
+    opener o[OPENERS];
+    int validation = -1, failed = 0;
+
+    if (geteuid() != 0)
+        skip();
+    write_sql(repo, "migrations/001_users.sql", "users");
+    a = fx_commit(repo, "A");
+    fx_sh("chown -R 1234:1234 %s", repo);
+
+    git_libgit2_init(); /* held, as a fleet holds it (dbm_git_hold) */
+    for (int i = 0; i < OPENERS; i++) {
+        o[i] = (opener){repo, a, 0};
+        assert_int_equal(pthread_create(&threads[i], NULL, open_many, &o[i]), 0);
+    }
+    for (int i = 0; i < OPENERS; i++) {
+        pthread_join(threads[i], NULL);
+        failed += o[i].failed;
+    }
+    git_libgit2_opts(GIT_OPT_GET_OWNER_VALIDATION, &validation);
+    git_libgit2_shutdown();
+    assert_int_equal(failed, 0);
+    assert_int_equal(validation, 1);
+
+    free(a);
+    fx_rm(repo);
+}
+
 static void shallow_clone_lacks_the_old_commit(void **state)
 {
     char *repo = fx_repo(), *a, *b, *clone;
@@ -576,6 +636,7 @@ int main(void)
         cmocka_unit_test(open_discovers_from_a_subdirectory),
         cmocka_unit_test(hold_keeps_libgit2_started_between_opens),
         cmocka_unit_test(open_accepts_a_repository_owned_by_another_uid),
+        cmocka_unit_test(concurrent_opens_of_another_uids_repository_all_succeed),
         cmocka_unit_test(shallow_clone_lacks_the_old_commit),
         cmocka_unit_test(list_dir_lists_files_recursively),
     };

@@ -314,6 +314,85 @@ static void annotations_are_capped(void **state)
     dbm_report_free(r);
 }
 
+/*
+ * One computation per closed record: the terminal, the summary, the JSON and
+ * the annotations all read the drift kept on the record, and tell what a
+ * fresh computation tells. A change to the rows drops it.
+ */
+static void every_rendering_reads_the_drift_computed_once(void **state)
+{
+    dbm_report *r = dbm_report_new("status");
+    const report_drift *d;
+    char *term, *md, *js, *ann, *again;
+    json_t *j;
+
+    target(r, "behind", "pending", 0, "001:a 002:p");
+    target(r, "clean", "up-to-date", 0, "001:a 002:a");
+    r->parallel = 2;
+    assert_int_equal(dbm_report_fleet_close(r), 0);
+    assert_null(r->drift_free); /* not computed before a rendering needs it */
+
+    term = report_fleet_terminal(r);
+    d = r->drift;
+    assert_non_null(r->drift_free);
+    assert_non_null(d);
+    assert_string_equal(row_of(d, "behind")->differs, "behind by 1: 002");
+    md = report_fleet_markdown(r, 65536);
+    j = report_fleet_json(r);
+    js = json_dumps(j, JSON_SORT_KEYS);
+    ann = fleet_annotations(r);
+    assert_ptr_equal(r->drift, d);
+    assert_ptr_equal(report_fleet_drift(r), d);
+    assert_non_null(strstr(term, "behind by 1: 002"));
+    assert_non_null(strstr(md, "behind by 1: 002"));
+    assert_non_null(strstr(js, "\"behind by 1: 002\""));
+    assert_non_null(strstr(ann, "drift: behind at 001: behind by 1: 002"));
+
+    /* Dropped, it is computed again, and the renderings are byte for byte the same. */
+    dbm_report_drop_drift(r);
+    assert_null(r->drift_free);
+    again = report_fleet_terminal(r);
+    assert_string_equal(again, term);
+    free(again);
+    again = report_fleet_markdown(r, 65536);
+    assert_string_equal(again, md);
+    free(again);
+    json_decref(j);
+    j = report_fleet_json(r);
+    again = json_dumps(j, JSON_SORT_KEYS);
+    assert_string_equal(again, js);
+    free(again);
+
+    /* Closing again, or a new target, drops it: the rows it points into move. */
+    assert_non_null(r->drift_free);
+    assert_int_equal(dbm_report_fleet_close(r), 0);
+    assert_null(r->drift_free);
+    assert_non_null(report_fleet_drift(r));
+    target(r, "new", "pending", 0, "001:p 002:p");
+    assert_null(r->drift_free);
+    assert_int_equal(report_fleet_drift(r)->n, 3);
+
+    json_decref(j);
+    free(term);
+    free(md);
+    free(js);
+    free(ann);
+    dbm_report_free(r);
+}
+
+/* A record without drift (apply) keeps that answer too. */
+static void no_drift_is_kept_as_none(void **state)
+{
+    dbm_report *r = dbm_report_new("apply");
+
+    target(r, "a", "applied", 0, "001:a");
+    target(r, "b", "applied", 0, "001:a");
+    assert_null(report_fleet_drift(r));
+    assert_non_null(r->drift_free);
+    assert_null(r->drift);
+    dbm_report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +406,8 @@ int main(void)
         cmocka_unit_test(a_failed_target_is_an_error_and_drift_a_warning),
         cmocka_unit_test(a_finding_on_many_targets_is_annotated_once),
         cmocka_unit_test(annotations_are_capped),
+        cmocka_unit_test(every_rendering_reads_the_drift_computed_once),
+        cmocka_unit_test(no_drift_is_kept_as_none),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
