@@ -323,23 +323,65 @@ static char *as_written_recorded(PGconn *conn, const dbm_migration *m, const dbm
     return dbm_buf_detach(&b);
 }
 
+/*
+ * A file's text sent as one message, every result read: NULL when all ran, else the first
+ * error (caller PQclears) with *failed the number of statements that ran before it: the
+ * index of the one that failed.
+ */
+static PGresult *send_as_written(PGconn *conn, const char *text, size_t *failed)
+{
+    PGresult *res, *err = NULL;
+    size_t ran = 0;
+
+    if (!PQsendQuery(conn, text)) {
+        *failed = 0;
+        return PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+    }
+    while ((res = PQgetResult(conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+
+        if (st == PGRES_COPY_IN) {
+            PQputCopyEnd(conn, "db-migrate sends no COPY data; load it with INSERT or COPY "
+                               "FROM a server file");
+        } else if (st == PGRES_COPY_OUT) {
+            char *row;
+            while (PQgetCopyData(conn, &row, 0) > 0)
+                PQfreemem(row);
+        } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+            if (!err) {
+                err = res;
+                *failed = ran;
+                continue;
+            }
+        } else {
+            ran++;
+        }
+        PQclear(res);
+    }
+    return err;
+}
+
 /* A file that runs its own BEGIN/COMMIT: sent as written, recorded in its last transaction. */
 static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                           const dbm_stmt_list *stmts, const dbm_apply_opts *opts, int64_t started)
 {
     char *set = dbm_db_session_timeouts(opts);
     char *text = as_written_recorded(conn, m, stmts, opts);
+    size_t failed = 0;
     PGresult *res;
     int error;
 
     if ((error = dbm_db_exec_simple(conn, set)) < 0)
         goto done;
-    res = PQexec(conn, text ? text : m->up);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
-        PQresultStatus(res) != PGRES_EMPTY_QUERY) {
-        /* The position is relative to the whole text here (the row comes after the statements). */
-        dbm_db_record_error(result, res, conn, m->up, m->up_len,
-                            dbm_db_error_offset(res, m->up, m->up_len, 0), m->up_line,
+    if ((res = send_as_written(conn, text ? text : m->up, &failed)) != NULL) {
+        /* At the statement that failed (db-migrate's own rows come before the last one); a
+         * position is relative to the whole text, the same as the file's up to that row. */
+        size_t at = stmts->count == 0       ? 0
+                    : failed < stmts->count ? stmts->items[failed].offset
+                                            : stmts->items[stmts->count - 1].offset;
+        if (PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION))
+            at = dbm_db_error_offset(res, m->up, m->up_len, 0);
+        dbm_db_record_error(result, res, conn, m->up, m->up_len, at, m->up_line,
                             opts->display_path);
         PQclear(res);
         if (PQtransactionStatus(conn) != PQTRANS_IDLE)
@@ -347,7 +389,6 @@ static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migrat
         error = DBM_EFAILED;
         goto done;
     }
-    PQclear(res);
     if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
         PQclear(PQexec(conn, "ROLLBACK"));
         dbm_report_set_error(result, "the migration left a transaction open (BEGIN without COMMIT)",

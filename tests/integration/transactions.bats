@@ -72,6 +72,13 @@ SQL
   run_dbm 0 apply
   [ "$(sql "SELECT string_agg(i::text, ',') FROM w")" = 2 ]
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE status = 'applied'")" = 2 ]
+
+  # a wrapped file that fails names the statement that failed, and leaves nothing behind
+  printf 'BEGIN;\nCREATE TABLE w3 (i int);\nSELECT 1/0;\nCREATE TABLE w4 (i int);\nCOMMIT;\n' > migrations/3_fails.sql
+  run_dbm 1 apply
+  [[ "$output" == *"failed: migrations/3_fails.sql:3:1"*"division by zero"* ]]
+  [ "$(sql "SELECT to_regclass('w3') IS NULL")" = t ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 2 ]
 }
 
 @test "a session SET lasts until the end of its migration, in one run as in two" {
