@@ -571,8 +571,7 @@ static int read_shard(dbm_config *cfg, const char *v)
     else if (i > n)
         why = "I is greater than N";
     if (!why) {
-        cfg->shard_index = i;
-        cfg->shard_count = n;
+        cfg->shard_index = i, cfg->shard_count = n;
         return 0;
     }
     shown = dbm_printable(v);

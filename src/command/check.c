@@ -167,13 +167,91 @@ static void empty_file(dbm_run_ctx *ctx, size_t i)
 }
 
 /*
+ * How a file of format `fmt` asks to run outside a transaction. `single`: the supabase answer
+ * for a statement that must run alone.
+ */
+static const char *no_tx_directive(dbm_format fmt, bool single)
+{
+    switch (fmt) {
+    case DBM_FORMAT_GOOSE:
+        return "add '-- +goose NO TRANSACTION' to the file";
+    case DBM_FORMAT_DIESEL:
+        return "add 'run_in_transaction = false' to the migration's metadata.toml";
+    case DBM_FORMAT_DBMATE:
+        return "write '-- migrate:up transaction:false'";
+    case DBM_FORMAT_SQLX:
+        return "start the file with a line '-- no-transaction'";
+    case DBM_FORMAT_ATLAS:
+        return "start the file with '-- atlas:txmode none' and a blank line";
+    case DBM_FORMAT_FLYWAY:
+        return "put 'executeInTransaction=false' in a '<file>.sql.conf' beside it";
+    case DBM_FORMAT_GRAPHILE_MIGRATE:
+        return "make '--! no-transaction' the body's first line";
+    case DBM_FORMAT_SUPABASE:
+        if (single)
+            return "move the statement to a file of its own (the CLI runs a file as one "
+                   "implicit transaction)";
+        /* fall through */
+    case DBM_FORMAT_GOLANG_MIGRATE:
+    case DBM_FORMAT_PRISMA:
+    case DBM_FORMAT_DRIZZLE:
+    case DBM_FORMAT_SQITCH:
+        if (!single)
+            return "split the file into migrations of one transaction each (this format has "
+                   "no directive for a file outside a transaction)";
+        /* fall through */
+    default:
+        return "add a line '-- migrate:no-transaction' to the file (it then runs statement by "
+               "statement, and a rerun resumes where it failed)";
+    }
+}
+
+/*
+ * A transactional file whose BEGIN, COMMIT, ROLLBACK, ... would end the transaction db-migrate
+ * runs it in before its end: the work before it would commit without the file's history row,
+ * or be undone and still recorded. Blocking, at the statement.
+ */
+static void misplaced_tx_control(dbm_run_ctx *ctx, size_t i, const dbm_migration *m)
+{
+    const dbm_stmt_list *l = ctx->parsed[i];
+    size_t k = dbm_sql_misplaced_tx_control(l);
+    const dbm_stmt *s;
+    const char *why;
+    dbm_finding *f;
+    char *hint;
+
+    if (m->no_transaction || k >= l->count)
+        return;
+    s = &l->items[k];
+    why = strcmp(s->tag, "COMMIT") == 0
+              ? "the statements before it would commit without the file's history row"
+          : strcmp(s->tag, "ROLLBACK") == 0
+              ? "it undoes the statements before it, and the file would still be recorded"
+          : strcmp(s->tag, "PREPARE TRANSACTION") == 0
+              ? "the file's work would wait in a prepared transaction, not applied"
+          : k == 0 ? "it is not closed by a COMMIT as the file's last statement"
+                   : "only a BEGIN as the first statement with a COMMIT as the last one is allowed";
+    f = dbm_report_add_finding(ctx->report, DBM_SEV_ERROR, "transaction-control", ctx->display[i],
+                               m->up_line + s->line - 1, s->col,
+                               "%s would end the transaction db-migrate runs the file in, with "
+                               "its history row: %s",
+                               s->tag, why);
+    hint = dbm_xasprintf("remove it (the file runs in one transaction, recorded with it; a "
+                         "leading BEGIN with a closing COMMIT is allowed); to commit in steps, "
+                         "%s",
+                         no_tx_directive(ctx->set->format, false));
+    dbm_report_set(&f->hint, hint);
+    free(hint);
+}
+
+/*
  * Parse a file's up section; add blocking findings for syntax errors and for
  * statements that cannot run in a transaction in a file without the
  * directive. Formats whose tools decide on their own (Flyway, and
  * golang-migrate/Prisma/Supabase for a single-statement file, which they send
  * as one query) get that decision here.
  */
-static void parse_one(dbm_run_ctx *ctx, size_t i)
+static void split_and_decide(dbm_run_ctx *ctx, size_t i)
 {
     dbm_migration *m = &ctx->set->items[i];
     int line = 0, col = 0;
@@ -210,21 +288,51 @@ static void parse_one(dbm_run_ctx *ctx, size_t i)
         f = dbm_report_add_finding(ctx->report, DBM_SEV_ERROR, "needs-no-transaction",
                                    ctx->display[i], m->up_line + s->line - 1, s->col,
                                    "%s cannot run inside a transaction block", s->tag);
-        dbm_report_set(&f->hint,
-                       fmt == DBM_FORMAT_GOOSE ? "add '-- +goose NO TRANSACTION' to the file"
-                       : fmt == DBM_FORMAT_DIESEL
-                           ? "add 'run_in_transaction = false' to the migration's metadata.toml"
-                       : fmt == DBM_FORMAT_DBMATE ? "write '-- migrate:up transaction:false'"
-                       : fmt == DBM_FORMAT_SQLX   ? "start the file with a line '-- no-transaction'"
-                       : fmt == DBM_FORMAT_ATLAS
-                           ? "start the file with '-- atlas:txmode none' and a blank line"
-                       : fmt == DBM_FORMAT_SUPABASE
-                           ? "move the statement to a file of its own (the CLI runs a file as one "
-                             "implicit transaction)"
-                           : "add a line '-- migrate:no-transaction' to the file (it then runs "
-                             "statement by statement, and a rerun resumes where it failed)");
+        dbm_report_set(&f->hint, no_tx_directive(fmt, true));
         break;
     }
+}
+
+/*
+ * A file outside a transaction that changes the session (SET, SET ROLE, set_config()): each
+ * statement is its own transaction, so behind a transaction pooler the next one may run on
+ * another server connection, and the setting reach another client. A warning at the first.
+ */
+static void session_setting_outside(dbm_run_ctx *ctx, size_t i, const dbm_migration *m)
+{
+    const dbm_stmt_list *l = ctx->parsed[i];
+    dbm_finding *f;
+
+    if (!m->no_transaction || !l->sets_session)
+        return;
+    for (size_t k = 0; k < l->count; k++) {
+        const dbm_stmt *s = &l->items[k];
+        if (!(s->flags & DBM_STMT_SETS_SESSION))
+            continue;
+        f = dbm_report_add_finding(
+            ctx->report, DBM_SEV_WARNING, "session-setting", ctx->display[i],
+            m->up_line + s->line - 1, s->col,
+            "%s lasts for the session, and this file runs outside a transaction: through a "
+            "transaction pooler (PgBouncer's pool_mode = transaction) the statements after it may "
+            "run without it, and another client may get it",
+            s->tag);
+        dbm_report_set(&f->hint, "qualify the names (schema.table) instead, or keep the SET in a "
+                                 "transactional file: db-migrate puts the session back after "
+                                 "each migration, inside its transaction");
+        return;
+    }
+}
+
+/* Parse file i, once; its blocking findings, the transaction-control ones last. */
+static void parse_one(dbm_run_ctx *ctx, size_t i)
+{
+    if (ctx->parsed[i])
+        return;
+    split_and_decide(ctx, i);
+    if (!ctx->parsed[i])
+        return;
+    misplaced_tx_control(ctx, i, &ctx->set->items[i]);
+    session_setting_outside(ctx, i, &ctx->set->items[i]);
 }
 
 /* The safety rules over one parsed file; each hit becomes a warning finding, or none when the

@@ -54,6 +54,18 @@ static int collect(dbm_run_ctx *ctx, const char *boundary, rollback_list *l)
         int error;
         if (m->repeatable || !row || !undone(ctx, boundary, m->version))
             continue;
+        if (strcmp(row->checksum, m->checksum) != 0) {
+            error = dbm_error_set(DBM_EBLOCKED,
+                                  "'%s' was edited after it was applied (history %s, file %s): "
+                                  "its down section may not undo what was applied; nothing was "
+                                  "rolled back",
+                                  ctx->display[k], row->checksum, m->checksum);
+            dbm_error_hint("restore the applied version of the file to roll it back; if the edit "
+                           "changed nothing that was applied, 'db-migrate repair --accept-edit "
+                           "%s' records it first",
+                           m->version);
+            return error;
+        }
         if (!m->down) {
             error = dbm_error_set(DBM_EBLOCKED, "'%s' has no down section; nothing was rolled back",
                                   ctx->display[k]);
@@ -104,8 +116,21 @@ static int parse_all(dbm_run_ctx *ctx, rollback_list *l)
     for (size_t i = 0; i < l->count; i++) {
         const dbm_migration *m = &ctx->set->items[l->todo[i]];
         int line = 0, col = 0;
+        size_t tx;
         if (dbm_sql_split(&l->down[i], &line, &col, m->down, m->down_len) < 0)
             return down_syntax_error(ctx, l->todo[i], line, col);
+        tx = dbm_sql_misplaced_tx_control(l->down[i]);
+        if (!m->no_transaction && !l->down[i]->has_no_tx && tx < l->down[i]->count) {
+            const dbm_stmt *s = &l->down[i]->items[tx];
+            int error = dbm_error_set(DBM_EBLOCKED,
+                                      "the down section of '%s' line %d: %s would end the "
+                                      "transaction it runs in, with the removal of its history "
+                                      "row; nothing was rolled back",
+                                      ctx->display[l->todo[i]], m->down_line + s->line - 1, s->tag);
+            dbm_error_hint("remove it: the section runs in one transaction (a leading BEGIN with "
+                           "a closing COMMIT is allowed)");
+            return error;
+        }
     }
     return 0;
 }

@@ -7,6 +7,7 @@
  */
 #include "postgres/db_internal.h"
 #include "postgres/connect.h"
+#include "sql/parse.h"
 #include "common/error.h"
 #include "postgres/history_internal.h"
 #include "common/log.h"
@@ -238,6 +239,15 @@ static int run_claimed(dbm_mig_result *result, PGconn *conn, const dbm_migration
     return dbm_history_claim_end(conn, opts->schema, m->version, n, opts->run_id, "done");
 }
 
+/* The session as db-migrate keeps it, after a file that changed it outside a transaction. */
+static void session_restore(PGconn *conn)
+{
+    char *sql = dbm_db_session_restore_sql(conn);
+
+    PQclear(PQexec(conn, sql));
+    free(sql);
+}
+
 /*
  * A file outside a transaction: statement by statement from opts->resume_from,
  * each claimed and recorded as in progress before it runs, so a rerun resumes
@@ -274,6 +284,8 @@ static int run_non_transactional(dbm_mig_result *result, PGconn *conn, const dbm
                                (dbm_now_us() - started) / 1000, 0, NULL);
 done:
     dbm_db_session_reset(conn, opts);
+    if (stmts->sets_session)
+        session_restore(conn);
     free(set);
     return error;
 }
@@ -297,6 +309,8 @@ static char *as_written_recorded(PGconn *conn, const dbm_migration *m, const dbm
         strcmp(last->tag, "COMMIT") != 0)
         return NULL;
     dbm_buf_put(&b, m->up, last->offset);
+    for (size_t i = 0; stmts->sets_session && i < DBM_DB_RESTORE_STATEMENTS; i++)
+        dbm_buf_printf(&b, "\n%s;", dbm_db_session_restore(conn)[i]);
     if (opts->replace_existing) {
         sql = dbm_history_sql_delete(conn, opts->schema, m->version);
         dbm_buf_printf(&b, "\n%s;", sql);
@@ -309,23 +323,65 @@ static char *as_written_recorded(PGconn *conn, const dbm_migration *m, const dbm
     return dbm_buf_detach(&b);
 }
 
+/*
+ * A file's text sent as one message, every result read: NULL when all ran, else the first
+ * error (caller PQclears) with *failed the number of statements that ran before it: the
+ * index of the one that failed.
+ */
+static PGresult *send_as_written(PGconn *conn, const char *text, size_t *failed)
+{
+    PGresult *res, *err = NULL;
+    size_t ran = 0;
+
+    if (!PQsendQuery(conn, text)) {
+        *failed = 0;
+        return PQmakeEmptyPGresult(conn, PGRES_FATAL_ERROR);
+    }
+    while ((res = PQgetResult(conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+
+        if (st == PGRES_COPY_IN) {
+            PQputCopyEnd(conn, "db-migrate sends no COPY data; load it with INSERT or COPY "
+                               "FROM a server file");
+        } else if (st == PGRES_COPY_OUT) {
+            char *row;
+            while (PQgetCopyData(conn, &row, 0) > 0)
+                PQfreemem(row);
+        } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+            if (!err) {
+                err = res;
+                *failed = ran;
+                continue;
+            }
+        } else {
+            ran++;
+        }
+        PQclear(res);
+    }
+    return err;
+}
+
 /* A file that runs its own BEGIN/COMMIT: sent as written, recorded in its last transaction. */
 static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                           const dbm_stmt_list *stmts, const dbm_apply_opts *opts, int64_t started)
 {
     char *set = dbm_db_session_timeouts(opts);
     char *text = as_written_recorded(conn, m, stmts, opts);
+    size_t failed = 0;
     PGresult *res;
     int error;
 
     if ((error = dbm_db_exec_simple(conn, set)) < 0)
         goto done;
-    res = PQexec(conn, text ? text : m->up);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK &&
-        PQresultStatus(res) != PGRES_EMPTY_QUERY) {
-        /* The position is relative to the whole text here (the row comes after the statements). */
-        dbm_db_record_error(result, res, conn, m->up, m->up_len,
-                            dbm_db_error_offset(res, m->up, m->up_len, 0), m->up_line,
+    if ((res = send_as_written(conn, text ? text : m->up, &failed)) != NULL) {
+        /* At the statement that failed (db-migrate's own rows come before the last one); a
+         * position is relative to the whole text, the same as the file's up to that row. */
+        size_t at = stmts->count == 0       ? 0
+                    : failed < stmts->count ? stmts->items[failed].offset
+                                            : stmts->items[stmts->count - 1].offset;
+        if (PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION))
+            at = dbm_db_error_offset(res, m->up, m->up_len, 0);
+        dbm_db_record_error(result, res, conn, m->up, m->up_len, at, m->up_line,
                             opts->display_path);
         PQclear(res);
         if (PQtransactionStatus(conn) != PQTRANS_IDLE)
@@ -333,7 +389,6 @@ static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migrat
         error = DBM_EFAILED;
         goto done;
     }
-    PQclear(res);
     if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
         PQclear(PQexec(conn, "ROLLBACK"));
         dbm_report_set_error(result, "the migration left a transaction open (BEGIN without COMMIT)",
@@ -347,6 +402,8 @@ static int run_as_written(dbm_mig_result *result, PGconn *conn, const dbm_migrat
                                    "applied", (dbm_now_us() - started) / 1000, 0, NULL);
 done:
     dbm_db_session_reset(conn, opts);
+    if (stmts->sets_session && !text)
+        session_restore(conn);
     free(text);
     free(set);
     return error;
@@ -355,10 +412,13 @@ done:
 int dbm_db_run_statements(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                           const dbm_stmt_list *stmts, const dbm_apply_opts *opts)
 {
-    char *hist[2];
+    char *hist[2 + DBM_DB_RESTORE_STATEMENTS];
     size_t nhist = 0;
     int error;
 
+    /* A file that changed the session puts it back before its history row, in its transaction. */
+    for (size_t i = 0; stmts->sets_session && i < DBM_DB_RESTORE_STATEMENTS; i++)
+        hist[nhist++] = dbm_xstrdup(dbm_db_session_restore(conn)[i]);
     if (opts->replace_existing)
         hist[nhist++] = dbm_history_sql_delete(conn, opts->schema, m->version);
     hist[nhist++] = dbm_history_sql_applied(conn, opts->schema, m, opts->run_id, opts->git_sha);
@@ -381,14 +441,38 @@ static void single_done(void *arg, size_t k, dbm_mig_result *r, int error)
     (void)arg, (void)k, (void)r, (void)error;
 }
 
+/*
+ * A transactional file whose transaction control would end its transaction before its end
+ * (plan's blocking transaction-control finding, checked again here): nothing is run, nothing
+ * recorded. DBM_EFAILED.
+ */
+static int refuse_tx_control(dbm_mig_result *result, const dbm_migration *m, const dbm_stmt *s,
+                             const dbm_apply_opts *opts)
+{
+    char *msg = dbm_xasprintf("%s would end the transaction db-migrate runs the file in, with its "
+                              "history row; nothing was run",
+                              s->tag);
+    dbm_error_info *e = dbm_report_set_error(result, msg, NULL);
+
+    dbm_report_set(&e->file, opts->display_path);
+    e->line = m->up_line + s->line - 1;
+    e->column = s->col;
+    free(msg);
+    result->status = DBM_MIG_FAILED;
+    return DBM_EFAILED;
+}
+
 int dbm_db_apply(dbm_mig_result *result, PGconn *conn, const dbm_migration *m,
                  const dbm_stmt_list *stmts, const dbm_apply_opts *opts)
 {
     int64_t started = dbm_now_us();
+    size_t tx = dbm_sql_misplaced_tx_control(stmts);
     int error;
 
     result->statement_count = (int)stmts->count;
     result->transactional = !m->no_transaction;
+    if (!m->no_transaction && tx < stmts->count)
+        return refuse_tx_control(result, m, &stmts->items[tx], opts);
     if (m->reset_session)
         dbm_db_reset_session(conn);
     if (dbm_db_batchable(conn, m, stmts)) {

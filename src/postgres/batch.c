@@ -11,6 +11,7 @@
  * to the statement's text.
  */
 #include "postgres/db_internal.h"
+#include "postgres/connect.h"
 #include "common/error.h"
 #include "postgres/history_internal.h"
 #include "common/log.h"
@@ -43,7 +44,8 @@ bool dbm_db_batchable(PGconn *conn, const dbm_migration *m, const dbm_stmt_list 
 
 size_t dbm_db_batch_item_results(const dbm_batch_item *it)
 {
-    return it->stmts->count + DBM_BATCH_ITEM_PREFIX + (it->opts.replace_existing ? 3 : 2);
+    return it->stmts->count + DBM_BATCH_ITEM_PREFIX + (it->opts.replace_existing ? 3 : 2) +
+           (it->stmts->sets_session ? DBM_DB_RESTORE_STATEMENTS : 0);
 }
 
 /* --- the message --- */
@@ -116,6 +118,9 @@ static void batch_add_item(dbm_batch_msg *b, PGconn *conn, const dbm_batch_item 
         /* On its own line: the statement may end in a -- comment. */
         dbm_buf_puts(&b->sql, "\n;\n");
     }
+    /* A file that changed the session puts it back before its history row, in its transaction. */
+    for (size_t i = 0; it->stmts->sets_session && i < DBM_DB_RESTORE_STATEMENTS; i++)
+        dbm_buf_printf(&b->sql, "%s;\n", dbm_db_session_restore(conn)[i]);
     if (it->opts.replace_existing) {
         char *del = dbm_history_sql_delete(conn, it->opts.schema, it->m->version);
         dbm_buf_printf(&b->sql, "%s;\n", del);

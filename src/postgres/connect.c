@@ -550,14 +550,9 @@ static PGconn *connect_retrying(char **errmsg, char **tried, const conn_params *
  */
 static void session_settings(PGconn *pg)
 {
-    int v = PQserverVersion(pg);
+    const char *const *restore = dbm_db_session_restore(pg);
 
-    if (v >= 170000)
-        PQclear(PQexec(pg, "SET client_connection_check_interval = '1s'; "
-                           "SET idle_session_timeout = 0; SET transaction_timeout = 0"));
-    else if (v >= 140000)
-        PQclear(PQexec(pg, "SET client_connection_check_interval = '1s'; "
-                           "SET idle_session_timeout = 0"));
+    PQclear(PQexec(pg, restore[DBM_DB_RESTORE_STATEMENTS - 1]));
 }
 
 void dbm_db_reset_session(PGconn *pg)

@@ -60,4 +60,19 @@ void dbm_conn_free(dbm_conn *conn);
  * the whole session (the client check of PostgreSQL 14 on). */
 void dbm_db_reset_session(PGconn *pg);
 
+/*
+ * The statements that put a session back as db-migrate keeps it, after a migration changed it
+ * beyond its transaction (DBM_STMT_SETS_SESSION): RESET SESSION AUTHORIZATION, RESET ROLE,
+ * RESET ALL, then the settings db-migrate keeps for the session. Sent inside the migration's
+ * transaction, before its history row, they commit with it: the next migration, the history
+ * row, and through a transaction pooler the next client of the server connection, find the
+ * session as it was. DBM_DB_RESTORE_STATEMENTS of them, static.
+ */
+#define DBM_DB_RESTORE_STATEMENTS 4
+const char *const *dbm_db_session_restore(PGconn *pg);
+
+/* The same as one text ("RESET ...; RESET ...; ..."), for a session outside a transaction.
+ * Caller frees. */
+char *dbm_db_session_restore_sql(PGconn *pg);
+
 #endif

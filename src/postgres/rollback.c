@@ -3,6 +3,7 @@
  * transaction when the section can run in one, else statement by statement.
  */
 #include "postgres/db_internal.h"
+#include "postgres/connect.h"
 #include "common/error.h"
 #include "postgres/history_internal.h"
 #include "common/util.h"
@@ -91,7 +92,8 @@ int dbm_db_rollback_one(dbm_mig_result *result, PGconn *conn, const dbm_migratio
                         const dbm_stmt_list *down_stmts, const dbm_apply_opts *opts)
 {
     int64_t started = dbm_now_us();
-    char *del[2] = {NULL, NULL};
+    char *del[2 + DBM_DB_RESTORE_STATEMENTS] = {NULL};
+    size_t ndel = 0;
     dbm_apply_opts o = *opts;
     int error;
 
@@ -103,14 +105,22 @@ int dbm_db_rollback_one(dbm_mig_result *result, PGconn *conn, const dbm_migratio
     } else if (!result->transactional) {
         error = run_down_statements(result, conn, m, down_stmts, &o);
     } else {
-        /* The row goes, and the run's audit says why, with the section. */
-        del[0] = dbm_history_sql_delete(conn, opts->schema, m->version);
-        del[1] = dbm_history_sql_rolled_back(conn, opts->schema, opts->run_id, m->version);
+        /* The session put back if the section changed it, then the row goes, and the run's
+         * audit says why, with the section. */
+        for (size_t i = 0; down_stmts->sets_session && i < DBM_DB_RESTORE_STATEMENTS; i++)
+            del[ndel++] = dbm_xstrdup(dbm_db_session_restore(conn)[i]);
+        del[ndel++] = dbm_history_sql_delete(conn, opts->schema, m->version);
+        del[ndel++] = dbm_history_sql_rolled_back(conn, opts->schema, opts->run_id, m->version);
         error = dbm_db_run_transactional(result, conn, m->down, m->down_len, m->down_line,
-                                         down_stmts, del, 2, &o);
+                                         down_stmts, del, ndel, &o);
     }
-    free(del[0]);
-    free(del[1]);
+    if (down_stmts->sets_session && (down_stmts->manages_transaction || !result->transactional)) {
+        char *restore = dbm_db_session_restore_sql(conn);
+        PQclear(PQexec(conn, restore));
+        free(restore);
+    }
+    while (ndel > 0)
+        free(del[--ndel]);
     result->duration_ms = (double)(dbm_now_us() - started) / 1000.0;
     result->status = error == 0 ? DBM_MIG_APPLIED : DBM_MIG_FAILED;
     return error;

@@ -5,6 +5,7 @@
  */
 #include "postgres/db_internal.h"
 #include "postgres/message.h"
+#include "postgres/connect.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -100,4 +101,33 @@ void dbm_db_session_reset(PGconn *conn, const dbm_apply_opts *opts)
 char *dbm_db_stmt_text(const char *text, const dbm_stmt *s)
 {
     return dbm_xstrndup(text + s->offset, s->len);
+}
+
+const char *const *dbm_db_session_restore(PGconn *pg)
+{
+    /* RESET ALL leaves the role and the session user alone (GUC_NO_RESET_ALL). */
+#define RESETS "RESET SESSION AUTHORIZATION", "RESET ROLE", "RESET ALL"
+    static const char *const v17[] = {RESETS,
+                                      "SELECT set_config('client_connection_check_interval', "
+                                      "'1s', false), set_config('idle_session_timeout', '0', "
+                                      "false), set_config('transaction_timeout', '0', false)"};
+    static const char *const v14[] = {RESETS,
+                                      "SELECT set_config('client_connection_check_interval', "
+                                      "'1s', false), set_config('idle_session_timeout', '0', "
+                                      "false)"};
+    static const char *const older[] = {RESETS, "SELECT NULL"};
+#undef RESETS
+    int v = PQserverVersion(pg);
+
+    return v >= 170000 ? v17 : v >= 140000 ? v14 : older;
+}
+
+char *dbm_db_session_restore_sql(PGconn *pg)
+{
+    const char *const *r = dbm_db_session_restore(pg);
+    dbm_buf b = DBM_BUF_INIT;
+
+    for (size_t i = 0; i < DBM_DB_RESTORE_STATEMENTS; i++)
+        dbm_buf_printf(&b, "%s%s", i ? "; " : "", r[i]);
+    return dbm_buf_detach(&b);
 }

@@ -167,6 +167,50 @@ static bool do_block_ends_transaction(const json_t *n)
     return false;
 }
 
+/* Whether a node (any depth) calls set_config() by that name, qualified or not. */
+static bool calls_set_config(const json_t *n)
+{
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    if (json_is_array(n)) {
+        json_array_foreach(n, i, v)
+        {
+            if (calls_set_config(v))
+                return true;
+        }
+        return false;
+    }
+    if (!json_is_object(n))
+        return false;
+    json_object_foreach((json_t *)n, key, v)
+    {
+        if (strcmp(key, "FuncCall") == 0) {
+            const json_t *names = json_object_get(v, "funcname");
+            const json_t *last = json_array_get(names, json_array_size(names) - 1);
+            if (jstr_is(json_object_get(last, "String"), "sval", "set_config"))
+                return true;
+        }
+        if ((json_is_object(v) || json_is_array(v)) && calls_set_config(v))
+            return true;
+    }
+    return false;
+}
+
+/* DBM_STMT_SETS_SESSION for a SET or RESET statement node, else 0. */
+static unsigned classify_set(const json_t *n)
+{
+    const char *kind = jstr(n, "kind");
+
+    if (jbool(n, "is_local"))
+        return 0;
+    /* SET TRANSACTION ... (VAR_SET_MULTI "TRANSACTION") lasts for the transaction only. */
+    if (kind && strcmp(kind, "VAR_SET_MULTI") == 0 && jstr_is(n, "name", "TRANSACTION"))
+        return 0;
+    return DBM_STMT_SETS_SESSION;
+}
+
 unsigned dbm_sql_classify(const char *type, const json_t *n)
 {
     static const char *const always[] = {"CreatedbStmt",       "DropdbStmt",
@@ -180,6 +224,10 @@ unsigned dbm_sql_classify(const char *type, const json_t *n)
 
     if (strcmp(type, "TransactionStmt") == 0)
         return classify_transaction(n);
+    if (strcmp(type, "VariableSetStmt") == 0)
+        return classify_set(n);
+    if (strcmp(type, "SelectStmt") == 0)
+        return calls_set_config(n) ? DBM_STMT_SETS_SESSION : 0;
     if (strcmp(type, "CallStmt") == 0)
         return DBM_STMT_MAY_COMMIT;
     if (strcmp(type, "DoStmt") == 0)
@@ -226,4 +274,28 @@ unsigned dbm_sql_classify(const char *type, const json_t *n)
             return defelem_bool(opts, "refresh", true, NULL) ? DBM_STMT_NO_TX : 0;
     }
     return 0;
+}
+
+/* Whether statement s is transaction control tagged a (or b, when not NULL). */
+static bool is_tx(const dbm_stmt *s, const char *a, const char *b)
+{
+    return (s->flags & DBM_STMT_TX_CONTROL) && s->tag &&
+           (strcmp(s->tag, a) == 0 || (b && strcmp(s->tag, b) == 0));
+}
+
+size_t dbm_sql_misplaced_tx_control(const dbm_stmt_list *list)
+{
+    size_t n = list ? list->count : 0;
+    bool begins = n >= 1 && is_tx(&list->items[0], "BEGIN", "START TRANSACTION");
+    bool ends = begins && n >= 2 && is_tx(&list->items[n - 1], "COMMIT", NULL);
+
+    if (!list || !list->manages_transaction)
+        return n;
+    for (size_t i = 0; i < n; i++) {
+        if (!(list->items[i].flags & DBM_STMT_TX_CONTROL) || (i == 0 && begins) ||
+            (i == n - 1 && ends))
+            continue;
+        return i;
+    }
+    return begins && !ends ? 0 : n;
 }

@@ -268,6 +268,8 @@ static int parse_piece(dbm_stmt_list *list, size_t *cap, linecol_cursor *cur, in
                 list->has_no_tx = true;
             if (st->flags & DBM_STMT_TX_CONTROL)
                 list->manages_transaction = true;
+            if (st->flags & DBM_STMT_SETS_SESSION)
+                list->sets_session = true;
         }
         json_decref(raw);
         raw = NULL;

@@ -22,6 +22,9 @@ struct json_t; /* Jansson's json_t */
 /* May end the transaction it runs in: a DO block whose body commits or rolls back, or a CALL
  * (a procedure may). Allowed in a transactional file, where the server refuses it if it does. */
 #define DBM_STMT_MAY_COMMIT 0x4
+/* Changes the session beyond its transaction: SET, RESET, SET ROLE, SET SESSION AUTHORIZATION
+ * without LOCAL, or a SELECT calling set_config() (pg_dump's search_path). */
+#define DBM_STMT_SETS_SESSION 0x8
 
 /* A relation lock PostgreSQL's documentation gives a statement, on a relation it names. */
 typedef struct {
@@ -63,6 +66,7 @@ typedef struct {
     size_t count;
     bool manages_transaction; /* some statement has DBM_STMT_TX_CONTROL */
     bool has_no_tx;           /* some statement has DBM_STMT_NO_TX */
+    bool sets_session;        /* some statement has DBM_STMT_SETS_SESSION */
     void *parsed;             /* the parser's output the statements' json point into */
 } dbm_stmt_list;
 
@@ -87,6 +91,16 @@ void dbm_stmt_list_drop_trees(dbm_stmt_list *list);
  * the kept tree, or one loaded from its text. NULL once the trees were dropped.
  */
 struct json_t *dbm_stmt_tree(const dbm_stmt_list *list, size_t i);
+
+/*
+ * In a section meant to run as one transaction: the first transaction-control statement that
+ * would end that transaction before the section does, or list->count when none. The one
+ * shape allowed is a leading BEGIN or START TRANSACTION closed by a COMMIT or END as the
+ * last statement (the whole section in one transaction); any other BEGIN, START
+ * TRANSACTION, COMMIT, END, ROLLBACK, ABORT or PREPARE TRANSACTION is returned.
+ * SAVEPOINT, RELEASE and ROLLBACK TO stay inside the transaction and are never returned.
+ */
+size_t dbm_sql_misplaced_tx_control(const dbm_stmt_list *list);
 
 /* Byte offset of PostgreSQL's 1-based character position `charpos` in text. */
 size_t dbm_sql_charpos_to_offset(const char *text, size_t len, long charpos);

@@ -229,3 +229,30 @@ INSERT INTO db_migrate.migrations (version, name, checksum, duration_ms, run_id,
   [[ "$output" == *"'migrations/002_hits.sql' statement 1 was run to its end by run 2 at "*": not run again"* ]] || { echo "$output"; false; }
   [ "$(sql "SELECT string_agg(x::text, ',' ORDER BY x) FROM hits")" = "1,2" ]
 }
+
+@test "a migration's session SET through PgBouncer reaches neither the next migration nor another client" {
+  sql "CREATE ROLE pooled_role; GRANT CREATE ON SCHEMA public TO pooled_role"
+  printf 'SET search_path TO nope_schema;\nCREATE TABLE public.p1 (x int);\n' > migrations/001_p1.sql
+  printf 'CREATE TABLE p2 (x int);\n' > migrations/002_p2.sql
+  printf 'SET ROLE pooled_role;\nCREATE TABLE public.p3 (x int);\n' > migrations/003_p3.sql
+  printf 'CREATE TABLE p4 (x int);\n' > migrations/004_p4.sql
+  run_dbm 0 plan --database-url "$PGB_DB?sslmode=disable"
+  [[ "$output" != *"session-setting"* ]]
+  run_dbm 0 apply --database-url "$PGB_DB?sslmode=disable"
+  [ "$(sql "SELECT to_regclass('public.p2') IS NOT NULL, to_regclass('public.p4') IS NOT NULL")" = "t|t" ]
+  [ "$(sql "SELECT tableowner FROM pg_tables WHERE tablename = 'p4'")" = postgres ]
+  # Every server connection of the pool, held at once by three clients, is as it was.
+  for i in 1 2 3; do
+    psql -X -q -At "$PGB_DB" -c "BEGIN" -c "SELECT pg_sleep(0.5)" \
+      -c "SELECT current_setting('search_path') || '|' || current_user" -c "COMMIT" > "$WORK/client$i.out" 2>&1 &
+    BG_PIDS="$BG_PIDS $!"
+  done
+  wait
+  cat "$WORK"/client*.out
+  [ "$(grep -c '^"$user", public|postgres$' "$WORK"/client*.out | awk -F: '{s += $2} END {print s}')" = 3 ]
+
+  # Outside a transaction, each statement may take another server connection: a warning.
+  printf -- '-- migrate:no-transaction\nSET search_path TO nope_schema;\nCREATE TABLE public.p5 (x int);\n' > migrations/005_p5.sql
+  run_dbm 0 plan --database-url "$PGB_DB?sslmode=disable"
+  [[ "$output" == *"session-setting  migrations/005_p5.sql:2: SET lasts for the session, and this file runs outside a transaction: through a transaction pooler"* ]]
+}

@@ -227,11 +227,37 @@ SQL
 @test "a down section that does not parse stops the rollback before any down section runs" {
   native_set
   run_dbm 0 apply
-  printf -- '-- migrate:up\nCREATE TABLE users (id int);\n-- migrate:down\nDROP TABLE users;\n' > migrations/20251204212540_users.sql
+  sed -i 's/^DROP TABLE users;/DROP TABLE users; -- its own down section parses/' migrations/20251204212540_users.sql
   sed -i 's/^DROP TABLE orders;/DROP TABLEE orders;/' migrations/20251205093000_orders.sql
   run_dbm 1 rollback --target-version 0 --yes
   [[ "$output" == *"the down section of 'migrations/20251205093000_orders.sql' does not parse"* ]]
   [ "$(versions)" = "20251204212540,20251205093000" ]
+}
+
+@test "an applied file edited since is not rolled back: exit 1 with a hint, until restored or accepted" {
+  golang_set
+  run_dbm 0 apply
+  printf 'CREATE TABLE t3 (id bigint);\nINSERT INTO t3 VALUES (3);\n' > migrations/003_t3.up.sql
+  run_dbm 1 rollback --yes
+  [[ "$output" == *"'migrations/003_t3.up.sql' was edited after it was applied (history sha256:"*"its down section may not undo what was applied; nothing was rolled back"* ]]
+  [[ "$output" == *"hint: restore the applied version of the file to roll it back; if the edit changed nothing that was applied, 'db-migrate repair --accept-edit 003' records it first"* ]]
+  [ "$(versions)" = "001,002,003" ]
+  [ "$(sql "SELECT to_regclass('t3') IS NOT NULL")" = t ]
+  # an edit of the down file alone is a fix of the rollback, not of what was applied
+  printf 'CREATE TABLE t3 (id int);\nINSERT INTO t3 VALUES (3);\n' > migrations/003_t3.up.sql
+  printf -- '-- drops t3\nDROP TABLE t3;\n' > migrations/003_t3.down.sql
+  run_dbm 0 rollback --yes
+  [ "$(versions)" = "001,002" ]
+}
+
+@test "a down section whose COMMIT would end its transaction is refused before any runs" {
+  golang_set
+  run_dbm 0 apply
+  printf 'DROP TABLE t3;\nCOMMIT;\nSELECT 1/0;\n' > migrations/003_t3.down.sql
+  run_dbm 1 rollback --yes
+  [[ "$output" == *"the down section of 'migrations/003_t3.up.sql' line 2: COMMIT would end the transaction it runs in"* ]]
+  [ "$(versions)" = "001,002,003" ]
+  [ "$(sql "SELECT to_regclass('t3') IS NOT NULL")" = t ]
 }
 
 @test "after a rollback, status and apply do not advise to re-record what was rolled back" {

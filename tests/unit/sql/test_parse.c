@@ -187,8 +187,21 @@ static void split_classifies_statements(void **state)
         {"COMMENT ON TABLE t IS 'x'", 0, "COMMENT"},
         {"GRANT SELECT ON t TO r", 0, "GRANT"},
         {"REVOKE SELECT ON t FROM r", 0, "REVOKE"},
-        {"SET lock_timeout = '5s'", 0, "SET"},
-        {"RESET lock_timeout", 0, "RESET"},
+        {"SET lock_timeout = '5s'", DBM_STMT_SETS_SESSION, "SET"},
+        {"RESET lock_timeout", DBM_STMT_SETS_SESSION, "RESET"},
+        /* what outlives the transaction: the runner puts the session back */
+        {"SET LOCAL search_path TO s", 0, "SET"},
+        {"SET SESSION search_path TO s", DBM_STMT_SETS_SESSION, "SET"},
+        {"SET ROLE r", DBM_STMT_SETS_SESSION, "SET"},
+        {"RESET ROLE", DBM_STMT_SETS_SESSION, "RESET"},
+        {"SET SESSION AUTHORIZATION r", DBM_STMT_SETS_SESSION, "SET"},
+        {"RESET ALL", DBM_STMT_SETS_SESSION, "RESET"},
+        {"SET TIME ZONE 'UTC'", DBM_STMT_SETS_SESSION, "SET"},
+        {"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", DBM_STMT_SETS_SESSION, "SET"},
+        {"SELECT pg_catalog.set_config('search_path', '', false)", DBM_STMT_SETS_SESSION, "SELECT"},
+        {"SELECT 1 FROM t WHERE a = (SELECT length(set_config('x.y', 'z', false)))",
+         DBM_STMT_SETS_SESSION, "SELECT"},
+        {"SELECT current_setting('search_path')", 0, "SELECT"},
         {"LOCK TABLE t IN ACCESS EXCLUSIVE MODE", 0, "LOCK TABLE"},
         {"TRUNCATE t", 0, "TRUNCATE TABLE"},
         {"CREATE AGGREGATE a (int) (sfunc = f, stype = int)", 0, "CREATE AGGREGATE"},
@@ -213,6 +226,7 @@ static void split_classifies_statements(void **state)
             fail_msg("%s: tag '%s', want '%s'", cases[i].sql, list->items[0].tag, cases[i].tag);
         assert_int_equal(list->has_no_tx, (cases[i].flags & DBM_STMT_NO_TX) != 0);
         assert_int_equal(list->manages_transaction, (cases[i].flags & DBM_STMT_TX_CONTROL) != 0);
+        assert_int_equal(list->sets_session, (cases[i].flags & DBM_STMT_SETS_SESSION) != 0);
         dbm_stmt_list_free(list);
     }
 }
@@ -245,6 +259,39 @@ static void file_with_own_transaction_is_detected(void **state)
     assert_int_equal(list->items[2].flags, 0);
     assert_int_equal(list->items[3].flags, DBM_STMT_TX_CONTROL);
     dbm_stmt_list_free(list);
+}
+
+static void misplaced_tx_control_is_found(void **state)
+{
+    static const struct {
+        const char *sql;
+        long want; /* index of the statement, -1: none */
+    } cases[] = {
+        {"CREATE TABLE a (x int);", -1},
+        {"BEGIN; CREATE TABLE a (x int); COMMIT;", -1},
+        {"START TRANSACTION ISOLATION LEVEL SERIALIZABLE; CREATE TABLE a (x int); END;", -1},
+        {"BEGIN; SAVEPOINT s; CREATE TABLE a (x int); ROLLBACK TO s; RELEASE s; COMMIT;", -1},
+        {"CREATE TABLE e (i int); COMMIT; SELECT 1/0;", 1},
+        {"BEGIN; CREATE TABLE a (x int); COMMIT; CREATE TABLE b (x int); SELECT 1/0;", 2},
+        {"CREATE TABLE r (i int); ROLLBACK;", 1},
+        {"CREATE TABLE r (i int); ABORT;", 1},
+        {"BEGIN; CREATE TABLE r (i int); ROLLBACK;", 2},
+        {"BEGIN; CREATE TABLE r (i int);", 0},
+        {"CREATE TABLE r (i int); COMMIT;", 1},
+        {"COMMIT;", 0},
+        {"BEGIN; CREATE TABLE a (x int); COMMIT; BEGIN; CREATE TABLE b (x int); COMMIT;", 2},
+        {"BEGIN; CREATE TABLE a (x int); PREPARE TRANSACTION 'g'; COMMIT;", 2},
+        {"BEGIN; BEGIN; CREATE TABLE a (x int); COMMIT;", 1},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        dbm_stmt_list *list = split_ok(cases[i].sql);
+        size_t got = dbm_sql_misplaced_tx_control(list);
+        long g = got == list->count ? -1 : (long)got;
+        if (g != cases[i].want)
+            fail_msg("%s: %ld, want %ld", cases[i].sql, g, cases[i].want);
+        dbm_stmt_list_free(list);
+    }
 }
 
 static void tree_is_the_statement_node(void **state)
@@ -745,6 +792,7 @@ int main(void)
         cmocka_unit_test(offsets_and_lengths_are_bytes),
         cmocka_unit_test(syntax_error_reports_position),
         cmocka_unit_test(charpos_maps_characters_to_bytes),
+        cmocka_unit_test(misplaced_tx_control_is_found),
         cmocka_unit_test(linecol_counts_lines_and_characters),
         cmocka_unit_test(bad_input_fails_without_crashing),
         cmocka_unit_test(large_sections_parse_in_pieces),
