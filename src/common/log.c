@@ -267,7 +267,20 @@ char *dbm_escape_command_property(const char *s)
 
 char *dbm_printable(const char *s)
 {
-    char *p = dbm_xstrdup(s ? s : "");
+    dbm_buf b = DBM_BUF_INIT;
+    size_t len, bad;
+    char *p;
+
+    s = s ? s : "";
+    len = strlen(s);
+    while (!dbm_utf8_valid(s, len, &bad)) { /* bytes that are not UTF-8 as \xNN */
+        dbm_buf_put(&b, s, bad);
+        dbm_buf_printf(&b, "\\x%02x", (unsigned char)s[bad]);
+        s += bad + 1;
+        len -= bad + 1;
+    }
+    dbm_buf_put(&b, s, len);
+    p = dbm_buf_detach(&b);
     for (char *q = p; *q; q++)
         if ((unsigned char)*q < 0x20 || *q == 0x7f)
             *q = '?';

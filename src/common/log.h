@@ -77,7 +77,10 @@ void dbm_annotate(const char *level, const char *file, int line, int col, const 
 char *dbm_escape_command_data(const char *s);
 char *dbm_escape_command_property(const char *s);
 
-/* Replace control characters (newlines in file names...) with '?' for a log line. Caller frees. */
+/*
+ * For a log line: control characters (newlines in file names...) as '?', bytes
+ * that are not UTF-8 as \xNN. Caller frees.
+ */
 char *dbm_printable(const char *s);
 
 #endif
