@@ -293,10 +293,15 @@ static int read_command(dbm_config *cfg, const parsed_args *pa)
 /* Where the migrations are, in which format, and where their history is. */
 static int read_paths(dbm_config *cfg, const parsed_args *pa)
 {
-    const char *v = lookup(pa, "migrations-dir");
+    const char *v = given(pa, "migrations-dir"), *file, *slash;
     int error;
 
-    cfg->migrations_dir = dbm_xstrdup(v ? v : "migrations");
+    if (!v && (v = dbm_config_file_option(pa->file, "migrations-dir")) != NULL && v[0] != '/' &&
+        (slash = strrchr(file = dbm_config_file_path(pa->file), '/')) != NULL)
+        /* a relative path in the file is relative to the file's folder (the repository root) */
+        cfg->migrations_dir = dbm_xasprintf("%.*s/%s", (int)(slash - file), file, v);
+    else
+        cfg->migrations_dir = dbm_xstrdup(v ? v : "migrations");
     v = lookup(pa, "format");
     if ((error = dbm_format_parse(&cfg->format, v ? v : "auto")) < 0)
         return error;

@@ -22,3 +22,21 @@ setup() {
   done
   [ "$(sql "SELECT to_regclass('a') IS NULL")" = t ]
 }
+
+@test "migrations-dir in db-migrate.yml is relative to the file's folder, from any subdirectory" {
+  git init -q .
+  mkdir -p db/migrations app/src
+  printf 'CREATE TABLE a (x int);\n' >db/migrations/001_a.sql
+  printf 'migrations-dir: db/migrations\n' >db-migrate.yml
+  cd app/src
+  run_dbm 0 apply
+  [ "$(sql "SELECT to_regclass('a') IS NOT NULL")" = t ]
+  # a flag stays relative to the working directory
+  run_dbm 2 plan --migrations-dir db/migrations
+  [[ "$output" == *"migrations directory 'db/migrations' does not exist"* ]]
+  # and so does --config FILE's folder for the value inside it
+  cd "$WORK"
+  mkdir conf && printf 'migrations-dir: ../db/migrations\n' >conf/ci.yml
+  run_dbm 0 status --config conf/ci.yml
+  [[ "$output" == *"001"*"a"* ]]
+}

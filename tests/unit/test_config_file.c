@@ -83,6 +83,7 @@ static int parse(dbm_config_file **f, const char *text)
 static void options_of_each_type_are_read(void **state)
 {
     dbm_config *cfg = NULL;
+    char *expected;
 
     write_file(path, "# defaults for this repository\n"
                      "migrations-dir: db/migrations\n"
@@ -93,7 +94,10 @@ static void options_of_each_type_are_read(void **state)
                      "history-schema: \"ops\"\n"
                      "deployed-ref:\n");
     assert_int_equal(load(&cfg, NULL), 0);
-    assert_string_equal(cfg->migrations_dir, "db/migrations");
+    /* relative to the file's folder, not to the working directory */
+    expected = dbm_xasprintf("%.*s/db/migrations", (int)(strrchr(path, '/') - path), path);
+    assert_string_equal(cfg->migrations_dir, expected);
+    free(expected);
     assert_int_equal(cfg->lock_timeout_ms, 2000);
     assert_int_equal(cfg->lock_retries, 7);
     assert_true(cfg->comment_on_pr);
