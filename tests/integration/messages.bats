@@ -4,7 +4,13 @@
 
 load helpers
 
-setup_file() { pg_start; }
+setup_file() {
+  pg_start
+  # pwuser must prove a password; everyone else is trusted.
+  psql -X -q "$PGTEST_URL_BASE/postgres" -c "CREATE ROLE pwuser LOGIN PASSWORD 'secret-pw'"
+  sed -i '1i host all pwuser 127.0.0.1/32 scram-sha-256' "$PGTEST_DIR/data/pg_hba.conf"
+  pg_reload
+}
 teardown_file() { pg_stop; }
 
 setup() {
@@ -39,4 +45,26 @@ setup() {
   mkdir conf && printf 'migrations-dir: ../db/migrations\n' >conf/ci.yml
   run_dbm 0 status --config conf/ci.yml
   [[ "$output" == *"001"*"a"* ]]
+}
+
+@test "a user that needs a password and was given none gets a hint naming where it goes" {
+  printf 'CREATE TABLE a (x int);\n' >migrations/001_a.sql
+  unset PGPASSWORD
+  run_dbm 3 apply --database-url "host=127.0.0.1 port=$PGTEST_PORT user=pwuser dbname=$DBNAME"
+  [[ "${lines[0]}" == "error: unable to connect to 'pwuser@127.0.0.1:$PGTEST_PORT/$DBNAME': "*"no password supplied"* ]]
+  [[ "${lines[1]}" == "hint: the server asks this user for a password and none was given: set PGPASSWORD, or write it in database-url"*"auth: aws-iam" ]]
+  PGPASSWORD=secret-pw run_dbm 0 plan --database-url "host=127.0.0.1 port=$PGTEST_PORT user=pwuser dbname=$DBNAME"
+}
+
+@test "a failed connection names the target libpq resolved from PG* variables, and a missing socket" {
+  printf 'CREATE TABLE a (x int);\n' >migrations/001_a.sql
+  unset DATABASE_URL PGHOST PGHOSTADDR PGUSER PGDATABASE
+  port=$(free_port)
+  PGPORT=$port PGUSER=someone PGDATABASE=appdb PGHOST=$BATS_TEST_TMPDIR run_dbm 3 plan
+  [[ "${lines[0]}" == "error: unable to connect to 'someone@$BATS_TEST_TMPDIR:$port/appdb': "*"No such file or directory" ]]
+  [ "${lines[1]}" = "hint: no server on socket $BATS_TEST_TMPDIR/.s.PGSQL.$port: set host= (or PGHOST) and port to the server's, or give database-url" ]
+  # libpq's own defaults when only the port is given: the compiled socket folder, the login user
+  PGPORT=$port run_dbm 3 plan
+  [[ "${lines[0]}" == "error: unable to connect to '$(id -un)@/"*":$port/$(id -un)': "* ]]
+  [[ "${lines[1]}" == "hint: no server on socket /"*"/.s.PGSQL.$port: "* ]]
 }
