@@ -68,3 +68,28 @@ setup() {
   [[ "${lines[0]}" == "error: unable to connect to '$(id -un)@/"*":$port/$(id -un)': "* ]]
   [[ "${lines[1]}" == "hint: no server on socket /"*"/.s.PGSQL.$port: "* ]]
 }
+
+@test "a history-schema PostgreSQL would refuse is exit 2 at load, before connecting" {
+  printf 'CREATE TABLE a (x int);\n' >migrations/001_a.sql
+  long=$(printf 'h%.0s' $(seq 64))
+  for bad in '' pg_catalog information_schema pg_toast pg_temp_3 "$long"; do
+    run_dbm 2 apply --history-schema "$bad" --database-url "postgresql://nobody@127.0.0.1:1/x"
+    [[ "${lines[0]}" == "error: history-schema '$bad' "* ]]
+    [[ "${lines[1]}" == "hint: give a schema of its own for the history tables"* ]]
+  done
+}
+
+@test "an application table named like a history table is not built on: exit 2 before creating anything" {
+  printf 'CREATE TABLE a (x int);\n' >migrations/001_a.sql
+  sql "CREATE TABLE public.migrations (id serial PRIMARY KEY, title text)"
+  for cmd in apply status; do
+    run_dbm 2 "$cmd" --history-schema public
+    [ "${lines[0]}" = "error: history-schema 'public' holds a table 'migrations' that is not db-migrate's history (no column version, name, checksum, applied_at, duration_ms, run_id, git_sha, transactional, status, failed_statement, error)" ]
+    [[ "${lines[1]}" == "hint: pick another history-schema"* ]]
+  done
+  [ "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 1 ]
+  [ "$(sql "SELECT to_regclass('a') IS NULL")" = t ]
+  # a schema of its own works beside it
+  run_dbm 0 apply --history-schema app_history
+  [ "$(sql "SELECT count(*) FROM app_history.migrations")" = 1 ]
+}
