@@ -229,7 +229,7 @@ static int list_dir(mig_entry_list *out, int *out_dfd, const char *dir)
             rc = dbm_error_set(DBM_ECONFIG, "migrations directory '%s' does not exist", dir);
             dbm_error_hint("set migrations-dir to the folder that holds the migrations");
         } else {
-            rc = dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", dir, strerror(errno));
+            rc = mig_io_error("read", dir, errno);
         }
         goto done;
     }

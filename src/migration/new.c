@@ -107,8 +107,7 @@ static int make_dir(const char *dir)
             continue;
         *s = '\0';
         if (mkdir(p, 0755) < 0 && errno != EEXIST)
-            rc = dbm_error_set(DBM_EGENERIC, "unable to create the migrations directory '%s': %s",
-                               p, strerror(errno));
+            rc = mig_io_error("create the migrations directory", p, errno);
         if (end)
             break;
         *s = '/';
@@ -187,9 +186,10 @@ static int write_template(const char *path, const char *text)
     int fd, rc = 0;
 
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST)
+        return dbm_error_set(DBM_ECONFIG, "unable to create '%s': %s", path, strerror(errno));
     if (fd < 0)
-        return dbm_error_set(errno == EEXIST ? DBM_ECONFIG : DBM_EGENERIC,
-                             "unable to create '%s': %s", path, strerror(errno));
+        return mig_io_error("create", path, errno);
     while (off < n) {
         ssize_t w = write(fd, text + off, n - off);
         if (w < 0 && errno == EINTR)
@@ -296,7 +296,7 @@ int dbm_migration_new_file(char **out_path, const char *dir, dbm_format format, 
     if ((rc = make_dir(dir)) < 0)
         goto done;
     if (!(d = opendir(dir))) {
-        rc = dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", dir, strerror(errno));
+        rc = mig_io_error("read", dir, errno);
         goto done;
     }
     /* Held until the file exists: another `new` waits, then sees the version taken. */

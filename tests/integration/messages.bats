@@ -93,3 +93,40 @@ setup() {
   run_dbm 0 apply --history-schema app_history
   [ "$(sql "SELECT count(*) FROM app_history.migrations")" = 1 ]
 }
+
+# as_user COMMAND...: run as a user that file modes apply to (postgres when the suite runs as root).
+as_user() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+@test "a migrations directory or file this user may not write or read is exit 2 with a hint" {
+  d=$(mktemp -d /tmp/dbm-perm.XXXXXX)
+  chmod 755 "$d"
+  mkdir "$d/migrations"
+  printf 'CREATE TABLE a (x int);\n' >"$d/migrations/001_a.sql"
+  chmod 555 "$d/migrations"
+  cd "$d"
+  run as_user "$DBM" new add_users
+  [ "$status" -eq 2 ]
+  [[ "${lines[0]}" == "error: unable to create 'migrations/"*"_add_users.sql': Permission denied" ]]
+  [[ "${lines[1]}" == "hint: db-migrate runs as uid "*", which may not create it: change its owner or mode (chown, chmod)" ]]
+  chmod 755 migrations
+  chmod 000 migrations/001_a.sql
+  run as_user "$DBM" plan --offline
+  [ "$status" -eq 2 ]
+  [ "${lines[0]}" = "error: unable to read 'migrations/001_a.sql': Permission denied" ]
+  [[ "${lines[1]}" == "hint: db-migrate runs as uid "*", which may not read it: "* ]]
+  chmod 000 migrations
+  run as_user "$DBM" plan --offline
+  [ "$status" -eq 2 ]
+  [ "${lines[0]}" = "error: unable to read 'migrations': Permission denied" ]
+  chmod 755 migrations
+  cd / && rm -rf "$d"
+}
+
+@test "a statement stopped by statement-timeout gets a hint to raise it" {
+  printf 'SELECT pg_sleep(3);\n' >migrations/001_slow.sql
+  run_dbm 1 apply --statement-timeout 200ms
+  [[ "$output" == *"canceling statement due to statement timeout"* ]]
+  grep -q '^hint: the statement ran longer than statement-timeout: raise it' <<<"$output"
+}

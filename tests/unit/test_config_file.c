@@ -224,7 +224,8 @@ static void unknown_key_names_its_line_and_the_likely_one(void **state)
     assert_int_equal(parse(&f, "format: goose\nformat: dbmate\n"), DBM_ECONFIG);
     assert_string_equal(dbm_error_message(),
                         "config file 'db-migrate.yml' line 2: key 'format' is given twice in "
-                        "the file");
+                        "the file (first at line 1)");
+    assert_string_equal(dbm_error_hint_text(), "keep one of the two: a key sets one value");
 }
 
 static void bad_yaml_names_its_line(void **state)
@@ -325,6 +326,7 @@ static void targets_and_placeholders_are_checked_for_shape(void **state)
                         "config file 'db-migrate.yml' line 2: a target has no name");
     assert_int_equal(parse(&f, "targets:\n  - name: a\n  - name: a\n"), DBM_ECONFIG);
     assert_non_null(strstr(dbm_error_message(), "line 3: target 'a' is listed twice"));
+    assert_non_null(strstr(dbm_error_hint_text(), "give each target a name of its own"));
     assert_int_equal(parse(&f, "targets:\n  - name: a\n    databse-url: x\n"), DBM_ECONFIG);
     assert_string_equal(dbm_error_hint_text(), "did you mean 'database-url'?");
     assert_int_equal(parse(&f, "targets:\n  name: a\n"), DBM_ECONFIG);
