@@ -130,3 +130,19 @@ as_user() {
   [[ "$output" == *"canceling statement due to statement timeout"* ]]
   grep -q '^hint: the statement ran longer than statement-timeout: raise it' <<<"$output"
 }
+
+@test "on a terminal, SQL lines are cut to COLUMNS with an ellipsis, and TERM=dumb gets no colour" {
+  printf 'CREATE TABLE a_table_with_a_long_name (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);\n' >migrations/001_a.sql
+  on_tty() { script -qec "$*" /dev/null | tr -d '\r'; }
+  out=$(COLUMNS=40 TERM=xterm on_tty "$DBM" plan --offline)
+  line=$(grep 'CREATE TABLE' <<<"$out")
+  [ "$(LC_ALL=C.UTF-8 wc -m <<<"$line")" -eq 41 ] # 40 and the newline
+  [[ "$line" == *"…" ]]
+  [[ "$out" == *$'\033['* ]]
+  out=$(COLUMNS=40 TERM=dumb on_tty "$DBM" plan --offline)
+  [[ "$out" != *$'\033['* ]]
+  # not a terminal: whole lines, no colour
+  COLUMNS=40 TERM=xterm run_dbm 0 plan --offline
+  [[ "$output" == *"CREATE TABLE a_table_with_a_long_name (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email"* ]]
+  [[ "$output" != *$'\033['* ]]
+}
