@@ -146,3 +146,34 @@ as_user() {
   [[ "$output" == *"CREATE TABLE a_table_with_a_long_name (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email"* ]]
   [[ "$output" != *$'\033['* ]]
 }
+
+@test "a run started with SIGINT ignored (a background job) keeps ignoring it; SIGTERM still stops it" {
+  printf 'SELECT pg_sleep(2) AS slow_one;\n' >migrations/001_slow.sql
+  printf 'CREATE TABLE b (x int);\n' >migrations/002_b.sql
+  # bats runs without job control: a background command starts with SIGINT and SIGQUIT ignored
+  "$DBM" apply >"$WORK/out" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%slow_one%' AND pid <> pg_backend_pid()")" = 1 ] && break
+    sleep 0.1
+  done
+  kill -INT "$pid"
+  kill -QUIT "$pid"
+  st=0
+  wait "$pid" || st=$?
+  cat "$WORK/out"
+  [ "$st" -eq 0 ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE status = 'applied'")" = 2 ]
+  # SIGTERM is honoured all the same
+  printf 'SELECT pg_sleep(30) AS slow_two;\n' >migrations/003_slow.sql
+  "$DBM" apply >"$WORK/out" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%slow_two%' AND pid <> pg_backend_pid()")" = 1 ] && break
+    sleep 0.1
+  done
+  kill -TERM "$pid"
+  st=0
+  wait "$pid" || st=$?
+  [ "$st" -eq 143 ]
+}
