@@ -290,23 +290,49 @@ static int read_command(dbm_config *cfg, const parsed_args *pa)
     return 0;
 }
 
+/*
+ * A schema PostgreSQL lets the history be created in: a name, at most 63 bytes
+ * (longer ones are cut by the server), not a system schema (pg_*, reserved,
+ * and information_schema).
+ */
+static int check_history_schema(const char *v)
+{
+    const char *why = !*v                                    ? "is empty"
+                      : strlen(v) > 63                       ? "is longer than 63 bytes"
+                      : strcmp(v, "information_schema") == 0 ? "is a system schema"
+                      : strncmp(v, "pg_", 3) == 0 ? "is a system schema (pg_ is reserved)"
+                                                  : NULL;
+    char *shown;
+
+    if (!why)
+        return 0;
+    shown = dbm_printable(v);
+    dbm_error_set(DBM_ECONFIG, "history-schema '%s' %s", shown, why);
+    dbm_error_hint("give a schema of its own for the history tables, such as db_migrate (the "
+                   "default)");
+    free(shown);
+    return DBM_ECONFIG;
+}
+
 /* Where the migrations are, in which format, and where their history is. */
 static int read_paths(dbm_config *cfg, const parsed_args *pa)
 {
-    const char *v = lookup(pa, "migrations-dir");
+    const char *v = given(pa, "migrations-dir"), *file, *slash;
     int error;
 
-    cfg->migrations_dir = dbm_xstrdup(v ? v : "migrations");
+    if (!v && (v = dbm_config_file_option(pa->file, "migrations-dir")) != NULL && v[0] != '/' &&
+        (slash = strrchr(file = dbm_config_file_path(pa->file), '/')) != NULL)
+        /* a relative path in the file is relative to the file's folder (the repository root) */
+        cfg->migrations_dir = dbm_xasprintf("%.*s/%s", (int)(slash - file), file, v);
+    else
+        cfg->migrations_dir = dbm_xstrdup(v ? v : "migrations");
     v = lookup(pa, "format");
     if ((error = dbm_format_parse(&cfg->format, v ? v : "auto")) < 0)
         return error;
     resolve_database(cfg, pa);
     v = lookup(pa, "history-schema");
     cfg->history_schema = dbm_xstrdup(v ? v : "db_migrate");
-    if (strlen(cfg->history_schema) > 63)
-        return dbm_error_set(DBM_ECONFIG, "history-schema '%s' is longer than 63 bytes",
-                             cfg->history_schema);
-    return 0;
+    return check_history_schema(cfg->history_schema);
 }
 
 /*

@@ -201,8 +201,12 @@ static int each_pair(walk *w, const yaml_node_t *map, const char *what, pair_fn 
             return at(w, k, "a key in %s is not a plain name", what);
         for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
             const char *seen = scalar(yaml_document_get_node(w->doc, q->key));
-            if (seen && strcmp(seen, scalar(k)) == 0)
-                return at(w, k, "key '%s' is given twice in %s", scalar(k), what);
+            if (seen && strcmp(seen, scalar(k)) == 0) {
+                at(w, k, "key '%s' is given twice in %s (first at line %d)", scalar(k), what,
+                   line_of(yaml_document_get_node(w->doc, q->key)));
+                dbm_error_hint("keep one of the two: a key sets one value");
+                return DBM_ECONFIG;
+            }
         }
         if ((error = fn(w, k, v, arg)) < 0)
             return error;
@@ -352,8 +356,12 @@ static int read_targets(walk *w, const yaml_node_t *list)
         if ((error = check_schema_keys(w, item, t)) < 0)
             return error;
         for (size_t j = 0; j + 1 < w->f->ntargets; j++)
-            if (strcmp(w->f->targets[j].name, t->name) == 0)
-                return at(w, item, "target '%s' is listed twice", t->name);
+            if (strcmp(w->f->targets[j].name, t->name) == 0) {
+                at(w, item, "target '%s' is listed twice", t->name);
+                dbm_error_hint("give each target a name of its own: a target's name keys its "
+                               "lock, its report line and --targets");
+                return DBM_ECONFIG;
+            }
     }
     return 0;
 }

@@ -127,7 +127,9 @@ const dbm_option dbm_options[] = {
      DBM_OPTION_FILE},
     {"offline", NULL, NULL, "plan from the files and git only, without a database", NULL,
      DBM_OPTION_SWITCH},
-    {"verbose", NULL, NULL, "log each statement", NULL, DBM_OPTION_SWITCH},
+    {"verbose", NULL, NULL,
+     "log the server's notices, each migration's in its own group (apply runs them one by one)",
+     NULL, DBM_OPTION_SWITCH},
     {"yes", NULL, NULL, "rollback without asking (off a terminal it is required)", NULL,
      DBM_OPTION_SWITCH},
     {"exit-code", NULL, NULL, "status only: exit 1 when migrations are pending or failed", NULL,
@@ -138,7 +140,7 @@ const dbm_option dbm_options[] = {
     {"version", NULL, NULL, "print the version and the linked libraries' versions", NULL,
      DBM_OPTION_SWITCH},
     {"generate", "WHAT", NULL, "write the bash or zsh completion script or the man page",
-     generate_values, DBM_OPTION_HIDDEN},
+     generate_values, 0},
     {NULL, NULL, NULL, NULL, NULL, 0},
 };
 

@@ -6,6 +6,7 @@
 #include "command/check.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/stop.h"
 #include "common/util.h"
 #include "report/report.h"
 
@@ -286,15 +287,13 @@ int dbm_remote_run(dbm_run_ctx *ctx, const char *name)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_cancel;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, &old_term);
-    sigaction(SIGINT, &sa, &old_int);
+    dbm_stop_catch(&sa, &old_term, &old_int);
     cancelled = 0;
     if (ctx->cfg->run_in == DBM_RUN_IN_ECS)
         error = dbm_remote_ecs(ctx, name, digest);
     else
         error = dbm_remote_lambda(ctx, name, digest);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGINT, &old_int, NULL);
+    dbm_stop_uncatch(&old_term, &old_int);
     free(digest);
     return error;
 }

@@ -489,25 +489,10 @@ void dbm_run_idle_row(dbm_run_ctx *ctx, size_t i, bool failed)
     }
 }
 
-/* Whether an earlier error finding than i is about the same file (one problem, told twice). */
-static bool same_file_before(const dbm_report *r, size_t i)
-{
-    const char *file = r->findings[i].file;
-
-    for (size_t k = 0; file && k < i; k++)
-        if (r->findings[k].severity == DBM_SEV_ERROR && r->findings[k].file &&
-            strcmp(r->findings[k].file, file) == 0)
-            return true;
-    return false;
-}
-
 int dbm_run_blocked(dbm_report *r)
 {
-    size_t n = 0;
+    size_t n = dbm_report_blocking_count(r);
 
-    /* An edited deployed file is found by the history and by git: one problem, not two. */
-    for (size_t i = 0; i < r->nfindings; i++)
-        n += r->findings[i].severity == DBM_SEV_ERROR && !same_file_before(r, i);
     dbm_report_set(&r->status, "blocked");
     /* Only a command that changes the database says that it did not. */
     dbm_error_set(

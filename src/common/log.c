@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,8 +32,26 @@ FILE *dbm_log_stream(void)
 
 bool dbm_log_color(void)
 {
-    const char *no_color = getenv("NO_COLOR");
-    return isatty(fileno(dbm_log_stream())) && !(no_color && *no_color);
+    const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+    return isatty(fileno(dbm_log_stream())) && !(no_color && *no_color) &&
+           !(term && strcmp(term, "dumb") == 0);
+}
+
+size_t dbm_log_width(void)
+{
+    const char *columns = getenv("COLUMNS");
+    struct winsize ws;
+    char *end = NULL;
+    long n;
+
+    if (!isatty(fileno(dbm_log_stream())))
+        return 0;
+    n = columns ? strtol(columns, &end, 10) : 0;
+    if (columns && end != columns && !*end && n > 0 && n < 10000)
+        return (size_t)n;
+    if (ioctl(fileno(dbm_log_stream()), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 0;
 }
 
 static bool log_json;
@@ -267,7 +286,20 @@ char *dbm_escape_command_property(const char *s)
 
 char *dbm_printable(const char *s)
 {
-    char *p = dbm_xstrdup(s ? s : "");
+    dbm_buf b = DBM_BUF_INIT;
+    size_t len, bad;
+    char *p;
+
+    s = s ? s : "";
+    len = strlen(s);
+    while (!dbm_utf8_valid(s, len, &bad)) { /* bytes that are not UTF-8 as \xNN */
+        dbm_buf_put(&b, s, bad);
+        dbm_buf_printf(&b, "\\x%02x", (unsigned char)s[bad]);
+        s += bad + 1;
+        len -= bad + 1;
+    }
+    dbm_buf_put(&b, s, len);
+    p = dbm_buf_detach(&b);
     for (char *q = p; *q; q++)
         if ((unsigned char)*q < 0x20 || *q == 0x7f)
             *q = '?';

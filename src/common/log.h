@@ -44,8 +44,17 @@ void dbm_log_with(const char *message, const char *key, const char *json);
 /* In JSON mode, the end of a run: {"level": "info", "message": headline, "report": {...}}. */
 void dbm_log_report(const char *headline, const char *report_json);
 
-/* Whether the log may use colour: its stream is a terminal and NO_COLOR is unset or empty. */
+/*
+ * Whether the log may use colour: its stream is a terminal, NO_COLOR is unset
+ * or empty, and TERM is not "dumb".
+ */
 bool dbm_log_color(void);
+
+/*
+ * The width of the terminal the log goes to: COLUMNS when it is a positive
+ * number, else the terminal's own; 0 when the log is not a terminal.
+ */
+size_t dbm_log_width(void);
 
 /*
  * This thread's log lines and warnings start with "[NAME] " (a fleet's
@@ -77,7 +86,10 @@ void dbm_annotate(const char *level, const char *file, int line, int col, const 
 char *dbm_escape_command_data(const char *s);
 char *dbm_escape_command_property(const char *s);
 
-/* Replace control characters (newlines in file names...) with '?' for a log line. Caller frees. */
+/*
+ * For a log line: control characters (newlines in file names...) as '?', bytes
+ * that are not UTF-8 as \xNN. Caller frees.
+ */
 char *dbm_printable(const char *s);
 
 #endif

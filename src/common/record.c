@@ -291,6 +291,28 @@ bool dbm_report_has_blocking(const dbm_report *r)
     return false;
 }
 
+/* Whether an earlier error finding than i is about the same file (one problem, told twice). */
+static bool same_file_before(const dbm_report *r, size_t i)
+{
+    const char *file = r->findings[i].file;
+
+    for (size_t k = 0; file && k < i; k++)
+        if (r->findings[k].severity == DBM_SEV_ERROR && r->findings[k].file &&
+            strcmp(r->findings[k].file, file) == 0)
+            return true;
+    return false;
+}
+
+size_t dbm_report_blocking_count(const dbm_report *r)
+{
+    size_t n = 0;
+
+    /* An edited deployed file is found by the history and by git: one problem, not two. */
+    for (size_t i = 0; i < r->nfindings; i++)
+        n += r->findings[i].severity == DBM_SEV_ERROR && !same_file_before(r, i);
+    return n;
+}
+
 char *dbm_excerpt(const char *sql, size_t len, size_t max)
 {
     dbm_buf b = DBM_BUF_INIT;

@@ -267,4 +267,11 @@ char *dbm_excerpt(const char *sql, size_t len, size_t max);
 /* True when a finding of severity error exists. */
 bool dbm_report_has_blocking(const dbm_report *r);
 
+/*
+ * The blocking problems, as every count of them says: the files with a
+ * finding of severity error (however many checks found it), and each such
+ * finding about no file.
+ */
+size_t dbm_report_blocking_count(const dbm_report *r);
+
 #endif

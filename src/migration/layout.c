@@ -59,12 +59,18 @@ const char *mig_layout_folder_file(mig_layout layout)
     }
 }
 
-bool mig_has_control(const char *s)
+static bool has_control(const char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
             return true;
     return false;
+}
+
+bool mig_name_unusable(const char *s)
+{
+    size_t bad;
+    return has_control(s) || !dbm_utf8_valid(s, strlen(s), &bad);
 }
 
 bool mig_ends_with(const char *s, size_t n, const char *suffix)
@@ -223,7 +229,7 @@ static int list_dir(mig_entry_list *out, int *out_dfd, const char *dir)
             rc = dbm_error_set(DBM_ECONFIG, "migrations directory '%s' does not exist", dir);
             dbm_error_hint("set migrations-dir to the folder that holds the migrations");
         } else {
-            rc = dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", dir, strerror(errno));
+            rc = mig_io_error("read", dir, errno);
         }
         goto done;
     }
@@ -279,7 +285,7 @@ static void read_ahead(mig_entry_list *list, int dfd, const char *dir)
     for (size_t i = 0; i < list->count; i++) {
         mig_entry *e = &list->items[i];
         if (!e->is_dir && e->kind != MIG_LAYOUT_NONE && e->kind != MIG_LAYOUT_GOOSE_GO &&
-            !mig_has_control(e->name))
+            !mig_name_unusable(e->name))
             job.todo[count++] = e;
     }
     /* what is not read ahead (the odd files without a thread) is read when loaded */
@@ -312,11 +318,20 @@ void mig_entry_list_free(mig_entry_list *list)
 
 int mig_bad_name(const char *dir, const char *name)
 {
-    char *shown = dbm_printable(name);
-    int rc = dbm_error_set(DBM_ECONFIG, "migration name '%s' in '%s' contains a control character",
-                           shown, dir);
-    dbm_error_hint("rename it without newlines or other control characters");
+    char *shown = dbm_printable(name), *where = dbm_printable(dir);
+    int rc;
+
+    if (has_control(name)) {
+        rc = dbm_error_set(DBM_ECONFIG, "migration name '%s' in '%s' contains a control character",
+                           shown, where);
+        dbm_error_hint("rename it without newlines or other control characters");
+    } else {
+        rc = dbm_error_set(DBM_ECONFIG, "migration name '%s' in '%s' is not valid UTF-8", shown,
+                           where);
+        dbm_error_hint("rename it in UTF-8: the name is recorded in the history as text");
+    }
     free(shown);
+    free(where);
     return rc;
 }
 
@@ -326,7 +341,7 @@ int mig_entry_text(mig_entry *e, const char *rel, int dfd, const char *dir)
 
     if (e->read)
         return 0;
-    if (mig_has_control(e->name))
+    if (mig_name_unusable(e->name))
         return mig_bad_name(dir, e->name);
     if (e->read_error.code < 0)
         return dbm_error_raise(&e->read_error);

@@ -68,15 +68,20 @@ void mig_entry_list_free(mig_entry_list *list);
 /*
  * Read an entry's text into it, once: the file itself when `rel` is NULL,
  * else the file `rel` (relative to the directory), for a folder's up file.
- * Errors: DBM_ECONFIG naming an entry whose name holds a control character;
+ * Errors: DBM_ECONFIG naming an entry whose name holds a control character
+ * or is not UTF-8;
  * then those of mig_read_text, or the one saved when reading ahead.
  */
 int mig_entry_text(mig_entry *e, const char *rel, int dfd, const char *dir);
 
-/* DBM_ECONFIG: the name `name` in `dir` holds a control character (shown as '?'). */
+/*
+ * DBM_ECONFIG: the name `name` in `dir` holds a control character (shown as
+ * '?') or is not valid UTF-8 (bytes shown as \xNN).
+ */
 int mig_bad_name(const char *dir, const char *name);
 
-bool mig_has_control(const char *s);
+/* True when a name holds a control character or is not valid UTF-8. */
+bool mig_name_unusable(const char *s);
 
 /* Whether `rel` (relative to the directory `dfd`, symlinks followed) is a regular file. */
 bool mig_exists_at(int dfd, const char *rel);

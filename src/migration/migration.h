@@ -139,11 +139,18 @@ bool dbm_tool_hash_lists(const char *list, const char *hash);
 void dbm_checksum(char out[72], const char *text, size_t len);
 
 /*
- * `new NAME`: create <dir>/<UTC yyyymmddHHMMSS>_<name>.sql from a template,
- * with `now` as the clock. NAME is reduced to [a-z0-9_]. Refuses to overwrite.
- * *out_path (caller frees) is the path created.
+ * `new NAME`: create a migration in `dir` in the layout of its migrations
+ * read as `format` (AUTO: detected; an empty directory is native), with `now`
+ * as the clock: <UTC yyyymmddHHMMSS>_<name>.sql with -- migrate:up/down
+ * sections (native, dbmate), goose's -- +goose Up/Down, golang-migrate's
+ * <v>_<name>.up.sql and .down.sql, Flyway's V<v>__<name>.sql; a directory
+ * numbered in sequence gets the next number, as wide as the newest. Other
+ * formats are DBM_ECONFIG naming the tool's own command. NAME is reduced to
+ * [a-z0-9_]. Refuses to overwrite. *out_path (caller frees) is the (up) file
+ * created. Errors of dbm_migrations_load too.
  */
-int dbm_migration_new_file(char **out_path, const char *dir, const char *name, time_t now);
+int dbm_migration_new_file(char **out_path, const char *dir, dbm_format format, const char *name,
+                           time_t now);
 
 /*
  * Whether the file at `path` still holds exactly the template `new` writes:

@@ -4,6 +4,7 @@
  */
 #include "migration/read.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "migration/migration.h"
 
@@ -78,10 +79,26 @@ char *mig_join(const char *dir, const char *rel)
                                   : dbm_xasprintf("%s/%s", dir, rel);
 }
 
+int mig_io_error(const char *verb, const char *path, int err)
+{
+    char *shown = dbm_printable(path);
+    bool denied = err == EACCES || err == EPERM || err == EROFS;
+    int rc = dbm_error_set(denied ? DBM_ECONFIG : DBM_EGENERIC, "unable to %s '%s': %s", verb,
+                           shown, strerror(err));
+
+    if (denied)
+        dbm_error_hint("db-migrate runs as uid %u, which may not %s it: change its owner or "
+                       "mode (chown, chmod)%s",
+                       (unsigned)geteuid(), verb,
+                       err == EROFS ? ", or use a writable migrations-dir" : "");
+    free(shown);
+    return rc;
+}
+
 static int read_failed(const char *dir, const char *rel, int err)
 {
     char *shown = mig_join(dir, rel);
-    int rc = dbm_error_set(DBM_EGENERIC, "unable to read '%s': %s", shown, strerror(err));
+    int rc = mig_io_error("read", shown, err);
     free(shown);
     return rc;
 }

@@ -36,4 +36,12 @@ int mig_line_of(const char *s, size_t offset);
 /* dir + "/" + rel, without doubling a trailing slash of dir. Caller frees. */
 char *mig_join(const char *dir, const char *rel);
 
+/*
+ * Record "unable to VERB 'PATH': strerror(err)" and return its code: a path
+ * this user may not read or write (EACCES, EPERM, EROFS) is the setup's to
+ * change, DBM_ECONFIG with a hint naming the user; any other error is
+ * DBM_EGENERIC.
+ */
+int mig_io_error(const char *verb, const char *path, int err);
+
 #endif

@@ -61,8 +61,7 @@ int dbm_db_cancel_install(PGconn *conn)
         sigemptyset(&sa.sa_mask);
         /* Restarted system calls: libpq waits in poll(), which returns EINTR and retries. */
         sa.sa_flags = SA_RESTART;
-        sigaction(SIGTERM, &sa, &old_term);
-        sigaction(SIGINT, &sa, &old_int);
+        dbm_stop_catch(&sa, &old_term, &old_int);
     }
     pthread_mutex_unlock(&mu);
     return 0;
@@ -85,8 +84,7 @@ void dbm_db_cancel_uninstall(void)
     c = cancel_req[slot];
     cancel_req[slot] = NULL;
     if (--in_use == 0) {
-        sigaction(SIGTERM, &old_term, NULL);
-        sigaction(SIGINT, &old_int, NULL);
+        dbm_stop_uncatch(&old_term, &old_int);
     }
     pthread_mutex_unlock(&mu);
     slot = -1;

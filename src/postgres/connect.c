@@ -6,6 +6,7 @@
  * key=value strings, quoting and PG* defaults all behave exactly as in psql.
  */
 #include "postgres/connect.h"
+#include "postgres/connect_hint.h"
 #include "postgres/message.h"
 #include "net/aws.h"
 #include "common/error.h"
@@ -191,81 +192,6 @@ static bool permanent_failure(const char *msg)
     return bad_parameter(msg) || strstr(msg, "authentication failed") ||
            strstr(msg, "does not exist") || strstr(msg, "certificate") ||
            strstr(msg, "no pg_hba.conf entry") || strstr(msg, "does not support SSL");
-}
-
-/* A duration as --wait takes it: the largest unit that writes it whole (90000 -> "90s"). */
-static char *duration_text(long long ms)
-{
-    if (ms % 3600000 == 0)
-        return dbm_xasprintf("%lldh", ms / 3600000);
-    if (ms % 60000 == 0)
-        return dbm_xasprintf("%lldm", ms / 60000);
-    if (ms % 1000 == 0)
-        return dbm_xasprintf("%llds", ms / 1000);
-    return dbm_xasprintf("%lldms", ms);
-}
-
-/*
- * Give a connection failure its hint. libpq 15 does not expose the SQLSTATE
- * of a failed connection, so its message is what there is to read (English
- * unless the client locale or the server's lc_messages translate it; then the
- * generic hint is given).
- */
-static void hint_for(const char *msg, const dbm_connect_opts *cfg, bool tunneled)
-{
-    if (strstr(msg, "password authentication failed") || strstr(msg, "PAM authentication")) {
-        if (cfg->aws_iam)
-            dbm_error_hint("the IAM token was refused: the database user needs 'GRANT rds_iam TO "
-                           "<user>', the role needs rds-db:connect on it, and IAM authentication "
-                           "must be enabled on the instance");
-        else
-            dbm_error_hint("check the user and password in database-url (or PGPASSWORD); for an "
-                           "IAM user set auth: aws-iam");
-    } else if (strstr(msg, "root certificate file") || strstr(msg, "could not read root cert")) {
-        dbm_error_hint("sslrootcert must name a readable PEM file with the CA certificate that "
-                       "signed the server's certificate (for RDS, the region's bundle)");
-    } else if (strstr(msg, "certificate verify failed")) {
-        dbm_error_hint("the server's certificate is not signed by the CA in sslrootcert: give the "
-                       "CA that issued it (for RDS, the region's bundle)");
-    } else if (strstr(msg, "does not match host name")) {
-        dbm_error_hint("the certificate was issued for another name: put the name it was issued "
-                       "for as the host in database-url%s, or use sslmode=verify-ca",
-                       tunneled ? " (through ssh-bastion too: the tunnel keeps that name)" : "");
-    } else if (strstr(msg, "does not support SSL")) {
-        dbm_error_hint("the server offers no TLS while sslmode requires it: enable ssl on the "
-                       "server, or lower sslmode only on a network you trust");
-    } else if (strstr(msg, "no pg_hba.conf entry") &&
-               (strstr(msg, "no encryption") || strstr(msg, "SSL off"))) {
-        /* PostgreSQL 14 and later say "no encryption", 13 and earlier "SSL off" */
-        dbm_error_hint("the server accepts this user only over TLS: set sslmode=require, or "
-                       "verify-full with sslrootcert");
-    } else if (strstr(msg, "no pg_hba.conf entry")) {
-        dbm_error_hint("the server refuses this client address or user in pg_hba.conf; on RDS "
-                       "check the security group and whether SSL is required (sslmode=require)");
-    } else if (strstr(msg, "does not exist") && strstr(msg, "database")) {
-        dbm_error_hint("create the database first, or fix the database name in database-url");
-    } else if (strstr(msg, "role") && strstr(msg, "does not exist")) {
-        dbm_error_hint("fix the user name in database-url, or create that role");
-    } else if (strstr(msg, "SSL") || strstr(msg, "certificate") || strstr(msg, "server name")) {
-        dbm_error_hint("check sslmode and sslrootcert: verify-full needs the CA that signed the "
-                       "server's certificate and the host name the certificate was issued for");
-    } else if (tunneled) {
-        dbm_error_hint("the tunnel is up, but the database did not answer through it: check the "
-                       "database host and port in database-url as the bastion sees them");
-    } else if (cfg->wait_ms > 0) {
-        /* It was retried for --wait already: suggest longer, never the same or shorter. */
-        char *waited = duration_text(cfg->wait_ms), *longer = duration_text(2 * cfg->wait_ms);
-        dbm_error_hint("check the host and port, and that the database accepts connections from "
-                       "this machine (in a private subnet: ssh-bastion); it was retried for "
-                       "--wait %s; if it is still starting, give it longer (--wait %s)",
-                       waited, longer);
-        free(waited);
-        free(longer);
-    } else {
-        dbm_error_hint("check the host and port, and that the database accepts connections from "
-                       "this machine; for a database in a private subnet set ssh-bastion, or use "
-                       "--wait 30s when it is still starting");
-    }
 }
 
 /* real_port: the database's own port when libpq talks to a tunnel's local end. */
@@ -498,9 +424,11 @@ static int iam_password(conn_setup *s, const dbm_connect_opts *cfg)
  * Connect, retrying for wait_ms while the failure may be one that waiting
  * fixes (a database still starting). NULL when it never succeeded, with
  * *errmsg (caller frees) the first line of the last failure and *tried (caller
- * frees) the addresses it tried when none answered (see tried_addresses).
+ * frees) the addresses it tried when none answered (see tried_addresses), and
+ * *failed (caller PQfinishes; NULL when out of memory) the last attempt, for
+ * what libpq resolved (PQhost, PQport...).
  */
-static PGconn *connect_retrying(char **errmsg, char **tried, const conn_params *p,
+static PGconn *connect_retrying(char **errmsg, char **tried, PGconn **failed, const conn_params *p,
                                 long long wait_ms)
 {
     int64_t deadline = dbm_now_ms() + wait_ms;
@@ -508,6 +436,7 @@ static PGconn *connect_retrying(char **errmsg, char **tried, const conn_params *
 
     *errmsg = NULL;
     *tried = NULL;
+    *failed = NULL;
     for (;;) {
         PGconn *pg = PQconnectdbParams(p->keys, p->vals, 0);
         struct timespec ts;
@@ -520,11 +449,13 @@ static PGconn *connect_retrying(char **errmsg, char **tried, const conn_params *
             return pg;
         *errmsg = first_line(pg ? PQerrorMessage(pg) : "out of memory");
         *tried = pg ? tried_addresses(PQerrorMessage(pg)) : NULL;
-        PQfinish(pg);
         /* Refused credentials or a missing database do not fix themselves by waiting. */
         left = deadline - dbm_now_ms();
-        if (left <= 0 || permanent_failure(*errmsg) || dbm_job_abandoned())
+        if (left <= 0 || permanent_failure(*errmsg) || dbm_job_abandoned()) {
+            *failed = pg;
             return NULL;
+        }
+        PQfinish(pg);
         /* The last attempt is made at the deadline, not a backoff step before it. */
         sleep_ms = delay < left ? delay : left;
         ts.tv_sec = (time_t)(sleep_ms / 1000);
@@ -561,32 +492,40 @@ void dbm_db_reset_session(PGconn *pg)
     session_settings(pg);
 }
 
-/*
- * The hint when every address of a host name refused and all were IPv6: the name resolves
- * to IPv6 only here (localhost as ::1 alone in /etc/hosts), and a server listening on
- * 127.0.0.1 alone is not reached that way. false when it does not apply.
- */
-static bool ipv6_only_hint(const char *host, const char *tried)
+/* A value libpq resolved on a failed attempt (PQhost...), else the conninfo's. */
+static const char *resolved(char *(*get)(const PGconn *), PGconn *failed, const conn_params *p,
+                            const char *key)
 {
-    if (!host || strchr(host, ',') || strchr(host, ':') || strchr(tried, '.'))
-        return false;
-    dbm_error_hint("nothing accepts connections at %s: check that the server runs and the "
-                   "port; '%s' resolves only to IPv6 here (/etc/hosts or DNS), so a server "
-                   "listening on IPv4 alone (127.0.0.1) is not reached by that name: give its "
-                   "IPv4 address in database-url, or add ::1 to the server's listen_addresses",
-                   tried, host);
-    return true;
+    const char *v = failed ? get(failed) : NULL;
+    return v && *v ? v : params_get(p, key);
+}
+
+/*
+ * The database a failed attempt was for, as libpq resolved it (PG* variables,
+ * defaults, the Unix-socket directory): user@host:port/db.
+ */
+static char *describe_failed(PGconn *failed, const conn_params *p, const char *real_port)
+{
+    const char *user = resolved(PQuser, failed, p, "user");
+    const char *host = resolved(PQhost, failed, p, "host");
+    const char *port = real_port ? real_port : resolved(PQport, failed, p, "port");
+    const char *db = resolved(PQdb, failed, p, "dbname");
+
+    return dbm_xasprintf("%s@%s:%s/%s", user && *user ? user : "?", host && *host ? host : "?",
+                         port && *port ? port : "5432", db && *db ? db : "?");
 }
 
 /*
  * DBM_ECONNECT for a connection that failed with `errmsg`: the database named, and a hint.
  * tried: the addresses of the host name that all refused, if known (see tried_addresses).
+ * failed: libpq's last attempt, or NULL.
  */
 static int connect_failed(const dbm_conn *conn, const conn_setup *s, const char *errmsg,
-                          const char *tried, const dbm_connect_opts *cfg)
+                          const char *tried, PGconn *failed, const dbm_connect_opts *cfg)
 {
-    char *who = describe(NULL, &s->p, s->tunneled ? s->real_port : NULL);
+    char *who = describe_failed(failed, &s->p, s->tunneled ? s->real_port : NULL);
     char *relay = dbm_tunnel_relay_error(conn->tunnel);
+    const char *host = resolved(PQhost, failed, &s->p, "host");
     int error;
 
     if (bad_parameter(errmsg)) {
@@ -601,12 +540,14 @@ static int connect_failed(const dbm_conn *conn, const conn_setup *s, const char 
     } else if (tried && !s->tunneled && !params_get(&s->p, "hostaddr")) {
         error =
             dbm_error_set(DBM_ECONNECT, "unable to connect to '%s': %s at %s", who, errmsg, tried);
-        if (!ipv6_only_hint(params_get(&s->p, "host"), tried))
-            hint_for(errmsg, cfg, false);
+        if (!dbm_connect_ipv6_hint(params_get(&s->p, "host"), tried))
+            dbm_connect_hint(errmsg, cfg, false);
     } else {
         error = dbm_error_set(DBM_ECONNECT, "unable to connect to '%s'%s: %s", who,
                               s->tunneled ? " through ssh-bastion" : "", errmsg);
-        hint_for(errmsg, cfg, s->tunneled);
+        if (s->tunneled ||
+            !dbm_connect_socket_hint(errmsg, host, resolved(PQport, failed, &s->p, "port")))
+            dbm_connect_hint(errmsg, cfg, s->tunneled);
     }
     free(relay);
     free(who);
@@ -618,6 +559,7 @@ int dbm_connect(dbm_conn **out, const dbm_connect_opts *cfg)
     conn_setup s;
     dbm_conn *conn = NULL;
     char *errmsg = NULL, *tried = NULL;
+    PGconn *failed = NULL;
     int error;
 
     memset(&s, 0, sizeof(s));
@@ -639,9 +581,9 @@ int dbm_connect(dbm_conn **out, const dbm_connect_opts *cfg)
         goto done;
     if (cfg->aws_iam && (error = iam_password(&s, cfg)) != 0)
         goto done;
-    conn->pg = connect_retrying(&errmsg, &tried, &s.p, cfg->wait_ms);
+    conn->pg = connect_retrying(&errmsg, &tried, &failed, &s.p, cfg->wait_ms);
     if (!conn->pg) {
-        error = connect_failed(conn, &s, errmsg, tried, cfg);
+        error = connect_failed(conn, &s, errmsg, tried, failed, cfg);
         goto done;
     }
     session_settings(conn->pg);
@@ -649,6 +591,7 @@ int dbm_connect(dbm_conn **out, const dbm_connect_opts *cfg)
     *out = conn;
     conn = NULL;
 done:
+    PQfinish(failed);
     free(errmsg);
     free(tried);
     setup_free(&s);

@@ -104,9 +104,16 @@ static void fill_error_at(dbm_error_info *e, const PGresult *res, const char *te
                           size_t offset, int first_line, const char *file)
 {
     const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+    const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
+    if (!hint && sqlstate && strcmp(sqlstate, "57014") == 0 && primary &&
+        strstr(primary, "statement timeout"))
+        hint = "the statement ran longer than statement-timeout: raise it for this deploy "
+               "(--statement-timeout 10m, 0 for none), or make the statement cheaper (an index "
+               "first, a data change in batches)";
     if (!hint)
-        hint = constraint_hint(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+        hint = constraint_hint(sqlstate);
     dbm_db_error_at(e, PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL), hint, text, text_len,
                     offset, first_line, file);
 }

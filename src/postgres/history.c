@@ -143,7 +143,9 @@ int dbm_history_ensure(PGconn *conn, const char *schema, long long wait_ms)
         bool got = exec_true(conn, try, &msg);
 
         if (got) {
-            error = exec_ok(conn, ddl, "create the history tables");
+            /* nothing is created beside a table of the same name that is not the history's */
+            if ((error = dbm_history_check_shape(conn, schema)) == 0)
+                error = exec_ok(conn, ddl, "create the history tables");
             break;
         }
         PQclear(PQexec(conn, "ROLLBACK"));
@@ -292,6 +294,10 @@ int dbm_history_load(dbm_history **out, PGconn *conn, const char *schema)
     error = dbm_history_from_results(out, conn, res, n);
     for (int i = 0; i < n; i++)
         PQclear(res[i]);
+    /* a column missing from what was read: an application's table in the history's place */
+    if (error < 0 && PQtransactionStatus(conn) == PQTRANS_IDLE &&
+        dbm_history_check_shape(conn, schema) < 0)
+        error = DBM_ECONFIG;
     free(sql);
     return error;
 }

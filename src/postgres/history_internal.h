@@ -108,4 +108,12 @@ long long dbm_history_lock_key(const char *schema);
 /* The key of the transaction-level advisory lock that serializes creating the tables. */
 long long dbm_history_ddl_key(const char *schema);
 
+/*
+ * DBM_ECONFIG, with a hint, when `schema` holds a table named like a history
+ * table (runs, migrations, lease, statements) without the columns of one: an
+ * application's table, not to be built on. 0 when they are all the
+ * history's, absent, or the check itself could not run.
+ */
+int dbm_history_check_shape(PGconn *conn, const char *schema);
+
 #endif

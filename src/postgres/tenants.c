@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,9 +52,30 @@ static int query_failed(PGconn *conn, const PGresult *res)
     return DBM_ECONFIG;
 }
 
+/* A built-in type's SQL name, else "pg_type N" in buf; for a message (these OIDs are fixed). */
+static const char *type_name(Oid type, char buf[32])
+{
+    static const struct {
+        Oid oid;
+        const char *name;
+    } names[] = {{16, "boolean"},     {18, "\"char\""},      {20, "bigint"},
+                 {21, "smallint"},    {23, "integer"},       {26, "oid"},
+                 {114, "json"},       {700, "real"},         {701, "double precision"},
+                 {1009, "text[]"},    {1042, "character"},   {1082, "date"},
+                 {1114, "timestamp"}, {1184, "timestamptz"}, {1700, "numeric"},
+                 {2950, "uuid"},      {3802, "jsonb"},       {4089, "regnamespace"}};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (names[i].oid == type)
+            return names[i].name;
+    snprintf(buf, 32, "pg_type %u", (unsigned)type);
+    return buf;
+}
+
 /* The shape: one column of a text type, each row a distinct non-empty name. */
 static int check_rows(const PGresult *res)
 {
+    char buf[32];
     int n = PQntuples(res);
     Oid type;
 
@@ -65,8 +87,8 @@ static int check_rows(const PGresult *res)
     }
     type = PQftype(res, 0);
     if (type != TEXTOID && type != VARCHAROID && type != NAMEOID) {
-        dbm_error_set(DBM_ECONFIG, "the schemas: query returns a column of type oid %u, not text",
-                      (unsigned)type);
+        dbm_error_set(DBM_ECONFIG, "the schemas: query returns a column of type %s, not text",
+                      type_name(type, buf));
         dbm_error_hint(QUERY_HINT " (cast it: select x::text ...)");
         return DBM_ECONFIG;
     }

@@ -177,8 +177,9 @@ static void put_lead_head(dbm_buf *b, const dbm_report *r, const report_risk *ri
             put_name(b, f->file ? f->file : f->version, md);
         }
     } else if (!strcmp(st, "blocked")) {
-        size_t n = report_count_level(r, DBM_SEV_ERROR);
-        dbm_buf_printf(b, "blocked by %zu error%s", n, n == 1 ? "" : "s");
+        /* the count of the final error line (dbm_run_blocked): one edit found twice is one */
+        size_t n = dbm_report_blocking_count(r);
+        dbm_buf_printf(b, "blocked by %zu problem%s", n, n == 1 ? "" : "s");
     } else if (risk->relation && risk->bytes >= 0) {
         dbm_buf_puts(b, "rewrites ");
         put_name(b, risk->relation, md);

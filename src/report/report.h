@@ -55,6 +55,11 @@ char *dbm_report_markdown(const dbm_report *r, const dbm_emit_opts *opts);
  * `status`, whose job is to list them. Caller frees.
  */
 char *dbm_report_terminal(const dbm_report *r, bool color);
+/*
+ * The same for a terminal `cols` columns wide: lines of SQL (excerpts, an
+ * error's context, diffs) are cut to it with "…" rather than wrapped. 0: no limit.
+ */
+char *dbm_report_terminal_cut(const dbm_report *r, bool color, size_t cols);
 /* Render the JSON report. Caller frees. */
 char *dbm_report_json(const dbm_report *r);
 

@@ -24,6 +24,7 @@
 typedef struct {
     dbm_buf *b;
     bool color;
+    size_t cols; /* the terminal's width, for SQL lines; 0: no limit */
 } term;
 
 /* Text from the record: line breaks as spaces, other control characters as '?'. */
@@ -44,6 +45,30 @@ static size_t width(const char *s)
     for (; s && *s; s++)
         n += ((unsigned char)*s & 0xC0) != 0x80;
     return n;
+}
+
+/*
+ * A line of SQL (or of a diff) that starts at column `at`: as put_text, cut
+ * with "…" where it would pass the terminal's width rather than wrap.
+ */
+static void put_cut(term *t, const char *s, size_t at)
+{
+    size_t room = t->cols > at + 1 ? t->cols - at : 1, n = 0;
+    const char *p = s;
+    char *head;
+
+    if (!t->cols || width(s) <= room) {
+        put_text(t->b, s);
+        return;
+    }
+    /* the bytes of room - 1 characters, then the ellipsis in the last column */
+    for (; *p; p++)
+        if (((unsigned char)*p & 0xC0) != 0x80 && ++n > room - 1)
+            break;
+    head = dbm_xstrndup(s, (size_t)(p - s));
+    put_text(t->b, head);
+    dbm_buf_puts(t->b, "…");
+    free(head);
 }
 
 static void put_padded(dbm_buf *b, const char *s, size_t w)
@@ -166,7 +191,7 @@ static void put_row_details(term *t, const dbm_mig_result *m, size_t indent)
         if (nl)
             *nl = '\0';
         dbm_buf_printf(t->b, "%*s", (int)indent, "");
-        put_text(t->b, p);
+        put_cut(t, p, indent);
         dbm_buf_puts(t->b, "\n");
         p = nl ? nl + 1 : NULL;
     }
@@ -247,7 +272,7 @@ static void put_indented(term *t, const char *text)
         const char *nl = strchr(p, '\n');
         char *line = nl ? dbm_xstrndup(p, (size_t)(nl - p)) : dbm_xstrdup(p);
         dbm_buf_puts(t->b, "  ");
-        put_text(t->b, line);
+        put_cut(t, line, 2);
         dbm_buf_puts(t->b, "\n");
         free(line);
         p = nl ? nl + 1 : NULL;
@@ -366,8 +391,13 @@ static void put_history_line(term *t, const dbm_report *r)
 
 char *dbm_report_terminal(const dbm_report *r, bool color)
 {
+    return dbm_report_terminal_cut(r, color, 0);
+}
+
+char *dbm_report_terminal_cut(const dbm_report *r, bool color, size_t cols)
+{
     dbm_buf b = DBM_BUF_INIT;
-    term t = {&b, color};
+    term t = {&b, color, cols};
 
     put_headline(&t, r);
     put_table(&t, r);

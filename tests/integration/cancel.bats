@@ -30,8 +30,10 @@ wait_for_query() {
 }
 
 # apply_then SIGNAL TEXT: start apply, send SIGNAL once a query holding TEXT runs; $status, $output.
+# A background job of this shell starts with SIGINT ignored (and keeps ignoring it): apply
+# starts with SIGINT at its default, as from a terminal.
 apply_then() {
-  "$DBM" apply --report-file "$WORK/report.json" > "$WORK/out" 2>&1 &
+  env --default-signal=INT "$DBM" apply --report-file "$WORK/report.json" > "$WORK/out" 2>&1 &
   local pid=$!
   wait_for_query "$2"
   kill -s "$1" "$pid"

@@ -134,7 +134,8 @@ EOF
   }
   check_query "select null::text" "row 1 of the schemas: query is NULL"
   check_query "select ''" "row 1 of the schemas: query is empty"
-  check_query "select oid from pg_namespace" "the schemas: query returns a column of type oid 26, not text"
+  check_query "select oid from pg_namespace" "the schemas: query returns a column of type oid, not text"
+  check_query "select 1" "the schemas: query returns a column of type integer, not text"
   check_query "select from pg_namespace" "the schemas: query returns 0 columns, not one"
   check_query "selec 1" 'the schemas: query failed: syntax error at or near "selec"'
   check_query "select 'tenant_a' union all select 'tenant_a'" "the schemas: query returns 'tenant_a' more than once"

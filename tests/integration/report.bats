@@ -297,8 +297,11 @@ head_bytes() { head -c "$2" "$1"; }
   [[ "$output" == *"edited-applied  migrations/20240101000000_users.sql:1"* ]]
   [[ "$output" == *"edited-deployed  migrations/20240101000000_users.sql"* ]]
   [[ "$output" == *"error: plan found 1 blocking problem"* ]]
+  [[ "$output" == *"plan: blocked by 1 problem"* ]]
   echo "CREATE TABLE teams (id bigint);" > migrations/20240102000000_teams.sql
   git commit -qam edit2
   run_dbm 1 plan
   [[ "$output" == *"error: plan found 2 blocking problems"* ]]
+  # the headline counts what the last line counts
+  [[ "$output" == *"plan: blocked by 2 problems"* ]]
 }

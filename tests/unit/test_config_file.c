@@ -83,6 +83,7 @@ static int parse(dbm_config_file **f, const char *text)
 static void options_of_each_type_are_read(void **state)
 {
     dbm_config *cfg = NULL;
+    char *expected;
 
     write_file(path, "# defaults for this repository\n"
                      "migrations-dir: db/migrations\n"
@@ -93,7 +94,10 @@ static void options_of_each_type_are_read(void **state)
                      "history-schema: \"ops\"\n"
                      "deployed-ref:\n");
     assert_int_equal(load(&cfg, NULL), 0);
-    assert_string_equal(cfg->migrations_dir, "db/migrations");
+    /* relative to the file's folder, not to the working directory */
+    expected = dbm_xasprintf("%.*s/db/migrations", (int)(strrchr(path, '/') - path), path);
+    assert_string_equal(cfg->migrations_dir, expected);
+    free(expected);
     assert_int_equal(cfg->lock_timeout_ms, 2000);
     assert_int_equal(cfg->lock_retries, 7);
     assert_true(cfg->comment_on_pr);
@@ -220,7 +224,8 @@ static void unknown_key_names_its_line_and_the_likely_one(void **state)
     assert_int_equal(parse(&f, "format: goose\nformat: dbmate\n"), DBM_ECONFIG);
     assert_string_equal(dbm_error_message(),
                         "config file 'db-migrate.yml' line 2: key 'format' is given twice in "
-                        "the file");
+                        "the file (first at line 1)");
+    assert_string_equal(dbm_error_hint_text(), "keep one of the two: a key sets one value");
 }
 
 static void bad_yaml_names_its_line(void **state)
@@ -330,6 +335,7 @@ static void targets_and_placeholders_are_checked_for_shape(void **state)
                         "config file 'db-migrate.yml' line 2: a target has no name");
     assert_int_equal(parse(&f, "targets:\n  - name: a\n  - name: a\n"), DBM_ECONFIG);
     assert_non_null(strstr(dbm_error_message(), "line 3: target 'a' is listed twice"));
+    assert_non_null(strstr(dbm_error_hint_text(), "give each target a name of its own"));
     assert_int_equal(parse(&f, "targets:\n  - name: a\n    databse-url: x\n"), DBM_ECONFIG);
     assert_string_equal(dbm_error_hint_text(), "did you mean 'database-url'?");
     assert_int_equal(parse(&f, "targets:\n  name: a\n"), DBM_ECONFIG);

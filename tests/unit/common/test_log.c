@@ -187,6 +187,9 @@ static void printable_replaces_control_characters(void **state)
                             "d é");
     assert_string_equal(p, "a?b?c?d é");
     free(p);
+    p = dbm_printable("1_caf\xe9.sql\xc3");
+    assert_string_equal(p, "1_caf\\xe9.sql\\xc3");
+    free(p);
     p = dbm_printable(NULL);
     assert_string_equal(p, "");
     free(p);

@@ -82,7 +82,7 @@ static void headline_tone_follows_status_counts_and_findings(void **state)
         {"applied", 0, DBM_SEV_WARNING, "### ✅ db-migrate status: applied · 1 warning\n\n"},
         {"pending", 1, DBM_SEV_ERROR, "### 🔴 db-migrate status: 1 pending · 1 error\n\n"},
         {"blocked", 1, DBM_SEV_ERROR,
-         "### ❌ db-migrate status: blocked by 1 error · 1 pending\n\n"},
+         "### ❌ db-migrate status: blocked by 1 problem · 1 pending\n\n"},
         {"failed", 0, DBM_SEV_NOTICE, "### ❌ db-migrate status: failed\n\n"},
     };
 

@@ -170,6 +170,23 @@ static void nothing_is_escaped_for_markdown_or_html(void **state)
     dbm_report_free(r);
 }
 
+static void sql_lines_are_cut_to_the_terminal_width(void **state)
+{
+    dbm_report *r = dry_run_after_history("dry-run");
+    char *t = dbm_report_terminal_cut(r, false, 40);
+
+    /* the excerpts start at column 20: 19 characters and the ellipsis fill the 40 */
+    assert_non_null(strstr(t, "                    ALTER TABLE \"orders…\n"));
+    assert_non_null(strstr(t, "                    CREATE INDEX orders…\n"));
+    /* what is not SQL is left whole; 0 is no limit */
+    assert_non_null(strstr(t, "  pending  003      orders_bigint  120 ms\n"));
+    free(t);
+    t = dbm_report_terminal_cut(r, false, 0);
+    assert_non_null(strstr(t, "ALTER TABLE \"orders\" ALTER COLUMN id TYPE bigint\n"));
+    free(t);
+    dbm_report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +195,7 @@ int main(void)
         cmocka_unit_test(status_lists_every_row),
         cmocka_unit_test(colour_marks_the_headline_and_statuses_only_when_asked),
         cmocka_unit_test(nothing_is_escaped_for_markdown_or_html),
+        cmocka_unit_test(sql_lines_are_cut_to_the_terminal_width),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
