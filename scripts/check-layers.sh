@@ -12,7 +12,7 @@ import os, re, sys
 
 RANK = {"common": 0, "sql": 1, "migration": 1, "net": 1, "postgres": 2, "git": 2,
         "report": 3, "config": 4, "config_file": 4, "config_help": 4, "config_options": 4,
-        "config_remote": 4, "command": 5,
+        "config_remote": 4, "config_fleet": 4, "command": 5,
         "main": 6}
 
 def layer(path):

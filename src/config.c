@@ -5,6 +5,7 @@
  * the action.yml consistency check all read it.
  */
 #include "config.h"
+#include "config_fleet.h"
 #include "config_remote.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -559,56 +560,6 @@ static int read_file(dbm_config *cfg, parsed_args *pa)
     return error;
 }
 
-#define SHARD_MAX 1000 /* shards of one fleet: a GitHub Actions matrix has at most 256 jobs */
-
-/*
- * The number at *p: decimal digits, no sign, space or leading zero, at most
- * SHARD_MAX (a longer one is read as SHARD_MAX + 1, without overflowing). *p
- * moves past it. -1 when *p holds no such number.
- */
-static long shard_number(const char **p)
-{
-    const char *s = *p;
-    long v = 0;
-
-    if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
-        return -1;
-    for (; *s >= '0' && *s <= '9'; s++)
-        v = v > SHARD_MAX ? v : v * 10 + (*s - '0');
-    *p = s;
-    return v;
-}
-
-/* shard I/N: this matrix job's share, 1 <= I <= N <= SHARD_MAX (a matrix counts from 1). */
-static int read_shard(dbm_config *cfg, const char *v)
-{
-    const char *p = v, *why = NULL;
-    long i, n;
-    char *shown;
-
-    if (!v || !*v)
-        return 0;
-    if ((i = shard_number(&p)) < 0 || *p++ != '/' || (n = shard_number(&p)) < 0 || *p)
-        why = "write I/N with digits only (no space, sign or leading zero)";
-    else if (n < 1 || i < 1)
-        why = "I and N count from 1";
-    else if (n > SHARD_MAX)
-        why = "N is more than 1000"; /* SHARD_MAX */
-    else if (i > n)
-        why = "I is greater than N";
-    if (!why) {
-        cfg->shard_index = i, cfg->shard_count = n;
-        return 0;
-    }
-    shown = dbm_printable(v);
-    dbm_error_set(DBM_ECONFIG, "invalid value '%s' for shard: %s", shown, why);
-    dbm_error_hint("give I/N, this job's index from 1 to N (N at most %d), e.g. "
-                   "shard: ${{ matrix.shard }}/4",
-                   SHARD_MAX);
-    free(shown);
-    return DBM_ECONFIG;
-}
-
 static const char *lookup_any(const void *pa, const char *name)
 {
     return lookup(pa, name);
@@ -633,7 +584,7 @@ static int read_fleet(dbm_config *cfg, const parsed_args *pa)
     if ((error = parse_bool(&flag, "fail-fast", lookup(pa, "fail-fast"))) < 0)
         return error;
     cfg->fail_fast = flag;
-    if ((error = read_shard(cfg, lookup(pa, "shard"))) < 0)
+    if ((error = dbm_config_read_shard(cfg, lookup(pa, "shard"))) < 0)
         return error;
     return dbm_config_check_fleet(cfg, lookup_any, pa);
 }

@@ -1,7 +1,6 @@
 /*
  * config_remote.c - run-in and the options of a remote run (DESIGN sections 3
- * and 10), the GitHub context a run carries, here or remote, and the check
- * that the fleet options have targets: to choose from.
+ * and 10), and the GitHub context a run carries, here or remote.
  */
 #include "config_remote.h"
 #include "common/error.h"
@@ -153,36 +152,6 @@ int dbm_config_read_remote(dbm_config *cfg, dbm_config_lookup_fn lookup, const v
         return DBM_ECONFIG;
     }
     return 0;
-}
-
-int dbm_config_check_fleet(const dbm_config *cfg, dbm_config_lookup_fn lookup, const void *pa)
-{
-    static const char *const names[] = {"targets", "shard", "parallel", "fail-fast"};
-    const char *name = NULL;
-    size_t n = 0;
-    int error;
-
-    if (!cfg->config_path)
-        return 0;
-    dbm_config_file_targets(cfg->file, &n);
-    if (n > 0)
-        return 0;
-    /* fail-fast: false asks for nothing; every other value given chooses among targets */
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !name; i++) {
-        const char *v = lookup(pa, names[i]);
-        if (v && *v && (strcmp(names[i], "fail-fast") || cfg->fail_fast))
-            name = names[i];
-    }
-    if (!name)
-        return 0;
-    error = dbm_error_set(DBM_ECONFIG,
-                          "%s needs targets: in db-migrate.yml (none was loaded from '%s'%s); "
-                          "nothing was run",
-                          name, cfg->config_path, cfg->file ? "" : ": no such file");
-    dbm_error_hint("list the databases under targets: (docs/fleets.md), give --config FILE if "
-                   "the file is elsewhere, or drop %s to run against database-url",
-                   name);
-    return error;
 }
 
 void dbm_config_remote_free(dbm_config *cfg)

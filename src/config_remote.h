@@ -1,8 +1,7 @@
 /*
  * config_remote.h - what config.c reads beside the options of a run here:
  * the GitHub context of the run and the options of a remote run (run-in,
- * ecs-*, lambda-function, remote-timeout), and whether the fleet's options
- * have targets to choose from. Internal to the config layer.
+ * ecs-*, lambda-function, remote-timeout). Internal to the config layer.
  */
 #ifndef DBM_CONFIG_REMOTE_H
 #define DBM_CONFIG_REMOTE_H
@@ -20,16 +19,6 @@ typedef const char *(*dbm_config_lookup_fn)(const void *pa, const char *name);
  */
 int dbm_config_read_remote(dbm_config *cfg, dbm_config_lookup_fn lookup, const void *pa);
 void dbm_config_remote_free(dbm_config *cfg); /* the fields read_remote set */
-
-/*
- * The fleet's options (targets, shard, parallel, fail-fast: true) choose among
- * the config file's targets: without any loaded they would be ignored and the
- * command would run on the one database of database-url, which `--targets
- * canary` or a matrix of shards never meant. DBM_ECONFIG naming the option and
- * where the file was looked for. 0 for --help, --version and --generate, which
- * read no file.
- */
-int dbm_config_check_fleet(const dbm_config *cfg, dbm_config_lookup_fn lookup, const void *pa);
 
 /* The GitHub context from GITHUB_* variables. */
 void dbm_config_load_github(dbm_github *gh);

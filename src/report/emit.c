@@ -48,10 +48,10 @@ static int emit_summary(const dbm_report *r, const dbm_emit_opts *opts)
     int error = 0;
 
     if (terminal_shown(r, opts)) {
-        char *text = dbm_report_is_fleet(r)
-                         ? report_fleet_terminal(r)
-                         : dbm_report_terminal_cut(r, dbm_log_color() && !dbm_log_json(),
-                                                   dbm_log_width());
+        char *text =
+            dbm_report_is_fleet(r)
+                ? report_fleet_terminal(r)
+                : dbm_report_terminal_cut(r, dbm_log_color() && !dbm_log_json(), dbm_log_width());
         FILE *out = dbm_log_stream();
         fflush(stdout);
         if (dbm_log_json()) {
