@@ -33,7 +33,7 @@ setup() {
   [ "$(ls migrations | cut -c1-14 | sort -u | wc -l)" = 7 ]
   # The set loads (no two versions alike); its only errors are the templates, not yet written.
   run_dbm 1 plan --offline
-  [[ "$output" == *"blocked by 7 errors · 7 pending"* ]]
+  [[ "$output" == *"blocked by 7 problems · 7 pending"* ]]
   [ "$(echo "$output" | grep -c '^  unwritten-migration ')" = 7 ]
 }
 
