@@ -340,13 +340,8 @@ static PGresult *send_as_written(PGconn *conn, const char *text, size_t *failed)
     while ((res = PQgetResult(conn)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
 
-        if (st == PGRES_COPY_IN) {
-            PQputCopyEnd(conn, "db-migrate sends no COPY data; load it with INSERT or COPY "
-                               "FROM a server file");
-        } else if (st == PGRES_COPY_OUT) {
-            char *row;
-            while (PQgetCopyData(conn, &row, 0) > 0)
-                PQfreemem(row);
+        if (dbm_db_skip_copy(conn, st)) {
+            /* its data is refused or dropped */
         } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
             if (!err) {
                 err = res;

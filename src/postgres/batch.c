@@ -251,6 +251,23 @@ static void item_result(batch_reading *rd, const PGresult *res, const dbm_batch_
     *attempt = 0;
 }
 
+bool dbm_db_skip_copy(PGconn *conn, ExecStatusType st)
+{
+    char *row;
+
+    if (st == PGRES_COPY_IN) {
+        /* COPY FROM STDIN: the data would have to follow in the file, which SQL cannot. */
+        PQputCopyEnd(conn, "db-migrate sends no COPY data; load it with INSERT or COPY "
+                           "FROM a server file");
+        return true;
+    }
+    if (st != PGRES_COPY_OUT)
+        return false;
+    while (PQgetCopyData(conn, &row, 0) > 0)
+        PQfreemem(row);
+    return true;
+}
+
 /*
  * Read every result of message `b`, reporting each item as its COMMIT comes.
  * The first error is kept in rd->err; what follows it is read and dropped.
@@ -263,14 +280,8 @@ static void read_results(batch_reading *rd, PGconn *conn, const dbm_batch_msg *b
     while ((res = PQgetResult(conn)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
 
-        if (st == PGRES_COPY_IN) {
-            /* COPY FROM STDIN: the data would have to follow in the file, which SQL cannot. */
-            PQputCopyEnd(conn, "db-migrate sends no COPY data; load it with INSERT or COPY "
-                               "FROM a server file");
-        } else if (st == PGRES_COPY_OUT) {
-            char *row;
-            while (PQgetCopyData(conn, &row, 0) > 0)
-                PQfreemem(row);
+        if (dbm_db_skip_copy(conn, st)) {
+            /* its data is refused or dropped */
         } else if (rd->err || rd->mismatch) {
             /* the rest of the message was skipped, or cannot be matched any more */
         } else if (rd->j == b->end) {

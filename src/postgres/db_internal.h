@@ -173,6 +173,11 @@ int dbm_db_run_statements(dbm_mig_result *result, PGconn *conn, const dbm_migrat
 
 size_t dbm_db_batch_item_results(const dbm_batch_item *it);
 
+/* A COPY result of a message whose text holds no COPY data: COPY FROM STDIN
+ * is ended with an error, COPY TO STDOUT's rows are read and dropped. true
+ * when st was one of them. */
+bool dbm_db_skip_copy(PGconn *conn, ExecStatusType st);
+
 /*
  * One message: items [first, end), with where each of their statements starts
  * in it. For a larger batch it opens by preparing the history and settings

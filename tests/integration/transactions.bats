@@ -125,3 +125,20 @@ SQL
   run_dbm 0 apply
   [ "$(sql "SELECT to_regclass('other.n1') IS NOT NULL, to_regclass('public.n2') IS NOT NULL")" = "t|t" ]
 }
+
+@test "COPY FROM STDIN has no data to read, in a batch or a file run as written; COPY TO STDOUT's rows are dropped" {
+  printf 'create table c(i int);\n' > migrations/1_c.sql
+  printf 'COPY (SELECT i FROM generate_series(1, 3) i) TO STDOUT;\ninsert into c values (1);\n' > migrations/2_out.sql
+  printf 'COPY c FROM STDIN;\n' > migrations/3_in.sql
+  run_dbm 1 apply
+  [[ "$output" == *"migrations/3_in.sql"*"db-migrate sends no COPY data; load it with INSERT or COPY FROM a server file"* ]] || { echo "$output"; false; }
+  [ "$(sql "SELECT string_agg(version, ',' ORDER BY version) FROM db_migrate.migrations WHERE status = 'applied'")" = "1,2" ]
+  [ "$(sql "SELECT count(*) FROM c")" = 1 ]
+
+  # the same in a file wrapped in BEGIN and COMMIT, which is sent as written
+  printf 'BEGIN;\nCOPY (SELECT 1) TO STDOUT;\nCOPY c FROM STDIN;\nCOMMIT;\n' > migrations/3_in.sql
+  run_dbm 1 apply
+  [[ "$output" == *"db-migrate sends no COPY data"* ]] || { echo "$output"; false; }
+  [ "$(sql "SELECT count(*) FROM db_migrate.migrations WHERE version = '3' AND status = 'applied'")" = 0 ]
+  [ "$(sql "SELECT count(*) FROM c")" = 1 ]
+}
