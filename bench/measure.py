@@ -6,7 +6,7 @@ usage: measure.py N [--setup 'shell command'] -- command args...
 The setup command runs before each repetition and is not timed (e.g. a fresh database).
 Output: one line "median_ms max_rss_kib median_cpu_ms".
 """
-import os, resource, subprocess, sys, time
+import os, resource, subprocess, sys, tempfile, time
 
 def main():
     args = sys.argv[1:]
@@ -21,12 +21,13 @@ def main():
     for _ in range(n):
         if setup:
             subprocess.run(setup, shell=True, check=True, stdout=subprocess.DEVNULL)
+        err = tempfile.TemporaryFile()
         t0 = time.perf_counter()
         pid = os.fork()
         if pid == 0:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
+            os.dup2(err.fileno(), 2)
             try:
                 os.execvp(args[0], args)
             finally:
@@ -34,7 +35,11 @@ def main():
         _, status, ru = os.wait4(pid, 0)
         times.append((time.perf_counter() - t0) * 1000.0)
         if os.waitstatus_to_exitcode(status) != 0:
-            sys.exit("measure.py: command failed: %s" % " ".join(args))
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip().splitlines()[-5:]
+            sys.exit("measure.py: command failed (exit %d): %s\n%s"
+                     % (os.waitstatus_to_exitcode(status), " ".join(args), "\n".join(tail)))
+        err.close()
         rss = max(rss, ru.ru_maxrss)
         cpus.append((ru.ru_utime + ru.ru_stime) * 1000.0)
     times.sort()

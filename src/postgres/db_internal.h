@@ -67,19 +67,26 @@ typedef struct {
 dbm_db_lock *dbm_lease_new(PGconn *conn, const char *schema);
 long long dbm_lease_key(const dbm_db_lock *lock);
 
-/*
- * Two statements: the take (the advisory lock and the lease in one
- * statement) and the read of the live holder when it is another run. Caller frees.
- */
+/* The take: the advisory lock and the lease in one statement. Caller frees. */
 char *dbm_lease_take_sql(PGconn *conn, const dbm_db_lock *lock, const dbm_lease_who *who);
 
 /*
- * Their results into *t (freeing what it held); lock learns whether the
- * connection is direct. DBM_EGENERIC for a failure other than a missing table.
+ * The read of the live holder when it is another run, sent only after a take that did
+ * not get the lease (on a fresh session its planning costs the server about a millisecond,
+ * which a run that gets the lock need not pay). Caller frees.
+ */
+char *dbm_lease_holder_sql(PGconn *conn, const dbm_db_lock *lock);
+
+/*
+ * Their results into *t (freeing what it held; holder may be NULL); lock learns whether
+ * the connection is direct. DBM_EGENERIC for a failure other than a missing table.
  */
 int dbm_lease_read(dbm_lease_try *t, PGconn *conn, dbm_db_lock *lock, const PGresult *take,
                    const PGresult *holder);
 void dbm_lease_try_free(dbm_lease_try *t);
+
+/* The release: the lease row deleted, and on a direct session the advisory lock. Caller frees. */
+char *dbm_lease_release_sql(PGconn *conn, const dbm_db_lock *lock);
 
 /* Through a pooler: renew the lease from a second connection until released. */
 void dbm_lease_heartbeat_start(dbm_db_lock *lock, PGconn *conn);

@@ -150,13 +150,23 @@ static char *took_sql(const char *tok)
         tok);
 }
 
+/*
+ * On a direct connection the take's transaction commits without waiting for its WAL to
+ * reach the disk (synchronous_commit off for it alone), and so does the release's: there
+ * the lease only names the holder of the session's advisory lock, which a crash of the
+ * server ends as well, so a lease lost with the last moments of WAL is one whose run is
+ * gone with it (and a release lost so leaves a row the next run finds dead and takes
+ * over). The run's own writes commit durably, and each such commit flushes the WAL before
+ * it, the lease's included. A no-op run pays one WAL flush (its runs row) instead of three.
+ * Through a pooler the lease row is the lock: taken and released durably.
+ */
 char *dbm_lease_take_sql(PGconn *conn, const dbm_db_lock *lock, const dbm_lease_who *who)
 {
     char *tok = lit(conn, lock->token), *cmd = lit(conn, who->command);
     char *act = lit(conn, who->actor), *sha = lit(conn, who->git_sha);
     char *url = lit(conn, who->run_url), *host = lit(conn, who->host);
     char *live_l = live_sql(lock, "l"), *live_p = live_sql(lock, "p");
-    char *took = took_sql(tok), *holder = holder_sql(lock, tok, live_l);
+    char *took = took_sql(tok);
     const char *s = lock->schema_q;
     char *sql = dbm_xasprintf(
         /* The lease, when the advisory lock could be had too: for the session when direct. */
@@ -174,12 +184,23 @@ char *dbm_lease_take_sql(PGconn *conn, const dbm_db_lock *lock, const dbm_lease_
         "backend_pid = excluded.backend_pid, since = excluded.since, heartbeat_at = "
         "excluded.heartbeat_at, expires_at = excluded.expires_at "
         "WHERE l.token = excluded.token OR NOT (%s) RETURNING 1) "
-        "SELECT adv.ok, adv.direct, (SELECT count(*) FROM up), %s FROM adv; %s",
+        "SELECT adv.ok, adv.direct, (SELECT count(*) FROM up), %s, CASE WHEN adv.direct THEN "
+        "set_config('synchronous_commit', 'off', true) END FROM adv",
         PQbackendPID(conn), lock->key, lock->key, live_p, s, s, tok, cmd, act, host, (int)getpid(),
-        sha, url, lock->ttl_s, live_l, took, holder);
+        sha, url, lock->ttl_s, live_l, took);
 
     free(tok), free(cmd), free(act), free(sha), free(url), free(host);
-    free(live_l), free(live_p), free(took), free(holder);
+    free(live_l), free(live_p), free(took);
+    return sql;
+}
+
+char *dbm_lease_holder_sql(PGconn *conn, const dbm_db_lock *lock)
+{
+    char *tok = lit(conn, lock->token), *live_l = live_sql(lock, "l");
+    char *sql = holder_sql(lock, tok, live_l);
+
+    free(tok);
+    free(live_l);
     return sql;
 }
 
@@ -305,9 +326,32 @@ bool dbm_db_lock_lost(const dbm_db_lock *lock)
             dbm_now_ms() - atomic_load(&l->renewed_ms) > l->ttl_s * 1000 * 5 / 6);
 }
 
+char *dbm_lease_release_sql(PGconn *conn, const dbm_db_lock *lock)
+{
+    char *tok = lit(conn, lock->token), *sql;
+
+    /*
+     * Nothing stays behind: the row, and on a direct session the advisory lock, dropped once
+     * the row's deletion is committed (a run trying in between would find the lease's
+     * session without the lock, and take the lease over as a dead run's). The deletion is
+     * a transaction block of its own, so that the server logs no warning of a COMMIT
+     * outside one; on a direct session it does not wait for the WAL (see the take).
+     */
+    if (lock->direct)
+        sql = dbm_xasprintf("BEGIN; SET LOCAL synchronous_commit = off; DELETE FROM %s.lease "
+                            "WHERE name = 'run' AND token = %s; COMMIT; "
+                            "SELECT pg_advisory_unlock_all()",
+                            lock->schema_q, tok);
+    else
+        sql = dbm_xasprintf("DELETE FROM %s.lease WHERE name = 'run' AND token = %s",
+                            lock->schema_q, tok);
+    free(tok);
+    return sql;
+}
+
 void dbm_db_lock_release(dbm_db_lock *lock, PGconn *conn)
 {
-    char *tok, *sql;
+    char *sql;
 
     if (!lock)
         return;
@@ -319,19 +363,9 @@ void dbm_db_lock_release(dbm_db_lock *lock, PGconn *conn)
     if (conn && PQstatus(conn) == CONNECTION_OK) {
         if (PQtransactionStatus(conn) != PQTRANS_IDLE)
             PQclear(PQexec(conn, "ROLLBACK"));
-        tok = lit(conn, lock->token);
-        /*
-         * Nothing stays behind: the row, and on a direct session the advisory
-         * lock, dropped once the row's deletion is committed (a run trying in
-         * between would find the lease's session without the lock, and take
-         * the lease over as a dead run's).
-         */
-        sql = dbm_xasprintf("DELETE FROM %s.lease WHERE name = 'run' AND token = %s%s",
-                            lock->schema_q, tok,
-                            lock->direct ? "; COMMIT; SELECT pg_advisory_unlock_all()" : "");
+        sql = dbm_lease_release_sql(conn, lock);
         PQclear(PQexec(conn, sql));
         free(sql);
-        free(tok);
     }
     if (lock->conninfo)
         PQconninfoFree(lock->conninfo);

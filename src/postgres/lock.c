@@ -91,10 +91,11 @@ static void fill_who(lock_who *w, const dbm_lock_opts *o)
 }
 
 /*
- * One try: the take and the holder's read, then then_sql when given, in one
- * round trip and one READ COMMITTED transaction (the reads see what a run
- * that held the lock until just now applied). *t says what came of it;
- * *all and *count hold every result, then_sql's from index 3.
+ * One try: the take, then then_sql when given, in one round trip and one READ
+ * COMMITTED transaction (the reads see what a run that held the lock until
+ * just now applied); when the lease is another run's, the holder's read in a
+ * second. *t says what came of it; *all and *count hold every result,
+ * then_sql's from index 2.
  */
 static int try_once(dbm_lease_try *t, PGresult ***all, int *count, PGconn *conn, dbm_db_lock *lock,
                     const lock_who *w, const char *then_sql)
@@ -108,7 +109,15 @@ static int try_once(dbm_lease_try *t, PGresult ***all, int *count, PGconn *conn,
         error = dbm_error_set(DBM_EGENERIC, "unable to take the run lock: %s",
                               dbm_db_message(*count > 0 ? (*all)[*count - 1] : NULL, conn));
     if (error == 0)
-        error = dbm_lease_read(t, conn, lock, (*all)[1], *count > 2 ? (*all)[2] : NULL);
+        error = dbm_lease_read(t, conn, lock, (*all)[1], NULL);
+    if (error == 0 && !t->got && !t->missing) {
+        char *hsql = dbm_lease_holder_sql(conn, lock);
+        PGresult *holder = PQexec(conn, hsql);
+
+        error = dbm_lease_read(t, conn, lock, (*all)[1], holder);
+        PQclear(holder);
+        free(hsql);
+    }
     /* The session lock alone is no run lock: a live run through a pooler has the lease. */
     if (error == 0 && t->adv_ok && !t->got && dbm_db_lock_direct(lock)) {
         char *unlock = dbm_xasprintf("SELECT pg_advisory_unlock(%lld)", dbm_lease_key(lock));
@@ -228,7 +237,7 @@ int dbm_db_lock_with(dbm_db_lock **out, PGresult ***res, int *n, PGconn *conn,
     dbm_lease_try t = {0};
     lock_who w;
     PGresult **all = NULL;
-    int count = 0, mine = 3, error;
+    int count = 0, mine = 2, error;
 
     *out = NULL;
     if (res) {

@@ -429,6 +429,18 @@ SQL
   [ "$(sql "SELECT to_regclass('a') IS NULL")" = t ]
 }
 
+@test "a direct run leaves no lease, no advisory lock and no warning in the server's log" {
+  printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+  warnings() { grep -c 'there is no transaction in progress' "$PGTEST_DIR/log" || true; }
+  before=$(warnings)
+  run_dbm 0 apply
+  run_dbm 0 apply
+  [[ "$output" == *"up to date"* ]]
+  [ "$(warnings)" = "$before" ]
+  [ "$(sql "SELECT count(*) FROM db_migrate.lease")" = 0 ]
+  [ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" = 0 ]
+}
+
 @test "a bad file stops apply at once while another run holds the lock, leaving no backend waiting" {
   # The files are checked before the lock is asked for: a bad file must not wait for it.
   printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
