@@ -83,8 +83,8 @@ int dbm_config_check_fleet(const dbm_config *cfg, dbm_config_lookup_fn lookup, c
     if (!name)
         return 0;
     error = dbm_error_set(DBM_ECONFIG,
-                          "%s needs targets: in db-migrate.yml (none was loaded from '%s'%s); "
-                          "nothing was run",
+                          "option '%s' chooses among the targets: of the config file, and none "
+                          "were loaded from '%s'%s; nothing was run",
                           name, cfg->config_path, cfg->file ? "" : ": no such file");
     dbm_error_hint("list the databases under targets: (docs/fleets.md), give --config FILE if "
                    "the file is elsewhere, or drop %s to run against database-url",

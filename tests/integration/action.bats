@@ -284,7 +284,7 @@ EOF
   [ "$(sql "SELECT count(*) FROM db_migrate.migrations")" = 2 ]
   # The fleet inputs without targets: in db-migrate.yml stop the step instead of being ignored.
   run_action 2 command=status targets=canary "database-url=$DATABASE_URL"
-  [[ "$output" == *"targets needs targets: in db-migrate.yml"* ]]
+  [[ "$output" == *"option 'targets' chooses among the targets: of the config file"* ]]
 }
 
 @test "action failure: annotation, exit 1, outputs and summary; the rerun after the fix resumes" {

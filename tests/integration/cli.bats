@@ -40,23 +40,23 @@ setup() {
   export DATABASE_URL=postgresql://nobody@127.0.0.1:1/none
   git init -q .
   run_dbm 2 status --targets foo
-  [ "${lines[0]}" = "error: targets needs targets: in db-migrate.yml (none was loaded from 'db-migrate.yml': no such file); nothing was run" ]
+  [ "${lines[0]}" = "error: option 'targets' chooses among the targets: of the config file, and none were loaded from 'db-migrate.yml': no such file; nothing was run" ]
   [[ "${lines[1]}" == "hint: list the databases under targets: (docs/fleets.md), give --config FILE if the file is elsewhere, or drop targets to run against database-url" ]]
   run_dbm 2 apply --shard 2/2
-  [[ "${lines[0]}" == "error: shard needs targets: in db-migrate.yml"* ]]
+  [[ "${lines[0]}" == "error: option 'shard' chooses among the targets: of the config file"* ]]
   run_dbm 2 status --parallel 3
-  [[ "${lines[0]}" == "error: parallel needs targets: in db-migrate.yml"* ]]
+  [[ "${lines[0]}" == "error: option 'parallel' chooses among the targets: of the config file"* ]]
   run_dbm 2 status --fail-fast
-  [[ "${lines[0]}" == "error: fail-fast needs targets: in db-migrate.yml"* ]]
+  [[ "${lines[0]}" == "error: option 'fail-fast' chooses among the targets: of the config file"* ]]
   # The Action's inputs are the same options; empty ones ask for nothing.
   INPUT_TARGETS=canary INPUT_COMMAND=apply GITHUB_ACTIONS=true GITHUB_WORKSPACE=$WORK run_dbm 2
-  [[ "$output" == *"error: targets needs targets: in db-migrate.yml"* ]]
+  [[ "$output" == *"error: option 'targets' chooses among the targets: of the config file"* ]]
   INPUT_TARGETS= INPUT_SHARD= INPUT_PARALLEL= run_dbm 0 plan --offline
   run_dbm 0 plan --offline --fail-fast false
   # A file without targets: names where it was read.
   printf 'lock-timeout: 2s\n' > db-migrate.yml
   run_dbm 2 apply --shard 1/2
-  [ "${lines[0]}" = "error: shard needs targets: in db-migrate.yml (none was loaded from 'db-migrate.yml'); nothing was run" ]
+  [ "${lines[0]}" = "error: option 'shard' chooses among the targets: of the config file, and none were loaded from 'db-migrate.yml'; nothing was run" ]
   run_dbm 0 --help --targets foo
 }
 
