@@ -5,7 +5,8 @@
 load helpers
 
 setup_file() {
-  pg_start
+  # SCRAM for the password below: PostgreSQL 13 stores md5 by default, which scram-sha-256 refuses.
+  pg_start password_encryption=scram-sha-256
   # pwuser must prove a password; everyone else is trusted.
   psql -X -q "$PGTEST_URL_BASE/postgres" -c "CREATE ROLE pwuser LOGIN PASSWORD 'secret-pw'"
   sed -i '1i host all pwuser 127.0.0.1/32 scram-sha-256' "$PGTEST_DIR/data/pg_hba.conf"
