@@ -16,12 +16,9 @@
 #include "config.h"
 #include "report/report.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* The error, and its hint, on stderr (and as an annotation in Actions). */
 static void print_error(void)
@@ -75,52 +72,12 @@ static int report_lost(int error, int emitted, const dbm_saved_error *run_error)
         dbm_warn("%s", dbm_error_message());
         return error;
     }
-    dbm_error_hint("set report-file to a path in a directory that exists and can be written");
+    dbm_error_hint("%s", DBM_REPORT_FILE_HINT);
     if (error == 0)
         return DBM_ECONFIG;
     dbm_log_error(dbm_error_message(), dbm_error_hint_text());
     dbm_error_raise(run_error); /* main prints the run's own error last */
     return error;
-}
-
-/*
- * A report-file that cannot be written is exit 2 before anything runs: its
- * directory must exist, and the file, when it exists, must open for writing
- * (opened to append, so that it is not changed). "-" is standard output.
- */
-static int check_report_file(const dbm_config *cfg)
-{
-    const char *path = cfg->report_file, *slash, *why = NULL;
-    char *dir;
-    struct stat st;
-    FILE *f;
-
-    if (!path || !cfg->report_file_given || strcmp(path, "-") == 0)
-        return 0;
-    if (stat(path, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            why = "it is a directory";
-        else if (!(f = fopen(path, "a")))
-            why = strerror(errno);
-        else
-            fclose(f);
-    } else {
-        slash = strrchr(path, '/');
-        dir = slash ? dbm_xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
-                    : dbm_xstrdup(".");
-        if (stat(dir, &st) != 0)
-            why = errno == ENOENT ? "its directory does not exist" : strerror(errno);
-        else if (!S_ISDIR(st.st_mode))
-            why = "its directory is not a directory";
-        else if (access(dir, W_OK | X_OK) != 0)
-            why = strerror(errno);
-        free(dir);
-    }
-    if (!why)
-        return 0;
-    dbm_error_set(DBM_ECONFIG, "unable to write the report to '%s': %s", path, why);
-    dbm_error_hint("set report-file to a path in a directory that exists and can be written");
-    return DBM_ECONFIG;
 }
 
 /* Run the command and emit its report (unless it writes none); returns the command's code. */
@@ -180,7 +137,8 @@ int main(int argc, char **argv)
         dbm_log_use_stderr(true);
     if ((error = dbm_command_find(&cmd, cfg->command)) < 0 ||
         (error = dbm_command_check_args(cmd, cfg)) < 0 ||
-        (!(cmd->flags & DBM_COMMAND_NO_REPORT) && (error = check_report_file(cfg)) < 0))
+        (!(cmd->flags & DBM_COMMAND_NO_REPORT) &&
+         (error = dbm_report_file_check(cfg->report_file_given ? cfg->report_file : NULL)) < 0))
         goto done;
     error = run(cmd, cfg, started);
 done:

@@ -7,6 +7,7 @@
  */
 #include "common/error.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "report/render.h"
 #include "report/report.h"
 
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int write_file(const char *path, const char *text, bool append, const char *what)
 {
@@ -73,6 +76,41 @@ static int emit_summary(const dbm_report *r, const dbm_emit_opts *opts)
         free(md);
     }
     return error;
+}
+
+int dbm_report_file_check(const char *path)
+{
+    const char *slash, *why = NULL;
+    char *dir;
+    struct stat st;
+    FILE *f;
+
+    if (!path || strcmp(path, "-") == 0)
+        return 0;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            why = "it is a directory";
+        else if (!(f = fopen(path, "a")))
+            why = strerror(errno);
+        else
+            fclose(f);
+    } else {
+        slash = strrchr(path, '/');
+        dir = slash ? dbm_xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+                    : dbm_xstrdup(".");
+        if (stat(dir, &st) != 0)
+            why = errno == ENOENT ? "its directory does not exist" : strerror(errno);
+        else if (!S_ISDIR(st.st_mode))
+            why = "its directory is not a directory";
+        else if (access(dir, W_OK | X_OK) != 0)
+            why = strerror(errno);
+        free(dir);
+    }
+    if (!why)
+        return 0;
+    dbm_error_set(DBM_ECONFIG, "unable to write the report to '%s': %s", path, why);
+    dbm_error_hint("%s", DBM_REPORT_FILE_HINT);
+    return DBM_ECONFIG;
 }
 
 int dbm_report_write(const char *path, const char *text, const char *what)

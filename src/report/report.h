@@ -71,6 +71,18 @@ char *dbm_report_json(const dbm_report *r);
  */
 int dbm_report_emit(const dbm_report *r, const dbm_emit_opts *opts);
 
+/* What an unwritable report-file's error hints. */
+#define DBM_REPORT_FILE_HINT                                                                       \
+    "set report-file to a path in a directory that exists and can be written"
+
+/*
+ * A report-file the run was asked to write (path; NULL when none was given,
+ * "-" for standard output) that cannot be: its directory missing, not one or
+ * not writable, or the file a directory or not open for writing (opened to
+ * append, so not changed). DBM_ECONFIG before anything runs, else 0.
+ */
+int dbm_report_file_check(const char *path);
+
 /* --- a report that travels from a remote run (remote.c) --- */
 
 /*
