@@ -71,12 +71,12 @@ static char *fleet_applied_versions(const dbm_report *r)
 
     for (size_t i = 0; i < r->ntargets; i++) {
         const dbm_report *d = r->targets[i].detail;
+        for (int f = DBM_FORMAT_NATIVE; d && d->format && dbm_format_names[f]; f++)
+            if (!strcmp(d->format, dbm_format_names[f]))
+                sort_format = (dbm_format)f;
         for (size_t k = 0; d && k < d->nmigs; k++) {
             if (!applied_now(&d->migs[k]))
                 continue;
-            for (int f = DBM_FORMAT_NATIVE; d->format && f <= DBM_FORMAT_GRAPHILE_MIGRATE; f++)
-                if (!strcmp(d->format, dbm_format_name((dbm_format)f)))
-                    sort_format = (dbm_format)f;
             dbm_array_grow((void **)&all, &cap, n + 1, sizeof(*all));
             all[n++] = d->migs[k].version;
         }
